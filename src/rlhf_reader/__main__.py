@@ -1,0 +1,3 @@
+from rlhf_reader.cli import main
+
+raise SystemExit(main())

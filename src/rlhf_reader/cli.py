@@ -1,0 +1,139 @@
+"""The scriptable command line: ``rlhf-reader COMMAND …``; with no command, the TUI.
+
+Importing this module must not import Textual: subcommands stay fast, and only the TUI
+pays for it. Each group of subcommands lives in ``rlhf_reader.commands.<name>`` and
+registers itself with ``register(subparsers)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from rlhf_reader import __version__
+from rlhf_reader.catalog import CatalogError, load
+from rlhf_reader.keys import ResolveError, resolve
+from rlhf_reader.model import Catalog, Entry
+from rlhf_reader.records import Row, rows
+from rlhf_reader.store import Library, LibraryError, default_db_path
+
+PROG = "rlhf-reader"
+COMMAND_MODULES = ("browse",)
+
+
+class CliError(Exception):
+    """An error the user can fix; printed as one line, exit code ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        from rlhf_reader.textsafe import printable
+
+        self.exit(2, f"{PROG}: error: {printable(message)} (see '{self.prog} --help')\n")
+
+
+def bundled_list_path() -> Path:
+    return Path(str(resources.files("rlhf_reader") / "data" / "awesome-rlhf.md"))
+
+
+class Context:
+    """What a command works on: the list and the library, opened when first needed."""
+
+    def __init__(self, args: argparse.Namespace, out: TextIO | None = None) -> None:
+        self.args = args
+        self.out = out or sys.stdout
+        list_arg = args.list or os.environ.get("RLHF_READER_LIST")
+        db_arg = args.db or os.environ.get("RLHF_READER_DB")
+        self.list_path = Path(list_arg).expanduser() if list_arg else bundled_list_path()
+        self.db_path = Path(db_arg).expanduser() if db_arg else default_db_path()
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return load(self.list_path)
+
+    @cached_property
+    def library(self) -> Library:
+        return Library.open(self.db_path)
+
+    def rows(self) -> list[Row]:
+        """Every entry of the list joined with the library's annotations and arXiv cache."""
+        library = self.library
+        return rows(self.catalog, library.annotations(), library.all_metadata())
+
+    def resolve(self, typed: str) -> Entry:
+        try:
+            return resolve(self.catalog.entries, typed)
+        except ResolveError as exc:
+            raise CliError(str(exc)) from None
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="A terminal reading list for the RLHF literature. "
+        "With no command, opens the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--list",
+        metavar="PATH",
+        help="an awesome-style Markdown list (default: $RLHF_READER_LIST, else the bundled list)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="the library file (default: $RLHF_READER_DB, else the user data folder)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"rlhf_reader.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = Context(args)
+    try:
+        if args.command is None:
+            return _open_tui(ctx)
+        return int(args.handler(ctx) or 0)
+    except (CliError, CatalogError, LibraryError) as exc:
+        return _fail(str(exc), getattr(exc, "code", 1))
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: not an error of ours.
+        sys.stderr.close()
+        return 0
+
+
+def _fail(message: str, code: int) -> int:
+    from rlhf_reader.textsafe import printable
+
+    print(f"{PROG}: error: {printable(message)}", file=sys.stderr)
+    return code
+
+
+def _open_tui(ctx: Context) -> int:
+    # Load both before the screen opens, so a bad list or library is a plain error.
+    catalog, library = ctx.catalog, ctx.library
+    from rlhf_reader.tui.app import run
+
+    return run(catalog, library)

@@ -1,0 +1,142 @@
+"""``list``, ``show``, ``check`` and ``locate``: reading the list without changing anything."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from rlhf_reader.model import Status
+from rlhf_reader.query import select
+from rlhf_reader.records import Row, to_record
+from rlhf_reader.textsafe import printable, printable_block
+
+if TYPE_CHECKING:
+    from rlhf_reader.cli import Context
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("list", help="the list, grouped by section")
+    p.add_argument("--json", action="store_true", help="one JSON array of entries")
+    add_filter_options(p)
+    p.set_defaults(handler=run_list)
+
+    p = sub.add_parser("show", help="everything about one entry")
+    p.add_argument("key", metavar="KEY", help="a key, an arXiv id or URL, or part of a title")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(handler=run_show)
+
+    p = sub.add_parser("check", help="duplicates, title mismatches and bad links in the list")
+    p.set_defaults(handler=run_check)
+
+    p = sub.add_parser("locate", help="where the library and the list are")
+    p.set_defaults(handler=run_locate)
+
+
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    """The filters ``list`` and ``export`` share."""
+    p.add_argument("--status", choices=[s.value for s in Status], help="only this status")
+    p.add_argument("--tag", metavar="TAG", help="only entries with this tag")
+    p.add_argument("--section", metavar="TEXT", help="only sections whose path contains TEXT")
+    p.add_argument("--search", metavar="QUERY", help="the filter language of the TUI's '/'")
+
+
+def filtered_rows(ctx: Context) -> list[Row]:
+    args = ctx.args
+    return select(
+        ctx.rows(), status=args.status, tag=args.tag, section=args.section, search=args.search
+    )
+
+
+def run_list(ctx: Context) -> int:
+    selected = filtered_rows(ctx)
+    if ctx.args.json:
+        ctx.print(json.dumps([to_record(row) for row in selected], ensure_ascii=False, indent=2))
+        return 0
+    current: tuple[str, ...] | None = None
+    for row in selected:
+        if row.entry.section != current:
+            if current is not None:
+                ctx.print()
+            current = row.entry.section
+            ctx.print(printable(row.entry.section_path))
+        ctx.print("  " + line_for(row))
+    if not selected:
+        ctx.print("no entries match")
+    return 0
+
+
+def line_for(row: Row) -> str:
+    """``○ Title — First Author et al., 2024  [key]``, made safe to print."""
+    authors = row.authors
+    byline = ""
+    if authors:
+        byline = authors[0] + (" et al." if len(authors) > 1 else "")
+    if row.year:
+        byline = f"{byline}, {row.year}" if byline else str(row.year)
+    text = f"{row.annotation.status.glyph} {row.entry.title}"
+    if byline:
+        text += f" — {byline}"
+    return printable(f"{text}  [{row.key}]")
+
+
+def run_show(ctx: Context) -> int:
+    entry = ctx.resolve(ctx.args.key)
+    row = next(r for r in ctx.rows() if r.key == entry.key)
+    record = to_record(row)
+    if ctx.args.json:
+        ctx.print(json.dumps(record, ensure_ascii=False, indent=2))
+        return 0
+    ann = row.annotation
+    fields = [
+        ("title", entry.title),
+        ("authors", ", ".join(row.authors)),
+        ("year", str(row.year or "")),
+        ("venue", entry.venue),
+        ("source", entry.source or ""),
+        ("section", entry.section_path),
+        ("url", entry.url),
+        ("key", entry.key),
+        ("arxiv", entry.arxiv_id or ""),
+        ("status", ann.status.value + (f" (read {ann.read_at})" if ann.read_at else "")),
+        ("tags", " ".join(ann.tags)),
+    ]
+    fields.extend(("link", f"{link.text}: {link.url}") for link in entry.links)
+    for name, value in fields:
+        if value:
+            ctx.print(f"{name:>8}  {printable(value)}")
+    dups = ctx.catalog.duplicates().get(entry.key, [])
+    if len(dups) > 1:
+        lines = ", ".join(str(e.line) for e in dups)
+        ctx.print(f"{'warning':>8}  listed {len(dups)} times (lines {lines})")
+    if ann.note:
+        ctx.print()
+        ctx.print(printable_block(ann.note))
+    return 0
+
+
+def run_check(ctx: Context) -> int:
+    catalog = ctx.catalog
+    problems = 0
+    for key, entries in catalog.duplicates().items():
+        problems += 1
+        titles = {e.title for e in entries}
+        how = "under different titles" if len(titles) > 1 else "with the same title"
+        ctx.print(printable(f"duplicate: {key} is listed {len(entries)} times, {how}:"))
+        for entry in entries:
+            ctx.print(printable(f"  line {entry.line}: {entry.title} ({entry.section_path})"))
+    for entry in catalog.entries:
+        if not entry.url.lower().startswith(("http://", "https://")):
+            problems += 1
+            ctx.print(printable(f"bad link: line {entry.line}: {entry.title}: {entry.url}"))
+    ctx.print(f"{len(catalog.entries)} entries checked, {problems} warning(s)")
+    return 0
+
+
+def run_locate(ctx: Context) -> int:
+    from rlhf_reader.cli import bundled_list_path
+
+    ctx.print(f"library  {printable(str(ctx.db_path))}")
+    ctx.print(f"list     {printable(str(ctx.list_path))}")
+    ctx.print(f"bundled  {printable(str(bundled_list_path()))}")
+    return 0
