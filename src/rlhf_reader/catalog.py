@@ -20,6 +20,11 @@ from rlhf_reader.model import Catalog, Entry, Link, Section
 _TOC_TITLE_RE = re.compile(r"^(table of contents|contents|toc)$", re.IGNORECASE)
 _SOURCE_TAG_RE = re.compile(r"^\s*\[([^\[\]]+)\]\s*$")
 _YEAR_RE = re.compile(r"[\s,(]*\b((?:19|20)\d{2})\)?\s*\.?\s*$")
+_MONTH_RE = re.compile(
+    r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(\s+\d{1,2})?$",
+    re.IGNORECASE,
+)
+_MAX_NAME_WORDS = 4  # a details line with no year, no comma and more words is a description
 _SLUG_DROP_RE = re.compile(r"[^\w\- ]", re.UNICODE)
 
 
@@ -116,6 +121,8 @@ def parse(text: str, source: str = "<list>") -> Catalog:
                 stack.clear()
                 skip_section, top_items = True, None
                 continue
+            if not heading:
+                continue  # an empty heading names nothing: its entries stay where they are
             while stack and stack[-1].level >= level:
                 stack.pop()
             path = (*(s.title for s in stack), heading)
@@ -159,7 +166,7 @@ def _entries(items: list[_Item], path: tuple[str, ...], slugs: set[str]) -> list
             entries.append(_entry(item, head, path))
             waiting = not entries[-1].details
             continue
-        if waiting and item.inline is not None and not item.children:
+        if waiting and not item.children and _is_loose_details(item):
             # A details bullet written at the entry's own level: it belongs to the entry above.
             entries[-1] = _with_details(entries[-1], _plain(item.inline.children or []))
             waiting = False
@@ -167,6 +174,17 @@ def _entries(items: list[_Item], path: tuple[str, ...], slugs: set[str]) -> list
         waiting = False
         entries.extend(_entries(item.children, path, slugs))
     return entries
+
+
+def _is_loose_details(item: _Item) -> bool:
+    """A bullet of plain text (no link, not a broken ``[title]``) that can be details."""
+    if item.inline is None:
+        return False
+    children = item.inline.children or []
+    if any(tok.type == "link_open" for tok in children):
+        return False
+    text = _plain(children)
+    return bool(text) and not text.startswith("[")
 
 
 def _head(item: _Item, slugs: set[str]) -> _Head | None:
@@ -252,7 +270,11 @@ def parse_details(text: str) -> tuple[str, str, int | None]:
     text = " ".join(text.split())
     match = _YEAR_RE.search(text)
     if not match:
-        return text.rstrip(". "), "", None
+        text = text.rstrip(". ")
+        if "," not in text and len(text.split()) > _MAX_NAME_WORDS:
+            # "Train transformer language models with RL.": a description, not a byline.
+            return "", "", None
+        return text, "", None
     year = int(match.group(1))
     body = text[: match.start()].strip().rstrip(",").strip()
     authors, venue = body, ""
@@ -260,7 +282,10 @@ def parse_details(text: str) -> tuple[str, str, int | None]:
         authors, venue = body.rsplit(". ", 1)
     elif "," in body:
         authors, venue = body.rsplit(",", 1)
-    return authors.strip().rstrip("."), venue.strip(), year
+    venue = venue.strip()
+    if _MONTH_RE.match(venue):
+        venue = ""  # "Yoav Goldberg, April 2023.": a date, not a venue
+    return authors.strip().rstrip("."), venue, year
 
 
 def _split_link(children: list[Token]) -> tuple[list[Token], list[Token]]:
