@@ -56,11 +56,18 @@ def parse_arxiv_id(text: str) -> str | None:
     return None
 
 
-def _canonical_id(raw: str) -> str:
+def _canonical_id(raw: str) -> str | None:
+    """arXiv's own spelling (``hep-th/9901001``, ``math.GT/0309136``); None if not a real id."""
     if "/" in raw:
         archive, number = raw.split("/", 1)
-        return f"{archive.lower()}/{number}"
-    return raw
+        name, dot, subject = archive.partition(".")
+        month = int(number[2:4])
+        return f"{name.lower()}{dot}{subject.upper()}/{number}" if 1 <= month <= 12 else None
+    yymm, number = raw.split(".", 1)
+    if not 1 <= int(yymm[2:]) <= 12:
+        return None
+    # Four digits after the dot until 2014 (YYMM < 1501), five since.
+    return raw if (len(number) == 4) == (int(yymm) < 1501) else None
 
 
 def normalize_url(url: str) -> str:
@@ -109,11 +116,18 @@ def resolve(entries: Iterable[Entry], typed: str) -> Entry:
         return by_key[0]
     fragment = " ".join(text.lower().split())
     matches: dict[str, Entry] = {}
+    exact: dict[str, Entry] = {}
     for entry in entries:
-        if fragment in " ".join(entry.title.lower().split()):
+        title = " ".join(entry.title.lower().split())
+        if fragment in title:
             matches.setdefault(entry.key, entry)
+            if fragment == title:
+                exact.setdefault(entry.key, entry)
     if len(matches) == 1:
         return next(iter(matches.values()))
+    if len(exact) == 1:
+        # "trl" names the entry titled "trl", though "Control…" contains it too.
+        return next(iter(exact.values()))
     if not matches:
         raise ResolveError(
             f"no entry matches {typed!r} (give a key, an arXiv id or URL, or part of a title)"
