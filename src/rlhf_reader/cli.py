@@ -17,15 +17,20 @@ from importlib import resources
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from rlhf_reader import __version__
+from rlhf_reader import __version__, whatsnew
 from rlhf_reader.catalog import CatalogError, load
 from rlhf_reader.keys import ResolveError, resolve
+from rlhf_reader.listsource import saved_list_path
 from rlhf_reader.model import Catalog, Entry
 from rlhf_reader.records import Row, rows
 from rlhf_reader.store import Library, LibraryError, default_db_path
 
 PROG = "rlhf-reader"
-COMMAND_MODULES = ("browse",)
+COMMAND_MODULES = (
+    "browse",
+    "update",
+    "arxiv",
+)
 
 
 class CliError(Exception):
@@ -49,6 +54,12 @@ def bundled_list_path() -> Path:
     return Path(str(resources.files("rlhf_reader") / "data" / "awesome-rlhf.md"))
 
 
+def default_list_path(db_path: Path) -> Path:
+    """The list saved by ``update`` beside the library, else the bundled one."""
+    saved = saved_list_path(db_path)
+    return saved if saved.is_file() else bundled_list_path()
+
+
 class Context:
     """What a command works on: the list and the library, opened when first needed."""
 
@@ -57,12 +68,24 @@ class Context:
         self.out = out or sys.stdout
         list_arg = args.list or os.environ.get("RLHF_READER_LIST")
         db_arg = args.db or os.environ.get("RLHF_READER_DB")
-        self.list_path = Path(list_arg).expanduser() if list_arg else bundled_list_path()
         self.db_path = Path(db_arg).expanduser() if db_arg else default_db_path()
+        self.explicit_list = bool(list_arg)
+        self.list_path = (
+            Path(list_arg).expanduser() if list_arg else default_list_path(self.db_path)
+        )
+
+    @cached_property
+    def list_catalog(self) -> Catalog:
+        """The list file as parsed, nothing added."""
+        return load(self.list_path)
 
     @cached_property
     def catalog(self) -> Catalog:
-        return load(self.list_path)
+        """The list plus the reader's own sections (entries no longer in the list…)."""
+        from rlhf_reader.additions import with_additions
+
+        listed = with_additions(self.list_catalog, self.library.additions())
+        return whatsnew.with_retired(listed, self.library)
 
     @cached_property
     def library(self) -> Library:

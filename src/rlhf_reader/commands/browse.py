@@ -116,7 +116,7 @@ def run_show(ctx: Context) -> int:
 
 
 def run_check(ctx: Context) -> int:
-    catalog = ctx.catalog
+    catalog = ctx.list_catalog
     problems = 0
     for key, entries in catalog.duplicates().items():
         problems += 1
@@ -129,6 +129,13 @@ def run_check(ctx: Context) -> int:
         if not entry.url.lower().startswith(("http://", "https://")):
             problems += 1
             ctx.print(printable(f"bad link: line {entry.line}: {entry.title}: {entry.url}"))
+    from rlhf_reader.arxiv_meta import title_mismatches
+
+    cache = ctx.library.all_metadata() if ctx.db_path.exists() else {}
+    for entry, fetched in title_mismatches(catalog, cache):
+        problems += 1
+        where = f"line {entry.line}: «{entry.title}»"
+        ctx.print(printable(f"title mismatch: {where}: the link points at «{fetched}»"))
     ctx.print(f"{len(catalog.entries)} entries checked, {problems} warning(s)")
     return 0
 

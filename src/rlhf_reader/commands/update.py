@@ -1,0 +1,98 @@
+"""``update`` (fetch a newer list and show what changed) and ``seen`` (clear "new" marks)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from rlhf_reader import listsource, whatsnew
+from rlhf_reader.catalog import CatalogError, parse_bytes
+from rlhf_reader.listdiff import describe, diff
+from rlhf_reader.store import now_iso
+from rlhf_reader.textsafe import printable
+
+if TYPE_CHECKING:
+    from rlhf_reader.cli import Context
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("update", help="fetch the newest version of the list and show what changed")
+    p.add_argument(
+        "--from",
+        dest="origin",
+        metavar="URL_OR_PATH",
+        help="an https URL or a local file (default: where the list came from, else upstream)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="show the changes, save nothing")
+    p.add_argument("--reset", action="store_true", help="go back to the bundled list")
+    p.set_defaults(handler=run_update)
+
+    p = sub.add_parser("seen", help="clear the 'new' mark of entries (all with --all)")
+    p.add_argument("keys", nargs="*", metavar="KEY")
+    p.add_argument("--all", action="store_true", help="every entry marked new")
+    p.set_defaults(handler=run_seen)
+
+
+def run_update(ctx: Context) -> int:
+    from rlhf_reader.cli import CliError
+
+    args = ctx.args
+    if args.reset:
+        if ctx.explicit_list:
+            raise CliError("--reset applies to the default list, not to one given with --list")
+        if args.dry_run:
+            raise CliError("--reset and --dry-run do not go together")
+        removed = listsource.reset(ctx.db_path)
+        ctx.print("back to the bundled list" if removed else "already on the bundled list")
+        return 0
+    target = ctx.list_path if ctx.explicit_list else listsource.saved_list_path(ctx.db_path)
+    origin = args.origin or _recorded_origin(ctx, target)
+    try:
+        data = listsource.fetch(origin)
+        new_catalog = parse_bytes(data, origin)
+    except listsource.UpdateError as exc:
+        raise CliError(f"{exc}; the current list stays") from None
+    except CatalogError as exc:
+        raise CliError(f"{exc}; the current list stays") from None
+    if not new_catalog.sections:
+        raise CliError(f"{origin}: no entries found, not a list; the current list stays")
+    old_catalog = ctx.list_catalog
+    result = diff(old_catalog, new_catalog)
+    for line in describe(result):
+        ctx.print(printable(line))
+    if args.dry_run:
+        ctx.print("dry run: nothing saved")
+        return 0
+    when = now_iso()
+    provenance = listsource.make_provenance(origin, data, when)
+    try:
+        listsource.save(target, data, provenance, keep_backup=ctx.explicit_list)
+    except listsource.UpdateError as exc:
+        raise CliError(str(exc)) from None
+    whatsnew.record_update(ctx.library, result, ctx.library.annotations(), when)
+    ctx.print(printable(f"saved {target} (from {origin})"))
+    return 0
+
+
+def _recorded_origin(ctx: Context, target) -> str:  # type: ignore[no-untyped-def]
+    provenance = listsource.read_provenance(target)
+    if provenance:
+        return provenance.origin
+    if ctx.explicit_list:
+        from rlhf_reader.cli import CliError
+
+        raise CliError(
+            f"{ctx.list_path}: no source recorded for this list; give one with --from URL_OR_PATH"
+        )
+    return listsource.UPSTREAM_URL
+
+
+def run_seen(ctx: Context) -> int:
+    from rlhf_reader.cli import CliError
+
+    if ctx.args.all == bool(ctx.args.keys):
+        raise CliError("give KEY... or --all")
+    keys = None if ctx.args.all else [ctx.resolve(typed).key for typed in ctx.args.keys]
+    cleared = whatsnew.mark_seen(ctx.library, keys)
+    ctx.print(f"{cleared} entr{'y' if cleared == 1 else 'ies'} no longer marked new")
+    return 0

@@ -1,0 +1,130 @@
+"""What an update brought: entries marked new until seen, and entries that left the list.
+
+Both live in the library's ``meta`` table, so they follow the library file:
+``whats_new`` maps a key to when it was first seen; ``retired`` keeps the list data of
+annotated entries that an update removed, so their annotations stay visible under
+"No longer in the list" and are never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from rlhf_reader.keys import arxiv_id_from_url
+from rlhf_reader.listdiff import ListDiff
+from rlhf_reader.model import Annotation, Catalog, Entry, Section
+
+NEW_META = "whats_new"
+RETIRED_META = "retired"
+RETIRED_SECTION = "No longer in the list"
+
+
+class _Meta(Protocol):
+    def get_meta(self, name: str, default: Any = None) -> Any: ...
+    def set_meta(self, name: str, value: Any) -> None: ...
+
+
+def new_keys(library: _Meta) -> dict[str, str]:
+    """Keys first seen in an update and not yet seen by the reader → when they appeared."""
+    value = library.get_meta(NEW_META) or {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def new_since(new: Mapping[str, str]) -> str | None:
+    """The date (YYYY-MM-DD) of the oldest unseen update, for "New since <date>"."""
+    return min(new.values())[:10] if new else None
+
+
+def record_update(
+    library: _Meta, result: ListDiff, annotations: Mapping[str, Annotation], when: str
+) -> None:
+    """Mark added entries new and keep what the reader recorded about removed ones."""
+    new = new_keys(library)
+    retired = retired_records(library)
+    for entry in result.added:
+        new.setdefault(entry.key, when)
+        retired.pop(entry.key, None)
+    for entry in result.removed:
+        new.pop(entry.key, None)
+        if entry.key in annotations:
+            retired[entry.key] = {
+                "title": entry.title,
+                "url": entry.url,
+                "section": list(entry.section),
+                "authors": entry.authors,
+                "year": entry.year,
+                "removed_at": when,
+            }
+    library.set_meta(NEW_META, new)
+    library.set_meta(RETIRED_META, retired)
+
+
+def mark_seen(library: _Meta, keys: Iterable[str] | None = None) -> int:
+    """Clear the new mark of ``keys`` (all when None); how many marks were cleared."""
+    new = new_keys(library)
+    if not new:
+        return 0
+    if keys is None:
+        cleared = len(new)
+        new = {}
+    else:
+        before = len(new)
+        for key in keys:
+            new.pop(key, None)
+        cleared = before - len(new)
+    if cleared:
+        library.set_meta(NEW_META, new)
+    return cleared
+
+
+def retired_records(library: _Meta) -> dict[str, dict[str, Any]]:
+    value = library.get_meta(RETIRED_META) or {}
+    return {str(k): dict(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def retired_section(
+    catalog: Catalog, retired: Mapping[str, Mapping[str, Any]], annotated: Iterable[str]
+) -> Section | None:
+    """A "No longer in the list" section for annotated keys that an update removed."""
+    present = {entry.key for entry in catalog.entries}
+    annotated = set(annotated)
+    path = (RETIRED_SECTION,)
+    entries = []
+    for key, record in retired.items():
+        if key in present or key not in annotated:
+            continue
+        url = str(record.get("url") or "")
+        year = record.get("year")
+        entries.append(
+            Entry(
+                key=key,
+                title=str(record.get("title") or key),
+                url=url,
+                section=path,
+                arxiv_id=arxiv_id_from_url(url),
+                authors=str(record.get("authors") or ""),
+                year=year if isinstance(year, int) else None,
+                venue=f"was in {' › '.join(record.get('section') or [])}",
+            )
+        )
+    if not entries:
+        return None
+    return Section(title=RETIRED_SECTION, level=2, path=path, entries=entries)
+
+
+class _Library(_Meta, Protocol):
+    def annotations(self) -> Mapping[str, Annotation]: ...
+
+
+def with_retired(catalog: Catalog, library: _Library) -> Catalog:
+    """``catalog`` with a last section for annotated entries that left the list."""
+    retired = retired_records(library)
+    if not retired:
+        return catalog
+    section = retired_section(catalog, retired, library.annotations())
+    if section is None:
+        return catalog
+    return Catalog(
+        title=catalog.title, sections=[*catalog.sections, section], source=catalog.source
+    )
