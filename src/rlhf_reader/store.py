@@ -1,29 +1,79 @@
-"""The personal library: one TinyDB JSON file the user owns.
+"""The personal library: one TinyDB JSON file the user owns, written so it is never lost.
 
-Tables: ``annotations`` (key, status, tags, note, created, updated, read_at), ``metadata``
-(arXiv cache by key, with fetched_at), ``additions`` (papers the user added), ``meta``
-(schema_version and small settings).
+The file is a normal TinyDB file (``TinyDB(path)`` opens it) with the tables
+``annotations`` (key, status, tags, note, created, updated, read_at — ISO 8601 UTC),
+``metadata`` (arXiv cache by key, with fetched_at), ``additions`` (papers the user added) and
+``meta`` (``schema_version`` and small settings, one ``{"name", "value"}`` document each).
 
-NOTE: this first version uses TinyDB's stock storage; the safe storage (atomic writes, lock,
-cache) replaces it without changing the ``Library`` API below.
+Safety, in :class:`SafeStorage` (a TinyDB ``Storage``):
+
+* **Atomic, durable writes.** The new content goes to a temp file in the same folder
+  (``.library.json.XXXX.tmp``), is fsynced, ``os.replace``-d over the library and the folder
+  is fsynced. A crash leaves either the old or the new file, never a torn one. Temp files
+  left by a killed run are removed (under the lock) when the library is opened.
+* **One backup generation.** The first write of each run (each ``Library.open``) first copies
+  the file as it was to ``library.json.bak``.
+* **Several processes.** Every read-modify-write holds ``library.json.lock`` (the
+  ``filelock`` package) and starts by re-reading the file if another process replaced it
+  (inode, size, mtime_ns or ctime_ns differ), so the TUI and a CLI command, or two TUIs, never
+  lose each other's changes. Reads need no lock: the file on disk is always complete.
+* **Speed.** The parsed tables stay in memory (a write-through cache, dropped when the file
+  changed on disk) with a key → document-id index, and orjson does the (de)serialising, so a
+  status change with 10,000 annotations costs one ``stat``, one serialise and one fsynced
+  write. ``Library`` works on the cached tables directly instead of TinyDB's ``Table``, whose
+  own caches (query cache, next id) would go stale when another process writes.
+* **Bad files are never overwritten.** A file that is empty, is not JSON, has the wrong shape,
+  has a newer ``schema_version`` or cannot be read raises :class:`LibraryError` naming the path
+  and the problem, and the file is left byte for byte as it was. A 0-byte file is such an
+  error too: this module never leaves one behind (a new library is written whole,
+  atomically), so an empty file means something else emptied it and the ``.bak`` (if any) is
+  the way back — we will not silently start an empty library over it.
+* **File modes.** Folders are created as needed (0700); a new library, its backup and lock
+  file are created 0600; an existing library keeps its mode. A symlinked library is written
+  through the link (the link stays).
+
+Values: ``status`` is unread / reading / read. ``read_at`` is set to the moment an entry
+*becomes* read (marking an already-read entry read again keeps the first time) and cleared
+when it stops being read (reading or unread): it records the current read, not a history.
+Tags are normalised by :func:`normalize_tag`; a note is any text up to 1 MB of UTF-8. Every
+batch operation validates all of its input first and then writes once: invalid input raises
+``ValueError`` and nothing is written.
+
+Threads: TinyDB is not thread-safe, and the TUI calls the Library from its UI thread only.
+Besides the cross-process file lock, each ``Library`` instance serialises its own calls with a
+``threading.RLock``, so a worker thread that must write (e.g. the arXiv cache) is safe too —
+but it blocks the UI thread for the duration of the write; prefer handing results to the UI
+thread. Do not share a ``SafeStorage`` between ``TinyDB`` instances and a ``Library``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
+import tempfile
+import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from tinydb import Query, TinyDB
+import orjson
+from filelock import FileLock, Timeout
+from tinydb.storages import Storage
 
 from rlhf_reader.model import Annotation, Status
 
 SCHEMA_VERSION = 1
 MAX_NOTE_BYTES = 1_000_000
 MAX_TAG_LENGTH = 40
+LOCK_TIMEOUT = 10.0
+TABLES = ("annotations", "metadata", "additions", "meta")
+# How each table is indexed: the field that names a document.
+_ID_FIELD = {"annotations": "key", "metadata": "key", "additions": "key", "meta": "name"}
+
+Tables = dict[str, dict[str, dict[str, Any]]]
 
 
 class LibraryError(Exception):
@@ -41,8 +91,12 @@ def now_iso() -> str:
 
 
 def normalize_tag(tag: str) -> str:
-    """Trim, lower-case, spaces → ``-``; ValueError naming the tag when it is not valid."""
-    cleaned = "-".join(tag.strip().lower().split())
+    """Trim, lower-case, runs of spaces → ``-``; ValueError naming the tag when not valid.
+
+    A valid tag has 1–40 characters, no comma, no control character, and does not start
+    with ``+`` or ``-`` (those mean add and remove on the command line and in the TUI).
+    """
+    cleaned = "-".join(str(tag).strip().lower().split())
     if not cleaned:
         raise ValueError("empty tag")
     if "," in cleaned:
@@ -51,134 +105,668 @@ def normalize_tag(tag: str) -> str:
         raise ValueError(f"tag {tag!r} is longer than {MAX_TAG_LENGTH} characters")
     if any(not ch.isprintable() for ch in cleaned):
         raise ValueError(f"tag {tag!r} contains a control character")
+    if cleaned[0] in "+-":
+        raise ValueError(f"tag {tag!r} starts with {cleaned[0]!r}")
     return cleaned
 
 
 def validate_note(note: str) -> str:
-    if len(note.encode("utf-8", "surrogatepass")) > MAX_NOTE_BYTES:
-        raise ValueError(f"note is larger than {MAX_NOTE_BYTES:,} bytes")
+    """The note unchanged; ValueError when it is not text, not valid Unicode or over 1 MB."""
+    if not isinstance(note, str):
+        raise ValueError(f"a note must be text, not {type(note).__name__}")
+    try:
+        size = len(note.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError("note contains an unpaired surrogate (not valid Unicode)") from None
+    if size > MAX_NOTE_BYTES:
+        raise ValueError(f"note is larger than {MAX_NOTE_BYTES:,} bytes ({size:,} bytes)")
     return note
 
 
-class Library:
-    """Annotations, the arXiv cache, additions and settings in one JSON file."""
+def _check_key(key: object) -> str:
+    if not isinstance(key, str) or not key.strip():
+        raise ValueError(f"invalid entry key {key!r}")
+    return key
 
-    def __init__(self, path: Path, db: TinyDB) -> None:
+
+def _json_copy(value: Any) -> Any:
+    """A copy of JSON-like data, so callers never mutate the cache."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(v) for v in value]
+    return value
+
+
+def _check_json(what: str, value: Any) -> None:
+    try:
+        orjson.dumps(value)
+    except TypeError as exc:  # orjson.JSONEncodeError is a TypeError
+        raise ValueError(f"{what} cannot be stored as JSON: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Loading, checking and migrating the file's content
+
+
+def _migrate_0_to_1(tables: Tables) -> None:
+    """A file without a schema version (e.g. made by plain TinyDB): add our tables."""
+    for name in TABLES:
+        tables.setdefault(name, {})
+
+
+# MIGRATIONS[n] turns a version-n library into version n + 1, in place.
+MIGRATIONS: dict[int, Callable[[Tables], None]] = {0: _migrate_0_to_1}
+
+
+def _schema_version(path: Path, meta: dict[str, dict[str, Any]]) -> int:
+    for doc in meta.values():
+        if doc.get("name") == "schema_version":
+            value = doc.get("value")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise LibraryError(f"{path}: schema_version {value!r} is not a version number")
+            return value
+    return 0
+
+
+def _set_schema_version(tables: Tables, version: int) -> None:
+    meta = tables.setdefault("meta", {})
+    for doc in meta.values():
+        if doc.get("name") == "schema_version":
+            doc["value"] = version
+            return
+    meta[str(max((int(i) for i in meta), default=0) + 1)] = {
+        "name": "schema_version",
+        "value": version,
+    }
+
+
+def decode(path: Path, raw: bytes) -> tuple[Tables, bool]:
+    """Parse and check a library file's bytes; ``(tables, migrated)`` or LibraryError."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if not raw.strip():
+        what = "empty (0 bytes)" if not raw else "empty (only white space)"
+        raise LibraryError(
+            f"{path}: the library file is {what}; it was not written by rlhf-reader, which "
+            "never leaves an empty file. Restore library.json.bak if there is one, or delete "
+            "the file to start a new library"
+        )
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise LibraryError(f"{path}: not a valid library file: not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise LibraryError(
+            f"{path}: not a library file: expected a JSON object of tables, "
+            f"found {type(data).__name__}"
+        )
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise LibraryError(
+                f"{path}: not a library file: table {name!r} is a {type(table).__name__}, "
+                "not an object"
+            )
+        for doc_id, doc in table.items():
+            if not doc_id.isdigit():
+                raise LibraryError(
+                    f"{path}: not a library file: table {name!r} has a document id {doc_id!r} "
+                    "that is not a number"
+                )
+            if not isinstance(doc, dict):
+                raise LibraryError(
+                    f"{path}: not a library file: document {doc_id} of table {name!r} is a "
+                    f"{type(doc).__name__}, not an object"
+                )
+    version = _schema_version(path, data.get("meta", {}))
+    if version > SCHEMA_VERSION:
+        raise LibraryError(
+            f"{path}: written by a newer rlhf-reader (library schema version {version}; this "
+            f"version understands up to {SCHEMA_VERSION}). Upgrade rlhf-reader; the file was "
+            "not changed"
+        )
+    migrated = version < SCHEMA_VERSION
+    while version < SCHEMA_VERSION:
+        MIGRATIONS[version](data)
+        version += 1
+        _set_schema_version(data, version)
+    for name in TABLES:
+        data.setdefault(name, {})
+    _check_documents(path, data)
+    return data, migrated
+
+
+def _check_documents(path: Path, tables: Tables) -> None:
+    for name, field in _ID_FIELD.items():
+        for doc_id, doc in tables[name].items():
+            where = f"{path}: document {doc_id} of table {name!r}"
+            ident = doc.get(field)
+            if not isinstance(ident, str) or not ident:
+                raise LibraryError(f"{where} has no {field!r}")
+    for doc_id, doc in tables["annotations"].items():
+        where = f"{path}: annotation {doc_id} ({doc['key']})"
+        status = doc.get("status", "unread")
+        if status not in ("unread", "reading", "read"):
+            raise LibraryError(f"{where} has an unknown status {status!r}")
+        tags = doc.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise LibraryError(f"{where}: tags must be a list of strings")
+        for field in ("note", "created", "updated"):
+            if not isinstance(doc.get(field, ""), str):
+                raise LibraryError(f"{where}: {field} must be a string")
+        if not isinstance(doc.get("read_at"), (str, type(None))):
+            raise LibraryError(f"{where}: read_at must be a string or null")
+
+
+def _describe(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+# --------------------------------------------------------------------------------------------
+# The storage
+
+
+class Transaction:
+    """The tables being changed under the lock, and whether to write them at the end."""
+
+    __slots__ = ("tables", "write")
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+        self.write = True
+
+
+class SafeStorage(Storage):
+    """A TinyDB storage with atomic durable writes, a process lock and a parsed cache.
+
+    ``TinyDB(path, storage=SafeStorage)`` works; :class:`Library` uses :meth:`tables`,
+    :meth:`transaction` directly for speed. The cache is the only copy of the tables in
+    memory: :meth:`read` hands TinyDB a copy.
+    """
+
+    def __init__(self, path: str | Path, *, lock_timeout: float = LOCK_TIMEOUT) -> None:
+        super().__init__()
+        self.path = Path(path).expanduser()
+        # Write through a symlink to its target, so the link itself survives.
+        self.target = Path(os.path.realpath(self.path))
+        self.folder = self.target.parent
+        self.backup_path = self.target.with_name(self.target.name + ".bak")
+        self.lock_path = self.target.with_name(self.target.name + ".lock")
+        self._lock = FileLock(
+            str(self.lock_path),
+            timeout=lock_timeout,
+            mode=0o600,
+            thread_local=False,
+            poll_interval=0.002,
+        )
+        self._tables: Tables | None = None
+        self._stamp: tuple[int, int, int, int] | None = None
+        self._backed_up = False
+        self.generation = 0  # bumped whenever the cache is (re)loaded from disk
+        self._prepare()
+
+    # opening -------------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Create the folder, clean stale temp files, create or load and check the file."""
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"{self.path}: cannot create its folder: {_describe(exc)}") from None
+        if not self.folder.is_dir():
+            raise LibraryError(f"{self.path}: {self.folder} is not a folder")
+        if self._stale_temps():
+            with self.locked():
+                for temp in self._stale_temps():
+                    with contextlib.suppress(FileNotFoundError):
+                        temp.unlink()
+        if os.path.lexists(self.target):
+            migrated = self._load()
+            if migrated:
+                with self.locked():
+                    tables = self.tables()
+                    self._commit(tables)
+            return
+        with self.locked():
+            if os.path.lexists(self.target):  # another process created it meanwhile
+                self._load()
+                return
+            tables: Tables = {name: {} for name in TABLES}
+            _set_schema_version(tables, SCHEMA_VERSION)
+            self._tables = tables
+            self._commit(tables)
+
+    def _stale_temps(self) -> list[Path]:
+        try:
+            return list(self.folder.glob(f".{self.target.name}.*.tmp"))
+        except OSError:
+            return []
+
+    # reading -------------------------------------------------------------------------------
+
+    def _current_stamp(self) -> tuple[int, int, int, int] | None:
+        try:
+            st = os.stat(self.target)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise LibraryError(f"{self.path}: cannot read: {_describe(exc)}") from None
+        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def _load(self) -> bool:
+        """(Re)read the file into the cache; True when it was migrated in memory."""
+        try:
+            with open(self.target, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                if not stat.S_ISREG(st.st_mode):
+                    raise LibraryError(f"{self.path}: not a regular file")
+                raw = handle.read()
+        except FileNotFoundError:
+            raise LibraryError(
+                f"{self.path}: the library file disappeared while rlhf-reader was running"
+            ) from None
+        except IsADirectoryError:
+            raise LibraryError(f"{self.path}: is a folder, not a library file") from None
+        except OSError as exc:
+            raise LibraryError(f"{self.path}: cannot read: {_describe(exc)}") from None
+        tables, migrated = decode(self.path, raw)
+        self._tables = tables
+        self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        self.generation += 1
+        return migrated
+
+    def tables(self) -> Tables:
+        """The cached tables, re-read first when the file changed on disk. Do not mutate
+        outside :meth:`transaction`."""
+        if self._tables is None or self._current_stamp() != self._stamp:
+            self._load()
+        assert self._tables is not None
+        return self._tables
+
+    def refresh(self) -> bool:
+        """Re-read the file if another process changed it; True when it did."""
+        before = self.generation
+        self.tables()
+        return self.generation != before
+
+    def invalidate(self) -> None:
+        """Forget the cache: the next access re-reads the file."""
+        self._tables = None
+        self._stamp = None
+
+    # locking and writing -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise LibraryError(
+                f"{self.path}: another rlhf-reader has held the lock ({self.lock_path}) for "
+                f"{self._lock.timeout:g} s; try again"
+            ) from None
+        except OSError as exc:
+            raise LibraryError(
+                f"{self.path}: cannot create the lock file {self.lock_path}: {_describe(exc)}"
+            ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Lock, bring the cache up to date, let the caller change ``txn.tables``, write them
+        atomically — unless the caller set ``txn.write = False`` (nothing changed).
+
+        On any error the cache is dropped (the file on disk is the truth) and nothing is
+        written.
+        """
+        with self.locked():
+            txn = Transaction(self.tables())
+            try:
+                yield txn
+                if txn.write:
+                    self._commit(txn.tables)
+            except BaseException:
+                self.invalidate()
+                raise
+
+    def _commit(self, tables: Tables) -> None:
+        """Write ``tables`` atomically and durably; the caller holds the lock."""
+        try:
+            payload = orjson.dumps(tables, option=orjson.OPT_INDENT_2) + b"\n"
+        except TypeError as exc:
+            raise LibraryError(f"{self.path}: cannot store a value as JSON: {exc}") from None
+        mode = 0o600
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.stat(self.target).st_mode)
+        if not self._backed_up:
+            self._backup()
+        self._atomic_write(self.target, payload, mode)
+        self._backed_up = True
+        st = os.stat(self.target)
+        self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        self._tables = tables
+
+    def _backup(self) -> None:
+        """Copy the file as it is to ``.bak`` (the first write of this run)."""
+        try:
+            with open(self.target, "rb") as handle:
+                raw = handle.read()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise LibraryError(f"{self.path}: cannot read: {_describe(exc)}") from None
+        if raw:
+            self._atomic_write(self.backup_path, raw, 0o600)
+
+    def _atomic_write(self, dest: Path, payload: bytes, mode: int) -> None:
+        try:
+            fd, temp = tempfile.mkstemp(
+                prefix=f".{self.target.name}.", suffix=".tmp", dir=dest.parent
+            )
+        except OSError as exc:
+            raise LibraryError(
+                f"{self.path}: cannot write in {dest.parent}: {_describe(exc)}"
+            ) from None
+        try:
+            try:
+                if mode != 0o600:
+                    os.fchmod(fd, mode)
+                view = memoryview(payload)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, dest)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise LibraryError(f"{self.path}: cannot write {dest.name}: {_describe(exc)}") from None
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        self._fsync_folder(dest.parent)
+
+    @staticmethod
+    def _fsync_folder(folder: Path) -> None:
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        except OSError:  # some file systems do not fsync folders; the data is synced anyway
+            pass
+        finally:
+            os.close(fd)
+
+    # the TinyDB Storage protocol -----------------------------------------------------------
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        return _json_copy(self.tables())
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        with self.locked():
+            self._commit(_json_copy(data))
+
+    def close(self) -> None:
+        self._tables = None
+
+
+# --------------------------------------------------------------------------------------------
+# The library
+
+
+class Library:
+    """Annotations, the arXiv cache, additions and settings in one JSON file.
+
+    Open with :meth:`open`. Every method is one short transaction; see the module docstring
+    for what is guaranteed across processes and threads.
+    """
+
+    def __init__(self, path: Path, storage: SafeStorage) -> None:
         self.path = path
-        self._db = db
+        self._storage = storage
+        self._mutex = threading.RLock()
+        self._index: dict[str, dict[str, str]] = {}
+        self._next_id: dict[str, int] = {}
+        self._index_generation = -1
 
     @classmethod
     def open(cls, path: str | Path) -> Library:
+        """Open (creating if needed) the library at ``path``; LibraryError when unusable."""
         path = Path(path).expanduser()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                os.close(fd)
-            db = TinyDB(path)
-        except ValueError as exc:
-            raise LibraryError(f"{path}: not a valid library file ({exc})") from None
-        except OSError as exc:
-            raise LibraryError(f"{path}: {exc.strerror or exc}") from None
-        library = cls(path, db)
-        version = library.get_meta("schema_version")
-        if version is None:
-            library.set_meta("schema_version", SCHEMA_VERSION)
-        return library
+        return cls(path, SafeStorage(path))
 
     def close(self) -> None:
-        self._db.close()
+        with self._mutex:
+            self._storage.close()
+            self._index_generation = -1
 
-    # annotations -----------------------------------------------------------------------
+    @property
+    def backup_path(self) -> Path:
+        return self._storage.backup_path
+
+    def refresh(self) -> bool:
+        """Re-read the file if another process changed it; True when it did (for the TUI)."""
+        with self._mutex:
+            return self._storage.refresh()
+
+    # plumbing ------------------------------------------------------------------------------
+
+    def _tables(self) -> Tables:
+        tables = self._storage.tables()
+        if self._index_generation != self._storage.generation:
+            self._reindex(tables)
+        return tables
+
+    def _reindex(self, tables: Tables) -> None:
+        self._index = {}
+        self._next_id = {}
+        for name, field in _ID_FIELD.items():
+            index: dict[str, str] = {}
+            for doc_id, doc in tables[name].items():
+                index[doc[field]] = doc_id
+            self._index[name] = index
+            self._next_id[name] = max((int(i) for i in tables[name]), default=0) + 1
+        self._index_generation = self._storage.generation
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Transaction]:
+        with self._mutex, self._storage.transaction() as txn:
+            if self._index_generation != self._storage.generation:
+                self._reindex(txn.tables)
+            try:
+                yield txn
+            except BaseException:
+                self._index_generation = -1
+                raise
+
+    def _get(self, table: str, ident: str) -> dict[str, Any] | None:
+        tables = self._tables()
+        doc_id = self._index[table].get(ident)
+        return tables[table][doc_id] if doc_id is not None else None
+
+    def _put(self, tables: Tables, table: str, ident: str, doc: dict[str, Any]) -> None:
+        """Insert, or update the fields of, the document named ``ident`` (TinyDB upsert)."""
+        doc_id = self._index[table].get(ident)
+        if doc_id is not None:
+            tables[table][doc_id].update(doc)
+            return
+        doc_id = str(self._next_id[table])
+        self._next_id[table] += 1
+        tables[table][doc_id] = doc
+        self._index[table][ident] = doc_id
+
+    # annotations ---------------------------------------------------------------------------
 
     def annotation(self, key: str) -> Annotation:
-        doc = self._db.table("annotations").get(Query().key == key)
-        return Annotation.from_dict(dict(doc)) if doc else Annotation(key=key)
+        with self._mutex:
+            doc = self._get("annotations", key)
+            return Annotation.from_dict(doc) if doc else Annotation(key=key)
 
     def annotations(self) -> dict[str, Annotation]:
-        return {
-            doc["key"]: Annotation.from_dict(dict(doc)) for doc in self._db.table("annotations")
-        }
+        with self._mutex:
+            table = self._tables()["annotations"]
+            return {doc["key"]: Annotation.from_dict(doc) for doc in table.values()}
 
-    def _save(self, annotation: Annotation) -> Annotation:
-        stamp = now_iso()
-        annotation.created = annotation.created or stamp
-        annotation.updated = stamp
-        self._db.table("annotations").upsert(annotation.to_dict(), Query().key == annotation.key)
-        return annotation
+    def _update(
+        self, keys: Iterable[str], change: Callable[[Annotation], None]
+    ) -> list[Annotation]:
+        """Apply ``change`` to each key's annotation and write once; only annotations that
+        really changed get a new ``updated`` time (and nothing is written when none did).
+        Returns every key's annotation, in order."""
+        keys = [_check_key(k) for k in dict.fromkeys(keys)]
+        result = []
+        with self._transaction() as txn:
+            stamp = now_iso()
+            txn.write = False
+            table = txn.tables["annotations"]
+            for key in keys:
+                doc_id = self._index["annotations"].get(key)
+                doc = table[doc_id] if doc_id is not None else None
+                ann = Annotation.from_dict(doc) if doc else Annotation(key=key)
+                before = ann.to_dict()
+                change(ann)
+                if ann.to_dict() != before:
+                    ann.created = ann.created or stamp
+                    ann.updated = stamp
+                    self._put(txn.tables, "annotations", key, ann.to_dict())
+                    txn.write = True
+                result.append(ann)
+        return result
 
-    def set_status(self, keys: Iterable[str], status: Status) -> list[Annotation]:
-        changed = []
-        for key in keys:
-            ann = self.annotation(key)
-            if status is Status.READ and ann.status is not Status.READ:
+    def set_status(self, keys: Iterable[str], status: Status | str) -> list[Annotation]:
+        """Set the status of every key (one write); ``read_at`` follows the module rules."""
+        new = status if isinstance(status, Status) else Status.parse(str(status))
+
+        def change(ann: Annotation) -> None:
+            if new is Status.READ and ann.status is not Status.READ:
                 ann.read_at = now_iso()
-            elif status is not Status.READ:
+            elif new is not Status.READ:
                 ann.read_at = None
-            ann.status = status
-            changed.append(self._save(ann))
-        return changed
+            ann.status = new
+
+        return self._update(keys, change)
 
     def change_tags(
         self, keys: Iterable[str], add: Iterable[str] = (), remove: Iterable[str] = ()
     ) -> list[Annotation]:
-        adding = [normalize_tag(t) for t in add]
+        """Add and remove tags on every key (one write). A tag both added and removed is
+        removed. ValueError (nothing written) when any tag is invalid."""
+        adding = list(dict.fromkeys(normalize_tag(t) for t in add))
         removing = {normalize_tag(t) for t in remove}
-        changed = []
-        for key in keys:
-            ann = self.annotation(key)
+
+        def change(ann: Annotation) -> None:
             tags = [t for t in ann.tags if t not in removing]
             tags.extend(t for t in adding if t not in tags and t not in removing)
             ann.tags = tuple(dict.fromkeys(tags))
-            changed.append(self._save(ann))
-        return changed
+
+        return self._update(keys, change)
 
     def set_tags(self, key: str, tags: Iterable[str]) -> Annotation:
-        ann = self.annotation(key)
-        ann.tags = tuple(dict.fromkeys(normalize_tag(t) for t in tags))
-        return self._save(ann)
+        new = tuple(dict.fromkeys(normalize_tag(t) for t in tags))
+
+        def change(ann: Annotation) -> None:
+            ann.tags = new
+
+        return self._update([key], change)[0]
 
     def set_note(self, key: str, note: str) -> Annotation:
-        ann = self.annotation(key)
-        ann.note = validate_note(note)
-        return self._save(ann)
+        text = validate_note(note)
+
+        def change(ann: Annotation) -> None:
+            ann.note = text
+
+        return self._update([key], change)[0]
 
     def put_annotations(self, annotations: Iterable[Annotation]) -> None:
-        """Store annotations as given (timestamps kept): for import and merge."""
-        table = self._db.table("annotations")
+        """Store annotations as given (timestamps kept), in one write: for import and merge.
+
+        Every annotation is checked first (key, status, tags, note); ValueError and nothing
+        written when one is invalid.
+        """
+        docs = []
         for ann in annotations:
-            table.upsert(ann.to_dict(), Query().key == ann.key)
+            _check_key(ann.key)
+            if not isinstance(ann.status, Status):
+                raise ValueError(f"{ann.key}: invalid status {ann.status!r}")
+            tags = [normalize_tag(t) for t in ann.tags]
+            try:
+                validate_note(ann.note)
+            except ValueError as exc:
+                raise ValueError(f"{ann.key}: {exc}") from None
+            doc = ann.to_dict()
+            doc["tags"] = list(dict.fromkeys(tags))
+            docs.append(doc)
+        if not docs:
+            return
+        with self._transaction() as txn:
+            for doc in docs:
+                self._put(txn.tables, "annotations", doc["key"], doc)
 
     def tags_in_use(self) -> Counter[str]:
-        return Counter(tag for ann in self.annotations().values() for tag in ann.tags)
+        with self._mutex:
+            table = self._tables()["annotations"]
+            return Counter(tag for doc in table.values() for tag in doc.get("tags", ()))
 
-    # arXiv metadata cache ----------------------------------------------------------------
+    # arXiv metadata cache ------------------------------------------------------------------
 
     def metadata(self, key: str) -> dict[str, Any] | None:
-        doc = self._db.table("metadata").get(Query().key == key)
-        return dict(doc) if doc else None
+        with self._mutex:
+            doc = self._get("metadata", key)
+            return _json_copy(doc) if doc else None
 
     def all_metadata(self) -> dict[str, dict[str, Any]]:
-        return {doc["key"]: dict(doc) for doc in self._db.table("metadata")}
+        with self._mutex:
+            table = self._tables()["metadata"]
+            return {doc["key"]: _json_copy(doc) for doc in table.values()}
 
     def put_metadata(self, records: Mapping[str, Mapping[str, Any]]) -> None:
-        table = self._db.table("metadata")
+        """Insert or update (field by field) the cached records of these keys, in one write."""
+        docs = {}
         for key, record in records.items():
-            table.upsert({**record, "key": key}, Query().key == key)
+            _check_key(key)
+            doc = {**_json_copy(dict(record)), "key": key}
+            _check_json(f"metadata for {key}", doc)
+            docs[key] = doc
+        if not docs:
+            return
+        with self._transaction() as txn:
+            for key, doc in docs.items():
+                self._put(txn.tables, "metadata", key, doc)
 
     # additions -----------------------------------------------------------------------------
 
     def additions(self) -> list[dict[str, Any]]:
-        return [dict(doc) for doc in self._db.table("additions")]
+        with self._mutex:
+            return [_json_copy(doc) for doc in self._tables()["additions"].values()]
 
     def put_addition(self, record: Mapping[str, Any]) -> None:
-        self._db.table("additions").upsert(dict(record), Query().key == record["key"])
+        key = _check_key(record.get("key"))
+        doc = _json_copy(dict(record))
+        _check_json(f"addition {key}", doc)
+        with self._transaction() as txn:
+            self._put(txn.tables, "additions", key, doc)
 
     # settings ------------------------------------------------------------------------------
 
     def get_meta(self, name: str, default: Any = None) -> Any:
-        doc = self._db.table("meta").get(Query().name == name)
-        return doc["value"] if doc else default
+        with self._mutex:
+            doc = self._get("meta", name)
+            return _json_copy(doc["value"]) if doc else default
 
     def set_meta(self, name: str, value: Any) -> None:
-        self._db.table("meta").upsert({"name": name, "value": value}, Query().name == name)
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"invalid setting name {name!r}")
+        if name == "schema_version":
+            raise ValueError("schema_version is managed by the library itself")
+        doc = {"name": name, "value": _json_copy(value)}
+        _check_json(f"setting {name}", doc)
+        with self._transaction() as txn:
+            self._put(txn.tables, "meta", name, doc)
