@@ -28,6 +28,7 @@ from rlhf_reader.store import Library, LibraryError, default_db_path
 PROG = "rlhf-reader"
 COMMAND_MODULES = (
     "browse",
+    "annotate",
     "update",
     "arxiv",
 )
