@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 from rlhf_reader.model import Status
-from rlhf_reader.query import select
+from rlhf_reader.query import QueryError, select
 from rlhf_reader.records import Row, to_record
 from rlhf_reader.textsafe import printable, printable_block
 
@@ -42,16 +43,32 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
 
 
 def filtered_rows(ctx: Context) -> list[Row]:
+    from rlhf_reader.cli import CliError
+
     args = ctx.args
-    return select(
-        ctx.rows(), status=args.status, tag=args.tag, section=args.section, search=args.search
-    )
+    try:
+        return select(
+            ctx.rows(), status=args.status, tag=args.tag, section=args.section, search=args.search
+        )
+    except QueryError as exc:
+        raise CliError(f"--search: {exc}", code=2) from None
+
+
+# json.dumps escapes C0 controls but not DEL, the C1 range (U+009B is CSI) or the bidi
+# overrides; in JSON strings they may be written as \uXXXX, so nothing raw reaches a terminal.
+_JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(value: Any) -> str:
+    """``value`` as indented JSON, UTF-8 kept readable, every control character escaped."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def run_list(ctx: Context) -> int:
     selected = filtered_rows(ctx)
     if ctx.args.json:
-        ctx.print(json.dumps([to_record(row) for row in selected], ensure_ascii=False, indent=2))
+        ctx.print(json_text([to_record(row) for row in selected]))
         return 0
     current: tuple[str, ...] | None = None
     for row in selected:
@@ -85,7 +102,7 @@ def run_show(ctx: Context) -> int:
     row = next(r for r in ctx.rows() if r.key == entry.key)
     record = to_record(row)
     if ctx.args.json:
-        ctx.print(json.dumps(record, ensure_ascii=False, indent=2))
+        ctx.print(json_text(record))
         return 0
     ann = row.annotation
     fields = [
