@@ -1,0 +1,507 @@
+"""Citations of entries: BibTeX, APA 7, Markdown and plain text. Pure: no terminal, no I/O.
+
+Every function takes ``records.Row`` objects and prefers the cached arXiv metadata (authors,
+title, date, DOI, primary category) when a row has it, else what the list says.
+
+Choices a Zotero / Better BibTeX user would recognise:
+
+- arXiv preprints are ``@misc`` in arXiv's own style (``eprint``, ``archivePrefix``,
+  ``primaryClass``); blogs, talks, software and other links are biblatex ``@online`` with
+  ``url`` and ``urldate`` (classic BibTeX styles read an unknown type as ``@misc``).
+- Keys are ``<last name><year><first significant title word>``, ASCII, lower case
+  (``rafailov2023direct``); within one export a repeated key gets ``a``, ``b``… appended to
+  its second, third… use, as Better BibTeX does.
+- Titles keep their capitalisation: words with capitals after the first letter (acronyms,
+  ``PanGu-Coder2``) are wrapped in braces, the rest is left for the style to case.
+- Control characters in the data become visible ``\\xNN`` text in every format here (see
+  ``textsafe``); no raw ESC or BEL reaches a file or a terminal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from rlhf_reader.records import Row
+from rlhf_reader.textsafe import printable
+
+FORMATS = ("bibtex", "apa", "markdown", "plain")
+
+# Lower-case name particles: they belong to the family name ("von Werra", "Le Bras").
+PARTICLES = frozenset(
+    "von van der den de del della di da dos das du la le lo ter ten zu vom van't ó o' al el bin"
+    .split()
+)  # fmt: skip
+SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+ET_AL_RE = re.compile(r"^(et\.?\s*al\.?|others|and others)$", re.IGNORECASE)
+# Words that never make a citation key.
+STOP_WORDS = frozenset(
+    "a an the and or but nor of on in at to for from by with via as is are be into onto "
+    "over under about towards toward than its it".split()
+)
+_NON_NAME_RE = re.compile(r"[()\[\]:;!?@/<>=|]|\d")
+_FOLD = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ł": "l",
+     "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "þ": "th", "Þ": "Th", "\u0131": "i"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """One author: ``given`` and ``family`` (with its particle), or a ``literal`` name."""
+
+    given: str = ""
+    family: str = ""
+    particle: str = ""
+    suffix: str = ""
+    literal: str = ""
+
+    @property
+    def last(self) -> str:
+        """The family name with its particle: ``von Werra``."""
+        return f"{self.particle} {self.family}".strip()
+
+    @property
+    def full(self) -> str:
+        if self.literal:
+            return self.literal
+        text = f"{self.given} {self.last}".strip()
+        return f"{text} {self.suffix}".strip()
+
+
+def parse_name(text: str) -> Name:
+    """``"First Middle von Last Jr."`` → ``Name``; one word (``OpenAI``) is a literal name."""
+    words = " ".join(text.split()).split(" ")
+    words = [w for w in words if w]
+    if not words:
+        return Name()
+    suffix = ""
+    if len(words) > 2 and words[-1].lower().rstrip(",") in SUFFIXES:
+        suffix = words.pop().rstrip(",")
+        words[-1] = words[-1].rstrip(",")
+    if len(words) == 1:
+        return Name(literal=words[0], suffix=suffix)
+    # The particle starts at the first lower-case particle word after the given names.
+    start = len(words) - 1
+    for index in range(1, len(words) - 1):
+        if words[index].lower() in PARTICLES:
+            start = index
+            break
+    given = " ".join(words[:start])
+    if start < len(words) - 1:
+        particle = " ".join(words[start:-1])
+        return Name(given=given, family=words[-1], particle=particle, suffix=suffix)
+    return Name(given=given, family=words[-1], suffix=suffix)
+
+
+def looks_like_names(names: Sequence[str]) -> bool:
+    """False for a description the list put where authors go (software entries)."""
+    for name in names:
+        words = name.split()
+        if len(words) > 5 or _NON_NAME_RE.search(name):
+            return False
+        lower = [w for w in words[1:] if w[:1].islower() and w.lower() not in PARTICLES]
+        if len(lower) >= 2:
+            return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """What a citation needs, gathered from one row (metadata first, then the list)."""
+
+    key: str
+    title: str
+    names: tuple[Name, ...]
+    et_al: bool
+    year: int | None
+    month: int | None
+    day: int | None
+    url: str
+    arxiv_id: str | None
+    primary_class: str
+    doi: str
+    venue: str
+    accessed: str  # YYYY-MM-DD, for web pages
+
+    @property
+    def is_arxiv(self) -> bool:
+        return bool(self.arxiv_id)
+
+
+def _clean(text: object) -> str:
+    """One line, single spaces, control characters visible."""
+    return printable(" ".join(str(text or "").split()))
+
+
+def work_of(row: Row, today: date | None = None) -> Work:
+    """The citation data of ``row``."""
+    entry, meta = row.entry, row.metadata or {}
+    title = _clean(meta.get("title") or entry.title)
+    raw_names = [str(a) for a in meta["authors"]] if meta.get("authors") else entry.author_list
+    et_al = False
+    names: list[Name] = []
+    for raw in raw_names:
+        cleaned = _clean(raw)
+        if ET_AL_RE.match(cleaned.strip(" .")) or ET_AL_RE.match(cleaned):
+            et_al = True
+            continue
+        # "A et al." written as one name.
+        match = re.match(r"^(.*?)\s+et\.?\s*al\.?$", cleaned, re.IGNORECASE)
+        if match:
+            et_al, cleaned = True, match.group(1)
+        if cleaned:
+            names.append(parse_name(cleaned))
+    if not meta.get("authors") and not looks_like_names([n.full for n in names]):
+        names, et_al = [], False
+    year, month, day = _date_of(row)
+    arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
+    url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else entry.url.strip()
+    accessed = (row.annotation.read_at or row.annotation.created or "")[:10]
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", accessed):
+        accessed = (today or date.today()).isoformat()
+    return Work(
+        key=entry.key,
+        title=title,
+        names=tuple(names),
+        et_al=et_al,
+        year=year,
+        month=month,
+        day=day,
+        url=url,
+        arxiv_id=arxiv_id,
+        primary_class=_clean(meta.get("primary_category")),
+        doi=_clean(meta.get("doi")),
+        venue=_clean(entry.venue) if not arxiv_id else "",
+        accessed=accessed,
+    )
+
+
+def _date_of(row: Row) -> tuple[int | None, int | None, int | None]:
+    published = str((row.metadata or {}).get("published") or "")
+    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", published)
+    if match:
+        return int(match.group(1)), int(match.group(2)), int(match.group(3))
+    return row.year, None, None
+
+
+# citation keys ---------------------------------------------------------------------------
+
+
+def ascii_fold(text: str) -> str:
+    """``"Günther"`` → ``"Gunther"``: accents dropped, letters without a decomposition mapped."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return "".join(ch for ch in decomposed if ord(ch) < 128)
+
+
+def _key_word(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+
+
+def base_key(work: Work) -> str:
+    """``rafailov2023direct``: first author's last name, year, first significant title word."""
+    author = ""
+    if work.names:
+        first = work.names[0]
+        author = _key_word(first.family or first.literal)
+    words = [_key_word(raw) for raw in re.split(r"[\s\-–—:/]+", work.title)]
+    words = [w for w in words if w and w not in STOP_WORDS]
+    # A one-letter word ("The N Implementation Details") makes a poor key.
+    word = next((w for w in words if len(w) > 1), words[0] if words else "")
+    key = f"{author}{work.year or ''}{word}"
+    return key or "entry"
+
+
+def unique_keys(works: Iterable[Work]) -> list[str]:
+    """Keys for ``works`` in order; a key already given gets ``a``, ``b``, … ``aa``…"""
+    used: set[str] = set()
+    keys = []
+    for work in works:
+        base = base_key(work)
+        key, n = base, 0
+        while key in used:
+            key = base + _suffix(n)
+            n += 1
+        used.add(key)
+        keys.append(key)
+    return keys
+
+
+def _suffix(n: int) -> str:
+    letters = ""
+    n += 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(ord("a") + rem) + letters
+    return letters
+
+
+def distinct(rows: Iterable[Row]) -> list[Row]:
+    """The rows with the first of each entry key (a list may name a paper twice)."""
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        if row.key not in seen:
+            seen.add(row.key)
+            out.append(row)
+    return out
+
+
+# BibTeX -----------------------------------------------------------------------------------
+
+_BIB_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "_": r"\_",
+    "$": r"\$",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_BIB_SPECIAL_RE = re.compile(r"[\\%&#_$~^{}]")
+
+
+def bib_escape(text: str) -> str:
+    """LaTeX-escape ``{ } % & # _ $ \\ ~ ^``; non-ASCII stays UTF-8.
+
+    ``\\{`` and ``\\}`` are used when the text's braces balance; otherwise ``\\textbraceleft{}``
+    and ``\\textbraceright{}``, because BibTeX counts escaped braces too.
+    """
+    balanced = _braces_balance(text)
+
+    def sub(match: re.Match[str]) -> str:
+        ch = match.group()
+        if ch in "{}":
+            if balanced:
+                return "\\" + ch
+            return r"\textbraceleft{}" if ch == "{" else r"\textbraceright{}"
+        return _BIB_SPECIAL[ch]
+
+    return _BIB_SPECIAL_RE.sub(sub, text)
+
+
+def _braces_balance(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _needs_protection(word: str) -> bool:
+    letters = [ch for ch in word if ch.isalpha()]
+    return any(ch.isupper() for ch in letters[1:])
+
+
+_CORE_RE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
+
+
+def bib_title(title: str) -> str:
+    """The escaped title with acronyms and camel-case words in braces (``{RLHF}``)."""
+    out = []
+    for word in title.split(" "):
+        lead, core, trail = _CORE_RE.match(word).groups()  # type: ignore[union-attr]
+        if _needs_protection(core):
+            out.append(f"{bib_escape(lead)}{{{bib_escape(core)}}}{bib_escape(trail)}")
+        else:
+            out.append(bib_escape(word))
+    return " ".join(out)
+
+
+def _url_field(url: str) -> str:
+    """URLs are verbatim in biblatex: only characters that would break the field are encoded."""
+    return "".join(
+        f"%{ord(ch):02X}" if ch in '{}\\ "' or ord(ch) < 32 or ord(ch) == 127 else ch for ch in url
+    )
+
+
+def bib_author(name: Name) -> str:
+    if name.literal:
+        return "{" + bib_escape(name.literal) + "}"
+    last = bib_escape(name.last)
+    parts = [last]
+    if name.suffix:
+        parts.append(bib_escape(name.suffix))
+    if name.given:
+        parts.append(bib_escape(name.given))
+    return ", ".join(parts)
+
+
+def bibtex_entry(work: Work, key: str) -> str:
+    fields: list[tuple[str, str]] = [("title", bib_title(work.title))]
+    if work.names:
+        authors = " and ".join(bib_author(n) for n in work.names)
+        fields.append(("author", authors + (" and others" if work.et_al else "")))
+    if work.year:
+        fields.append(("year", str(work.year)))
+    if work.is_arxiv:
+        kind = "misc"
+        fields.append(("eprint", str(work.arxiv_id)))
+        fields.append(("archivePrefix", "arXiv"))
+        if work.primary_class:
+            fields.append(("primaryClass", bib_escape(work.primary_class)))
+        fields.append(("url", _url_field(work.url)))
+    else:
+        kind = "online"
+        fields.append(("url", _url_field(work.url)))
+        fields.append(("urldate", work.accessed))
+        if work.venue:
+            fields.append(("note", bib_escape(work.venue)))
+    if work.doi:
+        fields.append(("doi", _url_field(work.doi)))
+    lines = [f"@{kind}{{{key},"]
+    lines.extend(f"  {name} = {{{value}}}," for name, value in fields)
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def bibtex(rows: Iterable[Row], today: date | None = None) -> str:
+    """One BibTeX entry per distinct key, with keys unique within the output."""
+    works = [work_of(row, today) for row in distinct(rows)]
+    keys = unique_keys(works)
+    return "\n\n".join(bibtex_entry(w, k) for w, k in zip(works, keys, strict=True)) + (
+        "\n" if works else ""
+    )
+
+
+# APA 7 ------------------------------------------------------------------------------------
+
+
+def _initials(given: str) -> str:
+    """``"Noah A."`` → ``"N. A."``, ``"Jean-Luc"`` → ``"J.-L."``."""
+    out = []
+    for word in given.split():
+        parts = [p for p in word.split("-") if p]
+        out.append("-".join(f"{p[0]}." for p in parts if p[0].isalpha()) or word)
+    return " ".join(o for o in out if o)
+
+
+def apa_name(name: Name) -> str:
+    if name.literal:
+        return name.literal
+    text = name.last
+    if name.given:
+        text += f", {_initials(name.given)}"
+    if name.suffix:
+        text += f", {name.suffix}"
+    return text
+
+
+def apa_authors(names: Sequence[Name], et_al: bool = False) -> str:
+    """APA 7: up to 20 names with ``&`` before the last; 21 or more: 19, an ellipsis, the last."""
+    shown = [apa_name(n) for n in names]
+    if not shown:
+        return ""
+    if et_al:
+        return ", ".join(shown) + ", et al."
+    if len(shown) == 1:
+        return shown[0]
+    if len(shown) > 20:
+        return ", ".join(shown[:19]) + ", . . . " + shown[-1]
+    return ", ".join(shown[:-1]) + ", & " + shown[-1]
+
+
+def _end(text: str) -> str:
+    """Text ending in one full stop (none added after ``?``, ``!`` or ``.``)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def apa(work: Work) -> str:
+    """APA 7 reference list entry; arXiv preprints cite the arXiv DOI."""
+    year = f"({work.year})" if work.year else "(n.d.)"
+    authors = apa_authors(work.names, work.et_al)
+    if work.is_arxiv:
+        title = f"{work.title.rstrip('.')} (arXiv:{work.arxiv_id})."
+        source = "arXiv. "
+        doi = work.doi or f"10.48550/arXiv.{work.arxiv_id}"
+        link = f"https://doi.org/{doi}"
+    else:
+        title = _end(work.title)
+        source = f"{_end(work.venue)} " if work.venue else ""
+        link = work.url
+    if authors:
+        return f"{_end(authors)} {year}. {title} {source}{link}"
+    # No author: the title moves to the author position.
+    return f"{title} {year}. {source}{link}"
+
+
+# Markdown and plain -----------------------------------------------------------------------
+
+_MD_ESCAPE_RE = re.compile(r"([\\\[\]])")
+
+
+def md_text(text: str) -> str:
+    """Escape what would end or break a Markdown link text."""
+    return _MD_ESCAPE_RE.sub(r"\\\1", text)
+
+
+def md_url(url: str) -> str:
+    if any(ch in url for ch in " ()<>") or not url:
+        return "<" + url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20") + ">"
+    return url
+
+
+def short_authors(names: Sequence[Name], et_al: bool = False) -> str:
+    """``A``, ``A and B``, ``A, B and C``, or ``A et al.`` for four or more."""
+    full = [n.full for n in names]
+    if not full:
+        return ""
+    if len(full) > 3 or et_al:
+        return f"{full[0]} et al."
+    if len(full) == 1:
+        return full[0]
+    return ", ".join(full[:-1]) + " and " + full[-1]
+
+
+def markdown(work: Work) -> str:
+    """``[Title](url) — Authors (Year)``."""
+    text = f"[{md_text(work.title)}]({md_url(work.url)})"
+    authors = short_authors(work.names, work.et_al)
+    if authors:
+        text += f" — {md_text(authors)}"
+    if work.year:
+        text += f" ({work.year})"
+    return text
+
+
+def plain(work: Work) -> str:
+    """``Title. A, B, C. 2023. url``."""
+    parts = [_end(work.title)]
+    names = ", ".join(n.full for n in work.names)
+    if names:
+        parts.append(_end(names + (" et al" if work.et_al else "")))
+    if work.year:
+        parts.append(f"{work.year}.")
+    parts.append(work.url)
+    return " ".join(parts)
+
+
+def cite(rows: Iterable[Row], fmt: str = "bibtex", today: date | None = None) -> str:
+    """Citations of ``rows`` (one per distinct key) in ``fmt``, one of ``FORMATS``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown citation format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+    if fmt == "bibtex":
+        return bibtex(rows, today)
+    works = [work_of(row, today) for row in distinct(rows)]
+    render = {"apa": apa, "markdown": markdown, "plain": plain}[fmt]
+    sep = "\n" if fmt == "plain" else "\n\n"
+    return sep.join(render(w) for w in works) + ("\n" if works else "")
+
+
+def cite_one(row: Row, fmt: str = "bibtex", today: date | None = None) -> str:
+    """One citation without a trailing newline: what ``c`` in the TUI copies."""
+    return cite([row], fmt, today).rstrip("\n")
+
+
+def describe(fmt: str) -> str:
+    """A short label for notifications and the format chooser."""
+    return {"bibtex": "BibTeX", "apa": "APA 7", "markdown": "Markdown", "plain": "plain text"}[fmt]

@@ -1,0 +1,484 @@
+"""Reading-list exports: Markdown, BibTeX, CSV, RIS, CSL-JSON and the JSON backup. Pure.
+
+Each ``to_*`` function turns ``records.Row`` objects into the text of one file; ``export``
+picks one by name and ``write_atomic`` puts it on disk.
+
+Control characters in the data: the JSON backup keeps every character (JSON escapes them
+as ``\\uXXXX``, C1 controls included), so an export → import round trip is lossless. Every
+other format is meant for people and other programs: there each control character (except
+newlines and tabs in notes, where the format allows them) becomes visible ``\\xNN`` text, so
+no raw ESC or BEL ends up in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rlhf_reader.cite import (
+    Name,
+    Work,
+    bibtex,
+    distinct,
+    md_text,
+    md_url,
+    unique_keys,
+    work_of,
+)
+from rlhf_reader.model import Status
+from rlhf_reader.records import Row
+from rlhf_reader.textsafe import printable, printable_block
+
+FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
+EXTENSIONS = {
+    "markdown": ".md",
+    "bibtex": ".bib",
+    "csv": ".csv",
+    "ris": ".ris",
+    "json": ".json",
+    "csl-json": ".csl.json",
+}
+JSON_FORMAT = "rlhf-reader-export"
+JSON_VERSION = 1
+CSV_COLUMNS = (
+    "key",
+    "title",
+    "authors",
+    "year",
+    "url",
+    "arxiv_id",
+    "section",
+    "status",
+    "read_at",
+    "tags",
+    "note",
+)
+SOFTWARE_HOSTS = frozenset({"github.com", "gitlab.com", "pypi.org", "bitbucket.org"})
+VIDEO_HOSTS = frozenset({"youtube.com", "www.youtube.com", "youtu.be", "vimeo.com"})
+
+
+class ExportError(Exception):
+    """An export that cannot be written; the message names the path and the reason."""
+
+
+def default_filename(fmt: str, stem: str = "reading-list") -> str:
+    """``reading-list.bib`` and the like: the TUI's suggestion in the current folder."""
+    return stem + EXTENSIONS[fmt]
+
+
+def export(
+    rows: Iterable[Row],
+    fmt: str,
+    *,
+    title: str = "Reading list",
+    additions: Mapping[str, Mapping[str, Any]] | None = None,
+    today: date | None = None,
+    now: str | None = None,
+) -> str:
+    """The text of ``rows`` exported as ``fmt`` (one of ``FORMATS``)."""
+    rows = list(rows)
+    if fmt == "markdown":
+        return to_markdown(rows, title=title, today=today)
+    if fmt == "bibtex":
+        return bibtex(rows, today)
+    if fmt == "csv":
+        return to_csv(rows)
+    if fmt == "ris":
+        return to_ris(rows, today)
+    if fmt == "csl-json":
+        return to_csl_json(rows, today)
+    if fmt == "json":
+        return to_json(rows, additions=additions, title=title, now=now)
+    raise ValueError(f"unknown export format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+
+
+# Markdown ----------------------------------------------------------------------------------
+
+_NOTE_HEADING_RE = re.compile(r"^(\s{0,3})(#|=+\s*$|-+\s*$|[-+*]\s|\d+[.)]\s)")
+
+
+def _note_line(line: str) -> str:
+    """A note line that cannot start a heading, a list item or a setext underline.
+
+    Headings or list items in a note would become sections or entries when the file is
+    read back as a list; they are escaped with a backslash and read as text.
+    """
+    match = _NOTE_HEADING_RE.match(line)
+    if not match:
+        return line
+    indent, mark = match.group(1), match.group(2)
+    rest = line[len(indent) :]
+    if mark[0].isdigit():
+        digits = re.match(r"\d+", rest).group()  # type: ignore[union-attr]
+        return f"{indent}{digits}\\{rest[len(digits) :]}"
+    return f"{indent}\\{rest}"
+
+
+def _details_line(row: Row) -> str:
+    """``Authors. Venue, Year.`` as the list writes it, so the file reads back the same."""
+    entry = row.entry
+    if not row.metadata or not row.metadata.get("authors"):
+        return printable(entry.details)
+    authors = ", ".join(printable(a) for a in row.authors)
+    venue = printable(entry.venue) or "arXiv"
+    year = f", {row.year}" if row.year else ""
+    return f"{authors}. {venue}{year}."
+
+
+def to_markdown(
+    rows: Sequence[Row], *, title: str = "Reading list", today: date | None = None
+) -> str:
+    """The reading list as GitHub Markdown: the list's sections, task-list checkboxes for
+    *read*, *reading* marked, authors and year, tags, and notes as indented quotes.
+
+    It is itself an awesome-style list: ``catalog.parse`` reads it back to the same
+    sections and entries (key, title, URL, authors, venue, year).
+    """
+    total = len(rows)
+    read = sum(1 for r in rows if r.annotation.status is Status.READ)
+    reading = sum(1 for r in rows if r.annotation.status is Status.READING)
+    stamp = (today or date.today()).isoformat()
+    lines = [
+        f"# {printable(title)}",
+        "",
+        f"{read} of {total} read, {reading} in progress (exported by rlhf-reader on {stamp}).",
+    ]
+    current: tuple[str, ...] = ()
+    for row in rows:
+        entry, ann = row.entry, row.annotation
+        path = entry.section
+        if path != current:
+            common = 0
+            while common < min(len(path), len(current)) and path[common] == current[common]:
+                common += 1
+            if common == len(path):
+                common -= 1  # back up to a parent: its heading again
+            for depth in range(common, len(path)):
+                level = min(depth + 2, 6)
+                _blank(lines)
+                lines += [f"{'#' * level} {printable(path[depth])}", ""]
+            current = path
+        box = "x" if ann.status is Status.READ else " "
+        line = f"- [{box}] [{md_text(printable(entry.title))}]({md_url(printable(entry.url))})"
+        if ann.status is Status.READING:
+            line += " — *reading*"
+        if ann.tags:
+            line += " — " + " ".join(f"`{printable(t)}`" for t in ann.tags)
+        lines.append(line)
+        details = _details_line(row)
+        if details:
+            lines.append(f"  - {details}")
+        if entry.source:
+            lines.append(f"  - Source: {printable(entry.source)}")
+        if ann.note.strip():
+            _blank(lines)
+            note = printable_block(ann.note).strip("\n")
+            lines.extend(
+                f"  > {_note_line(text)}".rstrip() if text.strip() else "  >"
+                for text in note.split("\n")
+            )
+            lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _blank(lines: list[str]) -> None:
+    """One empty line before what follows, never two."""
+    if lines and lines[-1] != "":
+        lines.append("")
+
+
+# CSV ---------------------------------------------------------------------------------------
+
+
+def csv_record(row: Row) -> dict[str, str]:
+    ann = row.annotation
+    return {
+        "key": printable(row.key),
+        "title": printable(row.entry.title),
+        "authors": "; ".join(printable(a) for a in row.authors),
+        "year": str(row.year or ""),
+        "url": printable(row.entry.url),
+        "arxiv_id": row.entry.arxiv_id or "",
+        "section": printable(row.entry.section_path),
+        "status": ann.status.value,
+        "read_at": ann.read_at or "",
+        "tags": "; ".join(printable(t) for t in ann.tags),
+        "note": printable_block(ann.note),
+    }
+
+
+def to_csv(rows: Iterable[Row]) -> str:
+    """RFC 4180: a header, one row per entry, CRLF line ends, quotes where needed."""
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(csv_record(row))
+    return buffer.getvalue()
+
+
+# RIS ---------------------------------------------------------------------------------------
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _kind(work: Work) -> str:
+    """RIS type: UNPB for preprints, COMP for code, VIDEO for talks, ELEC for the web."""
+    if work.is_arxiv:
+        return "UNPB"
+    host = _host(work.url)
+    if host in SOFTWARE_HOSTS:
+        return "COMP"
+    if host in VIDEO_HOSTS:
+        return "VIDEO"
+    return "ELEC"
+
+
+def _ris_name(name: Name) -> str:
+    if name.literal:
+        return name.literal
+    text = name.last
+    if name.given:
+        text += f", {name.given}"
+    if name.suffix:
+        text += f", {name.suffix}"
+    return text
+
+
+def _one_line(text: str) -> str:
+    return " ".join(printable_block(text).split())
+
+
+def to_ris(rows: Iterable[Row], today: date | None = None) -> str:
+    """One RIS record per distinct entry: TY, TI, AU…, PY, DA, PB, UR, DO, AB, KW…, N1, ER.
+
+    RIS has one line per field, so a multi-line note or abstract is joined with spaces.
+    """
+    rows = distinct(rows)
+    works = [work_of(row, today) for row in rows]
+    out: list[str] = []
+    for row, work, key in zip(rows, works, unique_keys(works), strict=True):
+        fields: list[tuple[str, str]] = [("TY", _kind(work)), ("ID", key), ("TI", work.title)]
+        fields += [("AU", _ris_name(n)) for n in work.names]
+        if work.year:
+            fields.append(("PY", str(work.year)))
+            if work.month and work.day:
+                fields.append(("DA", f"{work.year:04d}/{work.month:02d}/{work.day:02d}"))
+        if work.is_arxiv:
+            fields += [("PB", "arXiv"), ("M1", f"arXiv:{work.arxiv_id}")]
+        elif work.venue:
+            fields.append(("T2", work.venue))
+        fields.append(("UR", work.url))
+        if work.doi:
+            fields.append(("DO", work.doi))
+        if not work.is_arxiv:
+            fields.append(("Y2", work.accessed.replace("-", "/")))
+        abstract = (row.metadata or {}).get("abstract")
+        if abstract:
+            fields.append(("AB", _one_line(str(abstract))))
+        fields += [("KW", printable(t)) for t in row.annotation.tags]
+        if row.annotation.note.strip():
+            fields.append(("N1", _one_line(row.annotation.note)))
+        out += [f"{tag}  - {_one_line(value)}" for tag, value in fields]
+        out += ["ER  - ", ""]
+    return "\n".join(out)
+
+
+# CSL-JSON ----------------------------------------------------------------------------------
+
+
+def _csl_name(name: Name) -> dict[str, str]:
+    if name.literal:
+        return {"literal": name.literal}
+    data = {"family": name.last, "given": name.given}
+    if name.suffix:
+        data["suffix"] = name.suffix
+    return {k: v for k, v in data.items() if v}
+
+
+def csl_item(row: Row, work: Work, key: str) -> dict[str, Any]:
+    """One CSL-JSON item, as Zotero and Pandoc read it."""
+    kind = {"UNPB": "article", "COMP": "software"}.get(_kind(work), "webpage")
+    item: dict[str, Any] = {"id": key, "type": kind, "title": work.title}
+    if work.names:
+        item["author"] = [_csl_name(n) for n in work.names]
+    if work.year:
+        parts = [work.year] + ([work.month, work.day] if work.month and work.day else [])
+        item["issued"] = {"date-parts": [parts]}
+    item["URL"] = work.url
+    if work.doi:
+        item["DOI"] = work.doi
+    if work.is_arxiv:
+        item["number"] = work.arxiv_id
+        item["publisher"] = "arXiv"
+        item["genre"] = "Preprint"
+    else:
+        y, m, d = (int(p) for p in work.accessed.split("-"))
+        item["accessed"] = {"date-parts": [[y, m, d]]}
+        if work.venue:
+            item["container-title"] = work.venue
+    abstract = (row.metadata or {}).get("abstract")
+    if abstract:
+        item["abstract"] = printable_block(str(abstract))
+    if row.annotation.tags:
+        item["keyword"] = ", ".join(printable(t) for t in row.annotation.tags)
+    if row.annotation.note.strip():
+        item["note"] = printable_block(row.annotation.note)
+    return item
+
+
+def to_csl_json(rows: Iterable[Row], today: date | None = None) -> str:
+    """A JSON array of CSL items, one per distinct entry, ids unique (the BibTeX keys)."""
+    rows = distinct(rows)
+    works = [work_of(row, today) for row in rows]
+    items = [
+        csl_item(row, work, key)
+        for row, work, key in zip(rows, works, unique_keys(works), strict=True)
+    ]
+    return json_text(items)
+
+
+# JSON backup -------------------------------------------------------------------------------
+
+_JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(data: Any) -> str:
+    """``json.dumps`` that also escapes DEL, C1 controls and line separators (``\\u009b``)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
+def _stored(row: Row) -> bool:
+    from rlhf_reader.model import Annotation
+
+    ann = row.annotation
+    return bool(ann.created or ann.updated) or ann != Annotation(key=ann.key)
+
+
+def json_record(row: Row, addition: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    entry = row.entry
+    return {
+        "key": entry.key,
+        "title": entry.title,
+        "url": entry.url,
+        "arxiv_id": entry.arxiv_id,
+        "authors": entry.author_list,
+        "year": entry.year,
+        "venue": entry.venue,
+        "details": entry.details,
+        "source": entry.source,
+        "section": list(entry.section),
+        "links": [{"text": link.text, "url": link.url} for link in entry.links],
+        "annotation": row.annotation.to_dict() if _stored(row) else None,
+        "metadata": dict(row.metadata) if row.metadata else None,
+        "addition": dict(addition) if addition else None,
+    }
+
+
+def to_json(
+    rows: Iterable[Row],
+    *,
+    additions: Mapping[str, Mapping[str, Any]] | None = None,
+    title: str = "Reading list",
+    now: str | None = None,
+) -> str:
+    """The backup/sync format: the entries' data and everything the library holds for them.
+
+    ``{"format": "rlhf-reader-export", "version": 1, "exported_at", "list", "entries": [...]}``
+    with one item per distinct key: entry fields, ``annotation``, ``metadata`` (the arXiv
+    cache) and ``addition``, each ``null`` when the library holds none.
+    """
+    additions = additions or {}
+    stamp = now or datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace(
+        "+00:00", "Z"
+    )
+    data = {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "exported_at": stamp,
+        "list": {"title": title},
+        "entries": [json_record(row, additions.get(row.key)) for row in distinct(rows)],
+    }
+    return json_text(data)
+
+
+# Writing -----------------------------------------------------------------------------------
+
+
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path``: a temp file in the same folder, fsync, ``os.replace``.
+
+    An existing file is replaced in one step (readers see the old or the new file, never
+    half of one). ``ExportError`` names the path and the reason when it cannot be written.
+    """
+    path = Path(path).expanduser()
+    folder = path.parent
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder, not a file")
+    if not folder.is_dir():
+        raise ExportError(f"{path}: folder {folder} does not exist")
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            try:
+                os.chmod(tmp_name, path.stat().st_mode & 0o777)
+            except OSError:
+                pass
+        else:
+            os.chmod(tmp_name, 0o666 & ~_umask())
+        os.replace(tmp_name, path)
+        tmp_name = None
+        _fsync_dir(folder)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+    return path
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (``os.umask`` is not thread-safe)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
