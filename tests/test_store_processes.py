@@ -1,0 +1,164 @@
+"""The store across real processes: SIGKILL at random moments, and concurrent writers.
+
+The kill test runs a small script in a child process. To keep 100 rounds fast, that script
+is a "zygote": it imports the store once and forks one writer per round; the writer opens
+the library, writes as fast as it can and appends each key to a report file once the write
+call has returned. The test SIGKILLs the writer after a random delay and then checks that
+the library parses and holds every reported change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tinydb import TinyDB
+
+from rlhf_reader.model import Status
+from rlhf_reader.store import Library
+
+ZYGOTE = r"""
+import os, sys, time
+from rlhf_reader.model import Status
+from rlhf_reader.store import Library
+
+db = sys.argv[1]
+for line in sys.stdin:
+    command, *rest = line.split()
+    if command == "reap":
+        os.waitpid(int(rest[0]), 0)
+        print("reaped", flush=True)
+        continue
+    round_, report = rest
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fd = os.open(report, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            lib = Library.open(db)
+            deadline = time.monotonic() + 5
+            i = 0
+            while time.monotonic() < deadline:  # never outlive a test that died
+                key = f"r{round_}-{i}"
+                if i % 3 == 0:
+                    lib.set_status([key], Status.READ)
+                elif i % 3 == 1:
+                    lib.change_tags([key], add=[f"t{i}"])
+                else:
+                    lib.set_note(key, f"note {key}")
+                os.write(fd, f"{key}\n".encode())
+                i += 1
+        finally:
+            os._exit(0)
+    print(pid, flush=True)
+"""
+
+WRITER = r"""
+import os, sys, time
+from rlhf_reader.model import Status
+from rlhf_reader.store import Library
+
+db, name, go = sys.argv[1], sys.argv[2], sys.argv[3]
+lib = Library.open(db)
+while not os.path.exists(go):
+    time.sleep(0.001)
+for i in range(200):
+    lib.set_status([f"{name}{i}"], Status.READ if i % 2 else Status.READING)
+    if i % 4 == 0:
+        lib.change_tags(["shared"], add=[f"{name}{i}"])
+print("done", flush=True)
+"""
+
+
+def check_reported(lib: Library, keys: list[str]) -> None:
+    annotations = lib.annotations()
+    for key in keys:
+        i = int(key.rsplit("-", 1)[1])
+        ann = annotations.get(key)
+        assert ann is not None, f"{key} was reported written but is missing"
+        if i % 3 == 0:
+            assert ann.status is Status.READ, key
+        elif i % 3 == 1:
+            assert f"t{i}" in ann.tags, key
+        else:
+            assert ann.note == f"note {key}", key
+
+
+def test_sigkill_at_random_moments_never_loses_a_reported_write(tmp_path: Path) -> None:
+    db = tmp_path / "lib" / "library.json"
+    script = tmp_path / "zygote.py"
+    script.write_text(ZYGOTE)
+    rng = random.Random(1234)
+    zygote = subprocess.Popen(
+        [sys.executable, str(script), str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert zygote.stdin and zygote.stdout
+    reported_total = torn = 0
+    try:
+        for round_ in range(100):
+            report = tmp_path / f"report-{round_}.txt"
+            zygote.stdin.write(f"fork {round_} {report}\n")
+            zygote.stdin.flush()
+            pid = int(zygote.stdout.readline())
+            # Early rounds may kill it while it creates the file; later ones mid-write.
+            time.sleep(rng.uniform(0, 0.06))
+            os.kill(pid, signal.SIGKILL)
+            zygote.stdin.write(f"reap {pid}\n")
+            zygote.stdin.flush()
+            assert zygote.stdout.readline().strip() == "reaped"
+
+            keys = report.read_text().split() if report.exists() else []
+            reported_total += len(keys)
+            if not db.exists():
+                assert not keys  # killed before the library was ever written
+                continue
+            torn += bool(list(db.parent.glob(".library.json.*.tmp")))
+            json.loads(db.read_bytes())  # always a complete JSON file
+            lib = Library.open(db)  # also removes temp files the kill left behind
+            check_reported(lib, keys)
+            assert not list(db.parent.glob(".library.json.*.tmp"))
+            bak = db.with_name("library.json.bak")
+            if bak.exists():
+                json.loads(bak.read_bytes())
+    finally:
+        zygote.stdin.close()
+        zygote.wait(timeout=10)
+    print(f"{reported_total} writes reported, {torn} kills left a temp file")
+    assert reported_total > 50  # the writers really wrote between the kills
+    assert TinyDB(db).table("annotations")  # stock TinyDB still opens it
+
+
+def test_two_processes_lose_none_of_each_others_updates(tmp_path: Path) -> None:
+    db = tmp_path / "library.json"
+    Library.open(db)
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(db), name, str(go)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
+    go.touch()
+    for proc in procs:
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and out.strip() == "done"
+    annotations = Library.open(db).annotations()
+    for name in ("a", "b"):
+        for i in range(200):
+            expected = Status.READ if i % 2 else Status.READING
+            assert annotations[f"{name}{i}"].status is expected, f"{name}{i}"
+    expected_tags = {f"{name}{i}" for name in "ab" for i in range(0, 200, 4)}
+    assert set(annotations["shared"].tags) == expected_tags
+    assert len(annotations) == 401
