@@ -159,7 +159,7 @@ def work_of(row: Row, today: date | None = None) -> Work:
         names, et_al = [], False
     year, month, day = _date_of(row)
     arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
-    url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else entry.url.strip()
+    url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else printable(entry.url.strip())
     accessed = (row.annotation.read_at or row.annotation.created or "")[:10]
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", accessed):
         accessed = (today or date.today()).isoformat()

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "annotate",
     "update",
     "arxiv",
+    "cite",
 )
 
 

@@ -1,0 +1,176 @@
+"""``cite``, ``export`` and ``import``: citations, reading-list files and the JSON merge.
+
+Output choices: everything printed on the terminal goes through ``textsafe`` (citations and
+exports are built from already-sanitised fields, JSON escapes control characters itself), so
+no ESC or BEL from the data reaches it. Files keep the data with control characters shown as
+``\\xNN`` text, except the JSON backup, which keeps them exactly as JSON escapes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rlhf_reader.commands.browse import add_filter_options, filtered_rows
+from rlhf_reader.textsafe import printable, printable_block
+
+if TYPE_CHECKING:
+    from rlhf_reader.cli import Context
+    from rlhf_reader.records import Row
+
+CITE_FORMATS = ("bibtex", "apa", "markdown", "plain")
+EXPORT_FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
+_BY_SUFFIX = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".bib": "bibtex",
+    ".csv": "csv",
+    ".ris": "ris",
+    ".json": "json",
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "cite",
+        help="print citations of entries (BibTeX, APA, Markdown or plain text)",
+        description="Prints one citation per entry to stdout. With --copy it also goes to the "
+        "clipboard: pyperclip when the system has a clipboard tool, else OSC 52 when stdout is "
+        "a terminal (works over SSH); when neither can work the text is still printed, the "
+        "reason goes to stderr and the exit status is 1.",
+    )
+    p.add_argument("keys", nargs="+", metavar="KEY", help="a key, an arXiv id or URL, or a title")
+    p.add_argument("--format", "-f", choices=CITE_FORMATS, default="bibtex", help="default bibtex")
+    p.add_argument("--copy", action="store_true", help="also copy the citations to the clipboard")
+    p.set_defaults(handler=run_cite)
+
+    p = sub.add_parser(
+        "export",
+        help="write the reading list as Markdown, BibTeX, CSV, RIS, CSL-JSON or JSON",
+        description="Exports the entries that pass the filters (the same as 'list') to stdout, "
+        "or to FILE with -o (an existing file is replaced atomically). Without --format the "
+        "format follows FILE's extension (.md .bib .csv .ris .json .csl.json), else markdown. "
+        "'json' is the lossless backup that 'import' reads.",
+    )
+    p.add_argument("--format", "-f", choices=EXPORT_FORMATS, help="the file format")
+    add_filter_options(p)
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.set_defaults(handler=run_export)
+
+    p = sub.add_parser(
+        "import",
+        help="merge a JSON export into the library",
+        description="Merges an 'export --format json' file: per entry the newer 'updated' wins "
+        "(status, note, read date), tags are merged, nothing is deleted; arXiv metadata and "
+        "additions the library lacks are added. A file that is not a valid export is refused "
+        "and the library is left untouched.",
+    )
+    p.add_argument("file", metavar="FILE", help="a JSON export")
+    p.add_argument("--dry-run", "-n", action="store_true", help="show what would change")
+    p.set_defaults(handler=run_import)
+
+
+def _rows_for(ctx: Context, typed: list[str]) -> list[Row]:
+    entries = [ctx.resolve(text) for text in typed]  # every key checked before any output
+    by_key = {row.key: row for row in reversed(ctx.rows())}
+    return [by_key[entry.key] for entry in entries]
+
+
+def run_cite(ctx: Context) -> int:
+    from rlhf_reader.cite import cite
+
+    args = ctx.args
+    rows = _rows_for(ctx, args.keys)
+    text = printable_block(cite(rows, args.format))
+    ctx.out.write(text)
+    ctx.out.flush()
+    if not args.copy:
+        return 0
+    from rlhf_reader.clipboard import copy
+
+    count = len({row.key for row in rows})
+    result = copy(text.rstrip("\n"), ctx.out)
+    what = f"{count} citation{'s' if count != 1 else ''} ({args.format})"
+    if result.ok:
+        print(f"rlhf-reader: {what}: {printable(result.message)}", file=sys.stderr)
+        return 0
+    print(f"rlhf-reader: error: {what}: {printable(result.message)}", file=sys.stderr)
+    return 1
+
+
+def export_format(args: argparse.Namespace) -> str:
+    """``--format``, else the output file's extension, else markdown."""
+    if args.format:
+        return str(args.format)
+    if args.output:
+        name = Path(args.output).name.lower()
+        if name.endswith(".csl.json"):
+            return "csl-json"
+        return _BY_SUFFIX.get(Path(name).suffix, "markdown")
+    return "markdown"
+
+
+def run_export(ctx: Context) -> int:
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.export import ExportError, export, write_atomic
+
+    args = ctx.args
+    fmt = export_format(args)
+    rows = filtered_rows(ctx)
+    additions = {str(a.get("key")): a for a in ctx.library.additions()} if fmt == "json" else {}
+    text = export(rows, fmt, title=ctx.list_catalog.title, additions=additions)
+    if not args.output:
+        ctx.out.write(text if fmt == "json" else printable_block(text))
+        return 0
+    try:
+        path = write_atomic(args.output, text)
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
+    count = len({row.key for row in rows})
+    noun = "entry" if count == 1 else "entries"
+    ctx.print(printable(f"wrote {count} {noun} ({fmt}) to {path}"))
+    if not rows:
+        print("rlhf-reader: warning: no entries match the filters", file=sys.stderr)
+    return 0
+
+
+def run_import(ctx: Context) -> int:
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.merge import ImportFileError, apply, plan_for, read_export
+    from rlhf_reader.store import LibraryError
+
+    args = ctx.args
+    try:
+        data = read_export(args.file)
+    except ImportFileError as exc:
+        raise CliError(f"import refused, library unchanged: {exc}") from None
+    # A dry run never creates a library file that does not exist yet.
+    library = ctx.library if not args.dry_run or ctx.db_path.exists() else None
+    report = plan_for(data, library)
+    titles = _titles(ctx)
+    prefix = "would be " if args.dry_run else ""
+    for change in report.changes:
+        if change.kind == "unchanged":
+            continue
+        title = titles.get(change.key, "")
+        line = f"{prefix}{change.describe()}" + (f"  ({title})" if title else "")
+        ctx.print(printable(line))
+    if not args.dry_run and report.changed and library is not None:
+        try:
+            apply(report, library)
+        except (ValueError, LibraryError) as exc:
+            raise CliError(f"import failed: {exc}") from None
+    summary = report.summary()
+    ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
+    return 0
+
+
+def _titles(ctx: Context) -> dict[str, str]:
+    from rlhf_reader.catalog import CatalogError
+
+    try:
+        return {entry.key: entry.title for entry in ctx.list_catalog.entries}
+    except CatalogError:  # a list that cannot be read does not stop an import
+        return {}

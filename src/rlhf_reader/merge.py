@@ -1,0 +1,374 @@
+"""Import a JSON export into a library: validate all of it, then merge, never delete.
+
+Rules (what ``rlhf-reader import`` does):
+
+- The file must be a complete, valid ``json`` export (format marker, version, shape, every
+  value); anything else is refused with the reason before the library is touched.
+- Annotations, per entry: the side with the newer ``updated`` wins every field (status,
+  read_at, note); tags are the union of both sides; ``created`` is the earlier one. Nothing
+  is deleted.
+- arXiv metadata: taken when the library has none for the key or the file's ``fetched_at``
+  is newer. Additions: taken when the library has none for the key.
+- The result is a ``MergeReport`` listing, per key, what was added or which fields were
+  updated; ``apply`` writes it through the store's public API only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from rlhf_reader.export import JSON_FORMAT, JSON_VERSION
+from rlhf_reader.model import Annotation, Status
+from rlhf_reader.store import Library, normalize_tag, validate_note
+
+MAX_IMPORT_BYTES = 200_000_000
+ANNOTATION_FIELDS = ("status", "read_at", "note", "tags")
+
+
+class ImportFileError(Exception):
+    """A file that is not a valid export; the message names the file, the place and the value."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportItem:
+    key: str
+    annotation: Annotation | None
+    metadata: dict[str, Any] | None
+    addition: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportData:
+    """A validated export file."""
+
+    source: str
+    version: int
+    exported_at: str
+    items: tuple[ImportItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One key's outcome: ``added``, ``updated`` (with the fields) or ``unchanged``."""
+
+    key: str
+    what: str  # "annotation", "metadata" or "addition"
+    kind: str
+    fields: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind == "updated":
+            return f"updated {self.what} {self.key}: {', '.join(self.fields)}"
+        return f"{self.kind} {self.what} {self.key}"
+
+
+@dataclass(slots=True)
+class MergeReport:
+    changes: list[Change] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    additions: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self, kind: str, what: str | None = None) -> int:
+        return sum(1 for c in self.changes if c.kind == kind and (what is None or c.what == what))
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.annotations or self.metadata or self.additions)
+
+    def summary(self) -> str:
+        parts = []
+        for what in ("annotation", "metadata", "addition"):
+            counts = [
+                f"{self.count(kind, what)} {kind}"
+                for kind in ("added", "updated", "unchanged")
+                if self.count(kind, what)
+            ]
+            if counts:
+                noun = {
+                    "annotation": "annotations",
+                    "metadata": "metadata",
+                    "addition": "additions",
+                }
+                parts.append(f"{noun[what]}: {', '.join(counts)}")
+        return "; ".join(parts) if parts else "nothing to import"
+
+
+# reading and validating ----------------------------------------------------------------------
+
+
+def read_export(path: str | Path) -> ExportData:
+    """Read and validate the export at ``path``; ``ImportFileError`` for any problem."""
+    path = Path(path).expanduser()
+    try:
+        size = path.stat().st_size
+        if size > MAX_IMPORT_BYTES:
+            raise ImportFileError(f"{path}: too large for an export ({size:,} bytes)")
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise ImportFileError(f"{path}: is a folder, not an export file") from None
+    except FileNotFoundError:
+        raise ImportFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_export(raw, str(path))
+
+
+def parse_export(raw: bytes | str, source: str = "<export>") -> ExportData:
+    """Validate an export's text; every problem names ``source`` and where it is."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+            ) from None
+    else:
+        text = raw
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+        orjson.dumps(data)  # what the store will write: no lone surrogates, no huge numbers
+    except TypeError as exc:
+        raise ImportFileError(f"{source}: holds a value that cannot be stored ({exc})") from None
+    except ValueError as exc:
+        if not isinstance(exc, json.JSONDecodeError):
+            raise ImportFileError(f"{source}: not valid JSON ({exc})") from None
+        raise ImportFileError(
+            f"{source}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise ImportFileError(f"{source}: not an rlhf-reader export (nested too deeply)") from None
+
+    def fail(where: str, problem: str) -> ImportFileError:
+        return ImportFileError(f"{source}: {where}: {problem}")
+
+    if not isinstance(data, dict):
+        raise ImportFileError(f"{source}: not an rlhf-reader export (expected a JSON object)")
+    if data.get("format") != JSON_FORMAT:
+        raise fail(
+            "format", f"expected {JSON_FORMAT!r}, found {data.get('format')!r} "
+            "(make the file with 'rlhf-reader export --format json')"
+        )  # fmt: skip
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise fail("version", f"expected a positive integer, found {version!r}")
+    if version > JSON_VERSION:
+        raise fail(
+            "version", f"{version} is newer than this rlhf-reader reads ({JSON_VERSION}); "
+            "update rlhf-reader"
+        )  # fmt: skip
+    entries = data.get("entries")
+    if not isinstance(entries, list):
+        raise fail("entries", f"expected a list, found {_kind(entries)}")
+    items = []
+    seen: set[str] = set()
+    for index, record in enumerate(entries):
+        where = f"entries[{index}]"
+        if not isinstance(record, dict):
+            raise fail(where, f"expected an object, found {_kind(record)}")
+        key = record.get("key")
+        if not isinstance(key, str) or not key.strip():
+            raise fail(f"{where}.key", f"expected a non-empty string, found {key!r}")
+        if key in seen:
+            raise fail(f"{where}.key", f"{key!r} appears twice")
+        seen.add(key)
+        items.append(
+            ImportItem(
+                key=key,
+                annotation=_annotation(record.get("annotation"), key, f"{where}.annotation", fail),
+                metadata=_record(record.get("metadata"), key, f"{where}.metadata", fail),
+                addition=_record(record.get("addition"), key, f"{where}.addition", fail),
+            )
+        )
+    exported_at = data.get("exported_at")
+    return ExportData(
+        source=source,
+        version=version,
+        exported_at=exported_at if isinstance(exported_at, str) else "",
+        items=tuple(items),
+    )
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _kind(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
+
+
+def _annotation(value: object, key: str, where: str, fail: Any) -> Annotation | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise fail(where, f"expected an object or null, found {_kind(value)}")
+    if value.get("key", key) != key:
+        raise fail(f"{where}.key", f"{value.get('key')!r} does not match the entry key {key!r}")
+    status = value.get("status", "unread")
+    if not isinstance(status, str):
+        raise fail(f"{where}.status", f"expected a string, found {_kind(status)}")
+    try:
+        parsed_status = Status.parse(status)
+    except ValueError as exc:
+        raise fail(f"{where}.status", str(exc)) from None
+    tags = value.get("tags", [])
+    if not isinstance(tags, list):
+        raise fail(f"{where}.tags", f"expected a list, found {_kind(tags)}")
+    clean_tags = []
+    for i, tag in enumerate(tags):
+        if not isinstance(tag, str):
+            raise fail(f"{where}.tags[{i}]", f"expected a string, found {_kind(tag)}")
+        try:
+            clean_tags.append(normalize_tag(tag))
+        except ValueError as exc:
+            raise fail(f"{where}.tags[{i}]", str(exc)) from None
+    note = value.get("note", "")
+    if not isinstance(note, str):
+        raise fail(f"{where}.note", f"expected a string, found {_kind(note)}")
+    try:
+        validate_note(note)
+    except ValueError as exc:
+        raise fail(f"{where}.note", str(exc)) from None
+    stamps: dict[str, str] = {}
+    for name in ("created", "updated", "read_at"):
+        stamp = value.get(name)
+        if stamp in (None, "") and name != "updated":
+            stamps[name] = ""
+            continue
+        if not isinstance(stamp, str) or _parse_time(stamp) is None:
+            raise fail(f"{where}.{name}", f"expected an ISO 8601 time, found {stamp!r}")
+        stamps[name] = stamp
+    return Annotation(
+        key=key,
+        status=parsed_status,
+        tags=tuple(dict.fromkeys(clean_tags)),
+        note=note,
+        created=stamps["created"],
+        updated=stamps["updated"],
+        read_at=stamps["read_at"] or None,
+    )
+
+
+def _record(value: object, key: str, where: str, fail: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise fail(where, f"expected an object or null, found {_kind(value)}")
+    if value.get("key", key) != key:
+        raise fail(f"{where}.key", f"{value.get('key')!r} does not match the entry key {key!r}")
+    return {**value, "key": key}
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+_EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
+
+
+def _time(text: str | None) -> datetime:
+    return (_parse_time(text) if text else None) or _EPOCH
+
+
+# merging -----------------------------------------------------------------------------------
+
+
+def merge_annotation(
+    local: Annotation | None, incoming: Annotation
+) -> tuple[Annotation, list[str]]:
+    """The merged annotation and the names of the fields that differ from ``local``."""
+    if local is None:
+        return incoming, list(ANNOTATION_FIELDS)
+    newer = incoming if _time(incoming.updated) > _time(local.updated) else local
+    tags = tuple(dict.fromkeys((*local.tags, *incoming.tags)))
+    created_candidates = [c for c in (local.created, incoming.created) if c]
+    created = min(created_candidates, key=_time) if created_candidates else ""
+    merged = Annotation(
+        key=local.key,
+        status=newer.status,
+        tags=tags,
+        note=newer.note,
+        created=created,
+        updated=max(local.updated, incoming.updated, key=_time),
+        read_at=newer.read_at,
+    )
+    changed = [name for name in ANNOTATION_FIELDS if getattr(merged, name) != getattr(local, name)]
+    return merged, changed
+
+
+def plan(
+    data: ExportData,
+    annotations: Mapping[str, Annotation],
+    metadata: Mapping[str, Mapping[str, Any]],
+    additions: Mapping[str, Mapping[str, Any]],
+) -> MergeReport:
+    """What importing ``data`` into a library holding these records would change."""
+    report = MergeReport()
+    for item in data.items:
+        if item.annotation is not None:
+            local = annotations.get(item.key)
+            merged, fields = merge_annotation(local, item.annotation)
+            if local is None:
+                report.changes.append(Change(item.key, "annotation", "added"))
+                report.annotations.append(merged)
+            elif fields:
+                report.changes.append(Change(item.key, "annotation", "updated", tuple(fields)))
+                report.annotations.append(merged)
+            else:
+                report.changes.append(Change(item.key, "annotation", "unchanged"))
+        if item.metadata is not None:
+            have = metadata.get(item.key)
+            if have is None:
+                report.changes.append(Change(item.key, "metadata", "added"))
+                report.metadata[item.key] = item.metadata
+            elif _time(item.metadata.get("fetched_at")) > _time(have.get("fetched_at")):
+                fields = tuple(
+                    sorted(k for k in item.metadata if item.metadata.get(k) != have.get(k))
+                )
+                report.changes.append(Change(item.key, "metadata", "updated", fields))
+                report.metadata[item.key] = item.metadata
+            else:
+                report.changes.append(Change(item.key, "metadata", "unchanged"))
+        if item.addition is not None:
+            if item.key in additions:
+                report.changes.append(Change(item.key, "addition", "unchanged"))
+            else:
+                report.changes.append(Change(item.key, "addition", "added"))
+                report.additions.append(item.addition)
+    return report
+
+
+def plan_for(data: ExportData, library: Library | None) -> MergeReport:
+    """``plan`` against ``library`` (``None``: an empty library, for a dry run on no file)."""
+    if library is None:
+        return plan(data, {}, {}, {})
+    additions = {str(a.get("key")): a for a in library.additions()}
+    return plan(data, library.annotations(), library.all_metadata(), additions)
+
+
+def apply(report: MergeReport, library: Library) -> None:
+    """Write what ``report`` planned, with the store's public API only."""
+    if report.annotations:
+        library.put_annotations(report.annotations)
+    if report.metadata:
+        library.put_metadata(report.metadata)
+    for addition in report.additions:
+        library.put_addition(addition)
