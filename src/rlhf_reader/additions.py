@@ -1,0 +1,82 @@
+"""Papers the reader added by arXiv id: the "My additions" section.
+
+The library's ``additions`` table holds one record per paper: ``{"key", "arxiv_id", "title",
+"url", "authors": [...], "year", "added"}``. :func:`with_additions` turns them into entries
+of a last section, so list, show, export, cite and the TUI treat them like list entries
+(status, tags and notes are stored by key as for any entry). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rlhf_reader.keys import parse_arxiv_id
+from rlhf_reader.model import Catalog, Entry, Section
+
+SECTION_TITLE = "My additions"
+SECTION_PATH = (SECTION_TITLE,)
+
+
+def is_addition(entry: Entry) -> bool:
+    return entry.section == SECTION_PATH and entry.line == 0
+
+
+def addition_record(metadata: Mapping[str, Any], added: str) -> dict[str, Any]:
+    """The ``additions`` record for a paper, from its arXiv cache record."""
+    arxiv_id = str(metadata["arxiv_id"])
+    published = str(metadata.get("published") or "")
+    return {
+        "key": arxiv_id,
+        "arxiv_id": arxiv_id,
+        "title": str(metadata.get("title") or arxiv_id),
+        "url": f"https://arxiv.org/abs/{arxiv_id}",
+        "authors": [str(a) for a in metadata.get("authors") or []],
+        "year": int(published[:4]) if published[:4].isdigit() else None,
+        "added": added,
+    }
+
+
+def entry_from_record(record: Mapping[str, Any]) -> Entry | None:
+    """The entry for one additions record; None for a record too broken to show."""
+    arxiv_id = parse_arxiv_id(str(record.get("arxiv_id") or record.get("key") or ""))
+    title = record.get("title")
+    if arxiv_id is None or not isinstance(title, str) or not title.strip():
+        return None
+    authors = record.get("authors")
+    names = [str(a) for a in authors] if isinstance(authors, list) else []
+    year = record.get("year")
+    return Entry(
+        key=arxiv_id,
+        title=" ".join(title.split()),
+        url=f"https://arxiv.org/abs/{arxiv_id}",
+        section=SECTION_PATH,
+        line=0,
+        arxiv_id=arxiv_id,
+        authors=", ".join(names),
+        year=year if isinstance(year, int) and not isinstance(year, bool) else None,
+        venue="arXiv",
+    )
+
+
+def with_additions(catalog: Catalog, records: Iterable[Mapping[str, Any]]) -> Catalog:
+    """``catalog`` with a last "My additions" section (oldest addition first).
+
+    Additions whose key the list already has are left out (the list's entry wins), as are
+    broken records. Without additions the catalog itself is returned; it is never changed.
+    """
+    listed = {entry.key for entry in catalog.entries}
+    entries: dict[str, Entry] = {}
+    for record in sorted(records, key=lambda r: str(r.get("added") or "")):
+        entry = entry_from_record(record)
+        if entry is not None and entry.key not in listed:
+            entries.setdefault(entry.key, entry)
+    if not entries:
+        return catalog
+    level = catalog.sections[0].level if catalog.sections else 2
+    section = Section(
+        title=SECTION_TITLE, level=level, path=SECTION_PATH, entries=list(entries.values())
+    )
+    return Catalog(
+        title=catalog.title, sections=[*catalog.sections, section], source=catalog.source
+    )

@@ -1,0 +1,170 @@
+"""``fetch`` and ``add``: arXiv metadata into the cache, and papers of the reader's own.
+
+``fetch`` exits 1 only when something failed (HTTP error, timeout, no connection, malformed
+answer); an id arXiv does not know is reported as "not found on arXiv" and is a warning
+(exit 0): asking again would not help, and ``check`` is where a list's errors are shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from rlhf_reader.textsafe import printable
+
+if TYPE_CHECKING:
+    from rlhf_reader.arxiv_meta import FetchReport
+    from rlhf_reader.cli import Context
+    from rlhf_reader.model import Entry
+
+ADD_EXAMPLES = "2305.18290, arXiv:2305.18290v2 or https://arxiv.org/abs/2305.18290"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fetch", help="fetch arXiv metadata (abstracts, authors…) into the cache")
+    p.add_argument(
+        "keys", nargs="*", metavar="KEY", help="entries to fetch (default: every arXiv entry)"
+    )
+    p.add_argument("--force", action="store_true", help="fetch again even when cached")
+    p.set_defaults(handler=run_fetch)
+
+    p = sub.add_parser("add", help='add a paper by arXiv id or URL ("My additions")')
+    p.add_argument("paper", metavar="ARXIV_ID_OR_URL", help=f"e.g. {ADD_EXAMPLES}")
+    p.add_argument("--tag", action="append", default=[], metavar="TAG", help="tag it (repeatable)")
+    p.set_defaults(handler=run_add)
+
+
+def _warn(text: str) -> None:
+    print(f"rlhf-reader: {printable(text)}", file=sys.stderr)
+
+
+class _ProgressLine:
+    """``fetching arXiv metadata: 40/85`` redrawn in place on stderr, when it is a TTY."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\rfetching arXiv metadata: {done}/{total} ids")
+            sys.stderr.flush()
+            self.drawn = True
+
+    def start(self, total: int) -> None:
+        self(0, total)
+
+    def end(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _entries_to_fetch(ctx: Context) -> list[Entry]:
+    if not ctx.args.keys:
+        return [entry for entry in ctx.catalog.entries if entry.arxiv_id]
+    chosen: list[Entry] = []
+    for typed in ctx.args.keys:
+        entry = ctx.resolve(typed)
+        if entry.arxiv_id:
+            chosen.append(entry)
+        else:
+            _warn(f"{entry.key}: not an arXiv paper, skipped")
+    return chosen
+
+
+def run_fetch(ctx: Context) -> int:
+    from rlhf_reader.arxiv_meta import FetchReport, fetch_metadata, plan_fetch
+
+    entries = _entries_to_fetch(ctx)
+    library = ctx.library
+    titles: dict[str, str] = {}
+    for entry in entries:
+        titles.setdefault(str(entry.arxiv_id), entry.title)
+    to_fetch, cached = plan_fetch(titles, library.all_metadata(), force=ctx.args.force)
+    report = FetchReport(cached=cached)
+    if to_fetch:
+        progress = _ProgressLine()
+        progress.start(len(to_fetch))
+        try:
+            report = fetch_metadata(to_fetch, progress=progress, on_records=library.put_metadata)
+        finally:
+            progress.end()
+        report.cached = cached
+    _print_problems(report, titles)
+    ctx.print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _print_problems(report: FetchReport, titles: dict[str, str]) -> None:
+    def named(arxiv_id: str) -> str:
+        title = titles.get(arxiv_id)
+        return f"{arxiv_id} ({title})" if title else arxiv_id
+
+    for message in report.messages:
+        _warn(message)
+    for arxiv_id in report.not_found:
+        _warn(f"warning: {named(arxiv_id)}: not found on arXiv")
+    for arxiv_id, reason in report.failed.items():
+        _warn(f"failed: {named(arxiv_id)}: {reason}")
+
+
+def run_add(ctx: Context) -> int:
+    from rlhf_reader.additions import addition_record
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.keys import parse_arxiv_id
+    from rlhf_reader.store import normalize_tag, now_iso
+
+    arxiv_id = parse_arxiv_id(ctx.args.paper)
+    if arxiv_id is None:
+        raise CliError(
+            f"{ctx.args.paper!r} is not an arXiv id or arXiv URL (expected e.g. {ADD_EXAMPLES})",
+            code=2,
+        )
+    try:
+        tags = [normalize_tag(tag) for tag in ctx.args.tag]
+    except ValueError as exc:
+        raise CliError(str(exc), code=2) from None
+
+    library = ctx.library
+    listed = next((e for e in ctx.list_catalog.entries if e.key == arxiv_id), None)
+    if listed is not None:
+        where = f"line {listed.line}: {listed.title}"
+        if tags:
+            library.change_tags([arxiv_id], add=tags)
+            ctx.print(printable(f"{arxiv_id} is already in the list ({where}); tagged it"))
+        else:
+            ctx.print(printable(f"{arxiv_id} is already in the list ({where}); nothing to add"))
+        return 0
+    if any(record.get("key") == arxiv_id for record in library.additions()):
+        if tags:
+            library.change_tags([arxiv_id], add=tags)
+        done = "; tagged it" if tags else ""
+        ctx.print(printable(f"{arxiv_id} is already in My additions{done}"))
+        return 0
+
+    metadata = library.metadata(arxiv_id)
+    if metadata is None:
+        metadata = _fetch_one(arxiv_id)
+        library.put_metadata({arxiv_id: metadata})
+    record = addition_record(metadata, now_iso())
+    library.put_addition(record)
+    if tags:
+        library.change_tags([arxiv_id], add=tags)
+    ctx.print(printable(f"added {arxiv_id}: {record['title']} (My additions)"))
+    return 0
+
+
+def _fetch_one(arxiv_id: str) -> dict[str, Any]:
+    from rlhf_reader.arxiv_meta import fetch_metadata
+    from rlhf_reader.cli import CliError
+
+    report = fetch_metadata([arxiv_id])
+    for message in report.messages:
+        _warn(message)
+    if arxiv_id in report.records:
+        return report.records[arxiv_id]
+    if arxiv_id in report.failed:
+        raise CliError(f"{arxiv_id}: {report.failed[arxiv_id]}; nothing added")
+    raise CliError(f"{arxiv_id}: not found on arXiv; nothing added")
