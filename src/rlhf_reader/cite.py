@@ -208,7 +208,7 @@ def base_key(work: Work) -> str:
         first = work.names[0]
         author = _key_word(first.family or first.literal)
     words = [_key_word(raw) for raw in re.split(r"[\s\-–—:/]+", work.title)]
-    words = [w for w in words if w and w not in STOP_WORDS]
+    words = [w for w in words if w and w not in STOP_WORDS] or [w for w in words if w][:1]
     # A one-letter word ("The N Implementation Details") makes a poor key.
     word = next((w for w in words if len(w) > 1), words[0] if words else "")
     key = f"{author}{work.year or ''}{word}"

@@ -1,0 +1,377 @@
+"""Exports read by real consumers: catalog.parse, csv, citeproc-py, a RIS reader; atomic writes;
+and ``rlhf-reader export`` end to end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from citeproc import (
+    Citation,
+    CitationItem,
+    CitationStylesBibliography,
+    CitationStylesStyle,
+    formatter,
+)
+from citeproc.source.json import CiteProcJSON
+
+from rlhf_reader.catalog import load, parse
+from rlhf_reader.cli import main
+from rlhf_reader.export import (
+    CSV_COLUMNS,
+    FORMATS,
+    JSON_FORMAT,
+    ExportError,
+    default_filename,
+    export,
+    write_atomic,
+)
+from rlhf_reader.model import Annotation, Catalog, Status
+from rlhf_reader.records import Row, rows
+from rlhf_reader.store import Library
+from rlhf_reader.textsafe import printable
+
+TESTS = Path(__file__).resolve().parent
+BUNDLED_LIST = TESTS.parent / "src/rlhf_reader/data/awesome-rlhf.md"
+HOSTILE = TESTS / "data" / "hostile.md"
+TODAY = date(2025, 3, 14)
+RAW_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+NOTE = 'Read twice, "carefully", then:\n- compare with PPO, KTO\n\n# not a heading\n1. one & two'
+
+
+def annotated(catalog: Catalog) -> dict[str, Annotation]:
+    """Statuses, tags and tricky notes on a few entries of ``catalog``."""
+    keys = list(dict.fromkeys(e.key for e in catalog.entries))
+    return {
+        keys[0]: Annotation(
+            keys[0], Status.READ, ("survey", "safety"), NOTE, "2024-01-01T00:00:00Z",
+            "2024-01-02T00:00:00Z", "2024-01-02T00:00:00Z",
+        ),
+        keys[1]: Annotation(keys[1], Status.READING, ("dpo",), "", "2024-01-03T00:00:00Z",
+                            "2024-01-03T00:00:00Z"),
+        keys[-1]: Annotation(keys[-1], Status.UNREAD, (), "x,y\r\n\"z\"", "2024-01-04T00:00:00Z",
+                             "2024-01-04T00:00:00Z"),
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def bundled() -> tuple[Catalog, list[Row]]:
+    catalog = load(BUNDLED_LIST)
+    return catalog, rows(catalog, annotated(catalog), {})
+
+
+def entry_facts(catalog: Catalog) -> list[tuple[object, ...]]:
+    return [(e.key, e.title, e.url, e.section, e.authors, e.venue, e.year) for e in catalog.entries]
+
+
+# Markdown -------------------------------------------------------------------------------------
+
+
+def test_markdown_reparses_to_the_same_sections_and_entries(bundled) -> None:
+    catalog, all_rows = bundled
+    text = export(all_rows, "markdown", title=catalog.title, today=TODAY)
+    again = parse(text)
+    assert again.title == catalog.title
+    assert [s.path for s in again.walk()] == [s.path for s in catalog.walk()]
+    assert entry_facts(again) == entry_facts(catalog)
+
+
+def test_markdown_is_a_task_list_with_status_tags_and_quoted_notes(bundled) -> None:
+    catalog, all_rows = bundled
+    text = export(all_rows, "markdown", title=catalog.title, today=TODAY)
+    lines = text.splitlines()
+    first, second = catalog.entries[0], catalog.entries[1]
+    assert f"- [x] [{first.title}]({first.url}) — `survey` `safety`" in lines
+    assert f"- [ ] [{second.title}]({second.url}) — *reading* — `dpo`" in lines
+    assert '  > Read twice, "carefully", then:' in lines
+    assert "  > \\- compare with PPO, KTO" in lines  # no list item, no entry
+    assert "  > \\# not a heading" in lines  # no heading, no section
+    assert "  > 1\\. one & two" in lines
+    assert lines[0] == f"# {catalog.title}"
+    assert "1 of 100 read, 1 in progress" in text
+    assert text.count("- [ ] ") + text.count("- [x] ") == len(catalog.entries)
+
+
+def test_markdown_of_a_filtered_selection_and_of_metadata(bundled) -> None:
+    _, all_rows = bundled
+    picked = [r for r in all_rows if r.entry.section[-1] in ("Talks", "Datasets")]
+    again = parse(export(picked, "markdown", title="Mine"))
+    assert [e.key for e in again.entries] == [r.key for r in picked]
+    assert [s.path for s in again.walk() if s.entries] == [
+        ("Papers", "Datasets"),
+        ("Blogs/Talks/Reports", "Talks"),
+    ]
+    dpo = next(r for r in all_rows if r.key == "2305.18290")
+    meta = {"authors": ["Rafael Rafailov", "Chelsea Finn"], "published": "2023-05-29T00:00:00Z"}
+    with_meta = Row(dpo.entry, dpo.annotation, meta)
+    (entry,) = parse(export([with_meta], "markdown")).entries
+    assert entry.authors == "Rafael Rafailov, Chelsea Finn" and entry.year == dpo.entry.year
+
+
+def test_markdown_of_the_hostile_list_has_no_raw_controls_and_reparses() -> None:
+    catalog = load(HOSTILE)
+    text = export(rows(catalog, {}, {}), "markdown", title=catalog.title)
+    assert not RAW_CONTROL.search(text)
+    again = parse(text)
+    assert [e.key for e in again.entries] == [e.key for e in catalog.entries]
+    # Control characters are shown as \\xNN text, by design; everything else is the same.
+    visible = [tuple(printable(t) for t in s.path) for s in catalog.walk()]
+    assert [s.path for s in again.walk()] == visible
+
+
+# BibTeX ---------------------------------------------------------------------------------------
+
+
+def test_bibtex_export_is_the_citation_module(bundled) -> None:
+    import bibtexparser
+
+    catalog, all_rows = bundled
+    lib = bibtexparser.parse_string(export(all_rows, "bibtex"))
+    assert lib.failed_blocks == []
+    assert len(lib.entries) == len({e.key for e in catalog.entries})
+
+
+# CSV ------------------------------------------------------------------------------------------
+
+
+def test_csv_reads_back_to_the_same_values(bundled) -> None:
+    _, all_rows = bundled
+    text = export(all_rows, "csv")
+    assert text.startswith(",".join(CSV_COLUMNS) + "\r\n")
+    records = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(records) == len(all_rows)
+    for record, row in zip(records, all_rows, strict=True):
+        assert record["key"] == row.key
+        assert record["title"] == row.entry.title
+        assert record["authors"].split("; ") == (row.authors or [""])
+        assert record["year"] == str(row.year or "")
+        assert record["url"] == row.entry.url
+        assert record["arxiv_id"] == (row.entry.arxiv_id or "")
+        assert record["section"] == row.entry.section_path
+        assert record["status"] == row.annotation.status.value
+        assert record["read_at"] == (row.annotation.read_at or "")
+        assert record["tags"] == "; ".join(row.annotation.tags)
+        assert record["note"] == row.annotation.note.replace("\r\n", "\n")
+    assert records[0]["note"] == NOTE  # commas, quotes, newlines
+    assert records[-1]["note"] == 'x,y\n"z"'
+
+
+# RIS ------------------------------------------------------------------------------------------
+
+
+def read_ris(text: str) -> list[dict[str, list[str]]]:
+    """A strict RIS reader: ``TAG  - value`` lines, TY starts and ER ends each record."""
+    records: list[dict[str, list[str]]] = []
+    current: dict[str, list[str]] | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        match = re.fullmatch(r"([A-Z][A-Z0-9])  - (.*)", line)
+        assert match, f"not a RIS line: {line!r}"
+        tag, value = match.groups()
+        if tag == "TY":
+            assert current is None, "TY inside a record"
+            current = {}
+        assert current is not None, f"{tag} outside a record"
+        current.setdefault(tag, []).append(value)
+        if tag == "ER":
+            records.append(current)
+            current = None
+    assert current is None, "last record has no ER"
+    return records
+
+
+def test_ris_has_one_record_per_entry(bundled) -> None:
+    catalog, all_rows = bundled
+    records = read_ris(export(all_rows, "ris", today=TODAY))
+    distinct = list(dict.fromkeys(e.key for e in catalog.entries))
+    assert len(records) == len(distinct)
+    by_url = {r["UR"][0]: r for r in records}
+    dpo = by_url["https://arxiv.org/abs/2305.18290"]
+    assert dpo["TY"] == ["UNPB"]
+    assert dpo["TI"] == [
+        "Direct Preference Optimization: Your Language Model is Secretly a Reward Model"
+    ]
+    assert dpo["AU"][:2] == ["Rafailov, Rafael", "Sharma, Archit"]
+    assert dpo["PY"] == ["2023"]
+    assert dpo["ER"] == [""]
+    for record in records:
+        for tag in ("TY", "TI", "UR", "ER"):
+            assert tag in record
+    first = by_url[f"https://arxiv.org/abs/{catalog.entries[0].arxiv_id}"]
+    assert first["KW"] == ["survey", "safety"]
+    assert first["N1"] == [" ".join(NOTE.split())]
+    assert by_url["https://huggingface.co/blog/rlhf"]["TY"] == ["ELEC"]
+    assert by_url["https://github.com/OpenLLMAI/OpenRLHF"]["TY"] == ["COMP"]
+    with_au = [r for r in records if "AU" in r and "PY" in r]
+    assert len(with_au) > 80
+
+
+# CSL-JSON -------------------------------------------------------------------------------------
+
+
+def test_csl_json_renders_with_citeproc_py(bundled) -> None:
+    catalog, all_rows = bundled
+    items = json.loads(export(all_rows, "csl-json", today=TODAY))
+    assert len(items) == len({e.key for e in catalog.entries})
+    dpo = next(i for i in items if i.get("number") == "2305.18290")
+    assert dpo["type"] == "article" and dpo["publisher"] == "arXiv"
+    assert dpo["author"][0] == {"family": "Rafailov", "given": "Rafael"}
+    assert dpo["issued"] == {"date-parts": [[2023]]}
+    assert dpo["URL"] == "https://arxiv.org/abs/2305.18290"
+    blog = next(i for i in items if i["URL"] == "https://huggingface.co/blog/rlhf")
+    assert blog["type"] == "webpage" and blog["accessed"] == {"date-parts": [[2025, 3, 14]]}
+
+    # citeproc-py does not know CSL 1.0.2's "software"; render those as webpages there.
+    for item in items:
+        if item["type"] == "software":
+            item["type"] = "webpage"
+    source = CiteProcJSON(items)
+    style = CitationStylesStyle("harvard-cite-them-right", validate=False)
+    bibliography = CitationStylesBibliography(style, source, formatter.plain)
+    for item in items:
+        bibliography.register(Citation([CitationItem(item["id"])]))
+    rendered = [str(entry) for entry in bibliography.bibliography()]
+    assert len(rendered) == len(items)
+    text = "\n".join(rendered)
+    assert "Rafailov, R." in text
+    assert "Direct Preference Optimization" in text
+    assert "(2023)" in text
+    assert "huggingface.co/blog/rlhf" in text
+
+
+def test_csl_json_names_dates_and_doi() -> None:
+    catalog = load(BUNDLED_LIST)
+    dpo = next(r for r in rows(catalog, {}, {}) if r.key == "2305.18290")
+    meta = {
+        "authors": ["Leandro von Werra", "OpenAI"],
+        "published": "2023-05-29T17:57:46Z",
+        "doi": "10.1/x",
+        "title": "T",
+    }
+    (item,) = json.loads(export([Row(dpo.entry, dpo.annotation, meta)], "csl-json"))
+    assert item["author"] == [{"family": "von Werra", "given": "Leandro"}, {"literal": "OpenAI"}]
+    assert item["issued"] == {"date-parts": [[2023, 5, 29]]}
+    assert item["DOI"] == "10.1/x" and item["number"] == "2305.18290"
+
+
+# JSON -----------------------------------------------------------------------------------------
+
+
+def test_json_backup_keeps_everything_exactly() -> None:
+    catalog = load(HOSTILE)
+    first = catalog.entries[0]
+    note = "esc \x1b[2J bel \x07 csi \x9b ok"
+    anns = {first.key: Annotation(first.key, Status.READ, ("x",), note, "2024-01-01T00:00:00Z",
+                                  "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z")}  # fmt: skip
+    meta = {first.key: {"key": first.key, "title": "T\x1b", "fetched_at": "2024-01-01T00:00:00Z"}}
+    text = export(
+        rows(catalog, anns, meta), "json", title=catalog.title, now="2025-01-01T00:00:00Z"
+    )
+    assert not RAW_CONTROL.search(text)
+    data = json.loads(text)
+    assert data["format"] == JSON_FORMAT and data["version"] == 1
+    assert data["exported_at"] == "2025-01-01T00:00:00Z"
+    assert len(data["entries"]) == len({e.key for e in catalog.entries})
+    one = data["entries"][0]
+    assert one["annotation"]["note"] == note
+    assert one["metadata"]["title"] == "T\x1b"
+    assert one["title"] == first.title and one["section"] == list(first.section)
+    assert all(e["annotation"] is None for e in data["entries"][1:])
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "json"])
+def test_no_raw_control_characters_in_files(fmt: str) -> None:
+    catalog = load(HOSTILE)
+    first = catalog.entries[0]
+    anns = {first.key: Annotation(first.key, Status.READ, ("x",), "n\x1b[31m\x07\x9b")}
+    text = export(rows(catalog, anns, {}), fmt, title=catalog.title)
+    assert not RAW_CONTROL.search(text.replace("\r\n", "\n"))
+
+
+def test_unknown_format() -> None:
+    with pytest.raises(ValueError, match="unknown export format 'docx'"):
+        export([], "docx")
+    assert default_filename("csl-json") == "reading-list.csl.json"
+
+
+# writing --------------------------------------------------------------------------------------
+
+
+def test_write_atomic_replaces_and_keeps_mode(tmp_path: Path) -> None:
+    path = tmp_path / "out.bib"
+    write_atomic(path, "one\n")
+    assert path.read_text() == "one\n"
+    os.chmod(path, 0o640)
+    write_atomic(path, "two ünï\n")
+    assert path.read_text(encoding="utf-8") == "two ünï\n"
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bib"]  # no temp file left
+
+
+def test_write_atomic_errors_name_the_path(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="does not exist"):
+        write_atomic(tmp_path / "missing" / "out.md", "x")
+    with pytest.raises(ExportError, match="is a folder"):
+        write_atomic(tmp_path, "x")
+    blocker = tmp_path / "file"
+    blocker.write_text("keep")
+    with pytest.raises(ExportError, match="file"):
+        write_atomic(blocker / "out.md", "x")
+    assert blocker.read_text() == "keep"
+
+
+# the CLI --------------------------------------------------------------------------------------
+
+
+def cli(capsys, db: Path, *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(["--db", str(db), *args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_export_filters_and_files(capsys, tmp_path: Path) -> None:
+    db = tmp_path / "library.json"
+    library = Library.open(db)
+    library.set_status(["2305.18290"], Status.READ)
+    library.change_tags(["2402.01306"], add=["kto"])
+    library.close()
+
+    code, out, err = cli(capsys, db, "export", "--format", "csv", "--status", "read")
+    assert code == 0 and err == ""
+    records = list(csv.DictReader(io.StringIO(out)))
+    assert [r["key"] for r in records] == ["2305.18290"]
+
+    target = tmp_path / "refs.bib"
+    code, out, err = cli(capsys, db, "export", "--tag", "kto", "-o", str(target))
+    assert code == 0, err
+    assert out == f"wrote 1 entry (bibtex) to {target}\n"
+    assert target.read_text(encoding="utf-8").startswith("@misc{ethayarajh2024kto,")
+
+    code, out, _ = cli(capsys, db, "export", "-o", str(tmp_path / "all.csl.json"))
+    assert "(csl-json)" in out
+    code, out, _ = cli(capsys, db, "export", "--section", "datasets")
+    assert out.startswith("# awesome-rlhf\n") and out.count("- [ ] ") == 2
+
+    code, out, err = cli(capsys, db, "export", "-o", str(tmp_path / "nope" / "x.md"))
+    assert code == 1 and out == ""
+    assert err.startswith("rlhf-reader: error: ") and "nope" in err and "does not exist" in err
+
+    code, _, err = cli(capsys, db, "export", "--format", "docx")
+    assert code == 2 and "invalid choice" in err
+
+
+def test_cli_export_to_terminal_is_safe(capsys, tmp_path: Path) -> None:
+    for fmt in ("markdown", "bibtex", "csv", "ris", "csl-json", "json"):
+        code, out, _ = cli(capsys, tmp_path / "l.json", "--list", str(HOSTILE), "export", "-f", fmt)
+        assert code == 0
+        assert not RAW_CONTROL.search(out.replace("\r\n", "\n")), fmt
