@@ -1,30 +1,449 @@
 """The filter language shared by the TUI filter bar and ``rlhf-reader list --search``.
 
-NOTE: first version: plain words (substring of title, authors, tags or note). The full
-language (fuzzy words, tag:, status:, section:, year:, negation) replaces it.
+A query is a list of terms separated by spaces; a row must pass every term (AND):
+
+``word``
+    matches the title, authors, tags, note or key, case- and accent-insensitively, and
+    forgiving one typo. Each query word must match within ONE word of the text:
+
+    - 1–3 letters: the start of a word (``rl`` finds "RLHF", ``dpo`` finds "DPO");
+    - with a digit: anywhere inside a word (``2305`` finds the key "2305.18290");
+    - 4 letters: anywhere inside a word (``pref`` finds "Preference");
+    - 5 letters: as above, or a whole word with one typo (a letter missing, extra or
+      wrong, or two letters swapped; the first letter must be right): ``humna`` finds
+      "Human", but ``human`` does not find "Huang";
+    - 6–9 letters: as above, or the start of a word with one typo: ``prefrence`` finds
+      "Preference", ``optimzation`` finds "Optimization", and while you type, ``prefre``
+      already finds it, so results stay steady;
+    - 10 letters or more: up to two typos.
+
+    Punctuation splits a word into parts that must all match
+    (``self-play``, ``KTO:``); hyphenated words in the text also match written together
+    (``selfplay``).
+``"a phrase"``
+    the exact text (case-insensitive, runs of spaces count as one) in one field.
+``tag:x``
+    an entry with tag ``x`` (``tag:rl*``: a tag starting with ``rl``; ``tag:*``: any tag).
+``status:unread|reading|read``
+    a prefix is enough (``status:r`` is reading or read); several with commas.
+``section:text``
+    the section path (``Group › Section``) contains the text.
+``year:2024``, ``year:>=2023`` (also ``>``, ``<``, ``<=``), ``year:2020..2023``
+``is:new``
+    entries first seen in the latest update of the list (the row's ``new`` flag, or the
+    ``new_keys`` given to :class:`SearchIndex`, :func:`select` or :meth:`Query.matches`);
+    ``is:unread``, ``is:reading`` and ``is:read`` are ``status:`` aliases.
+``-term``
+    negates any term: ``-survey``, ``-tag:x``, ``-status:read``, ``-"reward model"``.
+
+Field names are case-insensitive. ``name:value`` with a name that is not a field above is
+an ordinary word (titles such as "KTO: Model Alignment as Prospect Theoretic Optimization").
+A known field with a bad or missing value raises :class:`QueryError` naming the term.
+An unclosed quote runs to the end of the query, so a half-typed phrase already filters.
+
+:class:`SearchIndex` is what the TUI calls on every keystroke: it precomputes word lists and
+bitsets once, caches the matches of each query word, and narrows from the previous
+keystroke's matches when a word grows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
+from itertools import compress
 
+from rlhf_reader.model import Status
 from rlhf_reader.records import Row
+
+__all__ = [
+    "SYNTAX",
+    "Query",
+    "QueryError",
+    "SearchIndex",
+    "parse",
+    "select",
+]
+
+SYNTAX = (
+    'words (typos forgiven)  "exact phrase"  tag:x  status:unread|reading|read  '
+    "section:text  year:2024  year:>=2023  is:new  -term negates"
+)
+FIELDS = ("tag", "status", "section", "year", "is")
+
+_TOKEN = re.compile(r"[^\W_]+")
+_CHUNK = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")  # a word, or words joined by - or '
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_YEAR = re.compile(r"(>=|<=|>|<|=)?(\d{4})")
+_YEAR_RANGE = re.compile(r"(\d{4})(?:\.\.|-)(\d{4})")
+_BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+
+class QueryError(ValueError):
+    """A term the language cannot read; ``term`` is that term as typed."""
+
+    def __init__(self, term: str, problem: str) -> None:
+        super().__init__(f"bad term {term!r}: {problem}")
+        self.term = term
+
+
+# --- terms --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A word of the query, split into its letter/digit parts (all must match)."""
+
+    parts: tuple[str, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    text: str
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TagTerm:
+    tag: str
+    prefix: bool = False
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StatusTerm:
+    statuses: frozenset[Status]
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SectionTerm:
+    text: str
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class YearTerm:
+    """Years from ``low`` to ``high``, both included; ``None`` is open."""
+
+    low: int | None
+    high: int | None
+    negated: bool = False
+
+    def accepts(self, year: int | None) -> bool:
+        if year is None:
+            return False
+        return (self.low is None or year >= self.low) and (self.high is None or year <= self.high)
+
+
+@dataclass(frozen=True, slots=True)
+class NewTerm:
+    negated: bool = False
+
+
+Term = Word | Phrase | TagTerm | StatusTerm | SectionTerm | YearTerm | NewTerm
+
+
+# --- text folding and word matching -------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents: ``"Schölkopf"`` → ``"scholkopf"``."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text))
+
+
+def words_of(text: str) -> set[str]:
+    """The folded words of ``text``, with hyphenated words also written together."""
+    return _folded_words(fold(text))
+
+
+def _folded_words(folded: str) -> set[str]:
+    words = set(_CHUNK.findall(folded))
+    if "-" in folded or "'" in folded or "’" in folded:
+        for chunk in [w for w in words if not w.isalnum()]:
+            parts = _TOKEN.findall(chunk)
+            words.discard(chunk)
+            words.update(parts)
+            words.add("".join(parts))
+    return words
+
+
+def typos_allowed(part: str) -> int:
+    """How many typos a query word of this length may have."""
+    n = len(part)
+    return 0 if n <= 4 else 1 if n <= 9 else 2
+
+
+def near(q: str, t: str, k: int, *, prefix: bool = True) -> bool:
+    """Whether ``q`` is within ``k`` edits (a letter wrong, extra, missing, or two swapped)
+    of a prefix of ``t`` (of all of ``t`` when ``prefix`` is false)."""
+    n = min(len(q), len(t))
+    i = 0
+    while i < n and q[i] == t[i]:
+        i += 1
+    if i == len(q):
+        return prefix or len(t) - i <= k
+    if k == 0:
+        return False
+    if i == len(t):
+        return len(q) - i <= k
+    k -= 1
+    return (
+        near(q[i + 1 :], t[i + 1 :], k, prefix=prefix)  # a wrong letter
+        or near(q[i + 1 :], t[i:], k, prefix=prefix)  # an extra letter
+        or near(q[i:], t[i + 1 :], k, prefix=prefix)  # a missing letter
+        or (
+            q[i + 1 : i + 2] == t[i : i + 1]
+            and q[i : i + 1] == t[i + 1 : i + 2]
+            and near(q[i + 2 :], t[i + 2 :], k, prefix=prefix)  # two letters swapped
+        )
+    )
+
+
+def _regime(part: str) -> tuple[str, int]:
+    """How a query word matches. Within one regime, a word that extends another matches a
+    subset of the other's matches (so the index narrows from the shorter word's matches)."""
+    if len(part) <= 3:
+        return ("start", 0)
+    if len(part) == 4 or not part.isalpha():
+        return ("inside", 0)
+    if len(part) == 5:
+        return ("word", 1)
+    return ("prefix", typos_allowed(part))
+
+
+def word_matches(part: str, word: str) -> bool:
+    """Whether a (folded) query word matches one (folded) word of the text."""
+    kind, k = _regime(part)
+    if kind == "start":
+        return word.startswith(part)
+    if part in word:
+        return True
+    if kind == "inside" or word[:1] != part[:1]:
+        return False
+    return near(part, word, k, prefix=kind == "prefix")
+
+
+# --- parsing ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    words: tuple[str, ...] = ()
+    """A parsed filter: every term must hold."""
 
-    def matches(self, row: Row) -> bool:
-        haystack = " ".join(
-            [row.entry.title, *row.authors, *row.annotation.tags, row.annotation.note]
-        ).lower()
-        return all(word in haystack for word in self.words)
+    terms: tuple[Term, ...] = ()
+    text: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms
+
+    def matches(self, row: Row, new_keys: Collection[str] = frozenset()) -> bool:
+        """Whether ``row`` passes every term (``new_keys``: keys that count as ``is:new``)."""
+        facts = _RowFacts(row)
+        for term in self.terms:
+            if _row_term(term, row, facts, new_keys) == term.negated:
+                return False
+        return True
 
 
 def parse(text: str) -> Query:
-    return Query(words=tuple(text.lower().split()))
+    """The query written in ``text``; :class:`QueryError` names the first bad term."""
+    terms: list[Term] = []
+    for raw in _split(text):
+        term = _term(raw)
+        if term is not None:
+            terms.append(term)
+    return Query(tuple(terms), text)
+
+
+def _split(text: str) -> list[str]:
+    """Terms separated by white space; white space inside double quotes stays in the term."""
+    out: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif ch.isspace() and not quoted:
+            if current:
+                out.append("".join(current))
+                current = []
+            continue
+        current.append(ch)
+    if current:
+        out.append("".join(current))
+    return out
+
+
+def _unquote(value: str) -> str:
+    if value.startswith('"'):
+        value = value[1:]
+        if value.endswith('"'):
+            value = value[:-1]
+    return value
+
+
+def _term(raw: str) -> Term | None:
+    body = raw
+    negated = False
+    if body.startswith("-"):
+        negated, body = True, body[1:]
+    if not body:
+        return None  # a lone "-", half typed
+    if body.startswith('"'):
+        phrase = " ".join(fold(_unquote(body)).split())
+        return Phrase(phrase, negated) if phrase else None
+    name, colon, value = body.partition(":")
+    if colon and name.lower() in FIELDS:
+        return _field(raw, name.lower(), _unquote(value).strip(), negated)
+    parts = tuple(_TOKEN.findall(fold(body)))
+    return Word(parts, negated) if parts else None
+
+
+def _field(raw: str, name: str, value: str, negated: bool) -> Term:
+    if not value:
+        examples = {
+            "tag": "tag:safety",
+            "status": "status:unread",
+            "section": "section:survey",
+            "year": "year:2024",
+            "is": "is:new",
+        }
+        raise QueryError(raw, f"needs a value (e.g. {examples[name]})")
+    if name == "tag":
+        tag = "-".join(fold(value).split())
+        if tag.endswith("*"):
+            return TagTerm(tag.rstrip("*"), prefix=True, negated=negated)
+        return TagTerm(tag, negated=negated)
+    if name == "status":
+        return StatusTerm(_statuses(raw, value), negated)
+    if name == "section":
+        return SectionTerm(" ".join(fold(value).split()), negated)
+    if name == "year":
+        return _year(raw, value, negated)
+    # is:
+    word = value.lower()
+    if word == "new":
+        return NewTerm(negated)
+    if word in {s.value for s in Status}:
+        return StatusTerm(frozenset({Status(word)}), negated)
+    raise QueryError(raw, "unknown value (use is:new, is:unread, is:reading or is:read)")
+
+
+def _statuses(raw: str, value: str) -> frozenset[Status]:
+    found: set[Status] = set()
+    for word in value.lower().split(","):
+        word = word.strip()
+        if not word:
+            continue
+        exact = [s for s in Status if s.value == word]
+        matching = exact or [s for s in Status if s.value.startswith(word)]
+        if not matching:
+            raise QueryError(raw, "unknown status (use unread, reading or read)")
+        found.update(matching)
+    if not found:
+        raise QueryError(raw, "unknown status (use unread, reading or read)")
+    return frozenset(found)
+
+
+def _year(raw: str, value: str, negated: bool) -> YearTerm:
+    span = _YEAR_RANGE.fullmatch(value)
+    if span:
+        low, high = int(span[1]), int(span[2])
+        return YearTerm(min(low, high), max(low, high), negated)
+    match = _YEAR.fullmatch(value)
+    if not match:
+        raise QueryError(
+            raw, "not a year (use e.g. year:2024, year:>=2023, year:<2020 or year:2020..2023)"
+        )
+    op, year = match[1] or "=", int(match[2])
+    low, high = {
+        "=": (year, year),
+        ">=": (year, None),
+        ">": (year + 1, None),
+        "<=": (None, year),
+        "<": (None, year - 1),
+    }[op]
+    return YearTerm(low, high, negated)
+
+
+# --- matching one row ---------------------------------------------------------------------
+
+
+def _fields(row: Row) -> list[str]:
+    """The text words and phrases are looked for in."""
+    ann = row.annotation
+    return [row.entry.title, ", ".join(row.authors), " ".join(ann.tags), ann.note, row.key]
+
+
+def _haystack(row: Row) -> str:
+    """The fields, folded, one a line, runs of white space as one space."""
+    return fold("\n".join(" ".join(field.split()) for field in _fields(row)))
+
+
+def _words(haystack: str) -> frozenset[str]:
+    return frozenset(_folded_words(haystack))
+
+
+def _is_new(row: Row, new_keys: Collection[str]) -> bool:
+    return bool(getattr(row, "new", False)) or row.key in new_keys
+
+
+class _RowFacts:
+    """A row's words and phrase text, computed when a term first needs them."""
+
+    __slots__ = ("_haystack", "_words", "row")
+
+    def __init__(self, row: Row) -> None:
+        self.row = row
+        self._words: frozenset[str] | None = None
+        self._haystack: str | None = None
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = _words(self.haystack)
+        return self._words
+
+    @property
+    def haystack(self) -> str:
+        if self._haystack is None:
+            self._haystack = _haystack(self.row)
+        return self._haystack
+
+
+def _tag_matches(term: TagTerm, tags: Iterable[str]) -> bool:
+    if term.prefix:
+        return any(fold(t).startswith(term.tag) for t in tags)
+    return any(fold(t) == term.tag for t in tags)
+
+
+def _row_term(term: Term, row: Row, facts: _RowFacts, new_keys: Collection[str]) -> bool:
+    """Whether ``row`` matches ``term`` (ignoring its negation)."""
+    if isinstance(term, Word):
+        words = facts.words
+        return all(any(word_matches(part, w) for w in words) for part in term.parts)
+    if isinstance(term, Phrase):
+        return term.text in facts.haystack
+    if isinstance(term, TagTerm):
+        return _tag_matches(term, row.annotation.tags)
+    if isinstance(term, StatusTerm):
+        return row.annotation.status in term.statuses
+    if isinstance(term, SectionTerm):
+        return term.text in fold(row.entry.section_path)
+    if isinstance(term, YearTerm):
+        return term.accepts(row.year)
+    return _is_new(row, new_keys)
+
+
+# --- select: the CLI's filters ------------------------------------------------------------
 
 
 def select(
@@ -34,20 +453,333 @@ def select(
     tag: str | None = None,
     section: str | None = None,
     search: str | None = None,
+    new_keys: Collection[str] = frozenset(),
 ) -> list[Row]:
-    """The rows that pass every given filter (the options of ``list`` and ``export``)."""
-    query = parse(search) if search else None
-    section_text = section.lower() if section else None
-    tag_text = tag.strip().lower() if tag else None
-    selected = []
-    for row in rows:
-        if status and row.annotation.status.value != status:
-            continue
-        if tag_text and tag_text not in row.annotation.tags:
-            continue
-        if section_text and section_text not in row.entry.section_path.lower():
-            continue
-        if query and not query.matches(row):
-            continue
-        selected.append(row)
-    return selected
+    """The rows that pass every given filter (the options of ``list`` and ``export``).
+
+    ``status`` is one status exactly, ``tag`` one tag exactly, ``section`` a piece of the
+    section path, ``search`` a query in the filter language (:class:`QueryError` if bad).
+    """
+    terms: list[Term] = []
+    if status:
+        try:
+            terms.append(StatusTerm(frozenset({Status.parse(status)})))
+        except ValueError as exc:
+            raise QueryError(f"status:{status}", str(exc)) from None
+    if tag and tag.strip():
+        terms.append(TagTerm("-".join(fold(tag).split())))
+    if section and section.strip():
+        terms.append(SectionTerm(" ".join(fold(section).split())))
+    if search:
+        terms.extend(parse(search).terms)
+    query = Query(tuple(terms), search or "")
+    return [row for row in rows if query.matches(row, new_keys)]
+
+
+# --- the index for the filter bar ---------------------------------------------------------
+
+
+def _mask(indices: list[int], size: int) -> int:
+    """An int with bit ``i`` set for every ``i`` in ``indices``."""
+    if len(indices) < 32:
+        mask = 0
+        for i in indices:
+            mask |= 1 << i
+        return mask
+    buf = bytearray((size + 7) // 8)
+    for i in indices:
+        buf[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buf, "little")
+
+
+def _bits(mask: int) -> list[int]:
+    """The positions of the set bits of ``mask``, lowest first."""
+    if not mask:
+        return []
+    digits = format(mask, "b")[::-1].encode("ascii").translate(_BITS)
+    return list(compress(range(len(digits)), digits))
+
+
+class SearchIndex:
+    """Rows prepared for filtering on every keystroke.
+
+    Build it once (``SearchIndex(rows)``); call :meth:`update` when a row's annotation
+    changed and :meth:`set_new_keys` when the "new" marks changed; :meth:`filter` returns the
+    matching keys in list order. It gives the same answers as :meth:`Query.matches`.
+    """
+
+    _CACHE_LIMIT = 512
+
+    def __init__(self, rows: Iterable[Row], *, new_keys: Collection[str] = frozenset()) -> None:
+        self._rows = list(rows)
+        size = len(self._rows)
+        self._all = (1 << size) - 1
+        self._keys = [row.key for row in self._rows]
+        self._positions: dict[str, list[int]] = {}
+        for i, key in enumerate(self._keys):
+            self._positions.setdefault(key, []).append(i)
+        self._duplicates = len(self._positions) < size
+        self._haystacks = [_haystack(row) for row in self._rows]
+        self._row_words = [_words(h) for h in self._haystacks]
+
+        by_word: dict[str, list[int]] = {}
+        by_year: dict[int, list[int]] = {}
+        by_section: dict[str, list[int]] = {}
+        for i, row in enumerate(self._rows):
+            for word in self._row_words[i]:
+                by_word.setdefault(word, []).append(i)
+            if row.year is not None:
+                by_year.setdefault(row.year, []).append(i)
+            by_section.setdefault(fold(row.entry.section_path), []).append(i)
+        self._word_masks = {w: _mask(ix, size) for w, ix in by_word.items()}
+        self._by_first: dict[str, set[str]] = {}
+        for word in self._word_masks:
+            self._by_first.setdefault(word[0], set()).add(word)
+        self._year_masks = {y: _mask(ix, size) for y, ix in by_year.items()}
+        self._section_masks = {s: _mask(ix, size) for s, ix in by_section.items()}
+        self._build_annotation_masks()
+        self._new_keys: frozenset[str] = frozenset()
+        self._new_mask = 0
+        self.set_new_keys(new_keys)
+
+        # query word → (matching words of the text, rows having one of them)
+        self._parts: dict[str, tuple[frozenset[str], int]] = {}
+        # every word of the text, their start offsets and "\n".join(words), made when needed
+        self._vocab: tuple[list[str], list[int], str] | None = None
+        self._make_vocab()
+        self._queries: dict[str, Query] = {}
+        self._last: tuple[str, list[str]] | None = None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @property
+    def rows(self) -> list[Row]:
+        return list(self._rows)
+
+    # -- keeping it current
+
+    def _build_annotation_masks(self) -> None:
+        size = len(self._rows)
+        by_status: dict[Status, list[int]] = {}
+        by_tag: dict[str, list[int]] = {}
+        for i, row in enumerate(self._rows):
+            by_status.setdefault(row.annotation.status, []).append(i)
+            for tag in row.annotation.tags:
+                by_tag.setdefault(fold(tag), []).append(i)
+        self._status_masks = {s: _mask(ix, size) for s, ix in by_status.items()}
+        self._tag_masks = {t: _mask(ix, size) for t, ix in by_tag.items()}
+
+    def set_new_keys(self, keys: Collection[str]) -> None:
+        """The keys ``is:new`` matches (besides rows whose ``new`` flag is set)."""
+        self._new_keys = frozenset(keys)
+        self._new_mask = _mask(
+            [i for i, row in enumerate(self._rows) if _is_new(row, self._new_keys)],
+            len(self._rows),
+        )
+        self._last = None
+
+    def update(self, row: Row) -> bool:
+        """Take the changed status, tags, note (or new flag) of ``row``; False if not indexed.
+
+        A key listed twice keeps each listing's own entry (title, section).
+        """
+        positions = self._positions.get(row.key)
+        if not positions:
+            return False
+        for i in positions:
+            old = self._rows[i]
+            new = row if old.entry == row.entry else replace(row, entry=old.entry)
+            self._update_at(i, old, new)
+        self._last = None
+        return True
+
+    def _update_at(self, i: int, old: Row, row: Row) -> None:
+        bit = 1 << i
+        self._rows[i] = row
+        haystack = self._haystacks[i] = _haystack(row)
+        self._move_bit(self._status_masks, old.annotation.status, row.annotation.status, bit)
+        self._move_bit(self._year_masks, old.year, row.year, bit)
+        for tag in {fold(t) for t in old.annotation.tags}:
+            self._tag_masks[tag] &= ~bit
+        for tag in {fold(t) for t in row.annotation.tags}:
+            self._tag_masks[tag] = self._tag_masks.get(tag, 0) | bit
+        if _is_new(row, self._new_keys):
+            self._new_mask |= bit
+        else:
+            self._new_mask &= ~bit
+        words, old_words = _words(haystack), self._row_words[i]
+        if words == old_words:
+            return
+        self._row_words[i] = words
+        gone, added = set(), set()
+        for word in old_words - words:
+            mask = self._word_masks[word] & ~bit
+            if mask:
+                self._word_masks[word] = mask
+            else:
+                del self._word_masks[word]
+                self._by_first[word[0]].discard(word)
+                gone.add(word)
+        for word in words - old_words:
+            if word not in self._word_masks:
+                added.add(word)
+                self._by_first.setdefault(word[0], set()).add(word)
+            self._word_masks[word] = self._word_masks.get(word, 0) | bit
+        if gone or added:
+            self._vocab = None
+        # Keep the remembered query words right instead of forgetting them.
+        for part, (matched, mask) in list(self._parts.items()):
+            if gone or added:
+                matched = frozenset((matched - gone) | {w for w in added if word_matches(part, w)})
+            hit = not matched.isdisjoint(words)
+            self._parts[part] = (matched, (mask & ~bit) | (bit if hit else 0))
+
+    @staticmethod
+    def _move_bit(masks: dict, old: object, new: object, bit: int) -> None:
+        """Move row ``bit`` from ``masks[old]`` to ``masks[new]`` (``None``: in no mask)."""
+        if old is not None:
+            masks[old] = masks.get(old, 0) & ~bit
+        if new is not None:
+            masks[new] = masks.get(new, 0) | bit
+
+    # -- filtering
+
+    def query(self, text: str) -> Query:
+        """``parse(text)``, remembered."""
+        query = self._queries.get(text)
+        if query is None:
+            query = parse(text)
+            if len(self._queries) >= self._CACHE_LIMIT:
+                self._queries.clear()
+            self._queries[text] = query
+        return query
+
+    def filter(self, query: Query | str) -> list[str]:
+        """The keys of the rows matching ``query``, in list order, each once.
+
+        A string is parsed first (:class:`QueryError` if it has a bad term: while the user
+        types ``year:20``, keep showing the last good result with the message).
+        """
+        text = query if isinstance(query, str) else None
+        if text is not None:
+            if self._last is not None and self._last[0] == text:
+                return list(self._last[1])
+            query = self.query(text)
+        assert isinstance(query, Query)
+        keys = self._keys_of(self.mask(query))
+        if text is not None:
+            self._last = (text, keys)
+            return list(keys)
+        return keys
+
+    def mask(self, query: Query) -> int:
+        """The matching rows as a bitset (bit ``i`` for the ``i``-th row)."""
+        mask = self._all
+        phrases: list[Phrase] = []
+        for term in query.terms:
+            if isinstance(term, Phrase):
+                phrases.append(term)
+                continue
+            term_mask = self._term_mask(term)
+            mask = mask & ~term_mask if term.negated else mask & term_mask
+            if not mask:
+                return 0
+        for phrase in phrases:
+            haystacks = self._haystacks
+            for i in _bits(mask):
+                if (phrase.text in haystacks[i]) == phrase.negated:
+                    mask &= ~(1 << i)
+        return mask
+
+    def _keys_of(self, mask: int) -> list[str]:
+        keys = self._keys
+        found = [keys[i] for i in _bits(mask)]
+        if self._duplicates:
+            found = list(dict.fromkeys(found))
+        return found
+
+    def _term_mask(self, term: Term) -> int:
+        if isinstance(term, Word):
+            mask = self._all
+            for part in term.parts:
+                mask &= self._part_mask(part)
+                if not mask:
+                    break
+            return mask
+        if isinstance(term, TagTerm):
+            if term.prefix:
+                return _or(m for t, m in self._tag_masks.items() if t.startswith(term.tag))
+            return self._tag_masks.get(term.tag, 0)
+        if isinstance(term, StatusTerm):
+            return _or(self._status_masks.get(s, 0) for s in term.statuses)
+        if isinstance(term, SectionTerm):
+            return _or(m for s, m in self._section_masks.items() if term.text in s)
+        if isinstance(term, YearTerm):
+            return _or(m for y, m in self._year_masks.items() if term.accepts(y))
+        if isinstance(term, NewTerm):
+            return self._new_mask
+        raise TypeError(f"not a term the index knows: {term!r}")  # pragma: no cover
+
+    def _part_mask(self, part: str) -> int:
+        cached = self._parts.get(part)
+        if cached is not None:
+            return cached[1]
+        regime = _regime(part)
+        words: frozenset[str] | None = None
+        for end in range(len(part) - 1, 0, -1):
+            shorter = part[:end]
+            if _regime(shorter) != regime:
+                break
+            if shorter in self._parts:  # typed one letter more: narrow its matches
+                words = frozenset(w for w in self._parts[shorter][0] if word_matches(part, w))
+                break
+        if words is None:
+            words = self._scan(part, regime)
+        masks = self._word_masks
+        mask = _or(masks[w] for w in words)
+        if len(self._parts) >= self._CACHE_LIMIT:
+            self._parts.clear()
+        self._parts[part] = (words, mask)
+        return mask
+
+    def _scan(self, part: str, regime: tuple[str, int]) -> frozenset[str]:
+        """The words of the text ``part`` matches (:func:`word_matches`), found quickly."""
+        kind, k = regime
+        first = self._by_first.get(part[0], ())
+        if kind == "start":
+            return frozenset(w for w in first if w.startswith(part))
+        found = self._containing(part)
+        if kind != "inside":
+            low, high = len(part) - k, len(part) + k if kind == "word" else 1 << 30
+            prefix = kind == "prefix"
+            found.update(
+                w for w in first if low <= len(w) <= high and near(part, w, k, prefix=prefix)
+            )
+        return frozenset(found)
+
+    def _make_vocab(self) -> tuple[list[str], list[int], str]:
+        vocab = list(self._word_masks)
+        starts = [0]
+        for word in vocab:
+            starts.append(starts[-1] + len(word) + 1)
+        self._vocab = (vocab, starts, "\n".join(vocab))
+        return self._vocab
+
+    def _containing(self, part: str) -> set[str]:
+        """The words of the text with ``part`` inside (one C-speed search of all of them)."""
+        vocab, starts, text = self._vocab or self._make_vocab()
+        found = set()
+        pos = text.find(part)
+        while pos >= 0:
+            j = bisect_right(starts, pos) - 1
+            found.add(vocab[j])
+            pos = text.find(part, starts[j + 1])
+        return found
+
+
+def _or(masks: Iterable[int]) -> int:
+    result = 0
+    for mask in masks:
+        result |= mask
+    return result
