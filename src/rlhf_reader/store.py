@@ -20,7 +20,9 @@ Safety, in :class:`SafeStorage` (a TinyDB ``Storage``):
 * **Speed.** The parsed tables stay in memory (a write-through cache, dropped when the file
   changed on disk) with a key → document-id index, and orjson does the (de)serialising, so a
   status change with 10,000 annotations costs one ``stat``, one serialise and one fsynced
-  write. ``Library`` works on the cached tables directly instead of TinyDB's ``Table``, whose
+  write (~6 ms here; stock ``JSONStorage`` ~120 ms, see ``bench/RESULTS.md``). The JSON is
+  compact, as TinyDB writes it (indenting doubled the serialising time); ``jq .`` shows it
+  indented. ``Library`` works on the cached tables directly instead of TinyDB's ``Table``, whose
   own caches (query cache, next id) would go stale when another process writes.
 * **Bad files are never overwritten.** A file that is empty, is not JSON, has the wrong shape,
   has a newer ``schema_version`` or cannot be read raises :class:`LibraryError` naming the path
@@ -258,6 +260,22 @@ def _check_documents(path: Path, tables: Tables) -> None:
             raise LibraryError(f"{where}: read_at must be a string or null")
 
 
+_STATUS = {s.value: s for s in Status}
+
+
+def _annotation(doc: dict[str, Any]) -> Annotation:
+    """An Annotation from a checked document (faster than ``Annotation.from_dict``)."""
+    return Annotation(
+        key=doc["key"],
+        status=_STATUS[doc.get("status", "unread")],
+        tags=tuple(doc.get("tags", ())),
+        note=doc.get("note") or "",
+        created=doc.get("created") or "",
+        updated=doc.get("updated") or "",
+        read_at=doc.get("read_at") or None,
+    )
+
+
 def _describe(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
@@ -435,7 +453,7 @@ class SafeStorage(Storage):
     def _commit(self, tables: Tables) -> None:
         """Write ``tables`` atomically and durably; the caller holds the lock."""
         try:
-            payload = orjson.dumps(tables, option=orjson.OPT_INDENT_2) + b"\n"
+            payload = orjson.dumps(tables) + b"\n"
         except TypeError as exc:
             raise LibraryError(f"{self.path}: cannot store a value as JSON: {exc}") from None
         mode = 0o600
@@ -608,12 +626,12 @@ class Library:
     def annotation(self, key: str) -> Annotation:
         with self._mutex:
             doc = self._get("annotations", key)
-            return Annotation.from_dict(doc) if doc else Annotation(key=key)
+            return _annotation(doc) if doc else Annotation(key=key)
 
     def annotations(self) -> dict[str, Annotation]:
         with self._mutex:
             table = self._tables()["annotations"]
-            return {doc["key"]: Annotation.from_dict(doc) for doc in table.values()}
+            return {doc["key"]: _annotation(doc) for doc in table.values()}
 
     def _update(
         self, keys: Iterable[str], change: Callable[[Annotation], None]
@@ -630,7 +648,7 @@ class Library:
             for key in keys:
                 doc_id = self._index["annotations"].get(key)
                 doc = table[doc_id] if doc_id is not None else None
-                ann = Annotation.from_dict(doc) if doc else Annotation(key=key)
+                ann = _annotation(doc) if doc else Annotation(key=key)
                 before = ann.to_dict()
                 change(ann)
                 if ann.to_dict() != before:
