@@ -16,6 +16,7 @@ from rlhf_reader.arxiv_meta import (
     fetch_metadata,
     normalize_title,
     plan_fetch,
+    title_mismatch,
     title_mismatches,
     titles_match,
 )
@@ -274,6 +275,16 @@ def test_cancel_stops_between_batches(arxiv_server: ArxivServer) -> None:
     assert report.summary().endswith("(cancelled)")
 
 
+def test_cancel_during_a_backoff_wait_leaves_the_batch_unsettled(
+    arxiv_server: ArxivServer,
+) -> None:
+    arxiv_server.reply(b"busy", status=503, times=None)
+    fetcher = fetcher_for(arxiv_server, retries=3, backoff=60.0)
+    report = fetcher.fetch(["2305.18290"], should_cancel=lambda: arxiv_server.count >= 1)
+    assert arxiv_server.count == 1  # no retry after the cancel, and no 60 s wait
+    assert report.cancelled and not report.failed and not report.records
+
+
 def test_on_records_gets_each_batch_as_it_arrives(arxiv_server: ArxivServer) -> None:
     arxiv_server.add_papers(ARXIV_DATA / "bundled.xml")
     ids = bundled_ids()
@@ -381,6 +392,15 @@ def test_bundled_list_mismatch_is_easy_to_hard(arxiv_server: ArxivServer) -> Non
     assert not [f for f in found if f[1].startswith("Leftover-Lunch")]
     # The other real finding: line 137 gives 2305.14718 the title of its first version.
     assert {f[0] for f in found} == {61, 137}
+
+
+def test_title_mismatch_for_one_entry() -> None:
+    entry = next(e for e in load(BUNDLED_LIST).entries if e.line == 61)
+    bayesian = {"title": "Bayesian Preference Elicitation\n  with Language Models"}
+    assert title_mismatch(entry, bayesian) == "Bayesian Preference Elicitation with Language Models"
+    assert title_mismatch(entry, {"title": entry.title.upper()}) is None
+    assert title_mismatch(entry, None) is None
+    assert title_mismatch(entry, {"title": None}) is None
 
 
 def test_additions_are_not_judged() -> None:

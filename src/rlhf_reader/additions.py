@@ -9,13 +9,64 @@ of a last section, so list, show, export, cite and the TUI treat them like list 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from rlhf_reader.keys import parse_arxiv_id
 from rlhf_reader.model import Catalog, Entry, Section
 
 SECTION_TITLE = "My additions"
 SECTION_PATH = (SECTION_TITLE,)
+EXAMPLES = "2305.18290, arXiv:2305.18290v2 or https://arxiv.org/abs/2305.18290"
+
+
+class AddError(ValueError):
+    """What the reader typed is not an arXiv id or arXiv URL; the message says so."""
+
+
+def parse_paper(text: str) -> str:
+    """The versionless arXiv id of ``2305.18290``, ``arXiv:2305.18290v2`` or an abs/pdf URL."""
+    arxiv_id = parse_arxiv_id(text)
+    if arxiv_id is None:
+        raise AddError(
+            f"{text.strip()!r} is not an arXiv id or arXiv URL (expected e.g. {EXAMPLES})"
+        )
+    return arxiv_id
+
+
+def already_there(
+    arxiv_id: str, listed: Catalog, records: Iterable[Mapping[str, Any]]
+) -> str | None:
+    """Where the paper already is (``in the list (line 12: Title)``, ``in My additions``)."""
+    for entry in listed.entries:
+        if entry.key == arxiv_id and not is_addition(entry):
+            return f"in the list (line {entry.line}: {entry.title})"
+    if any(record.get("key") == arxiv_id for record in records):
+        return f"in {SECTION_TITLE}"
+    return None
+
+
+class _Store(Protocol):
+    def put_metadata(self, records: Mapping[str, Mapping[str, Any]]) -> None: ...
+    def put_addition(self, record: Mapping[str, Any]) -> None: ...
+    def change_tags(
+        self, keys: Iterable[str], add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> Any: ...
+
+
+def store_addition(
+    library: _Store, metadata: Mapping[str, Any], added: str, tags: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Save a fetched paper as an addition (its metadata cached, its tags set); the record.
+
+    Call it from the thread that owns the library (the UI thread in the TUI).
+    """
+    record = addition_record(metadata, added)
+    library.put_metadata({record["key"]: dict(metadata)})
+    library.put_addition(record)
+    tags = list(tags)
+    if tags:
+        library.change_tags([record["key"]], add=tags)
+    return record
 
 
 def is_addition(entry: Entry) -> bool:

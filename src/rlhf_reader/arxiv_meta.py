@@ -142,9 +142,9 @@ def _check_answer(status: int, content: bytes) -> None:
         except MalformedFeed:
             message = "no error feed"
         raise BadRequest(status, message)
-    message = _error_entry(_parse_strict(content))
-    if message is not None:
-        raise BadRequest(status, message)
+    error = _error_entry(_parse_strict(content))
+    if error is not None:
+        raise BadRequest(status, error)
 
 
 def _make_session(settings: FetchSettings, sleep: Callable[[float], None]) -> requests.Session:
@@ -316,9 +316,11 @@ class ArxivFetcher:
         self.session.close()
 
     def _sleep(self, seconds: float) -> None:
-        """Sleep in short slices so that a cancel is noticed within 0.1 s."""
+        """Sleep in short slices; a cancel is noticed within 0.1 s and ends the fetch."""
         left = seconds
-        while left > 0 and not self._cancel():
+        while left > 0:
+            if self._cancel():
+                raise _Cancelled
             step = min(left, 0.1)
             self._sleep_impl(step)
             left -= step
@@ -359,7 +361,12 @@ class ArxivFetcher:
                 report.cancelled = True
                 break
             batch = wanted[first : first + size]
-            records = self._fetch_batch(batch, report)
+            try:
+                records = self._fetch_batch(batch, report)
+            except _Cancelled:
+                # Stopped while waiting: this batch's ids stay unsettled (and uncached).
+                report.cancelled = True
+                break
             if records:
                 report.records.update(records)
                 if on_records is not None:
@@ -392,7 +399,7 @@ class ArxivFetcher:
                     exc, (requests.exceptions.Timeout, requests.exceptions.ConnectionError)
                 )
                 reason = _describe(exc, self.settings.timeout)
-                if transient and attempt < self.settings.retries and not self._cancel():
+                if transient and attempt < self.settings.retries:
                     self._sleep(self.settings.backoff * 2**attempt)
                     attempt += 1
                     continue
@@ -439,6 +446,10 @@ class ArxivFetcher:
         report.messages.append(f"batch of {len(ids)} id(s) ({shown}) failed: {reason}")
         for bare in ids:
             report.failed[bare] = reason
+
+
+class _Cancelled(Exception):
+    """``should_cancel()`` said stop while the fetcher was waiting."""
 
 
 def _named_id(message: str, ids: list[str]) -> str | None:
@@ -544,19 +555,29 @@ def titles_match(listed: str, fetched: str) -> bool:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.9
 
 
+def title_mismatch(entry: Entry, record: Mapping[str, Any] | None) -> str | None:
+    """arXiv's title when the entry's link points at a paper with another title, else None
+    (also when nothing is cached, or for an addition, whose title came from arXiv).
+
+    For the detail pane: ``the link points at «{title_mismatch(entry, record)}»``."""
+    from rlhf_reader.additions import is_addition
+
+    if not entry.arxiv_id or not record or is_addition(entry):
+        return None
+    fetched = record.get("title")
+    if isinstance(fetched, str) and not titles_match(entry.title, fetched):
+        return " ".join(fetched.split())
+    return None
+
+
 def title_mismatches(
     catalog: Catalog, metadata: Mapping[str, Mapping[str, Any]]
 ) -> list[tuple[Entry, str]]:
     """Entries of the list whose link points at a paper with another title, in list order:
     ``(entry, fetched title)``. Entries without cached metadata are not judged."""
-    from rlhf_reader.additions import is_addition
-
     found = []
     for entry in catalog.entries:
-        record = metadata.get(entry.key)
-        if not entry.arxiv_id or not record or is_addition(entry):
-            continue
-        fetched = record.get("title")
-        if isinstance(fetched, str) and not titles_match(entry.title, fetched):
-            found.append((entry, " ".join(fetched.split())))
+        fetched = title_mismatch(entry, metadata.get(entry.key))
+        if fetched is not None:
+            found.append((entry, fetched))
     return found

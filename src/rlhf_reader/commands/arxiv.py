@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from rlhf_reader.cli import Context
     from rlhf_reader.model import Entry
 
-ADD_EXAMPLES = "2305.18290, arXiv:2305.18290v2 or https://arxiv.org/abs/2305.18290"
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fetch", help="fetch arXiv metadata (abstracts, authors…) into the cache")
@@ -30,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_fetch)
 
     p = sub.add_parser("add", help='add a paper by arXiv id or URL ("My additions")')
-    p.add_argument("paper", metavar="ARXIV_ID_OR_URL", help=f"e.g. {ADD_EXAMPLES}")
+    p.add_argument("paper", metavar="ARXIV_ID_OR_URL", help="e.g. 2305.18290 or an arXiv URL")
     p.add_argument("--tag", action="append", default=[], metavar="TAG", help="tag it (repeatable)")
     p.set_defaults(handler=run_add)
 
@@ -111,47 +109,26 @@ def _print_problems(report: FetchReport, titles: dict[str, str]) -> None:
 
 
 def run_add(ctx: Context) -> int:
-    from rlhf_reader.additions import addition_record
+    from rlhf_reader.additions import AddError, already_there, parse_paper, store_addition
     from rlhf_reader.cli import CliError
-    from rlhf_reader.keys import parse_arxiv_id
     from rlhf_reader.store import normalize_tag, now_iso
 
-    arxiv_id = parse_arxiv_id(ctx.args.paper)
-    if arxiv_id is None:
-        raise CliError(
-            f"{ctx.args.paper!r} is not an arXiv id or arXiv URL (expected e.g. {ADD_EXAMPLES})",
-            code=2,
-        )
     try:
+        arxiv_id = parse_paper(ctx.args.paper)
         tags = [normalize_tag(tag) for tag in ctx.args.tag]
-    except ValueError as exc:
+    except (AddError, ValueError) as exc:
         raise CliError(str(exc), code=2) from None
 
     library = ctx.library
-    listed = next((e for e in ctx.list_catalog.entries if e.key == arxiv_id), None)
-    if listed is not None:
-        where = f"line {listed.line}: {listed.title}"
+    where = already_there(arxiv_id, ctx.list_catalog, library.additions())
+    if where is not None:
         if tags:
             library.change_tags([arxiv_id], add=tags)
-            ctx.print(printable(f"{arxiv_id} is already in the list ({where}); tagged it"))
-        else:
-            ctx.print(printable(f"{arxiv_id} is already in the list ({where}); nothing to add"))
+        done = "tagged it" if tags else "nothing to add"
+        ctx.print(printable(f"{arxiv_id} is already {where}; {done}"))
         return 0
-    if any(record.get("key") == arxiv_id for record in library.additions()):
-        if tags:
-            library.change_tags([arxiv_id], add=tags)
-        done = "; tagged it" if tags else ""
-        ctx.print(printable(f"{arxiv_id} is already in My additions{done}"))
-        return 0
-
-    metadata = library.metadata(arxiv_id)
-    if metadata is None:
-        metadata = _fetch_one(arxiv_id)
-        library.put_metadata({arxiv_id: metadata})
-    record = addition_record(metadata, now_iso())
-    library.put_addition(record)
-    if tags:
-        library.change_tags([arxiv_id], add=tags)
+    metadata = library.metadata(arxiv_id) or _fetch_one(arxiv_id)
+    record = store_addition(library, metadata, now_iso(), tags)
     ctx.print(printable(f"added {arxiv_id}: {record['title']} (My additions)"))
     return 0
 
