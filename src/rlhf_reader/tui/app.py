@@ -1,0 +1,110 @@
+"""The Textual app: small on purpose; the main screen does the work.
+
+``make_app`` is the one factory: the CLI (``run``), the tests and the screenshot command all
+build the app through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from rlhf_reader.model import Catalog
+from rlhf_reader.store import Library, LibraryError
+from rlhf_reader.textsafe import printable
+from rlhf_reader.tui.commands import PaperCommands
+from rlhf_reader.tui.screens.main import ACTIONS, STATE_NAME, MainScreen
+from rlhf_reader.tui.state import ReadingList
+
+
+class ReaderApp(App[None]):
+    """Browse and annotate a reading list."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "rlhf-reader"
+    COMMANDS: ClassVar = App.COMMANDS | {PaperCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit-now"),
+    ]
+
+    def __init__(self, reading: ReadingList, library: Library, state: dict[str, Any]) -> None:
+        super().__init__()
+        self.reading = reading
+        self.library = library
+        self.saved_state = state
+        theme = state.get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(self.reading, self.library, self.saved_state)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        main = self.main_screen
+        for action in ACTIONS:
+            yield SystemCommand(
+                action.command, action.help, lambda a=action.action: main.run_action(a)
+            )
+        yield SystemCommand("change: theme", "Pick a colour theme", self.action_change_theme)
+        yield from (
+            command
+            for command in super().get_system_commands(screen)
+            if command.title in ("Keys", "Maximize", "Minimize", "Screenshot")
+        )
+
+    @property
+    def main_screen(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not open")
+
+    def unsaved_note(self) -> bool:
+        from rlhf_reader.tui.screens.note import NoteEditor
+
+        return any(isinstance(s, NoteEditor) and s.unsaved for s in self.screen_stack)
+
+    async def action_quit(self) -> None:
+        """Quit, asking first when a note editor holds unsaved text; remember where we were."""
+        if not self.unsaved_note():
+            self.save_state()
+            self.exit()
+            return
+        from rlhf_reader.tui.screens.confirm import ConfirmDialog
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.save_state()
+                self.exit()
+
+        self.push_screen(
+            ConfirmDialog("A note has unsaved changes. Quit and drop them?", yes="Quit", no="Stay"),
+            answered,
+        )
+
+    def save_state(self) -> None:
+        """Cursor, open sections and theme into the library's ``meta`` table."""
+        try:
+            state = {**self.main_screen.current_state(), "theme": self.theme}
+            self.library.set_meta(STATE_NAME, state)
+        except (LibraryError, OSError, ValueError, LookupError) as exc:
+            self.notify(
+                printable(f"Could not save the view: {exc}"), severity="error", markup=False
+            )
+
+
+def make_app(catalog: Catalog, library: Library) -> ReaderApp:
+    """The app over ``catalog`` and ``library``, with the view saved last time."""
+    reading = ReadingList.build(catalog, library.annotations(), library.all_metadata())
+    state = library.get_meta(STATE_NAME, {})
+    return ReaderApp(reading, library, state if isinstance(state, dict) else {})
+
+
+def run(catalog: Catalog, library: Library) -> int:
+    app = make_app(catalog, library)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,1 @@
+"""Screens of the reader: the main screen and its dialogs."""

@@ -1,0 +1,378 @@
+"""The main screen: header, tree, detail pane, filter bar and footer; it runs every action.
+
+Every action on the highlighted paper is one ``Action`` below (key, footer text, palette
+name, help text) and one ``action_*`` method; the bindings, the command palette and the help
+screen are all generated from ``ACTIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from rlhf_reader.model import Annotation, Entry, Status
+from rlhf_reader.store import Library, LibraryError
+from rlhf_reader.textsafe import printable
+from rlhf_reader.tui.state import ReadingList, SectionPath
+from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
+from rlhf_reader.tui.widgets.detail import DetailPane
+from rlhf_reader.tui.widgets.header import ProgressHeader
+
+STATE_NAME = "tui_state"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One user action: its binding (id ``group.name``), palette name and help text."""
+
+    id: str
+    keys: str
+    action: str
+    footer: str
+    command: str
+    help: str
+    show: bool = True
+
+    @property
+    def group(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys, self.action, self.footer, show=self.show, id=self.id, tooltip=self.help
+        )
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action(
+        "status.toggle-read",
+        "space",
+        "toggle_read",
+        "Read",
+        "toggle: read / unread",
+        "Mark the paper read, or unread again",
+    ),
+    Action(
+        "status.reading",
+        "i",
+        "mark_reading",
+        "Reading",
+        "mark: reading",
+        "Mark the paper as being read",
+    ),
+    Action(
+        "edit.tags",
+        "t",
+        "edit_tags",
+        "Tags",
+        "edit: tags",
+        "Edit the tags: a plain list replaces, +tag adds, -tag removes",
+    ),
+    Action(
+        "edit.note",
+        "n",
+        "edit_note",
+        "Note",
+        "edit: note",
+        "Edit the Markdown note (ctrl+s saves, esc asks before dropping changes)",
+    ),
+    Action(
+        "open.link",
+        "o",
+        "open_link",
+        "Open",
+        "open: link in browser",
+        "Open the paper's link in the browser (http and https only)",
+    ),
+    Action(
+        "find.filter",
+        "slash",
+        "filter",
+        "Filter",
+        "filter: papers",
+        "Filter: words, tag:x, status:unread, section:text, year:2024, -word; esc clears",
+    ),
+    Action(
+        "find.clear",
+        "escape",
+        "clear_filter",
+        "Clear",
+        "clear: filter",
+        "Clear the filter and go back; from the detail pane, back to the tree",
+        show=False,
+    ),
+    Action(
+        "app.help", "question_mark", "help", "Help", "show: keys", "Every key, grouped by purpose"
+    ),
+    Action(
+        "app.quit",
+        "q",
+        "app.quit",
+        "Quit",
+        "quit: app",
+        "Quit (asks first when a note has unsaved changes)",
+    ),
+)
+
+
+class MainScreen(Screen[None]):
+    """Coordinates the widgets; writes to the library first, then updates what is shown."""
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS: ClassVar[list[BindingType]] = [action.binding() for action in ACTIONS]
+
+    def __init__(self, reading: ReadingList, library: Library, state: dict[str, Any]) -> None:
+        super().__init__()
+        self.reading = reading
+        self.library = library
+        self.state = state
+        self.filter_text = ""
+        self._before_filter: tuple[Entry | None, list[list[str]]] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ProgressHeader(self.reading.catalog.title, id="header")
+        with Horizontal(id="body"):
+            yield CatalogTree(self.reading, id="tree")
+            yield DetailPane(id="detail")
+        with Vertical(id="filter-bar"):
+            yield Input(
+                placeholder="words  tag:x  status:unread  section:survey  year:>=2023  -word",
+                id="filter-input",
+            )
+            yield Static(Text(""), id="filter-error")
+        yield Footer()
+
+    @property
+    def tree(self) -> CatalogTree:
+        return self.query_one(CatalogTree)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter-bar").display = False
+        self.query_one("#filter-input", Input).cursor_blink = not self.app.is_headless
+        expanded = [tuple(p) for p in self.state.get("expanded") or [] if isinstance(p, list)]
+        tree = self.tree
+        tree.populate(None, expanded)
+        key = self.state.get("cursor")
+        if not (isinstance(key, str) and key in self.reading.rows and tree.select_key(key)):
+            first = next(iter(self.reading.rows), None)  # first run: the list's first paper
+            if first is None or not tree.select_key(first):
+                self._cursor_to_first_entry()
+        self._update_header()
+        self._show_current()
+        tree.focus()
+
+    # state -----------------------------------------------------------------------------
+
+    def current_state(self) -> dict[str, Any]:
+        entry = self.tree.current_entry
+        expanded = (
+            self._before_filter[1]
+            if self._before_filter is not None
+            else self.tree.expanded_paths()
+        )
+        cursor = entry.key if entry else self.state.get("cursor")
+        return {"cursor": cursor, "expanded": expanded}
+
+    # showing ---------------------------------------------------------------------------
+
+    def _update_header(self) -> None:
+        header = self.query_one(ProgressHeader)
+        header.read = self.reading.overall.read
+        header.total = self.reading.overall.total
+
+    def _show_current(self) -> None:
+        entry = self.tree.current_entry
+        if entry is None:
+            self.detail.show(None, None, [])
+        else:
+            self.detail.show(entry, self.reading.row(entry.key), self.reading.entries[entry.key])
+
+    @on(CatalogTree.EntryHighlighted)
+    def _highlighted(self, event: CatalogTree.EntryHighlighted) -> None:
+        self._show_current()
+
+    @on(CatalogTree.EntryChosen)
+    def _chosen(self, event: CatalogTree.EntryChosen) -> None:
+        self.detail.focus()
+
+    def notify_plain(self, message: str, severity: str = "information") -> None:
+        """A notification whose text is shown literally."""
+        self.notify(printable(message), severity=severity, markup=False)  # type: ignore[arg-type]
+
+    # writing ---------------------------------------------------------------------------
+
+    def _current(self) -> Entry | None:
+        entry = self.tree.current_entry
+        if entry is None:
+            self.notify_plain("Move the cursor to a paper first.", "warning")
+        return entry
+
+    def _store(self, key: str, write: Callable[[], Annotation | list[Annotation]]) -> str | None:
+        """Run ``write`` on the library, then show its result; the error message otherwise."""
+        try:
+            result = write()
+        except (LibraryError, OSError, ValueError) as exc:
+            message = f"Not saved: {exc}"
+            self.notify_plain(message, "error")
+            return message
+        for annotation in result if isinstance(result, list) else [result]:
+            self.reading.update(annotation)
+        self.tree.refresh_key(key)
+        self._update_header()
+        self._show_current()
+        return None
+
+    def set_status(self, entry: Entry, status: Status) -> None:
+        self._store(entry.key, lambda: self.library.set_status([entry.key], status))
+
+    def action_toggle_read(self) -> None:
+        entry = self._current()
+        if entry is not None:
+            was = self.reading.status(entry.key)
+            self.set_status(entry, Status.UNREAD if was is Status.READ else Status.READ)
+
+    def action_mark_reading(self) -> None:
+        entry = self._current()
+        if entry is not None:
+            self.set_status(entry, Status.READING)
+
+    def action_edit_tags(self) -> None:
+        from rlhf_reader.tui.screens.tags import TagsDialog
+
+        entry = self._current()
+        if entry is None:
+            return
+        key = entry.key
+
+        def save(tags: tuple[str, ...]) -> str | None:
+            return self._store(key, lambda: self.library.set_tags(key, tags))
+
+        tags = self.reading.row(key).annotation.tags
+        self.app.push_screen(TagsDialog(entry.title, tags, self.reading.tags_in_use(), save))
+
+    def action_edit_note(self) -> None:
+        from rlhf_reader.tui.screens.note import NoteEditor
+
+        entry = self._current()
+        if entry is None:
+            return
+        key = entry.key
+
+        def save(text: str) -> str | None:
+            return self._store(key, lambda: self.library.set_note(key, text))
+
+        self.app.push_screen(NoteEditor(entry.title, self.reading.row(key).annotation.note, save))
+
+    def action_open_link(self) -> None:
+        entry = self._current()
+        if entry is None:
+            return
+        if entry.url.startswith(("http://", "https://")):
+            self.app.open_url(entry.url)
+            self.notify_plain(f"Opening {entry.url}")
+        else:
+            self.notify_plain(f"Not opened (only http and https links): {entry.url}", "warning")
+
+    def action_help(self) -> None:
+        from rlhf_reader.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    # filter ----------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        if self._before_filter is None:
+            self._before_filter = (self.tree.current_entry, self.tree.expanded_paths())
+        self.query_one("#filter-bar").display = True
+        self.query_one("#filter-input", Input).focus()
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.apply_filter(event.value)
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_submitted(self) -> None:
+        self.tree.focus()
+
+    def apply_filter(self, text: str) -> None:
+        """Narrow the tree to what ``text`` matches; an invalid query shows why, inline."""
+        error = self.query_one("#filter-error", Static)
+        try:
+            keys = self.reading.filter(text)
+        except ValueError as exc:
+            error.update(Text(printable(str(exc)), style="bold red"))
+            error.display = True
+            return
+        error.update(Text(""))
+        error.display = False
+        self.filter_text = text
+        tree = self.tree
+        current = tree.current_entry
+        if keys is None:
+            expanded = self._before_filter[1] if self._before_filter else tree.expanded_paths()
+            tree.populate(None, [tuple(p) for p in expanded])
+        else:
+            tree.populate(keys)
+        self.query_one(ProgressHeader).matches = None if keys is None else len(keys)
+        if current is None or not tree.select_key(current.key, current):
+            self._cursor_to_first_entry()
+        self._show_current()
+
+    def _cursor_to_first_entry(self) -> None:
+        tree = self.tree
+        for line in range(tree.last_line + 1):
+            node = tree.get_node_at_line(line)
+            if node is not None and isinstance(node.data, Entry):
+                tree.move_to(node)
+                return
+        if tree.root.children:
+            tree.move_to(tree.root.children[0])
+
+    def action_clear_filter(self) -> None:
+        """Esc: in the filter bar, clear it and go back to where the cursor was; in the tree,
+        clear it and stay on the paper under the cursor; in the detail pane, back to the tree."""
+        if self.detail.has_focus and self._before_filter is None:
+            self.tree.focus()
+            return
+        if self._before_filter is None:
+            return
+        typing = self.query_one("#filter-input", Input).has_focus
+        before, expanded = self._before_filter
+        chosen = self.tree.current_entry
+        self._before_filter = None
+        self.filter_text = ""
+        field = self.query_one("#filter-input", Input)
+        with field.prevent(Input.Changed):
+            field.value = ""
+        self.query_one("#filter-bar").display = False
+        self.query_one(ProgressHeader).matches = None
+        self.tree.populate(None, [tuple(p) for p in expanded])
+        target = before if typing else chosen or before
+        if target is None or not self.tree.select_key(target.key, target):
+            self._cursor_to_first_entry()
+        self._show_current()
+        self.tree.focus()
+
+    def goto(self, entry: Entry) -> None:
+        """Put the cursor on ``entry`` (from the palette), clearing a filter that hides it."""
+        if self.tree.shown_keys is not None and entry.key not in self.tree.shown_keys:
+            self.action_clear_filter()
+        self.tree.select_key(entry.key, entry)
+        self._show_current()
+        self.tree.focus()
+
+    def expanded_sections(self) -> list[SectionPath]:
+        return [tuple(p) for p in self.tree.expanded_paths()]

@@ -1,0 +1,140 @@
+"""What the screen shows, kept without Textual: rows by key, progress counts, the filter.
+
+The main screen owns one ``ReadingList``; widgets ask it for counts and rows and tell it when
+an annotation changed. Counts are kept incrementally, so a status change costs the depth of
+the entry's section, not a pass over the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rlhf_reader import query
+from rlhf_reader.model import Annotation, Catalog, Entry, Section, Status
+from rlhf_reader.records import Row
+
+SectionPath = tuple[str, ...]
+
+
+@dataclass
+class Progress:
+    read: int = 0
+    total: int = 0
+
+
+@dataclass
+class ReadingList:
+    """The catalog joined with the library: one ``Row`` per key, counts per section."""
+
+    catalog: Catalog
+    rows: dict[str, Row]
+    entries: dict[str, list[Entry]]
+    sections: dict[SectionPath, Section]
+    progress: dict[SectionPath, Progress]
+    overall: Progress
+    duplicates: dict[str, list[Entry]] = field(default_factory=dict)
+    _index: Any = None
+
+    @classmethod
+    def build(
+        cls,
+        catalog: Catalog,
+        annotations: dict[str, Annotation],
+        metadata: dict[str, dict[str, Any]] | None = None,
+    ) -> ReadingList:
+        metadata = metadata or {}
+        rows: dict[str, Row] = {}
+        entries: dict[str, list[Entry]] = {}
+        sections: dict[SectionPath, Section] = {}
+        progress: dict[SectionPath, Progress] = {}
+        for section in catalog.walk():
+            sections[section.path] = section
+            progress[section.path] = Progress()
+            for entry in section.entries:
+                same = entries.setdefault(entry.key, [])
+                same.append(entry)
+                if len(same) == 1:
+                    ann = annotations.get(entry.key) or Annotation(key=entry.key)
+                    rows[entry.key] = Row(entry, ann, metadata.get(entry.key))
+                read = rows[entry.key].annotation.status is Status.READ
+                for depth in range(1, len(section.path) + 1):
+                    counts = progress[section.path[:depth]]
+                    counts.total += 1
+                    counts.read += read
+        overall = Progress(
+            read=sum(row.annotation.status is Status.READ for row in rows.values()),
+            total=len(rows),
+        )
+        duplicates = {key: same for key, same in entries.items() if len(same) > 1}
+        return cls(catalog, rows, entries, sections, progress, overall, duplicates)
+
+    # reading ---------------------------------------------------------------------------
+
+    def row(self, key: str) -> Row:
+        return self.rows[key]
+
+    def status(self, key: str) -> Status:
+        return self.rows[key].annotation.status
+
+    def tags_in_use(self) -> list[str]:
+        """Tags of every row, most used first, then alphabetical."""
+        counts: dict[str, int] = {}
+        for row in self.rows.values():
+            for tag in row.annotation.tags:
+                counts[tag] = counts.get(tag, 0) + 1
+        return sorted(counts, key=lambda tag: (-counts[tag], tag))
+
+    # changing --------------------------------------------------------------------------
+
+    def update(self, annotation: Annotation) -> None:
+        """Take a stored annotation; counts of every section listing the key follow."""
+        old = self.rows.get(annotation.key)
+        if old is None:
+            return
+        was = old.annotation.status is Status.READ
+        now = annotation.status is Status.READ
+        new = Row(old.entry, annotation, old.metadata)
+        self.rows[annotation.key] = new
+        if self._index is not None and hasattr(self._index, "update"):
+            self._index.update(new)
+        if was == now:
+            return
+        delta = 1 if now else -1
+        self.overall.read += delta
+        for entry in self.entries[annotation.key]:
+            for depth in range(1, len(entry.section) + 1):
+                counts = self.progress.get(entry.section[:depth])
+                if counts is not None:
+                    counts.read += delta
+
+    # filtering -------------------------------------------------------------------------
+
+    def filter(self, text: str) -> set[str] | None:
+        """Keys matching the filter ``text`` (None when it is blank); ValueError if invalid."""
+        if not text.strip():
+            return None
+        index = self._search_index()
+        if index is not None:
+            return set(index.filter(text))
+        parsed = query.parse(text)
+        return {key for key, row in self.rows.items() if parsed.matches(row)}
+
+    def _search_index(self) -> Any:
+        if self._index is None:
+            factory = getattr(query, "SearchIndex", None)
+            if factory is None:
+                return None
+            self._index = factory(list(self.rows.values()))
+        return self._index
+
+    def matching_sections(self, keys: Iterable[str]) -> dict[SectionPath, int]:
+        """How many of ``keys`` each section holds (with its sub-sections)."""
+        counts: dict[SectionPath, int] = {}
+        for key in keys:
+            for entry in self.entries.get(key, ()):
+                for depth in range(1, len(entry.section) + 1):
+                    path = entry.section[:depth]
+                    counts[path] = counts.get(path, 0) + 1
+        return counts

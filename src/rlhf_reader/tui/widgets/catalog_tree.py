@@ -1,0 +1,247 @@
+"""The tree of sections and entries.
+
+Section nodes are built up front (a list has a few hundred at most); entry nodes are added
+when their section is first expanded, so a 10,000-entry list opens as fast as a short one.
+In filter mode the tree is rebuilt with only the sections that hold a match and only the
+matching entries, again lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from rlhf_reader.model import Entry, Section, Status
+from rlhf_reader.tui.literal import literal
+from rlhf_reader.tui.state import ReadingList, SectionPath
+
+NodeData = Entry | Section
+
+# Rich styles for the glyphs (Text labels take Rich styles, not Textual variables).
+GLYPH_STYLE = {Status.UNREAD: "dim", Status.READING: "bold yellow", Status.READ: "green"}
+
+# In filter mode, sections are opened until this many matching rows are shown; the rest
+# open on demand. It bounds the work of a keystroke whatever the list's size.
+FILTER_OPEN_BUDGET = 200
+
+
+class CatalogTree(Tree[NodeData], inherit_bindings=False):
+    """Sections with ``read/total`` and entries with their status glyph."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="move.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="move.down"),
+        Binding("left,h", "collapse_or_parent", "Collapse", show=False, id="move.collapse"),
+        Binding("right,l", "expand_or_child", "Expand", show=False, id="move.expand"),
+        Binding("enter", "open", "Open", show=False, id="move.open"),
+        Binding("home,g", "scroll_home", "First", show=False, id="move.first"),
+        Binding("end,G", "scroll_end", "Last", show=False, id="move.last"),
+        Binding("pageup,ctrl+u", "page_up", "Page up", show=False, id="move.page-up"),
+        Binding("pagedown,ctrl+d", "page_down", "Page down", show=False, id="move.page-down"),
+    ]
+
+    @dataclass
+    class EntryHighlighted(Message):
+        """The cursor is on ``entry`` (None: on a section or nowhere)."""
+
+        tree: CatalogTree
+        entry: Entry | None
+
+        @property
+        def control(self) -> CatalogTree:
+            return self.tree
+
+    @dataclass
+    class EntryChosen(Message):
+        """Enter was pressed on ``entry``."""
+
+        tree: CatalogTree
+        entry: Entry
+
+        @property
+        def control(self) -> CatalogTree:
+            return self.tree
+
+    def __init__(self, reading: ReadingList, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(reading.catalog.title or "list", id=id)
+        self.reading = reading
+        self.show_root = False
+        self.guide_depth = 3
+        self.shown_keys: set[str] | None = None
+        self._section_nodes: dict[SectionPath, TreeNode[NodeData]] = {}
+        self._entry_nodes: dict[str, list[TreeNode[NodeData]]] = {}
+        self._loaded: set[int] = set()
+
+    # building --------------------------------------------------------------------------
+
+    def populate(self, visible: set[str] | None, expanded: Iterable[SectionPath] = ()) -> None:
+        """Rebuild the tree showing ``visible`` keys (None: all), opening ``expanded``."""
+        self.shown_keys = visible
+        self.clear()
+        self._section_nodes.clear()
+        self._entry_nodes.clear()
+        self._loaded.clear()
+        matches = None if visible is None else self.reading.matching_sections(visible)
+        for section in self.reading.catalog.sections:
+            self._add_section(self.root, section, matches)
+        if visible is None:
+            for path in expanded:
+                node = self._section_nodes.get(tuple(path))
+                if node is not None:
+                    self.open_section(node)
+        else:
+            budget = FILTER_OPEN_BUDGET
+            for path, node in self._section_nodes.items():
+                if budget <= 0:
+                    break
+                budget -= sum(1 for e in self.reading.sections[path].entries if e.key in visible)
+                self.open_section(node)
+
+    def _add_section(
+        self,
+        parent: TreeNode[NodeData],
+        section: Section,
+        matches: dict[SectionPath, int] | None,
+    ) -> None:
+        if matches is not None and not matches.get(section.path):
+            return
+        node = parent.add(self.section_label(section), data=section)
+        self._section_nodes[section.path] = node
+        for child in section.children:
+            self._add_section(node, child, matches)
+
+    def _load(self, node: TreeNode[NodeData]) -> None:
+        """Add the entry nodes of a section node, once."""
+        section = node.data
+        if node.id in self._loaded or not isinstance(section, Section):
+            return
+        self._loaded.add(node.id)
+        visible = self.shown_keys
+        for entry in section.entries:
+            if visible is not None and entry.key not in visible:
+                continue
+            leaf = node.add_leaf(self.entry_label(entry), data=entry)
+            self._entry_nodes.setdefault(entry.key, []).append(leaf)
+
+    def open_section(self, node: TreeNode[NodeData]) -> None:
+        self._load(node)
+        node.expand()
+
+    @on(Tree.NodeExpanded)
+    def _load_on_expand(self, event: Tree.NodeExpanded[NodeData]) -> None:
+        if event.node.id not in self._loaded:
+            self._load(event.node)
+            self._invalidate()
+
+    # labels ----------------------------------------------------------------------------
+
+    def section_label(self, section: Section) -> Text:
+        counts = self.reading.progress[section.path]
+        label = literal(section.title, "bold")
+        label.append(f"  {counts.read}/{counts.total}", style="dim")
+        return label
+
+    def entry_label(self, entry: Entry) -> Text:
+        row = self.reading.row(entry.key)
+        status = row.annotation.status
+        label = Text(status.glyph + " ", style=GLYPH_STYLE[status], end="")
+        label.append_text(literal(entry.title, "dim" if status is Status.READ else ""))
+        if row.annotation.tags:
+            label.append_text(
+                literal("  " + " ".join(f"#{t}" for t in row.annotation.tags), "cyan")
+            )
+        return label
+
+    def refresh_key(self, key: str) -> None:
+        """Relabel every node of ``key`` and the sections above them."""
+        for node in self._entry_nodes.get(key, ()):
+            assert isinstance(node.data, Entry)
+            node.set_label(self.entry_label(node.data))
+        for entry in self.reading.entries.get(key, ()):
+            for depth in range(1, len(entry.section) + 1):
+                node = self._section_nodes.get(entry.section[:depth])
+                if node is not None and isinstance(node.data, Section):
+                    node.set_label(self.section_label(node.data))
+
+    # where the cursor is ---------------------------------------------------------------
+
+    @property
+    def current_entry(self) -> Entry | None:
+        node = self.cursor_node
+        return node.data if node is not None and isinstance(node.data, Entry) else None
+
+    def expanded_paths(self) -> list[list[str]]:
+        return [list(path) for path, node in self._section_nodes.items() if node.is_expanded]
+
+    def select_key(self, key: str, entry: Entry | None = None) -> bool:
+        """Put the cursor on ``key`` (on ``entry`` if listed twice), opening its section."""
+        candidates = [entry] if entry is not None else self.reading.entries.get(key, [])
+        for candidate in candidates:
+            path = candidate.section
+            nodes = [self._section_nodes.get(path[:d]) for d in range(1, len(path) + 1)]
+            if any(node is None for node in nodes):
+                continue
+            for node in nodes:
+                assert node is not None
+                self.open_section(node)
+            for leaf in self._entry_nodes.get(key, ()):
+                if leaf.data == candidate:
+                    self.move_to(leaf)
+                    return True
+        return False
+
+    def move_to(self, node: TreeNode[NodeData]) -> None:
+        _ = self.last_line  # lay the lines out now, so the node has its line number
+        self.move_cursor(node)
+        self.scroll_to_node(node, animate=False)
+
+    # actions ---------------------------------------------------------------------------
+
+    def action_collapse_or_parent(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_to(node.parent)
+
+    def action_expand_or_child(self) -> None:
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if not node.is_expanded:
+            self.open_section(node)
+        elif node.children:
+            self.move_to(node.children[0])
+
+    def action_open(self) -> None:
+        """Enter: a section opens or closes; an entry hands over to the detail pane."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if isinstance(node.data, Entry):
+            self.post_message(self.EntryChosen(self, node.data))
+        elif node.is_expanded:
+            node.collapse()
+        else:
+            self.open_section(node)
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
+        event.stop()
+        data = event.node.data
+        self.post_message(self.EntryHighlighted(self, data if isinstance(data, Entry) else None))
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected[NodeData]) -> None:
+        # A click selects: Tree opens or closes a section itself; an entry just gets the cursor.
+        event.stop()

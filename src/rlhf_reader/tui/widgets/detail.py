@@ -1,0 +1,113 @@
+"""The detail pane: everything known about the highlighted entry, shown literally."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
+
+from rlhf_reader.model import Entry, Status
+from rlhf_reader.records import Row
+from rlhf_reader.textsafe import printable_block
+from rlhf_reader.tui.literal import assemble, literal, literal_block
+
+STATUS_STYLE = {Status.UNREAD: "dim", Status.READING: "bold yellow", Status.READ: "bold green"}
+
+
+def _comparable(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()
+
+
+def describe(entry: Entry, row: Row, listed: list[Entry]) -> Text:
+    """The pane's text above the note: title, people, link, status, tags, warnings, arXiv."""
+    ann, meta = row.annotation, row.metadata or {}
+    text = assemble((entry.title, "bold"), "\n")
+    if row.authors:
+        text.append_text(assemble((", ".join(row.authors), "italic"), "\n"))
+    when = " · ".join(str(part) for part in (row.year, entry.venue) if part)
+    if when:
+        text.append_text(literal_block(when + "\n"))
+    text.append_text(assemble(("\nLink     ", "dim"), (entry.url, "underline"), "\n"))
+    ident = entry.key if not entry.arxiv_id else f"{entry.key}  (arXiv {entry.arxiv_id})"
+    text.append_text(assemble(("Key      ", "dim"), ident, "\n"))
+    text.append_text(assemble(("Section  ", "dim"), entry.section_path, "\n"))
+    status = ann.status.glyph + " " + ann.status.value
+    if ann.status is Status.READ and ann.read_at:
+        status += f" on {ann.read_at[:10]}"
+    text.append_text(assemble(("Status   ", "dim"), (status, STATUS_STYLE[ann.status]), "\n"))
+    tags = " ".join(f"#{tag}" for tag in ann.tags) or "—"
+    text.append_text(assemble(("Tags     ", "dim"), (tags, "cyan"), "\n"))
+    for link in entry.links:
+        text.append_text(assemble(("         ", ""), f"{link.text}: {link.url}", "\n"))
+    if entry.details and not row.authors:
+        text.append_text(literal_block(entry.details + "\n", "dim"))
+    if len(listed) > 1:
+        where = "; ".join(e.section_path for e in listed)
+        text.append_text(assemble(("\n⚠ listed twice: ", "bold yellow"), where, "\n"))
+    if meta:
+        text.append_text(_metadata(entry, meta))
+    return text
+
+
+def _metadata(entry: Entry, meta: dict[str, Any]) -> Text:
+    text = Text(end="")
+    arxiv_title = str(meta.get("title") or "")
+    if arxiv_title and _comparable(arxiv_title) != _comparable(entry.title):
+        text.append_text(assemble(("⚠ arXiv title differs: ", "bold yellow"), arxiv_title, "\n"))
+    text.append_text(Text("\narXiv\n", style="bold"))
+    fields = (
+        ("Version  ", meta.get("version")),
+        ("Category ", ", ".join(str(c) for c in meta.get("categories") or []) or None),
+        ("Published", str(meta.get("published") or "")[:10] or None),
+        ("Updated  ", str(meta.get("updated") or "")[:10] or None),
+        ("DOI      ", meta.get("doi")),
+        ("Journal  ", meta.get("journal_ref")),
+        ("Comment  ", meta.get("comment")),
+    )
+    for label, value in fields:
+        if value:
+            text.append_text(assemble((label + " ", "dim"), str(value), "\n"))
+    abstract = str(meta.get("abstract") or "").strip()
+    if abstract:
+        text.append_text(assemble(("\nAbstract\n", "bold"), (abstract, ""), "\n"))
+    return text
+
+
+class DetailPane(VerticalScroll, can_focus=True):
+    """Scrollable details of one entry; the note below them rendered as Markdown."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-text", markup=False)
+        yield Markdown(id="detail-note", open_links=False)
+
+    def show(self, entry: Entry | None, row: Row | None, listed: list[Entry]) -> None:
+        head = self.query_one("#detail-text", Static)
+        note = self.query_one("#detail-note", Markdown)
+        if entry is None or row is None:
+            head.update(Text("Pick an entry to see its details.", style="dim"))
+            self._set_note("")
+            return
+        head.update(describe(entry, row, listed))
+        self._set_note(row.annotation.note)
+        note.display = bool(row.annotation.note.strip())
+
+    def _set_note(self, note: str) -> None:
+        widget = self.query_one("#detail-note", Markdown)
+        source = printable_block(note)
+        if getattr(widget, "_shown_source", None) != source:
+            widget._shown_source = source  # type: ignore[attr-defined]
+            widget.update(source)
+        widget.display = bool(source.strip())
+
+    @on(Markdown.LinkClicked)
+    def _open_link(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        if event.href.startswith(("http://", "https://")):
+            self.app.open_url(event.href)
+        else:
+            self.notify(literal(f"Not opened (only http and https links): {event.href}"))
