@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "update",
     "arxiv",
     "cite",
+    "screenshot",
 )
 
 
