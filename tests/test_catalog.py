@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -501,3 +502,53 @@ def test_hostile_list_links_that_are_not_entries() -> None:
         assert "\r" not in entry.title and "\r" not in entry.url
     assert [s.title for s in catalog.sections][-1] == "Last"
     assert catalog.entries[-1].title == "Plain last entry"
+
+
+# --- the fast paths give what markdown-it's tokens give ---------------------------------------
+
+
+def signature(catalog: Catalog) -> tuple[object, ...]:
+    return (
+        catalog.title,
+        [(s.path, s.level, s.line) for s in catalog.walk()],
+        [dataclasses.astuple(e) for e in catalog.entries],
+    )
+
+
+def test_fast_heads_match_the_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    sys.path.insert(0, str(TESTS.parent / "bench"))
+    try:
+        from genlist import make_list
+    finally:
+        sys.path.pop(0)
+    texts = [path.read_text(encoding="utf-8") for path in (BUNDLED_LIST, OPENDILAB, HOSTILE)]
+    texts.append(make_list(500, 10))
+    fast = [signature(parse(text)) for text in texts]
+    monkeypatch.setattr("rlhf_reader.catalog._FAST_HEADS", False)
+    assert [signature(parse(text)) for text in texts] == fast
+
+
+def test_block_rules_switched_on_when_the_text_needs_them() -> None:
+    text = (
+        "# T\n## S\n> - [Quoted](https://q.example)\n\n- [Ref][r]\n- [Ref2]\n\n"
+        "[r]: https://r.example\n[Ref2]: <https://r2.example>\n\n"
+        "- [A](https://a.example)\n\n* * *\n\n- [B](https://b.example)\n"
+    )
+    catalog = parse(text)
+    assert [(e.title, e.url) for e in catalog.entries] == [
+        ("Quoted", "https://q.example"),
+        ("Ref", "https://r.example"),
+        ("Ref2", "https://r2.example"),
+        ("A", "https://a.example"),
+        ("B", "https://b.example"),
+    ]
+    # "* * *" is a thematic break, not an empty nested list swallowing B's list.
+    assert catalog.entries[-1].line == 15
+
+
+def test_escapes_and_entities_in_titles_and_tags() -> None:
+    text = "## S\n- [Open\\&amp;AI] [A \\[x\\] &amp; `c  d` \\*](https://a.example)\n"
+    (entry,) = parse(text).entries
+    assert (entry.source, entry.title) == ("Open&amp;AI", "A [x] & `c d` *")

@@ -7,6 +7,7 @@ module decides which list items are entries. Pure: no Textual, no terminal.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from rlhf_reader.keys import arxiv_id_from_url, entry_key
+from rlhf_reader.keys import arxiv_id_from_url, normalize_url
 from rlhf_reader.model import Catalog, Entry, Link, Section
 
 _TOC_TITLE_RE = re.compile(r"^(table of contents|contents|toc)$", re.IGNORECASE)
@@ -52,15 +53,83 @@ class _Head:
     links: list[Link]
 
 
-def _markdown() -> MarkdownIt:
+@functools.lru_cache(maxsize=8)
+def _markdown(optional: frozenset[str]) -> MarkdownIt:
+    """CommonMark with only the block rules a document can use, and inline parsing on demand.
+
+    ``optional`` names the rules among ``reference``, ``blockquote`` and ``hr`` that the text
+    may need (see :func:`_optional_rules`); the others are switched off, which is faster and
+    gives the same tokens. The core ``inline`` rule is off: list items are parsed inline only
+    when their text has inline syntax (:class:`_Inline`).
+    """
     md = MarkdownIt("commonmark")
     # Keep link targets as written (no percent-encoding) so that keys and the links we
     # show are what the list says; markdown-it still refuses javascript: and the like.
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
+    md.disable(["inline", "text_join", *sorted(_OPTIONAL_RULES - optional)])
     return md
 
 
-_MD = _markdown()
+# Each optional block rule, and a pattern that every line it could apply to matches: a
+# reference definition needs "]:", a block quote a ">" after indentation and list markers, a
+# thematic break three of "-", "*" or "_". No match in the text: the rule cannot fire.
+_OPTIONAL_RULES = frozenset({"reference", "blockquote", "hr"})
+_CONTAINERS = r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*"
+_RULE_NEEDED = {
+    "reference": re.compile(r"\]:"),
+    "blockquote": re.compile(_CONTAINERS + ">", re.MULTILINE),
+    "hr": re.compile(_CONTAINERS + r"([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE),
+}
+
+
+def _optional_rules(text: str) -> frozenset[str]:
+    return frozenset(name for name, needed in _RULE_NEEDED.items() if needed.search(text))
+
+
+# Inline syntax that can make an item's plain text differ from its source: links, images,
+# autolinks and HTML, escapes, entities, code spans. Text without any is used as it is.
+_INLINE_SYNTAX_RE = re.compile(r"[\\&\[\]<`]")
+
+
+# An item that is "[title](url)" and then text, none of them with inline syntax (no
+# brackets, escapes, entities, code, HTML or emphasis in the title; no parentheses, spaces,
+# entities or controls in the URL): its head is read without inline tokens. A test checks
+# that this gives what the tokens give, on the real lists.
+_PLAIN_LINK_RE = re.compile(r"\[([^\[\]\\`<&*_]*)\]\(([^\x00-\x20\x7f()<>\\&]+)\)[^\[\]\\`<&]*\Z")
+_FAST_HEADS = True
+
+
+class _Inline:
+    """Inline tokens of a document, parsed only for the text that has inline syntax."""
+
+    __slots__ = ("env", "md")
+
+    def __init__(self, md: MarkdownIt, env: dict) -> None:
+        self.md, self.env = md, env
+
+    def children(self, tok: Token) -> list[Token]:
+        if not tok.children and tok.content:
+            parsed: list[Token] = []
+            self.md.inline.parse(tok.content, self.md, self.env, parsed)
+            # As markdown-it's text_join rule: escapes and entities become plain text.
+            joined: list[Token] = []
+            for child in parsed:
+                if child.type == "text_special":
+                    child.type = "text"
+                if child.type == "text" and joined and joined[-1].type == "text":
+                    joined[-1].content += child.content
+                else:
+                    joined.append(child)
+            tok.children = joined
+        return tok.children or []
+
+    def plain(self, tok: Token) -> str:
+        if _INLINE_SYNTAX_RE.search(tok.content) is None:
+            return " ".join(tok.content.split())
+        return _plain(self.children(tok))
+
+    def may_link(self, tok: Token) -> bool:
+        return "[" in tok.content or "<" in tok.content
 
 
 def load(path: str | Path) -> Catalog:
@@ -93,9 +162,12 @@ def parse_bytes(raw: bytes, source: str = "<list>") -> Catalog:
 def parse(text: str, source: str = "<list>") -> Catalog:
     """Parse Markdown ``text``; a list with no entries gives a catalog with no sections."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    tokens = _MD.parse(text)
+    md = _markdown(_optional_rules(text))
+    env: dict = {}
+    tokens = md.parse(text, env)
+    inline = _Inline(md, env)
     headings = [
-        (int(tok.tag[1]), _plain(tokens[i + 1].children or []))
+        (int(tok.tag[1]), inline.plain(tokens[i + 1]))
         for i, tok in enumerate(tokens)
         if tok.type == "heading_open"
     ]
@@ -105,34 +177,18 @@ def parse(text: str, source: str = "<list>") -> Catalog:
     title = ""
     roots: list[Section] = []
     stack: list[Section] = []
-    skip_section = True  # the preamble before the first content heading
     items_by_section: list[tuple[Section, list[_Item]]] = []
     open_items: list[_Item] = []
-    top_items: list[_Item] | None = None
+    top_items: list[_Item] | None = None  # None: the preamble, a table of contents
+    heading_index = 0
 
-    for index, tok in enumerate(tokens):
+    for tok in tokens:
         kind = tok.type
-        if kind == "heading_open":
-            level = int(tok.tag[1])
-            heading = _plain(tokens[index + 1].children or [])
-            line = tok.map[0] + 1 if tok.map else 0
-            if level == 1 and single_title:
-                title = title or heading
-                stack.clear()
-                skip_section, top_items = True, None
-                continue
-            if not heading:
-                continue  # an empty heading names nothing: its entries stay where they are
-            while stack and stack[-1].level >= level:
-                stack.pop()
-            path = (*(s.title for s in stack), heading)
-            section = Section(title=heading, level=level, path=path, line=line)
-            (stack[-1].children if stack else roots).append(section)
-            stack.append(section)
-            skip_section = bool(_TOC_TITLE_RE.match(heading.strip()))
-            top_items = None if skip_section else []
-            if top_items is not None:
-                items_by_section.append((section, top_items))
+        if kind == "inline":
+            if open_items:
+                item = open_items[-1]
+                if item.inline is None and tok.level == item.level + 2:
+                    item.inline = tok
         elif kind == "list_item_open":
             item = _Item(line=tok.map[0] + 1 if tok.map else 0, level=tok.level)
             if open_items:
@@ -143,64 +199,92 @@ def parse(text: str, source: str = "<list>") -> Catalog:
         elif kind == "list_item_close":
             if open_items:
                 open_items.pop()
-        elif kind == "inline" and open_items:
-            item = open_items[-1]
-            if item.inline is None and tok.level == item.level + 2:
-                item.inline = tok
+        elif kind == "heading_open":
+            level, heading = headings[heading_index]
+            heading_index += 1
+            if level == 1 and single_title:
+                title = title or heading
+                stack.clear()
+                top_items = None
+                continue
+            if not heading:
+                continue  # an empty heading names nothing: its entries stay where they are
+            while stack and stack[-1].level >= level:
+                stack.pop()
+            path = (*(s.title for s in stack), heading)
+            line = tok.map[0] + 1 if tok.map else 0
+            section = Section(title=heading, level=level, path=path, line=line)
+            (stack[-1].children if stack else roots).append(section)
+            stack.append(section)
+            if _TOC_TITLE_RE.match(heading.strip()):
+                top_items = None
+            else:
+                top_items = []
+                items_by_section.append((section, top_items))
 
     for section, items in items_by_section:
-        section.entries.extend(_entries(items, section.path, slugs))
+        section.entries.extend(_entries(items, section.path, slugs, inline))
     roots = _prune(roots)
     if not title:
         title = Path(source).stem if source and not source.startswith("<") else "Reading list"
     return Catalog(title=title, sections=roots, source=source)
 
 
-def _entries(items: list[_Item], path: tuple[str, ...], slugs: set[str]) -> list[Entry]:
+def _entries(
+    items: list[_Item], path: tuple[str, ...], slugs: set[str], inline: _Inline
+) -> list[Entry]:
     """The entries among ``items``, in order; nested non-entry bullets are searched too."""
     entries: list[Entry] = []
     waiting = False  # the last entry has no details line yet and is directly above
+    year = _section_year(path)
     for item in items:
-        head = _head(item, slugs)
+        head = _head(item, slugs, inline)
         if head is not None:
-            entries.append(_entry(item, head, path))
+            entries.append(_entry(item, head, path, year, inline))
             waiting = not entries[-1].details
             continue
-        if waiting and not item.children and _is_loose_details(item):
-            # A details bullet written at the entry's own level: it belongs to the entry above.
-            entries[-1] = _with_details(entries[-1], _plain(item.inline.children or []))
-            waiting = False
-            continue
+        if waiting and not item.children and item.inline is not None:
+            details = _loose_details(item.inline, inline)
+            if details:
+                # A details bullet written at the entry's own level: it belongs to the entry
+                # above.
+                entries[-1] = _with_details(entries[-1], details)
+                waiting = False
+                continue
         waiting = False
-        entries.extend(_entries(item.children, path, slugs))
+        entries.extend(_entries(item.children, path, slugs, inline))
     return entries
 
 
-def _is_loose_details(item: _Item) -> bool:
-    """A bullet of plain text (no link, not a broken ``[title]``) that can be details."""
-    if item.inline is None:
-        return False
-    children = item.inline.children or []
-    if any(tok.type == "link_open" for tok in children):
-        return False
-    text = _plain(children)
-    return bool(text) and not text.startswith("[")
+def _loose_details(tok: Token, inline: _Inline) -> str:
+    """The text of a bullet that can be details (no link, not a broken ``[title]``), or ""."""
+    if inline.may_link(tok) and any(c.type == "link_open" for c in inline.children(tok)):
+        return ""
+    text = inline.plain(tok)
+    return "" if text.startswith("[") else text
 
 
-def _head(item: _Item, slugs: set[str]) -> _Head | None:
+def _head(item: _Item, slugs: set[str], inline: _Inline) -> _Head | None:
     """The leading link of an entry item, or None when the item is not an entry."""
-    if item.inline is None:
+    tok = item.inline
+    # An entry starts with a link, "[text](url)" or "<url>", or with a "[Source]" tag.
+    if tok is None or tok.content[:1] not in ("[", "<"):
         return None
-    children = [
-        c for c in item.inline.children or [] if not (c.type == "text" and not c.content.strip())
-    ]
+    fast = _PLAIN_LINK_RE.match(tok.content) if _FAST_HEADS else None
+    if fast is not None and inline.md.validateLink(fast.group(2)):
+        # "[Plain title](url)" and plain text: the tokens would say just this.
+        url, title = fast.group(2), _clean_title(fast.group(1))
+        if _is_anchor(url, slugs) or not title:
+            return None
+        return _Head(title=title, url=url, source=None, links=[])
+    children = _lstrip(inline.children(tok))
     source = None
     if children and children[0].type == "text":
         match = _SOURCE_TAG_RE.match(children[0].content)
         if not match:
             return None
         source = match.group(1).strip()
-        children = children[1:]
+        children = _lstrip(children[1:])
     if not children or children[0].type != "link_open":
         return None
     url = str(children[0].attrs.get("href", "")).strip()
@@ -213,41 +297,50 @@ def _head(item: _Item, slugs: set[str]) -> _Head | None:
     return _Head(title=title, url=url, source=source, links=_links(rest))
 
 
-def _entry(item: _Item, head: _Head, path: tuple[str, ...]) -> Entry:
+def _entry(
+    item: _Item, head: _Head, path: tuple[str, ...], year: int | None, inline: _Inline
+) -> Entry:
     details = ""
     extra: list[str] = []
     links = list(head.links)
     for index, child in enumerate(item.children):
-        if child.inline is None:
+        tok = child.inline
+        if tok is None:
             continue
-        text = _plain(child.inline.children or [])
-        child_links = _links(child.inline.children or [])
-        starts_with_link = _first_kind(child.inline) == "link_open"
-        if index == 0 and not starts_with_link:
+        text = inline.plain(tok)
+        if not inline.may_link(tok):
+            if index == 0:
+                details = text
+            else:
+                extra.append(text)
+            continue
+        children = inline.children(tok)
+        if index == 0 and _first_kind(children) != "link_open":
             details = text
         else:
             extra.append(text)
         prefix = text.split(":", 1)[0].strip() if ":" in text else ""
         links.extend(
             Link(text=f"{prefix}: {link.text}" if prefix else link.text, url=link.url)
-            for link in child_links
+            for link in _links(children)
         )
-    entry = Entry(
-        key=entry_key(head.url),
+    arxiv_id = arxiv_id_from_url(head.url)
+    authors, venue, details_year = parse_details(details) if details else ("", "", None)
+    return Entry(
+        key=arxiv_id or normalize_url(head.url),
         title=head.title,
         url=head.url,
         section=path,
         line=item.line,
-        arxiv_id=arxiv_id_from_url(head.url),
+        arxiv_id=arxiv_id,
+        authors=authors,
+        year=details_year or year,
+        venue=venue,
+        details=details,
         source=head.source,
         links=tuple(links),
         extra=tuple(extra),
     )
-    if details:
-        entry = _with_details(entry, details)
-    if entry.year is None:
-        entry = dataclasses.replace(entry, year=_section_year(path))
-    return entry
 
 
 def _section_year(path: tuple[str, ...]) -> int | None:
@@ -312,8 +405,18 @@ def _links(children: list[Token]) -> list[Link]:
     return links
 
 
-def _first_kind(inline: Token) -> str:
-    for child in inline.children or []:
+def _lstrip(children: list[Token]) -> list[Token]:
+    """``children`` without the white-space text tokens they start with."""
+    start = 0
+    while start < len(children) and children[start].type == "text":
+        if children[start].content.strip():
+            break
+        start += 1
+    return children[start:]
+
+
+def _first_kind(children: list[Token]) -> str:
+    for child in children:
         if child.type == "text" and not child.content.strip():
             continue
         return child.type
@@ -325,7 +428,7 @@ def _plain(children: list[Token]) -> str:
     parts: list[str] = []
     for tok in children:
         kind = tok.type
-        if kind in ("text", "html_inline"):
+        if kind in ("text", "text_special", "html_inline"):
             parts.append(tok.content)
         elif kind == "code_inline":
             parts.append(f"{tok.markup}{tok.content}{tok.markup}")

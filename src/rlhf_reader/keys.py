@@ -23,6 +23,13 @@ _BARE_ID_RE = re.compile(rf"^(?:arxiv:)?{_ID}$", re.IGNORECASE)
 _PATH_RE = re.compile(rf"^/(?:abs|pdf|html)/{_ID}(?:\.pdf)?/?$", re.IGNORECASE)
 
 
+# The usual spelling, read in one step: https://arxiv.org/abs/ID (no user, port, escapes).
+_PLAIN_ARXIV_URL_RE = re.compile(
+    rf"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/{_ID}(?:\.pdf)?/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+
+
 class ResolveError(LookupError):
     """A typed key that matches no entry, or more than one."""
 
@@ -32,6 +39,11 @@ def arxiv_id_from_url(url: str) -> str | None:
 
     Only the real arXiv hosts count: ``arxiv.org.evil.example`` or ``notarxiv.org`` do not.
     """
+    if "arxiv.org" not in url.lower():
+        return None  # most links: no need to split them
+    plain = _PLAIN_ARXIV_URL_RE.match(url)
+    if plain is not None:
+        return _canonical_id(plain.group("id"))
     try:
         parts = urlsplit(url.strip())
     except ValueError:
