@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.text import Text
@@ -17,10 +16,6 @@ from rlhf_reader.textsafe import printable_block
 from rlhf_reader.tui.literal import assemble, literal, literal_block
 
 STATUS_STYLE = {Status.UNREAD: "dim", Status.READING: "bold yellow", Status.READ: "bold green"}
-
-
-def _comparable(title: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()
 
 
 def describe(entry: Entry, row: Row, listed: list[Entry]) -> Text:
@@ -55,10 +50,12 @@ def describe(entry: Entry, row: Row, listed: list[Entry]) -> Text:
 
 
 def _metadata(entry: Entry, meta: dict[str, Any]) -> Text:
+    from rlhf_reader.arxiv_meta import title_mismatch  # only once something was fetched
+
     text = Text(end="")
-    arxiv_title = str(meta.get("title") or "")
-    if arxiv_title and _comparable(arxiv_title) != _comparable(entry.title):
-        text.append_text(assemble(("⚠ arXiv title differs: ", "bold yellow"), arxiv_title, "\n"))
+    other = title_mismatch(entry, meta)
+    if other:
+        text.append_text(assemble(("⚠ the link points at ", "bold yellow"), f"«{other}»", "\n"))
     text.append_text(Text("\narXiv\n", style="bold"))
     fields = (
         ("Version  ", meta.get("version")),

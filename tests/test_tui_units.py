@@ -1,0 +1,129 @@
+"""The TUI's pure helpers: literal text, the tag input, counts, palette matching, keys."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+from tui_helpers import DPO, SMALL_LIST, SURVEY
+
+from rlhf_reader.catalog import parse
+from rlhf_reader.commands.screenshot import parse_keys, parse_size
+from rlhf_reader.model import Annotation, Status
+from rlhf_reader.tui.commands import highlighted, is_subsequence
+from rlhf_reader.tui.literal import assemble, literal, literal_block
+from rlhf_reader.tui.state import ReadingList
+from rlhf_reader.tui.tagedit import apply_tag_input, complete_last
+
+
+@pytest.mark.parametrize(
+    "raw", ["[RLHF] x", "[/]", "[@click=app.quit]y[/]", "[b]bold[/b]", "a [link=x]b[/link]"]
+)
+def test_literal_keeps_markup_like_text(raw: str) -> None:
+    text = literal(raw, "bold")
+    assert isinstance(text, Text) and text.plain == raw and not text.spans
+
+
+def test_literal_makes_controls_visible() -> None:
+    assert literal("a\x1b[31mb\x07c\x9b").plain == "a\\x1b[31mb\\x07c\\x9b"
+    assert literal_block("line\nnext\x1b").plain == "line\nnext\\x1b"
+    assert assemble(("[b]", "bold"), "[/]", literal("x")).plain == "[b][/]x"
+
+
+@pytest.mark.parametrize(
+    ("typed", "current", "expected"),
+    [
+        ("dpo survey", ("old",), ("dpo", "survey")),
+        ("dpo, Survey  Paper", (), ("dpo", "survey", "paper")),
+        ("+new", ("a", "b"), ("a", "b", "new")),
+        ("-a", ("a", "b"), ("b",)),
+        ("+c -a", ("a", "b"), ("b", "c")),
+        ("x y -x", (), ("y",)),
+        ("", ("a",), ()),
+        ("a a A", (), ("a",)),
+    ],
+)
+def test_tag_input(typed: str, current: tuple[str, ...], expected: tuple[str, ...]) -> None:
+    assert apply_tag_input(typed, current) == expected
+
+
+@pytest.mark.parametrize(("typed", "message"), [("+", "needs a tag"), ("x" * 41, "longer")])
+def test_tag_input_errors(typed: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        apply_tag_input(typed, ())
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("su", "survey"),
+        ("dpo +su", "dpo +survey"),
+        ("-re", "-reward-models"),
+        ("survey ", None),
+        ("survey", None),
+        ("zz", None),
+        ("", None),
+    ],
+)
+def test_tag_completion(typed: str, expected: str | None) -> None:
+    assert complete_last(typed, ["reward-models", "survey"]) == expected
+
+
+def test_reading_list_counts_follow_updates() -> None:
+    catalog = parse(SMALL_LIST)
+    reading = ReadingList.build(catalog, {SURVEY: Annotation(SURVEY, Status.READ)})
+    assert (reading.overall.read, reading.overall.total) == (1, 5)
+    assert reading.progress[("Papers",)].read == 1
+    assert reading.progress[("Papers",)].total == 5
+    reading.update(Annotation(DPO, Status.READ))
+    assert reading.overall.read == 2
+    assert reading.progress[("Papers", "Surveys")].read == 2
+    assert reading.progress[("Papers", "Methods")].read == 1  # DPO is listed there too
+    assert reading.progress[("Papers",)].read == 3
+    reading.update(Annotation(DPO, Status.READING))
+    assert reading.overall.read == 1 and reading.progress[("Papers",)].read == 1
+    assert set(reading.duplicates) == {DPO}
+
+
+def test_reading_list_filter_and_sections() -> None:
+    reading = ReadingList.build(parse(SMALL_LIST), {})
+    assert reading.filter("   ") is None
+    keys = reading.filter("constitutional")
+    assert keys == {"2212.08073"}
+    assert reading.matching_sections(keys) == {("Papers",): 1, ("Papers", "Methods"): 1}
+    with pytest.raises(ValueError):
+        reading.filter("status:nope")
+
+
+def test_tags_in_use_most_used_first() -> None:
+    anns = {
+        SURVEY: Annotation(SURVEY, tags=("b", "a")),
+        DPO: Annotation(DPO, tags=("a",)),
+    }
+    assert ReadingList.build(parse(SMALL_LIST), anns).tags_in_use() == ["a", "b"]
+
+
+def test_palette_matching_is_literal() -> None:
+    assert is_subsequence("dpo", "direct preference optimization")
+    assert not is_subsequence("xyz", "direct")
+    content = highlighted("[b]x[/b]", (1, 3))
+    assert content.plain == "[b]x[/b]"
+
+
+def test_screenshot_arguments() -> None:
+    assert parse_keys("j, j,space,slash,text:dp o") == [
+        "j",
+        "j",
+        "space",
+        "slash",
+        "d",
+        "p",
+        "space",
+        "o",
+    ]
+    assert parse_size("80x24") == (80, 24)
+    from rlhf_reader.cli import CliError
+
+    with pytest.raises(CliError):
+        parse_size("80")
+    with pytest.raises(CliError):
+        parse_size("20x5")
