@@ -7,6 +7,9 @@ Use the ``arxiv_server`` fixture (registered for the whole suite in ``conftest.p
         ...run code that fetches...
         assert arxiv_server.count == 1
 
+Without it, an autouse fixture points ``$RLHF_READER_ARXIV_URL`` at a closed port on
+127.0.0.1 (``OFFLINE_URL``) for every test, so nothing can reach the real arXiv.
+
 The fixture starts a server in a thread, points ``$RLHF_READER_ARXIV_URL`` at it and installs a
 fast shared fetcher (``rlhf_reader.arxiv_meta.set_shared_fetcher``: no spacing between
 requests, 2 s timeout, 2 retries without backoff), so CLI and TUI code that calls
@@ -51,6 +54,7 @@ import pytest
 
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV_DATA = Path(__file__).resolve().parent / "data" / "arxiv"
+OFFLINE_URL = "http://127.0.0.1:9/api/query"  # the discard port: nothing listens
 
 _FEED_HEAD = (
     "<?xml version='1.0' encoding='UTF-8'?>\n"
@@ -225,6 +229,21 @@ class ArxivServer:
                 pass
 
         return Handler
+
+
+@pytest.fixture(autouse=True)
+def _arxiv_offline(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test: arXiv is a closed local port unless the test asks for ``arxiv_server``,
+    so no test can reach the real arXiv by accident (a fetch fails: connection refused)."""
+    from rlhf_reader import arxiv_meta
+
+    monkeypatch.setenv(arxiv_meta.URL_ENV, OFFLINE_URL)
+    settings = arxiv_meta.FetchSettings(url=OFFLINE_URL, interval=0.0, retries=0, backoff=0.0)
+    fetcher = arxiv_meta.ArxivFetcher(settings)
+    arxiv_meta.set_shared_fetcher(fetcher)  # fails at once, without retries
+    yield
+    arxiv_meta.set_shared_fetcher(None)
+    fetcher.close()
 
 
 @pytest.fixture

@@ -94,12 +94,19 @@ def test_production_defaults_are_polite() -> None:
 
 
 def test_endpoint_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RLHF_READER_ARXIV_URL")
     assert arxiv_meta.endpoint_url() == "https://export.arxiv.org/api/query"
     monkeypatch.setenv("RLHF_READER_ARXIV_URL", "http://127.0.0.1:9/mirror/api?key=x")
     fetcher = ArxivFetcher()
     assert fetcher.settings.url == "http://127.0.0.1:9/mirror/api?key=x"
     assert fetcher.client.query_url_format == "http://127.0.0.1:9/mirror/api?key=x&{}"
     fetcher.close()
+
+
+def test_tests_are_offline_by_default() -> None:
+    report = fetch_metadata(["2305.18290"])
+    assert arxiv_meta.shared_fetcher().settings.url.startswith("http://127.0.0.1:")
+    assert report.failed["2305.18290"].startswith("cannot connect to arXiv")
 
 
 # records ------------------------------------------------------------------------------------
