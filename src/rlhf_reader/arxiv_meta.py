@@ -12,9 +12,28 @@ How a fetch behaves (arXiv's API rules: one connection, at least 3 s between req
 * nothing here writes to the library: the caller stores ``FetchReport.records`` (or the
   records passed to ``on_records`` after each batch), so a failure cannot corrupt the cache.
 
-The front ends use :func:`fetch_metadata` (any thread; it takes a ``progress`` callback and a
-``should_cancel`` check, for a Textual thread worker) and :func:`plan_fetch` to skip cached
-ids. The endpoint comes from ``$RLHF_READER_ARXIV_URL`` (the query string is appended).
+The front ends use :func:`plan_fetch` to skip cached ids and :func:`fetch_metadata` (any
+thread) to ask for the rest. The endpoint comes from ``$RLHF_READER_ARXIV_URL`` (the query
+string is appended). In a Textual thread worker (the library is written from the UI thread)::
+
+    to_fetch, cached = plan_fetch(ids, library.all_metadata(), force=False)   # UI thread
+
+    @work(thread=True, exclusive=True, group="arxiv", exit_on_error=False)
+    def fetch_worker(self, to_fetch: list[str]) -> FetchReport:
+        worker = get_current_worker()
+        call = self.app.call_from_thread
+        return fetch_metadata(
+            to_fetch,
+            progress=lambda done, total: call(self.show_progress, done, total),
+            should_cancel=lambda: worker.is_cancelled,
+            on_records=lambda records: call(library.put_metadata, records),
+        )
+    # then report.summary() for the notification; report.failed / not_found per id.
+
+Adding a paper: ``additions.parse_paper(text)`` (AddError with the message),
+``additions.already_there(id, list_catalog, library.additions())``, the fetch above for one
+id (or ``library.metadata(id)``), then ``additions.store_addition(library, record, now, tags)``
+on the UI thread. :func:`title_mismatch` gives the detail pane its warning.
 """
 
 from __future__ import annotations
