@@ -19,6 +19,7 @@ Choices a Zotero / Better BibTeX user would recognise:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -37,6 +38,8 @@ PARTICLES = frozenset(
 )  # fmt: skip
 SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 ET_AL_RE = re.compile(r"^(et\.?\s*al\.?|others|and others)$", re.IGNORECASE)
+_TRAILING_ET_AL_RE = re.compile(r"^(.*?)\s+et\.?\s*al\.?$", re.IGNORECASE)
+_DAY_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # Words that never make a citation key.
 STOP_WORDS = frozenset(
     "a an the and or but nor of on in at to for from by with via as is are be into onto "
@@ -72,6 +75,7 @@ class Name:
         return f"{text} {self.suffix}".strip()
 
 
+@functools.lru_cache(maxsize=65_536)
 def parse_name(text: str) -> Name:
     """``"First Middle von Last Jr."`` → ``Name``; one word (``OpenAI``) is a literal name."""
     words = " ".join(text.split()).split(" ")
@@ -146,13 +150,15 @@ def work_of(row: Row, today: date | None = None) -> Work:
     names: list[Name] = []
     for raw in raw_names:
         cleaned = _clean(raw)
-        if ET_AL_RE.match(cleaned.strip(" .")) or ET_AL_RE.match(cleaned):
-            et_al = True
-            continue
-        # "A et al." written as one name.
-        match = re.match(r"^(.*?)\s+et\.?\s*al\.?$", cleaned, re.IGNORECASE)
-        if match:
-            et_al, cleaned = True, match.group(1)
+        lowered = cleaned.lower()
+        if "al" in lowered or "others" in lowered:
+            if ET_AL_RE.match(cleaned.strip(" .")) or ET_AL_RE.match(cleaned):
+                et_al = True
+                continue
+            # "A et al." written as one name.
+            match = _TRAILING_ET_AL_RE.match(cleaned)
+            if match:
+                et_al, cleaned = True, match.group(1)
         if cleaned:
             names.append(parse_name(cleaned))
     if not meta.get("authors") and not looks_like_names([n.full for n in names]):
@@ -161,7 +167,7 @@ def work_of(row: Row, today: date | None = None) -> Work:
     arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
     url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else printable(entry.url.strip())
     accessed = (row.annotation.read_at or row.annotation.created or "")[:10]
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", accessed):
+    if not _DAY_RE.fullmatch(accessed):
         accessed = (today or date.today()).isoformat()
     return Work(
         key=entry.key,
@@ -182,7 +188,7 @@ def work_of(row: Row, today: date | None = None) -> Work:
 
 def _date_of(row: Row) -> tuple[int | None, int | None, int | None]:
     published = str((row.metadata or {}).get("published") or "")
-    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", published)
+    match = _DAY_RE.match(published)
     if match:
         return int(match.group(1)), int(match.group(2)), int(match.group(3))
     return row.year, None, None
@@ -193,12 +199,18 @@ def _date_of(row: Row) -> tuple[int | None, int | None, int | None]:
 
 def ascii_fold(text: str) -> str:
     """``"Günther"`` → ``"Gunther"``: accents dropped, letters without a decomposition mapped."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
     return "".join(ch for ch in decomposed if ord(ch) < 128)
 
 
+_NOT_KEY_RE = re.compile(r"[^a-z0-9]")
+_TITLE_SPLIT_RE = re.compile(r"[\s\-–—:/]+")
+
+
 def _key_word(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+    return _NOT_KEY_RE.sub("", ascii_fold(text).lower())
 
 
 def base_key(work: Work) -> str:
@@ -207,10 +219,21 @@ def base_key(work: Work) -> str:
     if work.names:
         first = work.names[0]
         author = _key_word(first.family or first.literal)
-    words = [_key_word(raw) for raw in re.split(r"[\s\-–—:/]+", work.title)]
-    words = [w for w in words if w and w not in STOP_WORDS] or [w for w in words if w][:1]
-    # A one-letter word ("The N Implementation Details") makes a poor key.
-    word = next((w for w in words if len(w) > 1), words[0] if words else "")
+    # The first significant word; a one-letter word ("The N Implementation") only when no
+    # other is left, and a stop word only when the title has nothing else.
+    word = short = first = ""
+    for raw in _TITLE_SPLIT_RE.split(work.title):
+        candidate = _key_word(raw)
+        if not candidate:
+            continue
+        first = first or candidate
+        if candidate in STOP_WORDS:
+            continue
+        if len(candidate) > 1:
+            word = candidate
+            break
+        short = short or candidate
+    word = word or short or first
     key = f"{author}{work.year or ''}{word}"
     return key or "entry"
 
@@ -265,13 +288,16 @@ _BIB_SPECIAL = {
 _BIB_SPECIAL_RE = re.compile(r"[\\%&#_$~^{}]")
 
 
-def bib_escape(text: str) -> str:
+def bib_escape(text: str, balanced: bool | None = None) -> str:
     """LaTeX-escape ``{ } % & # _ $ \\ ~ ^``; non-ASCII stays UTF-8.
 
     ``\\{`` and ``\\}`` are used when the text's braces balance; otherwise ``\\textbraceleft{}``
     and ``\\textbraceright{}``, because BibTeX counts escaped braces too.
     """
-    balanced = _braces_balance(text)
+    if not _BIB_SPECIAL_RE.search(text):
+        return text
+    if balanced is None:
+        balanced = _braces_balance(text)
 
     def sub(match: re.Match[str]) -> str:
         ch = match.group()
@@ -285,6 +311,8 @@ def bib_escape(text: str) -> str:
 
 
 def _braces_balance(text: str) -> bool:
+    if "{" not in text and "}" not in text:
+        return True
     depth = 0
     for ch in text:
         if ch == "{":
@@ -297,8 +325,9 @@ def _braces_balance(text: str) -> bool:
 
 
 def _needs_protection(word: str) -> bool:
-    letters = [ch for ch in word if ch.isalpha()]
-    return any(ch.isupper() for ch in letters[1:])
+    """A capital after the first character: ``RLHF``, ``PanGu-Coder2``, ``GPT-4``."""
+    rest = word[1:]
+    return rest != rest.lower()
 
 
 _CORE_RE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
@@ -306,18 +335,28 @@ _CORE_RE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
 
 def bib_title(title: str) -> str:
     """The escaped title with acronyms and camel-case words in braces (``{RLHF}``)."""
+    balanced = _braces_balance(title)
     out = []
     for word in title.split(" "):
+        if not _needs_protection(word):
+            out.append(bib_escape(word, balanced))
+            continue
         lead, core, trail = _CORE_RE.match(word).groups()  # type: ignore[union-attr]
         if _needs_protection(core):
-            out.append(f"{bib_escape(lead)}{{{bib_escape(core)}}}{bib_escape(trail)}")
+            core = f"{{{bib_escape(core, balanced)}}}"
+            out.append(f"{bib_escape(lead, balanced)}{core}{bib_escape(trail, balanced)}")
         else:
-            out.append(bib_escape(word))
+            out.append(bib_escape(word, balanced))
     return " ".join(out)
+
+
+_URL_BAD_RE = re.compile(r'[{}\\ "\x00-\x1f\x7f]')
 
 
 def _url_field(url: str) -> str:
     """URLs are verbatim in biblatex: only characters that would break the field are encoded."""
+    if not _URL_BAD_RE.search(url):
+        return url
     return "".join(
         f"%{ord(ch):02X}" if ch in '{}\\ "' or ord(ch) < 32 or ord(ch) == 127 else ch for ch in url
     )
