@@ -378,3 +378,10 @@ def test_hostile_list_bibtex_parses() -> None:
     lib = parse_bib(cite(rows(catalog, {}, {}), "bibtex"))
     assert lib.failed_blocks == []
     assert len(lib.entries) == len({e.key for e in catalog.entries})
+
+
+def test_helpers_for_the_tui() -> None:
+    from rlhf_reader.cite import describe, link
+
+    assert link(dpo_row()) == "https://arxiv.org/pdf/2305.18290.pdf"
+    assert [describe(f) for f in FORMATS] == ["BibTeX", "APA 7", "Markdown", "plain text"]

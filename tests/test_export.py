@@ -375,3 +375,34 @@ def test_cli_export_to_terminal_is_safe(capsys, tmp_path: Path) -> None:
         code, out, _ = cli(capsys, tmp_path / "l.json", "--list", str(HOSTILE), "export", "-f", fmt)
         assert code == 0
         assert not RAW_CONTROL.search(out.replace("\r\n", "\n")), fmt
+
+
+def test_markdown_survives_notes_and_details_that_look_like_structure() -> None:
+    source = (
+        "# My list\n\n## Part\n\n"
+        "- [ICLR] [Tagged paper](https://example.org/tagged)\n"
+        "  - \\# Not a heading, A Person. Venue, 2020.\n"
+        "- [No details](https://example.org/bare)\n"
+        "- [Last](https://example.org/last)\n"
+        "  - Ann Author, 2021.\n"
+    )
+    catalog = parse(source)
+    keys = [e.key for e in catalog.entries]
+    note = "plain\n*\n1.\ntitle\n===\nsub\n---\n+ plus\n  # indented\n<!-- comment\n[x]: http://a.b"
+    anns = {k: Annotation(k, Status.READ, ("t",), note) for k in keys}
+    text = export(rows(catalog, anns, {}), "markdown", title=catalog.title)
+    again = parse(text)
+    assert [s.path for s in again.walk()] == [("Part",)]
+    assert entry_facts(again) == entry_facts(catalog)
+    assert "- [x] [Tagged paper](https://example.org/tagged) — source: ICLR — `t`" in text
+    assert "  - \\# Not a heading, A Person. Venue, 2020." in text
+
+
+def test_write_export_for_the_tui(tmp_path: Path) -> None:
+    from rlhf_reader.export import write_export
+
+    catalog = load(BUNDLED_LIST)
+    path, count = write_export(tmp_path / "out.ris", rows(catalog, {}, {}), "ris")
+    assert path == (tmp_path / "out.ris").resolve()
+    assert count == len({e.key for e in catalog.entries})
+    assert len(read_ris(path.read_text(encoding="utf-8"))) == count

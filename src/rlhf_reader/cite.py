@@ -541,6 +541,11 @@ def cite_one(row: Row, fmt: str = "bibtex", today: date | None = None) -> str:
     return cite([row], fmt, today).rstrip("\n")
 
 
+def link(row: Row) -> str:
+    """What ``y`` copies: the entry's link as the list gives it."""
+    return row.entry.url
+
+
 def describe(fmt: str) -> str:
     """A short label for notifications and the format chooser."""
     return {"bibtex": "BibTeX", "apa": "APA 7", "markdown": "Markdown", "plain": "plain text"}[fmt]

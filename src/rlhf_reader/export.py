@@ -103,7 +103,7 @@ def export(
 
 # Markdown ----------------------------------------------------------------------------------
 
-_NOTE_HEADING_RE = re.compile(r"^(\s{0,3})(#|=+\s*$|-+\s*$|[-+*]\s|\d+[.)]\s)")
+_NOTE_HEADING_RE = re.compile(r"^(\s{0,3})(#|=+\s*$|-+\s*$|[-+*](?:\s|$)|\d+[.)](?:\s|$))")
 
 
 def _note_line(line: str) -> str:
@@ -169,6 +169,8 @@ def to_markdown(
             current = path
         box = "x" if ann.status is Status.READ else " "
         line = f"- [{box}] [{md_text(printable(entry.title))}]({md_url(printable(entry.url))})"
+        if entry.source:
+            line += f" — source: {printable(entry.source)}"
         if ann.status is Status.READING:
             line += " — *reading*"
         if ann.tags:
@@ -176,9 +178,7 @@ def to_markdown(
         lines.append(line)
         details = _details_line(row)
         if details:
-            lines.append(f"  - {details}")
-        if entry.source:
-            lines.append(f"  - Source: {printable(entry.source)}")
+            lines.append(f"  - {_note_line(details)}")
         if ann.note.strip():
             _blank(lines)
             note = printable_block(ann.note).strip("\n")
@@ -194,6 +194,22 @@ def _blank(lines: list[str]) -> None:
     """One empty line before what follows, never two."""
     if lines and lines[-1] != "":
         lines.append("")
+
+
+def write_export(
+    path: str | Path,
+    rows: Iterable[Row],
+    fmt: str,
+    *,
+    title: str = "Reading list",
+    additions: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[Path, int]:
+    """Export ``rows`` as ``fmt`` into ``path`` atomically: the written path (absolute) and the
+    number of distinct entries. For the TUI's export dialog; ``ExportError`` when unwritable."""
+    rows = list(rows)
+    text = export(rows, fmt, title=title, additions=additions)
+    written = write_atomic(path, text)
+    return written.resolve(), len({row.key for row in rows})
 
 
 # CSV ---------------------------------------------------------------------------------------
