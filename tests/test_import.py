@@ -263,3 +263,14 @@ def test_plan_reports_per_key_and_what() -> None:
     assert report.summary() == "annotations: 1 added; metadata: 1 updated"
     with pytest.raises(ImportFileError, match="<export>: not JSON"):
         parse_export("nope")
+
+
+def test_an_annotation_without_times_is_accepted_as_oldest() -> None:
+    data = parse_export(
+        '{"format": "rlhf-reader-export", "version": 1, "entries": '
+        '[{"key": "a", "annotation": {"status": "read", "updated": ""}}]}'
+    )
+    local = Annotation("a", Status.READING, (), "", "", "2024-01-01T00:00:00Z")
+    report = plan(data, {"a": local}, {}, {})
+    assert [c.kind for c in report.changes] == ["unchanged"]
+    assert plan(data, {}, {}, {}).annotations[0].status is Status.READ

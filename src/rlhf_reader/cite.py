@@ -217,8 +217,8 @@ def base_key(work: Work) -> str:
     """``rafailov2023direct``: first author's last name, year, first significant title word."""
     author = ""
     if work.names:
-        first = work.names[0]
-        author = _key_word(first.family or first.literal)
+        lead = work.names[0]
+        author = _key_word(lead.family or lead.literal)
     # The first significant word; a one-letter word ("The N Implementation") only when no
     # other is left, and a stop word only when the title has nothing else.
     word = short = first = ""

@@ -244,7 +244,7 @@ def _annotation(value: object, key: str, where: str, fail: Any) -> Annotation | 
     stamps: dict[str, str] = {}
     for name in ("created", "updated", "read_at"):
         stamp = value.get(name)
-        if stamp in (None, "") and name != "updated":
+        if stamp in (None, ""):  # unknown: the oldest possible time
             stamps[name] = ""
             continue
         if not isinstance(stamp, str) or _parse_time(stamp) is None:
@@ -340,10 +340,10 @@ def plan(
                 report.changes.append(Change(item.key, "metadata", "added"))
                 report.metadata[item.key] = item.metadata
             elif _time(item.metadata.get("fetched_at")) > _time(have.get("fetched_at")):
-                fields = tuple(
+                differ = tuple(
                     sorted(k for k in item.metadata if item.metadata.get(k) != have.get(k))
                 )
-                report.changes.append(Change(item.key, "metadata", "updated", fields))
+                report.changes.append(Change(item.key, "metadata", "updated", differ))
                 report.metadata[item.key] = item.metadata
             else:
                 report.changes.append(Change(item.key, "metadata", "unchanged"))
