@@ -10,6 +10,7 @@ every row) on the same prefixes, measured in the same run.
 
 from __future__ import annotations
 
+import os
 import platform
 import random
 import statistics
@@ -30,12 +31,15 @@ from rlhf_reader.records import Row, rows
 
 BUNDLED = Path(__file__).resolve().parents[1] / "src" / "rlhf_reader" / "data" / "awesome-rlhf.md"
 TAGS = "safety dpo ppo survey theory to-read important x reward-model benchmark rlaif data".split()
+REPEAT = 3  # each query is typed this many times, on a fresh index each time
 QUERIES = [
     "prefrence optimization tag:safety",
     "prefrence optimization tag:x",
     'status:unread year:>=2023 -reward "direct preference"',
     "section:section 4 -tag:survey alignmnet",
     "rl is:new",
+    "e",  # one letter: thousands of hits, the densest result
+    "2000.0123",  # a key
 ]
 
 
@@ -88,7 +92,8 @@ def main() -> None:
     plain = rows(catalog, {}, {})
     all_rows = rows(catalog, annotations(plain), {})
     new_keys = {row.key for row in all_rows[-300:]}
-    print(f"# {platform.python_version()} {platform.system()} {platform.machine()}")
+    print(f"# Python {platform.python_version()}, {platform.platform()}, {os.cpu_count()} CPUs")
+    print("# load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"{len(all_rows)} rows")
 
     builds = []
@@ -96,7 +101,7 @@ def main() -> None:
         start = time.perf_counter()
         index = SearchIndex(all_rows, new_keys=new_keys)
         builds.append((time.perf_counter() - start) * 1000)
-    print(f"index build: median {statistics.median(builds):.0f} ms")
+    print(f"index build: min {min(builds):.0f} ms, median {statistics.median(builds):.0f} ms")
     print(f"vocabulary: {len(index._word_masks)} distinct words")
 
     def build() -> SearchIndex:
@@ -105,18 +110,18 @@ def main() -> None:
     every: list[float] = []
     every_base: list[float] = []
     for query in QUERIES:
-        times = type_query(build, query)
+        times = [t for _ in range(REPEAT) for t in type_query(build, query)]
         base = baseline(all_rows, query, new_keys)
         every += times
         every_base += base
         hits = len(build().filter(query))
         print(
-            f"{query!r}: {len(times)} keystrokes, {hits} hits; index median "
+            f"{query!r}: {len(query)} keystrokes x {REPEAT}, {hits} hits; index median "
             f"{statistics.median(times):.2f} ms, max {max(times):.2f} ms; baseline median "
             f"{statistics.median(base):.1f} ms, max {max(base):.1f} ms"
         )
     print(
-        f"ALL {len(every)} keystrokes: index median {statistics.median(every):.2f} ms, "
+        f"ALL {len(every)} timed keystrokes: index median {statistics.median(every):.2f} ms, "
         f"p95 {sorted(every)[int(len(every) * 0.95)]:.2f} ms, max {max(every):.2f} ms; "
         f"baseline median {statistics.median(every_base):.1f} ms, max {max(every_base):.1f} ms; "
         f"speed-up (median) {statistics.median(every_base) / statistics.median(every):.0f}x"
@@ -134,6 +139,7 @@ def main() -> None:
     start = time.perf_counter()
     index.filter("prefrence optimization")
     after = (time.perf_counter() - start) * 1000
+    print("# load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(
         f"update(row): median {statistics.median(changed):.3f} ms, max {max(changed):.3f} ms; "
         f"first filter after updates {after:.2f} ms"

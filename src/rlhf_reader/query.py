@@ -51,6 +51,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from itertools import compress
@@ -364,23 +365,26 @@ def _year(raw: str, value: str, negated: bool) -> YearTerm:
             raw, "not a year (use e.g. year:2024, year:>=2023, year:<2020 or year:2020..2023)"
         )
     op, year = match[1] or "=", int(match[2])
-    low, high = {
+    bounds: dict[str, tuple[int | None, int | None]] = {
         "=": (year, year),
         ">=": (year, None),
         ">": (year + 1, None),
         "<=": (None, year),
         "<": (None, year - 1),
-    }[op]
-    return YearTerm(low, high, negated)
+    }
+    return YearTerm(*bounds[op], negated)
 
 
 # --- matching one row ---------------------------------------------------------------------
 
 
 def _fields(row: Row) -> list[str]:
-    """The text words and phrases are looked for in."""
+    """The text words and phrases are looked for in (authors from arXiv once fetched, else
+    as the list wrote them)."""
     ann = row.annotation
-    return [row.entry.title, ", ".join(row.authors), " ".join(ann.tags), ann.note, row.key]
+    fetched = row.metadata.get("authors") if row.metadata else None
+    authors = ", ".join(str(a) for a in fetched) if fetched else row.entry.authors
+    return [row.entry.title, authors, " ".join(ann.tags), ann.note, row.key]
 
 
 def _haystack(row: Row) -> str:
@@ -522,16 +526,22 @@ class SearchIndex:
         self._haystacks = [_haystack(row) for row in self._rows]
         self._row_words = [_words(h) for h in self._haystacks]
 
-        by_word: dict[str, list[int]] = {}
+        by_word: defaultdict[str, list[int]] = defaultdict(list)
         by_year: dict[int, list[int]] = {}
         by_section: dict[str, list[int]] = {}
+        by_letter: defaultdict[str, list[int]] = defaultdict(list)
         for i, row in enumerate(self._rows):
-            for word in self._row_words[i]:
-                by_word.setdefault(word, []).append(i)
+            words = self._row_words[i]
+            for word in words:
+                by_word[word].append(i)
+            for letter in {word[0] for word in words}:
+                by_letter[letter].append(i)
             if row.year is not None:
                 by_year.setdefault(row.year, []).append(i)
             by_section.setdefault(fold(row.entry.section_path), []).append(i)
         self._word_masks = {w: _mask(ix, size) for w, ix in by_word.items()}
+        # rows with a word starting with this letter: a one-letter query word, at once
+        self._letter_masks = {c: _mask(ix, size) for c, ix in by_letter.items()}
         self._by_first: dict[str, set[str]] = {}
         for word in self._word_masks:
             self._by_first.setdefault(word[0], set()).add(word)
@@ -612,6 +622,11 @@ class SearchIndex:
         if words == old_words:
             return
         self._row_words[i] = words
+        old_letters, letters = {w[0] for w in old_words}, {w[0] for w in words}
+        for letter in old_letters - letters:
+            self._letter_masks[letter] &= ~bit
+        for letter in letters - old_letters:
+            self._letter_masks[letter] = self._letter_masks.get(letter, 0) | bit
         gone, added = set(), set()
         for word in old_words - words:
             mask = self._word_masks[word] & ~bit
@@ -722,6 +737,8 @@ class SearchIndex:
         raise TypeError(f"not a term the index knows: {term!r}")  # pragma: no cover
 
     def _part_mask(self, part: str) -> int:
+        if len(part) == 1:
+            return self._letter_masks.get(part, 0)
         cached = self._parts.get(part)
         if cached is not None:
             return cached[1]
