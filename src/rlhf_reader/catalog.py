@@ -133,7 +133,13 @@ class _Inline:
 
 
 def load(path: str | Path) -> Catalog:
-    """Read and parse the list at ``path``; ``CatalogError`` for any problem."""
+    """Read and parse the list at ``path``; ``CatalogError`` for any problem.
+
+    A list parsed before (same bytes, same path, same parser) comes from the cache of
+    :mod:`rlhf_reader.catalog_cache` instead of being parsed again.
+    """
+    from rlhf_reader import catalog_cache
+
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -143,9 +149,13 @@ def load(path: str | Path) -> Catalog:
         raise CatalogError(f"{path}: no such file") from None
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    cached = catalog_cache.read(raw, str(path))
+    if cached is not None and cached.sections:
+        return cached
     catalog = parse_bytes(raw, str(path))
     if not catalog.sections:
         raise CatalogError(f"{path}: no entries found (is this an awesome-style Markdown list?)")
+    catalog_cache.write(raw, str(path), catalog)
     return catalog
 
 

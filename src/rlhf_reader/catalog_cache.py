@@ -1,0 +1,212 @@
+"""A cache of parsed lists, so the TUI and the CLI never parse the same list twice.
+
+A parsed catalog is stored as JSON (orjson) in ``platformdirs.user_cache_dir("rlhf-reader")``
+under a name that is the SHA-256 of the list's bytes, the path it was read from (a list
+without a ``#`` title is named after its file) and the parser's version. The parser's version
+includes a digest of the parsing modules' source, so a changed parser never reads an old
+entry. Writes are atomic (temporary file, ``os.replace``); a cache file that cannot be read,
+does not parse or does not match is ignored and rebuilt. The cache is an optimisation only:
+every failure in here is silent and the list is simply parsed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from rlhf_reader.model import Catalog, Entry, Link, Section
+
+# Bump when the meaning of the stored data changes; parser source changes are caught anyway.
+FORMAT = 1
+KEEP = 16  # cached lists kept; older ones are removed when a new one is written
+
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
+_PARSER_MODULES = ("catalog.py", "keys.py", "model.py", "catalog_cache.py")
+
+
+def cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("rlhf-reader")) / "catalogs"
+
+
+@functools.lru_cache(maxsize=1)
+def parser_version() -> str:
+    """What the cached data depends on: this format, markdown-it and the parsing code."""
+    import markdown_it
+
+    from rlhf_reader import __version__
+
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _PARSER_MODULES:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:
+            digest.update(__version__.encode())
+    fields = ",".join(_ENTRY_FIELDS)
+    return f"{FORMAT}:{markdown_it.__version__}:{digest.hexdigest()[:16]}:{fields}"
+
+
+def cache_path(raw: bytes, source: str) -> Path:
+    digest = hashlib.sha256()
+    digest.update(parser_version().encode())
+    digest.update(b"\0" + source.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(raw)
+    return cache_dir() / f"{digest.hexdigest()}.json"
+
+
+def read(raw: bytes, source: str) -> Catalog | None:
+    """The cached catalog of this list, or None (no cache, or one that is not usable)."""
+    try:
+        blob = cache_path(raw, source).read_bytes()
+        header, _, payload = blob.partition(b"\n")
+        if header != _header(payload):
+            return None  # damaged, truncated or edited
+        data = orjson.loads(payload)
+        if data.get("version") != parser_version() or data.get("source") != source:
+            return None
+        return from_data(data)
+    except Exception:  # any unusable cache file is simply rebuilt
+        return None
+
+
+def write(raw: bytes, source: str, catalog: Catalog) -> None:
+    """Store ``catalog`` for this list; silently does nothing when it cannot."""
+    try:
+        data = to_data(catalog)
+        if data is None:
+            return
+        path = cache_path(raw, source)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+        try:
+            payload = orjson.dumps(data)
+            with os.fdopen(fd, "wb") as out:
+                out.write(_header(payload) + b"\n" + payload)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        _prune(path.parent, keep=path)
+    except Exception:  # a cache we cannot write only costs time
+        return
+
+
+def _header(payload: bytes) -> bytes:
+    """The first line of a cache file: a magic word and the digest of the rest."""
+    return b"rlhf-reader-catalog " + hashlib.sha256(payload).hexdigest().encode()
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    files = [p for p in folder.glob("*.json") if p != keep]
+    if len(files) < KEEP:
+        return
+    files.sort(key=lambda p: p.stat().st_mtime)
+    for old in files[: len(files) - KEEP + 1]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+# --- to and from plain data ---------------------------------------------------------------
+
+
+def to_data(catalog: Catalog) -> dict[str, Any] | None:
+    """The catalog as JSON-ready data; None if it is not a plain parsed list."""
+    sections = []
+    for root in catalog.sections:
+        section = _section_data(root)
+        if section is None:
+            return None
+        sections.append(section)
+    return {
+        "version": parser_version(),
+        "source": catalog.source,
+        "title": catalog.title,
+        "sections": sections,
+    }
+
+
+def _section_data(section: Section) -> dict[str, Any] | None:
+    entries = []
+    for e in section.entries:
+        if e.section != section.path:
+            return None  # not as the parser makes them: do not cache
+        links = [[link.text, link.url] for link in e.links]
+        fields = (e.key, e.title, e.url, e.line, e.arxiv_id, e.authors, e.year, e.venue)
+        entries.append([*fields, e.details, e.source, links, list(e.extra)])
+    children = []
+    for child in section.children:
+        data = _section_data(child)
+        if data is None:
+            return None
+        children.append(data)
+    return {
+        "title": section.title,
+        "level": section.level,
+        "path": list(section.path),
+        "line": section.line,
+        "entries": entries,
+        "children": children,
+    }
+
+
+def from_data(data: dict[str, Any]) -> Catalog:
+    """The catalog ``to_data`` stored (the file's digest has vouched for its contents)."""
+    return Catalog(
+        title=data["title"],
+        sections=[_section(s) for s in data["sections"]],
+        source=data["source"],
+    )
+
+
+def _section(data: dict[str, Any]) -> Section:
+    path = tuple(data["path"])
+    entries = [
+        Entry(
+            key,
+            title,
+            url,
+            path,
+            line,
+            arxiv_id,
+            authors,
+            year,
+            venue,
+            details,
+            source,
+            tuple(Link(text, href) for text, href in links) if links else (),
+            tuple(extra),
+        )
+        for (
+            key,
+            title,
+            url,
+            line,
+            arxiv_id,
+            authors,
+            year,
+            venue,
+            details,
+            source,
+            links,
+            extra,
+        ) in (data["entries"])
+    ]
+    return Section(
+        title=data["title"],
+        level=data["level"],
+        path=path,
+        line=data["line"],
+        entries=entries,
+        children=[_section(child) for child in data["children"]],
+    )

@@ -1,0 +1,156 @@
+"""The parsed-list cache: a hit skips parsing, any change or damage means a fresh parse."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rlhf_reader import catalog, catalog_cache
+from rlhf_reader.catalog import CatalogError, load, parse_bytes
+
+TESTS = Path(__file__).resolve().parent
+LISTS = [
+    TESTS.parent / "src" / "rlhf_reader" / "data" / "awesome-rlhf.md",
+    TESTS / "data" / "opendilab_awesome-RLHF_README.md",
+    TESTS / "data" / "hostile.md",
+]
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources ``catalog.load`` really parsed (rather than took from the cache)."""
+    seen: list[str] = []
+    real = catalog.parse_bytes
+
+    def counting(raw: bytes, source: str = "<list>"):  # type: ignore[no-untyped-def]
+        seen.append(source)
+        return real(raw, source)
+
+    monkeypatch.setattr(catalog, "parse_bytes", counting)
+    return seen
+
+
+def cache_files() -> list[Path]:
+    return sorted(catalog_cache.cache_dir().glob("*.json"))
+
+
+def test_cache_lives_in_the_user_cache_dir() -> None:
+    assert catalog_cache.cache_dir() == (
+        Path(os.environ["XDG_CACHE_HOME"]) / "rlhf-reader" / "catalogs"
+    )
+
+
+@pytest.mark.parametrize("source", LISTS, ids=lambda p: p.name)
+def test_hit_gives_the_same_catalog_without_parsing(
+    tmp_path: Path, parses: list[str], source: Path
+) -> None:
+    path = tmp_path / source.name
+    shutil.copyfile(source, path)
+    first = load(path)
+    assert parses == [str(path)] and len(cache_files()) == 1
+    second = load(path)
+    assert parses == [str(path)]  # not parsed again
+    assert second == first == parse_bytes(path.read_bytes(), str(path))
+    assert second is not first
+    # Entries come back as the parser makes them: tuples, Links, shared section paths.
+    section = next(s for s in second.walk() if s.entries)
+    entry = section.entries[0]
+    assert isinstance(entry.links, tuple) and isinstance(entry.extra, tuple)
+    assert entry.section is section.path
+
+
+def test_changed_content_is_parsed_again(tmp_path: Path, parses: list[str]) -> None:
+    path = tmp_path / "list.md"
+    path.write_text("# L\n## A\n- [One](https://a.example/1)\n", encoding="utf-8")
+    assert [e.title for e in load(path).entries] == ["One"]
+    path.write_text("# L\n## A\n- [Two](https://a.example/2)\n", encoding="utf-8")
+    assert [e.title for e in load(path).entries] == ["Two"]
+    assert len(parses) == 2
+    assert len(cache_files()) == 2
+    # Going back to the first content hits its cache entry again.
+    path.write_text("# L\n## A\n- [One](https://a.example/1)\n", encoding="utf-8")
+    assert [e.title for e in load(path).entries] == ["One"]
+    assert len(parses) == 2
+
+
+def test_same_bytes_at_another_path_keep_their_own_source(tmp_path: Path) -> None:
+    text = "## A\n- [One](https://a.example/1)\n"  # no "#" title: named after the file
+    first, second = tmp_path / "first.md", tmp_path / "second.md"
+    first.write_text(text, encoding="utf-8")
+    second.write_text(text, encoding="utf-8")
+    assert (load(first).title, load(first).source) == ("first", str(first))
+    assert (load(second).title, load(second).source) == ("second", str(second))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda blob: b"",
+        lambda blob: blob[: len(blob) // 2],
+        lambda blob: b"not json at all",
+        lambda blob: blob.replace(b"One", b"Two"),  # edited: the digest no longer matches
+        lambda blob: b"rlhf-reader-catalog 00\n{}",
+        lambda blob: blob.split(b"\n", 1)[1],  # no header line
+        lambda blob: bytes(range(256)),
+    ],
+    ids=["empty", "truncated", "garbage", "edited", "bad-digest", "no-header", "binary"],
+)
+def test_damaged_cache_is_ignored_and_rebuilt(tmp_path: Path, parses: list[str], damage) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "list.md"
+    path.write_text("# L\n## A\n- [One](https://a.example/1)\n", encoding="utf-8")
+    expected = load(path)
+    (cached,) = cache_files()
+    cached.write_bytes(damage(cached.read_bytes()))
+    assert load(path) == expected
+    assert len(parses) == 2  # parsed again…
+    assert load(path) == expected
+    assert len(parses) == 2  # …and the rebuilt cache is good
+
+
+def test_other_parser_version_is_ignored(
+    tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "list.md"
+    path.write_text("# L\n## A\n- [One](https://a.example/1)\n", encoding="utf-8")
+    load(path)
+    catalog_cache.parser_version.cache_clear()
+    monkeypatch.setattr(catalog_cache, "FORMAT", catalog_cache.FORMAT + 1)
+    try:
+        load(path)
+        assert len(parses) == 2
+    finally:
+        catalog_cache.parser_version.cache_clear()
+
+
+def test_unwritable_cache_is_not_an_error(tmp_path: Path, parses: list[str]) -> None:
+    folder = catalog_cache.cache_dir()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("a file where the folder should be", encoding="utf-8")
+    path = tmp_path / "list.md"
+    path.write_text("# L\n## A\n- [One](https://a.example/1)\n", encoding="utf-8")
+    assert [e.title for e in load(path).entries] == ["One"]
+    assert [e.title for e in load(path).entries] == ["One"]
+    assert len(parses) == 2  # no cache, no harm
+    assert folder.read_text(encoding="utf-8") == "a file where the folder should be"
+
+
+def test_errors_are_not_cached(tmp_path: Path) -> None:
+    path = tmp_path / "empty.md"
+    path.write_text("# Nothing here\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(CatalogError, match="no entries found"):
+            load(path)
+    assert cache_files() == []
+
+
+def test_old_cache_files_are_pruned(tmp_path: Path) -> None:
+    path = tmp_path / "list.md"
+    for n in range(catalog_cache.KEEP + 5):
+        path.write_text(f"## A\n- [Paper {n}](https://a.example/{n})\n", encoding="utf-8")
+        load(path)
+    files = cache_files()
+    assert len(files) == catalog_cache.KEEP
+    assert not list(catalog_cache.cache_dir().glob(".tmp-*"))
