@@ -121,8 +121,10 @@ def test_fetch_failure_exits_1_and_keeps_the_cache(
     code, out, err = run(capsys, db_path, "--list", str(small_list), "fetch", "--force")
     assert code == 1
     assert out == "fetched 0, cached 0, not found 0, failed 3\n"
-    assert "failed: 2305.18290 (Direct Preference Optimization" in err
-    assert "arXiv answered HTTP 503 (after 3 tries)" in err
+    assert err == (
+        "rlhf-reader: failed: 3 ids (2305.18290, 2401.99999, 2307.09288): "
+        "arXiv answered HTTP 503 (after 3 tries)\n"
+    )
     assert arxiv_server.count == 1 + 3  # the first fetch, then one try and two retries
     assert cached(db_path) == before
 

@@ -4,8 +4,9 @@ How a fetch behaves (arXiv's API rules: one connection, at least 3 s between req
 
 * ids are asked in batches of at most 100 with ``Search(id_list=batch,
   max_results=len(batch))``, so n ids cost ⌈n/100⌉ requests;
-* every request has an HTTP timeout, and a 5xx answer, a timeout or a refused connection is
-  retried a bounded number of times with exponential backoff;
+* every request has an HTTP timeout, and a 5xx answer, a timeout or a dropped connection is
+  retried a bounded number of times with exponential backoff (a refused connection or an
+  unknown host is not: offline, retrying would only make the reader wait);
 * an HTTP 400 answer (arXiv's error feed, shaped like a paper titled "Error") is never taken
   for a paper: the id it names is dropped from the batch and the rest is asked again;
 * malformed XML fails its batch only; an id missing from the answer is "not found on arXiv";
@@ -77,7 +78,7 @@ class FetchSettings:
     url: str = DEFAULT_URL
     interval: float = 3.0  # seconds between the end of one request and the next
     timeout: float = 30.0  # per request (connect and each read)
-    retries: int = 3  # extra tries after a 5xx, a timeout or a refused connection
+    retries: int = 3  # extra tries after a 5xx, a timeout or a dropped connection
     backoff: float = 3.0  # first wait before a retry; doubles each time
     batch_size: int = MAX_BATCH
 
@@ -413,10 +414,7 @@ class ArxivFetcher:
                 self._fail(pending, str(exc), report)
                 return {}
             except (FetchError, requests.exceptions.RequestException) as exc:
-                transient = isinstance(exc, FetchError) and exc.transient
-                transient = transient or isinstance(
-                    exc, (requests.exceptions.Timeout, requests.exceptions.ConnectionError)
-                )
+                transient = _is_transient(exc)
                 reason = _describe(exc, self.settings.timeout)
                 if transient and attempt < self.settings.retries:
                     self._sleep(self.settings.backoff * 2**attempt)
@@ -461,8 +459,6 @@ class ArxivFetcher:
         return records
 
     def _fail(self, ids: list[str], reason: str, report: FetchReport) -> None:
-        shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
-        report.messages.append(f"batch of {len(ids)} id(s) ({shown}) failed: {reason}")
         for bare in ids:
             report.failed[bare] = reason
 
@@ -480,6 +476,22 @@ def _named_id(message: str, ids: list[str]) -> str | None:
             if bare == named or canonical_id(named) == bare:
                 return bare
     return None
+
+
+def _is_transient(exc: Exception) -> bool:
+    """Worth another try: a 5xx, a timeout, a connection dropped mid-answer. Not a refused
+    connection or an unknown host (offline: retrying would only make the reader wait)."""
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(exc, FetchError):
+        return exc.transient
+    if isinstance(exc, requests.exceptions.Timeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+        return not isinstance(reason, NewConnectionError)
+    return False
 
 
 def _describe(exc: Exception, timeout: float) -> str:

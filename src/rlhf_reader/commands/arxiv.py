@@ -104,8 +104,15 @@ def _print_problems(report: FetchReport, titles: dict[str, str]) -> None:
         _warn(message)
     for arxiv_id in report.not_found:
         _warn(f"warning: {named(arxiv_id)}: not found on arXiv")
+    by_reason: dict[str, list[str]] = {}
     for arxiv_id, reason in report.failed.items():
-        _warn(f"failed: {named(arxiv_id)}: {reason}")
+        by_reason.setdefault(reason, []).append(arxiv_id)
+    for reason, ids in by_reason.items():
+        if len(ids) == 1:
+            _warn(f"failed: {named(ids[0])}: {reason}")
+        else:
+            more = f" and {len(ids) - 3} more" if len(ids) > 3 else ""
+            _warn(f"failed: {len(ids)} ids ({', '.join(ids[:3])}{more}): {reason}")
 
 
 def run_add(ctx: Context) -> int:
