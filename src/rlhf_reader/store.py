@@ -299,7 +299,9 @@ class SafeStorage(Storage):
 
     ``TinyDB(path, storage=SafeStorage)`` works; :class:`Library` uses :meth:`tables`,
     :meth:`transaction` directly for speed. The cache is the only copy of the tables in
-    memory: :meth:`read` hands TinyDB a copy.
+    memory: :meth:`read` hands TinyDB a copy. A plain ``TinyDB`` on this storage gets atomic
+    writes, but its ``Table`` caches (query cache, next id) do not notice other processes and
+    its read-modify-write is not under one lock: use :class:`Library` for that.
     """
 
     def __init__(self, path: str | Path, *, lock_timeout: float = LOCK_TIMEOUT) -> None:
