@@ -344,17 +344,16 @@ class SafeStorage(Storage):
             migrated = self._load()
             if migrated:
                 with self.locked():
-                    tables = self.tables()
-                    self._commit(tables)
+                    self._commit(self.tables())
             return
         with self.locked():
             if os.path.lexists(self.target):  # another process created it meanwhile
                 self._load()
                 return
-            tables: Tables = {name: {} for name in TABLES}
-            _set_schema_version(tables, SCHEMA_VERSION)
-            self._tables = tables
-            self._commit(tables)
+            fresh: Tables = {name: {} for name in TABLES}
+            _set_schema_version(fresh, SCHEMA_VERSION)
+            self._tables = fresh
+            self._commit(fresh)
 
     def _stale_temps(self) -> list[Path]:
         try:
@@ -711,7 +710,7 @@ class Library:
         Every annotation is checked first (key, status, tags, note); ValueError and nothing
         written when one is invalid.
         """
-        docs = []
+        docs: list[dict[str, Any]] = []
         for ann in annotations:
             _check_key(ann.key)
             if not isinstance(ann.status, Status):
@@ -721,7 +720,7 @@ class Library:
                 validate_note(ann.note)
             except ValueError as exc:
                 raise ValueError(f"{ann.key}: {exc}") from None
-            doc = ann.to_dict()
+            doc: dict[str, Any] = ann.to_dict()
             doc["tags"] = list(dict.fromkeys(tags))
             docs.append(doc)
         if not docs:
