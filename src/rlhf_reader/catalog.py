@@ -71,14 +71,19 @@ def _markdown(optional: frozenset[str]) -> MarkdownIt:
 
 
 # Each optional block rule, and a pattern that every line it could apply to matches: a
-# reference definition needs "]:", a block quote a ">" after indentation and list markers, a
-# thematic break three of "-", "*" or "_". No match in the text: the rule cannot fire.
-_OPTIONAL_RULES = frozenset({"reference", "blockquote", "hr"})
+# reference definition needs "]:", a fence three backticks or tildes, a block quote a ">"
+# and an HTML block a "<" after indentation and list markers, a thematic break three of "-",
+# "*" or "_", an indented code block four spaces or a tab before its text. No match in the
+# text: the rule cannot fire, and markdown-it need not try it on every line.
+_OPTIONAL_RULES = frozenset({"reference", "fence", "blockquote", "hr", "html_block", "code"})
 _CONTAINERS = r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*"
 _RULE_NEEDED = {
     "reference": re.compile(r"\]:"),
+    "fence": re.compile(r"```|~~~"),
     "blockquote": re.compile(_CONTAINERS + ">", re.MULTILINE),
     "hr": re.compile(_CONTAINERS + r"([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE),
+    "html_block": re.compile(_CONTAINERS + "<", re.MULTILINE),
+    "code": re.compile(r"^[ >*+\-\d.)]*(?: {4}|\t)", re.MULTILINE),
 }
 
 

@@ -68,18 +68,13 @@ def parse_arxiv_id(text: str) -> str | None:
     return None
 
 
-def _canonical_id(raw: str) -> str | None:
-    """arXiv's own spelling (``hep-th/9901001``, ``math.GT/0309136``); None if not a real id."""
+def _canonical_id(raw: str) -> str:
+    """arXiv's own spelling: ``hep-th/9901001``, ``math.GT/0309136``, ``2305.18290``."""
     if "/" in raw:
         archive, number = raw.split("/", 1)
         name, dot, subject = archive.partition(".")
-        month = int(number[2:4])
-        return f"{name.lower()}{dot}{subject.upper()}/{number}" if 1 <= month <= 12 else None
-    yymm, number = raw.split(".", 1)
-    if not 1 <= int(yymm[2:]) <= 12:
-        return None
-    # Four digits after the dot until 2014 (YYMM < 1501), five since.
-    return raw if (len(number) == 4) == (int(yymm) < 1501) else None
+        return f"{name.lower()}{dot}{subject.upper()}/{number}"
+    return raw
 
 
 def normalize_url(url: str) -> str:
