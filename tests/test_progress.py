@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from rlhf_reader.catalog import parse
+from rlhf_reader.cli import main
 from rlhf_reader.model import Annotation, Status
-from rlhf_reader.progress import bar, by_section, progress, sparkline, week_start, weekly_reads
-from rlhf_reader.records import rows
+from rlhf_reader.progress import bar, compute_stats, sparkline, week_start, weekly_reads
 
 LIST = """# L
 ## A
@@ -23,20 +24,17 @@ def read(key: str, when: str | None) -> Annotation:
     return Annotation(key=key, status=Status.READ, read_at=when)
 
 
-def test_progress_counts_distinct_keys_and_sections() -> None:
+def test_stats_count_each_key_once() -> None:
     annotations = {
         "2401.00001": read("2401.00001", "2026-11-20T10:00:00Z"),
         "example.org/three": Annotation(key="example.org/three", status=Status.READING),
+        "gone.example/x": Annotation(key="gone.example/x", tags=("old",)),
     }
-    all_rows = rows(parse(LIST), annotations, {})
-    overall = progress(all_rows)
-    assert overall.to_dict() == {"total": 3, "read": 1, "reading": 1, "unread": 1}
-    sections = {path: p.to_dict() for path, p in by_section(all_rows)}
-    assert sections == {
-        ("A",): {"total": 2, "read": 1, "reading": 0, "unread": 1},
-        ("B",): {"total": 2, "read": 1, "reading": 1, "unread": 0},
-    }
-    assert round(overall.fraction, 3) == 0.333
+    stats = compute_stats(parse(LIST), annotations)
+    assert stats["overall"] == {"total": 3, "read": 1, "reading": 1, "unread": 1}
+    assert (stats["listed"], stats["duplicates"], stats["not_in_list"]) == (4, 1, 1)
+    sections = {tuple(s["path"]): (s["total"], s["read"], s["reading"]) for s in stats["sections"]}
+    assert sections == {("A",): (2, 1, 0), ("B",): (2, 1, 1)}
 
 
 def test_weekly_reads_buckets_by_monday() -> None:
@@ -64,3 +62,20 @@ def test_sparkline_and_bar() -> None:
     assert sparkline([0, 1, 4]) == "▁▃█"
     assert bar(0.5, 10) == "█████░░░░░"
     assert bar(2.0, 4) == "████"
+
+
+def test_stats_weeks_in_cli(db_path, capsys) -> None:
+    assert main(["--db", str(db_path), "mark", "2305.18290", "2402.01306", "read"]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(db_path), "stats", "--json", "--weeks", "3"]) == 0
+    weeks = json.loads(capsys.readouterr().out)["weeks"]
+    assert [w["read"] for w in weeks] == [0, 0, 2]
+    assert main(["--db", str(db_path), "stats", "--weeks"]) == 0
+    out = capsys.readouterr().out
+    assert "read per week, last 26 weeks: " + "▁" * 25 + "█  (total 2, best 2)" in out
+    assert out.rstrip().endswith("2  ██")
+    try:
+        main(["--db", str(db_path), "stats", "--weeks", "0"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    assert "expected a number of weeks from 1 to 520, not '0'" in capsys.readouterr().err

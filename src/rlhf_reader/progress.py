@@ -1,65 +1,56 @@
 """How far through the list a reader is: overall, per section, and papers read per week.
 
-Pure: computed from rows and ``read_at`` timestamps; used by ``stats`` and the dashboard.
-An entry listed twice counts once overall and once in each section that lists it.
+Pure: computed from the catalog, annotations and ``read_at`` timestamps; used by ``stats``
+and the progress dashboard.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
-from rlhf_reader.model import Annotation, Status
-from rlhf_reader.records import Row
+from rlhf_reader.model import Annotation, Catalog, Status
 
 BARS = "▁▂▃▄▅▆▇█"
 
 
-@dataclass(frozen=True, slots=True)
-class Progress:
-    total: int = 0
-    read: int = 0
-    reading: int = 0
-
-    @property
-    def unread(self) -> int:
-        return self.total - self.read - self.reading
-
-    @property
-    def fraction(self) -> float:
-        return self.read / self.total if self.total else 0.0
-
-    def to_dict(self) -> dict[str, int]:
-        return {
-            "total": self.total,
-            "read": self.read,
-            "reading": self.reading,
-            "unread": self.unread,
-        }
+def _counts(keys: set[str], annotations: dict[str, Annotation]) -> dict[str, int]:
+    counts = {"total": len(keys), "read": 0, "reading": 0, "unread": 0}
+    for key in keys:
+        ann = annotations.get(key)
+        counts[ann.status.value if ann else "unread"] += 1
+    return counts
 
 
-def progress(rows: Iterable[Row]) -> Progress:
-    """Progress over distinct keys."""
-    statuses = {row.key: row.annotation.status for row in rows}
-    return _count(statuses.values())
-
-
-def by_section(rows: Iterable[Row]) -> list[tuple[tuple[str, ...], Progress]]:
-    """Progress of each section that holds entries, in list order."""
-    sections: dict[tuple[str, ...], dict[str, Status]] = {}
-    for row in rows:
-        sections.setdefault(row.entry.section, {})[row.key] = row.annotation.status
-    return [(path, _count(statuses.values())) for path, statuses in sections.items()]
-
-
-def _count(statuses: Iterable[Status]) -> Progress:
-    total = read = reading = 0
-    for status in statuses:
-        total += 1
-        read += status is Status.READ
-        reading += status is Status.READING
-    return Progress(total=total, read=read, reading=reading)
+def compute_stats(catalog: Catalog, annotations: dict[str, Annotation]) -> dict[str, Any]:
+    """Counts by status: overall (each key once, however often it is listed) and per section
+    (the section's entries and its sub-sections', each key once); plus tags in use among
+    the list's entries and how many annotations belong to keys no longer in the list."""
+    all_keys = {entry.key for entry in catalog.entries}
+    sections = []
+    for section in catalog.walk():
+        keys = {entry.key for entry in section.all_entries()}
+        if not keys:
+            continue
+        sections.append(
+            {"title": section.title, "path": list(section.path), "level": section.level}
+            | _counts(keys, annotations)
+        )
+    tags: dict[str, int] = {}
+    for key in all_keys:
+        ann = annotations.get(key)
+        for tag in ann.tags if ann else ():
+            tags[tag] = tags.get(tag, 0) + 1
+    listed = len(catalog.entries)
+    return {
+        "overall": _counts(all_keys, annotations),
+        "listed": listed,
+        "duplicates": listed - len(all_keys),
+        "sections": sections,
+        "tags": dict(sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "not_in_list": sum(1 for key in annotations if key not in all_keys),
+    }
 
 
 def week_start(day: date) -> date:

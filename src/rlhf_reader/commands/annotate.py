@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rlhf_reader.model import Annotation, Catalog, Entry, Status
+from rlhf_reader.model import Entry, Status
+from rlhf_reader.progress import compute_stats, sparkline, weekly_reads
 from rlhf_reader.store import MAX_NOTE_BYTES, normalize_tag, validate_note
 from rlhf_reader.textsafe import printable, printable_block
 
@@ -61,7 +63,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "each key once.",
     )
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument(
+        "--weeks",
+        type=_weeks,
+        nargs="?",
+        const=26,
+        default=None,
+        metavar="N",
+        help="also papers read per week over the last N weeks (default 26)",
+    )
     p.set_defaults(handler=run_stats)
+
+
+def _weeks(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 520:
+        raise argparse.ArgumentTypeError(f"expected a number of weeks from 1 to 520, not {text!r}")
+    return int(text)
 
 
 def _resolve_all(ctx: Context, typed: list[str]) -> list[Entry]:
@@ -213,50 +230,16 @@ def run_note(ctx: Context) -> int:
 # stats --------------------------------------------------------------------------------------
 
 
-def _counts(keys: set[str], annotations: dict[str, Annotation]) -> dict[str, int]:
-    counts = {"total": len(keys), "read": 0, "reading": 0, "unread": 0}
-    for key in keys:
-        ann = annotations.get(key)
-        counts[ann.status.value if ann else "unread"] += 1
-    return counts
-
-
-def compute_stats(catalog: Catalog, annotations: dict[str, Annotation]) -> dict[str, Any]:
-    """Counts by status: overall (each key once, however often it is listed) and per section
-    (the section's entries and its sub-sections', each key once); plus tags in use among
-    the list's entries and how many annotations belong to keys no longer in the list."""
-    all_keys = {entry.key for entry in catalog.entries}
-    sections = []
-    for section in catalog.walk():
-        keys = {entry.key for entry in section.all_entries()}
-        if not keys:
-            continue
-        sections.append(
-            {"title": section.title, "path": list(section.path), "level": section.level}
-            | _counts(keys, annotations)
-        )
-    tags: dict[str, int] = {}
-    for key in all_keys:
-        ann = annotations.get(key)
-        for tag in ann.tags if ann else ():
-            tags[tag] = tags.get(tag, 0) + 1
-    listed = len(catalog.entries)
-    return {
-        "overall": _counts(all_keys, annotations),
-        "listed": listed,
-        "duplicates": listed - len(all_keys),
-        "sections": sections,
-        "tags": dict(sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "not_in_list": sum(1 for key in annotations if key not in all_keys),
-    }
-
-
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
 def run_stats(ctx: Context) -> int:
-    stats = compute_stats(ctx.catalog, ctx.library.annotations())
+    annotations = ctx.library.annotations()
+    stats = compute_stats(ctx.catalog, annotations)
+    weeks = weekly_reads(annotations.values(), ctx.args.weeks) if ctx.args.weeks else None
+    if weeks is not None:
+        stats["weeks"] = [{"week": monday.isoformat(), "read": n} for monday, n in weeks]
     if ctx.args.json:
         ctx.print(json.dumps(stats, ensure_ascii=False, indent=2))
         return 0
@@ -289,4 +272,17 @@ def run_stats(ctx: Context) -> int:
         ctx.print(printable("tags: " + ", ".join(f"{t} ({n})" for t, n in stats["tags"].items())))
     if stats["not_in_list"]:
         ctx.print(f"{stats['not_in_list']} annotation(s) belong to keys no longer in the list")
+    if weeks is not None:
+        _print_weeks(ctx, weeks)
     return 0
+
+
+def _print_weeks(ctx: Context, weeks: list[tuple[date, int]]) -> None:
+    counts = [n for _, n in weeks]
+    ctx.print()
+    ctx.print(
+        f"read per week, last {len(weeks)} weeks: {sparkline(counts)}  "
+        f"(total {sum(counts)}, best {max(counts, default=0)})"
+    )
+    for monday, n in weeks:
+        ctx.print(f"  week of {monday.isoformat()}  {n:>3}  {'█' * n}")
