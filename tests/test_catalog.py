@@ -552,3 +552,20 @@ def test_escapes_and_entities_in_titles_and_tags() -> None:
     text = "## S\n- [Open\\&amp;AI] [A \\[x\\] &amp; `c  d` \\*](https://a.example)\n"
     (entry,) = parse(text).entries
     assert (entry.source, entry.title) == ("Open&amp;AI", "A [x] & `c d` *")
+
+
+def test_a_list_without_section_headings_is_one_section() -> None:
+    catalog = parse(
+        "# Reading\n\nSome intro.\n\n- [One](https://a.example/1)\n  - Ann, 2020.\n"
+        "- [Two](https://a.example/2)\n"
+    )
+    assert section_counts(catalog) == {("Reading",): 2}
+    assert parse("- [One](https://a.example/1)\n", "/x/my-links.md").sections[0].path == (
+        "my-links",
+    )
+    # With a content heading, the bullets before it are the preamble and not entries.
+    catalog = parse("# R\n- [Pre](https://a.example/0)\n## S\n- [One](https://a.example/1)\n")
+    assert [e.title for e in catalog.entries] == ["One"]
+    # A table of contents is not a content heading, and its links are not entries.
+    catalog = parse("# R\n- [One](https://a.example/1)\n## Contents\n- [R](#r)\n")
+    assert [e.title for e in catalog.entries] == ["One"]

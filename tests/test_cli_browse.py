@@ -234,6 +234,7 @@ def test_locate_and_global_options(
     assert lines["list"] == str(HOSTILE)
     assert lines["bundled"].endswith(os.path.join("rlhf_reader", "data", "awesome-rlhf.md"))
     assert Path(lines["bundled"]).is_file()
+    assert lines["cache"] == os.path.join(os.environ["XDG_CACHE_HOME"], "rlhf-reader", "catalogs")
 
     env_db = tmp_path / "env.json"
     monkeypatch.setenv("RLHF_READER_DB", str(env_db))

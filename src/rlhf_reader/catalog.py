@@ -194,7 +194,9 @@ def parse(text: str, source: str = "<list>") -> Catalog:
     stack: list[Section] = []
     items_by_section: list[tuple[Section, list[_Item]]] = []
     open_items: list[_Item] = []
-    top_items: list[_Item] | None = None  # None: the preamble, a table of contents
+    # Items before the first content heading: entries only in a list with no headings at all.
+    preamble: list[_Item] = []
+    top_items: list[_Item] | None = preamble  # None: a table of contents
     heading_index = 0
 
     for tok in tokens:
@@ -220,7 +222,7 @@ def parse(text: str, source: str = "<list>") -> Catalog:
             if level == 1 and single_title:
                 title = title or heading
                 stack.clear()
-                top_items = None
+                top_items = None if items_by_section else preamble
                 continue
             if not heading:
                 continue  # an empty heading names nothing: its entries stay where they are
@@ -237,11 +239,16 @@ def parse(text: str, source: str = "<list>") -> Catalog:
                 top_items = []
                 items_by_section.append((section, top_items))
 
+    if not title:
+        title = Path(source).stem if source and not source.startswith("<") else "Reading list"
+    if not items_by_section and preamble:
+        # A plain list of links without section headings: one section named after the list.
+        section = Section(title=title, level=2, path=(title,), line=preamble[0].line)
+        roots.append(section)
+        items_by_section.append((section, preamble))
     for section, items in items_by_section:
         section.entries.extend(_entries(items, section.path, slugs, inline))
     roots = _prune(roots)
-    if not title:
-        title = Path(source).stem if source and not source.startswith("<") else "Reading list"
     return Catalog(title=title, sections=roots, source=source)
 
 

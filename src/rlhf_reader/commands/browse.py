@@ -158,9 +158,11 @@ def run_check(ctx: Context) -> int:
 
 
 def run_locate(ctx: Context) -> int:
+    from rlhf_reader import catalog_cache
     from rlhf_reader.cli import bundled_list_path
 
     ctx.print(f"library  {printable(str(ctx.db_path))}")
     ctx.print(f"list     {printable(str(ctx.list_path))}")
     ctx.print(f"bundled  {printable(str(bundled_list_path()))}")
+    ctx.print(f"cache    {printable(str(catalog_cache.cache_dir()))}")
     return 0
