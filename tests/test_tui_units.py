@@ -89,7 +89,7 @@ def test_reading_list_filter_and_sections() -> None:
     assert reading.filter("   ") is None
     keys = reading.filter("constitutional")
     assert keys == {"2212.08073"}
-    assert reading.matching_sections(keys) == {("Papers",): 1, ("Papers", "Methods"): 1}
+    assert reading.matching_sections(keys) == {("Papers",), ("Papers", "Methods")}
     with pytest.raises(ValueError):
         reading.filter("status:nope")
 

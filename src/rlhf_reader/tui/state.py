@@ -7,11 +7,9 @@ the entry's section, not a pass over the list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rlhf_reader import query
 from rlhf_reader.model import Annotation, Catalog, Entry, Section, Status
 from rlhf_reader.records import Row
 
@@ -118,23 +116,37 @@ class ReadingList:
         index = self._search_index()
         if index is not None:
             return set(index.filter(text))
+        from rlhf_reader import query
+
         parsed = query.parse(text)
         return {key for key, row in self.rows.items() if parsed.matches(row)}
 
     def _search_index(self) -> Any:
         if self._index is None:
-            factory = getattr(query, "SearchIndex", None)
-            if factory is None:
-                return None
-            self._index = factory(list(self.rows.values()))
+            self._index = self.build_index(self.rows)
         return self._index
 
-    def matching_sections(self, keys: Iterable[str]) -> dict[SectionPath, int]:
-        """How many of ``keys`` each section holds (with its sub-sections)."""
-        counts: dict[SectionPath, int] = {}
-        for key in keys:
-            for entry in self.entries.get(key, ()):
-                for depth in range(1, len(entry.section) + 1):
-                    path = entry.section[:depth]
-                    counts[path] = counts.get(path, 0) + 1
-        return counts
+    @staticmethod
+    def build_index(rows: dict[str, Row]) -> Any:
+        """A ``query.SearchIndex`` over ``rows`` (None if there is none); safe in a thread."""
+        from rlhf_reader import query  # not needed until the first filter
+
+        factory = getattr(query, "SearchIndex", None)
+        return None if factory is None else factory(list(rows.values()))
+
+    def install_index(self, index: Any, snapshot: dict[str, Row]) -> None:
+        """Use an index built in the background from ``snapshot``, catching it up first."""
+        if self._index is not None or index is None:
+            return
+        for key, row in self.rows.items():
+            if snapshot.get(key) is not row:
+                index.update(row)
+        self._index = index
+
+    def matching_sections(self, keys: set[str]) -> set[SectionPath]:
+        """The sections holding one of ``keys`` (directly or in a sub-section)."""
+        found: set[SectionPath] = set()
+        for path, section in self.sections.items():
+            if any(entry.key in keys for entry in section.entries):
+                found.update(path[:depth] for depth in range(1, len(path) + 1))
+        return found

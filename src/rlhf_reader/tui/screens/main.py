@@ -11,13 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from rlhf_reader.model import Annotation, Entry, Status
 from rlhf_reader.store import Library, LibraryError
@@ -25,6 +24,7 @@ from rlhf_reader.textsafe import printable
 from rlhf_reader.tui.state import ReadingList, SectionPath
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane
+from rlhf_reader.tui.widgets.filter_bar import FilterBar
 from rlhf_reader.tui.widgets.header import ProgressHeader
 
 STATE_NAME = "tui_state"
@@ -143,12 +143,6 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             yield CatalogTree(self.reading, id="tree")
             yield DetailPane(id="detail")
-        with Vertical(id="filter-bar"):
-            yield Input(
-                placeholder="words  tag:x  status:unread  section:survey  year:>=2023  -word",
-                id="filter-input",
-            )
-            yield Static(Text(""), id="filter-error")
         yield Footer()
 
     @property
@@ -160,8 +154,6 @@ class MainScreen(Screen[None]):
         return self.query_one(DetailPane)
 
     def on_mount(self) -> None:
-        self.query_one("#filter-bar").display = False
-        self.query_one("#filter-input", Input).cursor_blink = not self.app.is_headless
         expanded = [tuple(p) for p in self.state.get("expanded") or [] if isinstance(p, list)]
         tree = self.tree
         tree.populate(None, expanded)
@@ -173,6 +165,17 @@ class MainScreen(Screen[None]):
         self._update_header()
         self._show_current()
         tree.focus()
+        self.call_after_refresh(self._prepare_filter)
+
+    def _prepare_filter(self) -> None:
+        """After the first frame: build the search index in a thread, so ``/`` is instant."""
+        snapshot = dict(self.reading.rows)
+
+        def build() -> None:
+            index = self.reading.build_index(snapshot)
+            self.app.call_from_thread(self.reading.install_index, index, snapshot)
+
+        self.run_worker(build, thread=True, group="search-index", exit_on_error=False)
 
     # state -----------------------------------------------------------------------------
 
@@ -293,11 +296,20 @@ class MainScreen(Screen[None]):
 
     # filter ----------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
+    @property
+    def filter_bar(self) -> FilterBar | None:
+        found = self.query(FilterBar)
+        return found.first() if found else None
+
+    async def action_filter(self) -> None:
         if self._before_filter is None:
             self._before_filter = (self.tree.current_entry, self.tree.expanded_paths())
-        self.query_one("#filter-bar").display = True
-        self.query_one("#filter-input", Input).focus()
+        bar = self.filter_bar
+        if bar is None:
+            bar = FilterBar(id="filter-bar")
+            await self.mount(bar, before=self.query_one(Footer))
+        bar.display = True
+        bar.input.focus()
 
     @on(Input.Changed, "#filter-input")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -309,15 +321,15 @@ class MainScreen(Screen[None]):
 
     def apply_filter(self, text: str) -> None:
         """Narrow the tree to what ``text`` matches; an invalid query shows why, inline."""
-        error = self.query_one("#filter-error", Static)
+        bar = self.filter_bar
         try:
             keys = self.reading.filter(text)
         except ValueError as exc:
-            error.update(Text(printable(str(exc)), style="bold red"))
-            error.display = True
+            if bar is not None:
+                bar.show_error(str(exc))
             return
-        error.update(Text(""))
-        error.display = False
+        if bar is not None:
+            bar.show_error(None)
         self.filter_text = text
         tree = self.tree
         current = tree.current_entry
@@ -349,15 +361,17 @@ class MainScreen(Screen[None]):
             return
         if self._before_filter is None:
             return
-        typing = self.query_one("#filter-input", Input).has_focus
+        bar = self.filter_bar
+        typing = bar is not None and bar.input.has_focus
         before, expanded = self._before_filter
         chosen = self.tree.current_entry
         self._before_filter = None
         self.filter_text = ""
-        field = self.query_one("#filter-input", Input)
-        with field.prevent(Input.Changed):
-            field.value = ""
-        self.query_one("#filter-bar").display = False
+        if bar is not None:
+            with bar.input.prevent(Input.Changed):
+                bar.input.value = ""
+            bar.show_error(None)
+            bar.display = False
         self.query_one(ProgressHeader).matches = None
         self.tree.populate(None, [tuple(p) for p in expanded])
         target = before if typing else chosen or before

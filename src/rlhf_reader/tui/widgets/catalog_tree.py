@@ -8,7 +8,8 @@ matching entries, again lazily.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -71,6 +72,8 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
             return self.tree
 
     def __init__(self, reading: ReadingList, *, id: str | None = None) -> None:  # noqa: A002
+        self._labels: dict[str, dict[str, Text]] = {}
+        self._batching = False  # set before Tree.__init__, which may invalidate
         super().__init__(reading.catalog.title or "list", id=id)
         self.reading = reading
         self.show_root = False
@@ -79,57 +82,97 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         self._section_nodes: dict[SectionPath, TreeNode[NodeData]] = {}
         self._entry_nodes: dict[str, list[TreeNode[NodeData]]] = {}
         self._loaded: set[int] = set()
+        self._matches: set[SectionPath] | None = None
+
+    # Tree re-lays out everything (and resets every node) after each added node; while
+    # building many nodes that is quadratic, so invalidation waits for the end of a batch.
+
+    def _invalidate(self) -> None:
+        if not self._batching:
+            super()._invalidate()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Add or open many nodes, laying the tree out once at the end."""
+        if self._batching:
+            yield
+            return
+        self._batching = True
+        try:
+            yield
+        finally:
+            self._batching = False
+            super()._invalidate()
+
+    def process_label(self, label: str | Text) -> Text:
+        # Labels are built here as one-line Text: skip Tree's copy-and-split of each one.
+        if isinstance(label, Text) and "\n" not in label.plain:
+            return label
+        return super().process_label(label)
+
+    def get_label_width(self, node: TreeNode[NodeData]) -> int:
+        # Tree renders every label to measure it when laying out; ours are plain one-liners.
+        return node.label.cell_len + (len(self.ICON_NODE) if node.allow_expand else 0)
 
     # building --------------------------------------------------------------------------
 
     def populate(self, visible: set[str] | None, expanded: Iterable[SectionPath] = ()) -> None:
-        """Rebuild the tree showing ``visible`` keys (None: all), opening ``expanded``."""
-        self.shown_keys = visible
-        self.clear()
-        self._section_nodes.clear()
-        self._entry_nodes.clear()
-        self._loaded.clear()
-        matches = None if visible is None else self.reading.matching_sections(visible)
-        for section in self.reading.catalog.sections:
-            self._add_section(self.root, section, matches)
-        if visible is None:
-            for path in expanded:
-                node = self._section_nodes.get(tuple(path))
-                if node is not None:
-                    self.open_section(node)
-        else:
-            budget = FILTER_OPEN_BUDGET
-            for path, node in self._section_nodes.items():
-                if budget <= 0:
-                    break
-                budget -= sum(1 for e in self.reading.sections[path].entries if e.key in visible)
-                self.open_section(node)
+        """Rebuild the tree showing ``visible`` keys (None: all), opening ``expanded``.
 
-    def _add_section(
-        self,
-        parent: TreeNode[NodeData],
-        section: Section,
-        matches: dict[SectionPath, int] | None,
-    ) -> None:
-        if matches is not None and not matches.get(section.path):
-            return
-        node = parent.add(self.section_label(section), data=section)
-        self._section_nodes[section.path] = node
-        for child in section.children:
-            self._add_section(node, child, matches)
+        Only the top sections are built here; a section's sub-sections and entries are
+        added when it is first opened. With a filter, sections are opened in list order
+        until about ``FILTER_OPEN_BUDGET`` rows are shown.
+        """
+        with self.batch():
+            self.shown_keys = visible
+            self.clear()
+            self._section_nodes.clear()
+            self._entry_nodes.clear()
+            self._loaded.clear()
+            self._matches = None if visible is None else self.reading.matching_sections(visible)
+            self._add_sections(self.root, self.reading.catalog.sections)
+            if visible is None:
+                for path in sorted((tuple(p) for p in expanded), key=len):
+                    node = self._section_nodes.get(path)
+                    if node is not None:
+                        self.open_section(node)
+            else:
+                self._open_within(FILTER_OPEN_BUDGET)
+
+    def _open_within(self, budget: int) -> None:
+        """Open sections depth-first, in list order, while fewer than ``budget`` rows show."""
+        shown = len(self.root.children)
+        stack = list(reversed(self.root.children))
+        while stack and shown < budget:
+            node = stack.pop()
+            if not isinstance(node.data, Section):
+                continue
+            self.open_section(node)
+            children = node.children
+            shown += len(children)
+            stack.extend(reversed(children))
+
+    def _add_sections(self, parent: TreeNode[NodeData], sections: Iterable[Section]) -> None:
+        matches = self._matches
+        for section in sections:
+            if matches is None or section.path in matches:
+                node = parent.add(self.section_label(section), data=section)
+                self._section_nodes[section.path] = node
 
     def _load(self, node: TreeNode[NodeData]) -> None:
-        """Add the entry nodes of a section node, once."""
+        """Add a section node's entries, then its sub-sections, once."""
         section = node.data
         if node.id in self._loaded or not isinstance(section, Section):
             return
         self._loaded.add(node.id)
         visible = self.shown_keys
-        for entry in section.entries:
-            if visible is not None and entry.key not in visible:
-                continue
-            leaf = node.add_leaf(self.entry_label(entry), data=entry)
-            self._entry_nodes.setdefault(entry.key, []).append(leaf)
+        with self.batch():
+            for entry in section.entries:
+                if visible is not None and entry.key not in visible:
+                    continue
+                leaf = node.add_leaf(self.entry_label(entry), data=entry)
+                self._entry_nodes.setdefault(entry.key, []).append(leaf)
+            self._add_sections(node, section.children)
 
     def open_section(self, node: TreeNode[NodeData]) -> None:
         self._load(node)
@@ -150,6 +193,13 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         return label
 
     def entry_label(self, entry: Entry) -> Text:
+        """The glyph, the title and the tags (cached per key until ``refresh_key``)."""
+        label = self._labels.get(entry.key)
+        if label is None or label.plain[2 : 2 + len(entry.title)] != entry.title:
+            label = self._labels[entry.key] = self._make_entry_label(entry)
+        return label
+
+    def _make_entry_label(self, entry: Entry) -> Text:
         row = self.reading.row(entry.key)
         status = row.annotation.status
         label = Text(status.glyph + " ", style=GLYPH_STYLE[status], end="")
@@ -162,6 +212,7 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
 
     def refresh_key(self, key: str) -> None:
         """Relabel every node of ``key`` and the sections above them."""
+        self._labels.pop(key, None)
         for node in self._entry_nodes.get(key, ()):
             assert isinstance(node.data, Entry)
             node.set_label(self.entry_label(node.data))
@@ -186,12 +237,12 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         candidates = [entry] if entry is not None else self.reading.entries.get(key, [])
         for candidate in candidates:
             path = candidate.section
-            nodes = [self._section_nodes.get(path[:d]) for d in range(1, len(path) + 1)]
-            if any(node is None for node in nodes):
-                continue
-            for node in nodes:
-                assert node is not None
-                self.open_section(node)
+            with self.batch():
+                for depth in range(1, len(path) + 1):
+                    node = self._section_nodes.get(path[:depth])
+                    if node is None:
+                        break
+                    self.open_section(node)
             for leaf in self._entry_nodes.get(key, ()):
                 if leaf.data == candidate:
                     self.move_to(leaf)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from rlhf_reader.model import Entry, Status
 from rlhf_reader.records import Row
-from rlhf_reader.textsafe import printable_block
-from rlhf_reader.tui.literal import assemble, literal, literal_block
+from rlhf_reader.textsafe import printable, printable_block
+from rlhf_reader.tui.literal import assemble, literal_block
 
 STATUS_STYLE = {Status.UNREAD: "dim", Status.READING: "bold yellow", Status.READ: "bold green"}
 
@@ -76,35 +75,44 @@ def _metadata(entry: Entry, meta: dict[str, Any]) -> Text:
 
 
 class DetailPane(VerticalScroll, can_focus=True):
-    """Scrollable details of one entry; the note below them rendered as Markdown."""
+    """Scrollable details of one entry; the note below them rendered as Markdown.
+
+    The Markdown widget (and its imports) is created the first time a note is shown.
+    """
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-text", markup=False)
-        yield Markdown(id="detail-note", open_links=False)
 
     def show(self, entry: Entry | None, row: Row | None, listed: list[Entry]) -> None:
         head = self.query_one("#detail-text", Static)
-        note = self.query_one("#detail-note", Markdown)
         if entry is None or row is None:
             head.update(Text("Pick an entry to see its details.", style="dim"))
             self._set_note("")
             return
         head.update(describe(entry, row, listed))
         self._set_note(row.annotation.note)
-        note.display = bool(row.annotation.note.strip())
 
     def _set_note(self, note: str) -> None:
-        widget = self.query_one("#detail-note", Markdown)
         source = printable_block(note)
-        if getattr(widget, "_shown_source", None) != source:
-            widget._shown_source = source  # type: ignore[attr-defined]
-            widget.update(source)
+        found = self.query("#detail-note")
+        if not found:
+            if not source.strip():
+                return
+            from textual.widgets import Markdown
+
+            self.mount(Markdown(source, id="detail-note", open_links=False))
+            self._note_source = source
+            return
+        widget = found.first()
+        if getattr(self, "_note_source", None) != source:
+            self._note_source = source
+            widget.update(source)  # type: ignore[attr-defined]
         widget.display = bool(source.strip())
 
-    @on(Markdown.LinkClicked)
-    def _open_link(self, event: Markdown.LinkClicked) -> None:
+    def on_markdown_link_clicked(self, event: Any) -> None:
         event.stop()
-        if event.href.startswith(("http://", "https://")):
-            self.app.open_url(event.href)
+        href = str(event.href)
+        if href.startswith(("http://", "https://")):
+            self.app.open_url(href)
         else:
-            self.notify(literal(f"Not opened (only http and https links): {event.href}"))
+            self.notify(printable(f"Not opened (only http and https links): {href}"), markup=False)

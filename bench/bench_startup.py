@@ -1,0 +1,173 @@
+"""TUI startup and filter speed: ``python bench/bench_startup.py [--runs N]``.
+
+Start-to-first-frame is measured in fresh processes, from spawning the interpreter to the
+app's ``Ready`` event (posted after the first frame is composed), headless at 120x36:
+  * baseline: a minimal Textual app (Header, Tree, Static, Footer);
+  * bundled: ``rlhf-reader`` on the bundled list with an empty library;
+  * 10k: a generated 10,000-entry list (bench/genlist.py) with 10,000 annotations.
+Runs alternate between the three; the median of each is reported with its ratio to the
+baseline measured in the same run. The filter's per-keystroke work (query + tree rebuild)
+is timed in-process on the 10k list, typing queries one character at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SIZE = (120, 36)
+
+CHILD = r"""
+import sys, time
+kind, list_path, db_path = sys.argv[1:4]
+from textual.app import App
+
+def on_ready(self):
+    print("READY", flush=True)
+    self.exit()
+
+App.on_ready = on_ready  # every app below gets it: Ready follows the first composed frame
+
+if kind == "baseline":
+    from textual.app import ComposeResult
+    from textual.widgets import Footer, Header, Static, Tree
+
+    class Minimal(App):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Tree("root")
+            yield Static("detail")
+            yield Footer()
+
+    app = Minimal()
+else:
+    from rlhf_reader.cli import main
+    import rlhf_reader.tui.app as tui_app
+
+    def run(catalog, library):
+        app = tui_app.make_app(catalog, library)
+        app.run(headless=True, size=(120, 36))
+        return 0
+
+    tui_app.run = run
+    args = ["--db", db_path] + (["--list", list_path] if list_path != "-" else [])
+    sys.exit(main(args))
+app.run(headless=True, size=(120, 36))
+"""
+
+
+def time_start(kind: str, list_path: str, db_path: str) -> float:
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, kind, list_path, db_path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("READY"):
+            elapsed = time.perf_counter() - start
+            break
+    else:
+        raise RuntimeError(f"{kind}: the app never became ready")
+    proc.wait()
+    return elapsed
+
+
+def make_big(folder: Path) -> tuple[str, str]:
+    sys.path.insert(0, str(HERE))
+    from genlist import make_list
+
+    from rlhf_reader.catalog import parse
+    from rlhf_reader.model import Annotation, Status
+    from rlhf_reader.store import Library
+
+    text = make_list(10_000, 100)
+    list_path = folder / "big.md"
+    list_path.write_text(text, encoding="utf-8")
+    db_path = folder / "big.json"
+    library = Library.open(db_path)
+    statuses = (Status.READ, Status.READING, Status.UNREAD)
+    anns = [
+        Annotation(e.key, statuses[i % 3], ("bench", f"t{i % 7}"), "", "2026-01-01T00:00:00Z")
+        for i, e in enumerate(parse(text).entries)
+    ]
+    library.put_annotations(anns)
+    library.close()
+    return str(list_path), str(db_path)
+
+
+async def filter_keystrokes(list_path: str, db_path: str, queries: list[str]) -> list[float]:
+    from rlhf_reader.catalog import load
+    from rlhf_reader.store import Library
+    from rlhf_reader.tui.app import make_app
+
+    app = make_app(load(list_path), Library.open(db_path))
+    times: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        for query in queries:
+            await pilot.press("slash")
+            for end in range(1, len(query) + 1):
+                start = time.perf_counter()
+                screen.apply_filter(query[:end])
+                times.append((time.perf_counter() - start) * 1000)
+                await pilot.pause()
+            await pilot.press("escape")
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        big_list, big_db = make_big(folder)
+        cases = {
+            "baseline": ("-", str(folder / "unused.json")),
+            "bundled": ("-", str(folder / "empty.json")),
+            "10k": (big_list, big_db),
+        }
+        for kind, (lp, dp) in cases.items():  # warm the disk cache and .pyc files
+            time_start("baseline" if kind == "baseline" else "app", lp, dp)
+        samples: dict[str, list[float]] = {kind: [] for kind in cases}
+        for _ in range(args.runs):
+            for kind, (lp, dp) in cases.items():
+                samples[kind].append(
+                    time_start("baseline" if kind == "baseline" else "app", lp, dp)
+                )
+        queries = ["preference", "reward model", "tag:t3 policy", "status:read align", "-sparse"]
+        keystrokes = asyncio.run(filter_keystrokes(big_list, big_db, queries))
+    medians = {kind: statistics.median(values) * 1000 for kind, values in samples.items()}
+    base = medians["baseline"]
+    result = {
+        "machine": f"{' '.join(platform.uname()[i] for i in (0, 2, 4))}, "
+        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+        "runs": args.runs,
+        "startup_ms": {k: round(v, 1) for k, v in medians.items()},
+        "ratio_bundled": round(medians["bundled"] / base, 3),
+        "ratio_10k": round(medians["10k"] / base, 3),
+        "filter_ms": {
+            "keystrokes": len(keystrokes),
+            "median": round(statistics.median(keystrokes), 2),
+            "p95": round(sorted(keystrokes)[int(len(keystrokes) * 0.95) - 1], 2),
+            "max": round(max(keystrokes), 2),
+        },
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

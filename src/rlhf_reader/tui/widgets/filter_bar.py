@@ -1,0 +1,39 @@
+"""The filter bar: an input for the filter language and a line for its errors.
+
+It is mounted the first time ``/`` is pressed, so starting the app does not pay for it.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from rlhf_reader.textsafe import printable
+
+PLACEHOLDER = "words  tag:x  status:unread  section:survey  year:>=2023  -word   (esc clears)"
+
+
+class FilterBar(Vertical):
+    DEFAULT_CSS = """
+    FilterBar { height: auto; dock: bottom; }
+    FilterBar > Input { border: tall $accent; }
+    FilterBar > #filter-error { color: $error; padding: 0 1; display: none; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=PLACEHOLDER, id="filter-input")
+        yield Static(Text(""), id="filter-error")
+
+    def on_mount(self) -> None:
+        self.input.cursor_blink = not self.app.is_headless
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(Input)
+
+    def show_error(self, message: str | None) -> None:
+        error = self.query_one("#filter-error", Static)
+        error.update(Text(printable(message or ""), style="bold"))
+        error.display = bool(message)
