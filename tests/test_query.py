@@ -3,7 +3,9 @@ calls on every keystroke (which must give the same answers as matching row by ro
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pytest
 from conftest import BUNDLED_LIST
@@ -588,3 +590,16 @@ def test_metadata_authors_and_year_count() -> None:
     assert index.filter("lovelace") == []
     index.update(fetched)
     assert index.filter("lovelace year:2024") == ["2404.00001"]
+
+
+def test_list_search_uses_the_language(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
+    from rlhf_reader.cli import main
+
+    code = main(["--db", str(db_path), "list", "--json", "--search", "prefrence optimzation -kto"])
+    assert code == 0
+    titles = [record["title"] for record in json.loads(capsys.readouterr().out)]
+    assert "Direct Preference Optimization: Your Language Model is Secretly a Reward Model" in (
+        titles
+    )
+    assert all("KTO" not in title for title in titles)
+    assert all("optimi" in title.lower() for title in titles)
