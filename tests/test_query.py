@@ -210,6 +210,10 @@ def test_fold(text: str, expected: str) -> None:
     assert fold(text) == expected
 
 
+def test_words_of_splits_underscores_too() -> None:
+    assert words_of("__init__ trl_x _") == {"init", "trl", "x", "trlx"}
+
+
 def test_words_of_splits_punctuation_and_joins_hyphenated_words() -> None:
     assert words_of("Self-Play, KTO: 2305.18290 Schölkopf") == {
         "self", "play", "selfplay", "kto", "2305", "18290", "scholkopf",
@@ -547,7 +551,8 @@ def test_update_status_tags_and_note() -> None:
     assert index.filter("must-read") == []
     # the same as an index built afresh from the changed rows
     fresh = SearchIndex(index.rows)
-    for text in ["tag:dpo", "zebra", "ppo", "-status:unread", "compare", "instruct*"]:
+    assert index.filter("z") == [THEORY, SPIN, ZIEGLER]  # one letter: its own bitsets
+    for text in ["tag:dpo", "zebra", "ppo", "-status:unread", "compare", "z", "i", "m"]:
         assert index.filter(text) == fresh.filter(text), text
 
 

@@ -75,7 +75,7 @@ SYNTAX = (
 FIELDS = ("tag", "status", "section", "year", "is")
 
 _TOKEN = re.compile(r"[^\W_]+")
-_CHUNK = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")  # a word, or words joined by - or '
+_CHUNK = re.compile(r"\w+(?:['’-]\w+)*")  # a word, or words joined by - or ' (or _)
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _YEAR = re.compile(r"(>=|<=|>|<|=)?(\d{4})")
 _YEAR_RANGE = re.compile(r"(\d{4})(?:\.\.|-)(\d{4})")
@@ -166,12 +166,13 @@ def words_of(text: str) -> set[str]:
 
 def _folded_words(folded: str) -> set[str]:
     words = set(_CHUNK.findall(folded))
-    if "-" in folded or "'" in folded or "’" in folded:
+    if "-" in folded or "'" in folded or "’" in folded or "_" in folded:
         for chunk in [w for w in words if not w.isalnum()]:
             parts = _TOKEN.findall(chunk)
             words.discard(chunk)
-            words.update(parts)
-            words.add("".join(parts))
+            if parts:
+                words.update(parts)
+                words.add("".join(parts))
     return words
 
 
@@ -529,19 +530,17 @@ class SearchIndex:
         by_word: defaultdict[str, list[int]] = defaultdict(list)
         by_year: dict[int, list[int]] = {}
         by_section: dict[str, list[int]] = {}
-        by_letter: defaultdict[str, list[int]] = defaultdict(list)
         for i, row in enumerate(self._rows):
-            words = self._row_words[i]
-            for word in words:
+            for word in self._row_words[i]:
                 by_word[word].append(i)
-            for letter in {word[0] for word in words}:
-                by_letter[letter].append(i)
             if row.year is not None:
                 by_year.setdefault(row.year, []).append(i)
             by_section.setdefault(fold(row.entry.section_path), []).append(i)
         self._word_masks = {w: _mask(ix, size) for w, ix in by_word.items()}
         # rows with a word starting with this letter: a one-letter query word, at once
-        self._letter_masks = {c: _mask(ix, size) for c, ix in by_letter.items()}
+        self._letter_masks: dict[str, int] = {}
+        for word, mask in self._word_masks.items():
+            self._letter_masks[word[0]] = self._letter_masks.get(word[0], 0) | mask
         self._by_first: dict[str, set[str]] = {}
         for word in self._word_masks:
             self._by_first.setdefault(word[0], set()).add(word)
