@@ -13,6 +13,7 @@ from conftest import BUNDLED_LIST
 from rlhf_reader.catalog import load
 from rlhf_reader.model import Annotation, Entry, Status
 from rlhf_reader.query import (
+    KeyTerm,
     NewTerm,
     Phrase,
     Query,
@@ -260,6 +261,11 @@ def test_words_of_splits_punctuation_and_joins_hyphenated_words() -> None:
         ("year:=2023", (YearTerm(2023, 2023),)),
         ("year:2020..2022", (YearTerm(2020, 2022),)),
         ("year:2022-2020", (YearTerm(2020, 2022),)),
+        ("https://arxiv.org/pdf/2305.18290v2.pdf", (KeyTerm("2305.18290"),)),
+        ("arXiv:2305.18290", (KeyTerm("2305.18290"),)),
+        ("-2305.18290v1", (KeyTerm("2305.18290", negated=True),)),
+        ("https://www.HuggingFace.co/blog/rlhf/", (KeyTerm("huggingface.co/blog/rlhf"),)),
+        ("arxiv:23", (Word(("arxiv", "23")),)),  # half typed: words until it is an id
         (
             "prefrence  optimization tag:x",
             (Word(("prefrence",)), Word(("optimization",)), TagTerm("x")),
@@ -380,6 +386,11 @@ def test_bad_terms_are_named(text: str, term: str, says: str) -> None:
         ("Models Status:Read", [DPO, ZIEGLER]),  # "models" is "model" and one letter
         ("is:new", []),
         ("-is:new", ALL),
+        ("https://arxiv.org/abs/2305.18290v3", [DPO]),
+        ("arXiv:1909.08593", [ZIEGLER]),
+        ("http://huggingface.co/blog/rlhf#intro", [BLOG]),
+        ("-arXiv:1909.08593 year:<2023", [INSTRUCT]),
+        ("https://arxiv.org/abs/9999.99999", []),
     ],
 )
 def test_query(run, text: str, expected: list[str]) -> None:

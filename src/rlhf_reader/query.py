@@ -33,6 +33,8 @@ A query is a list of terms separated by spaces; a row must pass every term (AND)
     entries first seen in the latest update of the list (the row's ``new`` flag, or the
     ``new_keys`` given to :class:`SearchIndex`, :func:`select` or :meth:`Query.matches`);
     ``is:unread``, ``is:reading`` and ``is:read`` are ``status:`` aliases.
+a link or an arXiv id with ``arXiv:`` or a version (``https://arxiv.org/abs/2305.18290v2``)
+    the entry with that key (ids without either are words: ``2305.18`` finds it as you type).
 ``-term``
     negates any term: ``-survey``, ``-tag:x``, ``-status:read``, ``-"reward model"``.
 
@@ -56,6 +58,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from itertools import compress
 
+from rlhf_reader.keys import entry_key, parse_arxiv_id
 from rlhf_reader.model import Status
 from rlhf_reader.records import Row
 
@@ -79,6 +82,7 @@ _CHUNK = re.compile(r"\w+(?:['’-]\w+)*")  # a word, or words joined by - or ' 
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _YEAR = re.compile(r"(>=|<=|>|<|=)?(\d{4})")
 _YEAR_RANGE = re.compile(r"(\d{4})(?:\.\.|-)(\d{4})")
+_PASTED_ID = re.compile(r"(?i)arxiv:\S+|\d{4}\.\d{4,5}v\d+")
 _BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
@@ -145,7 +149,15 @@ class NewTerm:
     negated: bool = False
 
 
-Term = Word | Phrase | TagTerm | StatusTerm | SectionTerm | YearTerm | NewTerm
+@dataclass(frozen=True, slots=True)
+class KeyTerm:
+    """A pasted link or arXiv id: the entry with that key."""
+
+    key: str
+    negated: bool = False
+
+
+Term = Word | Phrase | TagTerm | StatusTerm | SectionTerm | YearTerm | NewTerm | KeyTerm
 
 
 # --- text folding and word matching -------------------------------------------------------
@@ -302,11 +314,23 @@ def _term(raw: str) -> Term | None:
     if body.startswith('"'):
         phrase = " ".join(fold(_unquote(body)).split())
         return Phrase(phrase, negated) if phrase else None
+    key = _pasted_key(body)
+    if key:
+        return KeyTerm(key, negated)
     name, colon, value = body.partition(":")
     if colon and name.lower() in FIELDS:
         return _field(raw, name.lower(), _unquote(value).strip(), negated)
     parts = tuple(_TOKEN.findall(fold(body)))
     return Word(parts, negated) if parts else None
+
+
+def _pasted_key(body: str) -> str | None:
+    """The entry key of a pasted link (``https://…``) or arXiv id (``arXiv:…``, ``…v2``)."""
+    if "://" in body:
+        return entry_key(body)
+    if _PASTED_ID.fullmatch(body):
+        return parse_arxiv_id(body)
+    return None
 
 
 def _field(raw: str, name: str, value: str, negated: bool) -> Term:
@@ -445,6 +469,8 @@ def _row_term(term: Term, row: Row, facts: _RowFacts, new_keys: Collection[str])
         return term.text in fold(row.entry.section_path)
     if isinstance(term, YearTerm):
         return term.accepts(row.year)
+    if isinstance(term, KeyTerm):
+        return row.key == term.key
     return _is_new(row, new_keys)
 
 
@@ -733,6 +759,8 @@ class SearchIndex:
             return _or(m for y, m in self._year_masks.items() if term.accepts(y))
         if isinstance(term, NewTerm):
             return self._new_mask
+        if isinstance(term, KeyTerm):
+            return _or(1 << i for i in self._positions.get(term.key, ()))
         raise TypeError(f"not a term the index knows: {term!r}")  # pragma: no cover
 
     def _part_mask(self, part: str) -> int:
