@@ -1,20 +1,26 @@
 """Make untrusted text safe to print on a terminal.
 
 Titles, notes and abstracts come from lists and people we do not control: an ESC or BEL in
-them must not reach the terminal. Control characters are shown as visible escapes instead.
+them must not reach the terminal. Control characters are shown as visible escapes instead,
+and so are the invisible direction overrides (U+202A–202E, U+2066–2069) and line/paragraph
+separators that would make a title display reversed or break a line. Ordinary right-to-left
+text (Hebrew, Arabic) is left as it is.
 """
 
 from __future__ import annotations
 
 import re
 
-# C0 controls, DEL and the C1 range (CSI, OSC, … are single code points there).
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_KEEP_LINES_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls, DEL and the C1 range (CSI, OSC, … are single code points there), then the
+# bidi embeddings/overrides/isolates and U+2028/2029.
+_BIDI = "\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_CONTROL_RE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_CONTROL_KEEP_LINES_RE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 
 
 def _visible(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def printable(text: str) -> str:
