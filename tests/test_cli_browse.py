@@ -165,6 +165,35 @@ def test_show_duplicate_warns(capsys: pytest.CaptureFixture[str], db_path: Path)
     assert "warning  listed 2 times (lines 111, 131)" in out
 
 
+def test_show_cached_arxiv_metadata(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
+    from rlhf_reader.store import Library
+
+    library = Library.open(db_path)
+    library.put_metadata(
+        {
+            "2403.05534": {
+                "arxiv_id": "2403.05534",
+                "title": "Bayesian Preference Elicitation with Language Models",
+                "authors": ["Kunal Handa", "Yarin Gal"],
+                "abstract": "We use $\\pi$ and [@click=app.quit]x[/] \x1b[31m literally.",
+                "published": "2024-03-08T17:00:00Z",
+                "updated": "2024-03-09T17:00:00Z",
+                "categories": ["cs.CL", "cs.AI"],
+                "doi": "10.1/x",
+                "fetched_at": "2026-11-26T10:00:00Z",
+            }
+        }
+    )
+    library.close()
+    code, out, _ = run(capsys, "show", "Easy-to-Hard Generalization", db=db_path)
+    assert code == 0
+    assert "published  2024-03-08" in out and "categories  cs.CL cs.AI" in out
+    assert "warning  listed 2 times (lines 61, 63)" in out
+    assert "warning  the link points at «Bayesian Preference Elicitation with" in out
+    assert "We use $\\pi$ and [@click=app.quit]x[/] \\x1b[31m literally." in out
+    assert "\x1b" not in out
+
+
 def test_show_json(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
     code, out, _ = run(capsys, "show", "illustrating reinforcement", "--json", db=db_path)
     assert code == 0

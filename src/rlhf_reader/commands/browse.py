@@ -119,17 +119,51 @@ def run_show(ctx: Context) -> int:
         ("tags", " ".join(ann.tags)),
     ]
     fields.extend(("link", f"{link.text}: {link.url}") for link in entry.links)
+    fields.extend(_metadata_fields(row.metadata or {}))
     for name, value in fields:
         if value:
-            ctx.print(f"{name:>8}  {printable(value)}")
-    dups = ctx.catalog.duplicates().get(entry.key, [])
-    if len(dups) > 1:
-        lines = ", ".join(str(e.line) for e in dups)
-        ctx.print(f"{'warning':>8}  listed {len(dups)} times (lines {lines})")
+            ctx.print(f"{name:>10}  {printable(value)}")
+    for warning in _warnings(ctx, row):
+        ctx.print(f"{'warning':>10}  {printable(warning)}")
+    abstract = (row.metadata or {}).get("abstract")
+    if abstract:
+        ctx.print()
+        ctx.print(printable_block(" ".join(str(abstract).split())))
     if ann.note:
         ctx.print()
         ctx.print(printable_block(ann.note))
     return 0
+
+
+def _metadata_fields(meta: dict) -> list[tuple[str, str]]:
+    """What arXiv told us, once fetched: dates, categories, DOI, journal ref, comment."""
+    if not meta:
+        return []
+    categories = meta.get("categories") or []
+    return [
+        ("arxiv title", str(meta.get("title") or "")),
+        ("published", str(meta.get("published") or "")[:10]),
+        ("updated", str(meta.get("updated") or "")[:10]),
+        ("categories", " ".join(str(c) for c in categories)),
+        ("doi", str(meta.get("doi") or "")),
+        ("journal", str(meta.get("journal_ref") or "")),
+        ("comment", str(meta.get("comment") or "")),
+        ("fetched", str(meta.get("fetched_at") or "")),
+    ]
+
+
+def _warnings(ctx: Context, row: Row) -> list[str]:
+    from rlhf_reader.arxiv_meta import title_mismatch
+
+    warnings = []
+    dups = ctx.catalog.duplicates().get(row.key, [])
+    if len(dups) > 1:
+        lines = ", ".join(str(e.line) for e in dups)
+        warnings.append(f"listed {len(dups)} times (lines {lines})")
+    fetched = title_mismatch(row.entry, row.metadata)
+    if fetched:
+        warnings.append(f"the link points at «{fetched}»")
+    return warnings
 
 
 def run_check(ctx: Context) -> int:
