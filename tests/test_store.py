@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tinydb import Query, TinyDB
 
-from rlhf_reader import store
+from rlhf_reader import fileio, store
 from rlhf_reader.model import Annotation, Status
 from rlhf_reader.store import (
     MAX_NOTE_BYTES,
@@ -459,7 +459,7 @@ def test_unwritable_folder_is_a_clear_error(db_path: Path, monkeypatch: pytest.M
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(store.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", denied)
     with pytest.raises(LibraryError) as info:
         lib.set_status(["b"], Status.READ)
     assert str(db_path) in str(info.value) and "Permission denied" in str(info.value)

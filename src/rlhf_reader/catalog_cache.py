@@ -15,13 +15,12 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from rlhf_reader import fileio
 from rlhf_reader.model import Catalog, Entry, Link, Section
 
 # Bump when the meaning of the stored data changes; parser source changes are caught anyway.
@@ -87,16 +86,8 @@ def write(raw: bytes, source: str, catalog: Catalog) -> None:
             return
         path = cache_path(raw, source)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-        try:
-            payload = orjson.dumps(data)
-            with os.fdopen(fd, "wb") as out:
-                out.write(_header(payload) + b"\n" + payload)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        payload = orjson.dumps(data)
+        fileio.write_atomic(path, _header(payload) + b"\n" + payload, durable=False)
         _prune(path.parent, keep=path)
     except Exception:  # a cache we cannot write only costs time
         return

@@ -15,15 +15,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from rlhf_reader import fileio
 from rlhf_reader.cite import (
     Name,
     Work,
@@ -437,10 +436,9 @@ def to_json(
 
 
 def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path``: a temp file in the same folder, fsync, ``os.replace``.
-
-    An existing file is replaced in one step (readers see the old or the new file, never
-    half of one). ``ExportError`` names the path and the reason when it cannot be written.
+    """Write ``text`` (UTF-8) to ``path``, replacing an existing file in one step (readers see
+    the old or the new file, never half of one). ``ExportError`` names the path and the reason
+    when it cannot be written.
     """
     path = Path(path).expanduser()
     folder = path.parent
@@ -448,53 +446,8 @@ def write_atomic(path: str | Path, text: str) -> Path:
         raise ExportError(f"{path}: is a folder, not a file")
     if not folder.is_dir():
         raise ExportError(f"{path}: folder {folder} does not exist")
-    tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            try:
-                os.chmod(tmp_name, path.stat().st_mode & 0o777)
-            except OSError:
-                pass
-        else:
-            os.chmod(tmp_name, 0o666 & ~_umask())
-        os.replace(tmp_name, path)
-        tmp_name = None
-        _fsync_dir(folder)
+        fileio.write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
         raise ExportError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
     return path
-
-
-def _umask() -> int:
-    """The process umask, read without changing it (``os.umask`` is not thread-safe)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from rlhf_reader import fileio
 
 UPSTREAM_URL = "https://raw.githubusercontent.com/louieworth/awesome-rlhf/main/README.md"
 MAX_BYTES = 5 * 1024 * 1024
@@ -126,10 +126,12 @@ def save(list_path: Path, data: bytes, provenance: Provenance, *, keep_backup: b
     try:
         list_path.parent.mkdir(parents=True, exist_ok=True)
         if keep_backup and list_path.exists():
-            write_atomic(list_path.with_name(list_path.name + ".bak"), list_path.read_bytes())
-        write_atomic(list_path, data)
+            fileio.write_atomic(
+                list_path.with_name(list_path.name + ".bak"), list_path.read_bytes()
+            )
+        fileio.write_atomic(list_path, data)
         record = json.dumps(asdict(provenance), indent=2).encode("utf-8")
-        write_atomic(provenance_path(list_path), record)
+        fileio.write_atomic(provenance_path(list_path), record)
     except OSError as exc:
         raise UpdateError(f"{list_path}: cannot save: {exc.strerror or exc}") from None
 
@@ -155,31 +157,3 @@ def make_provenance(origin: str, data: bytes, fetched_at: str) -> Provenance:
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
     )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, ``os.replace``, fsync the folder."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)

@@ -53,7 +53,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -65,6 +64,7 @@ import orjson
 from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
+from rlhf_reader import fileio
 from rlhf_reader.model import Annotation, Status
 
 SCHEMA_VERSION = 1
@@ -482,47 +482,9 @@ class SafeStorage(Storage):
 
     def _atomic_write(self, dest: Path, payload: bytes, mode: int) -> None:
         try:
-            fd, temp = tempfile.mkstemp(
-                prefix=f".{self.target.name}.", suffix=".tmp", dir=dest.parent
-            )
+            fileio.write_atomic(dest, payload, mode=mode)
         except OSError as exc:
-            raise LibraryError(
-                f"{self.path}: cannot write in {dest.parent}: {_describe(exc)}"
-            ) from None
-        try:
-            try:
-                if mode != 0o600:
-                    os.fchmod(fd, mode)
-                view = memoryview(payload)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temp, dest)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
             raise LibraryError(f"{self.path}: cannot write {dest.name}: {_describe(exc)}") from None
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-        self._fsync_folder(dest.parent)
-
-    @staticmethod
-    def _fsync_folder(folder: Path) -> None:
-        try:
-            fd = os.open(folder, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:  # some file systems do not fsync folders; the data is synced anyway
-            pass
-        finally:
-            os.close(fd)
 
     # the TinyDB Storage protocol -----------------------------------------------------------
 
