@@ -6,6 +6,7 @@ build the app through it.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -104,7 +105,11 @@ def make_app(catalog: Catalog, library: Library) -> ReaderApp:
     return ReaderApp(reading, library, state if isinstance(state, dict) else {})
 
 
-def run(catalog: Catalog, library: Library) -> int:
+def run(catalog: Catalog, library: Library, **run_options: Any) -> int:
+    """Open the app in the terminal (``run_options`` go to ``App.run``, e.g. ``headless``)."""
     app = make_app(catalog, library)
-    app.run()
+    # The list and the library are loaded and live for the whole run: keep the cyclic
+    # garbage collector from walking them again and again while the screen starts.
+    gc.freeze()
+    app.run(**run_options)
     return app.return_code or 0

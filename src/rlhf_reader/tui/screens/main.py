@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -127,7 +127,8 @@ ACTIONS: tuple[Action, ...] = (
 class MainScreen(Screen[None]):
     """Coordinates the widgets; writes to the library first, then updates what is shown."""
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    NARROW_BELOW = 100
+    """Below this width the detail pane moves under the tree (class ``-narrow``)."""
     BINDINGS: ClassVar[list[BindingType]] = [action.binding() for action in ACTIONS]
 
     def __init__(self, reading: ReadingList, library: Library, state: dict[str, Any]) -> None:
@@ -138,7 +139,17 @@ class MainScreen(Screen[None]):
         self.filter_text = ""
         self._before_filter: tuple[Entry | None, list[list[str]]] | None = None
 
+    def _fit_width(self, width: int) -> None:
+        # Set before the first layout (Screen's own breakpoints would apply it only after
+        # the first resize, and lay everything out twice).
+        self.set_class(width < self.NARROW_BELOW, "-narrow")
+        self.set_class(width >= self.NARROW_BELOW, "-wide")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_width(event.size.width)
+
     def compose(self) -> ComposeResult:
+        self._fit_width(self.app.size.width)
         yield ProgressHeader(self.reading.catalog.title, id="header")
         with Horizontal(id="body"):
             yield CatalogTree(self.reading, id="tree")
