@@ -83,9 +83,9 @@ class HelpScreen(ModalScreen[None]):
         rows = help_rows(
             _bindings(), dict(app._keymap), app.get_key_display, app.COMMAND_PALETTE_BINDING
         )
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
+        table = Table.grid(padding=(0, 2), expand=True)
+        table.add_column(style="bold", no_wrap=True, width=16)
+        table.add_column(ratio=1)
         for title, entries in rows.items():
             table.add_row(Text(title, style="bold underline"), Text(""))
             for keys, what in entries:

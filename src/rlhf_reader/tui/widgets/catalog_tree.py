@@ -38,15 +38,45 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
     """Sections with ``read/total`` and entries with their status glyph."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="move.up"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="move.down"),
-        Binding("left,h", "collapse_or_parent", "Collapse", show=False, id="move.collapse"),
-        Binding("right,l", "expand_or_child", "Expand", show=False, id="move.expand"),
-        Binding("enter", "open", "Open", show=False, id="move.open"),
-        Binding("home,g", "scroll_home", "First", show=False, id="move.first"),
-        Binding("end,G", "scroll_end", "Last", show=False, id="move.last"),
-        Binding("pageup,ctrl+u", "page_up", "Page up", show=False, id="move.page-up"),
-        Binding("pagedown,ctrl+d", "page_down", "Page down", show=False, id="move.page-down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="move.up", tooltip="Previous row"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="move.down", tooltip="Next row"),
+        Binding(
+            "left,h",
+            "collapse_or_parent",
+            "Collapse",
+            show=False,
+            id="move.collapse",
+            tooltip="Close the section, or go up to the section of this paper",
+        ),
+        Binding(
+            "right,l",
+            "expand_or_child",
+            "Expand",
+            show=False,
+            id="move.expand",
+            tooltip="Open the section, or go down into it",
+        ),
+        Binding(
+            "enter",
+            "open",
+            "Open",
+            show=False,
+            id="move.open",
+            tooltip="Open or close a section; on a paper, move into the detail pane (esc returns)",
+        ),
+        Binding("home,g", "scroll_home", "First", show=False, id="move.first", tooltip="First row"),
+        Binding("end,G", "scroll_end", "Last", show=False, id="move.last", tooltip="Last row"),
+        Binding(
+            "pageup,ctrl+u", "page_up", "Page up", show=False, id="move.page-up", tooltip="Page up"
+        ),
+        Binding(
+            "pagedown,ctrl+d",
+            "page_down",
+            "Page down",
+            show=False,
+            id="move.page-down",
+            tooltip="Page down",
+        ),
     ]
 
     @dataclass

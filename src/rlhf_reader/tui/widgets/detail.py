@@ -45,6 +45,8 @@ def describe(entry: Entry, row: Row, listed: list[Entry]) -> Text:
         text.append_text(assemble(("\n⚠ listed twice: ", "bold yellow"), where, "\n"))
     if meta:
         text.append_text(_metadata(entry, meta))
+    if ann.note.strip():
+        text.append_text(Text("\nNote", style="bold underline"))
     return text
 
 
