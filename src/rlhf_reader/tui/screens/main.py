@@ -176,6 +176,7 @@ class MainScreen(Screen[None]):
         self._update_header()
         self._show_current()
         tree.focus()
+        self.call_after_refresh(tree.center_cursor)
         self.call_after_refresh(self._prepare_filter)
 
     def _prepare_filter(self) -> None:
@@ -396,6 +397,7 @@ class MainScreen(Screen[None]):
         if self.tree.shown_keys is not None and entry.key not in self.tree.shown_keys:
             self.action_clear_filter()
         self.tree.select_key(entry.key, entry)
+        self.tree.center_cursor()
         self._show_current()
         self.tree.focus()
 

@@ -284,6 +284,17 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         self.move_cursor(node)
         self.scroll_to_node(node, animate=False)
 
+    def center_cursor(self) -> None:
+        """Scroll the cursor's row to the middle (after a jump: restore, palette)."""
+        node = self.cursor_node
+        if node is None:
+            return
+        self.center_scroll = True
+        try:
+            self.scroll_to_node(node, animate=False)
+        finally:
+            self.center_scroll = False
+
     # actions ---------------------------------------------------------------------------
 
     def action_collapse_or_parent(self) -> None:
