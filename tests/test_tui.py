@@ -108,6 +108,7 @@ async def test_enter_opens_sections_and_focuses_the_detail(list_path: Path, db_p
         await pilot.press("G")  # the "Blogs" section, still closed
         node = tree(app).cursor_node
         assert isinstance(node.data, Section) and not node.is_expanded
+        assert "0/1 read" in detail_text(app)  # a section shows its progress
         await pilot.press("enter")
         assert node.is_expanded
         await pilot.press("j")
@@ -328,6 +329,12 @@ async def test_filter_narrows_hides_sections_and_esc_restores(
         screen = app.main_screen
         assert screen.query_one("#filter-bar").display
         assert tree(app).shown_keys == {CAI}
+        await pilot.press(*"zzzq")
+        assert tree(app).shown_keys == set()
+        assert "Nothing matches" in detail_text(app)
+        for _ in range(4):
+            await pilot.press("backspace")
+        assert tree(app).shown_keys == {CAI}
         assert ("Blogs",) not in tree(app)._section_nodes
         assert ("Papers", "Surveys") not in tree(app)._section_nodes
         assert current_key(app) == CAI
@@ -360,6 +367,8 @@ async def test_a_bad_filter_is_an_inline_message(list_path: Path, db_path: Path)
         error = app.main_screen.query_one("#filter-error", Static)
         assert error.display
         assert "nope" in static_text(error)
+        footer = app.main_screen.query_one("Footer")
+        assert error.region.bottom <= footer.region.y  # visible, not under the footer
         assert app.is_running
         await pilot.press("escape")
         assert not app.main_screen.query_one("#filter-bar").display

@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from rlhf_reader.model import Annotation, Entry, Status
+from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.store import Library, LibraryError
 from rlhf_reader.textsafe import printable
 from rlhf_reader.tui.state import ReadingList, SectionPath
@@ -209,9 +209,17 @@ class MainScreen(Screen[None]):
         header.total = self.reading.overall.total
 
     def _show_current(self) -> None:
-        entry = self.tree.current_entry
+        tree = self.tree
+        entry = tree.current_entry
         if entry is None:
-            self.detail.show(None, None, [])
+            node = tree.cursor_node
+            if node is not None and isinstance(node.data, Section):
+                counts = self.reading.progress[node.data.path]
+                self.detail.show_section(node.data, counts.read, counts.total)
+            elif tree.shown_keys is not None and not tree.shown_keys:
+                self.detail.show_message("Nothing matches this filter (esc clears it).")
+            else:
+                self.detail.show(None, None, [])
         else:
             self.detail.show(entry, self.reading.row(entry.key), self.reading.entries[entry.key])
 

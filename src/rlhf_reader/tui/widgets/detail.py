@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from rlhf_reader.model import Entry, Status
+from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.records import Row
 from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui.literal import assemble, literal_block
@@ -93,6 +93,23 @@ class DetailPane(VerticalScroll, can_focus=True):
             return
         head.update(describe(entry, row, listed))
         self._set_note(row.annotation.note)
+
+    def show_section(self, section: Section, read: int, total: int) -> None:
+        """A section under the cursor: its path and progress."""
+        text = assemble((section.title, "bold"), "\n")
+        if len(section.path) > 1:
+            text.append_text(literal_block(" › ".join(section.path[:-1]) + "\n", "dim"))
+        text.append_text(assemble("\n", (f"{read}/{total}", "bold"), " read"))
+        unread = total - read
+        if unread:
+            text.append_text(literal_block(f" · {unread} to go"))
+        text.append_text(Text("\n\nEnter or → opens it; ← closes it.", style="dim"))
+        self.query_one("#detail-text", Static).update(text)
+        self._set_note("")
+
+    def show_message(self, message: str) -> None:
+        self.query_one("#detail-text", Static).update(Text(message, style="dim"))
+        self._set_note("")
 
     def _set_note(self, note: str) -> None:
         source = printable_block(note)

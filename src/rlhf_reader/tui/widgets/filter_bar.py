@@ -17,7 +17,7 @@ PLACEHOLDER = "words  tag:x  status:unread  section:survey  year:>=2023  -word  
 
 class FilterBar(Vertical):
     DEFAULT_CSS = """
-    FilterBar { height: auto; dock: bottom; }
+    FilterBar { height: auto; }
     FilterBar > Input { border: tall $accent; }
     FilterBar > #filter-error { color: $error; padding: 0 1; display: none; }
     """
