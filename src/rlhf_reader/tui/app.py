@@ -17,9 +17,15 @@ from textual.screen import Screen
 from rlhf_reader.model import Catalog
 from rlhf_reader.store import Library, LibraryError
 from rlhf_reader.textsafe import printable
-from rlhf_reader.tui.commands import PaperCommands
 from rlhf_reader.tui.screens.main import ACTIONS, STATE_NAME, MainScreen
 from rlhf_reader.tui.state import ReadingList
+
+
+def _paper_commands() -> type:
+    # Imported when the palette first opens: textual.command is not needed to start.
+    from rlhf_reader.tui.commands import PaperCommands
+
+    return PaperCommands
 
 
 class ReaderApp(App[None]):
@@ -27,7 +33,7 @@ class ReaderApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "rlhf-reader"
-    COMMANDS: ClassVar = App.COMMANDS | {PaperCommands}
+    COMMANDS: ClassVar = App.COMMANDS | {_paper_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit-now"),
     ]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer
 
 from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.store import Library, LibraryError
@@ -24,8 +24,10 @@ from rlhf_reader.textsafe import printable
 from rlhf_reader.tui.state import ReadingList, SectionPath
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane
-from rlhf_reader.tui.widgets.filter_bar import FilterBar
 from rlhf_reader.tui.widgets.header import ProgressHeader
+
+if TYPE_CHECKING:
+    from rlhf_reader.tui.widgets.filter_bar import FilterBar
 
 STATE_NAME = "tui_state"
 
@@ -318,26 +320,31 @@ class MainScreen(Screen[None]):
 
     @property
     def filter_bar(self) -> FilterBar | None:
-        found = self.query(FilterBar)
-        return found.first() if found else None
+        found = self.query("#filter-bar")
+        return found.first() if found else None  # type: ignore[return-value]
 
     async def action_filter(self) -> None:
         if self._before_filter is None:
             self._before_filter = (self.tree.current_entry, self.tree.expanded_paths())
         bar = self.filter_bar
         if bar is None:
+            from rlhf_reader.tui.widgets.filter_bar import FilterBar
+
             bar = FilterBar(id="filter-bar")
             await self.mount(bar, before=self.query_one(Footer))
         bar.display = True
         bar.input.focus()
 
-    @on(Input.Changed, "#filter-input")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.apply_filter(event.value)
+    # The filter bar's Input messages, handled by name so that starting the app does not
+    # import Input (the bar is mounted on the first "/").
 
-    @on(Input.Submitted, "#filter-input")
-    def _filter_submitted(self) -> None:
-        self.tree.focus()
+    def on_input_changed(self, event: Any) -> None:
+        if event.input.id == "filter-input":
+            self.apply_filter(event.value)
+
+    def on_input_submitted(self, event: Any) -> None:
+        if event.input.id == "filter-input":
+            self.tree.focus()
 
     def apply_filter(self, text: str) -> None:
         """Narrow the tree to what ``text`` matches; an invalid query shows why, inline."""
@@ -388,7 +395,7 @@ class MainScreen(Screen[None]):
         self._before_filter = None
         self.filter_text = ""
         if bar is not None:
-            with bar.input.prevent(Input.Changed):
+            with bar.input.prevent(type(bar.input).Changed):
                 bar.input.value = ""
             bar.show_error(None)
             bar.display = False
