@@ -47,20 +47,27 @@ class ReadingList:
         entries: dict[str, list[Entry]] = {}
         sections: dict[SectionPath, Section] = {}
         progress: dict[SectionPath, Progress] = {}
+        read_status = Status.READ
         for section in catalog.walk():
             sections[section.path] = section
             progress[section.path] = Progress()
+            total = read = 0
             for entry in section.entries:
-                same = entries.setdefault(entry.key, [])
-                same.append(entry)
-                if len(same) == 1:
+                same = entries.get(entry.key)
+                if same is None:
+                    entries[entry.key] = [entry]
                     ann = annotations.get(entry.key) or Annotation(key=entry.key)
-                    rows[entry.key] = Row(entry, ann, metadata.get(entry.key))
-                read = rows[entry.key].annotation.status is Status.READ
-                for depth in range(1, len(section.path) + 1):
-                    counts = progress[section.path[:depth]]
-                    counts.total += 1
-                    counts.read += read
+                    row = rows[entry.key] = Row(entry, ann, metadata.get(entry.key))
+                else:
+                    same.append(entry)
+                    row = rows[entry.key]
+                total += 1
+                read += row.annotation.status is read_status
+            path = section.path
+            for depth in range(1, len(path) + 1):  # a section counts in its ancestors too
+                counts = progress[path[:depth]]
+                counts.total += total
+                counts.read += read
         overall = Progress(
             read=sum(row.annotation.status is Status.READ for row in rows.values()),
             total=len(rows),
