@@ -127,6 +127,7 @@ async def filter_keystrokes(list_path: str, db_path: str, queries: list[str]) ->
     times: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         screen = app.main_screen
+        await app.workers.wait_for_complete()  # the search index, built after the first frame
         for query in queries:
             await pilot.press("slash")
             for end in range(1, len(query) + 1):
