@@ -20,6 +20,14 @@ from rlhf_reader.textsafe import printable
 from rlhf_reader.tui.screens.main import ACTIONS, STATE_NAME, MainScreen
 from rlhf_reader.tui.state import ReadingList
 
+# Textual's own palette commands worth keeping, renamed to the palette's "verb: object".
+TEXTUAL_COMMANDS = {
+    "Keys": "toggle: key panel",
+    "Maximize": "maximize: focused pane",
+    "Minimize": "restore: pane size",
+    "Screenshot": "save: screenshot (SVG)",
+}
+
 
 def _paper_commands() -> type:
     # Imported when the palette first opens: textual.command is not needed to start.
@@ -57,11 +65,10 @@ class ReaderApp(App[None]):
                 action.command, action.help, lambda a=action.action: main.run_action(a)
             )
         yield SystemCommand("change: theme", "Pick a colour theme", self.action_change_theme)
-        yield from (
-            command
-            for command in super().get_system_commands(screen)
-            if command.title in ("Keys", "Maximize", "Minimize", "Screenshot")
-        )
+        for command in super().get_system_commands(screen):
+            title = TEXTUAL_COMMANDS.get(command.title)
+            if title:
+                yield command._replace(title=title)
 
     @property
     def main_screen(self) -> MainScreen:
