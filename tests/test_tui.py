@@ -488,3 +488,57 @@ async def test_large_list_builds_entry_nodes_only_when_opened(
         assert shown and len(shown) > 200
         assert len(tree(app)._tree_nodes) < len(shown)  # only part of the matches is built
         assert app.main_screen.query_one(ProgressHeader).matches == len(shown)
+
+
+async def test_detail_shows_cached_arxiv_metadata_literally(list_path: Path, db_path: Path) -> None:
+    from rlhf_reader.store import Library
+
+    library = Library.open(db_path)
+    library.put_metadata(
+        {
+            SURVEY: {
+                "key": SURVEY,
+                "arxiv_id": SURVEY,
+                "version": "v2",
+                "title": "A Completely Different [Title]",
+                "authors": ["Timo Kaufmann", "Paul Weng"],
+                "abstract": "Reinforcement learning from human feedback [RLHF] is a variant.",
+                "published": "2023-12-22T18:58:39Z",
+                "updated": "2024-04-30T10:00:00Z",
+                "primary_category": "cs.LG",
+                "categories": ["cs.LG", "cs.AI"],
+                "doi": "10.1000/xyz123",
+                "journal_ref": "TMLR 2024",
+                "comment": "[@click=app.quit]x[/] 60 pages",
+                "pdf_url": None,
+                "fetched_at": "2026-01-01T00:00:00Z",
+            }
+        }
+    )
+    library.close()
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE):
+        text = detail_text(app)
+        for expected in (
+            "the link points at «A Completely Different [Title]»",
+            "cs.LG, cs.AI",
+            "2023-12-22",
+            "2024-04-30",
+            "10.1000/xyz123",
+            "TMLR 2024",
+            "[@click=app.quit]x[/] 60 pages",
+            "Reinforcement learning from human feedback [RLHF] is a variant.",
+            "v2",
+        ):
+            assert expected in text
+
+
+async def test_a_bad_list_fails_before_the_screen_opens(
+    tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rlhf_reader.cli import main
+
+    missing = tmp_path / "nope.md"
+    assert main(["--list", str(missing), "--db", str(db_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rlhf-reader: error:") and "nope.md" in err
