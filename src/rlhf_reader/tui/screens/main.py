@@ -249,8 +249,11 @@ class MainScreen(Screen[None]):
         """Run ``write`` on the library, then show its result; the error message otherwise."""
         try:
             result = write()
-        except (LibraryError, OSError, ValueError) as exc:
-            message = f"Not saved: {exc}"
+        except Exception as exc:  # never a traceback on the screen, even for a bug
+            expected = isinstance(exc, (LibraryError, OSError, ValueError))
+            message = (
+                f"Not saved: {exc}" if expected else f"Not saved ({type(exc).__name__}): {exc}"
+            )
             self.notify_plain(message, "error")
             return message
         for annotation in result if isinstance(result, list) else [result]:
@@ -351,9 +354,13 @@ class MainScreen(Screen[None]):
         bar = self.filter_bar
         try:
             keys = self.reading.filter(text)
-        except ValueError as exc:
+        except ValueError as exc:  # QueryError: the query is wrong, say why
             if bar is not None:
                 bar.show_error(str(exc))
+            return
+        except Exception as exc:  # a bug in the filter: report it, keep the list as it was
+            if bar is not None:
+                bar.show_error(f"the filter failed ({type(exc).__name__}): {exc}")
             return
         if bar is not None:
             bar.show_error(None)
