@@ -31,7 +31,7 @@ def main_screen(app) -> MainScreen:
 
 
 def tree(app) -> CatalogTree:
-    return app.main_screen.tree
+    return app.main_screen.catalog_tree
 
 
 def current_key(app) -> str | None:

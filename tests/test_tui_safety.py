@@ -36,7 +36,7 @@ async def test_titles_render_literally_in_tree_detail_and_header(db_path: Path) 
     app = build_app(HOSTILE, db_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.main_screen
-        tree = screen.tree
+        tree = screen.catalog_tree
         header = screen.query_one(ProgressHeader)
         assert "Hostile [b]list[/b]" in header.render().plain
         for entry in hostile_entries():
@@ -59,7 +59,7 @@ async def test_titles_render_literally_in_tree_detail_and_header(db_path: Path) 
 async def test_clicking_a_click_markup_title_does_not_run_it(db_path: Path) -> None:
     app = build_app(HOSTILE, db_path)
     async with app.run_test(size=SIZE) as pilot:
-        tree = app.main_screen.tree
+        tree = app.main_screen.catalog_tree
         entry = next(e for e in hostile_entries() if e.title == "[@click=app.quit]y[/]")
         assert tree.select_key(entry.key, entry)
         await pilot.pause()
@@ -76,13 +76,13 @@ async def test_tags_notes_and_notifications_stay_literal(db_path: Path) -> None:
     app = build_app(HOSTILE, db_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = app.main_screen
-        entry = screen.tree.current_entry
+        entry = screen.catalog_tree.current_entry
         assert entry is not None
         await pilot.press("t")
         app.screen.query_one(Input).value = "[b]x[/b] [@click=app.quit]y"
         await pilot.press("enter")
         assert stored(db_path, entry.key).tags == ("[b]x[/b]", "[@click=app.quit]y")
-        assert "#[b]x[/b] #[@click=app.quit]y" in screen.tree.cursor_node.label.plain
+        assert "#[b]x[/b] #[@click=app.quit]y" in screen.catalog_tree.cursor_node.label.plain
 
         note = "[@click=app.quit]quit[/] and [/] and [RLHF] \x1b[31mred"
         assert screen._store(entry.key, lambda: app.library.set_note(entry.key, note)) is None

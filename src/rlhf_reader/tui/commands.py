@@ -7,6 +7,7 @@ help as markup, so both are given as ``Content``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -25,7 +26,7 @@ def is_subsequence(needle: str, haystack: str) -> bool:
     return all(ch in chars for ch in needle)
 
 
-def highlighted(title: str, offsets: tuple[int, ...], style: str = "reverse") -> Content:
+def highlighted(title: str, offsets: Sequence[int], style: str = "reverse") -> Content:
     content = Content(printable(title))
     for offset in offsets:
         if offset < len(title) and not title[offset].isspace():

@@ -6,7 +6,7 @@ bound now, so a keymap set with ``App.set_keymap`` shows up here too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from rich.table import Table
@@ -40,7 +40,10 @@ def _bindings() -> list[Binding]:
 
 
 def help_rows(
-    bindings: Iterable[Binding], keymap: dict[str, str], show_key: callable, palette_key: str
+    bindings: Iterable[Binding],
+    keymap: dict[str, str],
+    show_key: Callable[[Binding], str],
+    palette_key: str,
 ) -> dict[str, list[tuple[str, str]]]:
     """``{heading: [(keys, what it does)]}`` in the order of ``GROUPS``."""
     grouped: dict[str, list[tuple[str, str]]] = {title: [] for title in GROUPS.values()}

@@ -21,7 +21,7 @@ from textual.widgets import Footer
 from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.store import Library, LibraryError
 from rlhf_reader.textsafe import printable
-from rlhf_reader.tui.state import ReadingList, SectionPath
+from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane
 from rlhf_reader.tui.widgets.header import ProgressHeader
@@ -159,7 +159,7 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     @property
-    def tree(self) -> CatalogTree:
+    def catalog_tree(self) -> CatalogTree:
         return self.query_one(CatalogTree)
 
     @property
@@ -168,7 +168,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         expanded = [tuple(p) for p in self.state.get("expanded") or [] if isinstance(p, list)]
-        tree = self.tree
+        tree = self.catalog_tree
         tree.populate(None, expanded)
         key = self.state.get("cursor")
         if not (isinstance(key, str) and key in self.reading.rows and tree.select_key(key)):
@@ -194,11 +194,11 @@ class MainScreen(Screen[None]):
     # state -----------------------------------------------------------------------------
 
     def current_state(self) -> dict[str, Any]:
-        entry = self.tree.current_entry
+        entry = self.catalog_tree.current_entry
         expanded = (
             self._before_filter[1]
             if self._before_filter is not None
-            else self.tree.expanded_paths()
+            else self.catalog_tree.expanded_paths()
         )
         cursor = entry.key if entry else self.state.get("cursor")
         return {"cursor": cursor, "expanded": expanded}
@@ -211,7 +211,7 @@ class MainScreen(Screen[None]):
         header.total = self.reading.overall.total
 
     def _show_current(self) -> None:
-        tree = self.tree
+        tree = self.catalog_tree
         entry = tree.current_entry
         if entry is None:
             node = tree.cursor_node
@@ -240,7 +240,7 @@ class MainScreen(Screen[None]):
     # writing ---------------------------------------------------------------------------
 
     def _current(self) -> Entry | None:
-        entry = self.tree.current_entry
+        entry = self.catalog_tree.current_entry
         if entry is None:
             self.notify_plain("Move the cursor to a paper first.", "warning")
         return entry
@@ -258,7 +258,7 @@ class MainScreen(Screen[None]):
             return message
         for annotation in result if isinstance(result, list) else [result]:
             self.reading.update(annotation)
-        self.tree.refresh_key(key)
+        self.catalog_tree.refresh_key(key)
         self._update_header()
         self._show_current()
         return None
@@ -328,7 +328,10 @@ class MainScreen(Screen[None]):
 
     async def action_filter(self) -> None:
         if self._before_filter is None:
-            self._before_filter = (self.tree.current_entry, self.tree.expanded_paths())
+            self._before_filter = (
+                self.catalog_tree.current_entry,
+                self.catalog_tree.expanded_paths(),
+            )
         bar = self.filter_bar
         if bar is None:
             from rlhf_reader.tui.widgets.filter_bar import FilterBar
@@ -347,7 +350,7 @@ class MainScreen(Screen[None]):
 
     def on_input_submitted(self, event: Any) -> None:
         if event.input.id == "filter-input":
-            self.tree.focus()
+            self.catalog_tree.focus()
 
     def apply_filter(self, text: str) -> None:
         """Narrow the tree to what ``text`` matches; an invalid query shows why, inline."""
@@ -365,7 +368,7 @@ class MainScreen(Screen[None]):
         if bar is not None:
             bar.show_error(None)
         self.filter_text = text
-        tree = self.tree
+        tree = self.catalog_tree
         current = tree.current_entry
         if keys is None:
             expanded = self._before_filter[1] if self._before_filter else tree.expanded_paths()
@@ -378,7 +381,7 @@ class MainScreen(Screen[None]):
         self._show_current()
 
     def _cursor_to_first_entry(self) -> None:
-        tree = self.tree
+        tree = self.catalog_tree
         for line in range(tree.last_line + 1):
             node = tree.get_node_at_line(line)
             if node is not None and isinstance(node.data, Entry):
@@ -391,14 +394,14 @@ class MainScreen(Screen[None]):
         """Esc: in the filter bar, clear it and go back to where the cursor was; in the tree,
         clear it and stay on the paper under the cursor; in the detail pane, back to the tree."""
         if self.detail.has_focus and self._before_filter is None:
-            self.tree.focus()
+            self.catalog_tree.focus()
             return
         if self._before_filter is None:
             return
         bar = self.filter_bar
         typing = bar is not None and bar.input.has_focus
         before, expanded = self._before_filter
-        chosen = self.tree.current_entry
+        chosen = self.catalog_tree.current_entry
         self._before_filter = None
         self.filter_text = ""
         if bar is not None:
@@ -407,21 +410,21 @@ class MainScreen(Screen[None]):
             bar.show_error(None)
             bar.display = False
         self.query_one(ProgressHeader).matches = None
-        self.tree.populate(None, [tuple(p) for p in expanded])
+        self.catalog_tree.populate(None, [tuple(p) for p in expanded])
         target = before if typing else chosen or before
-        if target is None or not self.tree.select_key(target.key, target):
+        if target is None or not self.catalog_tree.select_key(target.key, target):
             self._cursor_to_first_entry()
         self._show_current()
-        self.tree.focus()
+        self.catalog_tree.focus()
 
     def goto(self, entry: Entry) -> None:
         """Put the cursor on ``entry`` (from the palette), clearing a filter that hides it."""
-        if self.tree.shown_keys is not None and entry.key not in self.tree.shown_keys:
+        if (
+            self.catalog_tree.shown_keys is not None
+            and entry.key not in self.catalog_tree.shown_keys
+        ):
             self.action_clear_filter()
-        self.tree.select_key(entry.key, entry)
-        self.tree.center_cursor()
+        self.catalog_tree.select_key(entry.key, entry)
+        self.catalog_tree.center_cursor()
         self._show_current()
-        self.tree.focus()
-
-    def expanded_sections(self) -> list[SectionPath]:
-        return [tuple(p) for p in self.tree.expanded_paths()]
+        self.catalog_tree.focus()

@@ -122,7 +122,7 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
             super()._invalidate()
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def building(self) -> Iterator[None]:
         """Add or open many nodes, laying the tree out once at the end."""
         if self._batching:
             yield
@@ -142,7 +142,9 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
 
     def get_label_width(self, node: TreeNode[NodeData]) -> int:
         # Tree renders every label to measure it when laying out; ours are plain one-liners.
-        return node.label.cell_len + (len(self.ICON_NODE) if node.allow_expand else 0)
+        label = node.label
+        width = label.cell_len if isinstance(label, Text) else len(label)
+        return width + (len(self.ICON_NODE) if node.allow_expand else 0)
 
     # building --------------------------------------------------------------------------
 
@@ -153,7 +155,7 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         added when it is first opened. With a filter, sections are opened in list order
         until about ``FILTER_OPEN_BUDGET`` rows are shown.
         """
-        with self.batch():
+        with self.building():
             self.shown_keys = visible
             self.clear()
             self._section_nodes.clear()
@@ -196,7 +198,7 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
             return
         self._loaded.add(node.id)
         visible = self.shown_keys
-        with self.batch():
+        with self.building():
             for entry in section.entries:
                 if visible is not None and entry.key not in visible:
                     continue
@@ -224,9 +226,10 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
 
     def entry_label(self, entry: Entry) -> Text:
         """The glyph, the title and the tags (cached per key until ``refresh_key``)."""
-        label = self._labels.get(entry.key)
-        if label is None or label.plain[2 : 2 + len(entry.title)] != entry.title:
-            label = self._labels[entry.key] = self._make_entry_label(entry)
+        by_title = self._labels.setdefault(entry.key, {})  # a key listed twice may differ
+        label = by_title.get(entry.title)
+        if label is None:
+            label = by_title[entry.title] = self._make_entry_label(entry)
         return label
 
     def _make_entry_label(self, entry: Entry) -> Text:
@@ -248,9 +251,9 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
             node.set_label(self.entry_label(node.data))
         for entry in self.reading.entries.get(key, ()):
             for depth in range(1, len(entry.section) + 1):
-                node = self._section_nodes.get(entry.section[:depth])
-                if node is not None and isinstance(node.data, Section):
-                    node.set_label(self.section_label(node.data))
+                above = self._section_nodes.get(entry.section[:depth])
+                if above is not None and isinstance(above.data, Section):
+                    above.set_label(self.section_label(above.data))
 
     # where the cursor is ---------------------------------------------------------------
 
@@ -267,7 +270,7 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         candidates = [entry] if entry is not None else self.reading.entries.get(key, [])
         for candidate in candidates:
             path = candidate.section
-            with self.batch():
+            with self.building():
                 for depth in range(1, len(path) + 1):
                     node = self._section_nodes.get(path[:depth])
                     if node is None:
