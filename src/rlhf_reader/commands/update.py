@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rlhf_reader import listsource, whatsnew
-from rlhf_reader.catalog import CatalogError, parse_bytes
-from rlhf_reader.listdiff import describe, diff
-from rlhf_reader.store import now_iso
+from rlhf_reader import listsource, listupdate, whatsnew
 from rlhf_reader.textsafe import printable
 
 if TYPE_CHECKING:
@@ -46,45 +43,26 @@ def run_update(ctx: Context) -> int:
         ctx.print("back to the bundled list" if removed else "already on the bundled list")
         return 0
     target = ctx.list_path if ctx.explicit_list else listsource.saved_list_path(ctx.db_path)
-    origin = args.origin or _recorded_origin(ctx, target)
+    origin = args.origin or listupdate.recorded_origin(target, ctx.explicit_list)
+    if origin is None:
+        raise CliError(
+            f"{ctx.list_path}: no source recorded for this list; give one with --from URL_OR_PATH"
+        )
     try:
-        data = listsource.fetch(origin)
-        new_catalog = parse_bytes(data, origin)
-    except listsource.UpdateError as exc:
-        raise CliError(f"{exc}; the current list stays") from None
-    except CatalogError as exc:
-        raise CliError(f"{exc}; the current list stays") from None
-    if not new_catalog.sections:
-        raise CliError(f"{origin}: no entries found, not a list; the current list stays")
-    old_catalog = ctx.list_catalog
-    result = diff(old_catalog, new_catalog)
-    for line in describe(result):
+        plan = listupdate.prepare(origin, ctx.list_catalog, target, keep_backup=ctx.explicit_list)
+    except listupdate.UpdateError as exc:
+        raise CliError(str(exc)) from None
+    for line in plan.lines():
         ctx.print(printable(line))
     if args.dry_run:
         ctx.print("dry run: nothing saved")
         return 0
-    when = now_iso()
-    provenance = listsource.make_provenance(origin, data, when)
     try:
-        listsource.save(target, data, provenance, keep_backup=ctx.explicit_list)
-    except listsource.UpdateError as exc:
+        listupdate.apply(plan, ctx.library)
+    except listupdate.UpdateError as exc:
         raise CliError(str(exc)) from None
-    whatsnew.record_update(ctx.library, result, ctx.library.annotations(), when)
     ctx.print(printable(f"saved {target} (from {origin})"))
     return 0
-
-
-def _recorded_origin(ctx: Context, target) -> str:  # type: ignore[no-untyped-def]
-    provenance = listsource.read_provenance(target)
-    if provenance:
-        return provenance.origin
-    if ctx.explicit_list:
-        from rlhf_reader.cli import CliError
-
-        raise CliError(
-            f"{ctx.list_path}: no source recorded for this list; give one with --from URL_OR_PATH"
-        )
-    return listsource.UPSTREAM_URL
 
 
 def run_seen(ctx: Context) -> int:
