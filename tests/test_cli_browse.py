@@ -385,3 +385,22 @@ def test_python_m_version(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"rlhf-reader {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "tui_only"),
+    [
+        ([], True),
+        (["--db", "x.json"], True),
+        (["--list=a.md", "--db", "x.json"], True),
+        (["--db"], False),
+        (["list"], False),
+        (["--db", "x.json", "show", "kto"], False),
+        (["--help"], False),
+        (["--version"], False),
+    ],
+)
+def test_opening_the_tui_parses_only_global_options(argv: list[str], tui_only: bool) -> None:
+    from rlhf_reader.cli import _only_global_options
+
+    assert _only_global_options(argv) is tui_only

@@ -11,12 +11,14 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from rlhf_reader.keys import arxiv_id_from_url, normalize_url
 from rlhf_reader.model import Catalog, Entry, Link, Section
+
+if TYPE_CHECKING:  # markdown-it is imported on first parse: a cached list never needs it
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 _TOC_TITLE_RE = re.compile(r"^(table of contents|contents|toc)$", re.IGNORECASE)
 _SOURCE_TAG_RE = re.compile(r"^\s*\[([^\[\]]+)\]\s*$")
@@ -62,6 +64,8 @@ def _markdown(optional: frozenset[str]) -> MarkdownIt:
     gives the same tokens. The core ``inline`` rule is off: list items are parsed inline only
     when their text has inline syntax (:class:`_Inline`).
     """
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark")
     # Keep link targets as written (no percent-encoding) so that keys and the links we
     # show are what the list says; markdown-it still refuses javascript: and the like.

@@ -39,20 +39,28 @@ def cache_dir() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def parser_version() -> str:
-    """What the cached data depends on: this format, markdown-it and the parsing code."""
-    import markdown_it
+    """What the cached data depends on: this format, markdown-it and the parsing code.
+
+    markdown-it is identified by its ``__init__.py`` (which holds its version) without
+    importing it: a list found in the cache never needs the parser.
+    """
+    import importlib.util
 
     from rlhf_reader import __version__
 
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in _PARSER_MODULES:
+    spec = importlib.util.find_spec("markdown_it")
+    sources = [here / name for name in _PARSER_MODULES]
+    if spec is not None and spec.origin:
+        sources.append(Path(spec.origin))
+    for source in sources:
         try:
-            digest.update((here / name).read_bytes())
+            digest.update(source.read_bytes())
         except OSError:
             digest.update(__version__.encode())
     fields = ",".join(_ENTRY_FIELDS)
-    return f"{FORMAT}:{markdown_it.__version__}:{digest.hexdigest()[:16]}:{fields}"
+    return f"{FORMAT}:{digest.hexdigest()[:16]}:{fields}"
 
 
 def cache_path(raw: bytes, source: str) -> Path:

@@ -13,7 +13,6 @@ import os
 import sys
 from collections.abc import Sequence
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -54,7 +53,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def bundled_list_path() -> Path:
-    return Path(str(resources.files("rlhf_reader") / "data" / "awesome-rlhf.md"))
+    # Beside this module (package data); importlib.resources would cost start-up time.
+    return Path(__file__).resolve().parent / "data" / "awesome-rlhf.md"
 
 
 def default_list_path(db_path: Path) -> Path:
@@ -109,7 +109,9 @@ class Context:
         print(text, file=self.out)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: bool = True) -> argparse.ArgumentParser:
+    """The whole parser; without ``commands``, only the global options (opening the TUI
+    then imports no subcommand module: start-up time is the TUI's first-frame budget)."""
     parser = _Parser(
         prog=PROG,
         description="A terminal reading list for the RLHF literature. "
@@ -126,14 +128,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the library file (default: $RLHF_READER_DB, else the user data folder)",
     )
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(f"rlhf_reader.commands.{name}").register(sub)
     return parser
 
 
+def _only_global_options(argv: Sequence[str]) -> bool:
+    """True for ``[--list PATH] [--db PATH]`` alone: the TUI, with no subcommand to parse."""
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word in ("--list", "--db"):
+            index += 2
+        elif word.startswith(("--list=", "--db=")):
+            index += 1
+        else:
+            return False
+    return index == len(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(commands=not _only_global_options(argv))
     args = parser.parse_args(argv)
     ctx = Context(args)
     try:

@@ -9,11 +9,13 @@ annotated entries that an update removed, so their annotations stay visible unde
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rlhf_reader.keys import arxiv_id_from_url
-from rlhf_reader.listdiff import ListDiff
 from rlhf_reader.model import Annotation, Catalog, Entry, Section
+
+if TYPE_CHECKING:
+    from rlhf_reader.listdiff import ListDiff
 
 NEW_META = "whats_new"
 RETIRED_META = "retired"

@@ -8,7 +8,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from rlhf_reader.model import Status
-from rlhf_reader.query import QueryError, select
 from rlhf_reader.records import Row, to_record
 from rlhf_reader.textsafe import printable, printable_block
 
@@ -44,6 +43,7 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
 
 def filtered_rows(ctx: Context) -> list[Row]:
     from rlhf_reader.cli import CliError
+    from rlhf_reader.query import QueryError, select
 
     args = ctx.args
     try:
