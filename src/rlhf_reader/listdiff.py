@@ -99,8 +99,8 @@ def describe(result: ListDiff) -> list[str]:
         for name in change.fields:
             before, after = _field(change.old, name), _field(change.new, name)
             lines.append(f"    {name}: {before} → {after}")
-    for key, (before, after) in result.relisted.items():
-        lines.append(f"= {key} now listed {after} times (was {before})")
+    for key, (was, now) in result.relisted.items():
+        lines.append(f"= {key} now listed {now} times (was {was})")
     return lines
 
 
