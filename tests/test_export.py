@@ -8,6 +8,8 @@ import io
 import json
 import os
 import re
+import stat
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -406,3 +408,30 @@ def test_write_export_for_the_tui(tmp_path: Path) -> None:
     assert path == (tmp_path / "out.ris").resolve()
     assert count == len({e.key for e in catalog.entries})
     assert len(read_ris(path.read_text(encoding="utf-8"))) == count
+
+
+def test_write_atomic_writes_through_a_symlink_and_into_a_pipe(tmp_path: Path) -> None:
+    # The link stays a link (like the library); a FIFO or device is written into, never
+    # replaced by a regular file (``-o /dev/null`` as root once replaced the device).
+    real = tmp_path / "real.md"
+    real.write_text("old")
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    assert write_atomic(link, "new\n") == link
+    assert link.is_symlink() and real.read_text() == "new\n"
+    dangling = tmp_path / "dangling.md"
+    dangling.symlink_to(tmp_path / "target.md")
+    write_atomic(dangling, "made\n")
+    assert dangling.is_symlink() and (tmp_path / "target.md").read_text() == "made\n"
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_atomic(fifo, "through the pipe\n")
+    reader.join()
+    assert received == [b"through the pipe\n"]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    with pytest.raises(ExportError, match="is not a folder"):
+        write_atomic(real / "out.md", "x")

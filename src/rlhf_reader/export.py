@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
@@ -441,13 +442,25 @@ def write_atomic(path: str | Path, text: str) -> Path:
     when it cannot be written.
     """
     path = Path(path).expanduser()
-    folder = path.parent
+    data = text.encode("utf-8")
     if path.is_dir():
         raise ExportError(f"{path}: is a folder, not a file")
-    if not folder.is_dir():
-        raise ExportError(f"{path}: folder {folder} does not exist")
+    if path.exists() and not path.is_file():
+        # A device or a pipe (/dev/stdout, a FIFO, >(gzip …)): write into it. Replacing it
+        # would put a regular file where the device was (as root: over /dev/null).
+        try:
+            with open(path, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise ExportError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        return path
+    # Through a symlink to its target, so the link itself stays (as the library does).
+    target = Path(os.path.realpath(path))
+    if not target.parent.is_dir():
+        problem = "is not a folder" if target.parent.exists() else "does not exist"
+        raise ExportError(f"{path}: folder {target.parent} {problem}")
     try:
-        fileio.write_atomic(path, text.encode("utf-8"))
+        fileio.write_atomic(target, data)
     except OSError as exc:
         raise ExportError(f"{path}: cannot write: {exc.strerror or exc}") from None
     return path
