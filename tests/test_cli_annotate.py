@@ -269,3 +269,14 @@ def test_list_filters_and_json_carry_the_library(run) -> None:
     assert code == 0 and "KTO" in out and "Direct Preference" not in out
     code, out, _ = run("show", SURVEY)
     assert "read (read " in out and "to-read" in out and "good overview" in out
+
+
+def test_stats_json_escapes_c1_and_bidi_in_section_titles(run, tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.md"
+    hostile.write_text(
+        "# T\n\n## Sec \u009b31m \u202eevil\n\n- [A](https://example.org/a)\n", encoding="utf-8"
+    )
+    code, out, _ = run("--list", str(hostile), "stats", "--json")  # the later --list wins
+    assert code == 0
+    assert "\u009b" not in out and "\u202e" not in out
+    assert json.loads(out)["sections"][0]["title"] == "Sec \u009b31m \u202eevil"

@@ -8,7 +8,6 @@ one line per entry saying what changed (titles made safe to print).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -241,7 +240,9 @@ def run_stats(ctx: Context) -> int:
     if weeks is not None:
         stats["weeks"] = [{"week": monday.isoformat(), "read": n} for monday, n in weeks]
     if ctx.args.json:
-        ctx.print(json.dumps(stats, ensure_ascii=False, indent=2))
+        from rlhf_reader.commands.browse import json_text
+
+        ctx.print(json_text(stats))  # section titles may hold C1 controls or bidi overrides
         return 0
     top = min((s["level"] for s in stats["sections"]), default=1)
     names = [("  " * (s["level"] - top) + s["title"], s) for s in stats["sections"]]
