@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -46,17 +47,24 @@ class ReaderApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit-now"),
     ]
 
-    def __init__(self, reading: ReadingList, library: Library, state: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        reading: ReadingList,
+        library: Library,
+        state: dict[str, Any],
+        list_path: Path | None = None,
+    ) -> None:
         super().__init__()
         self.reading = reading
         self.library = library
         self.saved_state = state
+        self.list_path = list_path
         theme = state.get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(self.reading, self.library, self.saved_state)
+        return MainScreen(self.reading, self.library, self.saved_state, self.list_path)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         main = self.main_screen
@@ -111,11 +119,20 @@ class ReaderApp(App[None]):
             )
 
 
-def make_app(catalog: Catalog, library: Library) -> ReaderApp:
-    """The app over ``catalog`` and ``library``, with the view saved last time."""
-    reading = ReadingList.build(catalog, library.annotations(), library.all_metadata())
+def make_app(catalog: Catalog, library: Library, list_path: Path | None = None) -> ReaderApp:
+    """The app over ``catalog`` and ``library``, with the view saved last time.
+
+    ``list_path`` is the list's file, for ``U`` (default: the file the catalog was read from).
+    """
+    from rlhf_reader.whatsnew import new_keys
+
+    reading = ReadingList.build(
+        catalog, library.annotations(), library.all_metadata(), new_keys(library)
+    )
     state = library.get_meta(STATE_NAME, {})
-    return ReaderApp(reading, library, state if isinstance(state, dict) else {})
+    if list_path is None and catalog.source and not catalog.source.startswith("<"):
+        list_path = Path(catalog.source)
+    return ReaderApp(reading, library, state if isinstance(state, dict) else {}, list_path)
 
 
 def run(catalog: Catalog, library: Library, **run_options: Any) -> int:

@@ -15,6 +15,9 @@ from rlhf_reader.records import Row
 
 SectionPath = tuple[str, ...]
 
+NEW_PREFIX = "New since "
+NEW_GLYPH = "✦"
+
 
 @dataclass
 class Progress:
@@ -33,6 +36,8 @@ class ReadingList:
     progress: dict[SectionPath, Progress]
     overall: Progress
     duplicates: dict[str, list[Entry]] = field(default_factory=dict)
+    new: dict[str, str] = field(default_factory=dict)
+    """Keys marked new by the last update(s) and not yet seen → when they appeared."""
     _index: Any = None
 
     @classmethod
@@ -41,6 +46,7 @@ class ReadingList:
         catalog: Catalog,
         annotations: dict[str, Annotation],
         metadata: dict[str, dict[str, Any]] | None = None,
+        new: dict[str, str] | None = None,
     ) -> ReadingList:
         metadata = metadata or {}
         rows: dict[str, Row] = {}
@@ -73,7 +79,8 @@ class ReadingList:
             total=len(rows),
         )
         duplicates = {key: same for key, same in entries.items() if len(same) > 1}
-        return cls(catalog, rows, entries, sections, progress, overall, duplicates)
+        new = {key: when for key, when in (new or {}).items() if key in rows}
+        return cls(catalog, rows, entries, sections, progress, overall, duplicates, new)
 
     # reading ---------------------------------------------------------------------------
 
@@ -91,7 +98,40 @@ class ReadingList:
                 counts[tag] = counts.get(tag, 0) + 1
         return sorted(counts, key=lambda tag: (-counts[tag], tag))
 
+    def new_section(self) -> Section | None:
+        """The "New since <date>" section: the first listing of every key marked new."""
+        if not self.new:
+            return None
+        from rlhf_reader.whatsnew import new_since
+
+        title = NEW_PREFIX + (new_since(self.new) or "")
+        listed = [self.entries[key][0] for key in self.rows if key in self.new]
+        return Section(title=title, level=2, path=(title,), entries=listed)
+
     # changing --------------------------------------------------------------------------
+
+    def mark_seen(self, keys: list[str] | None) -> list[str]:
+        """Forget the new mark of ``keys`` (all when None); the keys that had one."""
+        cleared = list(self.new) if keys is None else [k for k in keys if k in self.new]
+        for key in cleared:
+            del self.new[key]
+        if cleared and self._index is not None and hasattr(self._index, "set_new_keys"):
+            self._index.set_new_keys(set(self.new))
+        return cleared
+
+    def set_metadata(self, records: dict[str, dict[str, Any]]) -> list[str]:
+        """Take freshly cached arXiv records; the keys whose rows changed."""
+        changed = []
+        for key, record in records.items():
+            old = self.rows.get(key)
+            if old is None:
+                continue
+            new = Row(old.entry, old.annotation, record)
+            self.rows[key] = new
+            if self._index is not None and hasattr(self._index, "update"):
+                self._index.update(new)
+            changed.append(key)
+        return changed
 
     def update(self, annotation: Annotation) -> None:
         """Take a stored annotation; counts of every section listing the key follow."""
@@ -126,20 +166,20 @@ class ReadingList:
         from rlhf_reader import query
 
         parsed = query.parse(text)
-        return {key for key, row in self.rows.items() if parsed.matches(row)}
+        return {key for key, row in self.rows.items() if parsed.matches(row, self.new)}
 
     def _search_index(self) -> Any:
         if self._index is None:
-            self._index = self.build_index(self.rows)
+            self._index = self.build_index(self.rows, set(self.new))
         return self._index
 
     @staticmethod
-    def build_index(rows: dict[str, Row]) -> Any:
+    def build_index(rows: dict[str, Row], new_keys: set[str] | frozenset[str] = frozenset()) -> Any:
         """A ``query.SearchIndex`` over ``rows`` (None if there is none); safe in a thread."""
         from rlhf_reader import query  # not needed until the first filter
 
         factory = getattr(query, "SearchIndex", None)
-        return None if factory is None else factory(list(rows.values()))
+        return None if factory is None else factory(list(rows.values()), new_keys=new_keys)
 
     def install_index(self, index: Any, snapshot: dict[str, Row]) -> None:
         """Use an index built in the background from ``snapshot``, catching it up first."""
@@ -148,6 +188,8 @@ class ReadingList:
         for key, row in self.rows.items():
             if snapshot.get(key) is not row:
                 index.update(row)
+        if hasattr(index, "set_new_keys"):
+            index.set_new_keys(set(self.new))
         self._index = index
 
     def matching_sections(self, keys: set[str]) -> set[SectionPath]:

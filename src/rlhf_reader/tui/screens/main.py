@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
@@ -21,6 +22,7 @@ from textual.widgets import Footer
 from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.store import Library, LibraryError
 from rlhf_reader.textsafe import printable
+from rlhf_reader.tui.screens.tasks import BackgroundTasks
 from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane
@@ -109,8 +111,95 @@ ACTIONS: tuple[Action, ...] = (
         "clear_filter",
         "Clear",
         "clear: filter",
-        "Clear the filter and go back; from the detail pane, back to the tree",
+        "Cancel a running fetch or update; clear the filter and go back; from the detail "
+        "pane, back to the tree",
         show=False,
+    ),
+    Action(
+        "copy.link",
+        "y",
+        "copy_link",
+        "Copy link",
+        "copy: link",
+        "Copy the paper's link to the clipboard",
+        show=False,
+    ),
+    Action(
+        "copy.bibtex",
+        "c",
+        "copy_bibtex",
+        "Cite",
+        "copy: BibTeX citation",
+        "Copy the paper's BibTeX entry to the clipboard",
+    ),
+    Action(
+        "copy.choose",
+        "C",
+        "copy_citation",
+        "Cite as",
+        "copy: citation as…",
+        "Choose a citation format (BibTeX, APA 7, Markdown, plain text), then copy it",
+        show=False,
+    ),
+    Action(
+        "copy.export",
+        "e",
+        "export",
+        "Export",
+        "export: reading list",
+        "Export the list or the filtered entries (Markdown, BibTeX, CSV, RIS, JSON, CSL-JSON)",
+    ),
+    Action(
+        "arxiv.fetch",
+        "f",
+        "fetch",
+        "Fetch",
+        "fetch: arXiv metadata",
+        "Fetch arXiv metadata: the paper (again), or a section's uncached papers; esc cancels",
+    ),
+    Action(
+        "arxiv.fetch-all",
+        "F",
+        "fetch_all",
+        "Fetch all",
+        "fetch: arXiv metadata for the whole list",
+        "Fetch arXiv metadata for every uncached paper of the list; esc cancels",
+        show=False,
+    ),
+    Action(
+        "arxiv.add",
+        "a",
+        "add_paper",
+        "Add",
+        "add: paper by arXiv id",
+        "Add a paper by arXiv id or link to My additions",
+        show=False,
+    ),
+    Action(
+        "list.update",
+        "U",
+        "update_list",
+        "Update",
+        "update: list from upstream",
+        "Fetch the newest version of the list, show what changed, mark new entries",
+        show=False,
+    ),
+    Action(
+        "list.seen",
+        "N",
+        "mark_all_seen",
+        "All seen",
+        "mark: all new entries seen",
+        "Clear every 'new' mark (a paper's own clears when you open it)",
+        show=False,
+    ),
+    Action(
+        "list.progress",
+        "p",
+        "progress",
+        "Progress",
+        "show: progress dashboard",
+        "Progress overall and per section, and papers read per week",
     ),
     Action(
         "app.help", "question_mark", "help", "Help", "show: keys", "Every key, grouped by purpose"
@@ -126,18 +215,26 @@ ACTIONS: tuple[Action, ...] = (
 )
 
 
-class MainScreen(Screen[None]):
+class MainScreen(BackgroundTasks, Screen[None]):
     """Coordinates the widgets; writes to the library first, then updates what is shown."""
 
     NARROW_BELOW = 100
     """Below this width the detail pane moves under the tree (class ``-narrow``)."""
     BINDINGS: ClassVar[list[BindingType]] = [action.binding() for action in ACTIONS]
 
-    def __init__(self, reading: ReadingList, library: Library, state: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        reading: ReadingList,
+        library: Library,
+        state: dict[str, Any],
+        list_path: Path | None = None,
+    ) -> None:
         super().__init__()
         self.reading = reading
         self.library = library
         self.state = state
+        self.list_path = list_path
+        self._offered_copy_dialog = False
         self.filter_text = ""
         self._before_filter: tuple[Entry | None, list[list[str]]] | None = None
 
@@ -216,8 +313,13 @@ class MainScreen(Screen[None]):
         if entry is None:
             node = tree.cursor_node
             if node is not None and isinstance(node.data, Section):
-                counts = self.reading.progress[node.data.path]
-                self.detail.show_section(node.data, counts.read, counts.total)
+                counts = self.reading.progress.get(node.data.path)
+                if counts is None:  # the "New since" section
+                    keys = {entry.key for entry in node.data.entries}
+                    read = sum(self.reading.status(key) is Status.READ for key in keys)
+                    self.detail.show_section(node.data, read, len(keys))
+                else:
+                    self.detail.show_section(node.data, counts.read, counts.total)
             elif tree.shown_keys is not None and not tree.shown_keys:
                 self.detail.show_message("Nothing matches this filter (esc clears it).")
             else:
@@ -231,11 +333,140 @@ class MainScreen(Screen[None]):
 
     @on(CatalogTree.EntryChosen)
     def _chosen(self, event: CatalogTree.EntryChosen) -> None:
+        self.seen(event.entry.key)
         self.detail.focus()
+
+    # what's new ------------------------------------------------------------------------
+
+    def seen(self, key: str) -> None:
+        """The reader opened ``key``: clear its new mark (in the library first)."""
+        if key not in self.reading.new:
+            return
+        from rlhf_reader.whatsnew import mark_seen
+
+        try:
+            mark_seen(self.library, [key])
+        except (LibraryError, OSError, ValueError) as exc:
+            self.notify_plain(f"Not saved: {exc}", "error")
+            return
+        self.reading.mark_seen([key])
+        self.catalog_tree.refresh_key(key)
+
+    def action_mark_all_seen(self) -> None:
+        from rlhf_reader.whatsnew import mark_seen
+
+        if not self.reading.new:
+            self.notify_plain("Nothing is marked new.")
+            return
+        try:
+            cleared = mark_seen(self.library, None)
+        except (LibraryError, OSError, ValueError) as exc:
+            self.notify_plain(f"Not saved: {exc}", "error")
+            return
+        self.reading.mark_seen(None)
+        self.rebuild_tree()
+        self.notify_plain(f"{cleared} entr{'y' if cleared == 1 else 'ies'} no longer marked new.")
+
+    def reload(self, catalog: Any = None, select: str | None = None) -> None:
+        """Read the list (``catalog``, or the current one) and the library again; redraw."""
+        from rlhf_reader.whatsnew import new_keys
+
+        catalog = catalog or self.reading.catalog
+        library = self.library
+        self.reading = ReadingList.build(
+            catalog, library.annotations(), library.all_metadata(), new_keys(library)
+        )
+        self.app.reading = self.reading  # type: ignore[attr-defined]
+        tree = self.catalog_tree
+        tree.set_reading(self.reading)
+        header = self.query_one(ProgressHeader)
+        header.list_title = catalog.title
+        self.rebuild_tree(select)
+        self._update_header()
+        self._prepare_filter()
+
+    def rebuild_tree(self, select: str | None = None) -> None:
+        """Redraw the tree (same filter, same open sections), cursor on ``select`` or where
+        it was."""
+        tree = self.catalog_tree
+        current = tree.current_entry
+        if self.filter_text.strip():
+            self.apply_filter(self.filter_text)
+        else:
+            tree.populate(None, [tuple(p) for p in tree.expanded_paths()])
+        key = select or (current.key if current else None)
+        entry = current if current is not None and key == current.key else None
+        if key is None or key not in self.reading.rows or not tree.select_key(key, entry):
+            if key is None or not tree.select_key(key):
+                self._cursor_to_first_entry()
+        tree.center_cursor()
+        self._show_current()
+
+    def action_progress(self) -> None:
+        from rlhf_reader.tui.screens.dashboard import Dashboard
+
+        self.app.push_screen(Dashboard(self.reading))
+
+    # copying ---------------------------------------------------------------------------
+
+    def copy_text(self, text: str, what: str) -> None:
+        """Send ``text`` to the terminal's clipboard (OSC 52) and, when it works, pyperclip."""
+        from rlhf_reader import clipboard
+
+        self.app.copy_to_clipboard(text)
+        if clipboard.try_pyperclip(text):
+            self.notify_plain(f"Copied {what}.")
+            return
+        self.notify_plain(f"Copied {what} to the terminal's clipboard (OSC 52).")
+        if not self._offered_copy_dialog:
+            from rlhf_reader.tui.screens.copying import CopiedText
+
+            self._offered_copy_dialog = True
+            self.app.push_screen(CopiedText(what, text))
+
+    def action_copy_link(self) -> None:
+        entry = self._current()
+        if entry is not None:
+            self.copy_text(entry.url, f"the link {entry.url}")
+
+    def action_copy_bibtex(self) -> None:
+        self.copy_citation("bibtex")
+
+    def copy_citation(self, fmt: str) -> None:
+        from rlhf_reader.cite import cite_one, describe
+
+        entry = self._current()
+        if entry is None:
+            return
+        try:
+            text = cite_one(self.reading.row(entry.key), fmt)
+        except Exception as exc:  # a citation bug must not end the app
+            self.notify_plain(f"No citation ({type(exc).__name__}): {exc}", "error")
+            return
+        first = text.splitlines()[0] if text else ""
+        self.copy_text(text, f"the {describe(fmt)} citation ({first[:60]})")
+
+    def action_copy_citation(self) -> None:
+        from rlhf_reader.tui.screens.copying import FormatChooser
+
+        if self._current() is None:
+            return
+
+        def chosen(fmt: str | None) -> None:
+            if fmt:
+                self.copy_citation(fmt)
+
+        self.app.push_screen(FormatChooser(), chosen)
 
     def notify_plain(self, message: str, severity: str = "information") -> None:
         """A notification whose text is shown literally."""
         self.notify(printable(message), severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def notify_block(self, message: str, severity: str = "information") -> None:
+        """A notification of several lines, shown literally."""
+        from rlhf_reader.textsafe import printable_block
+
+        self.notify(printable_block(message), severity=severity, markup=False)  # type: ignore[arg-type]
 
     # writing ---------------------------------------------------------------------------
 
@@ -309,6 +540,7 @@ class MainScreen(Screen[None]):
         if entry is None:
             return
         if entry.url.startswith(("http://", "https://")):
+            self.seen(entry.key)
             self.app.open_url(entry.url)
             self.notify_plain(f"Opening {entry.url}")
         else:
@@ -392,7 +624,10 @@ class MainScreen(Screen[None]):
 
     def action_clear_filter(self) -> None:
         """Esc: in the filter bar, clear it and go back to where the cursor was; in the tree,
-        clear it and stay on the paper under the cursor; in the detail pane, back to the tree."""
+        clear it and stay on the paper under the cursor; in the detail pane, back to the tree.
+        Before all that, a running fetch or update is cancelled."""
+        if self.cancel_task():
+            return
         if self.detail.has_focus and self._before_filter is None:
             self.catalog_tree.focus()
             return

@@ -22,7 +22,7 @@ from textual.widgets.tree import TreeNode
 
 from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.tui.literal import literal
-from rlhf_reader.tui.state import ReadingList, SectionPath
+from rlhf_reader.tui.state import NEW_GLYPH, NEW_PREFIX, ReadingList, SectionPath
 
 NodeData = Entry | Section
 
@@ -114,6 +114,11 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         self._loaded: set[int] = set()
         self._matches: set[SectionPath] | None = None
 
+    def set_reading(self, reading: ReadingList) -> None:
+        """A new list or library state (after an update or an addition): labels rebuilt."""
+        self.reading = reading
+        self._labels.clear()
+
     # Tree re-lays out everything (and resets every node) after each added node; while
     # building many nodes that is quadratic, so invalidation waits for the end of a batch.
 
@@ -162,6 +167,7 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
             self._entry_nodes.clear()
             self._loaded.clear()
             self._matches = None if visible is None else self.reading.matching_sections(visible)
+            self._add_new_section(visible)
             self._add_sections(self.root, self.reading.catalog.sections)
             if visible is None:
                 for path in sorted((tuple(p) for p in expanded), key=len):
@@ -183,6 +189,24 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
             children = node.children
             shown += len(children)
             stack.extend(reversed(children))
+
+    def _add_new_section(self, visible: set[str] | None) -> None:
+        """The "New since <date>" node on top, when an update brought entries not yet seen."""
+        section = self.reading.new_section()
+        if section is None:
+            return
+        if visible is not None and not any(e.key in visible for e in section.entries):
+            return
+        node = self.root.add(self.section_label(section), data=section)
+        self._section_nodes[section.path] = node
+
+    @property
+    def new_node(self) -> TreeNode[NodeData] | None:
+        for path, node in self._section_nodes.items():
+            if len(path) == 1 and path[0].startswith(NEW_PREFIX) and node.parent is self.root:
+                if path not in self.reading.sections:
+                    return node
+        return None
 
     def _add_sections(self, parent: TreeNode[NodeData], sections: Iterable[Section]) -> None:
         matches = self._matches
@@ -219,7 +243,13 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
     # labels ----------------------------------------------------------------------------
 
     def section_label(self, section: Section) -> Text:
-        counts = self.reading.progress[section.path]
+        counts = self.reading.progress.get(section.path)
+        if counts is None:  # the "New since" section: how many are still new
+            label = Text(NEW_GLYPH + " ", style="bold magenta", end="")
+            label.append_text(literal(section.title, "bold magenta"))
+            still = sum(entry.key in self.reading.new for entry in section.entries)
+            label.append(f"  {still}", style="dim")
+            return label
         label = literal(section.title, "bold")
         label.append(f"  {counts.read}/{counts.total}", style="dim")
         return label
@@ -236,6 +266,8 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         row = self.reading.row(entry.key)
         status = row.annotation.status
         label = Text(status.glyph + " ", style=GLYPH_STYLE[status], end="")
+        if entry.key in self.reading.new:
+            label.append(NEW_GLYPH + " ", style="bold magenta")
         label.append_text(literal(entry.title, "dim" if status is Status.READ else ""))
         if row.annotation.tags:
             label.append_text(
@@ -254,6 +286,9 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
                 above = self._section_nodes.get(entry.section[:depth])
                 if above is not None and isinstance(above.data, Section):
                     above.set_label(self.section_label(above.data))
+        new = self.new_node
+        if new is not None and isinstance(new.data, Section):
+            new.set_label(self.section_label(new.data))
 
     # where the cursor is ---------------------------------------------------------------
 
@@ -277,7 +312,9 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
                         break
                     self.open_section(node)
             for leaf in self._entry_nodes.get(key, ()):
-                if leaf.data == candidate:
+                parent = leaf.parent.data if leaf.parent is not None else None
+                in_place = isinstance(parent, Section) and parent.path == candidate.section
+                if leaf.data == candidate and in_place:
                     self.move_to(leaf)
                     return True
         return False

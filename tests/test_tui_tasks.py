@@ -1,0 +1,365 @@
+"""Pilot tests for copying (y, c, C), export (e), arXiv (f, a), updates (U, N, is:new) and the
+progress dashboard (p): asserting on app.clipboard, the written files and the library file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bibtexparser
+import pytest
+from arxiv_server import ARXIV_DATA
+from https_server import Served
+from textual.widgets import Input, Select, Sparkline, Static, TextArea
+from tui_helpers import (
+    BLOG,
+    CAI,
+    DPO,
+    INSTRUCT,
+    SMALL_LIST,
+    SURVEY,
+    build_app,
+    stored_meta,
+    write_list,
+)
+
+from rlhf_reader import whatsnew
+from rlhf_reader.model import Section, Status
+from rlhf_reader.store import Library
+from rlhf_reader.tui.screens.copying import CopiedText, FormatChooser
+from rlhf_reader.tui.screens.dashboard import Dashboard
+from rlhf_reader.tui.screens.export import ExportDialog
+from rlhf_reader.tui.screens.prompt import PromptDialog
+from rlhf_reader.tui.screens.update_summary import UpdateSummary
+
+SIZE = (120, 36)
+ADDED_ID = "2401.10020"  # in bundled.xml, not in the small list
+
+
+@pytest.fixture
+def list_path(tmp_path: Path) -> Path:
+    return write_list(tmp_path)
+
+
+def detail_text(app) -> str:
+    widget = app.main_screen.query_one("#detail-text", Static)
+    return widget.content.plain if hasattr(widget.content, "plain") else str(widget.content)
+
+
+def messages(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def library_of(db_path: Path) -> Library:
+    return Library.open(db_path)
+
+
+# y, c, C -------------------------------------------------------------------------------------
+
+
+async def test_y_copies_the_link(list_path: Path, db_path: Path, no_real_clipboard) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("y")
+        assert app.clipboard == "https://arxiv.org/abs/2312.14925"
+        assert no_real_clipboard == ["https://arxiv.org/abs/2312.14925"]
+        assert any("Copied the link https://arxiv.org/abs/2312.14925" in m for m in messages(app))
+
+
+async def test_c_copies_bibtex_that_parses(list_path: Path, db_path: Path) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("j", "c")
+        parsed = bibtexparser.parse_string(app.clipboard)
+        assert not parsed.failed_blocks
+        (entry,) = parsed.entries
+        assert entry.key == "rafailov2023direct"
+        assert entry["eprint"] == DPO
+        assert "Direct Preference Optimization" in entry["title"]
+        assert any("BibTeX citation" in m for m in messages(app))
+
+
+async def test_C_chooses_a_format(list_path: Path, db_path: Path) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("C")
+        assert isinstance(app.screen, FormatChooser)
+        await pilot.press("down", "down", "enter")  # bibtex, apa, markdown
+        assert not isinstance(app.screen, FormatChooser)
+        assert app.clipboard.startswith("[A Survey of Reinforcement Learning from Human Feedback]")
+        assert "(https://arxiv.org/abs/2312.14925)" in app.clipboard
+        await pilot.press("C", "2")  # a digit picks: APA 7
+        assert "Kaufmann, T." in app.clipboard
+        await pilot.press("C", "escape")
+        assert "Kaufmann, T." in app.clipboard
+
+
+async def test_without_a_clipboard_tool_the_text_is_shown_once(
+    list_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rlhf_reader import clipboard
+
+    monkeypatch.setattr(clipboard, "try_pyperclip", lambda text: False)
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("y")
+        assert app.clipboard == "https://arxiv.org/abs/2312.14925"  # OSC 52 still sent
+        assert isinstance(app.screen, CopiedText)
+        area = app.screen.query_one(TextArea)
+        assert area.read_only and area.selected_text == "https://arxiv.org/abs/2312.14925"
+        await pilot.press("escape", "j", "y")
+        assert not isinstance(app.screen, CopiedText)  # once per session
+        assert app.clipboard.endswith(DPO)
+        assert any("terminal's clipboard (OSC 52)" in m for m in messages(app))
+
+
+# e -----------------------------------------------------------------------------------------
+
+
+async def test_e_exports_the_filtered_entries_as_bibtex(
+    list_path: Path, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("slash")
+        app.main_screen.query_one("#filter-input", Input).value = "preference"
+        await pilot.press("enter", "e")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        dialog.query_one(Select).value = "bibtex"
+        await pilot.pause()
+        path_input = dialog.query_one("#export-path", Input)
+        assert path_input.value == "reading-list.bib"  # follows the format until edited
+        path_input.focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        written = tmp_path / "reading-list.bib"
+        parsed = bibtexparser.parse_file(str(written))
+        assert not parsed.failed_blocks
+        assert [e["eprint"] for e in parsed.entries] == [DPO]
+        assert any(f"Exported 1 entry as bibtex to {written}" in m for m in messages(app))
+
+
+async def test_e_everything_as_csv_and_bad_paths(
+    list_path: Path, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    monkeypatch.chdir(tmp_path)
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("e")
+        dialog = app.screen
+        dialog.query_one(Select).value = "csv"
+        await pilot.pause()
+        path_input = dialog.query_one("#export-path", Input)
+        path_input.value = str(tmp_path / "missing" / "x.csv")
+        path_input.focus()
+        await pilot.press("enter")
+        error = dialog.query_one("#export-error", Static)
+        assert error.display and "no such folder" in str(error.content)
+        path_input.value = "out.csv"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        assert [r["key"] for r in rows] == [SURVEY, DPO, INSTRUCT, CAI, BLOG]
+
+
+# f, a --------------------------------------------------------------------------------------
+
+
+async def test_F_fetches_the_whole_list_in_one_request(
+    list_path: Path, db_path: Path, arxiv_server
+) -> None:
+    arxiv_server.add_papers(ARXIV_DATA / "bundled.xml")
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        tree = app.main_screen.catalog_tree
+        await pilot.press("F")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert arxiv_server.count == 1
+        assert sorted(arxiv_server.ids_asked()[0]) == sorted([SURVEY, DPO, INSTRUCT, CAI])
+        summary = "arXiv (the whole list): fetched 1, cached 0, not found 3, failed 0"
+        assert any(summary in m for m in messages(app)), messages(app)
+        library = library_of(db_path)
+        assert set(library.all_metadata()) == {DPO}
+        library.close()
+        tree.select_key(DPO)
+        await pilot.pause()
+        text = detail_text(app)
+        assert "Abstract" in text and "Published" in text
+        assert "[Anthropic HH] and [TL;DR]" in text and "$\\beta = 0.1$" in text
+        # on a section: only its uncached papers are asked
+        tree.move_to(tree._section_nodes[("Papers", "Methods")])
+        await pilot.press("f")
+        await app.workers.wait_for_complete()
+        assert sorted(arxiv_server.ids_asked()[1]) == sorted([INSTRUCT, CAI])
+
+
+async def test_f_failure_is_a_notification_and_esc_cancels(
+    list_path: Path, db_path: Path, arxiv_server
+) -> None:
+    arxiv_server.reply(status=503, times=3)  # the first try and two retries
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("f")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("failed 1" in m for m in messages(app))
+        assert not app.main_screen.query_one("#taskbar").display
+        # a stalled answer: esc cancels, the app keeps working
+        arxiv_server.reply(delay=5, times=1)
+        await pilot.press("j", "f")
+        assert app.main_screen.query_one("#taskbar").display
+        await pilot.press("escape")
+        assert any("Cancelled: arXiv fetch" in m for m in messages(app)), (
+            messages(app),
+            app.main_screen._bg_task,
+        )
+        await pilot.press("space")
+        assert app.main_screen.reading.status(DPO) is Status.READ
+
+
+async def test_a_adds_a_paper_to_my_additions(list_path: Path, db_path: Path, arxiv_server) -> None:
+    arxiv_server.add_papers(ARXIV_DATA / "bundled.xml")
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("a")
+        dialog = app.screen
+        assert isinstance(dialog, PromptDialog)
+        field = dialog.query_one(Input)
+        field.value = "not an id"
+        await pilot.press("enter")
+        assert "is not an arXiv id" in str(dialog.query_one("#prompt-error", Static).content)
+        field.value = f"arXiv:{DPO}v2"
+        await pilot.press("enter")
+        assert "already in the list" in str(dialog.query_one("#prompt-error", Static).content)
+        field.value = f"https://arxiv.org/abs/{ADDED_ID}"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        tree = app.main_screen.catalog_tree
+        assert tree.current_entry is not None and tree.current_entry.key == ADDED_ID
+        assert tree.cursor_node.parent.data.path == ("My additions",)
+        assert any("Added to My additions" in m for m in messages(app))
+        library = library_of(db_path)
+        assert [r["key"] for r in library.additions()] == [ADDED_ID]
+        library.close()
+
+
+# U, N, is:new, p --------------------------------------------------------------------------
+
+NEW_ID = "2305.20050"
+EDITED = SMALL_LIST.replace(
+    "## Blogs\n",
+    "- [Let's Verify Step by Step](https://arxiv.org/abs/2305.20050)\n\n## Blogs\n",
+).replace(
+    "- [Constitutional AI: Harmlessness from AI Feedback](https://arxiv.org/abs/2212.08073)\n  - Yuntao Bai. arXiv, 2022.\n",
+    "",
+)
+
+
+async def test_U_updates_the_list_and_marks_new_entries(
+    list_path: Path, db_path: Path, https_server
+) -> None:
+    library = library_of(db_path)
+    library.set_note(CAI, "removed upstream, kept here")
+    library.close()
+    https_server.routes["/list.md"] = Served(body=EDITED.encode())
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("U")
+        dialog = app.screen
+        assert isinstance(dialog, PromptDialog)
+        dialog.query_one(Input).value = https_server.url + "/list.md"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        summary = app.screen
+        assert isinstance(summary, UpdateSummary)
+        lines = str(summary.query_one("#update-lines", Static).content)
+        assert "1 added, 1 removed, 0 changed" in lines
+        assert "+ Let's Verify Step by Step  [2305.20050]" in lines
+        await pilot.press("escape")
+        screen = app.main_screen
+        assert list_path.read_text(encoding="utf-8") == EDITED
+        assert list(screen.reading.new) == [NEW_ID]
+        tree = screen.catalog_tree
+        top = tree.root.children[0]
+        assert isinstance(top.data, Section) and top.data.title.startswith("New since ")
+        assert str(top.label).startswith("✦ New since ")
+        last = tree.root.children[-1]
+        assert last.data.title == "No longer in the list"
+        # is:new filters to it
+        await pilot.press("slash")
+        screen.query_one("#filter-input", Input).value = "is:new"
+        await pilot.press("enter")
+        assert tree.shown_keys == {NEW_ID}
+        assert tree.current_entry.key == NEW_ID
+        assert "✦" in str(tree.cursor_node.label)
+        # opening the entry clears its mark, in the library too
+        await pilot.press("enter")
+        assert NEW_ID not in screen.reading.new
+        assert stored_meta(db_path, whatsnew.NEW_META) == {}
+        assert "✦" not in str(tree.cursor_node.label)
+
+
+async def test_U_failure_changes_nothing(list_path: Path, db_path: Path, https_server) -> None:
+    https_server.routes["/list.md"] = Served(status=500, body=b"oops")
+    before = list_path.read_text(encoding="utf-8")
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("U")
+        app.screen.query_one(Input).value = https_server.url + "/list.md"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("Update failed" in m and "HTTP 500" in m for m in messages(app))
+        assert not isinstance(app.screen, UpdateSummary)
+    assert list_path.read_text(encoding="utf-8") == before
+    assert stored_meta(db_path, whatsnew.NEW_META) is None
+
+
+async def test_N_marks_everything_seen(list_path: Path, db_path: Path) -> None:
+    library = library_of(db_path)
+    library.set_meta(whatsnew.NEW_META, {CAI: "2026-11-20T10:00:00+00:00", BLOG: "2026-11-21"})
+    library.close()
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        tree = app.main_screen.catalog_tree
+        top = tree.root.children[0]
+        assert top.data.title == "New since 2026-11-20"
+        assert str(top.label).endswith("  2")
+        tree.move_to(top)
+        await pilot.press("enter")
+        assert [n.data.key for n in top.children] == [CAI, BLOG]
+        await pilot.press("N")
+        assert stored_meta(db_path, whatsnew.NEW_META) == {}
+        assert not tree.root.children[0].data.title.startswith("New since")
+        assert all("✦" not in str(n.label) for nodes in tree._entry_nodes.values() for n in nodes)
+        assert any("2 entries no longer marked new" in m for m in messages(app))
+
+
+async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) -> None:
+    library = library_of(db_path)
+    library.set_status([SURVEY, DPO], Status.READ)
+    library.set_status([CAI], Status.READING)
+    library.close()
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        screen = app.screen
+        assert isinstance(screen, Dashboard)
+        assert "2 of 5 read · 1 reading · 2 unread" in str(
+            screen.query_one("#overall-text", Static).content
+        )
+        spark = screen.query_one(Sparkline)
+        assert len(spark.data) == 26 and spark.data[-1] == 2
+        sections = screen.query_one("#sections", Static).content
+        assert sections is not None
+        await pilot.press("escape")
+        assert not isinstance(app.screen, Dashboard)
