@@ -47,6 +47,8 @@ VIEWS = {
     "note": ("120x36", "n,ctrl+end,enter,text:- Ablate the loss weights"),
     "help": ("120x36", "question_mark"),
     "narrow": ("80x24", ""),
+    "dashboard": ("120x36", "p"),
+    "export": ("120x36", "e"),
 }
 
 

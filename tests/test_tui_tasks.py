@@ -258,7 +258,8 @@ EDITED = SMALL_LIST.replace(
     "## Blogs\n",
     "- [Let's Verify Step by Step](https://arxiv.org/abs/2305.20050)\n\n## Blogs\n",
 ).replace(
-    "- [Constitutional AI: Harmlessness from AI Feedback](https://arxiv.org/abs/2212.08073)\n  - Yuntao Bai. arXiv, 2022.\n",
+    "- [Constitutional AI: Harmlessness from AI Feedback](https://arxiv.org/abs/2212.08073)\n"
+    "  - Yuntao Bai. arXiv, 2022.\n",
     "",
 )
 
