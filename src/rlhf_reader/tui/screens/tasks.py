@@ -42,7 +42,15 @@ def list_only(catalog: Catalog) -> Catalog:
     return Catalog(title=catalog.title, sections=kept, source=catalog.source)
 
 
-class BackgroundTasks:
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    _Base = Screen[None]
+else:
+    _Base = object
+
+
+class BackgroundTasks(_Base):
     """Mixed into ``MainScreen`` (which provides the attributes declared below)."""
 
     if TYPE_CHECKING:
@@ -57,12 +65,6 @@ class BackgroundTasks:
         def notify_block(self, message: str, severity: str = "information") -> None: ...
         def reload(self, catalog: Catalog | None = None, select: str | None = None) -> None: ...
         def _show_current(self) -> None: ...
-        def query(self, selector: str) -> Any: ...
-        async def mount(self, *widgets: Any, before: Any = None) -> Any: ...
-        @property
-        def app(self) -> Any: ...
-        @property
-        def workers(self) -> Any: ...
 
     _bg_task: Worker[Any] | None = None
 
@@ -75,7 +77,7 @@ class BackgroundTasks:
 
         found = self.query("#taskbar")
         if found:
-            return found.first()  # type: ignore[no-any-return]
+            return found.first(TaskBar)
         bar = TaskBar(id="taskbar")
         await self.mount(bar, before=self.query(Footer).first())
         return bar
@@ -90,15 +92,21 @@ class BackgroundTasks:
     async def _start(self, label: str, total: int | None = None) -> None:
         (await self._taskbar()).start(label, total)
 
-    def _progress(self, done: int, total: int) -> None:
+    def _bar(self) -> TaskBar | None:
+        from rlhf_reader.tui.widgets.taskbar import TaskBar
+
         found = self.query("#taskbar")
-        if found:
-            found.first().advance(done, total)
+        return found.first(TaskBar) if found else None
+
+    def _progress(self, done: int, total: int) -> None:
+        bar = self._bar()
+        if bar is not None:
+            bar.advance(done, total)
 
     def _stop(self) -> None:
-        found = self.query("#taskbar")
-        if found:
-            found.first().stop()
+        bar = self._bar()
+        if bar is not None:
+            bar.stop()
 
     def cancel_task(self) -> bool:
         """Esc while a task runs: cancel it. True when there was one."""
@@ -138,7 +146,7 @@ class BackgroundTasks:
             ids = [data.arxiv_id] if data.arxiv_id else []
             return ids, "this paper", True
         if isinstance(data, Section):
-            entries = data.all_entries()
+            entries = list(data.all_entries())
             where = f"section {data.title}" if data.path in self.reading.sections else data.title
         else:
             entries = self.reading.catalog.entries
