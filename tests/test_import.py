@@ -196,6 +196,11 @@ BAD_FILES = {
         b'"metadata": {"x": NaN}}]}',
         "NaN",
     ),
+    "authors.json": (  # would have made every later command crash on the stored record
+        b'{"format": "rlhf-reader-export", "version": 1, "entries": [{"key": "a", '
+        b'"metadata": {"authors": 5}}]}',
+        "entries[0].metadata: authors must be a list of strings or null, not 5",
+    ),
 }
 
 

@@ -181,6 +181,8 @@ def test_invalid_input_writes_nothing(db_path: Path) -> None:
         lib.put_annotations([Annotation("c"), Annotation("d", tags=("a,b",))])
     with pytest.raises(ValueError):
         lib.put_metadata({"c": {"when": object()}})
+    with pytest.raises(ValueError, match="categories must be a list"):
+        lib.put_metadata({"c": {"title": "ok"}, "d": {"categories": "cs.LG"}})
     with pytest.raises(ValueError):
         lib.set_meta("schema_version", 99)
     assert snapshot(db_path.parent) == before
@@ -284,6 +286,14 @@ BAD_FILES = {
         "unknown status 'done'",
     ),
     "bad tags": (GOOD.replace(b'"status"', b'"tags": "a,b", "status"'), "tags"),
+    "bad metadata": (
+        GOOD.replace(b'"meta"', b'"metadata": {"7": {"key": "k", "authors": 5}}, "meta"'),
+        "arXiv metadata 7 (k): authors must be a list of strings or null, not 5",
+    ),
+    "bad metadata text": (
+        GOOD.replace(b'"meta"', b'"metadata": {"7": {"key": "k", "title": ["x"]}}, "meta"'),
+        "title must be text or null, not ['x']",
+    ),
     "bad version": (GOOD.replace(b'"value": 1', b'"value": "one"'), "schema_version"),
     "newer schema": (GOOD.replace(b'"value": 1', b'"value": 99'), "newer rlhf-reader"),
 }

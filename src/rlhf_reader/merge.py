@@ -26,7 +26,7 @@ import orjson
 
 from rlhf_reader.export import JSON_FORMAT, JSON_VERSION
 from rlhf_reader.model import Annotation, Status
-from rlhf_reader.store import Library, normalize_tag, validate_note
+from rlhf_reader.store import Library, metadata_problem, normalize_tag, validate_note
 
 MAX_IMPORT_BYTES = 200_000_000
 ANNOTATION_FIELDS = ("status", "read_at", "note", "tags")
@@ -183,7 +183,7 @@ def parse_export(raw: bytes | str, source: str = "<export>") -> ExportData:
             ImportItem(
                 key=key,
                 annotation=_annotation(record.get("annotation"), key, f"{where}.annotation", fail),
-                metadata=_record(record.get("metadata"), key, f"{where}.metadata", fail),
+                metadata=_metadata(record.get("metadata"), key, f"{where}.metadata", fail),
                 addition=_record(record.get("addition"), key, f"{where}.addition", fail),
             )
         )
@@ -269,6 +269,14 @@ def _record(value: object, key: str, where: str, fail: Any) -> dict[str, Any] | 
     if value.get("key", key) != key:
         raise fail(f"{where}.key", f"{value.get('key')!r} does not match the entry key {key!r}")
     return {**value, "key": key}
+
+
+def _metadata(value: object, key: str, where: str, fail: Any) -> dict[str, Any] | None:
+    record = _record(value, key, where, fail)
+    problem = metadata_problem(record) if record is not None else None
+    if problem:
+        raise fail(where, problem)
+    return record
 
 
 def _parse_time(text: str) -> datetime | None:

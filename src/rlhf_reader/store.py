@@ -140,6 +140,57 @@ def _json_copy(value: Any) -> Any:
     return value
 
 
+# The arXiv cache fields that the CLI, citations, exports and the TUI read: when present they
+# must have the schema's type, so a hand-edited or imported record cannot crash them.
+_METADATA_TEXT = frozenset(
+    {
+        "arxiv_id",
+        "version",
+        "title",
+        "abstract",
+        "published",
+        "updated",
+        "primary_category",
+        "doi",
+        "journal_ref",
+        "comment",
+        "pdf_url",
+        "fetched_at",
+    }
+)
+_METADATA_LISTS = frozenset({"authors", "categories"})
+_METADATA_KIND = {
+    **dict.fromkeys(_METADATA_TEXT, "text or null"),
+    **dict.fromkeys(_METADATA_LISTS, "a list of strings or null"),
+}
+
+
+def metadata_problem(record: Mapping[str, Any]) -> str | None:
+    """What is wrong with the shape of an arXiv cache record (the field and value), or None.
+
+    Text fields are a string or null; ``authors`` and ``categories`` a list of strings or
+    null. Other fields are free.
+    """
+    for name, value in record.items():  # fast: checked at every load of the file
+        kind = type(value)
+        if kind is str:
+            if name in _METADATA_LISTS:
+                return f"{name} must be a list of strings or null, not {_short(value)}"
+        elif kind is list:
+            if name in _METADATA_TEXT or (
+                name in _METADATA_LISTS and not all(type(v) is str for v in value)
+            ):
+                return f"{name} must be {_METADATA_KIND[name]}, not {_short(value)}"
+        elif value is not None and name in _METADATA_KIND:
+            return f"{name} must be {_METADATA_KIND[name]}, not {_short(value)}"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_json(what: str, value: Any) -> None:
     try:
         orjson.dumps(value)
@@ -258,6 +309,10 @@ def _check_documents(path: Path, tables: Tables) -> None:
                 raise LibraryError(f"{where}: {field} must be a string")
         if not isinstance(doc.get("read_at"), (str, type(None))):
             raise LibraryError(f"{where}: read_at must be a string or null")
+    for doc_id, doc in tables["metadata"].items():
+        problem = metadata_problem(doc)
+        if problem:
+            raise LibraryError(f"{path}: arXiv metadata {doc_id} ({doc['key']}): {problem}")
 
 
 _STATUS = {s.value: s for s in Status}
@@ -715,6 +770,9 @@ class Library:
             _check_key(key)
             doc = {**_json_copy(dict(record)), "key": key}
             _check_json(f"metadata for {key}", doc)
+            problem = metadata_problem(doc)
+            if problem:
+                raise ValueError(f"metadata for {key}: {problem}")
             docs[key] = doc
         if not docs:
             return
