@@ -279,3 +279,26 @@ def test_an_annotation_without_times_is_accepted_as_oldest() -> None:
     report = plan(data, {"a": local}, {}, {})
     assert [c.kind for c in report.changes] == ["unchanged"]
     assert plan(data, {}, {}, {}).annotations[0].status is Status.READ
+
+
+def test_json_backup_keeps_what_the_list_does_not_show(capsys, tmp_path: Path) -> None:
+    # Annotated on another list (or an entry since dropped): the unfiltered backup keeps it
+    # and its arXiv cache, so importing the backup into a new library restores them.
+    source, target = tmp_path / "a.json", tmp_path / "b.json"
+    library = Library.open(source)
+    library.set_status(["elsewhere.example/paper", DPO], Status.READ)
+    library.set_note("elsewhere.example/paper", "from my other list")
+    library.put_metadata({"2101.00001": {"title": "Cached only", "authors": ["A B"]}})
+    library.close()
+    data = export_json(capsys, source, tmp_path / "backup.json")
+    by_key = {e["key"]: e for e in data["entries"]}
+    assert by_key["elsewhere.example/paper"]["annotation"]["note"] == "from my other list"
+    assert by_key["2101.00001"]["metadata"]["title"] == "Cached only"
+    code, _, err = cli(capsys, target, "import", str(tmp_path / "backup.json"))
+    assert code == 0, err
+    restored = Library.open(target)
+    assert restored.annotation("elsewhere.example/paper").note == "from my other list"
+    assert restored.metadata("2101.00001")["title"] == "Cached only"
+    # A filtered export is only what passes the filters.
+    code, out, _ = cli(capsys, source, "export", "-f", "json", "--status", "read")
+    assert [e["key"] for e in json.loads(out)["entries"]] == [DPO]

@@ -34,7 +34,7 @@ from rlhf_reader.cite import (
     unique_keys,
     work_of,
 )
-from rlhf_reader.model import Status
+from rlhf_reader.model import Annotation, Entry, Status
 from rlhf_reader.records import Row
 from rlhf_reader.textsafe import printable, printable_block
 
@@ -380,8 +380,6 @@ def json_text(data: Any) -> str:
 
 
 def _stored(row: Row) -> bool:
-    from rlhf_reader.model import Annotation
-
     ann = row.annotation
     return bool(ann.created or ann.updated) or ann != Annotation(key=ann.key)
 
@@ -404,6 +402,32 @@ def json_record(row: Row, addition: Mapping[str, Any] | None = None) -> dict[str
         "metadata": dict(row.metadata) if row.metadata else None,
         "addition": dict(addition) if addition else None,
     }
+
+
+UNLISTED_SECTION = ("Not in the list",)
+
+
+def unlisted_rows(
+    rows: Iterable[Row],
+    annotations: Mapping[str, Annotation],
+    metadata: Mapping[str, Mapping[str, Any]],
+    additions: Mapping[str, Mapping[str, Any]],
+) -> list[Row]:
+    """Rows for what the library holds about keys ``rows`` lack: annotations made on another
+    list or of entries since dropped from it, their arXiv cache, additions too broken to list.
+
+    Added to the unfiltered JSON backup, so that it keeps everything the library holds (an
+    ``import`` of it restores them), not only what the current list shows.
+    """
+    listed = {row.key for row in rows}
+    keys = dict.fromkeys(k for k in (*annotations, *metadata, *additions) if k not in listed)
+    out = []
+    for key in keys:
+        meta = metadata.get(key)
+        title = (meta or {}).get("title") or (additions.get(key) or {}).get("title") or key
+        entry = Entry(key=key, title=str(title), url="", section=UNLISTED_SECTION)
+        out.append(Row(entry, annotations.get(key) or Annotation(key=key), meta))
+    return out
 
 
 def to_json(

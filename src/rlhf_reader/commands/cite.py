@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Exports the entries that pass the filters (the same as 'list') to stdout, "
         "or to FILE with -o (an existing file is replaced atomically). Without --format the "
         "format follows FILE's extension (.md .bib .csv .ris .json .csl.json), else markdown. "
-        "'json' is the lossless backup that 'import' reads.",
+        "'json' is the lossless backup that 'import' reads (without filters it also keeps "
+        "what the library holds about papers the list does not show).",
     )
     p.add_argument("--format", "-f", choices=EXPORT_FORMATS, help="the file format")
     add_filter_options(p)
@@ -120,6 +121,12 @@ def run_export(ctx: Context) -> int:
     fmt = export_format(args)
     rows = filtered_rows(ctx)
     additions = {str(a.get("key")): a for a in ctx.library.additions()} if fmt == "json" else {}
+    if fmt == "json" and not (args.status or args.tag or args.section or args.search):
+        # The whole backup: also what the library holds about keys the list does not show.
+        from rlhf_reader.export import unlisted_rows
+
+        library = ctx.library
+        rows += unlisted_rows(rows, library.annotations(), library.all_metadata(), additions)
     text = export(rows, fmt, title=ctx.list_catalog.title, additions=additions)
     if not args.output:
         ctx.out.write(text if fmt == "json" else printable_block(text))
