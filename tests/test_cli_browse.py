@@ -317,7 +317,17 @@ def test_bad_list_files(capsys: pytest.CaptureFixture[str], tmp_path: Path, db_p
 
 @pytest.mark.parametrize(
     "argv",
-    [["frobnicate"], ["list", "--bogus"], ["--nope"], ["show"], ["list", "--status", "done"]],
+    [
+        ["frobnicate"],
+        ["list", "--bogus"],
+        ["--nope"],
+        ["show"],
+        ["list", "--status", "done"],
+        # An empty path ("$UNSET") never falls back to the default library or list.
+        ["--db", "", "mark", "2305.18290", "read"],
+        ["--list=", "list"],
+        ["export", "-o", ""],
+    ],
 )
 def test_usage_errors(capsys: pytest.CaptureFixture[str], db_path: Path, argv: list[str]) -> None:
     code, out, err = run(capsys, *argv, db=db_path)

@@ -155,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(commands=not _only_global_options(argv))
     args = parser.parse_args(argv)
+    for name in ("list", "db"):
+        if args.__dict__.get(name) == "":  # --db "$UNSET": never fall back to the real library
+            parser.error(f"--{name}: empty path")
     ctx = Context(args)
     try:
         if args.command is None:

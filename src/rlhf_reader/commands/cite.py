@@ -118,6 +118,8 @@ def run_export(ctx: Context) -> int:
     from rlhf_reader.export import ExportError, export, write_atomic
 
     args = ctx.args
+    if args.output == "":
+        raise CliError("-o: empty path (leave out -o to write to stdout)", code=2)
     fmt = export_format(args)
     rows = filtered_rows(ctx)
     additions = {str(a.get("key")): a for a in ctx.library.additions()} if fmt == "json" else {}
