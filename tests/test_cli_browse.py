@@ -414,3 +414,16 @@ def test_opening_the_tui_parses_only_global_options(argv: list[str], tui_only: b
     from rlhf_reader.cli import _only_global_options
 
     assert _only_global_options(argv) is tui_only
+
+
+def test_ctrl_c_while_the_commands_load_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rlhf_reader.cli as cli_module
+
+    def interrupted(commands: bool = True) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "build_parser", interrupted)
+    code, out, err = run(capsys, "list")
+    assert (code, out, err) == (130, "", "rlhf-reader: error: interrupted\n")

@@ -153,8 +153,11 @@ def _only_global_options(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(commands=not _only_global_options(argv))
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser(commands=not _only_global_options(argv))
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:  # Ctrl-C while the command modules load
+        return _fail("interrupted", 130)
     for name in ("list", "db"):
         if args.__dict__.get(name) == "":  # --db "$UNSET": never fall back to the real library
             parser.error(f"--{name}: empty path")
