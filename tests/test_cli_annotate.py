@@ -189,7 +189,12 @@ def test_note_from_stdin(run, db_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.mark.parametrize(
     ("stdin", "message"),
-    [(b"\xff\xfe bad", "not UTF-8"), (b"x" * (MAX_NOTE_BYTES + 1), "larger than")],
+    [
+        (b"\xff\xfe bad", "not UTF-8"),
+        (b"x" * (MAX_NOTE_BYTES + 1), "larger than"),
+        (b"", "stdin is empty"),  # a script's empty stdin must not wipe the note
+        (b"\n", "stdin is empty"),
+    ],
 )
 def test_bad_note_from_stdin_writes_nothing(
     run, db_path: Path, monkeypatch: pytest.MonkeyPatch, stdin: bytes, message: str
@@ -200,6 +205,18 @@ def test_bad_note_from_stdin_writes_nothing(
     code, _, err = run("note", KTO, "-")
     assert code == 1 and message in err
     assert db_path.read_bytes() == before
+
+
+def test_empty_note_text_is_refused_and_a_bom_is_dropped(
+    run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("note", KTO, "keep me")
+    code, _, err = run("note", KTO, "")
+    assert code == 1 and "TEXT is empty" in err and "--clear" in err
+    assert lib(db_path).annotation(KTO).note == "keep me"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbfnew")))
+    assert run("note", KTO, "-")[0] == 0
+    assert lib(db_path).annotation(KTO).note == "new"
 
 
 def test_note_text_and_clear_together_is_a_usage_error(run) -> None:

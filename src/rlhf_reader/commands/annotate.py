@@ -189,7 +189,7 @@ def _read_stdin() -> str:
     if len(raw) > MAX_NOTE_BYTES:
         raise ValueError(f"note is larger than {MAX_NOTE_BYTES:,} bytes")
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a byte order mark is not part of the note
     except UnicodeDecodeError as exc:
         raise ValueError(f"stdin is not UTF-8 text (byte {exc.start})") from None
 
@@ -213,6 +213,10 @@ def run_note(ctx: Context) -> int:
         validate_note(text)
     except ValueError as exc:
         raise CliError(f"{exc}; nothing changed") from None
+    if not args.clear and not text.strip():
+        # An empty stdin or "$UNSET" must not wipe a note: clearing is said with --clear.
+        where = "stdin" if args.text == "-" else "TEXT"
+        raise CliError(f"note: {where} is empty; nothing changed (--clear removes the note)")
     library = ctx.library
     old = library.annotation(entry.key).note
     library.set_note(entry.key, text)
