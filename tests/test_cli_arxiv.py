@@ -397,3 +397,25 @@ def test_with_additions_appends_a_section_and_skips_listed_keys() -> None:
     assert mine.level == catalog.sections[0].level
     assert len(catalog.sections) == 2  # the input is not changed
     assert with_additions(catalog, []) is catalog
+
+
+@pytest.mark.parametrize("url", ["garbage", "ftp://127.0.0.1/api", "http://127.0.0.1:99999/"])
+def test_fetch_with_a_mistyped_api_address_names_it(
+    capsys: pytest.CaptureFixture[str],
+    db_path: Path,
+    small_list: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+) -> None:
+    from rlhf_reader import arxiv_meta
+
+    monkeypatch.setenv("RLHF_READER_ARXIV_URL", url)  # refused before any connection
+    arxiv_meta.set_shared_fetcher(
+        arxiv_meta.ArxivFetcher(arxiv_meta.FetchSettings(url=url, interval=0, retries=0))
+    )
+    try:
+        code, out, err = run(capsys, db_path, "--list", str(small_list), "fetch")
+    finally:
+        arxiv_meta.set_shared_fetcher(None)
+    assert code == 1 and out.endswith("failed 3\n")
+    assert "not an http(s) URL (check RLHF_READER_ARXIV_URL)" in err and url in err

@@ -508,6 +508,13 @@ def _describe(exc: Exception, timeout: float) -> str:
         if "timed out" in text.lower():
             return f"no answer from arXiv within {timeout:g} s"
         return "cannot connect to arXiv (network error)"
+    bad_url = (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+    )
+    if isinstance(exc, bad_url):  # a mistyped RLHF_READER_ARXIV_URL
+        return f"the arXiv API address is not an http(s) URL (check {URL_ENV}): {exc}"
     return f"request failed ({type(exc).__name__})"
 
 
