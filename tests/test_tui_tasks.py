@@ -3,12 +3,14 @@ progress dashboard (p): asserting on app.clipboard, the written files and the li
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import bibtexparser
 import pytest
 from arxiv_server import ARXIV_DATA
 from https_server import Served
+from rich.console import Console
 from textual.widgets import Input, Select, Sparkline, Static, TextArea
 from tui_helpers import (
     BLOG,
@@ -364,3 +366,44 @@ async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) ->
         assert sections is not None
         await pilot.press("escape")
         assert not isinstance(app.screen, Dashboard)
+
+
+async def test_U_on_the_default_list_saves_beside_the_library(db_path: Path) -> None:
+    from rlhf_reader.catalog import load
+    from rlhf_reader.listsource import UPSTREAM_URL, saved_list_path
+    from rlhf_reader.listupdate import bundled_list_path
+    from rlhf_reader.tui.app import make_app
+
+    app = make_app(load(bundled_list_path()), Library.open(db_path))
+    async with app.run_test(size=SIZE) as pilot:
+        target, explicit, origin = app.main_screen.update_target()
+        assert (target, explicit, origin) == (saved_list_path(db_path), False, UPSTREAM_URL)
+        await pilot.press("U")
+        assert app.screen.query_one(Input).value == UPSTREAM_URL
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PromptDialog)
+        assert not app.main_screen.workers  # esc asked nothing
+
+
+async def test_o_clears_the_new_mark_and_help_lists_the_new_keys(
+    list_path: Path, db_path: Path
+) -> None:
+    from rlhf_reader.tui.screens.help import HelpScreen
+
+    library = library_of(db_path)
+    library.set_meta(whatsnew.NEW_META, {SURVEY: "2026-11-20T10:00:00+00:00"})
+    library.close()
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.main_screen.catalog_tree.current_entry.key == SURVEY
+        await pilot.press("o")
+        assert stored_meta(db_path, whatsnew.NEW_META) == {}
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=100, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#help-table", Static).content)
+        table = console.export_text()
+        for heading in ("Copy and export", "arXiv", "Update, progress", "Note editor"):
+            assert heading in table
+        for key, what in (("y", "Copy the paper's link"), ("U", "Fetch the newest version")):
+            assert any(line.split()[:1] == [key] and what in line for line in table.splitlines())

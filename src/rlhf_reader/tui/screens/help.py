@@ -17,16 +17,17 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+# Headings fit the key column (16 cells).
 GROUPS = {
     "move": "Move around",
     "status": "Reading status",
     "edit": "Tags and notes",
     "open": "Open",
-    "copy": "Copy, cite and export",
+    "copy": "Copy and export",
     "arxiv": "arXiv",
-    "list": "Updates and progress",
+    "list": "Update, progress",
     "find": "Filter",
-    "note": "In the note editor",
+    "note": "Note editor",
     "app": "The app",
 }
 

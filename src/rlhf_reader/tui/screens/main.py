@@ -116,6 +116,17 @@ ACTIONS: tuple[Action, ...] = (
         show=False,
     ),
     Action(
+        "app.help", "question_mark", "help", "Help", "show: keys", "Every key, grouped by purpose"
+    ),
+    Action(
+        "app.quit",
+        "q",
+        "app.quit",
+        "Quit",
+        "quit: app",
+        "Quit (asks first when a note has unsaved changes)",
+    ),
+    Action(
         "copy.link",
         "y",
         "copy_link",
@@ -200,17 +211,6 @@ ACTIONS: tuple[Action, ...] = (
         "Progress",
         "show: progress dashboard",
         "Progress overall and per section, and papers read per week",
-    ),
-    Action(
-        "app.help", "question_mark", "help", "Help", "show: keys", "Every key, grouped by purpose"
-    ),
-    Action(
-        "app.quit",
-        "q",
-        "app.quit",
-        "Quit",
-        "quit: app",
-        "Quit (asks first when a note has unsaved changes)",
     ),
 )
 
