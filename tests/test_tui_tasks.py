@@ -224,6 +224,12 @@ async def test_f_failure_is_a_notification_and_esc_cancels(
         )
         await pilot.press("space")
         assert app.main_screen.reading.status(DPO) is Status.READ
+        # a blog is not an arXiv paper: nothing is asked
+        count = arxiv_server.count
+        app.main_screen.catalog_tree.select_key(BLOG)
+        await pilot.press("f")
+        assert arxiv_server.count == count
+        assert "Nothing to fetch: this entry is not an arXiv paper." in messages(app)
 
 
 async def test_a_adds_a_paper_to_my_additions(list_path: Path, db_path: Path, arxiv_server) -> None:
@@ -362,8 +368,13 @@ async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) ->
         )
         spark = screen.query_one(Sparkline)
         assert len(spark.data) == 26 and spark.data[-1] == 2
-        sections = screen.query_one("#sections", Static).content
-        assert sections is not None
+        console = Console(width=100, record=True, file=io.StringIO())
+        console.print(screen.query_one("#sections", Static).content)
+        rows = {line.split("  ")[0].strip(): line for line in console.export_text().splitlines()}
+        assert (
+            rows["Papers"].rstrip().endswith("2/4 (1 reading)")
+        )  # DPO is listed twice, counted once
+        assert rows["Blogs"].rstrip().endswith("0/1")
         await pilot.press("escape")
         assert not isinstance(app.screen, Dashboard)
 

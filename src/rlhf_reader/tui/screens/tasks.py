@@ -144,7 +144,7 @@ class BackgroundTasks(_Base):
         data = node.data if node is not None and not everything else None
         if isinstance(data, Entry):
             ids = [data.arxiv_id] if data.arxiv_id else []
-            return ids, "this paper", True
+            return ids, "this paper", True  # force: f on a paper refreshes it
         if isinstance(data, Section):
             entries = list(data.all_entries())
             where = f"section {data.title}" if data.path in self.reading.sections else data.title
@@ -164,7 +164,8 @@ class BackgroundTasks(_Base):
             return
         ids, where, force = self.fetch_targets(everything)
         if not ids:
-            self.notify_plain(f"Nothing to fetch: no arXiv paper in {where}.", "warning")
+            what = "this entry is not an" if force else f"{where} has no"
+            self.notify_plain(f"Nothing to fetch: {what} arXiv paper.", "warning")
             return
         to_fetch, cached = plan_fetch(ids, self.library.all_metadata(), force=force)
         if not to_fetch:
