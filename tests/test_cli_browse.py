@@ -427,3 +427,14 @@ def test_ctrl_c_while_the_commands_load_is_one_line(
     monkeypatch.setattr(cli_module, "build_parser", interrupted)
     code, out, err = run(capsys, "list")
     assert (code, out, err) == (130, "", "rlhf-reader: error: interrupted\n")
+
+
+def test_endless_list_file_is_refused_not_read_into_memory(
+    capsys: pytest.CaptureFixture[str], db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rlhf_reader import catalog
+
+    monkeypatch.setattr(catalog, "MAX_LIST_BYTES", 10_000)
+    code, out, err = run(capsys, "--list", "/dev/zero", "list", db=db_path)
+    assert (code, out) == (1, "")
+    assert_one_error_line(err, "/dev/zero", "larger than 10,000 bytes")

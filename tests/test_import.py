@@ -302,3 +302,14 @@ def test_json_backup_keeps_what_the_list_does_not_show(capsys, tmp_path: Path) -
     # A filtered export is only what passes the filters.
     code, out, _ = cli(capsys, source, "export", "-f", "json", "--status", "read")
     assert [e["key"] for e in json.loads(out)["entries"]] == [DPO]
+
+
+def test_endless_import_file_is_refused(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rlhf_reader import merge
+
+    monkeypatch.setattr(merge, "MAX_IMPORT_BYTES", 10_000)
+    code, out, err = cli(capsys, tmp_path / "lib.json", "import", "/dev/zero")
+    assert code == 1 and out == "" and "/dev/zero: too large for an export" in err
+    assert not (tmp_path / "lib.json").exists()

@@ -31,6 +31,9 @@ _MAX_NAME_WORDS = 4  # a details line with no year, no comma and more words is a
 _SLUG_DROP_RE = re.compile(r"[^\w\- ]", re.UNICODE)
 
 
+MAX_LIST_BYTES = 50_000_000  # a 10,000-entry list is 2 MB; /dev/zero must not fill memory
+
+
 class CatalogError(Exception):
     """A list that cannot be read or holds no entries; the message names the file."""
 
@@ -151,13 +154,16 @@ def load(path: str | Path) -> Catalog:
 
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_LIST_BYTES + 1)
     except IsADirectoryError:
         raise CatalogError(f"{path}: is a directory, not a Markdown list") from None
     except FileNotFoundError:
         raise CatalogError(f"{path}: no such file") from None
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_LIST_BYTES:
+        raise CatalogError(f"{path}: larger than {MAX_LIST_BYTES:,} bytes; not a Markdown list")
     cached = catalog_cache.read(raw, str(path))
     if cached is not None and cached.sections:
         return cached

@@ -108,16 +108,16 @@ def read_export(path: str | Path) -> ExportData:
     """Read and validate the export at ``path``; ``ImportFileError`` for any problem."""
     path = Path(path).expanduser()
     try:
-        size = path.stat().st_size
-        if size > MAX_IMPORT_BYTES:
-            raise ImportFileError(f"{path}: too large for an export ({size:,} bytes)")
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:  # bounded: /dev/zero or a pipe has no size to check
+            raw = handle.read(MAX_IMPORT_BYTES + 1)
     except IsADirectoryError:
         raise ImportFileError(f"{path}: is a folder, not an export file") from None
     except FileNotFoundError:
         raise ImportFileError(f"{path}: no such file") from None
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise ImportFileError(f"{path}: too large for an export (over {MAX_IMPORT_BYTES:,} bytes)")
     return parse_export(raw, str(path))
 
 
