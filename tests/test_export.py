@@ -435,3 +435,14 @@ def test_write_atomic_writes_through_a_symlink_and_into_a_pipe(tmp_path: Path) -
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     with pytest.raises(ExportError, match="is not a folder"):
         write_atomic(real / "out.md", "x")
+
+
+def test_cli_export_to_a_file_name_that_is_not_utf8(capsys, tmp_path: Path) -> None:
+    # argv bytes that are not UTF-8 arrive as lone surrogates; a strict UTF-8 stdout
+    # (LANG=en_US.UTF-8) cannot print them, so the message shows the byte as \xe9.
+    name = os.fsdecode(os.fsencode(str(tmp_path)) + b"/caf\xe9.md")
+    code, out, err = cli(capsys, tmp_path / "l.json", "export", "-o", name)
+    assert code == 0, err
+    assert out.endswith("caf\\xe9.md\n")
+    out.encode("utf-8")  # strict: no surrogate left
+    assert (tmp_path / "caf\udce9.md").read_text(encoding="utf-8").startswith("# awesome-rlhf")

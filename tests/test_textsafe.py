@@ -19,6 +19,9 @@ from rlhf_reader.textsafe import printable, printable_block
         ("line\u2028sep", "line\\u2028sep"),
         ("עברית and العربية", "עברית and العربية"),
         ("Rémi Munos — 中文", "Rémi Munos — 中文"),
+        # a file name that is not UTF-8 (surrogateescape) and a lone surrogate
+        ("caf\udce9.md", "caf\\xe9.md"),
+        ("lone \ud800", "lone \\ud800"),
     ],
 )
 def test_printable(raw: str, shown: str) -> None:
