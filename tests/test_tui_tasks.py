@@ -161,8 +161,12 @@ async def test_e_everything_as_csv_and_bad_paths(
         await pilot.press("enter")
         error = dialog.query_one("#export-error", Static)
         assert error.display and "no such folder" in str(error.content)
-        path_input.value = "out.csv"
+        path_input.value = "x" * 300 + ".csv"  # too long for the file system: said inline
         await pilot.press("enter")
+        assert error.display and "too long" in str(error.content).lower()
+        path_input.value = "out.csv"
+        dialog.query_one(Select).focus()
+        await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()
         with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:

@@ -42,10 +42,13 @@ def check_path(text: str, folder: Path | None = None) -> tuple[Path | None, str 
     path = Path(text).expanduser()
     if not path.is_absolute():
         path = (folder or Path.cwd()) / path
-    if path.is_dir():
-        return None, f"{path} is a folder; give a file name."
-    if not path.parent.is_dir():
-        return None, f"{path.parent}: no such folder."
+    try:
+        if path.is_dir():
+            return None, f"{path} is a folder; give a file name."
+        if not path.parent.is_dir():
+            return None, f"{path.parent}: no such folder."
+    except OSError as exc:  # a name too long, a loop of links…
+        return None, f"{path}: {exc.strerror or exc}"
     return path, None
 
 
@@ -65,6 +68,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("ctrl+s", "write", "Export", id="dialog.write"),
     ]
 
     def __init__(self, shown: int, total: int, filtered: bool, fmt: str = "markdown") -> None:
@@ -76,7 +80,9 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Export the reading list"
-            box.border_subtitle = "enter writes · esc cancels"
+            box.border_subtitle = (
+                "tab moves · ctrl+s or enter in the file name exports · esc cancels"
+            )
             yield Label("Format")
             yield Select(
                 [(FORMAT_LABELS[f], f) for f in FORMATS],
@@ -140,6 +146,9 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             self._submit()
         else:
             self.dismiss(None)
+
+    def action_write(self) -> None:
+        self._submit()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
