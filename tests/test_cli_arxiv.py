@@ -326,6 +326,25 @@ def test_add_uses_the_cache(
     assert arxiv_server.count == 0
 
 
+def test_add_uses_a_cached_record_without_or_with_another_arxiv_id(
+    capsys: pytest.CaptureFixture[str], db_path: Path, arxiv_server: ArxivServer
+) -> None:
+    # Imported cache records need not carry arxiv_id (KeyError before) or the same one.
+    library = Library.open(db_path)
+    library.put_metadata(
+        {"2402.00003": {"title": "No id"}, "2402.00004": {"arxiv_id": "2402.9", "title": "Odd"}}
+    )
+    library.close()
+    assert run(capsys, db_path, "add", "2402.00003")[:2] == (
+        0,
+        "added 2402.00003: No id (My additions)\n",
+    )
+    assert run(capsys, db_path, "add", "2402.00004")[0] == 0
+    keys = {a["key"] for a in Library.open(db_path).additions()}
+    assert keys == {"2402.00003", "2402.00004"}
+    assert arxiv_server.count == 0
+
+
 def test_add_a_listed_paper_only_tags_it(
     capsys: pytest.CaptureFixture[str], db_path: Path, arxiv_server: ArxivServer
 ) -> None:

@@ -75,7 +75,9 @@ def is_addition(entry: Entry) -> bool:
 
 def addition_record(metadata: Mapping[str, Any], added: str) -> dict[str, Any]:
     """The ``additions`` record for a paper, from its arXiv cache record."""
-    arxiv_id = str(metadata["arxiv_id"])
+    # The cache key is the id the paper was asked for (an imported record may lack
+    # arxiv_id, or carry another one).
+    arxiv_id = str(metadata.get("key") or metadata["arxiv_id"])
     published = str(metadata.get("published") or "")
     return {
         "key": arxiv_id,
