@@ -253,6 +253,14 @@ def test_stale_temp_files_are_removed_at_open(db_path: Path) -> None:
     Library.open(db_path)
     assert not any(p.exists() for p in stale)
     assert other.exists()
+    # A name with glob characters cleans only its own temp files.
+    Library.open(db_path.parent / "lib[1].json")
+    assert other.exists()
+    neighbour = db_path.parent / ".lib1.json.abc123.tmp"
+    neighbour.write_text("another library's write in flight")
+    (db_path.parent / ".lib[1].json.abc123.tmp").write_text("stale")
+    Library.open(db_path.parent / "lib[1].json")
+    assert neighbour.exists() and not (db_path.parent / ".lib[1].json.abc123.tmp").exists()
 
 
 def test_no_temp_files_left_after_writes(db_path: Path) -> None:

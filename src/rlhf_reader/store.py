@@ -51,6 +51,7 @@ thread. Do not share a ``SafeStorage`` between ``TinyDB`` instances and a ``Libr
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import stat
 import threading
@@ -412,7 +413,8 @@ class SafeStorage(Storage):
 
     def _stale_temps(self) -> list[Path]:
         try:
-            return list(self.folder.glob(f".{self.target.name}.*.tmp"))
+            # escaped: "lib[1].json" must not match (and delete) the temp files of "lib1.json"
+            return list(self.folder.glob(f".{glob.escape(self.target.name)}.*.tmp"))
         except OSError:
             return []
 
