@@ -446,3 +446,16 @@ def test_cli_export_to_a_file_name_that_is_not_utf8(capsys, tmp_path: Path) -> N
     assert out.endswith("caf\\xe9.md\n")
     out.encode("utf-8")  # strict: no surrogate left
     assert (tmp_path / "caf\udce9.md").read_text(encoding="utf-8").startswith("# awesome-rlhf")
+
+
+def test_cli_export_never_replaces_the_library(capsys, tmp_path: Path) -> None:
+    db = tmp_path / "library.json"
+    Library.open(db).set_status(["2305.18290"], Status.READ)
+    before = db.read_bytes()
+    link = tmp_path / "link.json"
+    link.symlink_to(db)
+    for target in (db, link, tmp_path / "library.json.bak"):
+        code, out, err = cli(capsys, db, "export", "-f", "json", "-o", str(target))
+        assert (code, out) == (1, ""), target
+        assert "is the library file or its backup" in err
+    assert db.read_bytes() == before

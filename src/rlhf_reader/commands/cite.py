@@ -9,6 +9,7 @@ no ESC or BEL from the data reaches it. Files keep the data with control charact
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +134,7 @@ def run_export(ctx: Context) -> int:
     if not args.output:
         ctx.out.write(text if fmt == "json" else printable_block(text))
         return 0
+    _refuse_library_files(ctx, Path(args.output).expanduser())
     try:
         path = write_atomic(args.output, text)
     except ExportError as exc:
@@ -143,6 +145,16 @@ def run_export(ctx: Context) -> int:
     if not rows:
         print("rlhf-reader: warning: no entries match the filters", file=sys.stderr)
     return 0
+
+
+def _refuse_library_files(ctx: Context, output: Path) -> None:
+    """An export must not replace the library (or its backup) with a file it cannot read."""
+    from rlhf_reader.cli import CliError
+
+    library = Path(os.path.realpath(ctx.db_path))
+    ours = {library, library.with_name(library.name + ".bak")}
+    if Path(os.path.realpath(output)) in ours:
+        raise CliError(f"{output}: is the library file or its backup; export to another file")
 
 
 def run_import(ctx: Context) -> int:
