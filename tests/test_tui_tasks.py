@@ -12,6 +12,7 @@ from arxiv_server import ARXIV_DATA
 from https_server import Served
 from rich.console import Console
 from textual.widgets import Input, Select, Sparkline, Static, TextArea
+from textual.worker import WorkerState
 from tui_helpers import (
     BLOG,
     CAI,
@@ -221,7 +222,10 @@ async def test_f_failure_is_a_notification_and_esc_cancels(
         arxiv_server.reply(delay=5, times=1)
         await pilot.press("j", "f")
         assert app.main_screen.query_one("#taskbar").display
+        task = app.main_screen._bg_task
         await pilot.press("escape")
+        await app.workers.wait_for_complete()  # the stalled request is abandoned, not awaited
+        assert task.state is WorkerState.CANCELLED
         assert any("Cancelled: arXiv fetch" in m for m in messages(app)), (
             messages(app),
             app.main_screen._bg_task,

@@ -9,14 +9,18 @@ dropped when its download ends (nothing is saved), an export is not cancelled (i
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import on, work
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rlhf_reader.model import Catalog, Entry, Section
 from rlhf_reader.store import LibraryError, now_iso
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from rlhf_reader.arxiv_meta import FetchReport
@@ -28,6 +32,54 @@ if TYPE_CHECKING:
     from rlhf_reader.tui.widgets.taskbar import TaskBar
 
 TASK_GROUPS = ("arxiv", "update", "export")
+
+
+class _Abandoned(Exception):
+    """The worker was cancelled while its network call was still blocked."""
+
+
+def abandonable(call: Callable[[], T]) -> T:
+    """Run a blocking network ``call`` from a thread worker, so that cancelling the worker
+    (esc, or quitting the app) returns at once.
+
+    The call runs in a daemon thread; this waits for it while the current worker is not
+    cancelled. A cancelled worker abandons it (raising ``_Abandoned``): the thread ends at
+    its next cancel check or request timeout, and being a daemon it never holds up the
+    exit (a worker thread blocked in a 30 s HTTP read would).
+    """
+    worker = get_current_worker()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = call()
+        except BaseException as exc:  # handed to the worker below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="rlhf-reader-network", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.05)
+        if worker.is_cancelled:
+            raise _Abandoned
+    if "error" in box:
+        raise box["error"]
+    return box["result"]  # type: ignore[no-any-return]
+
+
+def quietly(app: Any, worker: Any, callback: Callable[..., Any]) -> Callable[..., None]:
+    """``callback`` run on the UI thread; nothing once ``worker`` is cancelled (its thread
+    was abandoned) or the app has closed."""
+
+    def call(*args: Any) -> None:
+        if worker.is_cancelled:
+            return
+        try:
+            app.call_from_thread(callback, *args)
+        except RuntimeError:  # the app is gone (quit during a fetch)
+            pass
+
+    return call
 
 
 def list_only(catalog: Catalog) -> Catalog:
@@ -181,15 +233,19 @@ class BackgroundTasks(_Base):
         from rlhf_reader.arxiv_meta import fetch_metadata
 
         worker = get_current_worker()
-        call = self.app.call_from_thread
-        report = fetch_metadata(
-            to_fetch,
-            progress=lambda done, total: call(self._progress, done, total),
-            should_cancel=lambda: worker.is_cancelled,
-            on_records=lambda records: call(self._store_metadata, records),
-        )
+        try:
+            report = abandonable(
+                lambda: fetch_metadata(
+                    to_fetch,
+                    progress=quietly(self.app, worker, self._progress),
+                    should_cancel=lambda: worker.is_cancelled,
+                    on_records=quietly(self.app, worker, self._store_metadata),
+                )
+            )
+        except _Abandoned:
+            return
         report.cached.extend(cached)
-        call(self._fetch_done, report, where)
+        self.app.call_from_thread(self._fetch_done, report, where)
 
     def _store_metadata(self, records: dict[str, dict[str, Any]]) -> None:
         """UI thread: cache the records, then show them."""
@@ -266,7 +322,12 @@ class BackgroundTasks(_Base):
         from rlhf_reader.arxiv_meta import fetch_metadata
 
         worker = get_current_worker()
-        report = fetch_metadata([arxiv_id], should_cancel=lambda: worker.is_cancelled)
+        try:
+            report = abandonable(
+                lambda: fetch_metadata([arxiv_id], should_cancel=lambda: worker.is_cancelled)
+            )
+        except _Abandoned:
+            return
         if worker.is_cancelled or report.cancelled:
             return
         record = report.records.get(arxiv_id)
@@ -346,7 +407,9 @@ class BackgroundTasks(_Base):
 
         worker = get_current_worker()
         try:
-            plan = prepare(origin, old, target, keep_backup=explicit)
+            plan = abandonable(lambda: prepare(origin, old, target, keep_backup=explicit))
+        except _Abandoned:
+            return
         except UpdateError as exc:
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._update_failed, str(exc))
