@@ -219,6 +219,16 @@ def test_empty_note_text_is_refused_and_a_bom_is_dropped(
     assert lib(db_path).annotation(KTO).note == "new"
 
 
+def test_note_from_a_closed_stdin_writes_nothing(
+    run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("note", KTO, "keep me")
+    monkeypatch.setattr("sys.stdin", None)  # what Python gives a process started with <&-
+    code, _, err = run("note", KTO, "-")
+    assert code == 1 and "stdin is closed" in err
+    assert lib(db_path).annotation(KTO).note == "keep me"
+
+
 def test_note_text_and_clear_together_is_a_usage_error(run) -> None:
     code, _, err = run("note", DPO, "text", "--clear")
     assert code == 2 and "not both" in err

@@ -438,3 +438,19 @@ def test_endless_list_file_is_refused_not_read_into_memory(
     code, out, err = run(capsys, "--list", "/dev/zero", "list", db=db_path)
     assert (code, out) == (1, "")
     assert_one_error_line(err, "/dev/zero", "larger than 10,000 bytes")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_under_stdout_is_one_line(tmp_path: Path, db_path: Path) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "rlhf_reader", "--db", str(db_path), "list", "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "HOME": str(tmp_path)},
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr == "rlhf-reader: error: cannot write the output: No space left on device\n"

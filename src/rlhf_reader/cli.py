@@ -174,6 +174,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into `head` and the like: not an error of ours.
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        # Every file we open names itself in its own error; what is left is stdout failing
+        # (a full disk under `> file`, a closed stdout). One line, not a traceback.
+        _drop_stdout()
+        where = exc.filename or "cannot write the output"
+        return _fail(f"{where}: {exc.strerror or exc}", 1)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail a second time."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _fail(message: str, code: int) -> int:

@@ -184,6 +184,8 @@ def run_tag(ctx: Context) -> int:
 
 
 def _read_stdin() -> str:
+    if sys.stdin is None:  # started with stdin closed (<&-)
+        raise ValueError("stdin is closed")
     stream = getattr(sys.stdin, "buffer", None)
     raw = stream.read(MAX_NOTE_BYTES + 1) if stream is not None else sys.stdin.read().encode()
     if len(raw) > MAX_NOTE_BYTES:
