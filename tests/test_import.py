@@ -196,6 +196,11 @@ BAD_FILES = {
         b'"metadata": {"x": NaN}}]}',
         "NaN",
     ),
+    "overflow.json": (  # a valid ISO time that is not one in UTC: comparisons overflowed
+        b'{"format": "rlhf-reader-export", "version": 1, "entries": [{"key": "a", '
+        b'"annotation": {"read_at": "0001-01-01T00:00:00+01:00"}}]}',
+        "entries[0].annotation.read_at: expected an ISO 8601 time",
+    ),
     "authors.json": (  # would have made every later command crash on the stored record
         b'{"format": "rlhf-reader-export", "version": 1, "entries": [{"key": "a", '
         b'"metadata": {"authors": 5}}]}',

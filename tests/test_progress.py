@@ -46,6 +46,8 @@ def test_weekly_reads_buckets_by_monday() -> None:
         read("d", "2025-01-01T00:00:00Z"),  # older than 26 weeks
         read("e", None),
         read("f", "not a date"),
+        read("h", "0001-01-01T00:00:00+01:00"),  # before year 1 in UTC: OverflowError once
+        read("i", "9999-12-31T23:59:59-14:00"),
         Annotation(key="g", status=Status.UNREAD, read_at="2026-11-24T00:00:00Z"),
     ]
     weeks = weekly_reads(annotations, weeks=26, today=today)

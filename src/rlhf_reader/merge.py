@@ -280,13 +280,15 @@ def _metadata(value: object, key: str, where: str, fail: Any) -> dict[str, Any] 
 
 
 def _parse_time(text: str) -> datetime | None:
+    """An aware UTC time; None when ``text`` is not ISO 8601 or falls outside years 1–9999
+    in UTC (``0001-01-01T00:00+01:00``: comparing it would overflow)."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 _EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)

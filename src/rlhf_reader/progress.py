@@ -78,12 +78,13 @@ def weekly_reads(
 
 
 def _parse_day(stamp: str) -> date | None:
+    """The UTC day of an ISO time; None when it is not one (or falls outside years 1–9999)."""
     try:
         parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc)
     return parsed.date()
 
 
