@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rlhf_reader.cli import main
@@ -18,6 +19,13 @@ from rlhf_reader.store import Library
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "screenshots"
 STAMP = "2026-01-15T09:30:00Z"
+
+
+def weeks_ago(weeks: float) -> str:
+    """A read date relative to today, so the dashboard's last 26 weeks show the demo reads."""
+    when = datetime.now(timezone.utc) - timedelta(weeks=weeks)
+    return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
 
 NOTE = """\
 ## Takeaways
@@ -30,13 +38,15 @@ NOTE = """\
 """
 
 DEMO: list[Annotation] = [
-    Annotation("2404.09932", Status.READ, ("survey", "safety"), "", STAMP, STAMP, STAMP),
-    Annotation("2310.19852", Status.READ, ("survey",), "", STAMP, STAMP, STAMP),
-    Annotation("2307.15217", Status.READ, ("survey", "open-problems"), "", STAMP, STAMP, STAMP),
+    Annotation("2404.09932", Status.READ, ("survey", "safety"), "", STAMP, STAMP, weeks_ago(9)),
+    Annotation("2310.19852", Status.READ, ("survey",), "", STAMP, STAMP, weeks_ago(6)),
+    Annotation(
+        "2307.15217", Status.READ, ("survey", "open-problems"), "", STAMP, STAMP, weeks_ago(6)
+    ),
     Annotation("2307.12966", Status.READING, ("survey",), "", STAMP, STAMP),
     Annotation("2402.01306", Status.READING, ("dpo-family", "to-present"), NOTE, STAMP, STAMP),
-    Annotation("2402.10571", Status.READ, ("dpo-family",), "", STAMP, STAMP, STAMP),
-    Annotation("2401.10020", Status.READ, ("self-play",), "", STAMP, STAMP, STAMP),
+    Annotation("2402.10571", Status.READ, ("dpo-family",), "", STAMP, STAMP, weeks_ago(2)),
+    Annotation("2401.10020", Status.READ, ("self-play",), "", STAMP, STAMP, weeks_ago(0.2)),
     Annotation("2312.00886", Status.UNREAD, ("self-play", "theory"), "", STAMP, STAMP),
 ]
 
