@@ -120,6 +120,8 @@ def test_list_section_and_search(capsys: pytest.CaptureFixture[str], db_path: Pa
     assert code == 0
     assert out.splitlines()[0] == "Papers › Review/Survey"
     assert all("Alignment" in line or "alignment" in line for line in out.splitlines()[1:])
+    code, out, _ = run(capsys, "list", "--json", "--status", "UNREAD", db=db_path)  # as mark
+    assert code == 0 and len(json.loads(out)) > 0
 
 
 def test_list_nothing_matches(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:

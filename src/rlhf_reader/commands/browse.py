@@ -35,7 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def add_filter_options(p: argparse.ArgumentParser) -> None:
     """The filters ``list`` and ``export`` share."""
-    p.add_argument("--status", choices=[s.value for s in Status], help="only this status")
+    p.add_argument(
+        "--status", type=str.lower, choices=[s.value for s in Status], help="only this status"
+    )
     p.add_argument("--tag", metavar="TAG", help="only entries with this tag")
     p.add_argument("--section", metavar="TEXT", help="only sections whose path contains TEXT")
     p.add_argument("--search", metavar="QUERY", help="the filter language of the TUI's '/'")
