@@ -179,6 +179,22 @@ def test_explicit_list_is_updated_in_place(tmp_path: Path, db_path: Path, capsys
     assert code == 0 and out.startswith("0 added")
 
 
+def test_a_symlinked_list_is_updated_through_the_link(
+    tmp_path: Path, db_path: Path, capsys
+) -> None:
+    # The list lives elsewhere (a git checkout) and is linked: the link must stay a link.
+    real = tmp_path / "checkout" / "README.md"
+    real.parent.mkdir()
+    real.write_text(BUNDLED, encoding="utf-8")
+    link = tmp_path / "mine.md"
+    link.symlink_to(real)
+    source = tmp_path / "upstream.md"
+    source.write_text(edited_list(), encoding="utf-8")
+    argv = ("--db", str(db_path), "--list", str(link), "update", "--from", str(source))
+    assert run(capsys, *argv)[0] == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == edited_list()
+
+
 @pytest.mark.parametrize(
     ("served", "message"),
     [

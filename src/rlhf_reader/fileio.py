@@ -14,9 +14,10 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None, durable: b
 
     ``mode``: permission bits of the file; None keeps an existing file's bits, or gives a new
     file the usual ``0o666 & ~umask``. ``durable`` fsyncs the file and then its folder.
+    A symlink is written through: its target gets the new content and the link stays.
     Raises ``OSError``; callers turn it into their own one-line error naming the path.
     """
-    path = Path(path)
+    path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         try:
