@@ -302,6 +302,7 @@ BAD_FILES = {
         GOOD.replace(b'"meta"', b'"metadata": {"7": {"key": "k", "title": ["x"]}}, "meta"'),
         "title must be text or null, not ['x']",
     ),
+    "an export": (b'{"format": "rlhf-reader-export", "version": 1}', "is an export"),
     "bad version": (GOOD.replace(b'"value": 1', b'"value": "one"'), "schema_version"),
     "newer schema": (GOOD.replace(b'"value": 1', b'"value": 99'), "newer rlhf-reader"),
 }

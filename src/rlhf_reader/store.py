@@ -255,6 +255,11 @@ def decode(path: Path, raw: bytes) -> tuple[Tables, bool]:
             f"{path}: not a library file: expected a JSON object of tables, "
             f"found {type(data).__name__}"
         )
+    if data.get("format") == "rlhf-reader-export":
+        raise LibraryError(
+            f"{path}: is an export, not a library file; give the library with --db and "
+            "read this file with 'rlhf-reader import'"
+        )
     for name, table in data.items():
         if not isinstance(table, dict):
             raise LibraryError(
