@@ -42,6 +42,14 @@ def isolated_home(
 
 
 @pytest.fixture(autouse=True)
+def no_upstream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`update` without --from goes to upstream: in tests, a closed port on 127.0.0.1."""
+    from rlhf_reader import listsource
+
+    monkeypatch.setattr(listsource, "UPSTREAM_URL", "https://127.0.0.1:9/awesome-rlhf/README.md")
+
+
+@pytest.fixture(autouse=True)
 def no_real_clipboard(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """pyperclip writes into this list instead of the machine's clipboard."""
     copied: list[str] = []

@@ -175,6 +175,27 @@ async def test_e_everything_as_csv_and_bad_paths(
         assert [r["key"] for r in rows] == [SURVEY, DPO, INSTRUCT, CAI, BLOG]
 
 
+async def test_e_refuses_to_overwrite_the_library(
+    list_path: Path, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        before = db_path.read_bytes()
+        await pilot.press("e")
+        dialog = app.screen
+        dialog.query_one(Select).value = "json"
+        await pilot.pause()
+        path_input = dialog.query_one("#export-path", Input)
+        path_input.value = str(db_path)
+        path_input.focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert db_path.read_bytes() == before
+        assert any("is the library file or its backup" in m for m in messages(app))
+
+
 # f, a --------------------------------------------------------------------------------------
 
 

@@ -138,7 +138,9 @@ def test_seen_clears_new_marks(tmp_path: Path, db_path: Path, capsys) -> None:
     code, out, _ = run(capsys, "--db", str(db_path), "seen", "--all")
     assert (code, out) == (0, "1 entry no longer marked new\n")
     code, _, err = run(capsys, "--db", str(db_path), "seen")
-    assert code == 1 and err.startswith("rlhf-reader: error: give KEY... or --all")
+    assert code == 2 and err == "rlhf-reader: error: give KEY... or --all\n"
+    code, _, err = run(capsys, "--db", str(db_path), "seen", "--all", ADDED[0][0])
+    assert code == 2 and err == "rlhf-reader: error: give KEY... or --all, not both\n"
 
 
 def test_dry_run_saves_nothing(tmp_path: Path, annotated_db: Path, capsys) -> None:
@@ -247,3 +249,32 @@ def test_connection_refused(db_path: Path, capsys) -> None:
     url = f"https://127.0.0.1:{port}/x"
     code, _, err = run(capsys, "--db", str(db_path), "update", "--from", url)
     assert code == 1 and "cannot connect" in err
+
+
+def test_local_source_is_read_only_up_to_the_cap(db_path: Path, capsys) -> None:
+    """/dev/zero reports size 0 and never ends: the 5 MB cap must hold while reading."""
+    code, _, err = run(capsys, "--db", str(db_path), "update", "--from", "/dev/zero")
+    assert code == 1 and "larger than the 5 MB a list may have" in err
+
+
+def test_odd_whats_new_settings_do_not_break_commands(db_path: Path, capsys) -> None:
+    library = Library.open(db_path)
+    library.set_meta(whatsnew.RETIRED_META, {"a": 5, "b": "x", "c": None})
+    library.set_meta(whatsnew.NEW_META, ["not", "a", "mapping"])
+    library.close()
+    code, out, err = run(capsys, "--db", str(db_path), "list", "--json")
+    assert (code, err) == (0, "") and len(json.loads(out)) == 100
+
+
+def test_reset_is_refused_with_dry_run_or_an_explicit_list(tmp_path, db_path, capsys) -> None:
+    code, _, err = run(capsys, "--db", str(db_path), "update", "--reset", "--dry-run")
+    assert code == 2 and "--reset and --dry-run do not go together" in err
+    mine = tmp_path / "mine.md"
+    mine.write_text(BUNDLED, encoding="utf-8")
+    code, _, err = run(capsys, "--db", str(db_path), "--list", str(mine), "update", "--reset")
+    assert code == 2 and "--reset applies to the default list" in err
+
+
+def test_default_update_goes_upstream_which_tests_replace(db_path: Path, capsys) -> None:
+    code, _, err = run(capsys, "--db", str(db_path), "update", "--dry-run")
+    assert code == 1 and "https://127.0.0.1:9/awesome-rlhf/README.md: cannot connect" in err

@@ -70,6 +70,14 @@ class ExportError(Exception):
     """An export that cannot be written; the message names the path and the reason."""
 
 
+def refuse_library_target(output: str | Path, library: str | Path) -> None:
+    """An export must not replace the library (or its backup) with a file it cannot read."""
+    real = Path(os.path.realpath(library))
+    ours = {real, real.with_name(real.name + ".bak")}
+    if Path(os.path.realpath(Path(output).expanduser())) in ours:
+        raise ExportError(f"{output}: is the library file or its backup; export to another file")
+
+
 def default_filename(fmt: str, stem: str = "reading-list") -> str:
     """``reading-list.bib`` and the like: the TUI's suggestion in the current folder."""
     return stem + EXTENSIONS[fmt]

@@ -67,10 +67,12 @@ def fetch(origin: str, *, timeout: float | None = None, max_bytes: int | None = 
     try:
         if path.is_dir():
             raise UpdateError(f"{path}: is a directory, not a Markdown list")
-        size = path.stat().st_size
-        if size > max_bytes:
+        # Read at most one byte more than allowed: st_size is 0 for /dev/zero and pipes.
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
             raise UpdateError(_too_large(str(path), max_bytes))
-        return path.read_bytes()
+        return data
     except FileNotFoundError:
         raise UpdateError(f"{path}: no such file") from None
     except OSError as exc:

@@ -82,7 +82,10 @@ def mark_seen(library: _Meta, keys: Iterable[str] | None = None) -> int:
 
 def retired_records(library: _Meta) -> dict[str, dict[str, Any]]:
     value = library.get_meta(RETIRED_META) or {}
-    return {str(k): dict(v) for k, v in value.items()} if isinstance(value, dict) else {}
+    if not isinstance(value, dict):
+        return {}
+    # A hand-edited library may hold anything here: keep only records that are objects.
+    return {str(k): dict(v) for k, v in value.items() if isinstance(v, dict)}
 
 
 def retired_section(

@@ -9,7 +9,6 @@ no ESC or BEL from the data reaches it. Files keep the data with control charact
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -150,11 +149,12 @@ def run_export(ctx: Context) -> int:
 def _refuse_library_files(ctx: Context, output: Path) -> None:
     """An export must not replace the library (or its backup) with a file it cannot read."""
     from rlhf_reader.cli import CliError
+    from rlhf_reader.export import ExportError, refuse_library_target
 
-    library = Path(os.path.realpath(ctx.db_path))
-    ours = {library, library.with_name(library.name + ".bak")}
-    if Path(os.path.realpath(output)) in ours:
-        raise CliError(f"{output}: is the library file or its backup; export to another file")
+    try:
+        refuse_library_target(output, ctx.db_path)
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
 
 
 def run_import(ctx: Context) -> int:

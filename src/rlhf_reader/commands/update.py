@@ -36,9 +36,11 @@ def run_update(ctx: Context) -> int:
     args = ctx.args
     if args.reset:
         if ctx.explicit_list:
-            raise CliError("--reset applies to the default list, not to one given with --list")
+            raise CliError(
+                "--reset applies to the default list, not to one given with --list", code=2
+            )
         if args.dry_run:
-            raise CliError("--reset and --dry-run do not go together")
+            raise CliError("--reset and --dry-run do not go together", code=2)
         removed = listsource.reset(ctx.db_path)
         ctx.print("back to the bundled list" if removed else "already on the bundled list")
         return 0
@@ -68,8 +70,10 @@ def run_update(ctx: Context) -> int:
 def run_seen(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
 
-    if ctx.args.all == bool(ctx.args.keys):
-        raise CliError("give KEY... or --all")
+    if ctx.args.all and ctx.args.keys:
+        raise CliError("give KEY... or --all, not both", code=2)
+    if not ctx.args.all and not ctx.args.keys:
+        raise CliError("give KEY... or --all", code=2)
     keys = None if ctx.args.all else [ctx.resolve(typed).key for typed in ctx.args.keys]
     cleared = whatsnew.mark_seen(ctx.library, keys)
     ctx.print(f"{cleared} entr{'y' if cleared == 1 else 'ies'} no longer marked new")

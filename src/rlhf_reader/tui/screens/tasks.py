@@ -480,10 +480,11 @@ class BackgroundTasks(_Base):
     def _export_worker(
         self, request: ExportRequest, rows: list[Any], additions: dict[str, Any], title: str
     ) -> None:
-        from rlhf_reader.export import ExportError, write_export
+        from rlhf_reader.export import ExportError, refuse_library_target, write_export
 
         call = self.app.call_from_thread
         try:
+            refuse_library_target(request.path, self.library.path)
             path, count = write_export(
                 request.path, rows, request.fmt, title=title, additions=additions
             )
