@@ -162,3 +162,28 @@ def test_two_processes_lose_none_of_each_others_updates(tmp_path: Path) -> None:
     expected_tags = {f"{name}{i}" for name in "ab" for i in range(0, 200, 4)}
     assert set(annotations["shared"].tags) == expected_tags
     assert len(annotations) == 401
+
+
+def test_exclusive_holds_other_processes_off_until_it_ends(tmp_path: Path) -> None:
+    """An import plans and writes inside ``exclusive()``: a write from another process waits
+    for it, so neither overwrites the other."""
+    path = tmp_path / "library.json"
+    lib = Library.open(path)
+    lib.set_status(["first"], Status.READ)
+    writer = (
+        "import sys; from rlhf_reader.store import Library; from rlhf_reader.model import Status;"
+        "Library.open(sys.argv[1]).set_status(['other'], Status.READING); print('done')"
+    )
+    with lib.exclusive():
+        before = lib.annotations()
+        child = subprocess.Popen(
+            [sys.executable, "-c", writer, str(path)], stdout=subprocess.PIPE, text=True
+        )
+        time.sleep(1.0)
+        assert child.poll() is None  # waiting for the lock
+        assert "other" not in before
+        lib.set_tags("first", ["kept"])
+    out, _ = child.communicate(timeout=30)
+    assert out.strip() == "done"
+    final = Library.open(path).annotations()
+    assert final["first"].tags == ("kept",) and final["other"].status is Status.READING

@@ -376,6 +376,8 @@ def plan_for(data: ExportData, library: Library | None) -> MergeReport:
 
 def apply(report: MergeReport, library: Library) -> None:
     """Write what ``report`` planned, with the store's public API only."""
+    if not report.changed:
+        return
     if report.annotations:
         library.put_annotations(report.annotations)
     if report.metadata:

@@ -600,6 +600,14 @@ class Library:
         with self._mutex:
             return self._storage.refresh()
 
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the lock across several calls — read, decide, write — so that no other
+        process writes in between (an import plans against what it then overwrites)."""
+        with self._mutex, self._storage.locked():
+            self._storage.refresh()
+            yield
+
     # plumbing ------------------------------------------------------------------------------
 
     def _tables(self) -> Tables:

@@ -167,22 +167,26 @@ def run_import(ctx: Context) -> int:
         data = read_export(args.file)
     except ImportFileError as exc:
         raise CliError(f"import refused, library unchanged: {exc}") from None
-    # A dry run never creates a library file that does not exist yet.
-    library = ctx.library if not args.dry_run or ctx.db_path.exists() else None
-    report = plan_for(data, library)
     titles = _titles(ctx)
     prefix = "would be " if args.dry_run else ""
+    if args.dry_run:
+        # A dry run never creates a library file that does not exist yet.
+        report = plan_for(data, ctx.library if ctx.db_path.exists() else None)
+    else:
+        library = ctx.library
+        # Plan and write under one lock: a `mark` from another process cannot slip between.
+        with library.exclusive():
+            report = plan_for(data, library)
+            try:
+                apply(report, library)
+            except (ValueError, LibraryError) as exc:
+                raise CliError(f"import failed: {exc}") from None
     for change in report.changes:
         if change.kind == "unchanged":
             continue
         title = titles.get(change.key, "")
         line = f"{prefix}{change.describe()}" + (f"  ({title})" if title else "")
         ctx.print(printable(line))
-    if not args.dry_run and report.changed and library is not None:
-        try:
-            apply(report, library)
-        except (ValueError, LibraryError) as exc:
-            raise CliError(f"import failed: {exc}") from None
     summary = report.summary()
     ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
