@@ -127,3 +127,16 @@ def test_screenshot_arguments() -> None:
         parse_size("80")
     with pytest.raises(CliError):
         parse_size("20x5")
+
+
+def test_screenshot_refuses_unknown_keys(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    from rlhf_reader.cli import main
+    from rlhf_reader.commands.screenshot import unknown_keys
+
+    assert unknown_keys(["j", "space", "ctrl+s", "question_mark", "pageup", "U"]) == []
+    assert unknown_keys(["pgup", "ctrl+nosuch"]) == ["pgup", "ctrl+nosuch"]
+    out = tmp_path / "x.svg"
+    args = ["--db", str(tmp_path / "lib.json"), "screenshot", str(out), "--press", "j,nosuchkey"]
+    assert main(args) == 2
+    assert "--press: unknown key 'nosuchkey'" in capsys.readouterr().err
+    assert not out.exists()

@@ -52,6 +52,25 @@ def parse_keys(text: str) -> list[str]:
     return keys
 
 
+_MODIFIERS = ("ctrl+", "shift+", "alt+", "meta+", "super+", "hyper+")
+
+
+def unknown_keys(keys: list[str]) -> list[str]:
+    """The key names Textual would not recognise (a typo would otherwise press nothing)."""
+    from textual.keys import Keys, _character_to_key
+
+    names = {key.value for key in Keys}
+    names |= {_character_to_key(chr(code)) for code in range(32, 127)}
+    unknown = []
+    for key in keys:
+        base = key
+        while base.startswith(_MODIFIERS):
+            base = base.split("+", 1)[1]
+        if len(base) != 1 and base not in names:
+            unknown.append(key)
+    return unknown
+
+
 def run_screenshot(ctx: Context) -> int:
     import asyncio
 
@@ -60,6 +79,13 @@ def run_screenshot(ctx: Context) -> int:
 
     size = parse_size(ctx.args.size)
     keys = parse_keys(ctx.args.press)
+    bad = unknown_keys(keys)
+    if bad:
+        raise CliError(
+            f"--press: unknown key {bad[0]!r} (Textual key names such as j, space, enter, "
+            "escape, slash, ctrl+s; text:abc types text)",
+            code=2,
+        )
     out = Path(ctx.args.out).expanduser()
     if not out.parent.is_dir():
         raise CliError(f"{out.parent}: no such folder")
