@@ -187,3 +187,30 @@ def test_exclusive_holds_other_processes_off_until_it_ends(tmp_path: Path) -> No
     assert out.strip() == "done"
     final = Library.open(path).annotations()
     assert final["first"].tags == ("kept",) and final["other"].status is Status.READING
+
+
+def test_process_lock_is_reentrant_and_times_out(tmp_path: Path) -> None:
+    from rlhf_reader.fileio import LockTimeout, ProcessLock
+
+    path = tmp_path / "x.lock"
+    mine = ProcessLock(path, timeout=0.2)
+    mine.acquire()
+    mine.acquire()  # re-entrant
+    holder = (
+        "import sys, time; from rlhf_reader.fileio import ProcessLock;"
+        "lock = ProcessLock(sys.argv[1], timeout=0.3)\n"
+        "try:\n lock.acquire(); print('got')\nexcept Exception as e:\n print(type(e).__name__)"
+    )
+    probe = [sys.executable, "-c", holder, str(path)]
+    assert subprocess.run(probe, capture_output=True, text=True).stdout.strip() == "LockTimeout"
+    mine.release()
+    assert subprocess.run(probe, capture_output=True, text=True).stdout.strip() == "LockTimeout"
+    mine.release()  # the outer acquire: now free
+    assert subprocess.run(probe, capture_output=True, text=True).stdout.strip() == "got"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    try:
+        ProcessLock(tmp_path / "missing" / "x.lock", timeout=0.1).acquire()
+    except OSError:
+        pass
+    else:
+        raise AssertionError("a lock file in a missing folder must fail")

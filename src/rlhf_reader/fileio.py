@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -68,3 +69,73 @@ def current_umask() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0o022
+
+
+class LockTimeout(Exception):
+    """Another process held the lock for longer than the timeout."""
+
+
+class ProcessLock:
+    """An exclusive lock between processes on a lock file (``flock`` on POSIX, ``msvcrt``
+    on Windows), re-entrant within one object: what the library holds around every
+    read-modify-write. Not thread-safe by itself; its owner serialises threads."""
+
+    def __init__(self, path: Path, *, timeout: float, poll: float = 0.002) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self.poll = poll
+        self._fd: int | None = None
+        self._depth = 0
+
+    def acquire(self) -> None:
+        if self._depth:
+            self._depth += 1
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.timeout
+        try:
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(str(self.path))
+                time.sleep(self.poll)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd, self._depth = fd, 1
+
+    def release(self) -> None:
+        if self._depth == 0:
+            return
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fd, self._fd = self._fd, None
+            _unlock(fd)
+            os.close(fd)
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        with contextlib.suppress(OSError):
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)

@@ -13,8 +13,8 @@ Safety, in :class:`SafeStorage` (a TinyDB ``Storage``):
   left by a killed run are removed (under the lock) when the library is opened.
 * **One backup generation.** The first write of each run (each ``Library.open``) first copies
   the file as it was to ``library.json.bak``.
-* **Several processes.** Every read-modify-write holds ``library.json.lock`` (the
-  ``filelock`` package) and starts by re-reading the file if another process replaced it
+* **Several processes.** Every read-modify-write holds ``library.json.lock`` (an ``flock``,
+  ``fileio.ProcessLock``) and starts by re-reading the file if another process replaced it
   (inode, size, mtime_ns or ctime_ns differ), so the TUI and a CLI command, or two TUIs, never
   lose each other's changes. Reads need no lock: the file on disk is always complete.
 * **Speed.** The parsed tables stay in memory (a write-through cache, dropped when the file
@@ -62,7 +62,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
 from rlhf_reader import fileio
@@ -373,13 +372,7 @@ class SafeStorage(Storage):
         self.folder = self.target.parent
         self.backup_path = self.target.with_name(self.target.name + ".bak")
         self.lock_path = self.target.with_name(self.target.name + ".lock")
-        self._lock = FileLock(
-            str(self.lock_path),
-            timeout=lock_timeout,
-            mode=0o600,
-            thread_local=False,
-            poll_interval=0.002,
-        )
+        self._lock = fileio.ProcessLock(self.lock_path, timeout=lock_timeout)
         self._tables: Tables | None = None
         self._stamp: tuple[int, int, int, int] | None = None
         self._backed_up = False
@@ -481,7 +474,7 @@ class SafeStorage(Storage):
     def locked(self) -> Iterator[None]:
         try:
             self._lock.acquire()
-        except Timeout:
+        except fileio.LockTimeout:
             raise LibraryError(
                 f"{self.path}: another rlhf-reader has held the lock ({self.lock_path}) for "
                 f"{self._lock.timeout:g} s; try again"
