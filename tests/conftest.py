@@ -65,3 +65,15 @@ def no_real_clipboard(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "library.json"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, str, str]:
+    """Run ``rlhf-reader --db DB ARGS…`` in-process: (exit code, stdout, stderr)."""
+    from rlhf_reader.cli import main
+
+    try:
+        code = main(["--db", str(db), *args])
+    except SystemExit as exc:  # argparse: --help and usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from arxiv_server import ARXIV_DATA, ArxivServer
+from conftest import run_cli as run
 
 from rlhf_reader.additions import SECTION_TITLE, addition_record, with_additions
 from rlhf_reader.catalog import parse
-from rlhf_reader.cli import main
 from rlhf_reader.store import Library
 
 BUNDLED = ARXIV_DATA / "bundled.xml"
@@ -30,15 +30,6 @@ https://arxiv.org/pdf/2307.09288v2.pdf). Hugo Touvron. arXiv, 2023.
 
 - [Illustrating RLHF](https://huggingface.co/blog/rlhf)
 """
-
-
-def run(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(["--db", str(db), *args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

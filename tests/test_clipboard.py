@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pyperclip
 import pytest
+from conftest import run_cli as cli
 
 from rlhf_reader import clipboard
-from rlhf_reader.cli import main
 
 
 class FakeTerminal(io.StringIO):
@@ -99,15 +99,6 @@ def test_clipboard_module_does_not_import_textual() -> None:
 
 
 # the CLI ----------------------------------------------------------------------------------------
-
-
-def cli(capsys, db: Path, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(["--db", str(db), *args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_cite_prints_and_copies(capsys, tmp_path: Path, no_real_clipboard) -> None:

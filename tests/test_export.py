@@ -22,9 +22,9 @@ from citeproc import (
     formatter,
 )
 from citeproc.source.json import CiteProcJSON
+from conftest import run_cli as cli
 
 from rlhf_reader.catalog import load, parse
-from rlhf_reader.cli import main
 from rlhf_reader.export import (
     CSV_COLUMNS,
     FORMATS,
@@ -330,15 +330,6 @@ def test_write_atomic_errors_name_the_path(tmp_path: Path) -> None:
 
 
 # the CLI --------------------------------------------------------------------------------------
-
-
-def cli(capsys, db: Path, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(["--db", str(db), *args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_export_filters_and_files(capsys, tmp_path: Path) -> None:

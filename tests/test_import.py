@@ -6,22 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_cli as cli
 
-from rlhf_reader.cli import main
 from rlhf_reader.merge import ImportFileError, merge_annotation, parse_export, plan
 from rlhf_reader.model import Annotation, Status
 from rlhf_reader.store import Library
 
 DPO, KTO, BLOG = "2305.18290", "2402.01306", "huggingface.co/blog/rlhf"
-
-
-def cli(capsys, db: Path, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(["--db", str(db), *args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def annotate(db: Path) -> None:
