@@ -190,7 +190,7 @@ def test_exclusive_holds_other_processes_off_until_it_ends(tmp_path: Path) -> No
 
 
 def test_process_lock_is_reentrant_and_times_out(tmp_path: Path) -> None:
-    from rlhf_reader.fileio import LockTimeout, ProcessLock
+    from rlhf_reader.fileio import ProcessLock
 
     path = tmp_path / "x.lock"
     mine = ProcessLock(path, timeout=0.2)
