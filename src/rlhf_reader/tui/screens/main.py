@@ -273,8 +273,10 @@ class MainScreen(BackgroundTasks, Screen[None]):
             if first is None or not tree.select_key(first):
                 self._cursor_to_first_entry()
         self._update_header()
-        self._show_current()
         tree.focus()
+        # The detail pane is filled just after the first frame (the tree's highlight
+        # message would fill it then anyway): the first frame paints the tree alone.
+        self.call_after_refresh(self._show_current)
         self.call_after_refresh(tree.center_cursor)
         self.call_after_refresh(self._prepare_filter)
 

@@ -82,16 +82,26 @@ class DetailPane(VerticalScroll, can_focus=True):
     The Markdown widget (and its imports) is created the first time a note is shown.
     """
 
+    _shown: tuple[Any, ...] | None = None
+
     def compose(self) -> ComposeResult:
         yield Static(id="detail-text", markup=False)
 
+    def _update_head(self, text: Text) -> None:
+        """Show ``text`` above the note; the same text again (the cursor's highlight after
+        a jump, a refresh) costs no new layout."""
+        shown = (text.plain, text.style, text.justify, tuple(text.spans))
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.query_one("#detail-text", Static).update(text)
+
     def show(self, entry: Entry | None, row: Row | None, listed: list[Entry]) -> None:
-        head = self.query_one("#detail-text", Static)
         if entry is None or row is None:
-            head.update(Text("Pick an entry to see its details.", style="dim"))
+            self._update_head(Text("Pick an entry to see its details.", style="dim"))
             self._set_note("")
             return
-        head.update(describe(entry, row, listed))
+        self._update_head(describe(entry, row, listed))
         self._set_note(row.annotation.note)
 
     def show_section(self, section: Section, read: int, total: int) -> None:
@@ -104,11 +114,11 @@ class DetailPane(VerticalScroll, can_focus=True):
         if unread:
             text.append_text(literal_block(f" · {unread} to go"))
         text.append_text(Text("\n\nEnter or → opens it; ← closes it.", style="dim"))
-        self.query_one("#detail-text", Static).update(text)
+        self._update_head(text)
         self._set_note("")
 
     def show_message(self, message: str) -> None:
-        self.query_one("#detail-text", Static).update(Text(message, style="dim"))
+        self._update_head(Text(message, style="dim"))
         self._set_note("")
 
     def _set_note(self, note: str) -> None:
