@@ -128,7 +128,12 @@ async def filter_keystrokes(list_path: str, db_path: str, queries: list[str]) ->
     times: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         screen = app.main_screen
-        await app.workers.wait_for_complete()  # the search index, built after the first frame
+        # The search index is built in a worker once the app is ready: wait until it is in use.
+        for _ in range(500):
+            await app.workers.wait_for_complete()
+            if screen.reading._index is not None:
+                break
+            await pilot.pause(0.01)
         for query in queries:
             await pilot.press("slash")
             for end in range(1, len(query) + 1):

@@ -63,6 +63,11 @@ class ReaderApp(App[None]):
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
 
+    def on_ready(self) -> None:
+        # The first frame is painted: now start what only later keystrokes need.
+        main = self.main_screen
+        main.call_after_refresh(main.prepare_filter)
+
     def get_default_screen(self) -> Screen:
         return MainScreen(self.reading, self.library, self.saved_state, self.list_path)
 

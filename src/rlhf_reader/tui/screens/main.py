@@ -278,10 +278,12 @@ class MainScreen(BackgroundTasks, Screen[None]):
         # message would fill it then anyway): the first frame paints the tree alone.
         self.call_after_refresh(self._show_current)
         self.call_after_refresh(tree.center_cursor)
-        self.call_after_refresh(self._prepare_filter)
+        # The search index is started by the app once its screen is ready (ReaderApp.on_ready):
+        # its import and build in a thread would compete with the first frames for the GIL.
 
-    def _prepare_filter(self) -> None:
-        """After the first frame: build the search index in a thread, so ``/`` is instant."""
+    def prepare_filter(self) -> None:
+        """Once the screen is up: build the search index in a thread, so ``/`` is instant
+        (until it is installed, the first filter builds it itself)."""
         snapshot = dict(self.reading.rows)
 
         def build() -> None:
@@ -385,7 +387,7 @@ class MainScreen(BackgroundTasks, Screen[None]):
         header.list_title = catalog.title
         self.rebuild_tree(select)
         self._update_header()
-        self._prepare_filter()
+        self.prepare_filter()
 
     def rebuild_tree(self, select: str | None = None) -> None:
         """Redraw the tree (same filter, same open sections), cursor on ``select`` or where

@@ -13,10 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -104,6 +107,7 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
     def __init__(self, reading: ReadingList, *, id: str | None = None) -> None:  # noqa: A002
         self._labels: dict[str, dict[str, Text]] = {}
         self._batching = False  # set before Tree.__init__, which may invalidate
+        self._render_style: Style | None = None  # see render_lines
         super().__init__(reading.catalog.title or "list", id=id)
         self.reading = reading
         self.show_root = False
@@ -138,6 +142,23 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         finally:
             self._batching = False
             super()._invalidate()
+
+    # Tree.render_line asks for the widget's rich_style (a walk up the DOM) on every line;
+    # it cannot change within one render, so it is looked up once per render_lines.
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._render_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._render_style = None
+
+    def render_line(self, y: int) -> Strip:
+        style = self._render_style
+        if style is None:
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, style)
 
     def process_label(self, label: str | Text) -> Text:
         # Labels are built here as one-line Text: skip Tree's copy-and-split of each one.
