@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rlhf_reader import lazyre
 from rlhf_reader.keys import arxiv_id_from_url, normalize_url
 from rlhf_reader.model import Catalog, Entry, Link, Section
 
@@ -20,15 +21,15 @@ if TYPE_CHECKING:  # markdown-it is imported on first parse: a cached list never
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-_TOC_TITLE_RE = re.compile(r"^(table of contents|contents|toc)$", re.IGNORECASE)
-_SOURCE_TAG_RE = re.compile(r"^\s*\[([^\[\]]+)\]\s*$")
-_YEAR_RE = re.compile(r"[\s,(]*\b((?:19|20)\d{2})\)?\s*\.?\s*$")
-_MONTH_RE = re.compile(
+_TOC_TITLE_RE = lazyre.compile(r"^(table of contents|contents|toc)$", re.IGNORECASE)
+_SOURCE_TAG_RE = lazyre.compile(r"^\s*\[([^\[\]]+)\]\s*$")
+_YEAR_RE = lazyre.compile(r"[\s,(]*\b((?:19|20)\d{2})\)?\s*\.?\s*$")
+_MONTH_RE = lazyre.compile(
     r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(\s+\d{1,2})?$",
     re.IGNORECASE,
 )
 _MAX_NAME_WORDS = 4  # a details line with no year, no comma and more words is a description
-_SLUG_DROP_RE = re.compile(r"[^\w\- ]", re.UNICODE)
+_SLUG_DROP_RE = lazyre.compile(r"[^\w\- ]", re.UNICODE)
 
 
 MAX_LIST_BYTES = 50_000_000  # a 10,000-entry list is 2 MB; /dev/zero must not fill memory
@@ -85,12 +86,12 @@ def _markdown(optional: frozenset[str]) -> MarkdownIt:
 _OPTIONAL_RULES = frozenset({"reference", "fence", "blockquote", "hr", "html_block", "code"})
 _CONTAINERS = r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*"
 _RULE_NEEDED = {
-    "reference": re.compile(r"\]:"),
-    "fence": re.compile(r"```|~~~"),
-    "blockquote": re.compile(_CONTAINERS + ">", re.MULTILINE),
-    "hr": re.compile(_CONTAINERS + r"([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE),
-    "html_block": re.compile(_CONTAINERS + "<", re.MULTILINE),
-    "code": re.compile(r"^[ >*+\-\d.)]*(?: {4}|\t)", re.MULTILINE),
+    "reference": lazyre.compile(r"\]:"),
+    "fence": lazyre.compile(r"```|~~~"),
+    "blockquote": lazyre.compile(_CONTAINERS + ">", re.MULTILINE),
+    "hr": lazyre.compile(_CONTAINERS + r"([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE),
+    "html_block": lazyre.compile(_CONTAINERS + "<", re.MULTILINE),
+    "code": lazyre.compile(r"^[ >*+\-\d.)]*(?: {4}|\t)", re.MULTILINE),
 }
 
 
@@ -100,14 +101,16 @@ def _optional_rules(text: str) -> frozenset[str]:
 
 # Inline syntax that can make an item's plain text differ from its source: links, images,
 # autolinks and HTML, escapes, entities, code spans. Text without any is used as it is.
-_INLINE_SYNTAX_RE = re.compile(r"[\\&\[\]<`]")
+_INLINE_SYNTAX_RE = lazyre.compile(r"[\\&\[\]<`]")
 
 
 # An item that is "[title](url)" and then text, none of them with inline syntax (no
 # brackets, escapes, entities, code, HTML or emphasis in the title; no parentheses, spaces,
 # entities or controls in the URL): its head is read without inline tokens. A test checks
 # that this gives what the tokens give, on the real lists.
-_PLAIN_LINK_RE = re.compile(r"\[([^\[\]\\`<&*_]*)\]\(([^\x00-\x20\x7f()<>\\&]+)\)[^\[\]\\`<&]*\Z")
+_PLAIN_LINK_RE = lazyre.compile(
+    r"\[([^\[\]\\`<&*_]*)\]\(([^\x00-\x20\x7f()<>\\&]+)\)[^\[\]\\`<&]*\Z"
+)
 _FAST_HEADS = True
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
 
+from rlhf_reader import lazyre
 from rlhf_reader.model import Entry
 
 ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
@@ -19,12 +20,12 @@ ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
 _NEW_ID = r"\d{4}\.\d{4,5}"
 _OLD_ID = r"[a-z][a-z\-]*(?:\.[A-Za-z]{2})?/\d{7}"
 _ID = rf"(?P<id>{_NEW_ID}|{_OLD_ID})(?P<version>v\d+)?"
-_BARE_ID_RE = re.compile(rf"^(?:arxiv:)?{_ID}$", re.IGNORECASE)
-_PATH_RE = re.compile(rf"^/(?:abs|pdf|html)/{_ID}(?:\.pdf)?/?$", re.IGNORECASE)
+_BARE_ID_RE = lazyre.compile(rf"^(?:arxiv:)?{_ID}$", re.IGNORECASE)
+_PATH_RE = lazyre.compile(rf"^/(?:abs|pdf|html)/{_ID}(?:\.pdf)?/?$", re.IGNORECASE)
 
 
 # The usual spelling, read in one step: https://arxiv.org/abs/ID (no user, port, escapes).
-_PLAIN_ARXIV_URL_RE = re.compile(
+_PLAIN_ARXIV_URL_RE = lazyre.compile(
     rf"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/{_ID}(?:\.pdf)?/?(?:[?#].*)?$",
     re.IGNORECASE,
 )

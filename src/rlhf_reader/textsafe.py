@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 
+from rlhf_reader import lazyre
+
 # C0 controls, DEL and the C1 range (CSI, OSC, … are single code points there), then the
 # bidi embeddings/overrides/isolates and U+2028/2029.
 # Lone surrogates too: a file name or argument that is not UTF-8 reaches Python as
 # U+DC80–U+DCFF ("surrogateescape"), which a strict UTF-8 stdout cannot even encode.
 _BIDI = "\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
-_CONTROL_RE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-_CONTROL_KEEP_LINES_RE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+_CONTROL_RE = lazyre.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_CONTROL_KEEP_LINES_RE = lazyre.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 
 
 def _visible(match: re.Match[str]) -> str:
