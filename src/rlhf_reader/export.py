@@ -434,7 +434,8 @@ def unlisted_rows(
         meta = metadata.get(key)
         title = (meta or {}).get("title") or (additions.get(key) or {}).get("title") or key
         entry = Entry(key=key, title=str(title), url="", section=UNLISTED_SECTION)
-        out.append(Row(entry, annotations.get(key) or Annotation(key=key), meta))
+        record = dict(meta) if meta else None
+        out.append(Row(entry, annotations.get(key) or Annotation(key=key), record))
     return out
 
 
