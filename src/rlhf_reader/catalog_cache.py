@@ -121,18 +121,25 @@ def _prune(folder: Path, keep: Path) -> None:
 
 def to_data(catalog: Catalog) -> dict[str, Any] | None:
     """The catalog as JSON-ready data; None if it is not a plain parsed list."""
-    sections = []
-    for root in catalog.sections:
-        section = _section_data(root)
-        if section is None:
-            return None
-        sections.append(section)
+    sections = _sections_data(catalog.sections)
+    if sections is None:
+        return None
     return {
         "version": parser_version(),
         "source": catalog.source,
         "title": catalog.title,
         "sections": sections,
     }
+
+
+def _sections_data(sections: list[Section]) -> list[dict[str, Any]] | None:
+    out = []
+    for section in sections:
+        data = _section_data(section)
+        if data is None:
+            return None
+        out.append(data)
+    return out
 
 
 def _section_data(section: Section) -> dict[str, Any] | None:
@@ -143,12 +150,9 @@ def _section_data(section: Section) -> dict[str, Any] | None:
         links = [[link.text, link.url] for link in e.links]
         fields = (e.key, e.title, e.url, e.line, e.arxiv_id, e.authors, e.year, e.venue)
         entries.append([*fields, e.details, e.source, links, list(e.extra)])
-    children = []
-    for child in section.children:
-        data = _section_data(child)
-        if data is None:
-            return None
-        children.append(data)
+    children = _sections_data(section.children)
+    if children is None:
+        return None
     return {
         "title": section.title,
         "level": section.level,

@@ -423,15 +423,20 @@ def _initials(given: str) -> str:
     return " ".join(o for o in out if o)
 
 
-def apa_name(name: Name) -> str:
+def last_first(name: Name, *, initials: bool = False) -> str:
+    """``Last, Given[, Suffix]`` (APA and RIS), with the given names as initials if asked."""
     if name.literal:
         return name.literal
     text = name.last
     if name.given:
-        text += f", {_initials(name.given)}"
+        text += f", {_initials(name.given) if initials else name.given}"
     if name.suffix:
         text += f", {name.suffix}"
     return text
+
+
+def apa_name(name: Name) -> str:
+    return last_first(name, initials=True)
 
 
 def apa_authors(names: Sequence[Name], et_al: bool = False) -> str:

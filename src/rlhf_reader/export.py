@@ -29,6 +29,7 @@ from rlhf_reader.cite import (
     Work,
     bibtex,
     distinct,
+    last_first,
     md_text,
     md_url,
     unique_keys,
@@ -272,17 +273,6 @@ def _kind(work: Work) -> str:
     return "ELEC"
 
 
-def _ris_name(name: Name) -> str:
-    if name.literal:
-        return name.literal
-    text = name.last
-    if name.given:
-        text += f", {name.given}"
-    if name.suffix:
-        text += f", {name.suffix}"
-    return text
-
-
 def _one_line(text: str) -> str:
     return " ".join(printable_block(text).split())
 
@@ -297,7 +287,7 @@ def to_ris(rows: Iterable[Row], today: date | None = None) -> str:
     out: list[str] = []
     for row, work, key in zip(rows, works, unique_keys(works), strict=True):
         fields: list[tuple[str, str]] = [("TY", _kind(work)), ("ID", key), ("TI", work.title)]
-        fields += [("AU", _ris_name(n)) for n in work.names]
+        fields += [("AU", last_first(n)) for n in work.names]
         if work.year:
             fields.append(("PY", str(work.year)))
             if work.month and work.day:
