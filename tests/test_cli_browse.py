@@ -19,6 +19,21 @@ OPENDILAB = TESTS / "data" / "opendilab_awesome-RLHF_README.md"
 RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\x00", "\r")
 
 
+# The fields of `list --json` and `show --json`, in order (DESIGN.md's CLI contract).
+RECORD_FIELDS = [
+    "key",
+    "title",
+    "url",
+    "arxiv_id",
+    "authors",
+    "year",
+    "section",
+    "status",
+    "tags",
+    "note",
+]
+
+
 def run(
     capsys: pytest.CaptureFixture[str], *args: str, db: Path | None = None
 ) -> tuple[int, str, str]:
@@ -78,18 +93,7 @@ def test_list_json_fields(capsys: pytest.CaptureFixture[str], db_path: Path) -> 
     records = json.loads(out)
     assert isinstance(records, list) and len(records) == 100
     for record in records:
-        assert list(record) == [
-            "key",
-            "title",
-            "url",
-            "arxiv_id",
-            "authors",
-            "year",
-            "section",
-            "status",
-            "tags",
-            "note",
-        ]
+        assert list(record) == RECORD_FIELDS
         assert (record["status"], record["tags"], record["note"]) == ("unread", [], "")
     dpo = next(r for r in records if r["key"] == "2305.18290")
     assert (
@@ -202,18 +206,7 @@ def test_show_json(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
     record = json.loads(out)
     assert record["key"] == "huggingface.co/blog/rlhf"
     assert record["authors"] == ["Nathan Lambert"]
-    assert set(record) == {
-        "key",
-        "title",
-        "url",
-        "arxiv_id",
-        "authors",
-        "year",
-        "section",
-        "status",
-        "tags",
-        "note",
-    }
+    assert set(record) == set(RECORD_FIELDS)
 
 
 def test_show_ambiguous_and_missing(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
