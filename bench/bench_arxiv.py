@@ -21,8 +21,8 @@ sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
 
 from arxiv_server import ARXIV_DATA, ArxivServer  # noqa: E402
 
-from rlhf_reader.arxiv_meta import ArxivFetcher, FetchSettings  # noqa: E402
-from rlhf_reader.catalog import load  # noqa: E402
+from rlhf_reader.lists.catalog import load  # noqa: E402
+from rlhf_reader.sources.arxiv_meta import ArxivFetcher, FetchSettings  # noqa: E402
 
 
 def run(server: ArxivServer, ids: list[str], batch_size: int) -> tuple[int, float, float]:

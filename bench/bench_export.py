@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from genlist import make_list
 
-from rlhf_reader.catalog import load
-from rlhf_reader.cite import bibtex, parse_name
-from rlhf_reader.export import FORMATS, export
+from rlhf_reader.formats.cite import bibtex, parse_name
+from rlhf_reader.formats.export import FORMATS, export
+from rlhf_reader.library.records import Row, rows
+from rlhf_reader.library.store import Library
+from rlhf_reader.lists.catalog import load
 from rlhf_reader.model import Annotation, Status
-from rlhf_reader.records import Row, rows
-from rlhf_reader.store import Library
 
 TODAY = date(2025, 1, 1)
 

@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from genlist import make_list
 
-from rlhf_reader.catalog import load
+from rlhf_reader.library.records import Row, rows
+from rlhf_reader.lists.catalog import load
 from rlhf_reader.model import Annotation, Status
 from rlhf_reader.query import QueryError, SearchIndex, select, words_of
-from rlhf_reader.records import Row, rows
 
 BUNDLED = Path(__file__).resolve().parents[1] / "src" / "rlhf_reader" / "data" / "awesome-rlhf.md"
 TAGS = "safety dpo ppo survey theory to-read important x reward-model benchmark rlaif data".split()

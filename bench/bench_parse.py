@@ -53,7 +53,7 @@ def median_time(fn, runs: int, before=None) -> float:  # type: ignore[no-untyped
 
 
 def fresh_process(path: Path, runs: int, before=None) -> float:  # type: ignore[no-untyped-def]
-    code = f"from rlhf_reader.catalog import load; load({str(path)!r})"
+    code = f"from rlhf_reader.lists.catalog import load; load({str(path)!r})"
     return median_time(
         lambda: subprocess.run([sys.executable, "-c", code], check=True), runs, before
     )
@@ -72,7 +72,7 @@ def main() -> int:
     from genlist import make_list
     from markdown_it import MarkdownIt
 
-    from rlhf_reader import catalog, catalog_cache
+    from rlhf_reader.lists import catalog, catalog_cache
 
     big = tmp / "big.md"
     big.write_text(make_list(args.entries, 100), encoding="utf-8")
@@ -103,7 +103,9 @@ def main() -> int:
     catalog.load(big)
     proc_cached = fresh_process(big, proc_runs)
     proc_empty = median_time(
-        lambda: subprocess.run([sys.executable, "-c", "import rlhf_reader.catalog"], check=True),
+        lambda: subprocess.run(
+            [sys.executable, "-c", "import rlhf_reader.lists.catalog"], check=True
+        ),
         proc_runs,
     )
     cache_size = sum(f.stat().st_size for f in catalog_cache.cache_dir().glob("*.json"))

@@ -100,9 +100,9 @@ def make_big(folder: Path) -> tuple[str, str]:
     sys.path.insert(0, str(HERE))
     from genlist import make_list
 
-    from rlhf_reader.catalog import parse
+    from rlhf_reader.library.store import Library
+    from rlhf_reader.lists.catalog import parse
     from rlhf_reader.model import Annotation, Status
-    from rlhf_reader.store import Library
 
     text = make_list(10_000, 100)
     list_path = folder / "big.md"
@@ -120,8 +120,8 @@ def make_big(folder: Path) -> tuple[str, str]:
 
 
 async def filter_keystrokes(list_path: str, db_path: str, queries: list[str]) -> list[float]:
-    from rlhf_reader.catalog import load
-    from rlhf_reader.store import Library
+    from rlhf_reader.library.store import Library
+    from rlhf_reader.lists.catalog import load
     from rlhf_reader.tui.app import make_app
 
     app = make_app(load(list_path), Library.open(db_path))

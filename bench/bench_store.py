@@ -28,8 +28,8 @@ from pathlib import Path
 
 from tinydb import Query, TinyDB
 
+from rlhf_reader.library.store import Library
 from rlhf_reader.model import Annotation, Status
-from rlhf_reader.store import Library
 
 STATUSES = (Status.READ, Status.READING, Status.UNREAD)
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rlhf_reader.cli import main
+from rlhf_reader.library.store import Library
 from rlhf_reader.model import Annotation, Status
-from rlhf_reader.store import Library
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "screenshots"

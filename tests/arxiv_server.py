@@ -11,7 +11,7 @@ Without it, an autouse fixture points ``$RLHF_READER_ARXIV_URL`` at a closed por
 127.0.0.1 (``OFFLINE_URL``) for every test, so nothing can reach the real arXiv.
 
 The fixture starts a server in a thread, points ``$RLHF_READER_ARXIV_URL`` at it and installs a
-fast shared fetcher (``rlhf_reader.arxiv_meta.set_shared_fetcher``: no spacing between
+fast shared fetcher (``rlhf_reader.sources.arxiv_meta.set_shared_fetcher``: no spacing between
 requests, 2 s timeout, 2 retries without backoff), so CLI and TUI code that calls
 ``fetch_metadata()`` talks to it without sleeping. Tests that need other numbers build their
 own ``ArxivFetcher(FetchSettings(url=arxiv_server.url, …))``.
@@ -235,7 +235,7 @@ class ArxivServer:
 def _arxiv_offline(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test: arXiv is a closed local port unless the test asks for ``arxiv_server``,
     so no test can reach the real arXiv by accident (a fetch fails: connection refused)."""
-    from rlhf_reader import arxiv_meta
+    from rlhf_reader.sources import arxiv_meta
 
     monkeypatch.setenv(arxiv_meta.URL_ENV, OFFLINE_URL)
     settings = arxiv_meta.FetchSettings(url=OFFLINE_URL, interval=0.0, retries=0, backoff=0.0)
@@ -249,7 +249,7 @@ def _arxiv_offline(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 @pytest.fixture
 def arxiv_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ArxivServer]:
     """A running :class:`ArxivServer`, the env var and a fast shared fetcher pointing at it."""
-    from rlhf_reader import arxiv_meta
+    from rlhf_reader.sources import arxiv_meta
 
     server = ArxivServer().start()
     monkeypatch.setenv(arxiv_meta.URL_ENV, server.url)

@@ -44,7 +44,7 @@ def isolated_home(
 @pytest.fixture(autouse=True)
 def no_upstream(monkeypatch: pytest.MonkeyPatch) -> None:
     """`update` without --from goes to upstream: in tests, a closed port on 127.0.0.1."""
-    from rlhf_reader import listsource
+    from rlhf_reader.lists import listsource
 
     monkeypatch.setattr(listsource, "UPSTREAM_URL", "https://127.0.0.1:9/awesome-rlhf/README.md")
 

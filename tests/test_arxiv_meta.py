@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from arxiv_server import ARXIV_DATA, ArxivServer
 
-from rlhf_reader import additions, arxiv_meta
-from rlhf_reader.arxiv_meta import (
+from rlhf_reader.library import additions
+from rlhf_reader.library.store import Library
+from rlhf_reader.lists.catalog import load
+from rlhf_reader.sources import arxiv_meta
+from rlhf_reader.sources.arxiv_meta import (
     ArxivFetcher,
     FetchSettings,
     fetch_metadata,
@@ -20,8 +23,6 @@ from rlhf_reader.arxiv_meta import (
     title_mismatches,
     titles_match,
 )
-from rlhf_reader.catalog import load
-from rlhf_reader.store import Library
 
 BUNDLED_LIST = Path(__file__).resolve().parent.parent / "src/rlhf_reader/data/awesome-rlhf.md"
 RECORDED_PAIR = ARXIV_DATA / "arxivpy_2026_id_0808.05394_1707.08567.xml"

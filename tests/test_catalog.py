@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rlhf_reader.catalog import CatalogError, load, parse, parse_bytes, parse_details
+from rlhf_reader.lists.catalog import CatalogError, load, parse, parse_bytes, parse_details
 from rlhf_reader.model import Catalog, Entry
 
 TESTS = Path(__file__).resolve().parent
@@ -526,7 +526,7 @@ def test_fast_heads_match_the_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [path.read_text(encoding="utf-8") for path in (BUNDLED_LIST, OPENDILAB, HOSTILE)]
     texts.append(make_list(500, 10))
     fast = [signature(parse(text)) for text in texts]
-    monkeypatch.setattr("rlhf_reader.catalog._FAST_HEADS", False)
+    monkeypatch.setattr("rlhf_reader.lists.catalog._FAST_HEADS", False)
     assert [signature(parse(text)) for text in texts] == fast
 
 

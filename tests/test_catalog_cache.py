@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rlhf_reader import catalog, catalog_cache
-from rlhf_reader.catalog import CatalogError, load, parse_bytes
+from rlhf_reader.lists import catalog, catalog_cache
+from rlhf_reader.lists.catalog import CatalogError, load, parse_bytes
 
 TESTS = Path(__file__).resolve().parent
 LISTS = [

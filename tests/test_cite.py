@@ -11,8 +11,7 @@ import bibtexparser
 import pytest
 from bibtexparser import middlewares as mw
 
-from rlhf_reader.catalog import load, parse
-from rlhf_reader.cite import (
+from rlhf_reader.formats.cite import (
     FORMATS,
     Name,
     apa_authors,
@@ -25,8 +24,9 @@ from rlhf_reader.cite import (
     unique_keys,
     work_of,
 )
+from rlhf_reader.library.records import Row, rows
+from rlhf_reader.lists.catalog import load, parse
 from rlhf_reader.model import Annotation, Entry, Status
-from rlhf_reader.records import Row, rows
 
 TEST_DATA = Path(__file__).resolve().parent / "data"
 BUNDLED_LIST = Path(__file__).resolve().parent.parent / "src/rlhf_reader/data/awesome-rlhf.md"
@@ -381,7 +381,7 @@ def test_hostile_list_bibtex_parses() -> None:
 
 
 def test_helpers_for_the_tui() -> None:
-    from rlhf_reader.cite import describe, link
+    from rlhf_reader.formats.cite import describe, link
 
     assert link(dpo_row()) == "https://arxiv.org/pdf/2305.18290.pdf"
     assert [describe(f) for f in FORMATS] == ["BibTeX", "APA 7", "Markdown", "plain text"]

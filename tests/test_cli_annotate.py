@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from rlhf_reader import cli
+from rlhf_reader.library.store import MAX_NOTE_BYTES, Library
 from rlhf_reader.model import Status
-from rlhf_reader.store import MAX_NOTE_BYTES, Library
 
 LIST = """\
 # Test list

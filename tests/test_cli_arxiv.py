@@ -10,9 +10,9 @@ import pytest
 from arxiv_server import ARXIV_DATA, ArxivServer
 from conftest import run_cli as run
 
-from rlhf_reader.additions import SECTION_TITLE, addition_record, with_additions
-from rlhf_reader.catalog import parse
-from rlhf_reader.store import Library
+from rlhf_reader.library.additions import SECTION_TITLE, addition_record, with_additions
+from rlhf_reader.library.store import Library
+from rlhf_reader.lists.catalog import parse
 
 BUNDLED = ARXIV_DATA / "bundled.xml"
 RECORDED_ZERO = ARXIV_DATA / "arxivpy_2026_id_2104.12255v1.xml"
@@ -140,7 +140,7 @@ def test_fetch_connection_refused(
 ) -> None:
     import socket
 
-    from rlhf_reader import arxiv_meta
+    from rlhf_reader.sources import arxiv_meta
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -417,7 +417,7 @@ def test_fetch_with_a_mistyped_api_address_names_it(
     monkeypatch: pytest.MonkeyPatch,
     url: str,
 ) -> None:
-    from rlhf_reader import arxiv_meta
+    from rlhf_reader.sources import arxiv_meta
 
     monkeypatch.setenv("RLHF_READER_ARXIV_URL", url)  # refused before any connection
     arxiv_meta.set_shared_fetcher(

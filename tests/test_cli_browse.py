@@ -172,7 +172,7 @@ def test_show_duplicate_warns(capsys: pytest.CaptureFixture[str], db_path: Path)
 
 
 def test_show_cached_arxiv_metadata(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
-    from rlhf_reader.store import Library
+    from rlhf_reader.library.store import Library
 
     library = Library.open(db_path)
     library.put_metadata(
@@ -427,7 +427,7 @@ def test_ctrl_c_while_the_commands_load_is_one_line(
 def test_endless_list_file_is_refused_not_read_into_memory(
     capsys: pytest.CaptureFixture[str], db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rlhf_reader import catalog
+    from rlhf_reader.lists import catalog
 
     monkeypatch.setattr(catalog, "MAX_LIST_BYTES", 10_000)
     code, out, err = run(capsys, "--list", "/dev/zero", "list", db=db_path)

@@ -24,8 +24,7 @@ from citeproc import (
 from citeproc.source.json import CiteProcJSON
 from conftest import run_cli as cli
 
-from rlhf_reader.catalog import load, parse
-from rlhf_reader.export import (
+from rlhf_reader.formats.export import (
     CSV_COLUMNS,
     FORMATS,
     JSON_FORMAT,
@@ -34,9 +33,10 @@ from rlhf_reader.export import (
     export,
     write_atomic,
 )
+from rlhf_reader.library.records import Row, rows
+from rlhf_reader.library.store import Library
+from rlhf_reader.lists.catalog import load, parse
 from rlhf_reader.model import Annotation, Catalog, Status
-from rlhf_reader.records import Row, rows
-from rlhf_reader.store import Library
 from rlhf_reader.textsafe import printable
 
 TESTS = Path(__file__).resolve().parent
@@ -392,7 +392,7 @@ def test_markdown_survives_notes_and_details_that_look_like_structure() -> None:
 
 
 def test_write_export_for_the_tui(tmp_path: Path) -> None:
-    from rlhf_reader.export import write_export
+    from rlhf_reader.formats.export import write_export
 
     catalog = load(BUNDLED_LIST)
     path, count = write_export(tmp_path / "out.ris", rows(catalog, {}, {}), "ris")

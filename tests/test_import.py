@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import run_cli as cli
 
-from rlhf_reader.merge import ImportFileError, merge_annotation, parse_export, plan
+from rlhf_reader.library.merge import ImportFileError, merge_annotation, parse_export, plan
+from rlhf_reader.library.store import Library
 from rlhf_reader.model import Annotation, Status
-from rlhf_reader.store import Library
 
 DPO, KTO, BLOG = "2305.18290", "2402.01306", "huggingface.co/blog/rlhf"
 
@@ -303,7 +303,7 @@ def test_json_backup_keeps_what_the_list_does_not_show(capsys, tmp_path: Path) -
 def test_endless_import_file_is_refused(
     capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rlhf_reader import merge
+    from rlhf_reader.library import merge
 
     monkeypatch.setattr(merge, "MAX_IMPORT_BYTES", 10_000)
     code, out, err = cli(capsys, tmp_path / "lib.json", "import", "/dev/zero")

@@ -48,7 +48,7 @@ def test_core_modules_do_not_import_textual() -> None:
     imported, leaked = out.splitlines()
     names = imported.split(" ", 2)[2].split(",")
     # The walk really covered the core (not an empty package by mistake).
-    for name in ("rlhf_reader.catalog", "rlhf_reader.keys", "rlhf_reader.cli"):
+    for name in ("rlhf_reader.lists.catalog", "rlhf_reader.keys", "rlhf_reader.cli"):
         assert name in names
     assert "rlhf_reader.commands.browse" in names
     assert not any(name.startswith("rlhf_reader.tui") for name in names)

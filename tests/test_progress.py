@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from rlhf_reader.catalog import parse
 from rlhf_reader.cli import main
+from rlhf_reader.library.progress import bar, compute_stats, sparkline, week_start, weekly_reads
+from rlhf_reader.lists.catalog import parse
 from rlhf_reader.model import Annotation, Status
-from rlhf_reader.progress import bar, compute_stats, sparkline, week_start, weekly_reads
 
 LIST = """# L
 ## A

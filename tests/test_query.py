@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import BUNDLED_LIST
 
-from rlhf_reader.catalog import load
+from rlhf_reader.library.records import Row, rows
+from rlhf_reader.lists.catalog import load
 from rlhf_reader.model import Annotation, Entry, Status
 from rlhf_reader.query import (
     KeyTerm,
@@ -31,7 +32,6 @@ from rlhf_reader.query import (
     word_matches,
     words_of,
 )
-from rlhf_reader.records import Row, rows
 
 # --- a small library ----------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from tui_helpers import CAI, DPO, SURVEY, build_app, write_list
 
+from rlhf_reader.library.store import Library
 from rlhf_reader.model import Annotation, Status
-from rlhf_reader.store import Library
 
 WIDE, NARROW = (120, 36), (80, 24)
 STAMP = "2026-01-15T09:30:00Z"

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from tinydb import Query, TinyDB
 
-from rlhf_reader import fileio, store
-from rlhf_reader.model import Annotation, Status
-from rlhf_reader.store import (
+from rlhf_reader.library import fileio, store
+from rlhf_reader.library.store import (
     MAX_NOTE_BYTES,
     SCHEMA_VERSION,
     Library,
@@ -22,6 +21,7 @@ from rlhf_reader.store import (
     normalize_tag,
     validate_note,
 )
+from rlhf_reader.model import Annotation, Status
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -20,13 +20,13 @@ from pathlib import Path
 
 from tinydb import TinyDB
 
+from rlhf_reader.library.store import Library
 from rlhf_reader.model import Status
-from rlhf_reader.store import Library
 
 ZYGOTE = r"""
 import os, sys, time
 from rlhf_reader.model import Status
-from rlhf_reader.store import Library
+from rlhf_reader.library.store import Library
 
 db = sys.argv[1]
 for line in sys.stdin:
@@ -61,7 +61,7 @@ for line in sys.stdin:
 WRITER = r"""
 import os, sys, time
 from rlhf_reader.model import Status
-from rlhf_reader.store import Library
+from rlhf_reader.library.store import Library
 
 db, name, go = sys.argv[1], sys.argv[2], sys.argv[3]
 lib = Library.open(db)
@@ -171,7 +171,8 @@ def test_exclusive_holds_other_processes_off_until_it_ends(tmp_path: Path) -> No
     lib = Library.open(path)
     lib.set_status(["first"], Status.READ)
     writer = (
-        "import sys; from rlhf_reader.store import Library; from rlhf_reader.model import Status;"
+        "import sys; from rlhf_reader.library.store import Library;"
+        " from rlhf_reader.model import Status;"
         "Library.open(sys.argv[1]).set_status(['other'], Status.READING); print('done')"
     )
     with lib.exclusive():
@@ -190,14 +191,14 @@ def test_exclusive_holds_other_processes_off_until_it_ends(tmp_path: Path) -> No
 
 
 def test_process_lock_is_reentrant_and_times_out(tmp_path: Path) -> None:
-    from rlhf_reader.fileio import ProcessLock
+    from rlhf_reader.library.fileio import ProcessLock
 
     path = tmp_path / "x.lock"
     mine = ProcessLock(path, timeout=0.2)
     mine.acquire()
     mine.acquire()  # re-entrant
     holder = (
-        "import sys, time; from rlhf_reader.fileio import ProcessLock;"
+        "import sys, time; from rlhf_reader.library.fileio import ProcessLock;"
         "lock = ProcessLock(sys.argv[1], timeout=0.3)\n"
         "try:\n lock.acquire(); print('got')\nexcept Exception as e:\n print(type(e).__name__)"
     )

@@ -8,8 +8,8 @@ import pytest
 from textual.widgets import Input, Markdown, Static, TextArea
 from tui_helpers import BLOG, CAI, DPO, INSTRUCT, SURVEY, build_app, stored, stored_meta, write_list
 
+from rlhf_reader.library.store import LibraryError
 from rlhf_reader.model import Entry, Section, Status
-from rlhf_reader.store import LibraryError
 from rlhf_reader.tui.screens.confirm import ConfirmDialog
 from rlhf_reader.tui.screens.help import HelpScreen
 from rlhf_reader.tui.screens.main import ACTIONS, STATE_NAME, MainScreen
@@ -491,7 +491,7 @@ async def test_large_list_builds_entry_nodes_only_when_opened(
 
 
 async def test_detail_shows_cached_arxiv_metadata_literally(list_path: Path, db_path: Path) -> None:
-    from rlhf_reader.store import Library
+    from rlhf_reader.library.store import Library
 
     library = Library.open(db_path)
     library.put_metadata(

@@ -10,9 +10,9 @@ from textual.content import Content
 from textual.widgets import Input, Markdown, Static
 from tui_helpers import build_app, stored
 
-from rlhf_reader.catalog import load
+from rlhf_reader.library.store import LibraryError
+from rlhf_reader.lists.catalog import load
 from rlhf_reader.model import Entry
-from rlhf_reader.store import LibraryError
 from rlhf_reader.textsafe import printable
 from rlhf_reader.tui.commands import PaperCommands
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree

@@ -25,9 +25,9 @@ from tui_helpers import (
     write_list,
 )
 
-from rlhf_reader import whatsnew
+from rlhf_reader.library.store import Library
+from rlhf_reader.lists import whatsnew
 from rlhf_reader.model import Section, Status
-from rlhf_reader.store import Library
 from rlhf_reader.tui.screens.copying import CopiedText, FormatChooser
 from rlhf_reader.tui.screens.dashboard import Dashboard
 from rlhf_reader.tui.screens.export import ExportDialog
@@ -409,9 +409,9 @@ async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) ->
 
 
 async def test_U_on_the_default_list_saves_beside_the_library(db_path: Path) -> None:
-    from rlhf_reader.catalog import load
-    from rlhf_reader.listsource import UPSTREAM_URL, saved_list_path
-    from rlhf_reader.listupdate import bundled_list_path
+    from rlhf_reader.lists.catalog import load
+    from rlhf_reader.lists.listsource import UPSTREAM_URL, saved_list_path
+    from rlhf_reader.lists.listupdate import bundled_list_path
     from rlhf_reader.tui.app import make_app
 
     app = make_app(load(bundled_list_path()), Library.open(db_path))

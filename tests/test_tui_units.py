@@ -6,8 +6,8 @@ import pytest
 from rich.text import Text
 from tui_helpers import DPO, SMALL_LIST, SURVEY
 
-from rlhf_reader.catalog import parse
 from rlhf_reader.commands.screenshot import parse_keys, parse_size
+from rlhf_reader.lists.catalog import parse
 from rlhf_reader.model import Annotation, Status
 from rlhf_reader.tui.commands import highlighted, is_subsequence
 from rlhf_reader.tui.literal import assemble, literal, literal_block

@@ -11,12 +11,12 @@ import pytest
 from conftest import BUNDLED_LIST
 from https_server import HttpsServer, Served
 
-from rlhf_reader import listsource, whatsnew
-from rlhf_reader.catalog import parse
 from rlhf_reader.cli import main
-from rlhf_reader.listdiff import diff
+from rlhf_reader.library.store import Library
+from rlhf_reader.lists import listsource, whatsnew
+from rlhf_reader.lists.catalog import parse
+from rlhf_reader.lists.listdiff import diff
 from rlhf_reader.model import Status
-from rlhf_reader.store import Library
 
 BUNDLED = BUNDLED_LIST.read_text(encoding="utf-8")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rlhf_reader.catalog import load
+from rlhf_reader.library.store import Library
+from rlhf_reader.lists.catalog import load
 from rlhf_reader.model import Annotation
-from rlhf_reader.store import Library
 from rlhf_reader.tui.app import ReaderApp, make_app
 
 SMALL_LIST = """\

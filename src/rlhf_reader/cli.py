@@ -16,13 +16,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from rlhf_reader import __version__, whatsnew
-from rlhf_reader.catalog import CatalogError, load
+from rlhf_reader import __version__
 from rlhf_reader.keys import ResolveError, resolve
-from rlhf_reader.listsource import saved_list_path
+from rlhf_reader.library.records import Row, rows
+from rlhf_reader.library.store import Library, LibraryError, default_db_path
+from rlhf_reader.lists import whatsnew
+from rlhf_reader.lists.catalog import CatalogError, load
+from rlhf_reader.lists.listsource import saved_list_path
 from rlhf_reader.model import Catalog, Entry
-from rlhf_reader.records import Row, rows
-from rlhf_reader.store import Library, LibraryError, default_db_path
 
 PROG = "rlhf-reader"
 COMMAND_MODULES = (
@@ -85,7 +86,7 @@ class Context:
     @cached_property
     def catalog(self) -> Catalog:
         """The list plus the reader's own sections (entries no longer in the list…)."""
-        from rlhf_reader.additions import with_additions
+        from rlhf_reader.library.additions import with_additions
 
         listed = with_additions(self.list_catalog, self.library.additions())
         return whatsnew.with_retired(listed, self.library)

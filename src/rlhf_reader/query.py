@@ -59,8 +59,8 @@ from dataclasses import dataclass, replace
 from itertools import compress
 
 from rlhf_reader.keys import entry_key, parse_arxiv_id
+from rlhf_reader.library.records import Row
 from rlhf_reader.model import Status
-from rlhf_reader.records import Row
 
 __all__ = [
     "SYNTAX",

@@ -12,9 +12,9 @@ import sys
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from rlhf_reader.library.progress import compute_stats, sparkline, weekly_reads
+from rlhf_reader.library.store import MAX_NOTE_BYTES, normalize_tag, validate_note
 from rlhf_reader.model import Entry, Status
-from rlhf_reader.progress import compute_stats, sparkline, weekly_reads
-from rlhf_reader.store import MAX_NOTE_BYTES, normalize_tag, validate_note
 from rlhf_reader.textsafe import printable, printable_block
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from rlhf_reader.textsafe import printable
 
 if TYPE_CHECKING:
-    from rlhf_reader.arxiv_meta import FetchReport
     from rlhf_reader.cli import Context
     from rlhf_reader.model import Entry
+    from rlhf_reader.sources.arxiv_meta import FetchReport
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -73,7 +73,7 @@ def _entries_to_fetch(ctx: Context) -> list[Entry]:
 
 
 def run_fetch(ctx: Context) -> int:
-    from rlhf_reader.arxiv_meta import FetchReport, fetch_metadata, plan_fetch
+    from rlhf_reader.sources.arxiv_meta import FetchReport, fetch_metadata, plan_fetch
 
     entries = _entries_to_fetch(ctx)
     library = ctx.library
@@ -116,9 +116,9 @@ def _print_problems(report: FetchReport, titles: dict[str, str]) -> None:
 
 
 def run_add(ctx: Context) -> int:
-    from rlhf_reader.additions import AddError, already_there, parse_paper, store_addition
     from rlhf_reader.cli import CliError
-    from rlhf_reader.store import normalize_tag, now_iso
+    from rlhf_reader.library.additions import AddError, already_there, parse_paper, store_addition
+    from rlhf_reader.library.store import normalize_tag, now_iso
 
     try:
         arxiv_id = parse_paper(ctx.args.paper)
@@ -141,8 +141,8 @@ def run_add(ctx: Context) -> int:
 
 
 def _fetch_one(arxiv_id: str) -> dict[str, Any]:
-    from rlhf_reader.arxiv_meta import fetch_metadata
     from rlhf_reader.cli import CliError
+    from rlhf_reader.sources.arxiv_meta import fetch_metadata
 
     report = fetch_metadata([arxiv_id])
     for message in report.messages:

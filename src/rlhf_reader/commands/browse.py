@@ -7,8 +7,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from rlhf_reader.library.records import Row, to_record
 from rlhf_reader.model import Status
-from rlhf_reader.records import Row, to_record
 from rlhf_reader.textsafe import printable, printable_block
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def _metadata_fields(meta: dict) -> list[tuple[str, str]]:
 
 
 def _warnings(ctx: Context, row: Row) -> list[str]:
-    from rlhf_reader.arxiv_meta import title_mismatch
+    from rlhf_reader.sources.arxiv_meta import title_mismatch
 
     warnings = []
     dups = ctx.catalog.duplicates().get(row.key, [])
@@ -182,7 +182,7 @@ def run_check(ctx: Context) -> int:
         if not entry.url.lower().startswith(("http://", "https://")):
             problems += 1
             ctx.print(printable(f"bad link: line {entry.line}: {entry.title}: {entry.url}"))
-    from rlhf_reader.arxiv_meta import title_mismatches
+    from rlhf_reader.sources.arxiv_meta import title_mismatches
 
     cache = ctx.library.all_metadata() if ctx.db_path.exists() else {}
     for entry, fetched in title_mismatches(catalog, cache):
@@ -194,8 +194,8 @@ def run_check(ctx: Context) -> int:
 
 
 def run_locate(ctx: Context) -> int:
-    from rlhf_reader import catalog_cache
     from rlhf_reader.cli import bundled_list_path
+    from rlhf_reader.lists import catalog_cache
 
     ctx.print(f"library  {printable(str(ctx.db_path))}")
     ctx.print(f"list     {printable(str(ctx.list_path))}")

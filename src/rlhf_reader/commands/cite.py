@@ -18,7 +18,7 @@ from rlhf_reader.textsafe import printable, printable_block
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
-    from rlhf_reader.records import Row
+    from rlhf_reader.library.records import Row
 
 CITE_FORMATS = ("bibtex", "apa", "markdown", "plain")
 EXPORT_FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
@@ -80,7 +80,7 @@ def _rows_for(ctx: Context, typed: list[str]) -> list[Row]:
 
 
 def run_cite(ctx: Context) -> int:
-    from rlhf_reader.cite import cite
+    from rlhf_reader.formats.cite import cite
 
     args = ctx.args
     rows = _rows_for(ctx, args.keys)
@@ -115,7 +115,7 @@ def export_format(args: argparse.Namespace) -> str:
 
 def run_export(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
-    from rlhf_reader.export import ExportError, export, write_atomic
+    from rlhf_reader.formats.export import ExportError, export, write_atomic
 
     args = ctx.args
     if args.output == "":
@@ -125,7 +125,7 @@ def run_export(ctx: Context) -> int:
     additions = {str(a.get("key")): a for a in ctx.library.additions()} if fmt == "json" else {}
     if fmt == "json" and not (args.status or args.tag or args.section or args.search):
         # The whole backup: also what the library holds about keys the list does not show.
-        from rlhf_reader.export import unlisted_rows
+        from rlhf_reader.formats.export import unlisted_rows
 
         library = ctx.library
         rows += unlisted_rows(rows, library.annotations(), library.all_metadata(), additions)
@@ -149,7 +149,7 @@ def run_export(ctx: Context) -> int:
 def _refuse_library_files(ctx: Context, output: Path) -> None:
     """An export must not replace the library (or its backup) with a file it cannot read."""
     from rlhf_reader.cli import CliError
-    from rlhf_reader.export import ExportError, refuse_library_target
+    from rlhf_reader.formats.export import ExportError, refuse_library_target
 
     try:
         refuse_library_target(output, ctx.db_path)
@@ -159,8 +159,8 @@ def _refuse_library_files(ctx: Context, output: Path) -> None:
 
 def run_import(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
-    from rlhf_reader.merge import ImportFileError, apply, plan_for, read_export
-    from rlhf_reader.store import LibraryError
+    from rlhf_reader.library.merge import ImportFileError, apply, plan_for, read_export
+    from rlhf_reader.library.store import LibraryError
 
     args = ctx.args
     try:
@@ -193,7 +193,7 @@ def run_import(ctx: Context) -> int:
 
 
 def _titles(ctx: Context) -> dict[str, str]:
-    from rlhf_reader.catalog import CatalogError
+    from rlhf_reader.lists.catalog import CatalogError
 
     try:
         return {entry.key: entry.title for entry in ctx.list_catalog.entries}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rlhf_reader import listsource, listupdate, whatsnew
+from rlhf_reader.lists import listsource, listupdate, whatsnew
 from rlhf_reader.textsafe import printable
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Catalog
-from rlhf_reader.store import Library, LibraryError
 from rlhf_reader.textsafe import printable
 from rlhf_reader.tui.screens.main import ACTIONS, STATE_NAME, MainScreen
 from rlhf_reader.tui.state import ReadingList
@@ -129,7 +129,7 @@ def make_app(catalog: Catalog, library: Library, list_path: Path | None = None) 
 
     ``list_path`` is the list's file, for ``U`` (default: the file the catalog was read from).
     """
-    from rlhf_reader.whatsnew import new_keys
+    from rlhf_reader.lists.whatsnew import new_keys
 
     reading = ReadingList.build(
         catalog, library.annotations(), library.all_metadata(), new_keys(library)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rlhf_reader.library.records import Row
 from rlhf_reader.model import Annotation, Catalog, Entry, Section, Status
-from rlhf_reader.records import Row
 
 SectionPath = tuple[str, ...]
 
@@ -102,7 +102,7 @@ class ReadingList:
         """The "New since <date>" section: the first listing of every key marked new."""
         if not self.new:
             return None
-        from rlhf_reader.whatsnew import new_since
+        from rlhf_reader.lists.whatsnew import new_since
 
         title = NEW_PREFIX + (new_since(self.new) or "")
         listed = [self.entries[key][0] for key in self.rows if key in self.new]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlhf_reader.store import normalize_tag
+from rlhf_reader.library.store import normalize_tag
 
 
 def split_tags(text: str) -> list[str]:

@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(REPO / "src"))
 
-from rlhf_reader.catalog import load  # noqa: E402
+from rlhf_reader.lists.catalog import load  # noqa: E402
 
 REAL_TITLES = {
     "2403.05534": "Bayesian Preference Elicitation with Language Models",

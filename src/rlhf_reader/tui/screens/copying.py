@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from rlhf_reader.cite import FORMATS, describe
+from rlhf_reader.formats.cite import FORMATS, describe
 from rlhf_reader.textsafe import printable_block
 
 

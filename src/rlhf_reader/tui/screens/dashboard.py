@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Sparkline, Static
 
-from rlhf_reader.progress import compute_stats, weekly_reads
+from rlhf_reader.library.progress import compute_stats, weekly_reads
 from rlhf_reader.tui.literal import literal
 from rlhf_reader.tui.state import ReadingList
 

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
-from rlhf_reader.export import FORMATS, default_filename
+from rlhf_reader.formats.export import FORMATS, default_filename
 from rlhf_reader.textsafe import printable
 
 FORMAT_LABELS = {

@@ -19,8 +19,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Annotation, Entry, Section, Status
-from rlhf_reader.store import Library, LibraryError
 from rlhf_reader.textsafe import printable
 from rlhf_reader.tui.screens.tasks import BackgroundTasks
 from rlhf_reader.tui.state import ReadingList
@@ -346,7 +346,7 @@ class MainScreen(BackgroundTasks, Screen[None]):
         """The reader opened ``key``: clear its new mark (in the library first)."""
         if key not in self.reading.new:
             return
-        from rlhf_reader.whatsnew import mark_seen
+        from rlhf_reader.lists.whatsnew import mark_seen
 
         try:
             mark_seen(self.library, [key])
@@ -357,7 +357,7 @@ class MainScreen(BackgroundTasks, Screen[None]):
         self.catalog_tree.refresh_key(key)
 
     def action_mark_all_seen(self) -> None:
-        from rlhf_reader.whatsnew import mark_seen
+        from rlhf_reader.lists.whatsnew import mark_seen
 
         if not self.reading.new:
             self.notify_plain("Nothing is marked new.")
@@ -373,7 +373,7 @@ class MainScreen(BackgroundTasks, Screen[None]):
 
     def reload(self, catalog: Any = None, select: str | None = None) -> None:
         """Read the list (``catalog``, or the current one) and the library again; redraw."""
-        from rlhf_reader.whatsnew import new_keys
+        from rlhf_reader.lists.whatsnew import new_keys
 
         catalog = catalog or self.reading.catalog
         library = self.library
@@ -437,7 +437,7 @@ class MainScreen(BackgroundTasks, Screen[None]):
         self.copy_citation("bibtex")
 
     def copy_citation(self, fmt: str) -> None:
-        from rlhf_reader.cite import cite_one, describe
+        from rlhf_reader.formats.cite import cite_one, describe
 
         entry = self._current()
         if entry is None:

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual import on, work
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from rlhf_reader.library.store import LibraryError, now_iso
 from rlhf_reader.model import Catalog, Entry, Section
-from rlhf_reader.store import LibraryError, now_iso
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from rlhf_reader.arxiv_meta import FetchReport
-    from rlhf_reader.listupdate import PlannedUpdate
-    from rlhf_reader.store import Library
+    from rlhf_reader.library.store import Library
+    from rlhf_reader.lists.listupdate import PlannedUpdate
+    from rlhf_reader.sources.arxiv_meta import FetchReport
     from rlhf_reader.tui.screens.export import ExportRequest
     from rlhf_reader.tui.state import ReadingList
     from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
@@ -84,8 +84,8 @@ def quietly(app: Any, worker: Any, callback: Callable[..., Any]) -> Callable[...
 
 def list_only(catalog: Catalog) -> Catalog:
     """The list as its file says: without "My additions" and "No longer in the list"."""
-    from rlhf_reader.additions import SECTION_PATH
-    from rlhf_reader.whatsnew import RETIRED_SECTION
+    from rlhf_reader.library.additions import SECTION_PATH
+    from rlhf_reader.lists.whatsnew import RETIRED_SECTION
 
     ours = {SECTION_PATH, (RETIRED_SECTION,)}
     kept = [
@@ -210,7 +210,7 @@ class BackgroundTasks(_Base):
         await self.action_fetch(everything=True)
 
     async def action_fetch(self, everything: bool = False) -> None:
-        from rlhf_reader.arxiv_meta import plan_fetch
+        from rlhf_reader.sources.arxiv_meta import plan_fetch
 
         if self._busy():
             return
@@ -230,7 +230,7 @@ class BackgroundTasks(_Base):
         thread=True, exclusive=True, group="arxiv", exit_on_error=False, description="arXiv fetch"
     )
     def _fetch_worker(self, to_fetch: list[str], cached: list[str], where: str) -> None:
-        from rlhf_reader.arxiv_meta import fetch_metadata
+        from rlhf_reader.sources.arxiv_meta import fetch_metadata
 
         worker = get_current_worker()
         try:
@@ -272,7 +272,7 @@ class BackgroundTasks(_Base):
     # a: add a paper --------------------------------------------------------------------
 
     def action_add_paper(self) -> None:
-        from rlhf_reader.additions import EXAMPLES
+        from rlhf_reader.library.additions import EXAMPLES
         from rlhf_reader.tui.screens.prompt import PromptDialog
 
         if self._busy():
@@ -289,7 +289,7 @@ class BackgroundTasks(_Base):
         )
 
     def _check_paper(self, text: str) -> str | None:
-        from rlhf_reader.additions import AddError, already_there, parse_paper
+        from rlhf_reader.library.additions import AddError, already_there, parse_paper
 
         try:
             arxiv_id = parse_paper(text)
@@ -299,7 +299,7 @@ class BackgroundTasks(_Base):
         return f"{arxiv_id} is already {where}." if where else None
 
     async def _add_typed(self, text: str | None) -> None:
-        from rlhf_reader.additions import parse_paper
+        from rlhf_reader.library.additions import parse_paper
 
         if not text:
             return
@@ -319,7 +319,7 @@ class BackgroundTasks(_Base):
         description="adding a paper",
     )
     def _add_worker(self, arxiv_id: str) -> None:
-        from rlhf_reader.arxiv_meta import fetch_metadata
+        from rlhf_reader.sources.arxiv_meta import fetch_metadata
 
         worker = get_current_worker()
         try:
@@ -342,7 +342,7 @@ class BackgroundTasks(_Base):
 
     def _add_fetched(self, arxiv_id: str, record: dict[str, Any] | None, problem: str) -> None:
         """UI thread: store the addition and show it in My additions at once."""
-        from rlhf_reader.additions import store_addition
+        from rlhf_reader.library.additions import store_addition
 
         self._stop()
         if record is None:
@@ -360,7 +360,7 @@ class BackgroundTasks(_Base):
 
     def update_target(self) -> tuple[Path, bool, str | None] | None:
         """Where the update is saved, whether the list is explicit, and its recorded origin."""
-        from rlhf_reader.listupdate import locate, recorded_origin
+        from rlhf_reader.lists.listupdate import locate, recorded_origin
 
         if self.list_path is None:
             return None
@@ -403,7 +403,7 @@ class BackgroundTasks(_Base):
         thread=True, exclusive=True, group="update", exit_on_error=False, description="list update"
     )
     def _update_worker(self, origin: str, old: Catalog, target: Path, explicit: bool) -> None:
-        from rlhf_reader.listupdate import UpdateError, prepare
+        from rlhf_reader.lists.listupdate import UpdateError, prepare
 
         worker = get_current_worker()
         try:
@@ -423,7 +423,7 @@ class BackgroundTasks(_Base):
 
     def _update_fetched(self, plan: PlannedUpdate) -> None:
         """UI thread: save, record the new marks, reload the tree, show what changed."""
-        from rlhf_reader.listupdate import UpdateError, apply
+        from rlhf_reader.lists.listupdate import UpdateError, apply
         from rlhf_reader.tui.screens.update_summary import UpdateSummary
 
         self._stop()
@@ -447,8 +447,8 @@ class BackgroundTasks(_Base):
         )
 
     def _with_own_sections(self, listed: Catalog) -> Catalog:
-        from rlhf_reader.additions import with_additions
-        from rlhf_reader.whatsnew import with_retired
+        from rlhf_reader.library.additions import with_additions
+        from rlhf_reader.lists.whatsnew import with_retired
 
         return with_retired(with_additions(listed, self.library.additions()), self.library)
 
@@ -480,7 +480,7 @@ class BackgroundTasks(_Base):
     def _export_worker(
         self, request: ExportRequest, rows: list[Any], additions: dict[str, Any], title: str
     ) -> None:
-        from rlhf_reader.export import ExportError, refuse_library_target, write_export
+        from rlhf_reader.formats.export import ExportError, refuse_library_target, write_export
 
         call = self.app.call_from_thread
         try:

@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from rlhf_reader.library.records import Row
 from rlhf_reader.model import Entry, Section, Status
-from rlhf_reader.records import Row
 from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui.literal import assemble, literal_block
 
@@ -51,7 +51,7 @@ def describe(entry: Entry, row: Row, listed: list[Entry]) -> Text:
 
 
 def _metadata(entry: Entry, meta: dict[str, Any]) -> Text:
-    from rlhf_reader.arxiv_meta import title_mismatch  # only once something was fetched
+    from rlhf_reader.sources.arxiv_meta import title_mismatch  # only once something was fetched
 
     text = Text(end="")
     other = title_mismatch(entry, meta)

@@ -151,9 +151,9 @@ def load(path: str | Path) -> Catalog:
     """Read and parse the list at ``path``; ``CatalogError`` for any problem.
 
     A list parsed before (same bytes, same path, same parser) comes from the cache of
-    :mod:`rlhf_reader.catalog_cache` instead of being parsed again.
+    :mod:`rlhf_reader.lists.catalog_cache` instead of being parsed again.
     """
-    from rlhf_reader import catalog_cache
+    from rlhf_reader.lists import catalog_cache
 
     path = Path(path)
     try:

@@ -24,9 +24,12 @@ from typing import Any
 
 import orjson
 
-from rlhf_reader.export import JSON_FORMAT, JSON_VERSION
+from rlhf_reader.library.store import Library, metadata_problem, normalize_tag, validate_note
 from rlhf_reader.model import Annotation, Status
-from rlhf_reader.store import Library, metadata_problem, normalize_tag, validate_note
+
+# The lossless JSON export: what `export --format json` writes and `import` reads.
+JSON_FORMAT = "rlhf-reader-export"
+JSON_VERSION = 1
 
 MAX_IMPORT_BYTES = 200_000_000
 ANNOTATION_FIELDS = ("status", "read_at", "note", "tags")

@@ -183,7 +183,7 @@ def _make_session(settings: FetchSettings, sleep: Callable[[float], None]) -> re
             self.requests_sent = 0
             self._last: float | None = None
 
-        def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any):  # type: ignore[override]
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # type: ignore[override]
             kwargs["timeout"] = settings.timeout
             if self._last is not None:
                 wait = self._last + settings.interval - time.monotonic()
@@ -598,7 +598,7 @@ def title_mismatch(entry: Entry, record: Mapping[str, Any] | None) -> str | None
     (also when nothing is cached, or for an addition, whose title came from arXiv).
 
     For the detail pane: ``the link points at «{title_mismatch(entry, record)}»``."""
-    from rlhf_reader.additions import is_addition
+    from rlhf_reader.library.additions import is_addition
 
     if not entry.arxiv_id or not record or is_addition(entry):
         return None

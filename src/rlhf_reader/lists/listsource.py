@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rlhf_reader import fileio
+from rlhf_reader.library import fileio
 
 UPSTREAM_URL = "https://raw.githubusercontent.com/louieworth/awesome-rlhf/main/README.md"
 MAX_BYTES = 5 * 1024 * 1024

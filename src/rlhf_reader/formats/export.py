@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from rlhf_reader import fileio
-from rlhf_reader.cite import (
+from rlhf_reader.formats.cite import (
     Name,
     Work,
     bibtex,
@@ -35,8 +34,10 @@ from rlhf_reader.cite import (
     unique_keys,
     work_of,
 )
+from rlhf_reader.library import fileio
+from rlhf_reader.library.merge import JSON_FORMAT, JSON_VERSION
+from rlhf_reader.library.records import Row
 from rlhf_reader.model import Annotation, Entry, Status
-from rlhf_reader.records import Row
 from rlhf_reader.textsafe import printable, printable_block
 
 FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
@@ -48,8 +49,6 @@ EXTENSIONS = {
     "json": ".json",
     "csl-json": ".csl.json",
 }
-JSON_FORMAT = "rlhf-reader-export"
-JSON_VERSION = 1
 CSV_COLUMNS = (
     "key",
     "title",

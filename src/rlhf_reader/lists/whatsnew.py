@@ -15,7 +15,7 @@ from rlhf_reader.keys import arxiv_id_from_url
 from rlhf_reader.model import Annotation, Catalog, Entry, Section
 
 if TYPE_CHECKING:
-    from rlhf_reader.listdiff import ListDiff
+    from rlhf_reader.lists.listdiff import ListDiff
 
 NEW_META = "whats_new"
 RETIRED_META = "retired"

@@ -64,7 +64,7 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from rlhf_reader import fileio
+from rlhf_reader.library import fileio
 from rlhf_reader.model import Annotation, Status
 
 SCHEMA_VERSION = 1

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from rlhf_reader.records import Row
+from rlhf_reader.library.records import Row
 from rlhf_reader.textsafe import printable
 
 FORMATS = ("bibtex", "apa", "markdown", "plain")

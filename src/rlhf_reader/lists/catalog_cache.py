@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from rlhf_reader import fileio
+from rlhf_reader.library import fileio
 from rlhf_reader.model import Catalog, Entry, Link, Section
 
 # Bump when the meaning of the stored data changes; parser source changes are caught anyway.
@@ -28,7 +28,8 @@ FORMAT = 1
 KEEP = 16  # cached lists kept; older ones are removed when a new one is written
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
-_PARSER_MODULES = ("catalog.py", "keys.py", "model.py", "catalog_cache.py")
+# Relative to the package root: the parser, the key rules and the model it fills.
+_PARSER_MODULES = ("lists/catalog.py", "keys.py", "model.py", "lists/catalog_cache.py")
 
 
 def cache_dir() -> Path:
@@ -49,7 +50,7 @@ def parser_version() -> str:
     from rlhf_reader import __version__
 
     digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent
     spec = importlib.util.find_spec("markdown_it")
     sources = [here / name for name in _PARSER_MODULES]
     if spec is not None and spec.origin:

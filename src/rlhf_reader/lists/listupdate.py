@@ -13,11 +13,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rlhf_reader import listsource, whatsnew
-from rlhf_reader.listsource import UpdateError
+from rlhf_reader.lists import listsource, whatsnew
+from rlhf_reader.lists.listsource import UpdateError
 
 if TYPE_CHECKING:
-    from rlhf_reader.listdiff import ListDiff
+    from rlhf_reader.lists.listdiff import ListDiff
     from rlhf_reader.model import Catalog
 
 __all__ = ["PlannedUpdate", "UpdateError", "apply", "locate", "prepare", "recorded_origin"]
@@ -68,7 +68,7 @@ class PlannedUpdate:
 
     def lines(self) -> list[str]:
         """The diff as lines of text (untrusted: show them literally)."""
-        from rlhf_reader.listdiff import describe
+        from rlhf_reader.lists.listdiff import describe
 
         return describe(self.diff)
 
@@ -85,8 +85,8 @@ def prepare(
 
     Blocking (network); fit for a thread. ``UpdateError`` for every refusal.
     """
-    from rlhf_reader.catalog import CatalogError, parse_bytes
-    from rlhf_reader.listdiff import diff
+    from rlhf_reader.lists.catalog import CatalogError, parse_bytes
+    from rlhf_reader.lists.listdiff import diff
 
     try:
         data = listsource.fetch(origin, timeout=timeout)
@@ -111,7 +111,7 @@ def apply(plan: PlannedUpdate, library: Any, when: str | None = None) -> str:
     Returns the time recorded (ISO). ``UpdateError`` if the list cannot be saved, in which
     case the library is not touched either.
     """
-    from rlhf_reader.store import now_iso
+    from rlhf_reader.library.store import now_iso
 
     when = when or now_iso()
     provenance = listsource.make_provenance(plan.origin, plan.data, when)

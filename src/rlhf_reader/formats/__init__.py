@@ -1,0 +1,1 @@
+"""What leaves the app: citations and reading-list exports."""

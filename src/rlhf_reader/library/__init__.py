@@ -1,0 +1,1 @@
+"""The personal library: the TinyDB file, its writes, merges, additions and counts."""

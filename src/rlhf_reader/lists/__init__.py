@@ -1,0 +1,1 @@
+"""Curated lists: parse Markdown into a catalog, cache it, fetch and diff new versions."""

@@ -1,0 +1,1 @@
+"""Metadata from outside: the arXiv API."""
