@@ -37,6 +37,7 @@ from rlhf_reader.library.records import Row, rows
 from rlhf_reader.library.store import Library
 from rlhf_reader.lists.catalog import load, parse
 from rlhf_reader.model import Annotation, Catalog, Status
+from rlhf_reader.tags import TagEdit
 from rlhf_reader.textsafe import printable
 
 TESTS = Path(__file__).resolve().parent
@@ -336,7 +337,7 @@ def test_cli_export_filters_and_files(capsys, tmp_path: Path) -> None:
     db = tmp_path / "library.json"
     library = Library.open(db)
     library.set_status(["2305.18290"], Status.READ)
-    library.change_tags(["2402.01306"], add=["kto"])
+    library.change_tags(["2402.01306"], TagEdit.of(add=["kto"]))
     library.close()
 
     code, out, err = cli(capsys, db, "export", "--format", "csv", "--status", "read")

@@ -22,11 +22,13 @@ from tinydb import TinyDB
 
 from rlhf_reader.library.store import Library
 from rlhf_reader.model import Status
+from rlhf_reader.tags import TagEdit
 
 ZYGOTE = r"""
 import os, sys, time
 from rlhf_reader.model import Status
 from rlhf_reader.library.store import Library
+from rlhf_reader.tags import TagEdit
 
 db = sys.argv[1]
 for line in sys.stdin:
@@ -48,7 +50,7 @@ for line in sys.stdin:
                 if i % 3 == 0:
                     lib.set_status([key], Status.READ)
                 elif i % 3 == 1:
-                    lib.change_tags([key], add=[f"t{i}"])
+                    lib.change_tags([key], TagEdit.of(add=[f"t{i}"]))
                 else:
                     lib.set_note(key, f"note {key}")
                 os.write(fd, f"{key}\n".encode())
@@ -62,6 +64,7 @@ WRITER = r"""
 import os, sys, time
 from rlhf_reader.model import Status
 from rlhf_reader.library.store import Library
+from rlhf_reader.tags import TagEdit
 
 db, name, go = sys.argv[1], sys.argv[2], sys.argv[3]
 lib = Library.open(db)
@@ -70,7 +73,7 @@ while not os.path.exists(go):
 for i in range(200):
     lib.set_status([f"{name}{i}"], Status.READ if i % 2 else Status.READING)
     if i % 4 == 0:
-        lib.change_tags(["shared"], add=[f"{name}{i}"])
+        lib.change_tags(["shared"], TagEdit.of(add=[f"{name}{i}"]))
 print("done", flush=True)
 """
 
@@ -183,7 +186,7 @@ def test_exclusive_holds_other_processes_off_until_it_ends(tmp_path: Path) -> No
         time.sleep(1.0)
         assert child.poll() is None  # waiting for the lock
         assert "other" not in before
-        lib.set_tags("first", ["kept"])
+        lib.change_tags(["first"], TagEdit.of(add=["kept"]))
     out, _ = child.communicate(timeout=30)
     assert out.strip() == "done"
     final = Library.open(path).annotations()
