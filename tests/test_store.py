@@ -17,7 +17,7 @@ from rlhf_reader.library.store import (
     SCHEMA_VERSION,
     Library,
     LibraryError,
-    NoteConflict,
+    NoteChanged,
     SafeStorage,
     validate_note,
 )
@@ -171,7 +171,7 @@ def test_note_saved_over_a_changed_note_is_a_conflict(db_path: Path) -> None:
     mine.set_note("k", "first")
     other.set_note("k", "theirs")  # another process, after the editor loaded "first"
     before = db_path.read_bytes()
-    with pytest.raises(NoteConflict) as caught:
+    with pytest.raises(NoteChanged) as caught:
         mine.set_note("k", "mine", base="first")
     assert (caught.value.mine, caught.value.theirs) == ("mine", "theirs")
     assert db_path.read_bytes() == before  # nothing written

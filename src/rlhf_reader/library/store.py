@@ -78,7 +78,7 @@ _ID_FIELD = {"annotations": "key", "metadata": "key", "additions": "key", "meta"
 Tables = dict[str, dict[str, dict[str, Any]]]
 
 
-class NoteConflict(Exception):
+class NoteChanged(Exception):
     """A note changed in the file since the editor loaded it: both texts, nothing written."""
 
     def __init__(self, key: str, *, mine: str, theirs: str) -> None:
@@ -700,12 +700,12 @@ class Library:
     def set_note(self, key: str, note: str, *, base: str | None = None) -> Annotation:
         """Replace the note of ``key``. With ``base`` (the note as the editor loaded it), the
         note is replaced only if it is still ``base`` in the file: when another window or
-        process changed it meanwhile, :class:`NoteConflict` is raised and nothing written."""
+        process changed it meanwhile, :class:`NoteChanged` is raised and nothing written."""
         text = validate_note(note)
 
         def change(ann: Annotation) -> None:
             if base is not None and ann.note != base and ann.note != text:
-                raise NoteConflict(key, mine=text, theirs=ann.note)
+                raise NoteChanged(key, mine=text, theirs=ann.note)
             ann.note = text
 
         return self._update([key], change)[0]
@@ -734,6 +734,13 @@ class Library:
         with self._transaction() as txn:
             for doc in docs:
                 self._put(txn.tables, "annotations", doc["key"], doc)
+
+    def annotated_keys(self, keys: Iterable[str]) -> frozenset[str]:
+        """Those of ``keys`` that have an annotation."""
+        with self._mutex:
+            self._tables()
+            index = self._index["annotations"]
+            return frozenset(k for k in keys if k in index)
 
     def tags_in_use(self) -> Counter[str]:
         with self._mutex:
