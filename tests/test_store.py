@@ -502,3 +502,16 @@ def test_unwritable_folder_is_a_clear_error(db_path: Path, monkeypatch: pytest.M
     assert str(db_path) in str(info.value) and "Permission denied" in str(info.value)
     monkeypatch.undo()
     assert snapshot(db_path.parent) == before
+
+
+def test_change_meta_is_a_change_to_the_value_in_the_file(db_path: Path) -> None:
+    one, two = Library.open(db_path), Library.open(db_path)
+    one.set_meta("whats_new", {"a": "2026-01-01"})
+    assert two.get_meta("whats_new") == {"a": "2026-01-01"}
+    one.change_meta("whats_new", lambda v: v | {"b": "2026-01-02"})
+    # two's copy is stale, but its change is applied to the file as it is now
+    two.change_meta("whats_new", lambda v: {k: w for k, w in v.items() if k != "a"})
+    assert Library.open(db_path).get_meta("whats_new") == {"b": "2026-01-02"}
+    before = db_path.stat().st_mtime_ns
+    assert one.change_meta("whats_new", lambda v: v) == {"b": "2026-01-02"}
+    assert db_path.stat().st_mtime_ns == before  # unchanged: nothing written

@@ -797,11 +797,24 @@ class Library:
             return _json_copy(doc["value"]) if doc else default
 
     def set_meta(self, name: str, value: Any) -> None:
+        self.change_meta(name, lambda _old: value)
+
+    def change_meta(self, name: str, change: Callable[[Any], Any]) -> Any:
+        """Replace the setting ``name`` by ``change(value as it is in the file now)``, under
+        the lock: a read-modify-write no other process can come between. Returns the new
+        value; nothing is written when it is unchanged."""
         if not isinstance(name, str) or not name:
             raise ValueError(f"invalid setting name {name!r}")
         if name == "schema_version":
             raise ValueError("schema_version is managed by the library itself")
-        doc = {"name": name, "value": _json_copy(value)}
-        _check_json(f"setting {name}", doc)
         with self._transaction() as txn:
-            self._put(txn.tables, "meta", name, doc)
+            doc_id = self._index["meta"].get(name)
+            old = txn.tables["meta"][doc_id]["value"] if doc_id is not None else None
+            value = change(_json_copy(old))
+            doc = {"name": name, "value": _json_copy(value)}
+            _check_json(f"setting {name}", doc)
+            if doc_id is not None and doc["value"] == old:
+                txn.write = False
+            else:
+                self._put(txn.tables, "meta", name, doc)
+            return value
