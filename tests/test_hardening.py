@@ -1,0 +1,50 @@
+"""Issue 12, the reliability pass: one section per finding, each test failing on the code
+before the fix. The fetch deadline is in ``test_hardening_fetch.py``, the CLI fuzz test in
+``test_cli_fuzz.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+LIST_WITH_ODD_AUTHORS = """# Odd authors
+
+## Papers
+
+- [Direct Preference Optimization](https://arxiv.org/abs/2305.18290)
+  - =Alice Smith, @Bob Jones, Carol White. NeurIPS, 2023.
+- [Other Paper](https://example.com/other)
+  - Dan Brown, =cmd Eve. ICML, 2022.
+"""
+
+
+@pytest.fixture
+def odd_list(tmp_path: Path) -> Path:
+    path = tmp_path / "odd.md"
+    path.write_text(LIST_WITH_ODD_AUTHORS, encoding="utf-8")
+    return path
+
+
+def one_error_line(err: str, *needles: str) -> None:
+    """``err`` is exactly one ``rlhf-reader: error: …`` line holding every needle."""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("rlhf-reader: error: "), err
+    for needle in needles:
+        assert needle in lines[0], (needle, err)
+    assert "Traceback" not in err
+
+
+# 13. fetch failures say "error:" -----------------------------------------------------------
+
+
+def test_fetch_failure_lines_start_with_error(
+    capsys: pytest.CaptureFixture[str], db_path: Path, odd_list: Path
+) -> None:
+    # No arxiv_server fixture: arXiv is a closed port on 127.0.0.1, the fetch fails at once.
+    code, out, err = run_cli(capsys, db_path, "--list", str(odd_list), "fetch")
+    assert code == 1
+    assert out == "fetched 0, cached 0, not found 0, failed 1\n"
+    one_error_line(err, "2305.18290 (Direct Preference Optimization)", "connection refused")
