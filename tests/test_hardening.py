@@ -37,6 +37,39 @@ def one_error_line(err: str, *needles: str) -> None:
     assert "Traceback" not in err
 
 
+# 2. authors whose names start with = or @ -------------------------------------------------
+
+
+def test_authors_starting_with_equals_or_at_stay_in_bibtex(
+    capsys: pytest.CaptureFixture[str], db_path: Path, odd_list: Path
+) -> None:
+    import bibtexparser
+
+    code, out, _ = run_cli(capsys, db_path, "--list", str(odd_list), "cite", "2305.18290")
+    assert code == 0
+    library = bibtexparser.parse_string(out)
+    (entry,) = library.entries
+    authors = entry.fields_dict["author"].value
+    assert authors == "Smith, =Alice and Jones, @Bob and White, Carol"
+
+
+def test_authors_starting_with_equals_or_at_stay_in_ris(
+    capsys: pytest.CaptureFixture[str], db_path: Path, odd_list: Path
+) -> None:
+    code, out, _ = run_cli(capsys, db_path, "--list", str(odd_list), "export", "-f", "ris")
+    assert code == 0
+    authors = [line[6:] for line in out.splitlines() if line.startswith("AU  - ")]
+    assert authors == ["Smith, =Alice", "Jones, @Bob", "White, Carol", "Brown, Dan", "Eve, =cmd"]
+
+
+def test_a_description_in_the_author_place_is_still_not_taken_for_names() -> None:
+    from rlhf_reader.formats.cite import looks_like_names
+
+    assert looks_like_names(["=Alice Smith", "@bob"])
+    assert not looks_like_names(["pip install trl==0.7"])
+    assert not looks_like_names(["mail bob@example.com"])
+
+
 # 13. fetch failures say "error:" -----------------------------------------------------------
 
 
