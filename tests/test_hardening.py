@@ -81,3 +81,27 @@ def test_fetch_failure_lines_start_with_error(
     assert code == 1
     assert out == "fetched 0, cached 0, not found 0, failed 1\n"
     one_error_line(err, "2305.18290 (Direct Preference Optimization)", "connection refused")
+
+
+# 6. --db / ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["list"], ["stats"], ["show", "dpo"], ["cite", "dpo"], ["mark", "read", "dpo"], ["fetch"]],
+)
+def test_root_folder_as_library_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, out, err = run_cli(capsys, Path("/"), *argv)
+    assert (code, out) == (1, "")
+    one_error_line(err, "/: is a folder, not a library file")
+
+
+def test_root_folder_as_library_in_the_store_and_export_guard(tmp_path: Path) -> None:
+    from rlhf_reader.formats.export import refuse_library_target
+    from rlhf_reader.library.store import Library, LibraryError
+
+    with pytest.raises(LibraryError, match="is a folder"):
+        Library.open("/")
+    refuse_library_target(tmp_path / "out.md", "/")  # nothing to refuse, and no ValueError

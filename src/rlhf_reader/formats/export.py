@@ -73,7 +73,7 @@ class ExportError(Exception):
 def refuse_library_target(output: str | Path, library: str | Path) -> None:
     """An export must not replace the library (or its backup) with a file it cannot read."""
     real = Path(os.path.realpath(library))
-    ours = {real, real.with_name(real.name + ".bak")}
+    ours = {real, real.with_name(real.name + ".bak")} if real.name else {real}
     if Path(os.path.realpath(Path(output).expanduser())) in ours:
         raise ExportError(f"{output}: is the library file or its backup; export to another file")
 

@@ -369,6 +369,8 @@ class SafeStorage(Storage):
         self.path = Path(path).expanduser()
         # Write through a symlink to its target, so the link itself survives.
         self.target = Path(os.path.realpath(self.path))
+        if not self.target.name:  # "/": no name to put ".bak" or ".lock" beside
+            raise LibraryError(f"{self.path}: is a folder, not a library file")
         self.folder = self.target.parent
         self.backup_path = self.target.with_name(self.target.name + ".bak")
         self.lock_path = self.target.with_name(self.target.name + ".lock")
