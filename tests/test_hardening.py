@@ -88,7 +88,7 @@ def test_fetch_failure_lines_start_with_error(
 
 @pytest.mark.parametrize(
     "argv",
-    [["list"], ["stats"], ["show", "dpo"], ["cite", "dpo"], ["mark", "read", "dpo"], ["fetch"]],
+    [["list"], ["stats"], ["show", "dpo"], ["cite", "dpo"], ["mark", "dpo", "read"], ["fetch"]],
 )
 def test_root_folder_as_library_is_one_error_line(
     capsys: pytest.CaptureFixture[str], argv: list[str]
