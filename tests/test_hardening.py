@@ -4,6 +4,9 @@ before the fix. The fetch deadline is in ``test_hardening_fetch.py``, the CLI fu
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +108,72 @@ def test_root_folder_as_library_in_the_store_and_export_guard(tmp_path: Path) ->
     with pytest.raises(LibraryError, match="is a folder"):
         Library.open("/")
     refuse_library_target(tmp_path / "out.md", "/")  # nothing to refuse, and no ValueError
+
+
+# 4. a FIFO (or any file that is not regular) is refused, never waited on --------------------
+# Each case would block forever in open() on the code before the fix; the tests run the CLI
+# in a child process with a timeout so that a regression fails instead of hanging the suite.
+
+
+def cli_child(tmp_path: Path, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(tmp_path), "PYTHONIOENCODING": "utf-8"}
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "rlhf_reader", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"rlhf-reader {' '.join(argv)} did not end within {timeout} s")
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    path = tmp_path / "pipe"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (["--db", "{fifo}", "list"], ["pipe: not a library file: a named pipe"]),
+        (["--db", "{db}", "--list", "{fifo}", "list"], ["pipe: cannot read", "a named pipe"]),
+        (["--db", "{db}", "--list", "{fifo}", "check"], ["pipe: cannot read", "a named pipe"]),
+        (["--db", "{db}", "import", "{fifo}"], ["import refused", "a named pipe"]),
+        (["--db", "{db}", "update", "--from", "{fifo}"], ["a named pipe", "current list stays"]),
+    ],
+)
+def test_a_fifo_is_refused_at_once(
+    tmp_path: Path, fifo: Path, argv: list[str], needles: list[str]
+) -> None:
+    db = tmp_path / "library.json"
+    args = [a.format(fifo=fifo, db=db) for a in argv]
+    result = cli_child(tmp_path, *args, timeout=30)
+    assert (result.returncode, result.stdout) == (1, "")
+    one_error_line(result.stderr, *needles)
+    assert not Path(f"{fifo}.lock").exists() and not Path(f"{fifo}.bak").exists()
+
+
+def test_open_regular_refuses_pipes_and_devices_and_reads_files(tmp_path: Path, fifo: Path) -> None:
+    from rlhf_reader.library.fileio import NotARegularFile, open_regular
+
+    with pytest.raises(NotARegularFile, match=r"not a regular file \(a named pipe\)"):
+        open_regular(fifo)
+    if Path("/dev/null").exists():
+        with pytest.raises(NotARegularFile, match="a character device"):
+            open_regular("/dev/null")
+    with pytest.raises(IsADirectoryError):
+        open_regular(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        open_regular(tmp_path / "missing")
+    plain = tmp_path / "plain.md"
+    plain.write_bytes(b"# hello\n")
+    with open_regular(plain) as handle:
+        assert handle.read() == b"# hello\n"

@@ -432,11 +432,13 @@ class SafeStorage(Storage):
     def _load(self) -> bool:
         """(Re)read the file into the cache; True when it was migrated in memory."""
         try:
-            with open(self.target, "rb") as handle:
+            with fileio.open_regular(self.target) as handle:
                 st = os.fstat(handle.fileno())
-                if not stat.S_ISREG(st.st_mode):
-                    raise LibraryError(f"{self.path}: not a regular file")
                 raw = handle.read()
+        except fileio.NotARegularFile as exc:
+            raise LibraryError(
+                f"{self.path}: not a library file: {exc.kind}, not a regular file"
+            ) from None
         except FileNotFoundError:
             raise LibraryError(
                 f"{self.path}: the library file disappeared while rlhf-reader was running"
@@ -528,7 +530,7 @@ class SafeStorage(Storage):
     def _backup(self) -> None:
         """Copy the file as it is to ``.bak`` (the first write of this run)."""
         try:
-            with open(self.target, "rb") as handle:
+            with fileio.open_regular(self.target) as handle:
                 raw = handle.read()
         except FileNotFoundError:
             return
