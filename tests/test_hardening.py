@@ -177,3 +177,102 @@ def test_open_regular_refuses_pipes_and_devices_and_reads_files(tmp_path: Path, 
     plain.write_bytes(b"# hello\n")
     with open_regular(plain) as handle:
         assert handle.read() == b"# hello\n"
+
+
+# 7. a stdout that cannot encode the text ----------------------------------------------------
+
+
+def run_on_stdout(
+    monkeypatch: pytest.MonkeyPatch, encoding: str, db: Path, *argv: str
+) -> tuple[int, bytes]:
+    """Run the CLI in-process with stdout encoding ``encoding`` (strict, as Python gives
+    ``PYTHONIOENCODING=ascii``): (exit code, the bytes written)."""
+    import io
+
+    from rlhf_reader.cli import main
+
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding=encoding, errors="strict", write_through=True)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    try:
+        code = main(["--db", str(db), *argv])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    stdout.flush()
+    return code, raw.getvalue()
+
+
+KEY = "2404.09932"  # in the bundled list, with "Günther" and "Ó hÉigeartaigh" among its authors
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["list"], b"Papers > Review/Survey"),
+        (["list", "--section", "Review"], b"\n  o Foundational Challenges"),
+        (["stats"], b"all entries"),
+        (["show", KEY], b"Mario Gunther"),
+        (["cite", KEY], b"Gunther, Mario"),
+        (["cite", "--format", "apa", KEY], b"Gunther, M."),
+        (["export"], b"Mario Gunther"),
+        (["export", "--format", "ris"], b"AU  - Gunther, Mario"),
+        (["--help"], b"(abstracts, authors...)"),
+    ],
+)
+def test_an_ascii_stdout_gets_look_alikes_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, db_path: Path, argv: list[str], expected: bytes
+) -> None:
+    code, out = run_on_stdout(monkeypatch, "ascii", db_path, *argv)
+    assert code == 0
+    assert out.isascii()
+    assert expected in out
+
+
+@pytest.mark.parametrize(
+    "argv", [["export", "--format", "json"], ["export", "--format", "csl-json"], ["list", "--json"]]
+)
+def test_json_on_an_ascii_stdout_is_escaped_and_loses_nothing(
+    monkeypatch: pytest.MonkeyPatch, db_path: Path, argv: list[str]
+) -> None:
+    import json
+
+    code, ascii_out = run_on_stdout(monkeypatch, "ascii", db_path, *argv)
+    assert code == 0 and ascii_out.isascii()
+    code, utf8_out = run_on_stdout(monkeypatch, "utf-8", db_path, *argv)
+    assert code == 0 and not utf8_out.isascii()
+    ascii_data, utf8_data = json.loads(ascii_out), json.loads(utf8_out)
+    for data in (ascii_data, utf8_data):
+        if isinstance(data, dict):
+            data.pop("exported_at", None)
+    assert ascii_data == utf8_data
+
+
+def test_latin1_stdout_keeps_what_it_can_encode(
+    monkeypatch: pytest.MonkeyPatch, db_path: Path
+) -> None:
+    code, out = run_on_stdout(monkeypatch, "latin-1", db_path, "show", KEY)
+    assert code == 0
+    text = out.decode("latin-1")
+    assert "Mario Günther" in text and "Ó hÉigeartaigh" in text
+
+
+def test_ascii_environment_end_to_end(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "PYTHONIOENCODING": "ascii"}
+    db = tmp_path / "library.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "rlhf_reader", "--db", str(db), "list"],
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    assert b"Papers > Review/Survey" in result.stdout and result.stdout.isascii()
+
+
+def test_look_alikes() -> None:
+    from rlhf_reader.textsafe import ascii_json, ascii_look_alike
+
+    assert [ascii_look_alike(c) for c in "›—é…○●ł中"] == [">", "-", "e", "...", "o", "*", "l", "?"]
+    assert ascii_json('{"t": "a\u203ab\U0001f600"}') == '{"t": "a\\u203ab\\ud83d\\ude00"}'

@@ -24,6 +24,7 @@ from rlhf_reader.lists import whatsnew
 from rlhf_reader.lists.catalog import CatalogError, load
 from rlhf_reader.lists.listsource import saved_list_path
 from rlhf_reader.model import Catalog, Entry
+from rlhf_reader.textsafe import tolerant_output
 
 PROG = "rlhf-reader"
 COMMAND_MODULES = (
@@ -154,6 +155,9 @@ def _only_global_options(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A stdout that cannot encode a title ("›" on PYTHONIOENCODING=ascii) gets look-alikes
+    # (">"), never a UnicodeEncodeError; set before parsing: --help has "…" in it too.
+    tolerant_output(sys.stdout, sys.stderr)
     try:
         parser = build_parser(commands=not _only_global_options(argv))
         args = parser.parse_args(argv)

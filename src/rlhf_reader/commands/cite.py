@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rlhf_reader.commands.browse import add_filter_options, filtered_rows
-from rlhf_reader.textsafe import printable, printable_block
+from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
@@ -131,7 +131,11 @@ def run_export(ctx: Context) -> int:
         rows += unlisted_rows(rows, library.annotations(), library.all_metadata(), additions)
     text = export(rows, fmt, title=ctx.list_catalog.title, additions=additions)
     if not args.output:
-        ctx.out.write(text if fmt == "json" else printable_block(text))
+        if fmt not in ("json", "csl-json"):
+            text = printable_block(text)
+        elif not encodes_everything(ctx.out):  # escaped, so the JSON keeps every character
+            text = ascii_json(text)
+        ctx.out.write(text)
         return 0
     _refuse_library_files(ctx, Path(args.output).expanduser())
     try:
