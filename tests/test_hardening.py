@@ -276,3 +276,62 @@ def test_look_alikes() -> None:
 
     assert [ascii_look_alike(c) for c in "›—é…○●ł中"] == [">", "-", "e", "...", "o", "*", "l", "?"]
     assert ascii_json('{"t": "a\u203ab\U0001f600"}') == '{"t": "a\\u203ab\\ud83d\\ude00"}'
+
+
+# 8. a closed stdout -------------------------------------------------------------------------
+
+EVERY_COMMAND = [
+    ["list"],
+    ["show", KEY],
+    ["check"],
+    ["locate"],
+    ["mark", KEY, "read"],
+    ["tag", KEY, "+x"],
+    ["note", KEY, "--set", "hello"],
+    ["stats"],
+    ["update", "--reset"],
+    ["seen"],
+    ["fetch", KEY],
+    ["add", "2305.18290"],
+    ["cite", KEY],
+    ["export"],
+    ["export", "-o", "out.md"],
+    ["import", "missing.json"],
+    ["--version"],
+    [],
+]
+
+
+@pytest.mark.parametrize("argv", EVERY_COMMAND, ids=lambda argv: " ".join(argv) or "tui")
+def test_closed_stdout_is_exit_1_with_a_message_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+) -> None:
+    from rlhf_reader.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "library.json"
+    monkeypatch.setattr(sys, "stdout", None)  # what Python gives a process started with >&-
+    code = main(["--db", str(db), *argv])
+    err = capsys.readouterr().err
+    assert code == 1
+    one_error_line(err, "stdout is closed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no library, no export
+
+
+@pytest.mark.parametrize("argv", [["cite", KEY], ["export"], ["list"], ["stats"]])
+def test_closed_stdout_end_to_end(tmp_path: Path, argv: list[str]) -> None:
+    db = tmp_path / "library.json"
+    command = [sys.executable, "-m", "rlhf_reader", "--db", str(db), *argv]
+    result = subprocess.run(
+        ["sh", "-c", '"$@" >&-', "sh", *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    one_error_line(result.stderr, "stdout is closed")

@@ -158,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A stdout that cannot encode a title ("›" on PYTHONIOENCODING=ascii) gets look-alikes
     # (">"), never a UnicodeEncodeError; set before parsing: --help has "…" in it too.
     tolerant_output(sys.stdout, sys.stderr)
+    if _stdout_closed():
+        # Started with >&-: Python's print() would drop every line and exit 0. Refuse before
+        # any change is made, so a `mark … >&-` does not act without saying so.
+        return _fail("stdout is closed; nothing can be printed (do not start with >&-)", 1)
     try:
         parser = build_parser(commands=not _only_global_options(argv))
         args = parser.parse_args(argv)
@@ -185,6 +189,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         where = exc.filename or "cannot write the output"
         return _fail(f"{where}: {exc.strerror or exc}", 1)
+
+
+def _stdout_closed() -> bool:
+    """True when the process has no stdout (started with ``>&-``, or fd 1 is not open)."""
+    stdout = sys.stdout
+    if stdout is None:
+        return True
+    try:
+        fd = stdout.fileno()
+    except (OSError, ValueError, AttributeError):  # closed, or not a real file (tests)
+        return bool(getattr(stdout, "closed", False))
+    try:
+        os.fstat(fd)
+    except OSError:
+        return True
+    return False
 
 
 def _drop_stdout() -> None:
