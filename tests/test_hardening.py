@@ -335,3 +335,84 @@ def test_closed_stdout_end_to_end(tmp_path: Path, argv: list[str]) -> None:
     )
     assert result.returncode == 1
     one_error_line(result.stderr, "stdout is closed")
+
+
+# 9. CSV formula injection -------------------------------------------------------------------
+
+FORMULA_LIST = """# Formulas
+
+## Papers
+
+- [=HYPERLINK("http://evil.example","click")](https://example.com/a)
+  - @Bob Jones, Carol White. ICML, 2022.
+- [+1 trick](https://example.com/b)
+  - Dan Brown. ICML, 2022.
+- [Plain title](https://example.com/c)
+  - Eve Black. ICML, 2022.
+"""
+
+
+@pytest.fixture
+def formula_db(tmp_path: Path) -> tuple[Path, Path]:
+    from rlhf_reader.library.store import Library
+
+    listed = tmp_path / "formulas.md"
+    listed.write_text(FORMULA_LIST, encoding="utf-8")
+    db = tmp_path / "library.json"
+    library = Library.open(db)
+    from rlhf_reader.lists.catalog import load
+
+    keys = [entry.key for entry in load(listed).entries]
+    library.change_tags([keys[0]], add=["=cmd", "@sum"])
+    library.set_note(keys[1], "-2+3\n=SUM(A1:A9)")
+    library.set_note(keys[2], "\tindented")
+    library.close()
+    return listed, db
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, formula_db: tuple[Path, Path]
+) -> None:
+    listed, db = formula_db
+    out = tmp_path / "list.csv"
+    code, _, err = run_cli(capsys, db, "--list", str(listed), "export", "-o", str(out))
+    assert code == 0, err
+    first, second, third = read_csv(out)
+    assert first["title"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert first["authors"] == "'@Bob Jones; Carol White"
+    assert first["tags"] == "'=cmd; @sum"
+    assert second["title"] == "'+1 trick"
+    assert second["note"] == "'-2+3\n=SUM(A1:A9)"
+    assert third["note"] == "'\tindented"
+    assert third["title"] == "Plain title"  # untouched when harmless
+    formula = ("=", "+", "-", "@", "\t", "\r")
+    for record in (first, second, third):
+        assert not any(value.startswith(formula) for value in record.values())
+
+
+def test_csv_raw_writes_the_values_exactly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, formula_db: tuple[Path, Path]
+) -> None:
+    listed, db = formula_db
+    out = tmp_path / "raw.csv"
+    argv = ["--list", str(listed), "export", "--csv-raw", "-o", str(out)]
+    code, _, err = run_cli(capsys, db, *argv)
+    assert code == 0, err
+    first, second, third = read_csv(out)
+    assert first["title"] == '=HYPERLINK("http://evil.example","click")'
+    assert first["tags"] == "=cmd; @sum"
+    assert second["note"] == "-2+3\n=SUM(A1:A9)"
+    assert third["note"] == "\tindented"
+
+
+def test_csv_raw_is_for_csv_only(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
+    code, out, err = run_cli(capsys, db_path, "export", "--format", "ris", "--csv-raw")
+    assert (code, out) == (2, "")
+    one_error_line(err, "--csv-raw: only for CSV")

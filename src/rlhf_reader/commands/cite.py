@@ -58,6 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", "-f", choices=EXPORT_FORMATS, help="the file format")
     add_filter_options(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "--csv-raw",
+        action="store_true",
+        help="CSV: write cells exactly as they are; by default a cell starting with "
+        "= + - @ gets a leading ' so that a spreadsheet does not run it as a formula",
+    )
     p.set_defaults(handler=run_export)
 
     p = sub.add_parser(
@@ -121,6 +127,8 @@ def run_export(ctx: Context) -> int:
     if args.output == "":
         raise CliError("-o: empty path (leave out -o to write to stdout)", code=2)
     fmt = export_format(args)
+    if args.csv_raw and fmt != "csv":
+        raise CliError(f"--csv-raw: only for CSV, not {fmt}", code=2)
     rows = filtered_rows(ctx)
     additions = {str(a.get("key")): a for a in ctx.library.additions()} if fmt == "json" else {}
     if fmt == "json" and not (args.status or args.tag or args.section or args.search):
@@ -129,7 +137,9 @@ def run_export(ctx: Context) -> int:
 
         library = ctx.library
         rows += unlisted_rows(rows, library.annotations(), library.all_metadata(), additions)
-    text = export(rows, fmt, title=ctx.list_catalog.title, additions=additions)
+    text = export(
+        rows, fmt, title=ctx.list_catalog.title, additions=additions, csv_raw=args.csv_raw
+    )
     if not args.output:
         if fmt not in ("json", "csl-json"):
             text = printable_block(text)

@@ -91,15 +91,17 @@ def export(
     additions: Mapping[str, Mapping[str, Any]] | None = None,
     today: date | None = None,
     now: str | None = None,
+    csv_raw: bool = False,
 ) -> str:
-    """The text of ``rows`` exported as ``fmt`` (one of ``FORMATS``)."""
+    """The text of ``rows`` exported as ``fmt`` (one of ``FORMATS``); ``csv_raw``: see
+    :func:`to_csv`."""
     rows = list(rows)
     if fmt == "markdown":
         return to_markdown(rows, title=title, today=today)
     if fmt == "bibtex":
         return bibtex(rows, today)
     if fmt == "csv":
-        return to_csv(rows)
+        return to_csv(rows, raw=csv_raw)
     if fmt == "ris":
         return to_ris(rows, today)
     if fmt == "csl-json":
@@ -223,7 +225,26 @@ def write_export(
 # CSV ---------------------------------------------------------------------------------------
 
 
-def csv_record(row: Row) -> dict[str, str]:
+# A spreadsheet takes a cell that starts with one of these for a formula (=HYPERLINK(…),
+# =cmd|…): OWASP's "CSV injection" advice is to prefix such a cell with a single quote, which
+# Excel, LibreOffice and Google Sheets show as text and do not run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: str) -> str:
+    """``value`` with a ``'`` in front when a spreadsheet would run it as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_record(row: Row, *, raw: bool = False) -> dict[str, str]:
+    """One CSV row; unless ``raw``, every cell a spreadsheet would run is neutralised."""
+    record = _csv_values(row)
+    if raw:
+        return record
+    return {name: neutralise_cell(value) for name, value in record.items()}
+
+
+def _csv_values(row: Row) -> dict[str, str]:
     ann = row.annotation
     return {
         "key": printable(row.key),
@@ -240,13 +261,18 @@ def csv_record(row: Row) -> dict[str, str]:
     }
 
 
-def to_csv(rows: Iterable[Row]) -> str:
-    """RFC 4180: a header, one row per entry, CRLF line ends, quotes where needed."""
+def to_csv(rows: Iterable[Row], *, raw: bool = False) -> str:
+    """RFC 4180: a header, one row per entry, CRLF line ends, quotes where needed.
+
+    A cell that starts with ``= + - @``, a tab or a carriage return (a title, an author, a
+    note, a tag such as ``=cmd``) gets a leading ``'`` so that a spreadsheet shows it instead
+    of running it; ``raw`` writes every value exactly (for programs, not spreadsheets).
+    """
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(csv_record(row))
+        writer.writerow(csv_record(row, raw=raw))
     return buffer.getvalue()
 
 
