@@ -416,3 +416,61 @@ def test_csv_raw_is_for_csv_only(capsys: pytest.CaptureFixture[str], db_path: Pa
     code, out, err = run_cli(capsys, db_path, "export", "--format", "ris", "--csv-raw")
     assert (code, out) == (2, "")
     one_error_line(err, "--csv-raw: only for CSV")
+
+
+# 10. exports are private unless asked -------------------------------------------------------
+
+
+def mode_of(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_export_to_a_new_file_is_0600_whatever_the_umask(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db_path: Path
+) -> None:
+    out = tmp_path / "notes.md"
+    old = os.umask(0o022)
+    try:
+        code, _, err = run_cli(capsys, db_path, "export", "-o", str(out))
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert mode_of(out) == 0o600
+
+
+def test_export_mode_option_and_a_replaced_file_keeps_its_mode(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db_path: Path
+) -> None:
+    shared = tmp_path / "shared.csv"
+    assert run_cli(capsys, db_path, "export", "-o", str(shared), "--mode", "644")[0] == 0
+    assert mode_of(shared) == 0o644
+    kept = tmp_path / "kept.md"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    assert run_cli(capsys, db_path, "export", "-o", str(kept))[0] == 0
+    assert mode_of(kept) == 0o640 and kept.read_text() != "old"
+    assert run_cli(capsys, db_path, "export", "-o", str(kept), "--mode", "0600")[0] == 0
+    assert mode_of(kept) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--mode", "9"], "expected octal permission bits like 600, not '9'"),
+        (["--mode", "1777"], "not '1777'"),
+        (["--mode", "600"], "--mode: only with -o FILE"),
+    ],
+)
+def test_export_mode_usage_errors(
+    capsys: pytest.CaptureFixture[str], db_path: Path, argv: list[str], needle: str
+) -> None:
+    code, out, err = run_cli(capsys, db_path, "export", *argv)
+    assert (code, out) == (2, "")
+    one_error_line(err, needle)
+
+
+def test_tui_export_helper_is_private_too(tmp_path: Path) -> None:
+    from rlhf_reader.formats.export import write_export
+
+    path, count = write_export(tmp_path / "x.bib", [], "bibtex")
+    assert count == 0 and mode_of(path) == 0o600

@@ -59,6 +59,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_filter_options(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument(
+        "--mode",
+        type=_file_mode,
+        metavar="OCTAL",
+        help="permission bits of the -o file, e.g. 644 to let others read it (default: a new "
+        "file is 600, readable by you only, like the library; a replaced file keeps its mode)",
+    )
+    p.add_argument(
         "--csv-raw",
         action="store_true",
         help="CSV: write cells exactly as they are; by default a cell starting with "
@@ -77,6 +84,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE", help="a JSON export")
     p.add_argument("--dry-run", "-n", action="store_true", help="show what would change")
     p.set_defaults(handler=run_import)
+
+
+def _file_mode(text: str) -> int:
+    """``--mode``: octal permission bits, ``600`` or ``0644``; at most ``777``."""
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777:
+        raise argparse.ArgumentTypeError(f"expected octal permission bits like 600, not {text!r}")
+    return mode
 
 
 def _rows_for(ctx: Context, typed: list[str]) -> list[Row]:
@@ -141,6 +159,8 @@ def run_export(ctx: Context) -> int:
         rows, fmt, title=ctx.list_catalog.title, additions=additions, csv_raw=args.csv_raw
     )
     if not args.output:
+        if args.mode is not None:
+            raise CliError("--mode: only with -o FILE", code=2)
         if fmt not in ("json", "csl-json"):
             text = printable_block(text)
         elif not encodes_everything(ctx.out):  # escaped, so the JSON keeps every character
@@ -149,7 +169,7 @@ def run_export(ctx: Context) -> int:
         return 0
     _refuse_library_files(ctx, Path(args.output).expanduser())
     try:
-        path = write_atomic(args.output, text)
+        path = write_atomic(args.output, text, mode=args.mode)
     except ExportError as exc:
         raise CliError(str(exc)) from None
     count = len({row.key for row in rows})

@@ -213,12 +213,14 @@ def write_export(
     *,
     title: str = "Reading list",
     additions: Mapping[str, Mapping[str, Any]] | None = None,
+    mode: int | None = None,
 ) -> tuple[Path, int]:
     """Export ``rows`` as ``fmt`` into ``path`` atomically: the written path (absolute) and the
-    number of distinct entries. For the TUI's export dialog; ``ExportError`` when unwritable."""
+    number of distinct entries. For the TUI's export dialog; ``ExportError`` when unwritable.
+    A new file is 0600 unless ``mode`` says otherwise (see :func:`write_atomic`)."""
     rows = list(rows)
     text = export(rows, fmt, title=title, additions=additions)
-    written = write_atomic(path, text)
+    written = write_atomic(path, text, mode=mode)
     return written.resolve(), len({row.key for row in rows})
 
 
@@ -484,10 +486,18 @@ def to_json(
 # Writing -----------------------------------------------------------------------------------
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
+# Exports carry the reader's notes, tags and reading status: a new file gets the library's
+# privacy, not the umask's usual 0644.
+NEW_FILE_MODE = 0o600
+
+
+def write_atomic(path: str | Path, text: str, *, mode: int | None = None) -> Path:
     """Write ``text`` (UTF-8) to ``path``, replacing an existing file in one step (readers see
     the old or the new file, never half of one). ``ExportError`` names the path and the reason
     when it cannot be written.
+
+    ``mode``: the file's permission bits. None gives a new file ``NEW_FILE_MODE`` (0600, only
+    its owner can read it) and keeps an existing file's mode.
     """
     path = Path(path).expanduser()
     data = text.encode("utf-8")
@@ -507,8 +517,10 @@ def write_atomic(path: str | Path, text: str) -> Path:
     if not target.parent.is_dir():
         problem = "is not a folder" if target.parent.exists() else "does not exist"
         raise ExportError(f"{path}: folder {target.parent} {problem}")
+    if mode is None and not target.exists():
+        mode = NEW_FILE_MODE
     try:
-        fileio.write_atomic(target, data)
+        fileio.write_atomic(target, data, mode=mode)
     except OSError as exc:
         raise ExportError(f"{path}: cannot write: {exc.strerror or exc}") from None
     return path
