@@ -287,7 +287,7 @@ EVERY_COMMAND = [
     ["locate"],
     ["mark", KEY, "read"],
     ["tag", KEY, "+x"],
-    ["note", KEY, "--set", "hello"],
+    ["note", KEY, "hello"],
     ["stats"],
     ["update", "--reset"],
     ["seen"],
@@ -474,3 +474,38 @@ def test_tui_export_helper_is_private_too(tmp_path: Path) -> None:
 
     path, count = write_export(tmp_path / "x.bib", [], "bibtex")
     assert count == 0 and mode_of(path) == 0o600
+
+
+# 11. a library file over the size cap -------------------------------------------------------
+
+
+def test_an_oversized_library_file_is_refused_unread(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_path: Path
+) -> None:
+    from rlhf_reader.library import store
+
+    monkeypatch.setattr(store, "MAX_LIBRARY_BYTES", 10_000)
+    padding = "x" * 20_000
+    db_path.write_text('{"meta": {"1": {"name": "pad", "value": "' + padding + '"}}}')
+    before = db_path.read_bytes()
+    for argv in (["list"], ["mark", KEY, "read"]):
+        code, out, err = run_cli(capsys, db_path, *argv)
+        assert (code, out) == (1, "")
+        one_error_line(err, str(db_path), f"the file is {len(before):,} bytes", "10,000")
+    assert db_path.read_bytes() == before
+    assert not Path(f"{db_path}.bak").exists()
+
+
+def test_a_write_past_the_cap_is_refused_and_the_file_kept(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_path: Path
+) -> None:
+    from rlhf_reader.library import store
+
+    assert run_cli(capsys, db_path, "mark", KEY, "read")[0] == 0
+    before = db_path.read_bytes()
+    monkeypatch.setattr(store, "MAX_LIBRARY_BYTES", 10_000)
+    code, out, err = run_cli(capsys, db_path, "note", KEY, "n" * 20_000)
+    assert (code, out) == (1, "")
+    one_error_line(err, "would make the library", "nothing was written")
+    assert db_path.read_bytes() == before
+    assert run_cli(capsys, db_path, "show", KEY)[0] == 0  # still opens

@@ -25,7 +25,9 @@ Safety, in :class:`SafeStorage` (a TinyDB ``Storage``):
   indented. ``Library`` works on the cached tables directly instead of TinyDB's ``Table``, whose
   own caches (query cache, next id) would go stale when another process writes.
 * **Bad files are never overwritten.** A file that is empty, is not JSON, has the wrong shape,
-  has a newer ``schema_version`` or cannot be read raises :class:`LibraryError` naming the path
+  has a newer ``schema_version``, is larger than ``MAX_LIBRARY_BYTES`` (300 MB; checked
+  before reading, and no write makes a file larger), is not a regular file (a FIFO would
+  block) or cannot be read raises :class:`LibraryError` naming the path
   and the problem, and the file is left byte for byte as it was. A 0-byte file is such an
   error too: this module never leaves one behind (a new library is written whole,
   atomically), so an empty file means something else emptied it and the ``.bak`` (if any) is
@@ -59,7 +61,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from tinydb.storages import Storage
@@ -71,6 +73,11 @@ SCHEMA_VERSION = 1
 MAX_NOTE_BYTES = 1_000_000
 MAX_TAG_LENGTH = 40
 LOCK_TIMEOUT = 10.0
+# A library is read whole and held parsed in memory (about twice its size): a file larger
+# than this is refused as not ours, and a write that would make the file larger is refused
+# too, so rlhf-reader never writes a library it would not open. 10,000 annotations with
+# 1 KB notes are about 12 MB; the cap is above the 200 MB an import file may have.
+MAX_LIBRARY_BYTES = 300_000_000
 TABLES = ("annotations", "metadata", "additions", "meta")
 # How each table is indexed: the field that names a document.
 _ID_FIELD = {"annotations": "key", "metadata": "key", "additions": "key", "meta": "name"}
@@ -434,7 +441,7 @@ class SafeStorage(Storage):
         try:
             with fileio.open_regular(self.target) as handle:
                 st = os.fstat(handle.fileno())
-                raw = handle.read()
+                raw = self._read_capped(handle, st.st_size)
         except fileio.NotARegularFile as exc:
             raise LibraryError(
                 f"{self.path}: not a library file: {exc.kind}, not a regular file"
@@ -452,6 +459,18 @@ class SafeStorage(Storage):
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self.generation += 1
         return migrated
+
+    def _read_capped(self, handle: BinaryIO, size: int) -> bytes:
+        """The whole file, unless it is (or grows) over ``MAX_LIBRARY_BYTES``."""
+        if size <= MAX_LIBRARY_BYTES:
+            raw = handle.read(MAX_LIBRARY_BYTES + 1)
+            size = len(raw)
+            if size <= MAX_LIBRARY_BYTES:
+                return raw
+        raise LibraryError(
+            f"{self.path}: the file is {size:,} bytes, more than the {MAX_LIBRARY_BYTES:,} a "
+            "library may have; it was not read (is this the right file?)"
+        )
 
     def tables(self) -> Tables:
         """The cached tables, re-read first when the file changed on disk. Do not mutate
@@ -516,6 +535,11 @@ class SafeStorage(Storage):
             payload = orjson.dumps(tables) + b"\n"
         except TypeError as exc:
             raise LibraryError(f"{self.path}: cannot store a value as JSON: {exc}") from None
+        if len(payload) > MAX_LIBRARY_BYTES:
+            raise LibraryError(
+                f"{self.path}: the change would make the library {len(payload):,} bytes, more "
+                f"than the {MAX_LIBRARY_BYTES:,} a library may have; nothing was written"
+            )
         mode = 0o600
         with contextlib.suppress(FileNotFoundError):
             mode = stat.S_IMODE(os.stat(self.target).st_mode)
@@ -531,7 +555,7 @@ class SafeStorage(Storage):
         """Copy the file as it is to ``.bak`` (the first write of this run)."""
         try:
             with fileio.open_regular(self.target) as handle:
-                raw = handle.read()
+                raw = self._read_capped(handle, os.fstat(handle.fileno()).st_size)
         except FileNotFoundError:
             return
         except OSError as exc:
