@@ -509,3 +509,42 @@ def test_a_write_past_the_cap_is_refused_and_the_file_kept(
     one_error_line(err, "would make the library", "nothing was written")
     assert db_path.read_bytes() == before
     assert run_cli(capsys, db_path, "show", KEY)[0] == 0  # still opens
+
+
+# 12. a read-only library --------------------------------------------------------------------
+
+
+def test_a_read_only_library_is_read_but_never_replaced(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    assert run_cli(capsys, db_path, "mark", KEY, "read")[0] == 0
+    db_path.chmod(0o400)
+    before, inode = db_path.read_bytes(), db_path.stat().st_ino
+    backup = Path(f"{db_path}.bak")
+    backup_before = backup.read_bytes() if backup.exists() else None
+    for argv in (["mark", KEY, "unread"], ["tag", KEY, "+x"], ["note", KEY, "hello"]):
+        code, out, err = run_cli(capsys, db_path, *argv)
+        assert (code, out) == (1, "")
+        one_error_line(err, str(db_path), "is read-only (mode 0400)", "nothing was written")
+    assert db_path.read_bytes() == before
+    assert db_path.stat().st_ino == inode and mode_of(db_path) == 0o400
+    assert (backup.read_bytes() if backup.exists() else None) == backup_before
+    code, out, err = run_cli(capsys, db_path, "list", "--status", "read")
+    assert code == 0 and KEY in out and err == ""
+
+
+def test_a_read_only_old_library_is_migrated_in_memory_only(db_path: Path) -> None:
+    from rlhf_reader.library.store import Library, LibraryError
+
+    db_path.write_text('{"annotations": {"1": {"key": "k", "status": "read"}}}')
+    db_path.chmod(0o444)
+    before = db_path.read_bytes()
+    library = Library.open(db_path)
+    assert library.read_only
+    assert library.annotation("k").status.value == "read"
+    with pytest.raises(LibraryError, match="read-only"):
+        library.set_status(["k"], "unread")
+    library.close()
+    assert db_path.read_bytes() == before
+    db_path.chmod(0o644)
+    assert not Library.open(db_path).read_only

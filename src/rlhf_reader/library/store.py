@@ -33,8 +33,10 @@ Safety, in :class:`SafeStorage` (a TinyDB ``Storage``):
   atomically), so an empty file means something else emptied it and the ``.bak`` (if any) is
   the way back — we will not silently start an empty library over it.
 * **File modes.** Folders are created as needed (0700); a new library, its backup and lock
-  file are created 0600; an existing library keeps its mode. A symlinked library is written
-  through the link (the link stays).
+  file are created 0600; an existing library keeps its mode. A read-only library (no write
+  bit, or not writable by this user) is read as usual and never replaced: every write raises
+  ``LibraryError`` saying it is read-only (``Library.read_only`` tells beforehand). A
+  symlinked library is written through the link (the link stays).
 
 Values: ``status`` is unread / reading / read. ``read_at`` is set to the moment an entry
 *becomes* read (marking an already-read entry read again keeps the first time) and cleared
@@ -405,7 +407,7 @@ class SafeStorage(Storage):
                         temp.unlink()
         if os.path.lexists(self.target):
             migrated = self._load()
-            if migrated:
+            if migrated and not self.read_only():  # a read-only file is migrated in memory
                 with self.locked():
                     self._commit(self.tables())
             return
@@ -529,8 +531,30 @@ class SafeStorage(Storage):
                 self.invalidate()
                 raise
 
+    def read_only(self) -> bool:
+        """True when the library file exists and its mode says it must not be written: no
+        write bit at all (``chmod a-w``; checked on the bits, because root may write
+        anything), or no write permission for this user."""
+        try:
+            mode = os.stat(self.target).st_mode
+        except OSError:
+            return False
+        return not mode & 0o222 or not os.access(self.target, os.W_OK)
+
+    def _refuse_read_only(self) -> None:
+        if self.read_only():
+            mode = stat.S_IMODE(os.stat(self.target).st_mode)
+            raise LibraryError(
+                f"{self.path}: the library file is read-only (mode {mode:04o}); nothing was "
+                "written (make it writable, e.g. chmod u+w, to save changes)"
+            )
+
     def _commit(self, tables: Tables) -> None:
-        """Write ``tables`` atomically and durably; the caller holds the lock."""
+        """Write ``tables`` atomically and durably; the caller holds the lock.
+
+        A read-only library file is never replaced (``os.replace`` would do it, since only
+        the folder's permissions count): LibraryError instead, and nothing is written."""
+        self._refuse_read_only()
         try:
             payload = orjson.dumps(tables) + b"\n"
         except TypeError as exc:
@@ -615,6 +639,11 @@ class Library:
     @property
     def backup_path(self) -> Path:
         return self._storage.backup_path
+
+    @property
+    def read_only(self) -> bool:
+        """True when the file is read-only: reading works, every write raises LibraryError."""
+        return self._storage.read_only()
 
     def refresh(self) -> bool:
         """Re-read the file if another process changed it; True when it did (for the TUI)."""
