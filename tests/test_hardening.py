@@ -548,3 +548,13 @@ def test_a_read_only_old_library_is_migrated_in_memory_only(db_path: Path) -> No
     assert db_path.read_bytes() == before
     db_path.chmod(0o644)
     assert not Library.open(db_path).read_only
+
+
+def test_export_into_a_fifo_nobody_reads_is_refused_not_waited_on(
+    tmp_path: Path, fifo: Path
+) -> None:
+    db = tmp_path / "library.json"
+    result = cli_child(tmp_path, "--db", str(db), "export", "-o", str(fifo), timeout=30)
+    assert (result.returncode, result.stdout) == (1, "")
+    one_error_line(result.stderr, "pipe: a named pipe with no reader; nothing written")
+    assert fifo.is_fifo()

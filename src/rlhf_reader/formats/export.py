@@ -13,6 +13,7 @@ no raw ESC or BEL ends up in the file.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -20,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from rlhf_reader.formats.cite import (
@@ -486,6 +487,20 @@ def to_json(
 # Writing -----------------------------------------------------------------------------------
 
 
+def _open_device(path: Path) -> BinaryIO:
+    """Open a pipe or device for writing without waiting: O_NONBLOCK makes opening a FIFO
+    that no process reads fail (ENXIO) instead of blocking; writes then block as usual."""
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, os.O_WRONLY | nonblock | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if nonblock:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 # Exports carry the reader's notes, tags and reading status: a new file gets the library's
 # privacy, not the umask's usual 0644.
 NEW_FILE_MODE = 0o600
@@ -507,9 +522,11 @@ def write_atomic(path: str | Path, text: str, *, mode: int | None = None) -> Pat
         # A device or a pipe (/dev/stdout, a FIFO, >(gzip …)): write into it. Replacing it
         # would put a regular file where the device was (as root: over /dev/null).
         try:
-            with open(path, "wb") as handle:
+            with _open_device(path) as handle:
                 handle.write(data)
         except OSError as exc:
+            if exc.errno == errno.ENXIO:  # a named pipe nobody reads: open() would wait
+                raise ExportError(f"{path}: a named pipe with no reader; nothing written") from None
             raise ExportError(f"{path}: cannot write: {exc.strerror or exc}") from None
         return path
     # Through a symlink to its target, so the link itself stays (as the library does).
