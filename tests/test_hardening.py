@@ -558,3 +558,37 @@ def test_export_into_a_fifo_nobody_reads_is_refused_not_waited_on(
     assert (result.returncode, result.stdout) == (1, "")
     one_error_line(result.stderr, "pipe: a named pipe with no reader; nothing written")
     assert fifo.is_fifo()
+
+
+# found by the fuzz test: ~unknownuser ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["import", "~no-such-user-here/x.json"], "~no-such-user-here/x.json: no such file"),
+        (["export", "-o", "~no-such-user-here/x.md"], "~no-such-user-here does not exist"),
+        (["update", "--from", "~no-such-user-here/l.md"], "~no-such-user-here/l.md: no such"),
+        (["--list", "~no-such-user-here/l.md", "list"], "~no-such-user-here/l.md: no such"),
+    ],
+)
+def test_an_unknown_user_after_a_tilde_is_a_path_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    needle: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, tmp_path / "library.json", *argv)
+    assert (code, out) == (1, "")
+    one_error_line(err, needle)
+
+
+def test_an_unknown_user_in_the_library_path(tmp_path: Path, monkeypatch) -> None:
+    from rlhf_reader.library.store import Library
+
+    monkeypatch.chdir(tmp_path)
+    library = Library.open("~no-such-user-here/lib.json")  # as a shell leaves it: relative
+    library.close()
+    assert (tmp_path / "~no-such-user-here" / "lib.json").is_file()

@@ -18,6 +18,7 @@ from typing import NoReturn, TextIO
 
 from rlhf_reader import __version__
 from rlhf_reader.keys import ResolveError, resolve
+from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.records import Row, rows
 from rlhf_reader.library.store import Library, LibraryError, default_db_path
 from rlhf_reader.lists import whatsnew
@@ -73,11 +74,9 @@ class Context:
         self.out = out or sys.stdout
         list_arg = args.list or os.environ.get("RLHF_READER_LIST")
         db_arg = args.db or os.environ.get("RLHF_READER_DB")
-        self.db_path = Path(db_arg).expanduser() if db_arg else default_db_path()
+        self.db_path = expand_user(db_arg) if db_arg else default_db_path()
         self.explicit_list = bool(list_arg)
-        self.list_path = (
-            Path(list_arg).expanduser() if list_arg else default_list_path(self.db_path)
-        )
+        self.list_path = expand_user(list_arg) if list_arg else default_list_path(self.db_path)
 
     @cached_property
     def list_catalog(self) -> Catalog:

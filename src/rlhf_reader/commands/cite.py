@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rlhf_reader.commands.browse import add_filter_options, filtered_rows
+from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def run_export(ctx: Context) -> int:
             text = ascii_json(text)
         ctx.out.write(text)
         return 0
-    _refuse_library_files(ctx, Path(args.output).expanduser())
+    _refuse_library_files(ctx, expand_user(args.output))
     try:
         path = write_atomic(args.output, text, mode=args.mode)
     except ExportError as exc:

@@ -75,7 +75,7 @@ def refuse_library_target(output: str | Path, library: str | Path) -> None:
     """An export must not replace the library (or its backup) with a file it cannot read."""
     real = Path(os.path.realpath(library))
     ours = {real, real.with_name(real.name + ".bak")} if real.name else {real}
-    if Path(os.path.realpath(Path(output).expanduser())) in ours:
+    if Path(os.path.realpath(fileio.expand_user(output))) in ours:
         raise ExportError(f"{output}: is the library file or its backup; export to another file")
 
 
@@ -514,7 +514,7 @@ def write_atomic(path: str | Path, text: str, *, mode: int | None = None) -> Pat
     ``mode``: the file's permission bits. None gives a new file ``NEW_FILE_MODE`` (0600, only
     its owner can read it) and keeps an existing file's mode.
     """
-    path = Path(path).expanduser()
+    path = fileio.expand_user(path)
     data = text.encode("utf-8")
     if path.is_dir():
         raise ExportError(f"{path}: is a folder, not a file")

@@ -43,6 +43,15 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None, durable: b
         fsync_dir(path.parent)
 
 
+def expand_user(path: str | os.PathLike[str]) -> Path:
+    """``~`` and ``~user`` expanded as a shell would; an unknown user (``~nobody-here``) or
+    no home folder leaves the path as written, as a shell does, instead of RuntimeError."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)
+
+
 class NotARegularFile(OSError):
     """A path to read names a pipe, a socket or a device: refused before reading a byte.
 

@@ -110,7 +110,7 @@ class MergeReport:
 
 def read_export(path: str | Path) -> ExportData:
     """Read and validate the export at ``path``; ``ImportFileError`` for any problem."""
-    path = Path(path).expanduser()
+    path = fileio.expand_user(path)
     try:
         # A regular file only (a FIFO would wait for a writer forever); read bounded anyway.
         with fileio.open_regular(path) as handle:

@@ -375,7 +375,7 @@ class SafeStorage(Storage):
 
     def __init__(self, path: str | Path, *, lock_timeout: float = LOCK_TIMEOUT) -> None:
         super().__init__()
-        self.path = Path(path).expanduser()
+        self.path = fileio.expand_user(path)
         # Write through a symlink to its target, so the link itself survives.
         self.target = Path(os.path.realpath(self.path))
         if not self.target.name:  # "/": no name to put ".bak" or ".lock" beside
@@ -628,7 +628,7 @@ class Library:
     @classmethod
     def open(cls, path: str | Path) -> Library:
         """Open (creating if needed) the library at ``path``; LibraryError when unusable."""
-        path = Path(path).expanduser()
+        path = fileio.expand_user(path)
         return cls(path, SafeStorage(path))
 
     def close(self) -> None:

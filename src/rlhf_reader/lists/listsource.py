@@ -63,7 +63,7 @@ def fetch(origin: str, *, timeout: float | None = None, max_bytes: int | None = 
     if "://" in origin:
         scheme = origin.split("://", 1)[0]
         raise UpdateError(f"{origin}: only https URLs or local files are accepted, not {scheme}://")
-    path = Path(origin).expanduser()
+    path = fileio.expand_user(origin)
     try:
         if path.is_dir():
             raise UpdateError(f"{path}: is a directory, not a Markdown list")
