@@ -17,10 +17,12 @@ from typing import NoReturn, TextIO
 
 from rlhf_reader import __version__
 from rlhf_reader.keys import ResolveError, resolve
+from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.records import Row
 from rlhf_reader.library.store import Library, LibraryError, default_db_path
 from rlhf_reader.lists.catalog import CatalogError
 from rlhf_reader.model import Catalog, Entry
+from rlhf_reader.textsafe import tolerant_output
 from rlhf_reader.workspace import Workspace
 
 PROG = "rlhf-reader"
@@ -61,7 +63,7 @@ class Context:
         self.out = out or sys.stdout
         list_arg = args.list or os.environ.get("RLHF_READER_LIST")
         db_arg = args.db or os.environ.get("RLHF_READER_DB")
-        self.db_path = Path(db_arg).expanduser() if db_arg else default_db_path()
+        self.db_path = expand_user(db_arg) if db_arg else default_db_path()
         self.workspace = Workspace(list_arg or None, self.db_path)
 
     @property
@@ -144,6 +146,13 @@ def _only_global_options(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A stdout that cannot encode a title ("›" on PYTHONIOENCODING=ascii) gets look-alikes
+    # (">"), never a UnicodeEncodeError; set before parsing: --help has "…" in it too.
+    tolerant_output(sys.stdout, sys.stderr)
+    if _stdout_closed():
+        # Started with >&-: Python's print() would drop every line and exit 0. Refuse before
+        # any change is made, so a `mark … >&-` does not act without saying so.
+        return _fail("stdout is closed; nothing can be printed (do not start with >&-)", 1)
     try:
         parser = build_parser(commands=not _only_global_options(argv))
         args = parser.parse_args(argv)
@@ -171,6 +180,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         where = exc.filename or "cannot write the output"
         return _fail(f"{where}: {exc.strerror or exc}", 1)
+
+
+def _stdout_closed() -> bool:
+    """True when the process has no stdout (started with ``>&-``, or fd 1 is not open)."""
+    stdout = sys.stdout
+    if stdout is None:
+        return True
+    try:
+        fd = stdout.fileno()
+    except (OSError, ValueError, AttributeError):  # closed, or not a real file (tests)
+        return bool(getattr(stdout, "closed", False))
+    try:
+        os.fstat(fd)
+    except OSError:
+        return True
+    return False
 
 
 def _drop_stdout() -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.progress import Counts, count
 from rlhf_reader.library.records import Row
 from rlhf_reader.library.store import Library, NoteChanged
@@ -106,7 +107,7 @@ class Workspace:
                 info = registry.bundled_info(self.db_path)
                 self._resolved = (info.path, info.name)
             else:
-                path = Path(arg).expanduser()
+                path = expand_user(arg)
                 named = None
                 if not path.exists() and isinstance(arg, str):
                     named = registry.find(self.library, self.db_path, arg)

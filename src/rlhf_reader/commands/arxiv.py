@@ -109,10 +109,10 @@ def _print_problems(report: FetchReport, titles: dict[str, str]) -> None:
         by_reason.setdefault(reason, []).append(arxiv_id)
     for reason, ids in by_reason.items():
         if len(ids) == 1:
-            _warn(f"failed: {named(ids[0])}: {reason}")
+            _warn(f"error: {named(ids[0])}: {reason}")
         else:
             more = f" and {len(ids) - 3} more" if len(ids) > 3 else ""
-            _warn(f"failed: {len(ids)} ids ({', '.join(ids[:3])}{more}): {reason}")
+            _warn(f"error: {len(ids)} ids ({', '.join(ids[:3])}{more}): {reason}")
 
 
 def run_add(ctx: Context) -> int:

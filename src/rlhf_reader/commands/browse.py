@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from typing import TYPE_CHECKING, Any
 
 from rlhf_reader.library.records import Row, to_record
 from rlhf_reader.model import Entry, Status
-from rlhf_reader.textsafe import printable, printable_block
+from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
@@ -84,6 +85,8 @@ _JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 def json_text(value: Any) -> str:
     """``value`` as indented JSON, UTF-8 kept readable, every control character escaped."""
     text = json.dumps(value, ensure_ascii=False, indent=2)
+    if not encodes_everything(sys.stdout):  # an ASCII stdout: escaped, still the same data
+        return ascii_json(text)
     return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

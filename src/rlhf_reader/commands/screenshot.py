@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -75,6 +74,7 @@ def run_screenshot(ctx: Context) -> int:
     import asyncio
 
     from rlhf_reader.cli import CliError
+    from rlhf_reader.library.fileio import expand_user
     from rlhf_reader.tui.app import make_app
 
     size = parse_size(ctx.args.size)
@@ -86,7 +86,7 @@ def run_screenshot(ctx: Context) -> int:
             "escape, slash, ctrl+s; text:abc types text)",
             code=2,
         )
-    out = Path(ctx.args.out).expanduser()
+    out = expand_user(ctx.args.out)
     if not out.parent.is_dir():
         raise CliError(f"{out.parent}: no such folder")
     app = make_app(ctx.catalog, ctx.library)

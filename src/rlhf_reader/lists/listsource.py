@@ -63,12 +63,12 @@ def fetch(origin: str, *, timeout: float | None = None, max_bytes: int | None = 
     if "://" in origin:
         scheme = origin.split("://", 1)[0]
         raise UpdateError(f"{origin}: only https URLs or local files are accepted, not {scheme}://")
-    path = Path(origin).expanduser()
+    path = fileio.expand_user(origin)
     try:
         if path.is_dir():
             raise UpdateError(f"{path}: is a directory, not a Markdown list")
-        # Read at most one byte more than allowed: st_size is 0 for /dev/zero and pipes.
-        with path.open("rb") as handle:
+        # A regular file only (a FIFO would wait for a writer forever), read bounded anyway.
+        with fileio.open_regular(path) as handle:
             data = handle.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise UpdateError(_too_large(str(path), max_bytes))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rlhf_reader.library import fileio
 from rlhf_reader.lists import listsource, whatsnew
 from rlhf_reader.lists.listsource import UpdateError
 from rlhf_reader.lists.registry import bundled_list_path
@@ -38,7 +39,7 @@ def locate(list_path: Path, db_path: Path) -> tuple[Path, bool]:
 
 def _real(path: Path) -> Path:
     try:
-        return path.expanduser().resolve()
+        return fileio.expand_user(path).resolve()
     except OSError:
         return path
 

@@ -123,8 +123,8 @@ def name_of(library: _Library, db_path: Path, path: Path) -> str | None:
 
 def _real(path: Path) -> Path:
     try:
-        return path.expanduser().resolve()
-    except OSError:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop is a RuntimeError before Python 3.13
         return path
 
 
