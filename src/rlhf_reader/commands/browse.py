@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="the list, grouped by section")
     p.add_argument("--json", action="store_true", help="one JSON array of entries")
+    p.add_argument(
+        "--sort",
+        type=_sort_key,
+        metavar="KEY",
+        help="one flat list ordered by year, title, status, read (date read) or added "
+        "(date added); -KEY reverses, e.g. -year for newest first",
+    )
     add_filter_options(p)
     p.set_defaults(handler=run_list)
 
@@ -45,12 +52,20 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
 
 def filtered_rows(ctx: Context) -> list[Row]:
     from rlhf_reader.cli import CliError
+    from rlhf_reader.lists.whatsnew import new_keys
     from rlhf_reader.query import QueryError, select
 
     args = ctx.args
+    # The same "new" marks as the TUI's /is:new: the keys the last update added, not yet seen.
+    new = new_keys(ctx.library) if args.search else {}
     try:
         return select(
-            ctx.rows(), status=args.status, tag=args.tag, section=args.section, search=args.search
+            ctx.rows(),
+            status=args.status,
+            tag=args.tag,
+            section=args.section,
+            search=args.search,
+            new_keys=new,
         )
     except QueryError as exc:
         raise CliError(f"--search: {exc}", code=2) from None
@@ -67,10 +82,32 @@ def json_text(value: Any) -> str:
     return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def _sort_key(text: str) -> str:
+    from rlhf_reader.sorting import SortError, parse_sort
+
+    try:
+        parse_sort(text)
+    except SortError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip().lower()
+
+
 def run_list(ctx: Context) -> int:
+    from rlhf_reader.sorting import added_dates, sort_rows
+
     selected = filtered_rows(ctx)
+    added = added_dates(ctx.library)
+    if ctx.args.sort:
+        selected = sort_rows(selected, ctx.args.sort, added=added)
     if ctx.args.json:
-        ctx.print(json_text([to_record(row) for row in selected]))
+        ctx.print(json_text([to_record(row, added.get(row.key)) for row in selected]))
+        return 0
+    if ctx.args.sort:
+        # Sorted across sections: one flat list, each line naming its section.
+        for row in selected:
+            ctx.print(line_for(row) + printable(f"  ({row.entry.section_path})"))
+        if not selected:
+            ctx.print("no entries match")
         return 0
     current: tuple[str, ...] | None = None
     for row in selected:
@@ -102,7 +139,9 @@ def line_for(row: Row) -> str:
 def run_show(ctx: Context) -> int:
     entry = ctx.resolve(ctx.args.key)
     row = next(r for r in ctx.rows() if r.key == entry.key)
-    record = to_record(row)
+    from rlhf_reader.sorting import added_dates
+
+    record = to_record(row, added_dates(ctx.library).get(row.key))
     if ctx.args.json:
         ctx.print(json_text(record))
         return 0

@@ -1,0 +1,162 @@
+"""Issue 13, the CLI items: ``--search is:new``, ``--help`` texts and "did you mean",
+``mark STATUS KEY``, ``tag KEY``, ``note KEY --edit``, ``list --sort`` and ``--json`` fields,
+and shell completion. Everything runs through the in-process CLI runner on a real library
+file in ``tmp_path``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import BUNDLED_LIST, run_cli
+
+from rlhf_reader.library.records import Row
+from rlhf_reader.library.store import Library
+from rlhf_reader.model import Annotation, Entry, Status
+from rlhf_reader.sorting import SORT_CHOICES, SortError, added_dates, parse_sort, sort_rows
+
+ADDED = [
+    ("2501.12948", "DeepSeek-R1: Incentivizing Reasoning Capability in LLMs via RL"),
+    ("2502.00001", "A Paper Added Upstream"),
+]
+DPO = "2305.18290"
+
+
+def updated_list(tmp_path: Path) -> Path:
+    """The bundled list with two papers added at the top of a section."""
+    text = BUNDLED_LIST.read_text(encoding="utf-8")
+    added = "".join(f"- [{title}](https://arxiv.org/abs/{key})\n" for key, title in ADDED)
+    assert "### Review/Survey\n" in text
+    source = tmp_path / "v2.md"
+    source.write_text(text.replace("### Review/Survey\n", "### Review/Survey\n" + added))
+    return source
+
+
+# 1. --search is:new ---------------------------------------------------------------------------
+
+
+def test_list_and_export_search_is_new_find_what_the_update_added(
+    capsys: pytest.CaptureFixture[str], db_path: Path, tmp_path: Path
+) -> None:
+    code, _, err = run_cli(capsys, db_path, "update", "--from", str(updated_list(tmp_path)))
+    assert code == 0, err
+    code, out, _ = run_cli(capsys, db_path, "list", "--json", "--search", "is:new")
+    assert code == 0
+    assert sorted(r["key"] for r in json.loads(out)) == sorted(k for k, _ in ADDED)
+    code, out, _ = run_cli(capsys, db_path, "list", "--search", "is:new")
+    assert code == 0 and all(f"[{key}]" in out for key, _ in ADDED)
+    assert out.count("[") == 2
+    code, out, _ = run_cli(capsys, db_path, "export", "-f", "json", "--search", "is:new deepseek")
+    assert code == 0
+    assert [r["key"] for r in json.loads(out)["entries"]] == [ADDED[0][0]]
+    # Negated, and after `seen`: the marks are the library's, as in the TUI.
+    code, out, _ = run_cli(capsys, db_path, "list", "--json", "--search=-is:new")
+    assert not {r["key"] for r in json.loads(out)} & {k for k, _ in ADDED}
+    assert run_cli(capsys, db_path, "seen", ADDED[0][0])[0] == 0
+    code, out, _ = run_cli(capsys, db_path, "list", "--json", "--search", "is:new")
+    assert [r["key"] for r in json.loads(out)] == [ADDED[1][0]]
+
+
+# 17. list --sort and the --json fields --------------------------------------------------------
+
+
+def _row(key: str, title: str, year: int | None, **ann: object) -> Row:
+    entry = Entry(key=key, title=title, url=f"https://example.org/{key}", section=("S",), year=year)
+    return Row(entry, Annotation(key=key, **ann))  # type: ignore[arg-type]
+
+
+SAMPLE = [
+    _row("a", "Zebra", 2021, status=Status.READ, read_at="2026-03-02T10:00:00+00:00"),
+    _row("b", "\u00e9lan", None),
+    _row("c", '"Apple"', 2019, status=Status.READING),
+    _row("d", "mango", 2021, status=Status.READ, read_at="2026-01-05T10:00:00+00:00"),
+    _row("e", "Banana", 2023),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "keys"),
+    [
+        ("year", "cadeb"),  # ties keep list order; no year last
+        ("-year", "eadcb"),  # reversed, ties still in list order, no year still last
+        ("title", "cebda"),  # "Apple" without its quote, élan as elan, case ignored
+        ("-title", "adbec"),
+        ("status", "becad"),  # unread, reading, read
+        ("read", "dabce"),  # earliest read first; never read last
+        ("-read", "adbce"),
+        ("added", "ecabd"),
+        ("-added", "acebd"),
+        (" YEAR ", "cadeb"),
+    ],
+)
+def test_sort_rows(spec: str, keys: str) -> None:
+    added = {"e": "2025-01-01", "c": "2025-06-01", "a": "2026-01-01"}
+    assert "".join(r.key for r in sort_rows(SAMPLE, spec, added=added)) == keys
+
+
+def test_parse_sort_names_the_valid_keys() -> None:
+    assert parse_sort("-Year") == ("year", True)
+    assert SORT_CHOICES[:2] == ("year", "-year")
+    with pytest.raises(SortError, match=r"unknown sort key 'date' \(expected one of: year, -year"):
+        parse_sort("date")
+
+
+def test_list_sort_and_json_fields(
+    capsys: pytest.CaptureFixture[str], db_path: Path, tmp_path: Path
+) -> None:
+    assert run_cli(capsys, db_path, "update", "--from", str(updated_list(tmp_path)))[0] == 0
+    library = Library.open(db_path)
+    library.put_annotations(
+        [
+            Annotation(DPO, Status.READ, read_at="2026-02-01T09:00:00+00:00"),
+            Annotation("2402.01306", Status.READ, read_at="2026-03-01T09:00:00+00:00"),
+            Annotation("2305.14718", Status.READING),
+        ]
+    )
+    library.put_addition(
+        {"key": "2402.00002", "arxiv_id": "2402.00002", "title": "Mine", "added": "2026-04-01"}
+    )
+    added = added_dates(library)
+    library.close()
+    assert set(added) == {"2402.00002", *(k for k, _ in ADDED)}
+
+    code, out, _ = run_cli(capsys, db_path, "list", "--json", "--sort", "year")
+    assert code == 0
+    records = json.loads(out)
+    years = [r["year"] for r in records]
+    known = [y for y in years if y is not None]
+    assert known == sorted(known) and years[: len(known)] == known
+    assert all(y is None for y in years[len(known) :])
+
+    code, out, _ = run_cli(capsys, db_path, "list", "--json", "--sort=-read")
+    records = json.loads(out)
+    assert [r["key"] for r in records[:2]] == ["2402.01306", DPO]
+    dpo = records[1]
+    assert dpo["read_at"] == "2026-02-01T09:00:00+00:00"
+    assert dpo["venue"] == "NeurIPS" and dpo["added_at"] is None
+    assert records[2]["read_at"] is None
+
+    code, out, _ = run_cli(capsys, db_path, "list", "--json", "--sort", "status")
+    statuses = [r["status"] for r in json.loads(out)]
+    assert statuses == sorted(statuses, key=["unread", "reading", "read"].index)
+
+    code, out, _ = run_cli(capsys, db_path, "list", "--json", "--sort=-added")
+    records = json.loads(out)
+    assert {r["key"] for r in records[:3]} == set(added)
+    dates = [r["added_at"] for r in records[:3]]
+    assert dates == sorted(dates, reverse=True) and dates == [added[r["key"]] for r in records[:3]]
+    assert records[3]["added_at"] is None
+
+    # The text output: one flat list, each line naming its section; show --json agrees.
+    code, out, _ = run_cli(capsys, db_path, "list", "--sort", "title", "--status", "read")
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("● Direct Preference Optimization")
+    assert lines[0].endswith(f"[{DPO}]  (Papers › RLHF for LLMs: Theory / Methods)")
+    code, out, _ = run_cli(capsys, db_path, "show", "--json", "2402.00002")
+    assert json.loads(out)["added_at"] == "2026-04-01"
+
+    code, _, err = run_cli(capsys, db_path, "list", "--sort", "date")
+    assert code == 2
+    assert "unknown sort key 'date' (expected one of: year, -year, title" in err
+    assert err.count("\n") == 1
