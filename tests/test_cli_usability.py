@@ -160,3 +160,113 @@ def test_list_sort_and_json_fields(
     assert code == 2
     assert "unknown sort key 'date' (expected one of: year, -year, title" in err
     assert err.count("\n") == 1
+
+
+# 15. mark STATUS KEY… as well as mark KEY… STATUS ---------------------------------------------
+
+KTO = "2402.01306"
+
+
+def test_mark_takes_the_status_first_or_last(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    code, out, _ = run_cli(capsys, db_path, "mark", "read", DPO, KTO)
+    assert code == 0 and out.count("unread → read") == 2
+    code, out, _ = run_cli(capsys, db_path, "mark", "READING", DPO)
+    assert code == 0 and out.startswith("◐ read → reading: Direct Preference")
+    code, out, _ = run_cli(capsys, db_path, "mark", KTO, "unread")
+    assert code == 0 and out.startswith("○ read → unread: KTO")
+    library = Library.open(db_path)
+    assert (library.annotation(DPO).status, library.annotation(KTO).status) == (
+        Status.READING,
+        Status.UNREAD,
+    )
+    library.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("mark", DPO, "done"),
+            "mark: no status: neither '2305.18290' nor 'done' is a status "
+            "(expected one of: unread, reading, read, before or after the KEYs)",
+        ),
+        (
+            ("mark", "todo", DPO),
+            "mark: no status: neither 'todo' nor '2305.18290' is a status "
+            "(expected one of: unread, reading, read, before or after the KEYs)",
+        ),
+        (
+            ("mark", DPO, "raed"),
+            "mark: unknown status 'raed' (expected one of: unread, reading, read, before or "
+            "after the KEYs); did you mean 'read'?",
+        ),
+        (("mark", "read"), "mark: give one or more KEYs to mark read"),
+        (("mark", DPO), "mark: give one or more KEYs and a status (unread, reading, read)"),
+    ],
+)
+def test_mark_without_a_valid_status_lists_the_statuses(
+    capsys: pytest.CaptureFixture[str], db_path: Path, argv: tuple[str, ...], message: str
+) -> None:
+    code, out, err = run_cli(capsys, db_path, *argv)
+    assert (code, out, err) == (2, "", f"rlhf-reader: error: {message}\n")
+    assert not db_path.exists()
+
+
+# 16. tag KEY prints the tags ------------------------------------------------------------------
+
+
+def test_tag_with_only_a_key_prints_its_tags(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    code, out, _ = run_cli(capsys, db_path, "tag", DPO)
+    assert (code, out) == (
+        0,
+        "no tags: Direct Preference Optimization: Your Language Model is Secretly a Reward "
+        "Model  [2305.18290]\n",
+    )
+    assert run_cli(capsys, db_path, "tag", DPO, "+dpo", "+to-read")[0] == 0
+    before = db_path.read_bytes()
+    code, out, _ = run_cli(capsys, db_path, "tag", "--", DPO)
+    assert (code, out) == (0, "dpo\nto-read\n")
+    assert db_path.read_bytes() == before
+    code, out, err = run_cli(capsys, db_path, "tag", "no-such-paper")
+    assert code == 1 and out == "" and "no-such-paper" in err
+
+
+# 14. did you mean ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("mrak", DPO, "read"),
+            "unknown command 'mrak'; did you mean 'mark'? (see 'rlhf-reader --help')",
+        ),
+        (("lst",), "unknown command 'lst'; did you mean 'list'? (see 'rlhf-reader --help')"),
+        (("xyzzy",), "unknown command 'xyzzy' (see 'rlhf-reader --help')"),
+        (
+            ("list", "--sort", "-year"),
+            "argument --sort: expected one argument (a value that starts with '-' goes after "
+            "'=': --sort=-VALUE) (see 'rlhf-reader list --help')",
+        ),
+    ],
+)
+def test_a_mistyped_command_or_choice_suggests_the_near_one(
+    capsys: pytest.CaptureFixture[str], db_path: Path, argv: tuple[str, ...], message: str
+) -> None:
+    code, out, err = run_cli(capsys, db_path, *argv)
+    assert (code, out, err) == (2, "", f"rlhf-reader: error: {message}\n")
+
+
+def test_a_mistyped_option_value_suggests_the_near_one(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    code, out, err = run_cli(capsys, db_path, "list", "--status", "raed")
+    # argparse's own words (their quoting differs between Python versions), then the hint.
+    assert (code, out) == (2, "")
+    assert err.startswith("rlhf-reader: error: argument --status: invalid choice: 'raed'")
+    assert err.endswith("; did you mean 'read'? (see 'rlhf-reader list --help')\n")
+    assert err.count("\n") == 1

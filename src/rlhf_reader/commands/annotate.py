@@ -21,23 +21,31 @@ if TYPE_CHECKING:
     from rlhf_reader.cli import Context
 
 KEY_HELP = "a key, an arXiv id or URL, or a unique part of a title"
+STATUS_NAMES = ", ".join(s.value for s in Status)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("mark", help="set the status of entries: read, reading or unread")
-    p.add_argument("keys", nargs="+", metavar="KEY", help=KEY_HELP)
+    p = sub.add_parser(
+        "mark",
+        help="set the status of entries: read, reading or unread",
+        usage="%(prog)s KEY... STATUS  or  %(prog)s STATUS KEY...",
+    )
     p.add_argument(
-        "status", type=str.lower, choices=[s.value for s in Status], help="the new status"
+        "words",
+        nargs="+",
+        metavar="KEY|STATUS",
+        help=f"one or more KEYs ({KEY_HELP}) and the status ({STATUS_NAMES}), first or last",
     )
     p.set_defaults(handler=run_mark)
 
     p = sub.add_parser(
         "tag",
         help="add (+TAG or TAG) and remove (-TAG) tags",
-        usage="%(prog)s KEY... +TAG|TAG|-TAG ...",
+        usage="%(prog)s KEY... +TAG|TAG|-TAG ...  or  %(prog)s KEY",
         description="Keys come first; the first +TAG or -TAG ends them, and a bare TAG after "
         "it is added too. With no +/-, the last word is the tag to add. 'to-read' is a tag, "
-        "'-to-read' removes it. A '--' anywhere is ignored.",
+        "'-to-read' removes it. A '--' anywhere is ignored. With one KEY and no tags, prints "
+        "the entry's tags, one per line.",
     )
     p.add_argument("items", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(handler=run_tag)
@@ -96,11 +104,47 @@ def _label(entry: Entry) -> str:
 # mark ---------------------------------------------------------------------------------------
 
 
+def split_mark_args(words: list[str]) -> tuple[list[str], Status]:
+    """``KEY... STATUS`` or ``STATUS KEY...`` → (keys, status); the status may come first or
+    last (last wins when both ends are statuses). ValueError (a usage error) naming the
+    valid statuses when neither end is one."""
+    words = [w for w in words if w != "--"]
+
+    def status_of(word: str) -> Status | None:
+        try:
+            return Status.parse(word)
+        except ValueError:
+            return None
+
+    if len(words) >= 2:
+        last, first = status_of(words[-1]), status_of(words[0])
+        if last is not None:
+            return words[:-1], last
+        if first is not None:
+            return words[1:], first
+    if len(words) < 2:
+        if words and status_of(words[0]) is not None:
+            raise ValueError(f"give one or more KEYs to mark {words[0].strip().lower()}")
+        raise ValueError(f"give one or more KEYs and a status ({STATUS_NAMES})")
+    from rlhf_reader.suggest import did_you_mean
+
+    expected = f"expected one of: {STATUS_NAMES}, before or after the KEYs"
+    for typed in (words[-1], words[0]):
+        hint = did_you_mean(typed.strip().lower(), [s.value for s in Status])
+        if hint:
+            raise ValueError(f"unknown status {typed!r} ({expected}); did you mean {hint!r}?")
+    ends = f"{words[0]!r} nor {words[-1]!r}"
+    raise ValueError(f"no status: neither {ends} is a status ({expected})")
+
+
 def run_mark(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
 
-    status = Status(ctx.args.status)
-    entries = _resolve_all(ctx, ctx.args.keys)
+    try:
+        keys, status = split_mark_args(ctx.args.words)
+    except ValueError as exc:
+        raise CliError(f"mark: {exc}", code=2) from None
+    entries = _resolve_all(ctx, keys)
     library = ctx.library
     before = {e.key: library.annotation(e.key).status for e in entries}
     try:
@@ -153,6 +197,9 @@ def split_tag_args(items: list[str]) -> tuple[list[str], list[str], list[str]]:
 def run_tag(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
 
+    words = [w for w in ctx.args.items if w != "--"]
+    if len(words) == 1 and not words[0].startswith(("+", "-")):
+        return _print_tags(ctx, ctx.resolve(words[0]))  # `tag KEY`: no tags given
     try:
         typed_keys, add_raw, remove_raw = split_tag_args(ctx.args.items)
     except ValueError as exc:
@@ -177,6 +224,16 @@ def run_tag(ctx: Context) -> int:
         now = ", ".join(ann.tags) or "(no tags)"
         what = changes or "no change"
         ctx.print(printable(f"{what}: {entry.title}  [{entry.key}]  tags: {now}"))
+    return 0
+
+
+def _print_tags(ctx: Context, entry: Entry) -> int:
+    """One tag per line (for scripts), or "no tags: Title  [key]"."""
+    tags = ctx.library.annotation(entry.key).tags
+    for tag in tags:
+        ctx.print(printable(tag))
+    if not tags:
+        ctx.print(f"no tags: {_label(entry)}")
     return 0
 
 
