@@ -230,7 +230,7 @@ def test_note_from_a_closed_stdin_writes_nothing(
 
 def test_note_text_and_clear_together_is_a_usage_error(run) -> None:
     code, _, err = run("note", DPO, "text", "--clear")
-    assert code == 2 and "not both" in err
+    assert code == 2 and "give one of TEXT, --clear or --edit" in err
 
 
 # stats and list filters -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ file in ``tmp_path``."""
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -270,3 +271,131 @@ def test_a_mistyped_option_value_suggests_the_near_one(
     assert err.startswith("rlhf-reader: error: argument --status: invalid choice: 'raed'")
     assert err.endswith("; did you mean 'read'? (see 'rlhf-reader list --help')\n")
     assert err.count("\n") == 1
+
+
+# 16. note KEY --edit ---------------------------------------------------------------------------
+
+
+def editor_script(tmp_path: Path, body: str) -> str:
+    """A small editor: a shell script run as ``EDITOR FILE``."""
+    script = tmp_path / "editor.sh"
+    script.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.fixture
+def noted(db_path: Path) -> Path:
+    library = Library.open(db_path)
+    library.set_note(DPO, "first thoughts")
+    library.close()
+    return db_path
+
+
+def note_of(db: Path) -> str:
+    library = Library.open(db)
+    try:
+        return library.annotation(DPO).note
+    finally:
+        library.close()
+
+
+def test_note_edit_opens_the_editor_on_the_note_and_saves(
+    capsys: pytest.CaptureFixture[str], noted: Path, tmp_path: Path, monkeypatch
+) -> None:
+    seen = tmp_path / "seen.md"
+    body = f'cp "$1" {seen}\nprintf "first thoughts\\n\\nsecond thoughts\\n" > "$1"'
+    monkeypatch.setenv("EDITOR", editor_script(tmp_path, body))
+    monkeypatch.delenv("VISUAL", raising=False)
+    code, out, err = run_cli(capsys, noted, "note", DPO, "--edit")
+    assert (code, err) == (0, "")
+    assert out == (
+        "note replaced (31 characters): Direct Preference Optimization: Your Language Model "
+        "is Secretly a Reward Model  [2305.18290]\n"
+    )
+    assert seen.read_text(encoding="utf-8") == "first thoughts\n"  # what the editor was given
+    assert note_of(noted) == "first thoughts\n\nsecond thoughts"
+    assert not list(Path(tempfile.gettempdir()).glob("rlhf-reader-2305.18290-*"))  # temp file gone
+
+
+def test_note_edit_prefers_visual_and_takes_arguments(
+    capsys: pytest.CaptureFixture[str], noted: Path, tmp_path: Path, monkeypatch
+) -> None:
+    script = editor_script(tmp_path, 'printf "%s" "$1" > "$2"')  # writes its first argument
+    monkeypatch.setenv("VISUAL", f"{script} 'from visual'")
+    monkeypatch.setenv("EDITOR", "false")
+    code, _, err = run_cli(capsys, noted, "note", DPO, "--edit")
+    assert (code, err) == (0, "")
+    assert note_of(noted) == "from visual"
+
+
+def test_note_edit_unchanged_writes_nothing(
+    capsys: pytest.CaptureFixture[str], noted: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("EDITOR", "true")
+    before = noted.read_bytes()
+    code, out, _ = run_cli(capsys, noted, "note", DPO, "--edit")
+    assert code == 0 and out.startswith("note unchanged: Direct Preference")
+    assert noted.read_bytes() == before
+
+
+def test_note_edit_never_overwrites_a_note_changed_meanwhile(
+    capsys: pytest.CaptureFixture[str], noted: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import shlex
+    import sys
+
+    # While "the editor" runs, another rlhf-reader process changes the note.
+    other = f"{shlex.quote(sys.executable)} -m rlhf_reader --db {shlex.quote(str(noted))}"
+    body = f'{other} note {DPO} "changed elsewhere" >/dev/null || exit 3\nprintf "mine\\n" > "$1"'
+    monkeypatch.setenv("EDITOR", editor_script(tmp_path, body))
+    monkeypatch.delenv("VISUAL", raising=False)
+    code, out, err = run_cli(capsys, noted, "note", DPO, "--edit")
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        f"rlhf-reader: error: note of {DPO}: the note was changed elsewhere while you edited "
+        "it; nothing overwritten. Your text is in "
+    )
+    kept = sorted(noted.parent.glob(f"note-{DPO}-*.md"))
+    assert len(kept) == 1 and f"Your text is in {kept[0]} " in err
+    assert f"(to save it: rlhf-reader note {DPO} - < {kept[0]})" in err
+    assert kept[0].read_text(encoding="utf-8") == "mine\n"
+    assert kept[0].stat().st_mode & 0o777 == 0o600
+    assert note_of(noted) == "changed elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("exit 1", "exited with status 1; nothing changed"),
+        ("printf '\\n\\n' > \"$1\"", "the edited note is empty (--clear removes the note)"),
+        ("printf '\\377abc' > \"$1\"", "the edited note is not UTF-8 text (byte 0)"),
+    ],
+)
+def test_note_edit_failures_change_nothing(
+    capsys: pytest.CaptureFixture[str], noted: Path, tmp_path: Path, monkeypatch, body, message
+) -> None:
+    monkeypatch.setenv("EDITOR", editor_script(tmp_path, body))
+    before = noted.read_bytes()
+    code, out, err = run_cli(capsys, noted, "note", DPO, "--edit")
+    assert (code, out) == (1, "") and message in err and err.count("\n") == 1
+    assert noted.read_bytes() == before
+
+
+def test_note_edit_without_an_editor_or_with_text(
+    capsys: pytest.CaptureFixture[str], noted: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, _, err = run_cli(capsys, noted, "note", DPO, "--edit")
+    assert code == 1
+    assert (
+        err
+        == "rlhf-reader: error: note: no editor: set $VISUAL or $EDITOR (e.g. export EDITOR=nano)\n"
+    )
+    monkeypatch.setenv("EDITOR", str(tmp_path / "missing-editor"))
+    code, _, err = run_cli(capsys, noted, "note", DPO, "--edit")
+    assert code == 1 and "cannot run the editor" in err and "missing-editor" in err
+    code, _, err = run_cli(capsys, noted, "note", DPO, "text", "--edit")
+    assert code == 2 and "give one of TEXT, --clear or --edit" in err

@@ -54,12 +54,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "note",
         help="show, set (TEXT, or - for stdin) or clear the note of an entry",
         description="With TEXT, the note becomes TEXT; with '-', it is read from stdin (UTF-8); "
-        "with --clear it is removed; with neither, the note is printed. Use "
-        "'note KEY -- -TEXT' for a text that starts with '-'.",
+        "with --clear it is removed; with --edit it opens in $VISUAL or $EDITOR; with none of "
+        "them, the note is printed. Use 'note KEY -- -TEXT' for a text that starts with '-'. "
+        "--edit saves only if the note did not change while you edited it (another "
+        "rlhf-reader, the TUI); if it did, nothing is overwritten: your text is saved in a "
+        "file beside the library, its path printed, and the exit status is 1.",
     )
     p.add_argument("key", metavar="KEY", help=KEY_HELP)
     p.add_argument("text", nargs="?", metavar="TEXT", help="the note (Markdown); - reads stdin")
     p.add_argument("--clear", action="store_true", help="remove the note")
+    p.add_argument(
+        "--edit",
+        action="store_true",
+        help="edit the note in $VISUAL or $EDITOR; if it changed meanwhile, nothing is "
+        "overwritten and your text is saved beside the library",
+    )
     p.set_defaults(handler=run_note)
 
     p = sub.add_parser(
@@ -257,9 +266,11 @@ def run_note(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
 
     args = ctx.args
-    if args.clear and args.text is not None:
-        raise CliError("note: give TEXT or --clear, not both", code=2)
+    if sum((args.clear, args.text is not None, args.edit)) > 1:
+        raise CliError("note: give one of TEXT, --clear or --edit", code=2)
     entry = ctx.resolve(args.key)
+    if args.edit:
+        return _edit_note(ctx, entry)
     if not args.clear and args.text is None:
         note = ctx.library.annotation(entry.key).note
         if note:
@@ -287,6 +298,54 @@ def run_note(ctx: Context) -> int:
         size = f"{len(text):,} character{'s' if len(text) != 1 else ''}"
         ctx.print(f"note {'saved' if not old else 'replaced'} ({size}): {_label(entry)}")
     return 0
+
+
+def _edit_note(ctx: Context, entry: Entry) -> int:
+    """``note KEY --edit``: the note in the reader's editor, saved only if nobody changed it
+    meanwhile; otherwise (or when the text cannot be saved) the edited text is kept in a
+    file beside the library, the path printed, and the exit status is 1."""
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.editor import (
+        EditorError,
+        edit_text,
+        editor_command,
+        keep_beside,
+        save_note_if_unchanged,
+    )
+
+    library = ctx.library
+    base = library.annotation(entry.key).note
+    try:
+        edited = edit_text(base, editor_command(), name=entry.key)
+    except EditorError as exc:
+        raise CliError(f"note: {exc}") from None
+    text = edited.text
+    if text is not None and text == base.rstrip("\n"):
+        ctx.print(f"note unchanged: {_label(entry)}")
+        return 0
+    problem = edited.problem
+    if text is not None and not problem:
+        try:
+            validate_note(text)
+        except ValueError as exc:
+            problem = str(exc)
+        if not text.strip() and not problem:
+            problem = "the edited note is empty (--clear removes the note)"
+    if text is not None and not problem:
+        theirs = save_note_if_unchanged(library, entry.key, text, base)
+        if theirs is None:
+            size = f"{len(text):,} character{'s' if len(text) != 1 else ''}"
+            ctx.print(f"note {'saved' if not base else 'replaced'} ({size}): {_label(entry)}")
+            return 0
+        problem = "the note was changed elsewhere while you edited it"
+    import shlex
+
+    kept = keep_beside(ctx.db_path.parent, entry.key, edited.raw)
+    again = f"rlhf-reader note {shlex.quote(entry.key)} - < {shlex.quote(str(kept))}"
+    raise CliError(
+        f"note of {entry.key}: {problem}; nothing overwritten. Your text is in {kept} "
+        f"(to save it: {again})"
+    )
 
 
 # stats --------------------------------------------------------------------------------------
