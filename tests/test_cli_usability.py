@@ -399,3 +399,36 @@ def test_note_edit_without_an_editor_or_with_text(
     assert code == 1 and "cannot run the editor" in err and "missing-editor" in err
     code, _, err = run_cli(capsys, noted, "note", DPO, "text", "--edit")
     assert code == 2 and "give one of TEXT, --clear or --edit" in err
+
+
+# 14. every subcommand's --help: a description and examples -----------------------------------
+
+
+def _subcommands() -> dict[str, object]:
+    import argparse
+
+    from rlhf_reader.cli import build_parser
+
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+@pytest.mark.parametrize("command", sorted(_subcommands()))
+def test_every_subcommand_help_has_a_description_and_examples(
+    capsys: pytest.CaptureFixture[str], db_path: Path, command: str
+) -> None:
+    code, out, _ = run_cli(capsys, db_path, command, "--help")
+    assert code == 0
+    usage, _, rest = out.partition("\n\n")
+    assert usage.startswith(f"usage: rlhf-reader {command}")
+    description = rest.split("\n\n")[0]
+    assert len(description.split()) >= 12 and not description.startswith(
+        ("positional arguments:", "options:")
+    )
+    examples = out.split("\nexamples:\n")[1].splitlines()
+    assert examples and all(
+        line.startswith("  rlhf-reader ") or "| rlhf-reader " in line for line in examples
+    )
+    assert any(f"rlhf-reader {command}" in line for line in examples)
+    assert not db_path.exists()  # --help opens nothing

@@ -12,6 +12,7 @@ import sys
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from rlhf_reader.commands.helptext import described
 from rlhf_reader.library.progress import compute_stats, sparkline, weekly_reads
 from rlhf_reader.library.store import MAX_NOTE_BYTES, normalize_tag, validate_note
 from rlhf_reader.model import Entry, Status
@@ -29,6 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "mark",
         help="set the status of entries: read, reading or unread",
         usage="%(prog)s KEY... STATUS  or  %(prog)s STATUS KEY...",
+        **described(
+            f"Sets the status of one or more entries to one of: {STATUS_NAMES}. The status "
+            "may come first or last. Becoming read records the date read (read_at); leaving "
+            "read clears it. Every KEY is checked first: one that matches nothing, or more "
+            "than one entry, means nothing is written.",
+            "rlhf-reader mark 2305.18290 read",
+            "rlhf-reader mark reading 2305.18290 kto",
+        ),
     )
     p.add_argument(
         "words",
@@ -42,10 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "tag",
         help="add (+TAG or TAG) and remove (-TAG) tags",
         usage="%(prog)s KEY... +TAG|TAG|-TAG ...  or  %(prog)s KEY",
-        description="Keys come first; the first +TAG or -TAG ends them, and a bare TAG after "
-        "it is added too. With no +/-, the last word is the tag to add. 'to-read' is a tag, "
-        "'-to-read' removes it. A '--' anywhere is ignored. With one KEY and no tags, prints "
-        "the entry's tags, one per line.",
+        **described(
+            "Keys come first; the first +TAG or -TAG ends them, and a bare TAG after it is "
+            "added too. With no +/-, the last word is the tag to add. 'to-read' is a tag, "
+            "'-to-read' removes it. A '--' anywhere is ignored. With one KEY and no tags, "
+            "prints the entry's tags, one per line.",
+            "rlhf-reader tag 2305.18290 +dpo +to-read",
+            "rlhf-reader tag 2305.18290 2402.01306 -to-read",
+            "rlhf-reader tag 2305.18290               # prints its tags",
+        ),
     )
     p.add_argument("items", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(handler=run_tag)
@@ -53,12 +67,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "note",
         help="show, set (TEXT, or - for stdin) or clear the note of an entry",
-        description="With TEXT, the note becomes TEXT; with '-', it is read from stdin (UTF-8); "
-        "with --clear it is removed; with --edit it opens in $VISUAL or $EDITOR; with none of "
-        "them, the note is printed. Use 'note KEY -- -TEXT' for a text that starts with '-'. "
-        "--edit saves only if the note did not change while you edited it (another "
-        "rlhf-reader, the TUI); if it did, nothing is overwritten: your text is saved in a "
-        "file beside the library, its path printed, and the exit status is 1.",
+        **described(
+            "With TEXT, the note becomes TEXT; with '-', it is read from stdin (UTF-8); with "
+            "--clear it is removed; with --edit it opens in $VISUAL or $EDITOR; with none of "
+            "them, the note is printed. Use 'note KEY -- -TEXT' for a text that starts with "
+            "'-'.\n\n"
+            "--edit saves only if the note did not change while you edited it (another "
+            "rlhf-reader, the TUI); if it did, nothing is overwritten: your text is saved in a "
+            "file beside the library, its path printed, and the exit status is 1.",
+            "rlhf-reader note 2305.18290 'Read with the IPO paper.'",
+            "rlhf-reader note 2305.18290 --edit",
+            "pbpaste | rlhf-reader note 2305.18290 -",
+        ),
     )
     p.add_argument("key", metavar="KEY", help=KEY_HELP)
     p.add_argument("text", nargs="?", metavar="TEXT", help="the note (Markdown); - reads stdin")
@@ -74,9 +94,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "stats",
         help="reading progress overall and per section",
-        description="Counts entries by status. Overall, an entry listed in several sections "
-        "counts once (by key); each section counts its own entries and its sub-sections', "
-        "each key once.",
+        **described(
+            "Counts entries by status. Overall, an entry listed in several sections counts "
+            "once (by key); each section counts its own entries and its sub-sections', each "
+            "key once. Also the tags in use, and with --weeks a sparkline of papers read per "
+            "week.",
+            "rlhf-reader stats",
+            "rlhf-reader stats --weeks 12",
+            "rlhf-reader stats --json",
+        ),
     )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.add_argument(
