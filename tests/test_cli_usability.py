@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import BUNDLED_LIST, run_cli
 
+from rlhf_reader.completion import describe
 from rlhf_reader.library.records import Row
 from rlhf_reader.library.store import Library
 from rlhf_reader.model import Annotation, Entry, Status
@@ -427,8 +428,173 @@ def test_every_subcommand_help_has_a_description_and_examples(
         ("positional arguments:", "options:")
     )
     examples = out.split("\nexamples:\n")[1].splitlines()
-    assert examples and all(
-        line.startswith("  rlhf-reader ") or "| rlhf-reader " in line for line in examples
-    )
+    assert examples and all("rlhf-reader " in line for line in examples)
     assert any(f"rlhf-reader {command}" in line for line in examples)
     assert not db_path.exists()  # --help opens nothing
+
+
+# 18. shell completion ---------------------------------------------------------------------------
+
+
+def complete(capsys, db: Path, shell: str, *typed: str) -> list[str]:
+    """What the hidden helper offers (its directive line first)."""
+    code, out, err = run_cli(capsys, db, "completion", shell, "--complete", *typed)
+    assert (code, err) == (0, "")
+    return out.splitlines()
+
+
+@pytest.fixture
+def tagged(db_path: Path) -> Path:
+    library = Library.open(db_path)
+    library.change_tags([DPO, KTO], add=["dpo", "to-read"])
+    library.change_tags([KTO], add=["kto"])
+    library.close()
+    return db_path
+
+
+@pytest.mark.parametrize(
+    ("line", "offered"),
+    [
+        ("rlhf-reader ", ["values", "list", "show", "check", "locate", "mark", "tag", "note"]),
+        ("rlhf-reader ma", ["values", "mark"]),
+        ("rlhf-reader co", ["values", "completion"]),
+        ("rlhf-reader --", ["values", "--help", "--version", "--list", "--db"]),
+        ("rlhf-reader list --s", ["values", "--sort", "--status", "--section", "--search"]),
+        ("rlhf-reader list --status r", ["values", "reading", "read"]),
+        ("rlhf-reader mark 2305.18290 re", ["values", "reading", "read"]),
+        ("rlhf-reader mark un", ["values", "unread"]),
+        ("rlhf-reader list --sort ", ["values", "year", "title", "status", "read", "added"]),
+        ("rlhf-reader list --sort=-y", ["values", "-year"]),  # bash: after its '=' break
+        ("rlhf-reader export -f c", ["values", "csv", "csl-json"]),
+        ("rlhf-reader completion ", ["values", "bash", "zsh", "fish"]),
+        ("rlhf-reader tag 2305.18290 +", ["values", "+dpo", "+to-read", "+kto"]),
+        ("rlhf-reader tag 2402.01306 -t", ["values", "-to-read"]),
+        ("rlhf-reader list --tag ", ["values", "dpo", "to-read", "kto"]),
+        ("rlhf-reader add 2305.18290 --tag k", ["values", "kto"]),
+        ("rlhf-reader list --search tag:t", ["values", "to-read"]),  # bash: after its ':'
+        ("rlhf-reader show 2305.1829", ["values", "2305.18290"]),
+        ("rlhf-reader cite 2305.18290 2402.0130", ["values", "2402.01306"]),
+        ("rlhf-reader import ", ["files"]),
+        ("rlhf-reader --db ", ["files"]),
+        ("rlhf-reader export -o ", ["files"]),
+        ("rlhf-reader note 2305.18290 ", ["values"]),  # the note text: nothing to offer
+        ("rlhf-reader frobnicate ", ["values"]),
+    ],
+)
+def test_completion_offers(capsys, tagged: Path, line: str, offered: list[str]) -> None:
+    got = complete(capsys, tagged, "bash", line)
+    assert got[0] == offered[0]
+    if len(offered) <= 2 or "--sort" in line or "--status" in line:
+        assert got == offered  # exactly these
+    else:
+        assert [value for value in got[1:] if value in offered] == offered[1:]  # in order
+
+
+def test_completion_uses_the_library_typed_on_the_line(
+    capsys, tagged: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.json"
+    library = Library.open(other)
+    library.change_tags([DPO], add=["elsewhere"])
+    library.close()
+    line = f"rlhf-reader --db {other} tag {DPO} +"
+    assert complete(capsys, tagged, "bash", line) == ["values", "+elsewhere"]
+    missing = tmp_path / "missing.json"
+    assert complete(capsys, tagged, "bash", f"rlhf-reader --db {missing} list --tag ") == ["values"]
+    assert not missing.exists()  # completing never creates a library
+    broken = tmp_path / "broken.md"
+    broken.write_bytes(b"\xff\xfe not a list")
+    got = complete(capsys, tagged, "bash", f"rlhf-reader --list {broken} show 23")
+    assert got == ["values"]  # no traceback, no message over the command line
+
+
+def test_completion_forms_for_zsh_and_fish(capsys, tagged: Path) -> None:
+    words = ["rlhf-reader", "show", "2305.1829"]
+    title = describe("Direct Preference Optimization: Your Language Model is Secretly a")
+    assert complete(capsys, tagged, "fish", *words) == ["values", f"2305.18290\t{title}"]
+    assert complete(capsys, tagged, "zsh", *words) == ["values", f"2305.18290:{title}"]
+    # zsh: a ':' in a value is escaped; fish: descriptions of commands and options.
+    zsh = complete(capsys, tagged, "zsh", "rlhf-reader", "list", "--search", "is:n")
+    assert zsh == ["values", "is\\:new:status"]
+    fish = complete(capsys, tagged, "fish", "rlhf-reader", "ma")
+    assert fish == ["values", "mark\tset the status of entries: read, reading or unread"]
+
+
+def test_completion_bash_escapes_keys() -> None:
+    from rlhf_reader.completion import Result, render
+
+    result = Result(items=[("youtube.com/watch?v=2M&t=1s", "a talk"), ("bad\x1b[31m", "")])
+    assert render(result, "bash", "you") == "values\nyoutube.com/watch\\?v=2M\\&t=1s\n"
+    assert render(result, "fish", "") == "values\nyoutube.com/watch?v=2M&t=1s\ta talk\n"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts(capsys, db_path: Path, shell: str) -> None:
+    code, out, _ = run_cli(capsys, db_path, "completion", shell)
+    assert code == 0 and f"rlhf-reader completion {shell} --complete" in out
+    assert {"bash": "complete -F", "zsh": "compdef", "fish": "complete -c rlhf-reader"}[
+        shell
+    ] in out
+    assert not db_path.exists()
+
+
+def test_bash_script_completes_in_a_real_bash(tmp_path: Path, tagged: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    bash = shutil.which("bash")
+    program = Path(sys.executable).parent / "rlhf-reader"
+    if bash is None or not program.exists():
+        pytest.skip("needs bash and the installed rlhf-reader script")
+    script = tmp_path / "rlhf-reader.bash"
+    script.write_text(
+        subprocess.run(
+            [str(program), "completion", "bash"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    driver = f"""
+        source {script}
+        complete_line() {{
+            COMP_LINE=$1; COMP_POINT=${{#COMP_LINE}}
+            read -ra COMP_WORDS <<< "$COMP_LINE"
+            [[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+            COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+            _rlhf_reader_complete
+            printf '%s|' "${{COMPREPLY[@]}}"; echo
+        }}
+        complete_line "rlhf-reader ma"
+        complete_line "rlhf-reader --db {tagged} tag {DPO} +to"
+        complete_line "rlhf-reader mark read 2402.0130"
+        complete_line "rlhf-reader import {tmp_path}/rlhf-reader.ba"
+    """
+    env = {**os.environ, "PATH": f"{program.parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        [bash, "--norc", "-c", driver], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "mark|",
+        "+to-read|",
+        "2402.01306|",
+        f"{script}|",
+    ]
+
+
+def test_completion_never_imports_textual(tagged: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, io, contextlib\n"
+        "from rlhf_reader.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    main(['--db', {str(tagged)!r}, 'completion', 'fish', '--complete',"
+        f" 'rlhf-reader', 'show', '2305.1829'])\n"
+        "assert '2305.18290' in out.getvalue(), out.getvalue()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (0, "[]\n"), result.stderr

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "arxiv",
     "cite",
     "screenshot",
+    "completion",
 )
 
 

@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--sort",
         type=_sort_key,
-        metavar="KEY",
+        metavar="ORDER",
         help="one flat list ordered by year, title, status, read (date read) or added "
         "(date added); -KEY reverses: --sort=-year for newest first",
     )
