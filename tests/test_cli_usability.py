@@ -598,3 +598,80 @@ def test_completion_never_imports_textual(tagged: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (result.returncode, result.stdout) == (0, "[]\n"), result.stderr
+
+
+def _installed_script(tmp_path: Path, shell: str) -> tuple[str, Path, dict[str, str]]:
+    """(the shell's path, the script saved to a file, an environment finding rlhf-reader)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    found = shutil.which(shell)
+    program = Path(sys.executable).parent / "rlhf-reader"
+    if found is None or not program.exists():
+        pytest.skip(f"needs {shell} and the installed rlhf-reader script")
+    script = tmp_path / f"rlhf-reader.{shell}"
+    script.write_text(
+        subprocess.run(
+            [str(program), "completion", shell], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    env = {**os.environ, "PATH": f"{program.parent}{os.pathsep}{os.environ['PATH']}"}
+    return found, script, env
+
+
+def test_fish_script_completes_in_a_real_fish(tmp_path: Path, tagged: Path) -> None:
+    import subprocess
+
+    fish, script, env = _installed_script(tmp_path, "fish")
+    lines = [
+        "rlhf-reader ma",
+        f"rlhf-reader --db {tagged} tag {DPO} +to",
+        "rlhf-reader list --sort=-ye",
+        f"rlhf-reader import {tmp_path}/rlhf-reader.fi",
+    ]
+    driver = f"source {script}; " + "; ".join(f"complete -C '{line}'" for line in lines)
+    result = subprocess.run(
+        [fish, "--no-config", "-c", driver], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "mark\tset the status of entries: read, reading or unread",
+        "+to-read\ttag",
+        "--sort=-year",
+        f"{script}",
+    ]
+
+
+def test_zsh_script_hands_the_candidates_to_describe(tmp_path: Path, tagged: Path) -> None:
+    """The zsh function with _describe and _files stubbed (the completion system itself
+    needs a terminal): what it asks for and what it passes on."""
+    import subprocess
+
+    zsh, script, env = _installed_script(tmp_path, "zsh")
+    driver = f"""
+        source {script}
+        _describe() {{ local name=${{@[-1]}}; print -rl -- "${{(@P)name}}" -- }}
+        _files() {{ print files }}
+        words=(rlhf-reader mark re); CURRENT=3; _rlhf_reader
+        words=(rlhf-reader --db {tagged} tag {DPO} +); CURRENT=6; _rlhf_reader
+        words=(rlhf-reader list --search is:n); CURRENT=4; _rlhf_reader
+        words=(rlhf-reader import ''); CURRENT=3; _rlhf_reader
+        words=(rlhf-reader frobnicate ''); CURRENT=3; _rlhf_reader || print none
+    """
+    result = subprocess.run([zsh, "-f", "-c", driver], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "reading:status",
+        "read:status",
+        "--",
+        "+dpo:tag",
+        "+to-read:tag",
+        "+kto:tag",
+        "--",
+        "is\\:new:status",
+        "--",
+        "files",
+        "none",
+    ]
