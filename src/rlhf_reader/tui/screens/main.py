@@ -29,6 +29,7 @@ from rlhf_reader.tui.widgets.detail import DetailPane
 from rlhf_reader.tui.widgets.header import ProgressHeader
 
 if TYPE_CHECKING:
+    from rlhf_reader.tags import TagEdit
     from rlhf_reader.tui.widgets.filter_bar import FilterBar
 
 STATE_NAME = "tui_state"
@@ -520,8 +521,8 @@ class MainScreen(BackgroundTasks, Screen[None]):
             return
         key = entry.key
 
-        def save(tags: tuple[str, ...]) -> str | None:
-            return self._store(key, lambda: self.library.set_tags(key, tags))
+        def save(edit: TagEdit) -> str | None:
+            return self._store(key, lambda: self.library.change_tags([key], edit))
 
         tags = self.reading.row(key).annotation.tags
         self.app.push_screen(TagsDialog(entry.title, tags, self.reading.tags_in_use(), save))
