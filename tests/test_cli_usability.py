@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import BUNDLED_LIST, run_cli
 
-from rlhf_reader.completion import describe
 from rlhf_reader.library.records import Row
 from rlhf_reader.library.store import Library
 from rlhf_reader.model import Annotation, Entry, Status
-from rlhf_reader.sorting import SORT_CHOICES, SortError, added_dates, parse_sort, sort_rows
+from rlhf_reader.tags import TagEdit
 
 ADDED = [
     ("2501.12948", "DeepSeek-R1: Incentivizing Reasoning Capability in LLMs via RL"),
@@ -93,11 +92,15 @@ SAMPLE = [
     ],
 )
 def test_sort_rows(spec: str, keys: str) -> None:
+    from rlhf_reader.sorting import sort_rows
+
     added = {"e": "2025-01-01", "c": "2025-06-01", "a": "2026-01-01"}
     assert "".join(r.key for r in sort_rows(SAMPLE, spec, added=added)) == keys
 
 
 def test_parse_sort_names_the_valid_keys() -> None:
+    from rlhf_reader.sorting import SORT_CHOICES, SortError, parse_sort
+
     assert parse_sort("-Year") == ("year", True)
     assert SORT_CHOICES[:2] == ("year", "-year")
     with pytest.raises(SortError, match=r"unknown sort key 'date' \(expected one of: year, -year"):
@@ -107,6 +110,9 @@ def test_parse_sort_names_the_valid_keys() -> None:
 def test_list_sort_and_json_fields(
     capsys: pytest.CaptureFixture[str], db_path: Path, tmp_path: Path
 ) -> None:
+    from rlhf_reader.lists import whatsnew
+    from rlhf_reader.sorting import added_dates
+
     assert run_cli(capsys, db_path, "update", "--from", str(updated_list(tmp_path)))[0] == 0
     library = Library.open(db_path)
     library.put_annotations(
@@ -119,7 +125,7 @@ def test_list_sort_and_json_fields(
     library.put_addition(
         {"key": "2402.00002", "arxiv_id": "2402.00002", "title": "Mine", "added": "2026-04-01"}
     )
-    added = added_dates(library)
+    added = added_dates(whatsnew.new_keys(library), library.additions())
     library.close()
     assert set(added) == {"2402.00002", *(k for k, _ in ADDED)}
 
@@ -446,8 +452,8 @@ def complete(capsys, db: Path, shell: str, *typed: str) -> list[str]:
 @pytest.fixture
 def tagged(db_path: Path) -> Path:
     library = Library.open(db_path)
-    library.change_tags([DPO, KTO], add=["dpo", "to-read"])
-    library.change_tags([KTO], add=["kto"])
+    library.change_tags([DPO, KTO], TagEdit.of(add=["dpo", "to-read"]))
+    library.change_tags([KTO], TagEdit.of(add=["kto"]))
     library.close()
     return db_path
 
@@ -495,7 +501,7 @@ def test_completion_uses_the_library_typed_on_the_line(
 ) -> None:
     other = tmp_path / "other.json"
     library = Library.open(other)
-    library.change_tags([DPO], add=["elsewhere"])
+    library.change_tags([DPO], TagEdit.of(add=["elsewhere"]))
     library.close()
     line = f"rlhf-reader --db {other} tag {DPO} +"
     assert complete(capsys, tagged, "bash", line) == ["values", "+elsewhere"]
@@ -509,6 +515,8 @@ def test_completion_uses_the_library_typed_on_the_line(
 
 
 def test_completion_forms_for_zsh_and_fish(capsys, tagged: Path) -> None:
+    from rlhf_reader.completion import describe
+
     words = ["rlhf-reader", "show", "2305.1829"]
     title = describe("Direct Preference Optimization: Your Language Model is Secretly a")
     assert complete(capsys, tagged, "fish", *words) == ["values", f"2305.18290\t{title}"]

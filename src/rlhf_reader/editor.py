@@ -1,6 +1,6 @@
-"""Editing a note in the reader's own editor (``$VISUAL``, else ``$EDITOR``), and saving it
-only if nobody changed the note meanwhile. No Textual: ``note KEY --edit`` uses it, and the
-TUI can too (inside ``App.suspend()``).
+"""Editing a note in the reader's own editor (``$VISUAL``, else ``$EDITOR``); saving it is
+``Workspace.save_note`` (only if nobody changed the note meanwhile). No Textual: ``note KEY
+--edit`` uses it, and the TUI can too (inside ``App.suspend()``).
 
 The note goes into a private temporary file (``0600``, ``.md`` so editors highlight
 Markdown) with one final newline; what comes back has its trailing newlines dropped, so
@@ -19,10 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from rlhf_reader.library.store import Library
 
 # Tried in this order when neither $VISUAL nor $EDITOR is set (git does the same with vi).
 FALLBACK_EDITORS = ("sensible-editor", "editor", "nano", "vi")
@@ -119,18 +115,3 @@ def keep_beside(folder: Path, key: str, raw: bytes) -> Path:
             handle.write(raw)
         return path
     raise FileExistsError(folder / f"{base}.md")  # pragma: no cover - 1000 in one second
-
-
-def save_note_if_unchanged(library: Library, key: str, text: str, base: str) -> str | None:
-    """Set the note of ``key`` to ``text`` only if it is still ``base`` (what the editor
-    loaded); read and write under one lock, so no other process slips in between.
-
-    Returns None when saved, else the note as it is now in the file (nothing written).
-    ``Workspace.save_note`` does the same for both front ends once it lands.
-    """
-    with library.exclusive():
-        current = library.annotation(key).note
-        if current != base:
-            return current
-        library.set_note(key, text)
-        return None

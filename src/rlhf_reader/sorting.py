@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from rlhf_reader.model import Status
 
@@ -84,20 +84,15 @@ def sort_rows(
     return [rows[i] for i in (*ordered, *missing)]
 
 
-class _Sources(Protocol):
-    def additions(self) -> list[dict[str, Any]]: ...
-    def get_meta(self, name: str, default: Any = None) -> Any: ...
-    def set_meta(self, name: str, value: Any) -> None: ...
-
-
-def added_dates(library: _Sources) -> dict[str, str]:
+def added_dates(
+    new_keys: Mapping[str, str], additions: Iterable[Mapping[str, Any]]
+) -> dict[str, str]:
     """When each entry came to the reader's list, where the library knows it: the day a
-    paper was added to "My additions", else the update that brought it into the list (while
-    its "new" mark is not cleared). Entries of the list as first installed have none."""
-    from rlhf_reader.lists.whatsnew import new_keys
-
-    dates = dict(new_keys(library))
-    for record in library.additions():
+    paper was added to "My additions" (``additions`` records), else the update that brought
+    it into the list (``new_keys``, while its "new" mark is not cleared). Entries of the
+    list as first installed have none."""
+    dates = dict(new_keys)
+    for record in additions:
         key, when = record.get("key"), record.get("added")
         if isinstance(key, str) and isinstance(when, str) and when:
             dates[key] = when

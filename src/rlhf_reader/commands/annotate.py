@@ -319,13 +319,8 @@ def _edit_note(ctx: Context, entry: Entry) -> int:
     meanwhile; otherwise (or when the text cannot be saved) the edited text is kept in a
     file beside the library, the path printed, and the exit status is 1."""
     from rlhf_reader.cli import CliError
-    from rlhf_reader.editor import (
-        EditorError,
-        edit_text,
-        editor_command,
-        keep_beside,
-        save_note_if_unchanged,
-    )
+    from rlhf_reader.editor import EditorError, edit_text, editor_command, keep_beside
+    from rlhf_reader.workspace import NoteSaved
 
     library = ctx.library
     base = library.annotation(entry.key).note
@@ -346,8 +341,8 @@ def _edit_note(ctx: Context, entry: Entry) -> int:
         if not text.strip() and not problem:
             problem = "the edited note is empty (--clear removes the note)"
     if text is not None and not problem:
-        theirs = save_note_if_unchanged(library, entry.key, text, base)
-        if theirs is None:
+        # Saved only if the note in the file is still what the editor was given.
+        if isinstance(ctx.workspace.save_note(entry.key, text, base=base), NoteSaved):
             size = f"{len(text):,} character{'s' if len(text) != 1 else ''}"
             ctx.print(f"note {'saved' if not base else 'replaced'} ({size}): {_label(entry)}")
             return 0

@@ -104,12 +104,11 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
 
 def filtered_rows(ctx: Context) -> list[Row]:
     from rlhf_reader.cli import CliError
-    from rlhf_reader.lists.whatsnew import new_keys
     from rlhf_reader.query import QueryError, select
 
     args = ctx.args
     # The same "new" marks as the TUI's /is:new: the keys the last update added, not yet seen.
-    new = new_keys(ctx.library) if args.search else {}
+    new = ctx.workspace.new_keys() if args.search else {}
     try:
         return select(
             ctx.rows(),
@@ -148,7 +147,7 @@ def run_list(ctx: Context) -> int:
     from rlhf_reader.sorting import added_dates, sort_rows
 
     selected = filtered_rows(ctx)
-    added = added_dates(ctx.library)
+    added = added_dates(ctx.workspace.new_keys(), ctx.library.additions())
     if ctx.args.sort:
         selected = sort_rows(selected, ctx.args.sort, added=added)
     if ctx.args.json:
@@ -193,7 +192,8 @@ def run_show(ctx: Context) -> int:
     row = next(r for r in ctx.rows() if r.key == entry.key)
     from rlhf_reader.sorting import added_dates
 
-    record = to_record(row, added_dates(ctx.library).get(row.key))
+    added = added_dates(ctx.workspace.new_keys(), ctx.library.additions())
+    record = to_record(row, added.get(row.key))
     if ctx.args.json:
         ctx.print(json_text(record))
         return 0

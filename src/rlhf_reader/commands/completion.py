@@ -149,19 +149,17 @@ def _paths(ctx: Context, list_arg: str | None, db_arg: str | None) -> tuple[Path
 
 def _keys(list_path: Path, db: Path) -> list[tuple[str, str]]:
     """Every entry's key and title, in list order: the list, your additions and entries
-    that left the list (read from the library only when it exists)."""
-    from rlhf_reader.library.additions import with_additions
-    from rlhf_reader.library.store import Library
-    from rlhf_reader.lists import whatsnew
+    that left the list (those read from the library only when it exists: completing
+    never creates one)."""
     from rlhf_reader.lists.catalog import load
+    from rlhf_reader.workspace import Workspace
 
-    catalog = load(list_path)
-    if db.is_file():
-        library = Library.open(db)
-        try:
-            catalog = whatsnew.with_retired(with_additions(catalog, library.additions()), library)
-        finally:
-            library.close()
+    workspace = Workspace(list_path, db) if db.is_file() else None
+    try:
+        catalog = workspace.catalog if workspace is not None else load(list_path)
+    finally:
+        if workspace is not None:
+            workspace.library.close()
     seen: dict[str, str] = {}
     for entry in catalog.entries:
         seen.setdefault(entry.key, entry.title)
