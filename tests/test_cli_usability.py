@@ -485,6 +485,8 @@ def tagged(db_path: Path) -> Path:
         ("rlhf-reader export -o ", ["files"]),
         ("rlhf-reader note 2305.18290 ", ["values"]),  # the note text: nothing to offer
         ("rlhf-reader frobnicate ", ["values"]),
+        ("rlhf-reader update ", ["values", "awesome-rlhf"]),  # the lists the library follows
+        ("rlhf-reader lists ", ["values", "add", "remove", "rename"]),
     ],
 )
 def test_completion_offers(capsys, tagged: Path, line: str, offered: list[str]) -> None:

@@ -20,7 +20,6 @@ from rlhf_reader.keys import ResolveError, resolve
 from rlhf_reader.library.records import Row
 from rlhf_reader.library.store import Library, LibraryError, default_db_path
 from rlhf_reader.lists.catalog import CatalogError
-from rlhf_reader.lists.listsource import saved_list_path
 from rlhf_reader.model import Catalog, Entry
 from rlhf_reader.workspace import Workspace
 
@@ -29,6 +28,7 @@ COMMAND_MODULES = (
     "browse",
     "annotate",
     "update",
+    "lists",
     "arxiv",
     "cite",
     "screenshot",
@@ -60,17 +60,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {printable(message)} (see '{self.prog} --help')\n")
 
 
-def bundled_list_path() -> Path:
-    # Beside this module (package data); importlib.resources would cost start-up time.
-    return Path(__file__).resolve().parent / "data" / "awesome-rlhf.md"
-
-
-def default_list_path(db_path: Path) -> Path:
-    """The list saved by ``update`` beside the library, else the bundled one."""
-    saved = saved_list_path(db_path)
-    return saved if saved.is_file() else bundled_list_path()
-
-
 class Context:
     """What a command works on: the arguments, the output, and the workspace (the list and
     the library, each read when first needed)."""
@@ -81,11 +70,15 @@ class Context:
         list_arg = args.list or os.environ.get("RLHF_READER_LIST")
         db_arg = args.db or os.environ.get("RLHF_READER_DB")
         self.db_path = Path(db_arg).expanduser() if db_arg else default_db_path()
-        self.explicit_list = bool(list_arg)
-        self.list_path = (
-            Path(list_arg).expanduser() if list_arg else default_list_path(self.db_path)
-        )
-        self.workspace = Workspace(self.list_path, self.db_path)
+        self.workspace = Workspace(list_arg or None, self.db_path)
+
+    @property
+    def explicit_list(self) -> bool:
+        return self.workspace.explicit_list
+
+    @property
+    def list_path(self) -> Path:
+        return self.workspace.list_path
 
     @property
     def list_catalog(self) -> Catalog:

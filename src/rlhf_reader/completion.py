@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 SHELLS = ("bash", "zsh", "fish")
 
 # What a value is completed with ("kinds"); anything else completes nothing.
-KEY, TAG, FILE, KEY_OR_STATUS, TAG_EDIT, QUERY = (
+KEY, TAG, FILE, KEY_OR_STATUS, TAG_EDIT, QUERY, LIST_NAME = (
     "key",
     "tag",
     "file",
     "key-or-status",
     "tag-edit",
     "query",
+    "list-name",
 )
 STATUSES = ("unread", "reading", "read")
 
@@ -71,6 +72,7 @@ class Sources:
 
     keys: Callable[[str | None, str | None], list[tuple[str, str]]]
     tags: Callable[[str | None, str | None], list[str]]
+    lists: Callable[[str | None, str | None], list[tuple[str, str]]] = lambda _l, _d: []
 
 
 @dataclass
@@ -201,6 +203,9 @@ class _Lookup:
             self._tags = self._sources.tags(self._list, self._db)
         return self._tags
 
+    def lists(self) -> list[tuple[str, str]]:
+        return self._sources.lists(self._list, self._db)
+
 
 def _filter(items: list[tuple[str, str]], prefix: str, directive: str = "values") -> Result:
     return Result(directive, [(v, d) for v, d in items if v.startswith(prefix)])
@@ -232,6 +237,8 @@ def _kind(kind: str, choices: Sequence[str], current: str, lookup: _Lookup) -> R
         return _filter([(s, "status") for s in STATUSES] + lookup.keys(), current)
     if kind == TAG:
         return _filter([(t, "tag") for t in lookup.tags()], current)
+    if kind == LIST_NAME:
+        return _filter(lookup.lists(), current)
     if kind == QUERY:
         terms = [(f"is:{s}", "status") for s in ("new", *STATUSES)]
         terms += [(f"tag:{t}", "tag") for t in lookup.tags()]

@@ -115,6 +115,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="also papers read per week over the last N weeks (default 26)",
     )
+    p.add_argument(
+        "--all-lists",
+        action="store_true",
+        help="every registered list: one row per list, and overall each paper once",
+    )
     p.set_defaults(handler=run_stats)
 
 
@@ -366,7 +371,8 @@ def _percent(part: int, whole: int) -> str:
 
 def run_stats(ctx: Context) -> int:
     annotations = ctx.library.annotations()
-    stats = compute_stats(ctx.catalog, annotations)
+    catalog = ctx.workspace.all_lists_catalog() if ctx.args.all_lists else ctx.catalog
+    stats = compute_stats(catalog, annotations)
     weeks = weekly_reads(annotations.values(), ctx.args.weeks) if ctx.args.weeks else None
     if weeks is not None:
         stats["weeks"] = [{"week": monday.isoformat(), "read": n} for monday, n in weeks]

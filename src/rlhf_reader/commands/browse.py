@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rlhf_reader.commands.helptext import described
 from rlhf_reader.library.records import Row, to_record
-from rlhf_reader.model import Status
+from rlhf_reader.model import Entry, Status
 from rlhf_reader.textsafe import printable, printable_block
 
 if TYPE_CHECKING:
@@ -100,6 +100,22 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tag", metavar="TAG", help="only entries with this tag")
     p.add_argument("--section", metavar="TEXT", help="only sections whose path contains TEXT")
     p.add_argument("--search", metavar="QUERY", help="the filter language of the TUI's '/'")
+    p.add_argument(
+        "--all-lists",
+        action="store_true",
+        help="every registered list (see 'lists'), each paper once, sections under list names",
+    )
+
+
+def source_rows(ctx: Context) -> list[Row]:
+    """The rows a command works on: the list in use, or with ``--all-lists`` every registered
+    list, each paper once (where it is first listed)."""
+    if not getattr(ctx.args, "all_lists", False):
+        return ctx.rows()
+    seen: dict[str, Entry] = {}
+    for entry in ctx.workspace.all_lists_catalog().entries:
+        seen.setdefault(entry.key, entry)
+    return ctx.workspace.rows(seen.values())
 
 
 def filtered_rows(ctx: Context) -> list[Row]:
@@ -111,7 +127,7 @@ def filtered_rows(ctx: Context) -> list[Row]:
     new = ctx.workspace.new_keys() if args.search else {}
     try:
         return select(
-            ctx.rows(),
+            source_rows(ctx),
             status=args.status,
             tag=args.tag,
             section=args.section,
@@ -151,7 +167,12 @@ def run_list(ctx: Context) -> int:
     if ctx.args.sort:
         selected = sort_rows(selected, ctx.args.sort, added=added)
     if ctx.args.json:
-        ctx.print(json_text([to_record(row, added.get(row.key)) for row in selected]))
+        records = [to_record(row, added.get(row.key)) for row in selected]
+        if ctx.args.all_lists:
+            where = ctx.workspace.lists_of()
+            for record in records:
+                record["lists"] = where.get(record["key"], [])
+        ctx.print(json_text(records))
         return 0
     if ctx.args.sort:
         # Sorted across sections: one flat list, each line naming its section.
@@ -194,7 +215,9 @@ def run_show(ctx: Context) -> int:
 
     added = added_dates(ctx.workspace.new_keys(), ctx.library.additions())
     record = to_record(row, added.get(row.key))
+    also = ctx.workspace.also_in(entry.key)
     if ctx.args.json:
+        record["also_in"] = [{"list": name, "section": list(path)} for name, path in also]
         ctx.print(json_text(record))
         return 0
     ann = row.annotation
@@ -205,6 +228,7 @@ def run_show(ctx: Context) -> int:
         ("venue", entry.venue),
         ("source", entry.source or ""),
         ("section", entry.section_path),
+        *(("also in", " › ".join((name, *path))) for name, path in also),
         ("url", entry.url),
         ("key", entry.key),
         ("arxiv", entry.arxiv_id or ""),
@@ -285,8 +309,8 @@ def run_check(ctx: Context) -> int:
 
 
 def run_locate(ctx: Context) -> int:
-    from rlhf_reader.cli import bundled_list_path
     from rlhf_reader.lists import catalog_cache
+    from rlhf_reader.lists.registry import bundled_list_path
 
     ctx.print(f"library  {printable(str(ctx.db_path))}")
     ctx.print(f"list     {printable(str(ctx.list_path))}")

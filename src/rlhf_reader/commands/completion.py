@@ -28,6 +28,8 @@ _KIND_OF_METAVAR = {
     "OUT.svg": comp.FILE,
     "URL_OR_PATH": comp.FILE,
     "QUERY": comp.QUERY,
+    "NAME": comp.LIST_NAME,  # update NAME, lists remove NAME
+    "OLD": comp.LIST_NAME,  # lists rename OLD NEW
 }
 
 
@@ -65,8 +67,9 @@ def run_completion(ctx: Context) -> int:
 
         # Keys and tags from the --list/--db typed on the line, else this run's own.
         sources = comp.Sources(
-            keys=lambda list_arg, db_arg: _keys(*_paths(ctx, list_arg, db_arg)),
-            tags=lambda list_arg, db_arg: _tags(_paths(ctx, list_arg, db_arg)[1]),
+            keys=lambda list_arg, db_arg: _keys(ctx, list_arg, db_arg),
+            tags=lambda list_arg, db_arg: _tags(_db(ctx, db_arg)),
+            lists=lambda list_arg, db_arg: _list_names(_db(ctx, db_arg)),
         )
         result = comp.complete(spec_of(build_parser()), words, sources)
     except Exception:  # a broken list or library: offer nothing, say nothing
@@ -137,33 +140,54 @@ def _command(name: str, help_text: str, parser: argparse.ArgumentParser) -> comp
     return comp.Command(name, help_text, options, tuple(positionals))
 
 
-def _paths(ctx: Context, list_arg: str | None, db_arg: str | None) -> tuple[Path, Path]:
-    """The list and library a completed command line would use."""
-    from rlhf_reader.cli import default_list_path
-
-    db = Path(db_arg).expanduser() if db_arg else ctx.db_path
-    if list_arg:
-        return Path(list_arg).expanduser(), db
-    return (ctx.list_path if ctx.explicit_list or not db_arg else default_list_path(db)), db
+def _db(ctx: Context, db_arg: str | None) -> Path:
+    return Path(db_arg).expanduser() if db_arg else ctx.db_path
 
 
-def _keys(list_path: Path, db: Path) -> list[tuple[str, str]]:
-    """Every entry's key and title, in list order: the list, your additions and entries
-    that left the list (those read from the library only when it exists: completing
-    never creates one)."""
+def _keys(ctx: Context, list_arg: str | None, db_arg: str | None) -> list[tuple[str, str]]:
+    """Every entry's key and title, in list order, of the list a completed command line
+    would use: the list, your additions and entries that left the list. Without a library
+    file only the list itself is read (completing never creates a library)."""
+    import os
+
+    from rlhf_reader.lists import registry
     from rlhf_reader.lists.catalog import load
     from rlhf_reader.workspace import Workspace
 
-    workspace = Workspace(list_path, db) if db.is_file() else None
-    try:
-        catalog = workspace.catalog if workspace is not None else load(list_path)
-    finally:
-        if workspace is not None:
+    db = _db(ctx, db_arg)
+    if list_arg is None and not db_arg:
+        list_arg = ctx.args.list or os.environ.get("RLHF_READER_LIST") or None
+    if db.is_file():
+        workspace = Workspace(list_arg, db)
+        try:
+            catalog = workspace.catalog
+        finally:
             workspace.library.close()
+    elif list_arg is None:
+        catalog = load(registry.bundled_info(db).path)
+    elif Path(list_arg).expanduser().is_file():
+        catalog = load(Path(list_arg).expanduser())
+    else:
+        return []  # a list's name means nothing without a library
     seen: dict[str, str] = {}
     for entry in catalog.entries:
         seen.setdefault(entry.key, entry.title)
     return list(seen.items())
+
+
+def _list_names(db: Path) -> list[tuple[str, str]]:
+    """The lists the library follows (``lists``), with where each comes from."""
+    from rlhf_reader.library.store import Library
+    from rlhf_reader.lists import registry
+
+    if not db.is_file():
+        return [(registry.bundled_info(db).name, "the bundled list")]
+    library = Library.open(db)
+    try:
+        lists = registry.registered(library, db)
+    finally:
+        library.close()
+    return [(name, str(info.origin or info.path)) for name, info in lists.items()]
 
 
 def _tags(db: Path) -> list[str]:
