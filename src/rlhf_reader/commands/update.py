@@ -21,13 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "update",
         help="fetch the newest version of the list and show what changed",
         **described(
-            "Fetches the list (default: from where it came, else upstream's README; an https "
+            "Fetches the list in use, the registered list NAME, or with --all every "
+            "registered list (default: from where it came, else upstream's README; an https "
             "URL or a local file with --from, at most 5 MB), prints what was added, removed "
             "and changed, and saves it beside the library. Your annotations are kept by key; "
             "added entries are marked new (is:new, 'seen' clears the mark); annotated entries "
             'the list dropped stay under "No longer in the list". --reset goes back to the '
             "bundled list.",
             "rlhf-reader update --dry-run",
+            "rlhf-reader update --all",
             "rlhf-reader update --from https://example.org/awesome-rlhf/README.md",
             "rlhf-reader update --reset",
         ),
