@@ -31,6 +31,9 @@ RECORD_FIELDS = [
     "status",
     "tags",
     "note",
+    "read_at",
+    "venue",
+    "added_at",
 ]
 
 

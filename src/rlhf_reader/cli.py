@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "arxiv",
     "cite",
     "screenshot",
+    "completion",
 )
 
 
@@ -49,8 +50,15 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
+        from rlhf_reader.suggest import explain
         from rlhf_reader.textsafe import printable
 
+        choices = {
+            "/".join(a.option_strings) or str(a.metavar or a.dest): list(a.choices)
+            for a in self._actions
+            if a.choices is not None
+        }
+        message = explain(message, choices)  # "did you mean 'mark'?"
         self.exit(2, f"{PROG}: error: {printable(message)} (see '{self.prog} --help')\n")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rlhf_reader.commands.browse import add_filter_options, filtered_rows
+from rlhf_reader.commands.helptext import described
 from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
 
@@ -37,10 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "cite",
         help="print citations of entries (BibTeX, APA, Markdown or plain text)",
-        description="Prints one citation per entry to stdout. With --copy it also goes to the "
-        "clipboard: pyperclip when the system has a clipboard tool, else OSC 52 when stdout is "
-        "a terminal (works over SSH); when neither can work the text is still printed, the "
-        "reason goes to stderr and the exit status is 1.",
+        **described(
+            "Prints one citation per entry to stdout. With --copy it also goes to the "
+            "clipboard: pyperclip when the system has a clipboard tool, else OSC 52 when "
+            "stdout is a terminal (works over SSH); when neither can work the text is still "
+            "printed, the reason goes to stderr and the exit status is 1.",
+            "rlhf-reader cite 2305.18290",
+            "rlhf-reader cite 2305.18290 2402.01306 --format apa --copy",
+        ),
     )
     p.add_argument("keys", nargs="+", metavar="KEY", help="a key, an arXiv id or URL, or a title")
     p.add_argument("--format", "-f", choices=CITE_FORMATS, default="bibtex", help="default bibtex")
@@ -50,11 +55,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
         help="write the reading list as Markdown, BibTeX, CSV, RIS, CSL-JSON or JSON",
-        description="Exports the entries that pass the filters (the same as 'list') to stdout, "
-        "or to FILE with -o (an existing file is replaced atomically). Without --format the "
-        "format follows FILE's extension (.md .bib .csv .ris .json .csl.json), else markdown. "
-        "'json' is the lossless backup that 'import' reads (without filters it also keeps "
-        "what the library holds about papers the list does not show).",
+        **described(
+            "Exports the entries that pass the filters (the same as 'list') to stdout, or to "
+            "FILE with -o (an existing file is replaced atomically). Without --format the "
+            "format follows FILE's extension (.md .bib .csv .ris .json .csl.json), else "
+            "markdown. 'json' is the lossless backup that 'import' reads (without filters it "
+            "also keeps what the library holds about papers the list does not show).",
+            "rlhf-reader export -o reading-list.md",
+            "rlhf-reader export --status read --format bibtex -o read.bib",
+            "rlhf-reader export --format json -o backup.json      # for 'import'",
+        ),
     )
     p.add_argument("--format", "-f", choices=EXPORT_FORMATS, help="the file format")
     add_filter_options(p)
@@ -77,10 +87,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
         help="merge a JSON export into the library",
-        description="Merges an 'export --format json' file: per entry the newer 'updated' wins "
-        "(status, note, read date), tags are merged, nothing is deleted; arXiv metadata and "
-        "additions the library lacks are added. A file that is not a valid export is refused "
-        "and the library is left untouched.",
+        **described(
+            "Merges an 'export --format json' file: per entry the newer 'updated' wins "
+            "(status, note, read date), tags are merged, nothing is deleted; arXiv metadata "
+            "and additions the library lacks are added. A file that is not a valid export is "
+            "refused and the library is left untouched.",
+            "rlhf-reader import backup.json --dry-run",
+            "rlhf-reader import backup.json",
+        ),
     )
     p.add_argument("file", metavar="FILE", help="a JSON export")
     p.add_argument("--dry-run", "-n", action="store_true", help="show what would change")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rlhf_reader.commands.helptext import described
 from rlhf_reader.lists import listsource, listupdate, whatsnew
 from rlhf_reader.textsafe import printable
 
@@ -16,7 +17,23 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("update", help="fetch the newest version of the list and show what changed")
+    p = sub.add_parser(
+        "update",
+        help="fetch the newest version of the list and show what changed",
+        **described(
+            "Fetches the list in use, the registered list NAME, or with --all every "
+            "registered list (default: from where it came, else upstream's README; an https "
+            "URL or a local file with --from, at most 5 MB), prints what was added, removed "
+            "and changed, and saves it beside the library. Your annotations are kept by key; "
+            "added entries are marked new (is:new, 'seen' clears the mark); annotated entries "
+            'the list dropped stay under "No longer in the list". --reset goes back to the '
+            "bundled list.",
+            "rlhf-reader update --dry-run",
+            "rlhf-reader update --all",
+            "rlhf-reader update --from https://example.org/awesome-rlhf/README.md",
+            "rlhf-reader update --reset",
+        ),
+    )
     p.add_argument(
         "--from",
         dest="origin",
@@ -33,8 +50,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=run_update)
 
-    p = sub.add_parser("seen", help="clear the 'new' mark of entries (all with --all)")
-    p.add_argument("keys", nargs="*", metavar="KEY")
+    p = sub.add_parser(
+        "seen",
+        help="clear the 'new' mark of entries (all with --all)",
+        **described(
+            "'update' marks the entries it added as new (the TUI's \"New since\" group, "
+            "is:new in --search). 'seen' clears that mark for the given entries, or for all "
+            "of them with --all, and says how many it cleared.",
+            "rlhf-reader seen 2501.12948",
+            "rlhf-reader seen --all",
+        ),
+    )
+    p.add_argument(
+        "keys", nargs="*", metavar="KEY", help="a key, an arXiv id or URL, or part of a title"
+    )
     p.add_argument("--all", action="store_true", help="every entry marked new")
     p.set_defaults(handler=run_seen)
 
