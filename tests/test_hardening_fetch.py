@@ -163,3 +163,20 @@ def test_update_from_https_still_downloads_a_normal_answer(
     code, _, err = run_cli(capsys, db_path, "update", "--from", f"{https_server.url}/README.md")
     assert code == 0, err
     assert listsource.saved_list_path(db_path).read_bytes() == body
+
+
+def test_update_from_https_answer_cut_short_is_refused_not_saved(
+    https_server, capsys: pytest.CaptureFixture[str], db_path: Path, monkeypatch
+) -> None:
+    import https_server as server_module
+    from https_server import Served
+
+    body = ("# A list\n\n## Papers\n\n" + "- [Paper](https://example.com/p)\n" * 100).encode()
+    https_server.routes["/README.md"] = Served(body=body, drip=0.01)
+    monkeypatch.setattr(server_module, "DRIP_LIMIT", 0.3)  # the server hangs up mid-answer
+    url = f"{https_server.url}/README.md"
+    code, out, err = run_cli(capsys, db_path, "update", "--from", url)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"rlhf-reader: error: {url}: the answer was cut short (")
+    assert err.endswith(f" of {len(body):,} bytes); the current list stays\n")
+    assert err.count("\n") == 1

@@ -148,6 +148,12 @@ def _fetch_https(url: str, *, timeout: float, max_bytes: int, deadline: float) -
             if length and length.isdigit() and int(length) > max_bytes:
                 raise UpdateError(_too_large(url, max_bytes))
             data = response.read(max_bytes + 1)
+            if length and length.isdigit() and len(data) < int(length) <= max_bytes:
+                # read(n) returns what came before the server hung up: a cut list would
+                # retire every entry past the cut.
+                raise UpdateError(
+                    f"{url}: the answer was cut short ({len(data):,} of {int(length):,} bytes)"
+                )
     except UpdateError:
         if expired.is_set():
             raise late from None
