@@ -7,7 +7,8 @@ against a pool of hostile files in ``tmp_path``: a FIFO, a folder, an empty and 
 library, a read-only one, an export where a library is expected, a symlink loop, the hostile
 list. A case passes when ``main`` returns or exits with 0, 1 or 2, nothing but ``SystemExit``
 escapes it, no ``Traceback`` and no raw ESC reaches stdout or stderr, a failure says why on
-stderr, and it ends within ``CASE_SECONDS`` (a SIGALRM turns a hang into a failure). A few
+stderr, and it ends within ``CASE_SECONDS`` (each case runs in a thread given that long; a
+hang fails the test and ends the campaign, so a broken build costs 10 s, not forever). A few
 cases run in a child process for what only a real process has (closed file descriptors,
 ``PYTHONIOENCODING``, ``LC_ALL=C``).
 
@@ -24,7 +25,6 @@ import io
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -41,7 +41,7 @@ SEED = int(os.environ.get("RLHF_READER_FUZZ_SEED", "20261201"))
 RANDOM_CASES = int(os.environ.get("RLHF_READER_FUZZ_CASES", "500"))
 STRUCTURED_CASES = int(os.environ.get("RLHF_READER_FUZZ_CASES", "600"))
 CASE_SECONDS = 10.0
-MAX_HANGS = 2  # a campaign stops after this many hung cases: bounded even when broken
+MAX_HANGS = 1  # a hung case stays blocked in its thread: the campaign stops there
 
 SMALL_LIST = """# Fuzz list
 
@@ -125,7 +125,7 @@ TEXT_PIECES = [
 
 
 class FuzzHang(BaseException):
-    """Raised by SIGALRM inside a case that ran longer than ``CASE_SECONDS``."""
+    """A case that ran longer than ``CASE_SECONDS``."""
 
 
 @dataclass
@@ -347,12 +347,15 @@ def run_case(case: Case) -> tuple[str | None, int, str, str]:
     problem = None
     code = -1
     sys.stdout, sys.stderr, sys.stdin = stdout, stderr, stdin  # type: ignore[assignment]
+
+    def call() -> int:
+        try:
+            return main(case.argv)
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+
     try:
-        with alarm(CASE_SECONDS):
-            try:
-                code = main(case.argv)
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        code = call_bounded(call, CASE_SECONDS)
     except FuzzHang:
         problem = f"still running after {CASE_SECONDS:g} s"
     except BaseException as exc:  # the point: nothing else may escape
@@ -381,28 +384,27 @@ def judge(code: int, out: str, err: str) -> str | None:
     return None
 
 
-class alarm:  # used as a context manager
-    """SIGALRM after ``seconds`` raises FuzzHang in the main thread (elsewhere: no bound)."""
+def call_bounded(function: Callable[[], int], seconds: float) -> int:
+    """``function()`` run in a thread given ``seconds`` to finish; FuzzHang if it does not.
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.armed = hasattr(signal, "setitimer") and (
-            threading.current_thread() is threading.main_thread()
-        )
+    A thread, not SIGALRM: under pytest-xdist the tests do not run in the main thread. A hung
+    call cannot be stopped; its daemon thread is left blocked and the campaign ends there."""
+    result: dict[str, Any] = {}
 
-    def __enter__(self) -> None:
-        if self.armed:
-            self.previous = signal.signal(signal.SIGALRM, self._ring)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+    def target() -> None:
+        try:
+            result["value"] = function()
+        except BaseException as exc:  # handed to the caller
+            result["error"] = exc
 
-    def __exit__(self, *exc: object) -> None:
-        if self.armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)
-
-    @staticmethod
-    def _ring(signum: int, frame: object) -> None:
+    thread = threading.Thread(target=target, name="fuzz-case", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
         raise FuzzHang
+    if "error" in result:
+        raise result["error"]
+    return int(result["value"])
 
 
 # the tests ------------------------------------------------------------------------------

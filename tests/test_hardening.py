@@ -309,12 +309,13 @@ def test_closed_stdout_is_exit_1_with_a_message_and_changes_nothing(
     tmp_path: Path,
     argv: list[str],
 ) -> None:
-    from rlhf_reader.cli import main
+    from rlhf_reader import cli
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "_open_tui", lambda ctx: 0)  # never a real TUI in-process
     db = tmp_path / "library.json"
     monkeypatch.setattr(sys, "stdout", None)  # what Python gives a process started with >&-
-    code = main(["--db", str(db), *argv])
+    code = cli.main(["--db", str(db), *argv])
     err = capsys.readouterr().err
     assert code == 1
     one_error_line(err, "stdout is closed")

@@ -127,3 +127,56 @@ def test_settings_are_checked() -> None:
         FetchSettings(give_up_after=0)
     with pytest.raises(ValueError, match="deadline"):
         FetchSettings(deadline=0)
+
+
+# update --from https: the same deadline ---------------------------------------------------
+
+
+def test_update_from_a_dripping_https_server_is_cut_off_at_the_deadline(
+    https_server, capsys: pytest.CaptureFixture[str], db_path: Path, monkeypatch
+) -> None:
+    from https_server import Served
+
+    from rlhf_reader.lists import listsource
+
+    body = ("# A list\n\n## Papers\n\n" + "- [Paper](https://example.com/p)\n" * 100).encode()
+    https_server.routes["/README.md"] = Served(body=body, drip=0.02)  # 3,000 bytes: 60 s
+    monkeypatch.setattr(listsource, "DEADLINE_SECONDS", 1.0)
+    url = f"{https_server.url}/README.md"
+    code, out, err = run_cli(capsys, db_path, "update", "--from", url)
+    assert (code, out) == (1, "")
+    assert err == (
+        f"rlhf-reader: error: {url}: no complete answer within 1 s; the current list stays\n"
+    )
+    assert not listsource.saved_list_path(db_path).exists()
+
+
+def test_update_from_https_still_downloads_a_normal_answer(
+    https_server, capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    from https_server import Served
+
+    from rlhf_reader.lists import listsource
+
+    body = b"# A list\n\n## Papers\n\n- [Paper](https://example.com/p)\n"
+    https_server.routes["/README.md"] = Served(body=body)
+    code, _, err = run_cli(capsys, db_path, "update", "--from", f"{https_server.url}/README.md")
+    assert code == 0, err
+    assert listsource.saved_list_path(db_path).read_bytes() == body
+
+
+def test_update_from_https_answer_cut_short_is_refused_not_saved(
+    https_server, capsys: pytest.CaptureFixture[str], db_path: Path, monkeypatch
+) -> None:
+    import https_server as server_module
+    from https_server import Served
+
+    body = ("# A list\n\n## Papers\n\n" + "- [Paper](https://example.com/p)\n" * 100).encode()
+    https_server.routes["/README.md"] = Served(body=body, drip=0.01)
+    monkeypatch.setattr(server_module, "DRIP_LIMIT", 0.3)  # the server hangs up mid-answer
+    url = f"{https_server.url}/README.md"
+    code, out, err = run_cli(capsys, db_path, "update", "--from", url)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"rlhf-reader: error: {url}: the answer was cut short (")
+    assert err.endswith(f" of {len(body):,} bytes); the current list stays\n")
+    assert err.count("\n") == 1

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -488,11 +489,25 @@ def to_json(
 # Writing -----------------------------------------------------------------------------------
 
 
+PIPE_READER_WAIT = 2.0  # seconds a named pipe gets for its reader to open it
+
+
 def _open_device(path: Path) -> BinaryIO:
-    """Open a pipe or device for writing without waiting: O_NONBLOCK makes opening a FIFO
-    that no process reads fail (ENXIO) instead of blocking; writes then block as usual."""
+    """Open a pipe or device for writing without waiting for ever: O_NONBLOCK makes opening
+    a FIFO that no process reads fail (ENXIO) instead of blocking; that is retried for
+    ``PIPE_READER_WAIT`` seconds (a reader started beside us), then given up. Writes then
+    block as usual."""
     nonblock = getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, os.O_WRONLY | nonblock | getattr(os, "O_CLOEXEC", 0))
+    flags = os.O_WRONLY | nonblock | getattr(os, "O_CLOEXEC", 0)
+    give_up = time.monotonic() + PIPE_READER_WAIT
+    while True:
+        try:
+            fd = os.open(path, flags)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO or time.monotonic() >= give_up:
+                raise
+            time.sleep(0.02)
     try:
         if nonblock:
             os.set_blocking(fd, True)
