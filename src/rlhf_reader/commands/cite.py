@@ -18,7 +18,9 @@ from rlhf_reader.textsafe import printable, printable_block
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
+    from rlhf_reader.library.bibimport import ImportPlan, Reference
     from rlhf_reader.library.records import Row
+    from rlhf_reader.library.store import Library
 
 CITE_FORMATS = ("bibtex", "apa", "markdown", "plain")
 EXPORT_FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
@@ -72,14 +74,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "import",
-        help="merge a JSON export into the library",
-        description="Merges an 'export --format json' file: per entry the newer 'updated' wins "
-        "(status, note, read date), tags are merged, nothing is deleted; arXiv metadata and "
-        "additions the library lacks are added. A file that is not a valid export is refused "
-        "and the library is left untouched.",
+        help="merge a JSON export, a BibTeX file or CSL-JSON into the library",
+        description="The format is detected. An 'export --format json' file is merged: per "
+        "entry the newer 'updated' wins (status, note, read date), tags are merged, nothing is "
+        "deleted; arXiv metadata and additions the library lacks are added. A BibTeX (.bib) or "
+        "CSL-JSON file (Zotero, Better BibTeX, Google Scholar): each reference is matched to a "
+        "paper by arXiv id, then DOI, then title; its keywords become tags and its "
+        "annote/note the note (added, never replacing); references that match nothing go to "
+        "'My additions' with their own data, no network needed. A file that cannot be read is "
+        "refused and the library is left untouched.",
     )
-    p.add_argument("file", metavar="FILE", help="a JSON export")
+    p.add_argument("file", metavar="FILE", help="a JSON export, a .bib file or CSL-JSON")
     p.add_argument("--dry-run", "-n", action="store_true", help="show what would change")
+    p.add_argument(
+        "--status-from-keywords",
+        action="store_true",
+        help="a 'read' or 'reading' keyword (also '_read', '/read') sets the status",
+    )
     p.set_defaults(handler=run_import)
 
 
@@ -182,7 +193,12 @@ def run_import(ctx: Context) -> int:
     from rlhf_reader.library.store import LibraryError
 
     args = ctx.args
+    from rlhf_reader.library.bibimport import read_references
+
     try:
+        fmt, references = read_references(args.file)
+        if fmt != "json":
+            return _import_references(ctx, references)
         data = read_export(args.file)
     except ImportFileError as exc:
         raise CliError(f"import refused, library unchanged: {exc}") from None
@@ -207,6 +223,46 @@ def run_import(ctx: Context) -> int:
         line = f"{prefix}{change.describe()}" + (f"  ({title})" if title else "")
         ctx.print(printable(line))
     summary = report.summary()
+    ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
+    return 0
+
+
+def _import_references(ctx: Context, references: list[Reference]) -> int:
+    """Import BibTeX / CSL-JSON references: plan against the library, print, write."""
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.library.bibimport import apply_import, plan_import
+    from rlhf_reader.library.store import LibraryError, NoteChanged, now_iso
+
+    args = ctx.args
+
+    def make_plan(library: Library | None) -> ImportPlan:
+        return plan_import(
+            references,
+            ctx.catalog.entries,
+            library.annotations() if library else {},
+            library.all_metadata() if library else {},
+            library.additions() if library else [],
+            status_from_keywords=args.status_from_keywords,
+            added=now_iso(),
+        )
+
+    if args.dry_run:
+        plan = make_plan(ctx.library if ctx.db_path.exists() else None)
+    else:
+        library = ctx.library
+        with library.exclusive():
+            ctx.workspace.rebuild()
+            plan = make_plan(library)
+            try:
+                apply_import(plan, library)
+            except (ValueError, LibraryError, NoteChanged) as exc:
+                raise CliError(f"import failed: {exc}") from None
+    prefix = "would " if args.dry_run else ""
+    for warning in plan.warnings:
+        print(f"rlhf-reader: warning: {printable(warning)}", file=sys.stderr)
+    for step in plan.steps:
+        ctx.print(printable(prefix + step.describe()))
+    summary = plan.summary()
     ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
 
