@@ -26,6 +26,7 @@ def show(capsys, db: Path, key: str) -> dict:
 def test_formats_are_detected() -> None:
     assert detect_format(b"  @misc{a, title={T}}") == "bibtex"
     assert detect_format(b'[{"id": "x", "type": "article"}]') == "csl-json"
+    assert detect_format(b'[{"key": "x", "title": "T"}]') == "json"  # list --json
     assert detect_format(b'{"format": "rlhf-reader-export", "version": 1}') == "json"
     with pytest.raises(ImportFileError, match="expected an rlhf-reader JSON export"):
         detect_format(b"hello")

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from rlhf_reader.keys import entry_key, parse_arxiv_id
-from rlhf_reader.library.merge import MAX_IMPORT_BYTES, ImportFileError
+from rlhf_reader.library import merge
+from rlhf_reader.library.merge import ImportFileError
 from rlhf_reader.model import Annotation, Entry, Status
 from rlhf_reader.tags import TagEdit, normalize_tag
 
@@ -120,15 +121,11 @@ def detect_format(raw: bytes) -> str:
             data = json.loads(text)
         except ValueError:
             return "json"  # let the JSON export's reader name the syntax error
-        if isinstance(data, list):
+        if isinstance(data, dict) and not data.get("format"):
+            data = data.get("items")
+        if isinstance(data, list) and data and all(_is_csl_item(i) for i in data):
             return "csl-json"
-        if (
-            isinstance(data, dict)
-            and isinstance(data.get("items"), list)
-            and not data.get("format")
-        ):
-            return "csl-json"
-        return "json"
+        return "json"  # the JSON export's reader says what is wrong with it
     if re.search(r"^\s*@[A-Za-z]+\s*[{(]", text, re.MULTILINE):
         return "bibtex"
     raise ImportFileError(
@@ -136,19 +133,27 @@ def detect_format(raw: bytes) -> str:
     )
 
 
+def _is_csl_item(item: object) -> bool:
+    """CSL-JSON items have a ``type`` and an ``id`` (``list --json`` output has neither)."""
+    return isinstance(item, dict) and isinstance(item.get("type"), str) and "id" in item
+
+
 def read_raw(path: str | Path) -> bytes:
     path = Path(path).expanduser()
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_IMPORT_BYTES + 1)
+            raw = handle.read(merge.MAX_IMPORT_BYTES + 1)
     except IsADirectoryError:
         raise ImportFileError(f"{path}: is a folder, not a file") from None
     except FileNotFoundError:
         raise ImportFileError(f"{path}: no such file") from None
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise ImportFileError(f"{path}: too large (over {MAX_IMPORT_BYTES:,} bytes)")
+    if len(raw) > merge.MAX_IMPORT_BYTES:
+        raise ImportFileError(
+            f"{path}: too large for an export or a reference file "
+            f"(over {merge.MAX_IMPORT_BYTES:,} bytes)"
+        )
     return raw
 
 
