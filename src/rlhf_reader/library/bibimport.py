@@ -33,6 +33,7 @@ from rlhf_reader.keys import entry_key, parse_arxiv_id
 from rlhf_reader.library import merge
 from rlhf_reader.library.merge import ImportFileError
 from rlhf_reader.model import Annotation, Entry, Status
+from rlhf_reader.sources.paperlinks import PaperLinkError, parse_link, title_key
 from rlhf_reader.tags import TagEdit, normalize_tag
 
 READ_WORDS = {"read": Status.READ, "reading": Status.READING}
@@ -419,10 +420,14 @@ def reference_key(ref: Reference) -> str:
     if ref.arxiv_id:
         return ref.arxiv_id
     if ref.doi:
-        return entry_key(f"https://doi.org/{ref.doi}")
+        return entry_key(f"https://doi.org/{ref.doi.lower()}")
     if ref.url.startswith(("http://", "https://")):
-        return entry_key(ref.url)
-    return "title:" + "-".join(normal_title(ref.title).split())[:120]
+        try:  # an OpenReview or ACL Anthology page: its canonical key
+            link = parse_link(ref.url)
+        except PaperLinkError:
+            link = None
+        return link.key if link is not None else entry_key(ref.url)
+    return title_key(ref.title)
 
 
 def _tags(ref: Reference) -> tuple[tuple[str, ...], tuple[str, ...]]:
