@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "update",
     "arxiv",
     "cite",
+    "sync",
     "screenshot",
 )
 
