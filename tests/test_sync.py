@@ -122,7 +122,7 @@ def test_two_processes_syncing_at_the_same_moment_converge(capsys, tmp_path: Pat
     for _ in range(2):  # two rounds, each with both machines at once
         procs = [sync_process(a, folder, "laptop"), sync_process(b, folder, "server")]
         for proc in procs:
-            out, err = proc.communicate(timeout=120)
+            _, err = proc.communicate(timeout=120)
             assert proc.returncode == 0, err
             assert "skipped" not in err  # every file read was whole
     check_converged(a, b)
