@@ -184,15 +184,17 @@ def work_of(row: Row, today: date | None = None) -> Work:
     arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
     url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else printable(entry.url.strip())
     # A preprint's "venue" is arXiv itself; a real one comes from the list or journal_ref.
-    venue = _clean(entry.venue)
-    venue = "" if _NOT_A_VENUE_RE.match(venue) else venue
-    venue = venue or _clean(meta.get("journal_ref"))
-    if not venue:
-        kind = ""
-    elif arxiv_id or meta.get("journal_ref"):
-        kind = venue_kind(venue)
-    else:  # the list's venue of a web page (a blog) or of a paper without an arXiv id
-        kind = venue_kind(venue) if _looks_published(venue) else ""
+    # The list's venue counts when it names a conference or a journal ("NeurIPS, 2023"), not
+    # "arXiv 2024", a blog or a company; arXiv's journal_ref always names a publication.
+    listed = _clean(entry.venue)
+    listed = "" if _NOT_A_VENUE_RE.match(listed) else listed
+    journal_ref = _clean(meta.get("journal_ref"))
+    if listed and _looks_published(listed):
+        venue, kind = listed, venue_kind(listed)
+    elif journal_ref:
+        venue, kind = journal_ref, venue_kind(journal_ref)
+    else:
+        venue, kind = listed, ""
     accessed = (row.annotation.read_at or row.annotation.created or "")[:10]
     if not _DAY_RE.fullmatch(accessed):
         accessed = (today or date.today()).isoformat()
@@ -215,7 +217,10 @@ def work_of(row: Row, today: date | None = None) -> Work:
 
 
 # "arXiv", "arXiv preprint", "CoRR", "preprint": where a preprint is, not a publication.
-_NOT_A_VENUE_RE = re.compile(r"^\s*(arxiv|corr|preprint|arxiv preprint.*|abs/\S+)?\s*$", re.I)
+_NOT_A_VENUE_RE = re.compile(
+    r"^\s*(arxiv|corr|preprint|arxiv preprint.*|abs/\S+)?[\s,]*\(?(19|20)?\d{0,2}\)?\.?\s*$",
+    re.IGNORECASE,
+)
 _JOURNAL_RE = re.compile(
     r"journal|transactions|\btrans\.|letters|\bjmlr\b|\btmlr\b|nature|science|review|"
     r"magazine|\bpnas\b|\bplos\b|\bj\.",
