@@ -165,3 +165,13 @@ def test_status_keyword_spellings() -> None:
     assert _status(Reference("a", "T", keywords=("/read",))) is Status.READ
     assert _status(Reference("a", "T", keywords=("status:reading",))) is Status.READING
     assert _status(Reference("a", "T", keywords=("to-read",))) is None
+
+
+def test_scholar_bib_latex_and_names_are_decoded() -> None:
+    _, refs = read_references(IMPORTS / "scholar.bib")
+    kto, casper, stiennon = refs
+    assert kto.arxiv_id == "2402.01306" and kto.venue == ""  # "arXiv preprint …" is no venue
+    assert casper.authors[4] == "Jérémy Scheurer" and len(casper.authors) == 5  # "others" out
+    assert casper.venue == "Transactions on Machine Learning Research"
+    assert stiennon.venue == "Advances in Neural Information Processing Systems"
+    assert stiennon.authors[0] == "Nisan Stiennon" and stiennon.year == 2020

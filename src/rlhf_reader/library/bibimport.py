@@ -170,16 +170,12 @@ def parse_references(raw: bytes, fmt: str, source: str = "<file>") -> list[Refer
 
 def _from_bibtex(text: str, source: str) -> list[Reference]:
     import bibtexparser
-    from bibtexparser import middlewares
 
     try:
-        library = bibtexparser.parse_string(
-            text,
-            append_middleware=[
-                middlewares.LatexDecodingMiddleware(),
-                middlewares.SeparateCoAuthors(),
-            ],
-        )
+        # No decoding middleware: bibtexparser's LatexDecodingMiddleware runs pylatexenc on
+        # every field (25 s for 2,000 entries here); _decode does it only where a field has
+        # a LaTeX command (see bench/bench_interop.py).
+        library = bibtexparser.parse_string(text)
     except Exception as exc:  # bibtexparser raises a variety of errors on broken input
         raise ImportFileError(f"{source}: not readable BibTeX ({exc})") from None
     if library.failed_blocks and not library.entries:
@@ -188,9 +184,55 @@ def _from_bibtex(text: str, source: str) -> list[Reference]:
         raise ImportFileError(f"{source}: line {line}: not a BibTeX entry")
     refs = []
     for entry in library.entries:
-        fields = {f.key.lower(): f.value for f in entry.fields}
+        fields: dict[str, Any] = {}
+        for item in entry.fields:
+            name, value = item.key.lower(), str(item.value)
+            if name in ("author", "editor"):
+                fields[name] = [_decode(part) for part in _split_names(value)]
+            else:
+                fields[name] = _decode(value)
         refs.append(_bib_reference(entry.key, entry.entry_type.lower(), fields))
     return refs
+
+
+_latex_converter: Any = None
+
+
+def _decode(value: str) -> str:
+    """LaTeX to text (``J{\\'e}r{\\'e}my`` → ``Jérémy``, ``\\&`` → ``&``) when the value
+    has a command; braces dropped either way."""
+    global _latex_converter
+    if "\\" in value:
+        if _latex_converter is None:
+            from pylatexenc.latex2text import LatexNodes2Text
+
+            _latex_converter = LatexNodes2Text()
+        try:
+            value = _latex_converter.latex_to_text(value)
+        except Exception:  # pylatexenc on malformed LaTeX: keep the text as written
+            pass
+    return value.replace("{", "").replace("}", "")
+
+
+def _split_names(value: str) -> list[str]:
+    """BibTeX's ``A and B and {C and D}``: split on ``and`` outside braces."""
+    names, depth, start, i = [], 0, 0, 0
+    lowered = value.lower()
+    while i < len(value):
+        ch = value[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and ch.isspace() and lowered.startswith("and", i + 1):
+            end = i + 4
+            if end < len(value) and value[end].isspace():
+                names.append(value[start:i])
+                start = i = end
+                continue
+        i += 1
+    names.append(value[start:])
+    return [n.strip() for n in names if n.strip()]
 
 
 def _text(value: Any) -> str:
