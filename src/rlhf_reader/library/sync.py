@@ -25,13 +25,15 @@ into its file, the second brings them everywhere).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from rlhf_reader.library import fileio
 from rlhf_reader.library.merge import (
@@ -89,21 +91,23 @@ def file_for(folder: Path, machine: str) -> Path:
 
 
 def entries_digest(entries: object) -> str:
-    text = json.dumps(entries, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    """SHA-256 of the entries as orjson writes them with sorted keys (the same bytes on every
+    machine for the same data)."""
+    return hashlib.sha256(orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def sync_text(export_text: str, machine: str) -> str:
-    """The export with its ``sync`` object (machine, time, digest of the entries)."""
-    from rlhf_reader.formats.export import json_text
-
-    data = json.loads(export_text)
-    data["sync"] = {
-        "machine": machine,
-        "written_at": now_iso(),
-        "entries_sha256": entries_digest(data.get("entries")),
+def sync_bytes(export: dict[str, Any], machine: str) -> bytes:
+    """The export (the ``json`` export's object) with its ``sync`` object (machine, time,
+    digest of the entries), indented so that a git folder diffs it line by line."""
+    data = {
+        **export,
+        "sync": {
+            "machine": machine,
+            "written_at": now_iso(),
+            "entries_sha256": entries_digest(export.get("entries")),
+        },
     }
-    return json_text(data)
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def read_sync_file(path: Path) -> tuple[ExportData, str]:
@@ -113,8 +117,8 @@ def read_sync_file(path: Path) -> tuple[ExportData, str]:
     except OSError as exc:
         raise ImportFileError(f"cannot read: {exc.strerror or exc}") from None
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise ImportFileError(f"not whole JSON ({exc})") from None
     marker = data.get("sync") if isinstance(data, dict) else None
     if not isinstance(marker, dict) or "entries_sha256" not in marker:
@@ -127,12 +131,13 @@ def read_sync_file(path: Path) -> tuple[ExportData, str]:
 def sync(
     folder: str | Path,
     library: Library,
-    build_export: Callable[[], str],
+    build_export: Callable[[], dict[str, Any]],
     *,
     dry_run: bool = False,
 ) -> SyncReport:
     """Merge the other machines' files into ``library``, then write this machine's file
-    (``build_export`` makes the JSON export of the library as it is after the merge)."""
+    (``build_export`` makes the JSON export's object of the library as it is after the
+    merge)."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         problem = "is not a folder" if folder.exists() else "does not exist"
@@ -157,9 +162,9 @@ def sync(
         report.merged.append((path, merged))
     if dry_run or own is None:
         return report
-    text = sync_text(build_export(), str(machine))
+    payload = sync_bytes(build_export(), str(machine))
     try:
-        fileio.write_atomic(own, text.encode("utf-8"), mode=0o600)
+        fileio.write_atomic(own, payload, mode=0o600)
     except OSError as exc:
         raise SyncError(f"{own}: cannot write: {exc.strerror or exc}") from None
     report.own_file = own
