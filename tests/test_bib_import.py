@@ -175,3 +175,25 @@ def test_scholar_bib_latex_and_names_are_decoded() -> None:
     assert casper.venue == "Transactions on Machine Learning Research"
     assert stiennon.venue == "Advances in Neural Information Processing Systems"
     assert stiennon.authors[0] == "Nisan Stiennon" and stiennon.year == 2020
+
+
+def test_odd_values_never_crash(capsys, db_path: Path, tmp_path: Path) -> None:
+    csl = tmp_path / "odd.json"
+    csl.write_text(
+        json.dumps(
+            [
+                {"id": "a", "type": "book", "title": "Odd \x1b[31mDates",
+                 "issued": {"date-parts": [["spring", "x"]]}, "author": ["not a dict"],
+                 "keyword": ["bad tag!", "fine"]},
+                {"id": "b", "type": "book", "issued": {"date-parts": "2024"}},
+            ]
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    code, out, err = run_cli(capsys, db_path, "import", str(csl))
+    assert code == 0
+    assert "\x1b" not in out and "b: no title, skipped" in err
+    bib = tmp_path / "mixed.bib"
+    bib.write_text("@misc{ok, title={Fine Title}, year={20x4}}\n@misc{broken, title={x\n", "utf-8")
+    code, out, err = run_cli(capsys, db_path, "import", str(bib), "--dry-run")
+    assert code == 0 and "would add title:fine-title: Fine Title" in out

@@ -356,11 +356,16 @@ def _csl_reference(item: Mapping[str, Any], index: int) -> Reference:
     date = ""
     issued = item.get("issued")
     if isinstance(issued, dict):
-        parts = (issued.get("date-parts") or [[]])[0]
-        if parts and str(parts[0]).isdigit():
-            year = int(parts[0])
-            if len(parts) == 3:
-                date = f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
+        parts = (
+            (issued.get("date-parts") or [[]])[0]
+            if isinstance(issued.get("date-parts"), list)
+            else []
+        )
+        numbers = [str(p) for p in parts] if isinstance(parts, list) else []
+        if numbers and numbers[0].isdigit() and len(numbers[0]) == 4:
+            year = int(numbers[0])
+            if len(numbers) == 3 and numbers[1].isdigit() and numbers[2].isdigit():
+                date = f"{year:04d}-{int(numbers[1]):02d}-{int(numbers[2]):02d}"
     doi = _clean_doi(str(item.get("DOI") or ""))
     url = str(item.get("URL") or "")
     archive = str(item.get("archive") or item.get("publisher") or "").lower()
