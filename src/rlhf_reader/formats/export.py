@@ -34,6 +34,7 @@ from rlhf_reader.formats.cite import (
     md_text,
     md_url,
     unique_keys,
+    venue_name,
     work_of,
 )
 from rlhf_reader.library import fileio
@@ -102,7 +103,7 @@ def export(
     if fmt == "markdown":
         return to_markdown(rows, title=title, today=today)
     if fmt == "bibtex":
-        return bibtex(rows, today)
+        return bibtex(rows, today, keywords=True)
     if fmt == "csv":
         return to_csv(rows, raw=csv_raw)
     if fmt == "ris":
@@ -292,9 +293,17 @@ def _host(url: str) -> str:
 
 
 def _kind(work: Work) -> str:
-    """RIS type: UNPB for preprints, COMP for code, VIDEO for talks, ELEC for the web."""
+    """RIS type, chosen by what Zotero's RIS importer (zotero/translators ``RIS.js``) makes of
+    it: CONF → conference paper, JOUR → journal article, RPRT → report (for a preprint: RIS.js
+    has no preprint type and reads ``UNPB`` as a journal article; a report keeps the
+    repository as institution, the arXiv number as report number and "Preprint" as report
+    type), COMP → computer program, VIDEO → video recording, ELEC → web page."""
+    if work.venue_kind == "conference":
+        return "CONF"
+    if work.venue_kind == "journal":
+        return "JOUR"
     if work.is_arxiv:
-        return "UNPB"
+        return "RPRT"
     host = _host(work.url)
     if host in SOFTWARE_HOSTS:
         return "COMP"
@@ -308,28 +317,38 @@ def _one_line(text: str) -> str:
 
 
 def to_ris(rows: Iterable[Row], today: date | None = None) -> str:
-    """One RIS record per distinct entry: TY, TI, AU…, PY, DA, PB, UR, DO, AB, KW…, N1, ER.
+    """One RIS record per distinct entry: TY, TI, AU…, PY, DA, T2/PB, SN, M3, UR, DO, M2,
+    AB, KW…, N1, ER.
 
-    RIS has one line per field, so a multi-line note or abstract is joined with spaces.
+    Where each lands in Zotero (RIS.js): TI title, AU authors, PY/DA date, T2 the conference
+    name (CONF) or the journal (JOUR), PB/SN/M3 institution / report number / report type of a
+    preprint, UR URL, DO DOI (in Extra as ``DOI: …`` for a type without a DOI field), M2 Extra
+    (``arXiv: ID``, the line Zotero itself writes for arXiv ids), AB abstract, KW tags, N1
+    notes. RIS has one line per field, so a multi-line note or abstract is joined with spaces.
     """
     rows = distinct(rows)
     works = [work_of(row, today) for row in rows]
     out: list[str] = []
     for row, work, key in zip(rows, works, unique_keys(works), strict=True):
-        fields: list[tuple[str, str]] = [("TY", _kind(work)), ("ID", key), ("TI", work.title)]
+        kind = _kind(work)
+        fields: list[tuple[str, str]] = [("TY", kind), ("ID", key), ("TI", work.title)]
         fields += [("AU", last_first(n)) for n in work.names]
         if work.year:
             fields.append(("PY", str(work.year)))
             if work.month and work.day:
                 fields.append(("DA", f"{work.year:04d}/{work.month:02d}/{work.day:02d}"))
-        if work.is_arxiv:
-            fields += [("PB", "arXiv"), ("M1", f"arXiv:{work.arxiv_id}")]
+        if kind in ("CONF", "JOUR"):
+            fields.append(("T2", venue_name(work)))
+        elif work.is_arxiv:
+            fields += [("PB", "arXiv"), ("SN", f"arXiv:{work.arxiv_id}"), ("M3", "Preprint")]
         elif work.venue:
             fields.append(("T2", work.venue))
         fields.append(("UR", work.url))
-        if work.doi:
-            fields.append(("DO", work.doi))
-        if not work.is_arxiv:
+        if work.any_doi:
+            fields.append(("DO", work.any_doi))
+        if work.is_arxiv:
+            fields.append(("M2", f"arXiv: {work.arxiv_id}"))
+        if kind in ("ELEC", "COMP", "VIDEO"):
             fields.append(("Y2", work.accessed.replace("-", "/")))
         abstract = (row.metadata or {}).get("abstract")
         if abstract:
@@ -354,27 +373,47 @@ def _csl_name(name: Name) -> dict[str, str]:
     return {k: v for k, v in data.items() if v}
 
 
-def csl_item(row: Row, work: Work, key: str) -> dict[str, Any]:
-    """One CSL-JSON item, as Zotero and Pandoc read it."""
-    kind = {"UNPB": "article", "COMP": "software"}.get(_kind(work), "webpage")
-    item: dict[str, Any] = {"id": key, "type": kind, "title": work.title}
+def csl_item(row: Row, work: Work, key: str, *, personal: bool = True) -> dict[str, Any]:
+    """One CSL-JSON item, as Zotero and Pandoc read it.
+
+    A preprint is ``article`` (CSL 1.0.2's preprint type; Zotero makes a Preprint of it) with
+    the repository as ``publisher``, the arXiv number as ``number`` and ``archive``; a
+    published paper is ``paper-conference`` or ``article-journal`` with ``container-title``.
+    ``DOI`` is the published DOI, else arXiv's. With ``personal``, the reader's tags
+    (``keyword``) and note (``note``) come along: an export, not a citation.
+    """
+    kind = _kind(work)
+    csl_type = {
+        "CONF": "paper-conference",
+        "JOUR": "article-journal",
+        "RPRT": "article",
+        "COMP": "software",
+    }.get(kind, "webpage")
+    item: dict[str, Any] = {"id": key, "type": csl_type, "title": work.title}
     if work.names:
         item["author"] = [_csl_name(n) for n in work.names]
     if work.year:
         parts = [work.year] + ([work.month, work.day] if work.month and work.day else [])
         item["issued"] = {"date-parts": [parts]}
     item["URL"] = work.url
-    if work.doi:
-        item["DOI"] = work.doi
+    if work.any_doi:
+        item["DOI"] = work.any_doi
+    if kind in ("CONF", "JOUR"):
+        item["container-title"] = venue_name(work)
     if work.is_arxiv:
-        item["number"] = work.arxiv_id
-        item["publisher"] = "arXiv"
-        item["genre"] = "Preprint"
-    else:
+        if kind == "RPRT":
+            item["number"] = work.arxiv_id
+            item["publisher"] = "arXiv"
+            item["genre"] = "Preprint"
+        item["archive"] = "arXiv"
+        item["archive_location"] = f"arXiv:{work.arxiv_id}"
+    elif kind not in ("CONF", "JOUR"):
         y, m, d = (int(p) for p in work.accessed.split("-"))
         item["accessed"] = {"date-parts": [[y, m, d]]}
         if work.venue:
             item["container-title"] = work.venue
+    if not personal:
+        return item
     abstract = (row.metadata or {}).get("abstract")
     if abstract:
         item["abstract"] = printable_block(str(abstract))
@@ -385,15 +424,21 @@ def csl_item(row: Row, work: Work, key: str) -> dict[str, Any]:
     return item
 
 
-def to_csl_json(rows: Iterable[Row], today: date | None = None) -> str:
-    """A JSON array of CSL items, one per distinct entry, ids unique (the BibTeX keys)."""
+def csl_items(
+    rows: Iterable[Row], today: date | None = None, *, personal: bool = True
+) -> list[dict[str, Any]]:
+    """The CSL items of ``rows``, one per distinct entry, ids unique (the BibTeX keys)."""
     rows = distinct(rows)
     works = [work_of(row, today) for row in rows]
-    items = [
-        csl_item(row, work, key)
+    return [
+        csl_item(row, work, key, personal=personal)
         for row, work, key in zip(rows, works, unique_keys(works), strict=True)
     ]
-    return json_text(items)
+
+
+def to_csl_json(rows: Iterable[Row], today: date | None = None) -> str:
+    """A JSON array of CSL items, one per distinct entry, ids unique (the BibTeX keys)."""
+    return json_text(csl_items(rows, today))
 
 
 # JSON backup -------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
-"""Papers the reader added by arXiv id: the "My additions" section.
+"""Papers the reader added: the "My additions" section.
 
 The library's ``additions`` table holds one record per paper: ``{"key", "arxiv_id", "title",
-"url", "authors": [...], "year", "added"}``. :func:`with_additions` turns them into entries
+"url", "authors": [...], "year", "added"}``, and for a paper without an arXiv id (added by DOI,
+OpenReview or ACL Anthology URL, by title, or imported from a .bib) ``arxiv_id`` is null, the
+key is the link's key (``doi.org/10.…``, ``openreview.net/forum?id=…``) or ``title:…``, and
+``venue`` and ``doi`` may be set. :func:`with_additions` turns them into entries
 of a last section, so list, show, export, cite and the TUI treat them like list entries
 (status, tags and notes are stored by key as for any entry). Pure: no I/O.
 """
@@ -37,7 +40,8 @@ def parse_paper(text: str) -> str:
 def already_there(
     arxiv_id: str, listed: Catalog, records: Iterable[Mapping[str, Any]]
 ) -> str | None:
-    """Where the paper already is (``in the list (line 12: Title)``, ``in My additions``)."""
+    """Where the paper with this key already is (``in the list (line 12: Title)``, ``in My
+    additions``); ``arxiv_id`` may be any entry key."""
     for entry in listed.entries:
         if entry.key == arxiv_id and not is_addition(entry):
             return f"in the list (line {entry.line}: {entry.title})"
@@ -93,11 +97,25 @@ def entry_from_record(record: Mapping[str, Any]) -> Entry | None:
     """The entry for one additions record; None for a record too broken to show."""
     arxiv_id = parse_arxiv_id(str(record.get("arxiv_id") or record.get("key") or ""))
     title = record.get("title")
-    if arxiv_id is None or not isinstance(title, str) or not title.strip():
+    if not isinstance(title, str) or not title.strip():
         return None
     authors = record.get("authors")
     names = [str(a) for a in authors] if isinstance(authors, list) else []
     year = record.get("year")
+    if arxiv_id is None:
+        key, url, venue = record.get("key"), record.get("url"), record.get("venue")
+        if not isinstance(key, str) or not key.strip():
+            return None
+        return Entry(
+            key=key,
+            title=" ".join(title.split()),
+            url=url if isinstance(url, str) else "",
+            section=SECTION_PATH,
+            line=0,
+            authors=", ".join(names),
+            year=year if isinstance(year, int) and not isinstance(year, bool) else None,
+            venue=venue if isinstance(venue, str) else "",
+        )
     return Entry(
         key=arxiv_id,
         title=" ".join(title.split()),

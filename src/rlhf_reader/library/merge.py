@@ -111,6 +111,12 @@ class MergeReport:
 
 def read_export(path: str | Path) -> ExportData:
     """Read and validate the export at ``path``; ``ImportFileError`` for any problem."""
+    return parse_export(read_import_file(path), str(fileio.expand_user(path)))
+
+
+def read_import_file(path: str | Path) -> bytes:
+    """The bytes of a file to import (an export, a .bib, CSL-JSON): a regular file only, at
+    most ``MAX_IMPORT_BYTES``; ``ImportFileError`` naming the path otherwise."""
     path = fileio.expand_user(path)
     try:
         # A regular file only (a FIFO would wait for a writer forever); read bounded anyway.
@@ -124,7 +130,7 @@ def read_export(path: str | Path) -> ExportData:
         raise ImportFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if len(raw) > MAX_IMPORT_BYTES:
         raise ImportFileError(f"{path}: too large for an export (over {MAX_IMPORT_BYTES:,} bytes)")
-    return parse_export(raw, str(path))
+    return raw
 
 
 def parse_export(raw: bytes | str, source: str = "<export>") -> ExportData:
@@ -307,13 +313,32 @@ def _time(text: str | None) -> datetime:
 # merging -----------------------------------------------------------------------------------
 
 
+# Between two notes kept by a sync, newer first (see merge_annotation).
+SYNC_NOTE_MARKER = "--- kept from another machine (sync) ---"
+
+
+def merge_notes(newer: str, older: str) -> str:
+    """Both notes, so that no text is lost, the same way whichever side runs it: a note that
+    already holds the other one wins; else both, the newer first, with a marker between."""
+    if older.strip() in newer or not older.strip():
+        return newer
+    if newer.strip() in older or not newer.strip():
+        return older
+    return f"{newer.rstrip()}\n\n{SYNC_NOTE_MARKER}\n\n{older.lstrip()}"
+
+
 def merge_annotation(
-    local: Annotation | None, incoming: Annotation
+    local: Annotation | None, incoming: Annotation, *, keep_notes: bool = False
 ) -> tuple[Annotation, list[str]]:
-    """The merged annotation and the names of the fields that differ from ``local``."""
+    """The merged annotation and the names of the fields that differ from ``local``.
+
+    With ``keep_notes`` (sync), the note of the older side is not dropped: an empty note
+    never replaces a written one, and two different notes are both kept (:func:`merge_notes`).
+    """
     if local is None:
         return incoming, list(ANNOTATION_FIELDS)
     newer = incoming if _time(incoming.updated) > _time(local.updated) else local
+    older = local if newer is incoming else incoming
     tags = tuple(dict.fromkeys((*local.tags, *incoming.tags)))
     created_candidates = [c for c in (local.created, incoming.created) if c]
     created = min(created_candidates, key=_time) if created_candidates else ""
@@ -321,7 +346,7 @@ def merge_annotation(
         key=local.key,
         status=newer.status,
         tags=tags,
-        note=newer.note,
+        note=merge_notes(newer.note, older.note) if keep_notes else newer.note,
         created=created,
         updated=max(local.updated, incoming.updated, key=_time),
         read_at=newer.read_at,
@@ -335,13 +360,16 @@ def plan(
     annotations: Mapping[str, Annotation],
     metadata: Mapping[str, Mapping[str, Any]],
     additions: Mapping[str, Mapping[str, Any]],
+    *,
+    keep_notes: bool = False,
 ) -> MergeReport:
-    """What importing ``data`` into a library holding these records would change."""
+    """What importing ``data`` into a library holding these records would change
+    (``keep_notes``: see :func:`merge_annotation`)."""
     report = MergeReport()
     for item in data.items:
         if item.annotation is not None:
             local = annotations.get(item.key)
-            merged, fields = merge_annotation(local, item.annotation)
+            merged, fields = merge_annotation(local, item.annotation, keep_notes=keep_notes)
             if local is None:
                 report.changes.append(Change(item.key, "annotation", "added"))
                 report.annotations.append(merged)
@@ -372,12 +400,14 @@ def plan(
     return report
 
 
-def plan_for(data: ExportData, library: Library | None) -> MergeReport:
+def plan_for(data: ExportData, library: Library | None, *, keep_notes: bool = False) -> MergeReport:
     """``plan`` against ``library`` (``None``: an empty library, for a dry run on no file)."""
     if library is None:
         return plan(data, {}, {}, {})
     additions = {str(a.get("key")): a for a in library.additions()}
-    return plan(data, library.annotations(), library.all_metadata(), additions)
+    return plan(
+        data, library.annotations(), library.all_metadata(), additions, keep_notes=keep_notes
+    )
 
 
 def apply(report: MergeReport, library: Library) -> None:

@@ -1,0 +1,93 @@
+"""``sync DIR``: merge the other machines' files in a shared folder, then write this one's."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from rlhf_reader.commands.helptext import described
+from rlhf_reader.textsafe import printable
+
+if TYPE_CHECKING:
+    from rlhf_reader.cli import Context
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sync",
+        help="sync with other machines through a shared folder (Syncthing, Dropbox, git…)",
+        **described(
+            "Merges every other machine's file in DIR (rlhf-reader-<machine>.sync.json) into "
+            "the library — per paper the newer change wins status and read date, tags are "
+            "merged, notes are never lost, nothing is deleted — then writes this machine's "
+            "file there atomically. A file that is not whole (a sync tool still copying it) "
+            "is skipped with a message. Run it on each machine; two rounds bring every "
+            "machine up to date.",
+            "rlhf-reader sync ~/Sync/rlhf-reader",
+            "rlhf-reader sync ~/Dropbox/papers --dry-run",
+        ),
+    )
+    p.add_argument("folder", metavar="DIR", help="the shared folder")
+    p.add_argument("--dry-run", "-n", action="store_true", help="show what would be merged")
+    p.add_argument(
+        "--machine",
+        metavar="NAME",
+        help="set this library's machine id (default: made once from the host name)",
+    )
+    p.set_defaults(handler=run_sync)
+
+
+def _export_data(ctx: Context) -> dict[str, Any]:
+    """The unfiltered JSON export of the library as it is now, as an object: what
+    ``export --format json`` writes (``formats.export.to_json``), built without its
+    indented text, which sync writes with orjson (5x faster on 2,000 entries)."""
+    from rlhf_reader.formats.cite import distinct
+    from rlhf_reader.formats.export import json_record, unlisted_rows
+    from rlhf_reader.library.merge import JSON_FORMAT, JSON_VERSION
+    from rlhf_reader.library.store import now_iso
+
+    ctx.workspace.rebuild()  # additions merged in are entries now
+    library = ctx.library
+    additions = {str(a.get("key")): a for a in library.additions()}
+    rows = ctx.rows()
+    rows += unlisted_rows(rows, library.annotations(), library.all_metadata(), additions)
+    return {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "exported_at": now_iso(),
+        "list": {"title": ctx.list_catalog.title},
+        "entries": [json_record(row, additions.get(row.key)) for row in distinct(rows)],
+    }
+
+
+def run_sync(ctx: Context) -> int:
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.library.store import LibraryError
+    from rlhf_reader.library.sync import SyncError, set_machine_id, sync
+
+    args = ctx.args
+    if args.folder == "":
+        raise CliError("DIR: empty path", code=2)
+    library = ctx.library
+    if args.machine is not None:
+        try:
+            set_machine_id(library, args.machine)
+        except SyncError as exc:
+            raise CliError(str(exc), code=2) from None
+    try:
+        report = sync(args.folder, library, lambda: _export_data(ctx), dry_run=args.dry_run)
+    except SyncError as exc:
+        raise CliError(str(exc)) from None
+    except (ValueError, LibraryError) as exc:
+        raise CliError(f"sync failed: {exc}") from None
+    prefix = "would merge" if args.dry_run else "merged"
+    for path, reason in report.skipped:
+        print(f"rlhf-reader: skipped {printable(str(path))}: {printable(reason)}", file=sys.stderr)
+    for path, merged in report.merged:
+        ctx.print(printable(f"{prefix} {path.name}: {merged.summary()}"))
+    if report.own_file is not None:
+        ctx.print(printable(f"wrote {report.own_file} (machine {report.machine})"))
+    elif args.dry_run:
+        ctx.print("dry run: nothing written")
+    return 0

@@ -1,0 +1,607 @@
+"""Import references from a BibTeX file or CSL-JSON (Zotero, Better BibTeX, Google Scholar).
+
+``read_references(path)`` parses the file (bibtexparser v2 for BibTeX, imported only here) into
+:class:`Reference` objects; ``plan_import(references, …)`` decides, without writing, what each
+one does to the library; ``apply_import(plan, library)`` writes it as changes under the lock.
+
+Rules:
+
+- A reference is matched to a paper the reader has (the list, "My additions") by arXiv id
+  (``eprint``, an arXiv URL, arXiv's DOI ``10.48550/arXiv.ID``, Google Scholar's
+  ``journal = {arXiv preprint arXiv:ID}``), then by DOI, then by its normalised title (case,
+  accents, punctuation and LaTeX braces ignored; only a title that names one paper matches).
+- A matched paper gets the reference's ``keywords`` as tags (added, none removed) and its
+  ``annote`` / ``note`` as the note: set when the paper has none, appended below the note it
+  has otherwise (never replaced). With ``status_from_keywords``, a ``read`` / ``reading``
+  keyword (also Zotero's ``_read`` / ``/read`` spellings) sets the status.
+- A reference that matches nothing becomes a paper of "My additions" with its own title,
+  authors, year, venue, DOI and link — no network needed. Its key is its arXiv id, else the
+  key of its link (``doi.org/10.…`` for a DOI), else ``title:<words of the title>``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rlhf_reader.keys import entry_key, parse_arxiv_id
+from rlhf_reader.library import merge
+from rlhf_reader.library.merge import ImportFileError
+from rlhf_reader.model import Annotation, Entry, Status
+from rlhf_reader.sources.paperlinks import PaperLinkError, parse_link, title_key
+from rlhf_reader.tags import TagEdit, normalize_tag
+
+READ_WORDS = {"read": Status.READ, "reading": Status.READING}
+_STATUS_PREFIX_RE = re.compile(r"^(?:_|/|status[:/])", re.IGNORECASE)
+_DOI_RE = re.compile(r"(10\.\d{4,9}/\S+)")
+_ARXIV_DOI_RE = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
+_ARXIV_IN_TEXT_RE = re.compile(r"arxiv[:\s]*(?:preprint\s+)?(?:arxiv:)?\s*([\w.\-/]+\d)", re.I)
+_LATEX_RE = re.compile(r"\\[a-zA-Z]+\s*|[{}$]")
+_KEYWORD_SPLIT_RE = re.compile(r"\s*[,;]\s*")
+_NOT_A_VENUE_RE = re.compile(r"^\s*(arxiv|corr|preprint|arxiv preprint.*|abs/\S+)?\s*$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One entry of an imported file, as plain data."""
+
+    source_id: str  # the citation key or CSL id, for messages
+    title: str
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    date: str = ""  # YYYY-MM-DD when known
+    arxiv_id: str | None = None
+    doi: str = ""
+    url: str = ""
+    venue: str = ""
+    keywords: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Step:
+    """What importing one reference does."""
+
+    reference: Reference
+    key: str
+    matched_by: str  # "arXiv id", "DOI", "title", or "" for a new addition
+    tags: tuple[str, ...] = ()
+    note: str | None = None  # the note to write (None: unchanged)
+    note_base: str = ""  # the note as it was when planned
+    status: Status | None = None
+    addition: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    skipped_tags: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = []
+        if self.tags:
+            parts.append("+" + " +".join(self.tags))
+        if self.note is not None:
+            parts.append("note")
+        if self.status is not None:
+            parts.append(f"status {self.status.value}")
+        what = ", ".join(parts) or "nothing new"
+        if self.addition is not None:
+            return f"add {self.key}: {self.reference.title} (My additions; {what})"
+        return f"match {self.key} by {self.matched_by} ({self.reference.source_id}): {what}"
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.tags or self.note is not None or self.status is not None or self.addition)
+
+
+@dataclass(slots=True)
+class ImportPlan:
+    steps: list[Step] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        matched = sum(1 for s in self.steps if s.addition is None)
+        added = sum(1 for s in self.steps if s.addition is not None)
+        changed = sum(1 for s in self.steps if s.addition is None and s.changes)
+        return (
+            f"{len(self.steps)} references: {matched} matched ({changed} with changes), "
+            f"{added} added to My additions"
+        )
+
+
+# reading ------------------------------------------------------------------------------------
+
+
+def detect_format(raw: bytes) -> str:
+    """``json`` (an rlhf-reader export), ``csl-json`` or ``bibtex``; ImportFileError else."""
+    text = raw.decode("utf-8-sig", errors="replace").lstrip()
+    if text.startswith(("{", "[")):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return "json"  # let the JSON export's reader name the syntax error
+        if isinstance(data, dict) and not data.get("format"):
+            data = data.get("items")
+        if isinstance(data, list) and data and all(_is_csl_item(i) for i in data):
+            return "csl-json"
+        return "json"  # the JSON export's reader says what is wrong with it
+    if re.search(r"^\s*@[A-Za-z]+\s*[{(]", text, re.MULTILINE):
+        return "bibtex"
+    raise ImportFileError(
+        "not a file import reads (expected an rlhf-reader JSON export, CSL-JSON, or BibTeX)"
+    )
+
+
+def _is_csl_item(item: object) -> bool:
+    """CSL-JSON items have a ``type`` and an ``id`` (``list --json`` output has neither)."""
+    return isinstance(item, dict) and isinstance(item.get("type"), str) and "id" in item
+
+
+def parse_references(raw: bytes, fmt: str, source: str = "<file>") -> list[Reference]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{source}: not UTF-8 text (byte offset {exc.start})") from None
+    if fmt == "bibtex":
+        return _from_bibtex(text, source)
+    return _from_csl(text, source)
+
+
+def _from_bibtex(text: str, source: str) -> list[Reference]:
+    import bibtexparser
+
+    try:
+        # No decoding middleware: bibtexparser's LatexDecodingMiddleware runs pylatexenc on
+        # every field (25 s for 2,000 entries here); _decode does it only where a field has
+        # a LaTeX command (see bench/bench_interop.py).
+        library = bibtexparser.parse_string(text)
+    except Exception as exc:  # bibtexparser raises a variety of errors on broken input
+        raise ImportFileError(f"{source}: not readable BibTeX ({exc})") from None
+    if library.failed_blocks and not library.entries:
+        block = library.failed_blocks[0]
+        line = getattr(block, "start_line", 0) + 1
+        raise ImportFileError(f"{source}: line {line}: not a BibTeX entry")
+    refs = []
+    for entry in library.entries:
+        fields: dict[str, Any] = {}
+        for item in entry.fields:
+            name, value = item.key.lower(), str(item.value)
+            if name in ("author", "editor"):
+                fields[name] = [_decode(part) for part in _split_names(value)]
+            else:
+                fields[name] = _decode(value)
+        refs.append(_bib_reference(entry.key, entry.entry_type.lower(), fields))
+    return refs
+
+
+_latex_converter: Any = None
+
+
+def _decode(value: str) -> str:
+    """LaTeX to text (``J{\\'e}r{\\'e}my`` → ``Jérémy``, ``\\&`` → ``&``) when the value
+    has a command; braces dropped either way."""
+    global _latex_converter
+    if "\\" in value:
+        if _latex_converter is None:
+            from pylatexenc.latex2text import LatexNodes2Text
+
+            _latex_converter = LatexNodes2Text()
+        try:
+            value = _latex_converter.latex_to_text(value)
+        except Exception:  # pylatexenc on malformed LaTeX: keep the text as written
+            pass
+    return value.replace("{", "").replace("}", "")
+
+
+def _split_names(value: str) -> list[str]:
+    """BibTeX's ``A and B and {C and D}``: split on ``and`` outside braces."""
+    names, depth, start, i = [], 0, 0, 0
+    lowered = value.lower()
+    while i < len(value):
+        ch = value[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and ch.isspace() and lowered.startswith("and", i + 1):
+            end = i + 4
+            if end < len(value) and value[end].isspace():
+                names.append(value[start:i])
+                start = i = end
+                continue
+        i += 1
+    names.append(value[start:])
+    return [n.strip() for n in names if n.strip()]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        value = " and ".join(str(v) for v in value)
+    return " ".join(_LATEX_RE.sub("", str(value or "")).split())
+
+
+def _bib_name(name: str) -> str:
+    """``Rafailov, Rafael`` → ``Rafael Rafailov``; ``{OpenAI}`` → ``OpenAI``."""
+    name = _text(name)
+    if "," in name:
+        last, _, first = name.partition(",")
+        rest = [p.strip() for p in first.split(",")]
+        first = rest[-1] if rest else ""
+        suffix = " ".join(rest[:-1])
+        return " ".join(p for p in (first, last.strip(), suffix) if p)
+    return name
+
+
+def _bib_reference(key: str, kind: str, fields: Mapping[str, Any]) -> Reference:
+    authors = fields.get("author") or []
+    if isinstance(authors, str):
+        authors = re.split(r"\s+and\s+", authors)
+    names = tuple(n for n in (_bib_name(a) for a in authors) if n and n.lower() != "others")
+    doi = _clean_doi(_text(fields.get("doi")))
+    url = _text(fields.get("url"))
+    journal = _text(fields.get("journal") or fields.get("journaltitle"))
+    booktitle = _text(fields.get("booktitle"))
+    candidates = [
+        _text(fields.get("eprint")) if _is_arxiv_eprint(fields) else "",
+        url,
+        journal,
+        _text(fields.get("note")),
+        _text(fields.get("howpublished")),
+    ]
+    arxiv_id = _arxiv_of(candidates, doi)
+    venue = booktitle or journal
+    if _NOT_A_VENUE_RE.match(venue) or "arxiv" in venue.lower():
+        venue = ""
+    note = "\n\n".join(
+        t for t in (str(fields.get(n) or "").strip() for n in ("annote", "note")) if t
+    )
+    if note and (_ARXIV_IN_TEXT_RE.fullmatch(note.strip()) or note.startswith("arXiv:")):
+        note = ""  # Zotero and Scholar put the arXiv number in `note`: not a reading note
+    date = _text(fields.get("date"))
+    year_text = _text(fields.get("year")) or date[:4]
+    return Reference(
+        source_id=key,
+        title=_text(fields.get("title")),
+        authors=names,
+        year=int(year_text) if year_text[:4].isdigit() and len(year_text) == 4 else None,
+        date=date if re.fullmatch(r"\d{4}-\d\d-\d\d", date) else "",
+        arxiv_id=arxiv_id,
+        doi="" if _ARXIV_DOI_RE.match(doi) else doi,
+        url=url,
+        venue=venue,
+        keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(_text(fields.get("keywords"))) if k),
+        note=note,
+    )
+
+
+def _is_arxiv_eprint(fields: Mapping[str, Any]) -> bool:
+    kind = _text(fields.get("eprinttype") or fields.get("archiveprefix")).lower()
+    return kind in ("", "arxiv")
+
+
+def _clean_doi(text: str) -> str:
+    match = _DOI_RE.search(text)
+    return match.group(1).rstrip(".,;") if match else ""
+
+
+def _arxiv_of(candidates: Iterable[str], doi: str) -> str | None:
+    match = _ARXIV_DOI_RE.match(doi)
+    if match:
+        found = parse_arxiv_id(match.group(1))
+        if found:
+            return found
+    for text in candidates:
+        if not text:
+            continue
+        found = parse_arxiv_id(text)
+        if found:
+            return found
+        inner = _ARXIV_IN_TEXT_RE.search(text)
+        if inner:
+            found = parse_arxiv_id(inner.group(1).rstrip("."))
+            if found:
+                return found
+    return None
+
+
+def _from_csl(text: str, source: str) -> list[Reference]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ImportFileError(f"{source}: not JSON ({exc})") from None
+    if isinstance(data, dict):
+        data = data.get("items")
+    if not isinstance(data, list):
+        raise ImportFileError(f"{source}: CSL-JSON must be a list of items")
+    refs = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise ImportFileError(f"{source}: item {index}: expected an object")
+        refs.append(_csl_reference(item, index))
+    return refs
+
+
+def _csl_reference(item: Mapping[str, Any], index: int) -> Reference:
+    names = []
+    for author in item.get("author") or []:
+        if not isinstance(author, dict):
+            continue
+        if author.get("literal"):
+            names.append(str(author["literal"]))
+        else:
+            parts = [author.get("given"), author.get("non-dropping-particle"), author.get("family")]
+            names.append(" ".join(str(p) for p in parts if p))
+    year = None
+    date = ""
+    issued = item.get("issued")
+    if isinstance(issued, dict):
+        parts = (
+            (issued.get("date-parts") or [[]])[0]
+            if isinstance(issued.get("date-parts"), list)
+            else []
+        )
+        numbers = [str(p) for p in parts] if isinstance(parts, list) else []
+        if numbers and numbers[0].isdigit() and len(numbers[0]) == 4:
+            year = int(numbers[0])
+            if len(numbers) == 3 and numbers[1].isdigit() and numbers[2].isdigit():
+                date = f"{year:04d}-{int(numbers[1]):02d}-{int(numbers[2]):02d}"
+    doi = _clean_doi(str(item.get("DOI") or ""))
+    url = str(item.get("URL") or "")
+    archive = str(item.get("archive") or item.get("publisher") or "").lower()
+    candidates = [
+        str(item.get("number") or "") if "arxiv" in archive else "",
+        str(item.get("archive_location") or ""),
+        url,
+        str(item.get("note") or "") if "arxiv" in str(item.get("note") or "").lower() else "",
+    ]
+    keywords = item.get("keyword") or item.get("keywords") or ""
+    if isinstance(keywords, list):
+        keywords = ", ".join(str(k) for k in keywords)
+    venue = str(item.get("container-title") or "")
+    note = str(item.get("note") or "")
+    if note and _ARXIV_IN_TEXT_RE.fullmatch(note.strip()):
+        note = ""
+    return Reference(
+        source_id=str(item.get("id") or f"item {index}"),
+        title=" ".join(str(item.get("title") or "").split()),
+        authors=tuple(n for n in names if n),
+        year=year,
+        date=date,
+        arxiv_id=_arxiv_of(candidates, doi),
+        doi="" if _ARXIV_DOI_RE.match(doi) else doi,
+        url=url,
+        venue="" if _NOT_A_VENUE_RE.match(venue) else venue,
+        keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(str(keywords)) if k),
+        note=note,
+    )
+
+
+def read_references(path: str | Path) -> tuple[str, list[Reference]]:
+    """``(format, references)`` of a BibTeX or CSL-JSON file; ImportFileError else (the
+    format ``json`` with no references means: an rlhf-reader export, read it with merge)."""
+    return references_in(merge.read_import_file(path), str(path))
+
+
+def references_in(raw: bytes, path: str) -> tuple[str, list[Reference]]:
+    """:func:`read_references` of bytes already read from ``path``."""
+    try:
+        fmt = detect_format(raw)
+    except ImportFileError as exc:
+        raise ImportFileError(f"{path}: {exc}") from None
+    if fmt == "json":
+        return fmt, []
+    return fmt, parse_references(raw, fmt, str(path))
+
+
+# planning -----------------------------------------------------------------------------------
+
+
+def normal_title(text: str) -> str:
+    """Case, accents, LaTeX braces and punctuation ignored: what titles are matched on."""
+    text = unicodedata.normalize("NFKD", _LATEX_RE.sub("", text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.findall(r"[^\W_]+", text))
+
+
+@dataclass(slots=True)
+class _Index:
+    by_arxiv: dict[str, str] = field(default_factory=dict)
+    by_doi: dict[str, str] = field(default_factory=dict)
+    by_title: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, key: str, arxiv_id: str | None, doi: str, titles: Iterable[str]) -> None:
+        if arxiv_id:
+            self.by_arxiv.setdefault(arxiv_id, key)
+        if doi:
+            self.by_doi.setdefault(doi.lower(), key)
+        for title in titles:
+            norm = normal_title(title)
+            if norm:
+                self.by_title.setdefault(norm, set()).add(key)
+
+    def match(self, ref: Reference) -> tuple[str, str] | None:
+        if ref.arxiv_id and ref.arxiv_id in self.by_arxiv:
+            return self.by_arxiv[ref.arxiv_id], "arXiv id"
+        if ref.doi and ref.doi.lower() in self.by_doi:
+            return self.by_doi[ref.doi.lower()], "DOI"
+        keys = self.by_title.get(normal_title(ref.title))
+        if keys and len(keys) == 1:
+            return next(iter(keys)), "title"
+        return None
+
+
+def _index(
+    entries: Iterable[Entry],
+    metadata: Mapping[str, Mapping[str, Any]],
+    additions: Iterable[Mapping[str, Any]],
+) -> _Index:
+    index = _Index()
+    doi_of = {str(a.get("key")): str(a.get("doi") or "") for a in additions}
+    for entry in entries:
+        meta = metadata.get(entry.key) or {}
+        doi = str(meta.get("doi") or "") or doi_of.get(entry.key, "")
+        titles = [entry.title] + ([str(meta["title"])] if meta.get("title") else [])
+        index.add(entry.key, entry.arxiv_id, doi, titles)
+    return index
+
+
+def reference_key(ref: Reference) -> str:
+    """The key a new addition gets: arXiv id, else its link's key, else ``title:…``."""
+    if ref.arxiv_id:
+        return ref.arxiv_id
+    if ref.doi:
+        return entry_key(f"https://doi.org/{ref.doi.lower()}")
+    if ref.url.startswith(("http://", "https://")):
+        try:  # an OpenReview or ACL Anthology page: its canonical key
+            link = parse_link(ref.url)
+        except PaperLinkError:
+            link = None
+        return link.key if link is not None else entry_key(ref.url)
+    return title_key(ref.title)
+
+
+def _tags(ref: Reference) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    good, bad = [], []
+    for word in ref.keywords:
+        try:
+            good.append(normalize_tag(word))
+        except ValueError:
+            bad.append(word)
+    return tuple(dict.fromkeys(good)), tuple(bad)
+
+
+def _status(ref: Reference) -> Status | None:
+    found = None
+    for word in ref.keywords:
+        status = READ_WORDS.get(_STATUS_PREFIX_RE.sub("", word.strip()).lower())
+        if status is Status.READ:
+            return status
+        found = found or status
+    return found
+
+
+def _merged_note(have: str, incoming: str) -> str | None:
+    incoming = incoming.strip()
+    if not incoming or incoming in have:
+        return None
+    if not have.strip():
+        return incoming
+    return f"{have.rstrip()}\n\n{incoming}"
+
+
+def plan_import(
+    references: Sequence[Reference],
+    entries: Iterable[Entry],
+    annotations: Mapping[str, Annotation],
+    metadata: Mapping[str, Mapping[str, Any]],
+    additions: Iterable[Mapping[str, Any]],
+    *,
+    status_from_keywords: bool = False,
+    added: str = "",
+) -> ImportPlan:
+    """What importing ``references`` would do to a library holding these records."""
+    additions = list(additions)
+    index = _index(entries, metadata, additions)
+    plan = ImportPlan()
+    notes = {key: ann.note for key, ann in annotations.items()}
+    for ref in references:
+        if not ref.title:
+            plan.warnings.append(f"{ref.source_id}: no title, skipped")
+            continue
+        found = index.match(ref)
+        tags, bad = _tags(ref)
+        for word in bad:
+            plan.warnings.append(f"{ref.source_id}: keyword {word!r} is not a valid tag, skipped")
+        status = _status(ref) if status_from_keywords else None
+        if found is not None:
+            key, how = found
+            ann = annotations.get(key) or Annotation(key=key)
+            have_tags = set(ann.tags)
+            base = notes.get(key, "")
+            note = _merged_note(base, ref.note)
+            if note is not None:
+                notes[key] = note
+            plan.steps.append(
+                Step(
+                    reference=ref,
+                    key=key,
+                    matched_by=how,
+                    tags=tuple(t for t in tags if t not in have_tags),
+                    note=note,
+                    note_base=base,
+                    status=status if status is not None and status is not ann.status else None,
+                    skipped_tags=bad,
+                )
+            )
+            continue
+        key = reference_key(ref)
+        record = {
+            "key": key,
+            "arxiv_id": ref.arxiv_id,
+            "title": ref.title,
+            "url": f"https://arxiv.org/abs/{ref.arxiv_id}"
+            if ref.arxiv_id
+            else (ref.url or (f"https://doi.org/{ref.doi}" if ref.doi else "")),
+            "authors": list(ref.authors),
+            "year": ref.year,
+            "venue": ref.venue,
+            "doi": ref.doi or None,
+            "added": added,
+        }
+        meta: dict[str, Any] = {
+            "key": key,
+            "title": ref.title,
+            "authors": list(ref.authors) or None,
+            "published": ref.date or (f"{ref.year}" if ref.year else None),
+            "doi": ref.doi or None,
+            "journal_ref": ref.venue or None,
+            "source": "import",
+        }
+        if ref.arxiv_id:
+            meta["arxiv_id"] = ref.arxiv_id
+        plan.steps.append(
+            Step(
+                reference=ref,
+                key=key,
+                matched_by="",
+                tags=tags,
+                note=ref.note.strip() or None,
+                status=status,
+                addition=record,
+                metadata=meta if key not in metadata else None,
+                skipped_tags=bad,
+            )
+        )
+        index.add(key, ref.arxiv_id, ref.doi, [ref.title])  # a duplicate in the file matches
+        if ref.note.strip():
+            notes[key] = ref.note.strip()
+    return plan
+
+
+def apply_import(plan: ImportPlan, library: Any) -> None:
+    """Write ``plan``: additions, then each paper's changes, through the library's own
+    change methods (tags added to the tags as they are, the note replaced only if it is
+    still what was planned against). Call it under ``library.exclusive()``."""
+    seen_additions: set[str] = set()
+    for step in plan.steps:
+        if step.addition is not None and step.key not in seen_additions:
+            seen_additions.add(step.key)
+            if step.metadata is not None:
+                library.put_metadata({step.key: step.metadata})
+            library.put_addition(step.addition)
+    by_tags: dict[tuple[str, ...], list[str]] = {}
+    for step in plan.steps:
+        if step.tags:
+            by_tags.setdefault(step.tags, []).append(step.key)
+        if step.note is not None:
+            library.set_note(step.key, step.note, base=step.note_base)
+    for tags, keys in by_tags.items():
+        library.change_tags(keys, TagEdit(add=tags))
+    by_status: dict[Status, list[str]] = {}
+    for step in plan.steps:
+        if step.status is not None:
+            by_status.setdefault(step.status, []).append(step.key)
+    for status, keys in by_status.items():
+        library.set_status(keys, status)

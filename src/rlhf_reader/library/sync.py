@@ -1,0 +1,171 @@
+"""Sync between machines without a server, through a folder that something else copies
+(Syncthing, Dropbox, a git repository, a USB stick).
+
+Each machine has a machine id, kept in its library (``meta`` setting ``machine_id``), and owns
+one file in the folder: ``rlhf-reader-<machine id>.sync.json``, the lossless JSON export
+(``export --format json``) plus a ``sync`` object with the machine id, the time and a SHA-256
+of the entries. ``sync(folder)``:
+
+1. reads every other machine's file and merges it with the import rules (``merge.plan``): per
+   paper the newer ``updated`` wins status and read date, tags are merged, a note is never
+   lost (two different notes are both kept, the newer first), arXiv metadata and additions
+   the library lacks are added, nothing is deleted. Each file is merged under the library's
+   lock, against the library as it is then;
+2. writes its own file, atomically (a temp file ``.rlhf-reader-….tmp`` beside it, then a
+   rename), so the others always find a whole file or the previous one.
+
+A file that does not parse, or whose entries do not match its SHA-256 (half-written by a sync
+tool, or cut short), is skipped with a message and never merged; the next sync takes it when
+it is whole. Several machines — or several processes — may sync at once: each writes only its
+own file, every write is a rename, and every merge is under the library's lock. Two rounds of
+``sync`` on every machine make them all equal (the first round carries each machine's changes
+into its file, the second brings them everywhere).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from rlhf_reader.library import fileio
+from rlhf_reader.library.merge import (
+    ExportData,
+    ImportFileError,
+    MergeReport,
+    apply,
+    parse_export,
+    plan_for,
+)
+from rlhf_reader.library.store import Library, now_iso
+
+PREFIX = "rlhf-reader-"
+SUFFIX = ".sync.json"
+MACHINE_SETTING = "machine_id"
+_MACHINE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+
+
+class SyncError(Exception):
+    """The folder cannot be used; the message names it and why."""
+
+
+@dataclass(slots=True)
+class SyncReport:
+    machine: str
+    own_file: Path | None = None
+    merged: list[tuple[Path, MergeReport]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def machine_id(library: Library) -> str:
+    """This library's machine id, made (host name and a random part) and saved on first use."""
+    current = library.get_meta(MACHINE_SETTING)
+    if isinstance(current, str) and _MACHINE_RE.match(current):
+        return current
+    host = re.sub(r"[^a-z0-9-]+", "-", socket.gethostname().lower()).strip("-")[:40] or "host"
+    made = f"{host}-{secrets.token_hex(3)}"
+    library.set_meta(MACHINE_SETTING, made)
+    return made
+
+
+def set_machine_id(library: Library, name: str) -> str:
+    name = name.strip().lower()
+    if not _MACHINE_RE.match(name):
+        raise SyncError(
+            f"machine id {name!r}: use 1-63 of a-z, 0-9, '.', '_', '-' (starting with a letter "
+            "or digit)"
+        )
+    library.set_meta(MACHINE_SETTING, name)
+    return name
+
+
+def file_for(folder: Path, machine: str) -> Path:
+    return folder / f"{PREFIX}{machine}{SUFFIX}"
+
+
+def entries_digest(entries: object) -> str:
+    """SHA-256 of the entries as orjson writes them with sorted keys (the same bytes on every
+    machine for the same data)."""
+    return hashlib.sha256(orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def sync_bytes(export: dict[str, Any], machine: str) -> bytes:
+    """The export (the ``json`` export's object) with its ``sync`` object (machine, time,
+    digest of the entries), indented so that a git folder diffs it line by line."""
+    data = {
+        **export,
+        "sync": {
+            "machine": machine,
+            "written_at": now_iso(),
+            "entries_sha256": entries_digest(export.get("entries")),
+        },
+    }
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def read_sync_file(path: Path) -> tuple[ExportData, str]:
+    """``(ExportData, machine)`` of a whole sync file; ImportFileError when it is not one."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ImportFileError(f"not whole JSON ({exc})") from None
+    marker = data.get("sync") if isinstance(data, dict) else None
+    if not isinstance(marker, dict) or "entries_sha256" not in marker:
+        raise ImportFileError("not an rlhf-reader sync file (no 'sync' object)")
+    if entries_digest(data.get("entries")) != marker["entries_sha256"]:
+        raise ImportFileError("its entries do not match its checksum (written only in part)")
+    return parse_export(raw, str(path)), str(marker.get("machine") or "")
+
+
+def sync(
+    folder: str | Path,
+    library: Library,
+    build_export: Callable[[], dict[str, Any]],
+    *,
+    dry_run: bool = False,
+) -> SyncReport:
+    """Merge the other machines' files into ``library``, then write this machine's file
+    (``build_export`` makes the JSON export's object of the library as it is after the
+    merge)."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise SyncError(f"{folder}: {problem}")
+    machine = machine_id(library) if not dry_run else (library.get_meta(MACHINE_SETTING) or "")
+    report = SyncReport(machine=str(machine))
+    own = file_for(folder, str(machine)) if machine else None
+    for path in sorted(folder.glob(f"{PREFIX}*{SUFFIX}")):
+        if path.name.startswith(".") or (own is not None and path.name == own.name):
+            continue
+        try:
+            data, _their_machine = read_sync_file(path)
+        except ImportFileError as exc:
+            report.skipped.append((path, str(exc)))
+            continue
+        if dry_run:
+            report.merged.append((path, plan_for(data, library, keep_notes=True)))
+            continue
+        with library.exclusive():
+            merged = plan_for(data, library, keep_notes=True)
+            apply(merged, library)
+        report.merged.append((path, merged))
+    if dry_run or own is None:
+        return report
+    payload = sync_bytes(build_export(), str(machine))
+    try:
+        fileio.write_atomic(own, payload, mode=0o600)
+    except OSError as exc:
+        raise SyncError(f"{own}: cannot write: {exc.strerror or exc}") from None
+    report.own_file = own
+    return report
