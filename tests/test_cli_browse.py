@@ -206,7 +206,8 @@ def test_show_json(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
     record = json.loads(out)
     assert record["key"] == "huggingface.co/blog/rlhf"
     assert record["authors"] == ["Nathan Lambert"]
-    assert set(record) == set(RECORD_FIELDS)
+    assert set(record) == {*RECORD_FIELDS, "pdf"}  # show also says where its PDF is
+    assert record["pdf"] is None
 
 
 def test_show_ambiguous_and_missing(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:

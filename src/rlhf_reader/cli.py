@@ -32,6 +32,8 @@ COMMAND_MODULES = (
     "arxiv",
     "cite",
     "screenshot",
+    "pdf",
+    "queue",
 )
 
 

@@ -103,6 +103,8 @@ def run_show(ctx: Context) -> int:
     entry = ctx.resolve(ctx.args.key)
     row = next(r for r in ctx.rows() if r.key == entry.key)
     record = to_record(row)
+    pdf = ctx.workspace.pdf_path(entry.key)
+    record["pdf"] = str(pdf) if pdf is not None else None
     if ctx.args.json:
         ctx.print(json_text(record))
         return 0
@@ -119,6 +121,7 @@ def run_show(ctx: Context) -> int:
         ("arxiv", entry.arxiv_id or ""),
         ("status", ann.status.value + (f" (read {ann.read_at})" if ann.read_at else "")),
         ("tags", " ".join(ann.tags)),
+        ("pdf", str(pdf) if pdf is not None else ""),
     ]
     fields.extend(("link", f"{link.text}: {link.url}") for link in entry.links)
     fields.extend(_metadata_fields(row.metadata or {}))
