@@ -50,7 +50,13 @@ def filtered_rows(ctx: Context) -> list[Row]:
     args = ctx.args
     try:
         return select(
-            ctx.rows(), status=args.status, tag=args.tag, section=args.section, search=args.search
+            ctx.rows(),
+            status=args.status,
+            tag=args.tag,
+            section=args.section,
+            search=args.search,
+            queued_keys=ctx.workspace.queued_keys() if args.search else frozenset(),
+            pdf_keys=ctx.workspace.pdf_keys() if args.search else frozenset(),
         )
     except QueryError as exc:
         raise CliError(f"--search: {exc}", code=2) from None
