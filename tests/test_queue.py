@@ -129,6 +129,7 @@ def test_workspace_queue_methods(tmp_path: Path, db_path: Path) -> None:
     assert workspace.queue() == [KTO, DPO, "gone.example/paper"]
     assert workspace.queued_keys() == {KTO, DPO, "gone.example/paper"}
     workspace.queue_move(DPO, "top")
+    assert [e.key for e in workspace.queue_entries()] == [DPO, KTO]  # listed ones only
     next_entry = workspace.next_to_read()
     assert next_entry is not None and next_entry.key == DPO
     workspace.set_status([DPO, KTO], Status.READ)  # the TUI's path: off the queue

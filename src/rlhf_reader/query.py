@@ -590,8 +590,11 @@ def _tag_matches(term: TagTerm, tags: Iterable[str]) -> bool:
 
 def _row_term(term: Term, row: Row, facts: _RowFacts, marks: Marks) -> bool:
     """Whether ``row`` matches ``term`` (ignoring its negation)."""
-    if isinstance(term, Word):
-        return _parts_in(term.parts, facts.words, facts.abstract_words)
+    if isinstance(term, Word):  # the abstract's words are made only when needed
+        return all(
+            _parts_in((part,), facts.words) or _parts_in((part,), facts.abstract_words)
+            for part in term.parts
+        )
     if isinstance(term, Phrase):
         return term.text in facts.haystack or term.text in facts.abstract
     if isinstance(term, AbstractWord):

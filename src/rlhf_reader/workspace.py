@@ -246,15 +246,19 @@ class Workspace:
 
         return self.library.change_queue(lambda q: queue.move(q, key, where))
 
+    def queue_entries(self) -> list[Entry]:
+        """The queued papers that are in the catalog, in the reader's order (the tree's queue
+        section at the top); a key queued twice in the list shows its first listing."""
+        by_key: dict[str, Entry] = {}
+        for entry in self.catalog.entries:
+            by_key.setdefault(entry.key, entry)
+        return [by_key[k] for k in self.library.queue() if k in by_key]
+
     def next_to_read(self) -> Entry | None:
         """The entry of the first queued key not yet read, or None. A queued key that is no
         longer in the catalog is skipped."""
         from rlhf_reader.library.queue import first_to_read
 
-        by_key: dict[str, Entry] = {}
-        for entry in self.catalog.entries:
-            by_key.setdefault(entry.key, entry)
-        annotations = self.library.annotations()
-        queued = [k for k in self.library.queue() if k in by_key]
-        key = first_to_read(queued, annotations)
-        return by_key[key] if key is not None else None
+        queued = {entry.key: entry for entry in self.queue_entries()}
+        key = first_to_read(list(queued), self.library.annotations())
+        return queued[key] if key is not None else None
