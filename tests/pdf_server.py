@@ -6,7 +6,9 @@ to ``server.hits``; anything unrouted is a 404. It points ``$RLHF_READER_PDF_URL
 0) and a short overall deadline (``$RLHF_READER_PDF_TIMEOUT`` 2 s) so a stall ends quickly.
 
 ``Answer(stall=True)`` never answers (until the server stops); ``Answer(body=…,
-stall_after=n)`` sends the headers and the first ``n`` bytes, then stalls.
+stall_after=n)`` sends the headers and the first ``n`` bytes, then stalls; ``Answer(body=…,
+trickle=s)`` sends the body a byte at a time, ``s`` seconds apart (every read gets data, but
+the whole takes long).
 
 Without the fixture, an autouse fixture points ``$RLHF_READER_PDF_URL`` at a closed port, so
 no test can download from the real arXiv.
@@ -33,6 +35,7 @@ class Answer:
     content_type: str = "application/pdf"
     stall: bool = False
     stall_after: int | None = None
+    trickle: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -79,6 +82,13 @@ def pdf_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[PdfServer]:
                     self.wfile.write(answer.body[: answer.stall_after])
                     self.wfile.flush()
                     stop.wait()
+                    return
+                if answer.trickle:
+                    for byte in answer.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        if stop.wait(answer.trickle):
+                            return
                     return
                 self.wfile.write(answer.body)
             except OSError:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from https_server import HttpsServer, Served
 from pdf_server import TINY_PDF, Answer, PdfServer
 
 from rlhf_reader.model import Entry, Link
@@ -173,6 +174,36 @@ def test_a_stall_times_out_and_leaves_nothing(pdf_server: PdfServer, tmp_path: P
         with pytest.raises(PdfError, match=r"no complete answer within 0\.5 s"):
             downloader.download(arxiv_entry(arxiv_id))
     assert leftovers(folder) == []
+
+
+def test_the_deadline_is_for_the_whole_request_not_each_read(
+    pdf_server: PdfServer, tmp_path: Path
+) -> None:
+    """A server that sends a byte every 50 ms never lets one read wait long, but the whole
+    PDF would take 30 s: the 0.5 s deadline ends it."""
+    pdf_server.routes[f"/pdf/{DPO}"] = Answer(body=TINY_PDF.read_bytes(), trickle=0.05)
+    downloader = Downloader(tmp_path, settings(pdf_server, timeout=0.5))
+    with pytest.raises(PdfError, match=r"no complete answer within 0\.5 s"):
+        downloader.download(arxiv_entry())
+    assert leftovers(tmp_path) == []
+
+
+def test_https_checks_the_certificate(
+    https_server: HttpsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """arXiv is https: the server's certificate is checked (here the test CA, trusted via
+    SSL_CERT_FILE); without that trust, nothing is downloaded."""
+    https_server.routes[f"/pdf/{DPO}"] = Served(
+        body=TINY_PDF.read_bytes(), content_type="application/pdf"
+    )
+    https = PdfSettings(template=f"{https_server.url}/pdf/{{id}}", timeout=5.0, interval=0.0)
+    result = Downloader(tmp_path / "pdfs", https).download(arxiv_entry())
+    assert result.downloaded and result.path.read_bytes() == TINY_PDF.read_bytes()
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-ca.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "no-such-dir"))
+    with pytest.raises(PdfError, match="certificate verify failed"):
+        Downloader(tmp_path / "pdfs", https).download(arxiv_entry(), force=True)
+    assert leftovers(tmp_path / "pdfs") == ["2305.18290.pdf"]
 
 
 def test_too_large_is_refused(pdf_server: PdfServer, tmp_path: Path) -> None:
