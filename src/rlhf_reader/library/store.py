@@ -838,4 +838,4 @@ class Library:
             else:
                 doc = {"name": QUEUE_SETTING, "value": after}
                 self._put(txn.tables, "meta", QUEUE_SETTING, doc)
-        return after
+        return list(after)  # a copy: the cache keeps its own
