@@ -25,6 +25,7 @@ class Served:
     body: bytes = b""
     delay: float = 0.0
     content_type: str = "text/markdown; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,6 +56,8 @@ def https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ht
                 self.send_response(served.status)
                 self.send_header("Content-Type", served.content_type)
                 self.send_header("Content-Length", str(len(served.body)))
+                for name, value in served.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(served.body)
             except (BrokenPipeError, ConnectionResetError, ssl.SSLError):

@@ -206,6 +206,19 @@ def test_https_checks_the_certificate(
     assert leftovers(tmp_path / "pdfs") == ["2305.18290.pdf"]
 
 
+def test_a_redirect_from_https_to_http_is_refused(
+    https_server: HttpsServer, pdf_server: PdfServer, tmp_path: Path
+) -> None:
+    pdf_server.serve_pdf("/plain.pdf")
+    https_server.routes[f"/pdf/{DPO}"] = Served(
+        status=302, headers={"Location": f"{pdf_server.url}/plain.pdf"}
+    )
+    https = PdfSettings(template=f"{https_server.url}/pdf/{{id}}", timeout=5.0, interval=0.0)
+    with pytest.raises(PdfError, match="redirected to a non-https URL"):
+        Downloader(tmp_path / "pdfs", https).download(arxiv_entry())
+    assert pdf_server.hits == [] and leftovers(tmp_path / "pdfs") == []
+
+
 def test_too_large_is_refused(pdf_server: PdfServer, tmp_path: Path) -> None:
     pdf_server.serve_pdf(f"/pdf/{DPO}")
     downloader = Downloader(tmp_path, settings(pdf_server, max_bytes=100))

@@ -119,6 +119,17 @@ def test_marking_read_takes_papers_off_the_queue(db_path: Path) -> None:
     assert Library.open(db_path).queue() == [KTO]
 
 
+def test_marking_read_dequeues_from_the_queue_as_it_is_in_the_file(db_path: Path) -> None:
+    """Another process queued papers after this one last read the file: marking one read
+    here takes it off the queue in the file, keeping the others."""
+    mine, theirs = Library.open(db_path), Library.open(db_path)
+    assert mine.queue() == []
+    theirs.change_queue(lambda q: [DPO, KTO, SPIN])
+    mine.set_status([KTO], Status.READ)
+    assert theirs.queue() == mine.queue() == [DPO, SPIN]
+    assert theirs.annotation(KTO).status is Status.READ
+
+
 def test_workspace_queue_methods(tmp_path: Path, db_path: Path) -> None:
     listed = tmp_path / "list.md"
     listed.write_text(LIST, encoding="utf-8")
