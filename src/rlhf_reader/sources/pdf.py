@@ -570,7 +570,7 @@ def viewer_command() -> list[str] | None:
     return [found] if found else None
 
 
-def open_pdf(path: Path, *, wait: float = 5.0) -> str | None:
+def open_pdf(path: Path, *, wait: float = 1.0) -> str | None:
     """Open ``path`` with the system viewer; None, or a message saying why not (with the
     path). Waits up to ``wait`` s for the launcher (``xdg-open`` returns at once) to report
     a failure; a viewer that keeps running is left running."""
