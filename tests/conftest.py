@@ -12,7 +12,7 @@ BUNDLED_LIST = REPO / "src" / "rlhf_reader" / "data" / "awesome-rlhf.md"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
 # The fake arXiv API (fixture `arxiv_server`), for every test module.
-pytest_plugins = ["arxiv_server", "https_server"]
+pytest_plugins = ["arxiv_server", "https_server", "pdf_server"]
 
 
 @pytest.fixture(autouse=True)

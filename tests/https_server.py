@@ -27,6 +27,7 @@ class Served:
     delay: float = 0.0
     content_type: str = "text/markdown; charset=utf-8"
     drip: float = 0.0  # seconds between bytes of the body (at most DRIP_LIMIT in all)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 DRIP_LIMIT = 10.0
@@ -60,6 +61,8 @@ def https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ht
                 self.send_response(served.status)
                 self.send_header("Content-Type", served.content_type)
                 self.send_header("Content-Length", str(len(served.body)))
+                for name, value in served.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 if not served.drip:
                     self.wfile.write(served.body)

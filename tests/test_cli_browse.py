@@ -209,8 +209,9 @@ def test_show_json(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
     record = json.loads(out)
     assert record["key"] == "huggingface.co/blog/rlhf"
     assert record["authors"] == ["Nathan Lambert"]
-    assert set(record) == {*RECORD_FIELDS, "also_in"}
+    assert set(record) == {*RECORD_FIELDS, "also_in", "pdf"}  # also where it is listed, its PDF
     assert record["also_in"] == []  # no other list registered
+    assert record["pdf"] is None
 
 
 def test_show_ambiguous_and_missing(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:

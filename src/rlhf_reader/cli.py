@@ -36,6 +36,8 @@ COMMAND_MODULES = (
     "sync",
     "screenshot",
     "completion",
+    "pdf",
+    "queue",
 )
 
 

@@ -3,8 +3,10 @@
 A query is a list of terms separated by spaces; a row must pass every term (AND):
 
 ``word``
-    matches the title, authors, tags, note or key, case- and accent-insensitively, and
-    forgiving one typo. Each query word must match within ONE word of the text:
+    matches the title, authors, tags, note, key or — once fetched from arXiv — the abstract,
+    case- and accent-insensitively, and forgiving one typo (:meth:`SearchIndex.ranked` and
+    :func:`rank` put rows found in the other fields before rows found only in an
+    abstract). Each query word must match within ONE word of the text:
 
     - 1–3 letters: the start of a word (``rl`` finds "RLHF", ``dpo`` finds "DPO");
     - with a digit: anywhere inside a word (``2305`` finds the key "2305.18290");
@@ -29,10 +31,15 @@ A query is a list of terms separated by spaces; a row must pass every term (AND)
 ``section:text``
     the section path (``Group › Section``) contains the text.
 ``year:2024``, ``year:>=2023`` (also ``>``, ``<``, ``<=``), ``year:2020..2023``
+``abstract:word``, ``abstract:"a phrase"``
+    the word (same rules as above) or the exact phrase in the fetched abstract only.
 ``is:new``
     entries first seen in the latest update of the list (the row's ``new`` flag, or the
     ``new_keys`` given to :class:`SearchIndex`, :func:`select` or :meth:`Query.matches`);
     ``is:unread``, ``is:reading`` and ``is:read`` are ``status:`` aliases.
+``is:queued``, ``has:pdf``
+    entries on the reading queue, entries whose PDF is on disk: the ``queued_keys`` and
+    ``pdf_keys`` given, like ``new_keys`` (``Workspace.queued_keys()``, ``.pdf_keys()``).
 a link or an arXiv id with ``arXiv:`` or a version (``https://arxiv.org/abs/2305.18290v2``)
     the entry with that key (ids without either are words: ``2305.18`` finds it as you type).
 ``-term``
@@ -73,9 +80,11 @@ __all__ = [
 
 SYNTAX = (
     'words (typos forgiven)  "exact phrase"  tag:x  status:unread|reading|read  '
-    "section:text  year:2024  year:>=2023  is:new  -term negates"
+    "section:text  year:2024  year:>=2023  is:new  is:queued  has:pdf  abstract:word  "
+    "-term negates"
 )
-FIELDS = ("tag", "status", "section", "year", "is")
+FIELDS = ("tag", "status", "section", "year", "is", "has", "abstract")
+_CACHE_LIMIT = 512
 
 _TOKEN = re.compile(r"[^\W_]+")
 _CHUNK = re.compile(r"\w+(?:['’-]\w+)*")  # a word, or words joined by - or ' (or _)
@@ -157,7 +166,60 @@ class KeyTerm:
     negated: bool = False
 
 
-Term = Word | Phrase | TagTerm | StatusTerm | SectionTerm | YearTerm | NewTerm | KeyTerm
+@dataclass(frozen=True, slots=True)
+class QueuedTerm:
+    """``is:queued``: on the reading queue."""
+
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PdfTerm:
+    """``has:pdf``: its PDF is on disk."""
+
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AbstractWord:
+    """``abstract:word``: every part matches a word of the fetched abstract."""
+
+    parts: tuple[str, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AbstractPhrase:
+    """``abstract:"a phrase"``: the exact text in the fetched abstract."""
+
+    text: str
+    negated: bool = False
+
+
+Term = (
+    Word
+    | Phrase
+    | TagTerm
+    | StatusTerm
+    | SectionTerm
+    | YearTerm
+    | NewTerm
+    | KeyTerm
+    | QueuedTerm
+    | PdfTerm
+    | AbstractWord
+    | AbstractPhrase
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """The keys that answer ``is:new``, ``is:queued`` and ``has:pdf`` (sets the caller
+    knows: the library's what's-new marks, its queue, the PDFs on disk)."""
+
+    new: Collection[str] = frozenset()
+    queued: Collection[str] = frozenset()
+    pdf: Collection[str] = frozenset()
 
 
 # --- text folding and word matching -------------------------------------------------------
@@ -258,13 +320,36 @@ class Query:
     def is_empty(self) -> bool:
         return not self.terms
 
-    def matches(self, row: Row, new_keys: Collection[str] = frozenset()) -> bool:
-        """Whether ``row`` passes every term (``new_keys``: keys that count as ``is:new``)."""
+    def matches(
+        self,
+        row: Row,
+        new_keys: Collection[str] = frozenset(),
+        *,
+        queued_keys: Collection[str] = frozenset(),
+        pdf_keys: Collection[str] = frozenset(),
+    ) -> bool:
+        """Whether ``row`` passes every term (``new_keys``: keys that count as ``is:new``;
+        ``queued_keys``: ``is:queued``; ``pdf_keys``: ``has:pdf``)."""
         facts = _RowFacts(row)
+        marks = Marks(new_keys, queued_keys, pdf_keys)
         for term in self.terms:
-            if _row_term(term, row, facts, new_keys) == term.negated:
+            if _row_term(term, row, facts, marks) == term.negated:
                 return False
         return True
+
+    def rank(self, row: Row) -> int:
+        """For a row that matches: 0 when every word and phrase of the query is found
+        outside the abstract (a title, author, tag, note or key hit), 1 when one needed the
+        abstract. Rows ranked 0 come first (:func:`rank`, :meth:`SearchIndex.ranked`)."""
+        facts = _RowFacts(row)
+        for term in self.terms:
+            if term.negated:
+                continue
+            if isinstance(term, Word) and not _parts_in(term.parts, facts.words):
+                return 1
+            if isinstance(term, Phrase) and term.text not in facts.haystack:
+                return 1
+        return 0
 
 
 def parse(text: str) -> Query:
@@ -341,6 +426,8 @@ def _field(raw: str, name: str, value: str, negated: bool) -> Term:
             "section": "section:survey",
             "year": "year:2024",
             "is": "is:new",
+            "has": "has:pdf",
+            "abstract": "abstract:reward",
         }
         raise QueryError(raw, f"needs a value (e.g. {examples[name]})")
     if name == "tag":
@@ -354,13 +441,35 @@ def _field(raw: str, name: str, value: str, negated: bool) -> Term:
         return SectionTerm(" ".join(fold(value).split()), negated)
     if name == "year":
         return _year(raw, value, negated)
-    # is:
+    if name == "abstract":
+        return _abstract(raw, value, negated)
     word = value.lower()
+    if name == "has":
+        if word == "pdf":
+            return PdfTerm(negated)
+        raise QueryError(raw, "unknown value (use has:pdf)")
+    # is:
     if word == "new":
         return NewTerm(negated)
+    if word == "queued":
+        return QueuedTerm(negated)
     if word in {s.value for s in Status}:
         return StatusTerm(frozenset({Status(word)}), negated)
-    raise QueryError(raw, "unknown value (use is:new, is:unread, is:reading or is:read)")
+    raise QueryError(raw, "unknown value (use is:new, is:queued, is:unread, is:reading or is:read)")
+
+
+def _abstract(raw: str, value: str, negated: bool) -> Term:
+    """``abstract:word`` (typos forgiven, as a word) or ``abstract:"a phrase"`` (exact)."""
+    quoted = raw.partition(":")[2].lstrip().startswith('"')
+    if quoted:
+        text = " ".join(fold(value).split())
+        if text:
+            return AbstractPhrase(text, negated)
+    else:
+        parts = tuple(_TOKEN.findall(fold(value)))
+        if parts:
+            return AbstractWord(parts, negated)
+    raise QueryError(raw, "needs a word or a quoted phrase (e.g. abstract:reward)")
 
 
 def _statuses(raw: str, value: str) -> frozenset[Status]:
@@ -417,8 +526,19 @@ def _haystack(row: Row) -> str:
     return fold("\n".join(" ".join(field.split()) for field in _fields(row)))
 
 
+def _abstract_haystack(row: Row) -> str:
+    """The fetched abstract, folded, runs of white space as one space ("" if none)."""
+    abstract = row.metadata.get("abstract") if row.metadata else None
+    return fold(" ".join(abstract.split())) if isinstance(abstract, str) else ""
+
+
 def _words(haystack: str) -> frozenset[str]:
     return frozenset(_folded_words(haystack))
+
+
+def _parts_in(parts: tuple[str, ...], *word_sets: frozenset[str]) -> bool:
+    """Whether every query word part matches a word of one of ``word_sets``."""
+    return all(any(word_matches(part, w) for words in word_sets for w in words) for part in parts)
 
 
 def _is_new(row: Row, new_keys: Collection[str]) -> bool:
@@ -428,12 +548,26 @@ def _is_new(row: Row, new_keys: Collection[str]) -> bool:
 class _RowFacts:
     """A row's words and phrase text, computed when a term first needs them."""
 
-    __slots__ = ("_haystack", "_words", "row")
+    __slots__ = ("_abstract", "_abstract_words", "_haystack", "_words", "row")
 
     def __init__(self, row: Row) -> None:
         self.row = row
         self._words: frozenset[str] | None = None
         self._haystack: str | None = None
+        self._abstract: str | None = None
+        self._abstract_words: frozenset[str] | None = None
+
+    @property
+    def abstract(self) -> str:
+        if self._abstract is None:
+            self._abstract = _abstract_haystack(self.row)
+        return self._abstract
+
+    @property
+    def abstract_words(self) -> frozenset[str]:
+        if self._abstract_words is None:
+            self._abstract_words = _words(self.abstract)
+        return self._abstract_words
 
     @property
     def words(self) -> frozenset[str]:
@@ -454,13 +588,23 @@ def _tag_matches(term: TagTerm, tags: Iterable[str]) -> bool:
     return any(fold(t) == term.tag for t in tags)
 
 
-def _row_term(term: Term, row: Row, facts: _RowFacts, new_keys: Collection[str]) -> bool:
+def _row_term(term: Term, row: Row, facts: _RowFacts, marks: Marks) -> bool:
     """Whether ``row`` matches ``term`` (ignoring its negation)."""
-    if isinstance(term, Word):
-        words = facts.words
-        return all(any(word_matches(part, w) for w in words) for part in term.parts)
+    if isinstance(term, Word):  # the abstract's words are made only when needed
+        return all(
+            _parts_in((part,), facts.words) or _parts_in((part,), facts.abstract_words)
+            for part in term.parts
+        )
     if isinstance(term, Phrase):
-        return term.text in facts.haystack
+        return term.text in facts.haystack or term.text in facts.abstract
+    if isinstance(term, AbstractWord):
+        return _parts_in(term.parts, facts.abstract_words)
+    if isinstance(term, AbstractPhrase):
+        return term.text in facts.abstract
+    if isinstance(term, QueuedTerm):
+        return row.key in marks.queued
+    if isinstance(term, PdfTerm):
+        return row.key in marks.pdf
     if isinstance(term, TagTerm):
         return _tag_matches(term, row.annotation.tags)
     if isinstance(term, StatusTerm):
@@ -471,7 +615,18 @@ def _row_term(term: Term, row: Row, facts: _RowFacts, new_keys: Collection[str])
         return term.accepts(row.year)
     if isinstance(term, KeyTerm):
         return row.key == term.key
-    return _is_new(row, new_keys)
+    return _is_new(row, marks.new)
+
+
+def rank(rows: Iterable[Row], query: Query | str) -> list[Row]:
+    """``rows`` (those :func:`select` gave for ``query``) with the ones found outside
+    abstracts first (:meth:`Query.rank`), each group in the given order."""
+    if isinstance(query, str):
+        query = parse(query)
+    ranked: tuple[list[Row], list[Row]] = ([], [])
+    for row in rows:
+        ranked[query.rank(row)].append(row)
+    return ranked[0] + ranked[1]
 
 
 # --- select: the CLI's filters ------------------------------------------------------------
@@ -485,6 +640,8 @@ def select(
     section: str | None = None,
     search: str | None = None,
     new_keys: Collection[str] = frozenset(),
+    queued_keys: Collection[str] = frozenset(),
+    pdf_keys: Collection[str] = frozenset(),
 ) -> list[Row]:
     """The rows that pass every given filter (the options of ``list`` and ``export``).
 
@@ -504,7 +661,11 @@ def select(
     if search:
         terms.extend(parse(search).terms)
     query = Query(tuple(terms), search or "")
-    return [row for row in rows if query.matches(row, new_keys)]
+    return [
+        row
+        for row in rows
+        if query.matches(row, new_keys, queued_keys=queued_keys, pdf_keys=pdf_keys)
+    ]
 
 
 # --- the index for the filter bar ---------------------------------------------------------
@@ -531,17 +692,147 @@ def _bits(mask: int) -> list[int]:
     return list(compress(range(len(digits)), digits))
 
 
+class _WordBits:
+    """Which rows have which words (one field group: the main fields, or the abstracts):
+    a bitset per word and per first letter, and the query words asked so far."""
+
+    def __init__(self, row_words: list[frozenset[str]]) -> None:
+        size = len(row_words)
+        self.row_words = row_words
+        by_word: defaultdict[str, list[int]] = defaultdict(list)
+        for i, words in enumerate(row_words):
+            for word in words:
+                by_word[word].append(i)
+        self.word_masks = {w: _mask(ix, size) for w, ix in by_word.items()}
+        # rows with a word starting with this letter: a one-letter query word, at once
+        self.letter_masks: dict[str, int] = {}
+        for word, mask in self.word_masks.items():
+            self.letter_masks[word[0]] = self.letter_masks.get(word[0], 0) | mask
+        self.by_first: dict[str, set[str]] = {}
+        for word in self.word_masks:
+            self.by_first.setdefault(word[0], set()).add(word)
+        # query word → (matching words of the text, rows having one of them)
+        self.parts: dict[str, tuple[frozenset[str], int]] = {}
+        # every word of the text, their start offsets and "\n".join(words), made when needed
+        self.vocab: tuple[list[str], list[int], str] | None = None
+        if self.word_masks:
+            self._make_vocab()
+
+    def update(self, i: int, words: frozenset[str]) -> None:
+        """Row ``i`` now has ``words``."""
+        old_words = self.row_words[i]
+        if words == old_words:
+            return
+        bit = 1 << i
+        self.row_words[i] = words
+        old_letters, letters = {w[0] for w in old_words}, {w[0] for w in words}
+        for letter in old_letters - letters:
+            self.letter_masks[letter] &= ~bit
+        for letter in letters - old_letters:
+            self.letter_masks[letter] = self.letter_masks.get(letter, 0) | bit
+        gone, added = set(), set()
+        for word in old_words - words:
+            mask = self.word_masks[word] & ~bit
+            if mask:
+                self.word_masks[word] = mask
+            else:
+                del self.word_masks[word]
+                self.by_first[word[0]].discard(word)
+                gone.add(word)
+        for word in words - old_words:
+            if word not in self.word_masks:
+                added.add(word)
+                self.by_first.setdefault(word[0], set()).add(word)
+            self.word_masks[word] = self.word_masks.get(word, 0) | bit
+        if gone or added:
+            self.vocab = None
+        # Keep the remembered query words right instead of forgetting them.
+        for part, (matched, mask) in list(self.parts.items()):
+            if gone or added:
+                matched = frozenset((matched - gone) | {w for w in added if word_matches(part, w)})
+            hit = not matched.isdisjoint(words)
+            self.parts[part] = (matched, (mask & ~bit) | (bit if hit else 0))
+
+    def part_mask(self, part: str) -> int:
+        """The rows with a word that the query word ``part`` matches."""
+        if len(part) == 1:
+            return self.letter_masks.get(part, 0)
+        cached = self.parts.get(part)
+        if cached is not None:
+            return cached[1]
+        regime = _regime(part)
+        words: frozenset[str] | None = None
+        for end in range(len(part) - 1, 0, -1):
+            shorter = part[:end]
+            if _regime(shorter) != regime:
+                break
+            if shorter in self.parts:  # typed one letter more: narrow its matches
+                words = frozenset(w for w in self.parts[shorter][0] if word_matches(part, w))
+                break
+        if words is None:
+            words = self._scan(part, regime)
+        masks = self.word_masks
+        mask = _or(masks[w] for w in words)
+        if len(self.parts) >= _CACHE_LIMIT:
+            self.parts.clear()
+        self.parts[part] = (words, mask)
+        return mask
+
+    def _scan(self, part: str, regime: tuple[str, int]) -> frozenset[str]:
+        """The words of the text ``part`` matches (:func:`word_matches`), found quickly."""
+        kind, k = regime
+        first = self.by_first.get(part[0], ())
+        if kind == "start":
+            return frozenset(w for w in first if w.startswith(part))
+        found = self._containing(part)
+        if kind != "inside":
+            low, high = len(part) - k, len(part) + k if kind == "word" else 1 << 30
+            prefix = kind == "prefix"
+            found.update(
+                w for w in first if low <= len(w) <= high and near(part, w, k, prefix=prefix)
+            )
+        return frozenset(found)
+
+    def _make_vocab(self) -> tuple[list[str], list[int], str]:
+        vocab = list(self.word_masks)
+        starts = [0]
+        for word in vocab:
+            starts.append(starts[-1] + len(word) + 1)
+        self.vocab = (vocab, starts, "\n".join(vocab))
+        return self.vocab
+
+    def _containing(self, part: str) -> set[str]:
+        """The words of the text with ``part`` inside (one C-speed search of all of them)."""
+        vocab, starts, text = self.vocab or self._make_vocab()
+        found = set()
+        pos = text.find(part)
+        while pos >= 0:
+            j = bisect_right(starts, pos) - 1
+            found.add(vocab[j])
+            pos = text.find(part, starts[j + 1])
+        return found
+
+
 class SearchIndex:
     """Rows prepared for filtering on every keystroke.
 
-    Build it once (``SearchIndex(rows)``); call :meth:`update` when a row's annotation
-    changed and :meth:`set_new_keys` when the "new" marks changed; :meth:`filter` returns the
-    matching keys in list order. It gives the same answers as :meth:`Query.matches`.
+    Build it once (``SearchIndex(rows)``); call :meth:`update` when a row's annotation (or
+    its fetched metadata: authors, abstract) changed, :meth:`set_new_keys`,
+    :meth:`set_queued_keys` and :meth:`set_pdf_keys` when those marks changed;
+    :meth:`filter` returns the matching keys in list order, :meth:`ranked` with abstract-only
+    hits last. It gives the same answers as :meth:`Query.matches` and :meth:`Query.rank`.
     """
 
-    _CACHE_LIMIT = 512
+    _CACHE_LIMIT = _CACHE_LIMIT
 
-    def __init__(self, rows: Iterable[Row], *, new_keys: Collection[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        rows: Iterable[Row],
+        *,
+        new_keys: Collection[str] = frozenset(),
+        queued_keys: Collection[str] = frozenset(),
+        pdf_keys: Collection[str] = frozenset(),
+    ) -> None:
         self._rows = list(rows)
         size = len(self._rows)
         self._all = (1 << size) - 1
@@ -551,37 +842,24 @@ class SearchIndex:
             self._positions.setdefault(key, []).append(i)
         self._duplicates = len(self._positions) < size
         self._haystacks = [_haystack(row) for row in self._rows]
-        self._row_words = [_words(h) for h in self._haystacks]
+        self._abstracts = [_abstract_haystack(row) for row in self._rows]
+        self._main = _WordBits([_words(h) for h in self._haystacks])
+        self._abstract = _WordBits([_words(a) for a in self._abstracts])
 
-        by_word: defaultdict[str, list[int]] = defaultdict(list)
         by_year: dict[int, list[int]] = {}
         by_section: dict[str, list[int]] = {}
         for i, row in enumerate(self._rows):
-            for word in self._row_words[i]:
-                by_word[word].append(i)
             if row.year is not None:
                 by_year.setdefault(row.year, []).append(i)
             by_section.setdefault(fold(row.entry.section_path), []).append(i)
-        self._word_masks = {w: _mask(ix, size) for w, ix in by_word.items()}
-        # rows with a word starting with this letter: a one-letter query word, at once
-        self._letter_masks: dict[str, int] = {}
-        for word, mask in self._word_masks.items():
-            self._letter_masks[word[0]] = self._letter_masks.get(word[0], 0) | mask
-        self._by_first: dict[str, set[str]] = {}
-        for word in self._word_masks:
-            self._by_first.setdefault(word[0], set()).add(word)
         self._year_masks = {y: _mask(ix, size) for y, ix in by_year.items()}
         self._section_masks = {s: _mask(ix, size) for s, ix in by_section.items()}
         self._build_annotation_masks()
         self._new_keys: frozenset[str] = frozenset()
         self._new_mask = 0
         self.set_new_keys(new_keys)
-
-        # query word → (matching words of the text, rows having one of them)
-        self._parts: dict[str, tuple[frozenset[str], int]] = {}
-        # every word of the text, their start offsets and "\n".join(words), made when needed
-        self._vocab: tuple[list[str], list[int], str] | None = None
-        self._make_vocab()
+        self._queued_mask = self._keys_mask(queued_keys)
+        self._pdf_mask = self._keys_mask(pdf_keys)
         self._queries: dict[str, Query] = {}
         self._last: tuple[str, list[str]] | None = None
 
@@ -605,6 +883,12 @@ class SearchIndex:
         self._status_masks = {s: _mask(ix, size) for s, ix in by_status.items()}
         self._tag_masks = {t: _mask(ix, size) for t, ix in by_tag.items()}
 
+    def _keys_mask(self, keys: Collection[str]) -> int:
+        return _mask(
+            [i for key in frozenset(keys) for i in self._positions.get(key, ())],
+            len(self._rows),
+        )
+
     def set_new_keys(self, keys: Collection[str]) -> None:
         """The keys ``is:new`` matches (besides rows whose ``new`` flag is set)."""
         self._new_keys = frozenset(keys)
@@ -614,8 +898,19 @@ class SearchIndex:
         )
         self._last = None
 
+    def set_queued_keys(self, keys: Collection[str]) -> None:
+        """The keys ``is:queued`` matches (``Workspace.queued_keys()``)."""
+        self._queued_mask = self._keys_mask(keys)
+        self._last = None
+
+    def set_pdf_keys(self, keys: Collection[str]) -> None:
+        """The keys ``has:pdf`` matches (``Workspace.pdf_keys()``, after a download)."""
+        self._pdf_mask = self._keys_mask(keys)
+        self._last = None
+
     def update(self, row: Row) -> bool:
-        """Take the changed status, tags, note (or new flag) of ``row``; False if not indexed.
+        """Take the changed status, tags, note, fetched metadata (or new flag) of ``row``;
+        False if not indexed.
 
         A key listed twice keeps each listing's own entry (title, section).
         """
@@ -633,6 +928,7 @@ class SearchIndex:
         bit = 1 << i
         self._rows[i] = row
         haystack = self._haystacks[i] = _haystack(row)
+        abstract = self._abstracts[i] = _abstract_haystack(row)
         self._move_bit(self._status_masks, old.annotation.status, row.annotation.status, bit)
         self._move_bit(self._year_masks, old.year, row.year, bit)
         for tag in {fold(t) for t in old.annotation.tags}:
@@ -643,37 +939,8 @@ class SearchIndex:
             self._new_mask |= bit
         else:
             self._new_mask &= ~bit
-        words, old_words = _words(haystack), self._row_words[i]
-        if words == old_words:
-            return
-        self._row_words[i] = words
-        old_letters, letters = {w[0] for w in old_words}, {w[0] for w in words}
-        for letter in old_letters - letters:
-            self._letter_masks[letter] &= ~bit
-        for letter in letters - old_letters:
-            self._letter_masks[letter] = self._letter_masks.get(letter, 0) | bit
-        gone, added = set(), set()
-        for word in old_words - words:
-            mask = self._word_masks[word] & ~bit
-            if mask:
-                self._word_masks[word] = mask
-            else:
-                del self._word_masks[word]
-                self._by_first[word[0]].discard(word)
-                gone.add(word)
-        for word in words - old_words:
-            if word not in self._word_masks:
-                added.add(word)
-                self._by_first.setdefault(word[0], set()).add(word)
-            self._word_masks[word] = self._word_masks.get(word, 0) | bit
-        if gone or added:
-            self._vocab = None
-        # Keep the remembered query words right instead of forgetting them.
-        for part, (matched, mask) in list(self._parts.items()):
-            if gone or added:
-                matched = frozenset((matched - gone) | {w for w in added if word_matches(part, w)})
-            hit = not matched.isdisjoint(words)
-            self._parts[part] = (matched, (mask & ~bit) | (bit if hit else 0))
+        self._main.update(i, _words(haystack))
+        self._abstract.update(i, _words(abstract))
 
     @staticmethod
     def _move_bit(masks: dict, old: object, new: object, bit: int) -> None:
@@ -713,12 +980,49 @@ class SearchIndex:
             return list(keys)
         return keys
 
+    def ranked(self, query: Query | str) -> list[str]:
+        """:meth:`filter`'s keys, those found outside abstracts first (each group in list
+        order): what :func:`rank` gives for the rows."""
+        if isinstance(query, str):
+            query = self.query(query)
+        mask = self.mask(query)
+        strong = self._strong_mask(query, mask)
+        first = self._keys_of(strong)
+        rest = self._keys_of(mask & ~strong)
+        if self._duplicates:  # a key listed twice ranks by its best listing
+            seen = set(first)
+            rest = [k for k in rest if k not in seen]
+        return first + rest
+
+    def abstract_only(self, query: Query | str) -> set[str]:
+        """The keys :meth:`filter` gives that were found only through an abstract (a view
+        may show them below, or mark them)."""
+        if isinstance(query, str):
+            query = self.query(query)
+        mask = self.mask(query)
+        strong = set(self._keys_of(self._strong_mask(query, mask)))
+        return {k for k in self._keys_of(mask) if k not in strong}
+
+    def _strong_mask(self, query: Query, mask: int) -> int:
+        """Those of ``mask`` whose every word and phrase is found outside the abstract."""
+        for term in query.terms:
+            if term.negated or not mask:
+                continue
+            if isinstance(term, Word):
+                for part in term.parts:
+                    mask &= self._main.part_mask(part)
+            elif isinstance(term, Phrase):
+                for i in _bits(mask):
+                    if term.text not in self._haystacks[i]:
+                        mask &= ~(1 << i)
+        return mask
+
     def mask(self, query: Query) -> int:
         """The matching rows as a bitset (bit ``i`` for the ``i``-th row)."""
         mask = self._all
-        phrases: list[Phrase] = []
+        phrases: list[Phrase | AbstractPhrase] = []
         for term in query.terms:
-            if isinstance(term, Phrase):
+            if isinstance(term, (Phrase, AbstractPhrase)):
                 phrases.append(term)
                 continue
             term_mask = self._term_mask(term)
@@ -726,9 +1030,11 @@ class SearchIndex:
             if not mask:
                 return 0
         for phrase in phrases:
-            haystacks = self._haystacks
+            haystacks, abstracts = self._haystacks, self._abstracts
+            in_main = isinstance(phrase, Phrase)
             for i in _bits(mask):
-                if (phrase.text in haystacks[i]) == phrase.negated:
+                found = phrase.text in abstracts[i] or (in_main and phrase.text in haystacks[i])
+                if found == phrase.negated:
                     mask &= ~(1 << i)
         return mask
 
@@ -743,7 +1049,14 @@ class SearchIndex:
         if isinstance(term, Word):
             mask = self._all
             for part in term.parts:
-                mask &= self._part_mask(part)
+                mask &= self._main.part_mask(part) | self._abstract.part_mask(part)
+                if not mask:
+                    break
+            return mask
+        if isinstance(term, AbstractWord):
+            mask = self._all
+            for part in term.parts:
+                mask &= self._abstract.part_mask(part)
                 if not mask:
                     break
             return mask
@@ -759,67 +1072,13 @@ class SearchIndex:
             return _or(m for y, m in self._year_masks.items() if term.accepts(y))
         if isinstance(term, NewTerm):
             return self._new_mask
+        if isinstance(term, QueuedTerm):
+            return self._queued_mask
+        if isinstance(term, PdfTerm):
+            return self._pdf_mask
         if isinstance(term, KeyTerm):
             return _or(1 << i for i in self._positions.get(term.key, ()))
         raise TypeError(f"not a term the index knows: {term!r}")  # pragma: no cover
-
-    def _part_mask(self, part: str) -> int:
-        if len(part) == 1:
-            return self._letter_masks.get(part, 0)
-        cached = self._parts.get(part)
-        if cached is not None:
-            return cached[1]
-        regime = _regime(part)
-        words: frozenset[str] | None = None
-        for end in range(len(part) - 1, 0, -1):
-            shorter = part[:end]
-            if _regime(shorter) != regime:
-                break
-            if shorter in self._parts:  # typed one letter more: narrow its matches
-                words = frozenset(w for w in self._parts[shorter][0] if word_matches(part, w))
-                break
-        if words is None:
-            words = self._scan(part, regime)
-        masks = self._word_masks
-        mask = _or(masks[w] for w in words)
-        if len(self._parts) >= self._CACHE_LIMIT:
-            self._parts.clear()
-        self._parts[part] = (words, mask)
-        return mask
-
-    def _scan(self, part: str, regime: tuple[str, int]) -> frozenset[str]:
-        """The words of the text ``part`` matches (:func:`word_matches`), found quickly."""
-        kind, k = regime
-        first = self._by_first.get(part[0], ())
-        if kind == "start":
-            return frozenset(w for w in first if w.startswith(part))
-        found = self._containing(part)
-        if kind != "inside":
-            low, high = len(part) - k, len(part) + k if kind == "word" else 1 << 30
-            prefix = kind == "prefix"
-            found.update(
-                w for w in first if low <= len(w) <= high and near(part, w, k, prefix=prefix)
-            )
-        return frozenset(found)
-
-    def _make_vocab(self) -> tuple[list[str], list[int], str]:
-        vocab = list(self._word_masks)
-        starts = [0]
-        for word in vocab:
-            starts.append(starts[-1] + len(word) + 1)
-        self._vocab = (vocab, starts, "\n".join(vocab))
-        return self._vocab
-
-    def _containing(self, part: str) -> set[str]:
-        """The words of the text with ``part`` inside (one C-speed search of all of them)."""
-        vocab, starts, text = self._vocab or self._make_vocab()
-        found = set()
-        pos = text.find(part)
-        while pos >= 0:
-            j = bisect_right(starts, pos) - 1
-            found.add(vocab[j])
-            pos = text.find(part, starts[j + 1])
-        return found
 
 
 def _or(masks: Iterable[int]) -> int:

@@ -306,3 +306,88 @@ class Workspace:
             return NoteSaved(self.library.set_note(key, text, base=base))
         except NoteChanged as changed:
             return NoteConflict(key, changed.mine, changed.theirs)
+
+    # PDFs on disk (sources/pdf.py) -------------------------------------------------------------
+
+    @property
+    def pdf_folder(self) -> Path:
+        """``pdfs/`` beside the library file."""
+        from rlhf_reader.sources.pdf import pdf_folder
+
+        return pdf_folder(self.db_path)
+
+    def pdf_path(self, key: str) -> Path | None:
+        """The key's PDF when it is on disk, else None."""
+        from rlhf_reader.sources.pdf import pdf_filename
+
+        path = self.pdf_folder / pdf_filename(key)
+        return path if path.is_file() else None
+
+    def pdf_keys(self, keys: Iterable[str] | None = None) -> frozenset[str]:
+        """Those of the catalog's keys (or ``keys``) with a PDF on disk: one directory
+        listing, for ``has:pdf`` (``SearchIndex.set_pdf_keys``) and the tree's marks."""
+        from rlhf_reader.sources.pdf import pdf_keys
+
+        if keys is None:
+            keys = {entry.key for entry in self.catalog.entries}
+        return pdf_keys(self.pdf_folder, keys)
+
+    def downloader(self, **overrides: Any) -> Any:
+        """A :class:`rlhf_reader.sources.pdf.Downloader` into :attr:`pdf_folder` (settings
+        from the environment; PdfError when one is bad). Keep one: it spaces requests."""
+        from rlhf_reader.sources.pdf import Downloader, PdfSettings
+
+        return Downloader(self.pdf_folder, PdfSettings.from_env(**overrides))
+
+    # the reading queue (library/queue.py) ----------------------------------------------------
+
+    def queue(self) -> list[str]:
+        """The queued keys, in the reader's order."""
+        return self.library.queue()
+
+    def queued_keys(self) -> frozenset[str]:
+        """For ``is:queued`` (``SearchIndex.set_queued_keys``)."""
+        return frozenset(self.library.queue())
+
+    def queue_add(self, keys: Iterable[str]) -> list[str]:
+        """Append ``keys`` at the bottom (those already queued stay put); the new queue."""
+        from rlhf_reader.library import queue
+
+        keys = list(keys)
+        return self.library.change_queue(lambda q: queue.add(q, keys))
+
+    def queue_remove(self, keys: Iterable[str]) -> list[str]:
+        from rlhf_reader.library import queue
+
+        gone = set(keys)
+        return self.library.change_queue(lambda q: queue.remove(q, gone))
+
+    def queue_toggle(self, key: str) -> bool:
+        """Put ``key`` on the queue (at the bottom) or take it off; True when now queued."""
+        from rlhf_reader.library import queue
+
+        return key in self.library.change_queue(lambda q: queue.toggle(q, key))
+
+    def queue_move(self, key: str, where: int | str) -> list[str]:
+        """Move ``key`` to a 1-based position or up/down/top/bottom, in the queue as it is
+        in the file now; ``library.queue.QueueError`` when it is not queued."""
+        from rlhf_reader.library import queue
+
+        return self.library.change_queue(lambda q: queue.move(q, key, where))
+
+    def queue_entries(self) -> list[Entry]:
+        """The queued papers that are in the catalog, in the reader's order (the tree's queue
+        section at the top); a key queued twice in the list shows its first listing."""
+        by_key: dict[str, Entry] = {}
+        for entry in self.catalog.entries:
+            by_key.setdefault(entry.key, entry)
+        return [by_key[k] for k in self.library.queue() if k in by_key]
+
+    def next_to_read(self) -> Entry | None:
+        """The entry of the first queued key not yet read, or None. A queued key that is no
+        longer in the catalog is skipped."""
+        from rlhf_reader.library.queue import first_to_read
+
+        queued = {entry.key: entry for entry in self.queue_entries()}
+        key = first_to_read(list(queued), self.library.annotations())
+        return queued[key] if key is not None else None

@@ -134,6 +134,8 @@ def filtered_rows(ctx: Context) -> list[Row]:
             section=args.section,
             search=args.search,
             new_keys=new,
+            queued_keys=ctx.workspace.queued_keys() if args.search else frozenset(),
+            pdf_keys=ctx.workspace.pdf_keys() if args.search else frozenset(),
         )
     except QueryError as exc:
         raise CliError(f"--search: {exc}", code=2) from None
@@ -219,6 +221,8 @@ def run_show(ctx: Context) -> int:
     added = added_dates(ctx.workspace.new_keys(), ctx.library.additions())
     record = to_record(row, added.get(row.key))
     also = ctx.workspace.also_in(entry.key)
+    pdf = ctx.workspace.pdf_path(entry.key)
+    record["pdf"] = str(pdf) if pdf is not None else None
     if ctx.args.json:
         record["also_in"] = [{"list": name, "section": list(path)} for name, path in also]
         ctx.print(json_text(record))
@@ -237,6 +241,7 @@ def run_show(ctx: Context) -> int:
         ("arxiv", entry.arxiv_id or ""),
         ("status", ann.status.value + (f" (read {ann.read_at})" if ann.read_at else "")),
         ("tags", " ".join(ann.tags)),
+        ("pdf", str(pdf) if pdf is not None else ""),
     ]
     fields.extend(("link", f"{link.text}: {link.url}") for link in entry.links)
     fields.extend(_metadata_fields(row.metadata or {}))

@@ -733,8 +733,10 @@ class Library:
         return result
 
     def set_status(self, keys: Iterable[str], status: Status | str) -> list[Annotation]:
-        """Set the status of every key (one write); ``read_at`` follows the module rules."""
+        """Set the status of every key (one write); ``read_at`` follows the module rules.
+        Keys marked read leave the reading queue (a second write, under the same lock)."""
         new = status if isinstance(status, Status) else Status.parse(str(status))
+        keys = list(keys)
 
         def change(ann: Annotation) -> None:
             if new is Status.READ and ann.status is not Status.READ:
@@ -743,7 +745,14 @@ class Library:
                 ann.read_at = None
             ann.status = new
 
-        return self._update(keys, change)
+        if new is not Status.READ:
+            return self._update(keys, change)
+        with self.exclusive():  # the status and the queue change as one, under one lock
+            result = self._update(keys, change)
+            done = set(keys)
+            if done.intersection(self.queue()):
+                self.change_queue(lambda queue: [k for k in queue if k not in done])
+        return result
 
     def change_tags(self, keys: Iterable[str], edit: TagEdit) -> list[Annotation]:
         """Make one tag change (``tags.parse_tag_edit``) on every key, in one write, to the
@@ -875,3 +884,23 @@ class Library:
             else:
                 self._put(txn.tables, "meta", name, doc)
             return value
+
+    # the reading queue (library/queue.py) ---------------------------------------------------
+
+    def queue(self) -> list[str]:
+        """The queued keys, in the reader's order."""
+        from rlhf_reader.library.queue import QUEUE_SETTING, clean
+
+        with self._mutex:
+            doc = self._get("meta", QUEUE_SETTING)
+            return clean(doc.get("value") if doc else None)
+
+    def change_queue(self, change: Callable[[list[str]], list[str]]) -> list[str]:
+        """Apply ``change`` to the queue as it is in the file now, under the lock, and write
+        it (only if it changed); the new queue. ``change`` may raise (nothing written)."""
+        from rlhf_reader.library.queue import QUEUE_SETTING, clean
+
+        def changed(value: Any) -> list[str]:
+            return clean([_check_key(k) for k in change(clean(value))])
+
+        return list(self.change_meta(QUEUE_SETTING, changed))  # a copy: the cache keeps its own
