@@ -29,7 +29,15 @@ KEEP = 16  # cached lists kept; older ones are removed when a new one is written
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
 # Relative to the package root: the parser, the key rules and the model it fills.
-_PARSER_MODULES = ("lists/catalog.py", "keys.py", "model.py", "lists/catalog_cache.py")
+_PARSER_MODULES = (
+    "lists/catalog.py",
+    "lists/shapes.py",
+    "lists/text.py",
+    "keys.py",
+    "lazyre.py",
+    "model.py",
+    "lists/catalog_cache.py",
+)
 
 
 def cache_dir() -> Path:
@@ -130,6 +138,8 @@ def to_data(catalog: Catalog) -> dict[str, Any] | None:
         "source": catalog.source,
         "title": catalog.title,
         "sections": sections,
+        "unread": [list(pair) for pair in catalog.unread],
+        "skipped": list(catalog.skipped),
     }
 
 
@@ -150,7 +160,7 @@ def _section_data(section: Section) -> dict[str, Any] | None:
             return None  # not as the parser makes them: do not cache
         links = [[link.text, link.url] for link in e.links]
         fields = (e.key, e.title, e.url, e.line, e.arxiv_id, e.authors, e.year, e.venue)
-        entries.append([*fields, e.details, e.source, links, list(e.extra)])
+        entries.append([*fields, e.details, e.source, links, list(e.extra), e.description])
     children = _sections_data(section.children)
     if children is None:
         return None
@@ -170,6 +180,8 @@ def from_data(data: dict[str, Any]) -> Catalog:
         title=data["title"],
         sections=[_section(s) for s in data["sections"]],
         source=data["source"],
+        unread=tuple((int(line), str(text)) for line, text in data.get("unread", ())),
+        skipped=tuple(str(note) for note in data.get("skipped", ())),
     )
 
 
@@ -190,6 +202,7 @@ def _section(data: dict[str, Any]) -> Section:
             source,
             tuple(Link(text, href) for text, href in links) if links else (),
             tuple(extra),
+            description,
         )
         for (
             key,
@@ -204,6 +217,7 @@ def _section(data: dict[str, Any]) -> Section:
             source,
             links,
             extra,
+            description,
         ) in (data["entries"])
     ]
     return Section(
