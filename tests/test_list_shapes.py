@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rlhf_reader.lists.catalog import load
+from rlhf_reader.lists.catalog import load, parse
 from rlhf_reader.model import Catalog, Entry
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -775,3 +775,169 @@ def test_terryum_text_titles_and_year_lines(catalogs: dict[str, Catalog]) -> Non
     assert entry_at(catalog, 279).section == ("Video Lectures / Tutorials / Blogs", "Lectures")
     assert entry_at(catalog, 306).links[0].text == "web"
     assert [line for line, _ in catalog.unread] == [356]  # "[[pdf]] (url)": reported
+
+
+# --- each shape on a line of its own: lists the tests never saw ------------------------------
+
+
+def one(text: str) -> Entry:
+    (entry,) = parse("# L\n\n## Papers\n\n" + text).entries
+    return entry
+
+
+def test_bold_title_then_byline_then_label_link() -> None:
+    entry = one(
+        "5. **An Overview of Catastrophic AI Risks.** Dan Hendrycks et al. arXiv 2023. "
+        "[[Paper](https://arxiv.org/abs/2306.12001)] [[Code](https://github.com/x/y)]\n"
+    )
+    assert (entry.title, entry.key, entry.url) == (
+        "An Overview of Catastrophic AI Risks",
+        "2306.12001",
+        "https://arxiv.org/abs/2306.12001",
+    )
+    assert (entry.authors, entry.venue, entry.year) == ("Dan Hendrycks et al.", "arXiv", 2023)
+    assert [(link.text, link.url) for link in entry.links] == [("Code", "https://github.com/x/y")]
+
+
+def test_bold_link_with_italic_authors_on_a_later_line() -> None:
+    entry = one(
+        "1. **[Constitutional AI: Harmlessness from AI Feedback.](https://arxiv.org/abs/2212.08073)**"
+        "\n\n   *Yuntao Bai, Saurav Kadavath, Sandipan Kundu*\n"
+    )
+    assert (entry.title, entry.key) == (
+        "Constitutional AI: Harmlessness from AI Feedback",
+        "2212.08073",
+    )
+    assert entry.authors == "Yuntao Bai, Saurav Kadavath, Sandipan Kundu"
+
+
+def test_quoted_title_with_a_date_tag() -> None:
+    entry = one(
+        '3. "Direct Preference Optimization" [2023-05] [[paper](https://arxiv.org/abs/2305.18290)]\n'
+    )
+    assert (entry.title, entry.key, entry.year, entry.authors) == (
+        "Direct Preference Optimization",
+        "2305.18290",
+        2023,
+        "",
+    )
+
+
+def test_date_prefix_is_not_a_source_tag() -> None:
+    entry = one(
+        "- [2023/06] **Title Here.** *Ann Author et al. ICLR.* "
+        "[[paper](https://doi.org/10.48550/arXiv.2302.04023)] [[code](https://github.com/a/b)]\n"
+    )
+    assert (entry.title, entry.source, entry.year, entry.key) == (
+        "Title Here",
+        None,
+        2023,
+        "2302.04023",
+    )
+    assert (entry.authors, entry.venue) == ("Ann Author et al.", "ICLR")
+    linked = one("- [2024/01] [Linked Title](https://a.example/p)\n")
+    assert (linked.title, linked.source, linked.year) == ("Linked Title", None, 2024)
+
+
+def test_note_title_link_then_arxiv_link() -> None:
+    entry = one(
+        "- [HILP: Foundation Policies](HILP.md) - Park et al. [arxiv](https://arxiv.org/abs/2402.15567)\n"
+    )
+    assert (entry.title, entry.key, entry.url) == (
+        "HILP: Foundation Policies",
+        "2402.15567",
+        "https://arxiv.org/abs/2402.15567",
+    )
+    assert [(link.text, link.url) for link in entry.links] == [("page", "HILP.md")]
+
+
+def test_text_title_needs_a_label_link() -> None:
+    entry = one(
+        "- Deep Photo Style Transfer (2017), F. Luan et al. [[pdf]](http://arxiv.org/pdf/1703.07511v1.pdf)\n"
+    )
+    assert (entry.title, entry.year, entry.authors, entry.key) == (
+        "Deep Photo Style Transfer",
+        2017,
+        "F. Luan et al.",
+        "1703.07511",
+    )
+    # A sentence that links a word is not an entry; neither is a list of names.
+    assert parse("## S\n- See [this page](https://a.example) for more\n").entries == []
+    assert parse("## S\n- Ann Lee ([@ann](https://github.com/ann))\n").entries == []
+
+
+def test_reference_paragraph() -> None:
+    entry = one(
+        '**[7]** He, Kaiming, et al. "**Deep residual learning for image recognition**." '
+        "arXiv preprint arXiv:1512.03385 (2015). [[pdf]](https://x.example/resnet.pdf) "
+        "**(ResNet, CVPR best paper)** :star::star:\n"
+    )
+    assert (entry.title, entry.arxiv_id, entry.key, entry.year) == (
+        "Deep residual learning for image recognition",
+        "1512.03385",
+        "1512.03385",
+        2015,
+    )
+    assert entry.url == "https://x.example/resnet.pdf"
+    assert entry.description == "ResNet, CVPR best paper"
+    # Prose paragraphs with links are not entries.
+    assert (
+        parse("## S\n\nRead [our survey](https://arxiv.org/abs/2309.15025) first.\n").entries == []
+    )
+
+
+def test_bare_url_bullet() -> None:
+    entry = one("- https://arxiv.org/abs/2305.18290\n")
+    assert (entry.title, entry.key) == ("https://arxiv.org/abs/2305.18290", "2305.18290")
+
+
+def test_table_rows_title_cell_and_label_links() -> None:
+    catalog = parse(
+        "# L\n\n## Week 1 - 2024\n\n| **Paper** | **Links** |\n| --- | --- |\n"
+        "| 1) **Mamba** - linear-time sequence modeling | [Paper](https://arxiv.org/abs/2312.00752), [Tweet](https://x.com/a/1) |\n"
+        "| 2) RLHF Workflow  a recipe for online RLHF <br>● more | [Paper](https://arxiv.org/abs/2405.07863v1) |\n"
+        "| 3) Tweet only  text | [Tweet](https://x.com/a/3) |\n\n"
+        "| Date | keywords | Paper |\n|:-:|:-:|---|\n| 2021-08 | Codex | [Evaluating LLMs Trained on Code](https://arxiv.org/pdf/2107.03374.pdf) |\n"
+    )
+    mamba, workflow, tweet, codex = catalog.entries
+    assert (mamba.title, mamba.key, mamba.year) == ("Mamba", "2312.00752", 2024)
+    assert mamba.description == "linear-time sequence modeling"
+    assert [link.text for link in mamba.links] == ["Tweet"]
+    assert (workflow.title, workflow.key) == ("RLHF Workflow", "2405.07863")
+    assert workflow.description == "a recipe for online RLHF ● more"
+    assert (tweet.title, tweet.url) == ("Tweet only", "https://x.com/a/3")
+    assert (codex.title, codex.key, codex.year, codex.extra) == (
+        "Evaluating LLMs Trained on Code",
+        "2107.03374",
+        2021,
+        ("keywords: Codex",),
+    )
+
+
+def test_html_headings_details_and_year_lines_are_sections() -> None:
+    catalog = parse(
+        '# L\n\n<h2 id="technique">Technique</h2>\n\n- [A](https://a.example/1)\n\n'
+        "### <h3>Reward Models<h3/>\n\n- [B](https://a.example/2)\n\n"
+        "<details><summary>Older</summary>\n\n- [C](https://a.example/3)\n\n</details>\n\n"
+        "- [D](https://a.example/4)\n\n*2022*\n\n- [E](https://a.example/5)\n"
+    )
+    assert [(e.title, e.section) for e in sorted(catalog.entries, key=lambda e: e.line)] == [
+        ("A", ("Technique",)),
+        ("B", ("Technique", "Reward Models")),
+        ("C", ("Technique", "Reward Models", "Older")),
+        ("D", ("Technique", "Reward Models")),
+        ("E", ("Technique", "Reward Models", "2022")),
+    ]
+    assert catalog.entries[-1].year == 2022
+
+
+def test_code_fences_badges_images_and_toc_are_never_entries() -> None:
+    catalog = parse(
+        "# Awesome X [![Awesome](https://awesome.re/badge.svg)](https://awesome.re)\n\n"
+        "## Table of Content\n- [Papers](#papers)\n- [Old](./#old-anchor-that-changed)\n\n"
+        "## Papers\n```\n1. **Template.** Authors. [[Paper](https://arxiv.org/abs/0000.00000)]\n```\n"
+        "- [![badge](https://img.example/b.svg)](https://ci.example)\n"
+        "- **Real.** Ann. [[pdf]](https://a.example/real.pdf)\n"
+    )
+    assert catalog.title == "Awesome X"
+    assert [e.title for e in catalog.entries] == ["Real"]

@@ -52,6 +52,7 @@ class _Item:
     inline: Token | None = None
     children: list[_Item] = field(default_factory=list)
     end: int = 0
+    more: list[Token] = field(default_factory=list)  # later paragraphs of the item
 
 
 @dataclass(slots=True)
@@ -285,8 +286,11 @@ def parse(text: str, source: str = "<list>") -> Catalog:
                 row.cells.append(tok)
             elif open_items:
                 item = open_items[-1]
-                if item.inline is None and tok.level == item.level + 2:
-                    item.inline = tok
+                if tok.level == item.level + 2:
+                    if item.inline is None:
+                        item.inline = tok
+                    else:
+                        item.more.append(tok)
             elif paragraph_line and blocks is not None:
                 pseudo = _line_heading(tok.content)
                 if pseudo:
@@ -576,6 +580,12 @@ def _shaped_entry(
     links = list(head.links)
     extra: list[str] = []
     description = head.description
+    for more in item.more:  # "1. **[Title](url)**" then, indented, "*Authors*"
+        text = unwrap(inline.plain(more))
+        if not head.authors and text and not inline.may_link(more):
+            head.authors = text
+        elif not description:
+            description = text
     for child in item.children:
         ctok = child.inline
         if ctok is None:
@@ -708,8 +718,8 @@ def _head(item: _Item, slugs: set[str], inline: _Inline) -> _Head | None:
         return None
     title_tokens, rest = _split_link(children)
     title = _clean_title(_plain(title_tokens))
-    if not title:
-        return None
+    if not title or all(t.type == "image" or not t.content.strip() for t in title_tokens):
+        return None  # no title, or only an image: a badge
     head = _Head(title=title, url=url, source=source, links=_links(rest))
     if rest and rest[0].type == "text":
         head.description = _tail(text_mod.raw(rest))
@@ -752,12 +762,21 @@ def _entry(
             Link(text=f"{prefix}: {link.text}" if prefix else link.text, url=link.url)
             for link in _links(children)
         )
-    arxiv_id = arxiv_id_from_url(head.url)
+    url = head.url
+    arxiv_id = arxiv_id_from_url(url)
+    if arxiv_id is None and shapes.is_note_or_repo(url):
+        # "[Title](Note.md) … [arxiv](…)": the paper link and the key come from arXiv.
+        for index, link in enumerate(head.links):
+            found = shapes.arxiv_id_of(link.url)
+            if found and index < len(links):
+                arxiv_id, url = found, link.url
+                links[index] = Link(text="page", url=head.url)
+                break
     authors, venue, details_year = parse_details(details) if details else ("", "", None)
     return Entry(
-        key=arxiv_id or normalize_url(head.url),
+        key=arxiv_id or normalize_url(url),
         title=head.title,
-        url=head.url,
+        url=url,
         section=path,
         line=item.line,
         arxiv_id=arxiv_id,

@@ -58,6 +58,7 @@ OTHER_LABELS = frozenset(
 )
 _LABEL_NUMBER_RE = lazyre.compile(r"\s*\d+$")
 _DATE_TAG_RE = lazyre.compile(r"^\s*\[((?:19|20)\d{2})(?:[/.\-]\d{1,2}){0,2}\]\s*")
+_DATE_ANYWHERE_RE = lazyre.compile(r"\[((?:19|20)\d{2})(?:[/.\-]\d{1,2}){1,2}\]")
 _SOURCE_TAG_RE = lazyre.compile(r"^\s*\[([^\[\]]+)\]\s*$")
 _REF_MARK_RE = lazyre.compile(r"^\s*\[\d{1,4}\]\s*")
 _QUOTED_RE = lazyre.compile(r"[\"“]([^\"“”]{3,}?)[\"”]")
@@ -279,11 +280,11 @@ def _link_head(link: Piece, rest: list[Piece], is_anchor: object) -> Head | None
     if not url or is_anchor(url):  # type: ignore[operator]
         return None
     title = clean_title(plain(link.tokens))
-    if not title or is_label(title):
-        return None
+    if not title or is_label(title) or _only_images(link.tokens):
+        return None  # no title, a label, or a badge
     links = [lk for p in rest for lk in p.links() if lk.url]
     head = Head(title=title, url=url, shape="link", links=links)
-    if arxiv_id_of(url) is None and _is_note_or_repo(url):
+    if arxiv_id_of(url) is None and is_note_or_repo(url):
         # "[Title](Note.md) … [arxiv](…)": the paper link and the key come from arXiv.
         for index, other in enumerate(links):
             if arxiv_id_of(other.url):
@@ -294,7 +295,11 @@ def _link_head(link: Piece, rest: list[Piece], is_anchor: object) -> Head | None
     return head
 
 
-def _is_note_or_repo(url: str) -> bool:
+def _only_images(tokens: list[Token]) -> bool:
+    return all(t.type == "image" or not t.content.strip(ASCII_SPACE) for t in tokens)
+
+
+def is_note_or_repo(url: str) -> bool:
     lowered = url.lower()
     if "://" not in lowered:
         return True  # a note next to the list: "HILP.md"
@@ -386,6 +391,10 @@ def _with_links(head: Head, links: list[Link]) -> Head:
 def _byline(head: Head, text: str) -> None:
     """Authors, venue and year from the text between a title and its links."""
     text = squash(text.replace("*", " ").replace("_", " ") if "*" in text else text)
+    date = _DATE_ANYWHERE_RE.search(text)
+    if date:  # "[2024-03]": the date it was listed
+        head.year = head.year or int(date.group(1))
+        text = squash(text[: date.start()] + " " + text[date.end() :])
     text = text.strip(" .,;:-–—")
     if not text:
         return
@@ -394,7 +403,7 @@ def _byline(head: Head, text: str) -> None:
         head.year = last_year(year_paren.group(1))
         head.authors = _authors(year_paren.group(2))
         return
-    head.year = last_year(text)
+    head.year = last_year(text) or head.year
     if " et al" in text:
         authors, _, venue = text.partition(" et al")
         head.authors = _authors(authors + " et al.")
