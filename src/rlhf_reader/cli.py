@@ -80,8 +80,13 @@ class Context:
 
     @cached_property
     def list_catalog(self) -> Catalog:
-        """The list file as parsed, nothing added."""
-        return load(self.list_path)
+        """The list file as parsed, nothing added; parts it had to skip are said on stderr."""
+        from rlhf_reader.textsafe import printable
+
+        catalog = load(self.list_path)
+        for note in catalog.skipped:
+            print(f"{PROG}: warning: {printable(f'{self.list_path}: {note}')}", file=sys.stderr)
+        return catalog
 
     @cached_property
     def catalog(self) -> Catalog:

@@ -109,6 +109,17 @@ def _markdown(optional: frozenset[str]) -> MarkdownIt:
     return md
 
 
+@functools.lru_cache(maxsize=1)
+def _inline_markdown() -> MarkdownIt:
+    """The inline parser, with markdown-it's own nesting limit: nested brackets cost time in
+    proportion to it, and inline text needs no more (the raised limit is for blocks)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
+    return md
+
+
 # Each optional block rule, and a pattern that every line it could apply to matches: a
 # reference definition needs "]:", a fence three backticks or tildes, a block quote a ">"
 # and an HTML block a "<" after indentation and list markers, a thematic break three of "-",
@@ -210,7 +221,9 @@ def load(path: str | Path) -> Catalog:
         return cached
     catalog = parse_bytes(raw, str(path))
     if not catalog.sections:
-        raise CatalogError(f"{path}: no entries found (is this an awesome-style Markdown list?)")
+        from rlhf_reader.lists import report
+
+        raise CatalogError(report.no_entries(str(path), raw.decode("utf-8")))
     catalog_cache.write(raw, str(path), catalog)
     return catalog
 
@@ -231,7 +244,7 @@ def parse(text: str, source: str = "<list>") -> Catalog:
     md = _markdown(_optional_rules(text))
     env: dict = {}
     tokens, skipped = _tokenize(md, text, env)
-    inline = _Inline(md, env)
+    inline = _Inline(_inline_markdown(), env)
     headings = [
         (int(tok.tag[1]), _heading_text(inline, tokens[i + 1]))
         for i, tok in enumerate(tokens)
@@ -408,7 +421,7 @@ def _tokenize(md: MarkdownIt, text: str, env: dict) -> tuple[list[Token], list[s
         resume = _resume_line(lines, stop + 1)
         last = resume if resume is not None else len(lines)
         skipped.append(
-            f"lines {stop + 1}-{last}: nested more than {MAX_NESTING // 3} levels deep; not read"
+            f"lines {stop + 1}-{last}: lists nested over {MAX_NESTING // 2} levels deep; skipped"
         )
         if resume is None:
             return tokens, skipped
@@ -848,13 +861,20 @@ def _split_link(children: list[Token]) -> tuple[list[Token], list[Token]]:
 
 
 def _links(children: list[Token]) -> list[Link]:
+    """Every link in ``children`` with its text, in one pass (CommonMark links do not nest)."""
     links: list[Link] = []
-    for index, tok in enumerate(children):
+    opener: Token | None = None
+    text_tokens: list[Token] = []
+    for tok in children:
         if tok.type == "link_open":
-            text_tokens, _ = _split_link(children[index:])
-            url = str(tok.attrs.get("href", "")).strip()
+            opener, text_tokens = tok, []
+        elif tok.type == "link_close" and opener is not None:
+            url = str(opener.attrs.get("href", "")).strip()
             if url:
                 links.append(Link(text=_clean_title(_plain(text_tokens)) or url, url=url))
+            opener = None
+        elif opener is not None:
+            text_tokens.append(tok)
     return links
 
 
