@@ -11,11 +11,11 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rlhf_reader import lazyre
 from rlhf_reader.keys import arxiv_id_from_url, normalize_url
-from rlhf_reader.lists import shapes
+from rlhf_reader.lists import fastpath, shapes
 from rlhf_reader.lists import text as text_mod
 from rlhf_reader.lists.text import squash, strip_tags, unwrap
 from rlhf_reader.model import Catalog, Entry, Link, Section
@@ -158,6 +158,9 @@ _PLAIN_LINK_RE = lazyre.compile(
     r"\[([^\[\]\\`<&*_]*)\]\(([^\x00-\x20\x7f()<>\\&]+)\)([^\[\]\\`<&]*)\Z"
 )
 _FAST_HEADS = True
+# Plain lists are read line by line (lists/fastpath.py), others by markdown-it; a test checks
+# that both give the same catalog on every list in the tests.
+_FAST_BLOCKS = True
 
 
 class _Inline:
@@ -241,9 +244,12 @@ def parse_bytes(raw: bytes, source: str = "<list>") -> Catalog:
 def parse(text: str, source: str = "<list>") -> Catalog:
     """Parse Markdown ``text``; a list with no entries gives a catalog with no sections."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    md = _markdown(_optional_rules(text))
     env: dict = {}
-    tokens, skipped = _tokenize(md, text, env)
+    fast = fastpath.tokens(text) if _FAST_BLOCKS else None
+    if fast is not None:
+        tokens, skipped = cast("list[Token]", fast), list[str]()
+    else:
+        tokens, skipped = _tokenize(_markdown(_optional_rules(text)), text, env)
     inline = _Inline(_inline_markdown(), env)
     headings = [
         (int(tok.tag[1]), _heading_text(inline, tokens[i + 1]))

@@ -33,6 +33,7 @@ _PARSER_MODULES = (
     "lists/catalog.py",
     "lists/shapes.py",
     "lists/text.py",
+    "lists/fastpath.py",
     "keys.py",
     "lazyre.py",
     "model.py",
