@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import gc
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,17 @@ def cache_path(raw: bytes, source: str) -> Path:
 
 def read(raw: bytes, source: str) -> Catalog | None:
     """The cached catalog of this list, or None (no cache, or one that is not usable)."""
+    # Tens of thousands of new objects and no cycles: the cyclic collector is paused meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read(raw, source)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read(raw: bytes, source: str) -> Catalog | None:
     try:
         blob = cache_path(raw, source).read_bytes()
         header, _, payload = blob.partition(b"\n")

@@ -420,24 +420,17 @@ class _Reader:
 
 
 def _cells(text: str) -> list[str]:
-    """markdown-it's ``escapedSplit``: cells split at pipes not escaped by a backslash."""
-    result: list[str] = []
-    current = ""
-    last = 0
-    escaped = False
-    for pos, ch in enumerate(text):
-        if ch == "|":
-            if not escaped:
-                result.append(current + text[last:pos])
-                current = ""
-                last = pos + 1
-            else:
-                current += text[last : pos - 1]
-                last = pos
-        escaped = ch == "\\"
-    result.append(current + text[last:])
+    """markdown-it's ``escapedSplit``: cells split at pipes not escaped by a backslash (which
+    goes), then an empty first and last cell dropped."""
+    if "\\" in text:
+        result = [part.replace("\\|", "|") for part in _UNESCAPED_PIPE_RE.split(text)]
+    else:
+        result = text.split("|")
     if result and result[0] == "":
         result.pop(0)
     if result and result[-1] == "":
         result.pop()
     return result
+
+
+_UNESCAPED_PIPE_RE = lazyre.compile(r"(?<!\\)\|")

@@ -6,7 +6,6 @@ non-breaking space or an ideographic space in a title comes back as it was writt
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from rlhf_reader import lazyre
@@ -20,7 +19,11 @@ ASCII_SPACE = " \t\n\r\f\v"
 
 def squash(text: str) -> str:
     """Runs of ASCII white space to one space, none at either end; NBSP and the like kept."""
-    return _ASCII_SPACE_RE.sub(" ", text).strip(ASCII_SPACE)
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\f" in text:
+        return _ASCII_SPACE_RE.sub(" ", text).strip(ASCII_SPACE)
+    if "\v" in text:
+        return _ASCII_SPACE_RE.sub(" ", text).strip(ASCII_SPACE)
+    return text.strip(ASCII_SPACE)  # single spaces only: nothing to fold
 
 
 def raw(children: list[Token], images: bool = True) -> str:
@@ -118,6 +121,3 @@ YEAR_RE = lazyre.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 def last_year(text: str) -> int | None:
     years = YEAR_RE.findall(text)
     return int(years[-1]) if years else None
-
-
-__all__ = ["clean_title", "last_year", "plain", "raw", "re", "squash", "strip_tags", "unwrap"]
