@@ -98,6 +98,8 @@ SNIPPETS = [
     "## S\n| a | b |\n| --- |\n| 1 | [x](https://a/1) |\n",
     "## S\n| a |\n|:-:|\n| [A](https://a/1) |\n## T\n| b |\n| - |\n| [B](https://a/2) |\n- [C](https://a/3)\n",
     "## S\nintro\n| a | b |\n|---|---|\n| 1 | [x](https://a/1) |\n",
+    "# R\n\n| a |\n---\n=====\n| 3) Row  d | [Paper](https://arxiv.org/abs/2403.00003) |\n",
+    "# R\n\n| a |\n-\n| [A](https://a/1) |\n\n| b |\n- |\n| [B](https://a/2) |\n",
     # HTML and fences
     "## S\n<details>\n<summary>G</summary>\n\n- [A](https://a/1)\n\n</details>\n- [B](https://a/2)\n",
     "## S\n<!-- a\n- [Hidden](https://a/0)\n-->\n- [A](https://a/1)\n<!-- one line --> tail\n",
@@ -159,6 +161,13 @@ LINE_KINDS = [
     "+ [Plus {n}](https://a.example/p{n})",
     "      six spaces {n}",
     "- [Note {n}](N{n}.md) [arxiv](https://arxiv.org/abs/2405.{n:05d})",
+    "| a |",
+    "=====",
+    "   - [three](https://a.example/3{n})",
+    "1) [paren](https://a.example/p{n})",
+    "<span>{n}</span>",
+    "text | with pipe",
+    "- [A](https://a.example/{n}) - a description",
 ]
 
 

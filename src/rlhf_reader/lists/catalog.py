@@ -137,8 +137,8 @@ _RULE_NEEDED = {
     "hr": lazyre.compile(_CONTAINERS + r"([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE),
     "html_block": lazyre.compile(_CONTAINERS + "<", re.MULTILINE),
     "code": lazyre.compile(r"^[ >*+\-\d.)]*(?: {4}|\t)", re.MULTILINE),
-    # a GFM table needs a delimiter row: "| --- |", "---|---", ":-:|"
-    "table": lazyre.compile(r"(?:^|\|)[ \t]*:?-+:?[ \t]*\|", re.MULTILINE),
+    # a GFM table needs a delimiter row: "| --- |", "---|---", ":-:", even a bare "---"
+    "table": lazyre.compile(r"^[ \t>]*[|:-][ \t|:-]*$", re.MULTILINE),
 }
 
 

@@ -90,7 +90,7 @@ class _Reader:
         self.para_level = 0
         self.para_lines: list[str] = []
         self.para_indent = 0
-        self.para_ordered_ok = True
+        self.width = 0
 
     # --- paragraphs and items -------------------------------------------------------------
 
@@ -106,12 +106,15 @@ class _Reader:
         if self.para_line < 0:
             return
         out = self.out
-        opener = Tok("paragraph_open", self.para_level, self.para_line, tag="p")
-        opener.map = [self.para_line, self.para_line + len(self.para_lines)]
-        out.append(opener)
-        content = "\n".join(self.para_lines).strip()
+        lines = self.para_lines
+        span = [self.para_line, self.para_line + len(lines)]
+        if self.para_level == 0:  # the walk reads paragraph_open only outside lists
+            opener = Tok("paragraph_open", 0, self.para_line, tag="p")
+            opener.map = span
+            out.append(opener)
+        content = lines[0].strip() if len(lines) == 1 else "\n".join(lines).strip()
         inline = Tok("inline", self.para_level + 1, self.para_line, content)
-        inline.map = opener.map
+        inline.map = span
         out.append(inline)
         self.para_line = -1
 
@@ -204,7 +207,7 @@ class _Reader:
             if _HEADING_RE.match(body):
                 return "heading"
             return "text"
-        if first in "-*_" and _HR_RE.match(body):
+        if first in "-*_" and body.count(first) >= 3 and _HR_RE.match(body):
             if para_open and first == "-":
                 raise _Fallback  # a setext heading underline
             return "hr"
@@ -213,6 +216,7 @@ class _Reader:
             if match:
                 if len(match.group(2)) > 4:
                     raise _Fallback
+                self.width = 1 + len(match.group(2))
                 return "item"
             if body in ("-", "*", "+") or body[1:2] == " ":
                 raise _Fallback  # an empty item
@@ -225,6 +229,7 @@ class _Reader:
                 return "text"
             if len(match.group(3)) > 4:
                 raise _Fallback
+            self.width = len(match.group(1)) + 1 + len(match.group(3))
             if para_open and match.group(1) != "1":
                 # An ordered item can interrupt a paragraph only when it starts at 1, or
                 # when it is less indented than the paragraph's own item.
@@ -248,10 +253,14 @@ class _Reader:
         """Whether the next line is a table's delimiter row (``| --- | :-: |``)."""
         following = self.lines[number + 1] if number + 1 < len(self.lines) else ""
         delimiter = following.lstrip(" ")
-        return (
-            _DELIMITER_RE.match(delimiter.rstrip(" ")) is not None
-            and len(following) - len(delimiter) < 4
-        )
+        if len(following) - len(delimiter) >= 4 or len(delimiter) < 2:
+            return False
+        # markdown-it's checks: "|", "-" or ":" first; then one of those or a space, but not
+        # "- " (a list item); then only those characters and spaces.
+        first, second = delimiter[0], delimiter[1]
+        if first not in "|-:" or second not in "|-: " or (first == "-" and second == " "):
+            return False
+        return _DELIMITER_RE.match(delimiter.rstrip(" ")) is not None
 
     def html_kind(self, body: str, para_open: bool) -> str:
         from markdown_it.rules_block.html_block import HTML_SEQUENCES
@@ -268,13 +277,7 @@ class _Reader:
     # --- blocks ---------------------------------------------------------------------------
 
     def item(self, number: int, line: str, body: str, indent: int) -> int:
-        bullet = _BULLET_RE.match(body)
-        if bullet is not None:
-            width = 1 + len(bullet.group(2))
-        else:
-            ordered = _ORDERED_RE.match(body)
-            assert ordered is not None
-            width = len(ordered.group(1)) + 1 + len(ordered.group(3))
+        width = self.width  # the marker and the spaces after it, as classify found them
         items = self.items
         while items and indent < items[-1].offset:
             if indent >= items[-1].indent + 4:
