@@ -132,3 +132,12 @@ def test_nbsp_and_entities_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "nbsp.md"
     path.write_text(text, encoding="utf-8")
     assert load(path) == load(path) == parse(text, str(path))  # parsed, then from the cache
+
+
+def test_a_readme_with_several_h1s_is_not_titled_readme(tmp_path: Path) -> None:
+    text = "# Papers\n- [One](https://a/1)\n# Blogs\n- [Two](https://a/2)\n"
+    assert parse(text, str(tmp_path / "lists" / "README.md")).title == "Papers"
+    assert parse("- [One](https://a/1)\n", str(tmp_path / "my-list" / "README.md")).title == (
+        "my-list"
+    )
+    assert parse(text, str(tmp_path / "notes.md")).title == "notes"

@@ -397,7 +397,7 @@ def _parse(text: str, source: str) -> Catalog:
             blocks = open_section(heading, level, tok.map[0] + 1 if tok.map else 0, "heading")
 
     if not title:
-        title = Path(source).stem if source and not source.startswith("<") else "Reading list"
+        title = _fallback_title(source, headings)
     if not blocks_by_section and preamble:
         # A plain list of links without section headings: one section named after the list.
         section = Section(title=title, level=2, path=(title,), line=preamble[0].line)
@@ -457,6 +457,18 @@ def _resume_line(lines: list[str], start: int) -> int | None:
         ):
             return number
     return None
+
+
+def _fallback_title(source: str, headings: list[tuple[int, str]]) -> str:
+    """A list with no single title heading: named after its file, or for a ``README.md``
+    after its first H1 (``# Papers``), else its folder; "Reading list" for text."""
+    if not source or source.startswith("<"):
+        return "Reading list"
+    path = Path(source)
+    if path.stem.lower() not in ("readme", "index"):
+        return path.stem
+    first = next((text for level, text in headings if level == 1 and text), "")
+    return first or path.resolve().parent.name or "Reading list"
 
 
 def _heading_text(inline: _Inline, tok: Token) -> str:
