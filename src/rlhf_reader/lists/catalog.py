@@ -1,7 +1,11 @@
-"""Parse an awesome-style Markdown list into a ``Catalog`` of sections and entries.
+"""Parse a Markdown paper list into a ``Catalog`` of sections and entries.
 
-markdown-it-py gives the block structure (headings, lists, fences, HTML comments); this
-module decides which list items are entries. Pure: no Textual, no terminal.
+The block structure (headings, list items, tables, paragraphs, HTML blocks) comes from the
+line-based fast path (``fastpath``) for plain lists and from markdown-it-py for the rest; this
+module walks it into sections (Markdown and HTML headings, ``<details>`` groups, short bold
+lines) and hands each block to the shape rules (``shapes``) that decide what is an entry.
+What could not be read is kept on the catalog (``unread`` lines, ``skipped`` parts) for
+``check``. Pure: no Textual, no terminal.
 """
 
 from __future__ import annotations
@@ -52,7 +56,6 @@ class _Item:
     level: int
     inline: Token | None = None
     children: list[_Item] = field(default_factory=list)
-    end: int = 0
     more: list[Token] = field(default_factory=list)  # later paragraphs of the item
 
 
@@ -337,8 +340,6 @@ def _parse(text: str, source: str) -> Catalog:
             paragraph_line = tok.map[0] + 1 if (tok.map and tok.level == 0) else 0
         elif kind == "list_item_open":
             item = _Item(line=tok.map[0] + 1 if tok.map else 0, level=tok.level)
-            if tok.map:
-                item.end = tok.map[1]
             if open_items:
                 open_items[-1].children.append(item)
             elif blocks is not None:

@@ -20,8 +20,9 @@ labelled links. Pure: no Textual, no terminal.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from rlhf_reader import lazyre
 from rlhf_reader.keys import arxiv_id_from_url
@@ -217,7 +218,7 @@ def _replace_first_text(ps: list[Piece], new_text: str) -> list[Piece]:
     return [_text_piece(new_text), *rest] if new_text.strip(ASCII_SPACE) else rest
 
 
-def read_head(children: list[Token], is_anchor: object) -> Head | None:
+def read_head(children: list[Token], is_anchor: Callable[[str], bool]) -> Head | None:
     """The head of a list item or reference paragraph, by shape; None: not an entry.
 
     ``is_anchor(url)`` says whether a link points into this document (a table of contents).
@@ -275,9 +276,9 @@ def _is_bold_link(piece: Piece) -> bool:
     return all(p.kind == "text" and not unwrap(p.text) for p in inner[1:])
 
 
-def _link_head(link: Piece, rest: list[Piece], is_anchor: object) -> Head | None:
+def _link_head(link: Piece, rest: list[Piece], is_anchor: Callable[[str], bool]) -> Head | None:
     url = link.url
-    if not url or is_anchor(url):  # type: ignore[operator]
+    if not url or is_anchor(url):
         return None
     title = clean_title(plain(link.tokens))
     if not title or is_label(title) or _only_images(link.tokens):
@@ -497,7 +498,15 @@ _BOLD_START_RE = lazyre.compile(r"^\s*(\*\*|__)(.+?)\1\s*")
 _TWO_SPACES_RE = lazyre.compile(r"\S( {2,}|\t)\S")
 
 
-def read_row(cells: list[str], parsed: object, header: list[str]) -> Head | None:
+class Cells(Protocol):
+    """A table row's cells as inline tokens, parsed on demand."""
+
+    def __call__(self, index: int) -> list[Token]: ...
+
+    def parse_text(self, text: str) -> list[Token]: ...
+
+
+def read_row(cells: list[str], parsed: Cells, header: list[str]) -> Head | None:
     """A table row as an entry: a titled link cell, or a title cell and label links.
 
     ``cells`` are the cells' source text; ``parsed(i)`` gives cell ``i``'s inline tokens
@@ -512,7 +521,7 @@ def read_row(cells: list[str], parsed: object, header: list[str]) -> Head | None
             year = year or int(date.group(1))
             continue
         if "](" in cell or "<http" in cell:
-            linked[index] = pieces(parsed(index))  # type: ignore[operator]
+            linked[index] = pieces(parsed(index))
     head: Head | None = None
     for index, ps in linked.items():
         ps = _strip_leading_space(ps)
@@ -584,7 +593,7 @@ def _only_labels(ps: list[Piece]) -> bool:
     return True
 
 
-def _split_title_cell(cell: str, parsed: object, index: int) -> tuple[str, str]:
+def _split_title_cell(cell: str, parsed: Cells, index: int) -> tuple[str, str]:
     """``4) Title  description`` / ``1) **Title** - description`` → title, description."""
     text = _NUMBERING_RE.sub("", cell, count=1)
     bold = _BOLD_START_RE.match(text)
@@ -604,12 +613,9 @@ def _split_title_cell(cell: str, parsed: object, index: int) -> tuple[str, str]:
     return clean_title(unwrap(title)), strip_tags(rest)
 
 
-def _inline_plain(text: str, parsed: object) -> str:
+def _inline_plain(text: str, parsed: Cells) -> str:
     """Inline Markdown of a piece of a cell as text (escapes and links resolved)."""
-    parse_text = getattr(parsed, "parse_text", None)
-    if parse_text is None:
-        return text
-    return plain(parse_text(text))
+    return plain(parsed.parse_text(text))
 
 
 # --- lines that look like papers ------------------------------------------------------------
