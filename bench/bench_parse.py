@@ -131,7 +131,7 @@ def main() -> int:
 
     machine = f"{' '.join(platform.uname()[i] for i in (0, 2, 4))}, nproc {os.cpu_count()}"
     rows = [
-        ("baseline: markdown-it full CommonMark parse only", baseline),
+        ("baseline: markdown-it full CommonMark (+ GFM tables) parse only", baseline),
         ("floor: markdown-it block parse with the rules this list needs, no inline", floor),
         ("parse (`catalog.parse_bytes`)", parse),
         ("parse with the fast path off (markdown-it reads the blocks)", parse_slow),

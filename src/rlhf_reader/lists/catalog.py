@@ -857,18 +857,44 @@ def _with_details(entry: Entry, details: str) -> Entry:
     )
 
 
+def _year_at_end(text: str) -> tuple[int, int] | None:
+    """Where ``_YEAR_RE`` matches ``text`` and its year, found from the end of the text.
+
+    The same answer as ``_YEAR_RE.search(text)``, without trying the pattern at every
+    position of a long line: the year must end the text, so the search starts near the end
+    and the match is then widened to the separators before the year, as the search would.
+    """
+    tail = text.rstrip()
+    if tail.endswith("."):
+        tail = tail[:-1].rstrip()
+    if tail.endswith(")"):
+        tail = tail[:-1]
+    if not tail[-1:].isdigit():
+        return None
+    pos = max(0, len(text) - 48)
+    match = _YEAR_RE.search(text, pos)
+    if match is None and pos:
+        match = _YEAR_RE.search(text)
+    if match is None:
+        return None
+    start = match.start()
+    while start > 0 and (text[start - 1].isspace() or text[start - 1] in ",("):
+        start -= 1
+    return start, int(match.group(1))
+
+
 def parse_details(text: str) -> tuple[str, str, int | None]:
     """``"A, B. ICLR, 2024."`` → ``("A, B", "ICLR", 2024)``: authors, venue and year."""
     text = squash(text)
-    match = _YEAR_RE.search(text)
-    if not match:
+    found = _year_at_end(text)
+    if found is None:
         text = text.rstrip(". ")
         if "," not in text and len(text.split()) > _MAX_NAME_WORDS:
             # "Train transformer language models with RL.": a description, not a byline.
             return "", "", None
         return text, "", None
-    year = int(match.group(1))
-    body = text[: match.start()].strip().rstrip(",").strip()
+    start, year = found
+    body = text[:start].strip().rstrip(",").strip()
     authors, venue = body, ""
     if ". " in body:
         authors, venue = body.rsplit(". ", 1)
