@@ -36,5 +36,7 @@ def found(text: str) -> dict[str, int]:
 
 def no_entries(where: str, text: str) -> str:
     """``"<where>: no entries found (it has 3 headings, 0 links, …); entries are …"``."""
-    counts = ", ".join(f"{count} {name}" for name, count in found(text).items())
+    counts = ", ".join(
+        f"{count} {name if count != 1 else name[:-1]}" for name, count in found(text).items()
+    )
     return f"{where}: no entries found (it has {counts}); entries are {SHAPES}"
