@@ -110,6 +110,16 @@ def _read(raw: bytes, source: str) -> Catalog | None:
 
 def write(raw: bytes, source: str, catalog: Catalog) -> None:
     """Store ``catalog`` for this list; silently does nothing when it cannot."""
+    collecting = gc.isenabled()
+    gc.disable()  # as in read(): many new lists and tuples, no cycles
+    try:
+        _write(raw, source, catalog)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write(raw: bytes, source: str, catalog: Catalog) -> None:
     try:
         data = to_data(catalog)
         if data is None:
