@@ -29,12 +29,19 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-@pytest.mark.parametrize("levels", [9, 12, 30])
+@pytest.mark.parametrize("levels", [9, 12, 30, 55, 57, 58])
 def test_deep_nesting_reads_the_whole_list(levels: int) -> None:
     catalog = parse(nested(levels))
     assert [e.title for e in catalog.entries] == ["Deep", "After", "Later"]
     assert [s.title for s in catalog.sections] == ["A", "B"]
     assert catalog.skipped == ()
+
+
+@pytest.mark.parametrize("levels", [59, 60, 200])
+def test_just_past_the_limit(levels: int) -> None:
+    catalog = parse(nested(levels))
+    assert [e.title for e in catalog.entries] == ["After", "Later"]  # each once
+    assert len(catalog.skipped) == 1
 
 
 def test_nesting_past_the_limit_is_skipped_said_and_the_rest_read(tmp_path: Path) -> None:

@@ -430,7 +430,18 @@ def _tokenize(md: MarkdownIt, text: str, env: dict) -> tuple[list[Token], list[s
     while True:
         chunk = "\n".join(lines[offset:]) if offset else text
         part = md.parse(chunk, env)
-        deep = next((t for t in part if t.level >= MAX_NESTING - 1 and t.map), None)
+        # markdown-it gives up inside a container (a list item, a block quote) opened at the
+        # limit: it reads nothing more of the document from there.
+        deep = next(
+            (
+                t
+                for t in part
+                if t.level >= MAX_NESTING - 1
+                and t.map
+                and t.type in ("list_item_open", "blockquote_open")
+            ),
+            None,
+        )
         if offset:
             for tok in part:
                 if tok.map:
