@@ -453,7 +453,7 @@ def _tokenize(md: MarkdownIt, text: str, env: dict) -> tuple[list[Token], list[s
         resume = _resume_line(lines, stop + 1)
         last = resume if resume is not None else len(lines)
         skipped.append(
-            f"lines {stop + 1}-{last}: lists nested over {MAX_NESTING // 2} levels deep; skipped"
+            f"lines {stop + 1}-{last}: lists nested {MAX_NESTING // 2} or more levels deep; skipped"
         )
         if resume is None:
             return tokens, skipped
