@@ -307,7 +307,7 @@ def test_link_title_is_plain_text_as_written() -> None:
         "Spaced over lines",
         "Dots...",
         "img Picture",
-        "A & B",
+        "A &amp; B",  # entities as written: list text round-trips exactly (issue 12)
     ]
 
 
@@ -523,7 +523,8 @@ def test_fast_heads_match_the_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
         from genlist import make_list
     finally:
         sys.path.pop(0)
-    texts = [path.read_text(encoding="utf-8") for path in (BUNDLED_LIST, OPENDILAB, HOSTILE)]
+    paths = [BUNDLED_LIST, OPENDILAB, HOSTILE, *sorted((TEST_DATA / "lists").glob("*.md"))]
+    texts = [path.read_text(encoding="utf-8") for path in paths]
     texts.append(make_list(500, 10))
     fast = [signature(parse(text)) for text in texts]
     monkeypatch.setattr("rlhf_reader.lists.catalog._FAST_HEADS", False)
@@ -551,7 +552,8 @@ def test_block_rules_switched_on_when_the_text_needs_them() -> None:
 def test_escapes_and_entities_in_titles_and_tags() -> None:
     text = "## S\n- [Open\\&amp;AI] [A \\[x\\] &amp; `c  d` \\*](https://a.example)\n"
     (entry,) = parse(text).entries
-    assert (entry.source, entry.title) == ("Open&amp;AI", "A [x] & `c d` *")
+    # Escapes lose their backslash; entities stay as written (issue 12: exact round trip).
+    assert (entry.source, entry.title) == ("Open&amp;AI", "A [x] &amp; `c d` *")
 
 
 def test_a_list_without_section_headings_is_one_section() -> None:

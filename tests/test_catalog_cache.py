@@ -154,3 +154,25 @@ def test_old_cache_files_are_pruned(tmp_path: Path) -> None:
     files = cache_files()
     assert len(files) == catalog_cache.KEEP
     assert not list(catalog_cache.cache_dir().glob(".tmp-*"))
+
+
+def test_every_parsing_module_is_in_the_parser_version() -> None:
+    """A change to any module whose code changes the parse must miss the old cache."""
+    import ast
+
+    from rlhf_reader.lists import catalog_cache
+
+    package = Path(catalog_cache.__file__).resolve().parent.parent
+    listed = set(catalog_cache._PARSER_MODULES)
+    assert all((package / name).is_file() for name in listed)
+    tree = ast.parse((package / "lists" / "catalog.py").read_text(encoding="utf-8"))
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "rlhf_reader.lists"
+        for alias in node.names
+    }
+    parsing = imported - {"catalog_cache", "report"}  # the cache itself is listed; report
+    # only words the error for a list with no entries
+    assert {f"lists/{name}.py" for name in parsing} <= listed
+    assert {"lists/shapes.py", "lists/fastpath.py", "lists/text.py"} <= listed

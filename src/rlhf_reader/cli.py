@@ -75,7 +75,7 @@ class Context:
         list_arg = args.list or os.environ.get("RLHF_READER_LIST")
         db_arg = args.db or os.environ.get("RLHF_READER_DB")
         self.db_path = expand_user(db_arg) if db_arg else default_db_path()
-        self.workspace = Workspace(list_arg or None, self.db_path)
+        self.workspace = Workspace(list_arg or None, self.db_path, warn=_warn)
 
     @property
     def explicit_list(self) -> bool:
@@ -215,6 +215,13 @@ def _drop_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def _warn(message: str) -> None:
+    """What the core says the reader should know (parts of a list it could not read)."""
+    from rlhf_reader.textsafe import printable
+
+    print(f"{PROG}: warning: {printable(message)}", file=sys.stderr)
 
 
 def _fail(message: str, code: int) -> int:

@@ -53,6 +53,9 @@ class Entry:
     source: str | None = None
     links: tuple[Link, ...] = ()
     extra: tuple[str, ...] = ()
+    # A one-line description where the list gives one ("- [Tool](url) - what it does", the
+    # text after a table row's title, an indented "This work proposes …" line).
+    description: str = ""
 
     @property
     def author_list(self) -> list[str]:
@@ -104,6 +107,10 @@ class Catalog:
     title: str
     sections: list[Section]
     source: str = ""
+    # What the parser could not read, for ``check`` and for a warning on load: lines that
+    # look like papers but are not entries (line, text), and parts of the file it skipped.
+    unread: tuple[tuple[int, str], ...] = ()
+    skipped: tuple[str, ...] = ()
 
     @property
     def entries(self) -> list[Entry]:

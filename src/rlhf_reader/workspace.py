@@ -16,7 +16,7 @@ and wherever it is listed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,8 +76,15 @@ class Workspace:
     the copy an update saved), a path, or the name of a registered list (``lists add``).
     """
 
-    def __init__(self, list_arg: str | Path | None, db_path: Path) -> None:
+    def __init__(
+        self,
+        list_arg: str | Path | None,
+        db_path: Path,
+        *,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self.db_path = db_path
+        self._warn = warn
         self._list_arg = list_arg
         self._resolved: tuple[Path, str | None] | None = None
         self._list: Catalog | None = None
@@ -137,6 +144,9 @@ class Workspace:
             from rlhf_reader.lists.catalog import load
 
             self._list = load(self.list_path)
+            if self._warn is not None:
+                for note in self._list.skipped:  # read the rest, but never silently
+                    self._warn(f"{self.list_path}: {note}")
         return self._list
 
     @property

@@ -312,6 +312,14 @@ def run_check(ctx: Context) -> int:
         problems += 1
         where = f"line {entry.line}: «{entry.title}»"
         ctx.print(printable(f"title mismatch: {where}: the link points at «{fetched}»"))
+    for note in catalog.skipped:
+        problems += 1
+        ctx.print(printable(f"skipped: {note}"))
+    for line, text in catalog.unread:
+        problems += 1
+        ctx.print(
+            printable(f"not read: line {line} looks like a paper but is not an entry: {text}")
+        )
     ctx.print(f"{len(catalog.entries)} entries checked, {problems} warning(s)")
     return 0
 

@@ -1,27 +1,36 @@
-"""Parse an awesome-style Markdown list into a ``Catalog`` of sections and entries.
+"""Parse a Markdown paper list into a ``Catalog`` of sections and entries.
 
-markdown-it-py gives the block structure (headings, lists, fences, HTML comments); this
-module decides which list items are entries. Pure: no Textual, no terminal.
+The block structure (headings, list items, tables, paragraphs, HTML blocks) comes from the
+line-based fast path (``fastpath``) for plain lists and from markdown-it-py for the rest; this
+module walks it into sections (Markdown and HTML headings, ``<details>`` groups, short bold
+lines) and hands each block to the shape rules (``shapes``) that decide what is an entry.
+What could not be read is kept on the catalog (``unread`` lines, ``skipped`` parts) for
+``check``. Pure: no Textual, no terminal.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rlhf_reader import lazyre
 from rlhf_reader.keys import arxiv_id_from_url, normalize_url
+from rlhf_reader.lists import fastpath, shapes
+from rlhf_reader.lists import text as text_mod
+from rlhf_reader.lists.text import squash, strip_tags, unwrap
 from rlhf_reader.model import Catalog, Entry, Link, Section
 
 if TYPE_CHECKING:  # markdown-it is imported on first parse: a cached list never needs it
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-_TOC_TITLE_RE = lazyre.compile(r"^(table of contents|contents|toc)$", re.IGNORECASE)
+_TOC_TITLE_RE = lazyre.compile(r"^(table of contents?|contents|toc)(\s*\(toc\))?$", re.IGNORECASE)
+_DATE_TAG_RE = lazyre.compile(r"^((?:19|20)\d{2})(?:[/.\-]\d{1,2}){0,2}$")
 _SOURCE_TAG_RE = lazyre.compile(r"^\s*\[([^\[\]]+)\]\s*$")
 _YEAR_RE = lazyre.compile(r"[\s,(]*\b((?:19|20)\d{2})\)?\s*\.?\s*$")
 _MONTH_RE = lazyre.compile(
@@ -47,6 +56,27 @@ class _Item:
     level: int
     inline: Token | None = None
     children: list[_Item] = field(default_factory=list)
+    more: list[Token] = field(default_factory=list)  # later paragraphs of the item
+
+
+@dataclass(slots=True)
+class _Row:
+    """A table row: its cells' inline tokens and the table's header texts."""
+
+    line: int
+    cells: list[Token]
+    header: list[str]
+
+
+@dataclass(slots=True)
+class _Para:
+    """A paragraph outside any list (an entry if it starts like a reference)."""
+
+    line: int
+    inline: Token
+
+
+_Block = _Item | _Row | _Para
 
 
 @dataclass(slots=True)
@@ -57,6 +87,8 @@ class _Head:
     url: str
     source: str | None
     links: list[Link]
+    description: str = ""
+    year: int | None = None
 
 
 @functools.lru_cache(maxsize=8)
@@ -71,10 +103,24 @@ def _markdown(optional: frozenset[str]) -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark")
+    md.options["maxNesting"] = MAX_NESTING
     # Keep link targets as written (no percent-encoding) so that keys and the links we
     # show are what the list says; markdown-it still refuses javascript: and the like.
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
-    md.disable(["inline", "text_join", *sorted(_OPTIONAL_RULES - optional)])
+    md.disable(["inline", "text_join", *sorted(_OPTIONAL_RULES - optional - {"table"})])
+    if "table" in optional:
+        md.enable("table")
+    return md
+
+
+@functools.lru_cache(maxsize=1)
+def _inline_markdown() -> MarkdownIt:
+    """The inline parser, with markdown-it's own nesting limit: nested brackets cost time in
+    proportion to it, and inline text needs no more (the raised limit is for blocks)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
     return md
 
 
@@ -83,7 +129,9 @@ def _markdown(optional: frozenset[str]) -> MarkdownIt:
 # and an HTML block a "<" after indentation and list markers, a thematic break three of "-",
 # "*" or "_", an indented code block four spaces or a tab before its text. No match in the
 # text: the rule cannot fire, and markdown-it need not try it on every line.
-_OPTIONAL_RULES = frozenset({"reference", "fence", "blockquote", "hr", "html_block", "code"})
+_OPTIONAL_RULES = frozenset(
+    {"reference", "fence", "blockquote", "hr", "html_block", "code", "table"}
+)
 _CONTAINERS = r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*"
 _RULE_NEEDED = {
     "reference": lazyre.compile(r"\]:"),
@@ -92,6 +140,8 @@ _RULE_NEEDED = {
     "hr": lazyre.compile(_CONTAINERS + r"([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE),
     "html_block": lazyre.compile(_CONTAINERS + "<", re.MULTILINE),
     "code": lazyre.compile(r"^[ >*+\-\d.)]*(?: {4}|\t)", re.MULTILINE),
+    # a GFM table needs a delimiter row: "| --- |", "---|---", ":-:", even a bare "---"
+    "table": lazyre.compile(r"^[ \t>]*[|:-][ \t|:-]*$", re.MULTILINE),
 }
 
 
@@ -109,9 +159,12 @@ _INLINE_SYNTAX_RE = lazyre.compile(r"[\\&\[\]<`]")
 # entities or controls in the URL): its head is read without inline tokens. A test checks
 # that this gives what the tokens give, on the real lists.
 _PLAIN_LINK_RE = lazyre.compile(
-    r"\[([^\[\]\\`<&*_]*)\]\(([^\x00-\x20\x7f()<>\\&]+)\)[^\[\]\\`<&]*\Z"
+    r"\[([^\[\]\\`<&*_]*)\]\(([^\x00-\x20\x7f()<>\\&]+)\)([^\[\]\\`<&]*)\Z"
 )
 _FAST_HEADS = True
+# Plain lists are read line by line (lists/fastpath.py), others by markdown-it; a test checks
+# that both give the same catalog on every list in the tests.
+_FAST_BLOCKS = True
 
 
 class _Inline:
@@ -126,11 +179,14 @@ class _Inline:
         if not tok.children and tok.content:
             parsed: list[Token] = []
             self.md.inline.parse(tok.content, self.md, self.env, parsed)
-            # As markdown-it's text_join rule: escapes and entities become plain text.
+            # As markdown-it's text_join rule: escapes become plain text. Entities stay as
+            # written ("&amp;", "&nbsp;"): list text round-trips exactly.
             joined: list[Token] = []
             for child in parsed:
                 if child.type == "text_special":
                     child.type = "text"
+                    if child.info == "entity":
+                        child.content = child.markup
                 if child.type == "text" and joined and joined[-1].type == "text":
                     joined[-1].content += child.content
                 else:
@@ -140,7 +196,7 @@ class _Inline:
 
     def plain(self, tok: Token) -> str:
         if _INLINE_SYNTAX_RE.search(tok.content) is None:
-            return " ".join(tok.content.split())
+            return squash(tok.content)
         return _plain(self.children(tok))
 
     def may_link(self, tok: Token) -> bool:
@@ -173,7 +229,9 @@ def load(path: str | Path) -> Catalog:
         return cached
     catalog = parse_bytes(raw, str(path))
     if not catalog.sections:
-        raise CatalogError(f"{path}: no entries found (is this an awesome-style Markdown list?)")
+        from rlhf_reader.lists import report
+
+        raise CatalogError(report.no_entries(str(path), raw.decode("utf-8")))
     catalog_cache.write(raw, str(path), catalog)
     return catalog
 
@@ -190,90 +248,343 @@ def parse_bytes(raw: bytes, source: str = "<list>") -> Catalog:
 
 def parse(text: str, source: str = "<list>") -> Catalog:
     """Parse Markdown ``text``; a list with no entries gives a catalog with no sections."""
+    # The parse makes hundreds of thousands of short-lived objects and no reference cycles:
+    # the cyclic garbage collector would walk them again and again (a third of a big list's
+    # parse time) for nothing. It is back on, as it was, when the parse ends.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(text, source)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse(text: str, source: str) -> Catalog:
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    md = _markdown(_optional_rules(text))
     env: dict = {}
-    tokens = md.parse(text, env)
-    inline = _Inline(md, env)
+    fast = fastpath.tokens(text) if _FAST_BLOCKS else None
+    if fast is not None:
+        tokens, skipped = cast("list[Token]", fast), list[str]()
+    else:
+        tokens, skipped = _tokenize(_markdown(_optional_rules(text)), text, env)
+    inline = _Inline(_inline_markdown(), env)
     headings = [
-        (int(tok.tag[1]), inline.plain(tokens[i + 1]))
+        (int(tok.tag[1]), _heading_text(inline, tokens[i + 1]))
         for i, tok in enumerate(tokens)
         if tok.type == "heading_open"
     ]
-    single_title = sum(1 for level, _ in headings if level == 1) == 1
+    title_index = _title_heading(tokens, headings)
     slugs = {_slug(title) for _, title in headings}
 
     title = ""
     roots: list[Section] = []
     stack: list[Section] = []
-    items_by_section: list[tuple[Section, list[_Item]]] = []
+    kinds: list[str] = []  # per open section: "heading", "details" or "line" (a bold line)
+    blocks_by_section: list[tuple[Section, list[_Block]]] = []
     open_items: list[_Item] = []
-    # Items before the first content heading: entries only in a list with no headings at all.
-    preamble: list[_Item] = []
-    top_items: list[_Item] | None = preamble  # None: a table of contents
+    # Blocks before the first content heading: entries only in a list with no headings at all.
+    preamble: list[_Block] = []
+    blocks: list[_Block] | None = preamble  # None: a table of contents
     heading_index = 0
+    row: _Row | None = None
+    header: list[str] = []
+    in_head = False
+    cell_open = False
+    paragraph_line = 0
+
+    def open_section(heading: str, level: int, line: int, kind: str) -> list[_Block] | None:
+        while stack and stack[-1].level >= level:
+            stack.pop()
+            kinds.pop()
+        if _TOC_TITLE_RE.match(heading.strip()):
+            return None  # a table of contents: neither a section nor the parent of one
+        path = (*(s.title for s in stack), heading)
+        section = Section(title=heading, level=level, path=path, line=line)
+        (stack[-1].children if stack else roots).append(section)
+        stack.append(section)
+        kinds.append(kind)
+        items: list[_Block] = []
+        blocks_by_section.append((section, items))
+        return items
+
+    def current_blocks() -> list[_Block] | None:
+        if not stack:
+            return preamble if not blocks_by_section else None
+        for section, items in reversed(blocks_by_section):
+            if section is stack[-1]:
+                return items
+        return None
 
     for tok in tokens:
         kind = tok.type
         if kind == "inline":
-            if open_items:
+            if cell_open and row is not None:
+                row.cells.append(tok)
+            elif open_items:
                 item = open_items[-1]
-                if item.inline is None and tok.level == item.level + 2:
-                    item.inline = tok
+                if tok.level == item.level + 2:
+                    if item.inline is None:
+                        item.inline = tok
+                    else:
+                        item.more.append(tok)
+            elif paragraph_line and blocks is not None:
+                pseudo = _line_heading(tok.content)
+                if pseudo:
+                    levels = [s.level for s, k in zip(stack, kinds, strict=True) if k != "line"]
+                    base = levels[-1] if levels else 1
+                    blocks = open_section(pseudo, base + 1, paragraph_line, "line")
+                else:
+                    blocks.append(_Para(line=paragraph_line, inline=tok))
+            paragraph_line = 0
+        elif kind == "paragraph_open":
+            paragraph_line = tok.map[0] + 1 if (tok.map and tok.level == 0) else 0
         elif kind == "list_item_open":
             item = _Item(line=tok.map[0] + 1 if tok.map else 0, level=tok.level)
             if open_items:
                 open_items[-1].children.append(item)
-            elif top_items is not None:
-                top_items.append(item)
+            elif blocks is not None:
+                blocks.append(item)
             open_items.append(item)
         elif kind == "list_item_close":
             if open_items:
                 open_items.pop()
+        elif kind == "thead_open":
+            in_head, header = True, []
+        elif kind == "thead_close":
+            in_head = False
+        elif kind == "tr_open":
+            row = _Row(line=tok.map[0] + 1 if tok.map else 0, cells=[], header=header)
+        elif kind in ("th_open", "td_open"):
+            cell_open = True
+        elif kind in ("th_close", "td_close"):
+            cell_open = False
+        elif kind == "tr_close" and row is not None:
+            if in_head:
+                header = [unwrap(inline.plain(cell)) for cell in row.cells]
+            elif blocks is not None and not open_items:
+                row.header = header
+                blocks.append(row)
+            row = None
+        elif kind == "html_block":
+            for tag, level, value in _html_structure(tok.content):
+                line = tok.map[0] + 1 if tok.map else 0
+                if tag == "heading":
+                    blocks = open_section(value, level, line, "heading")
+                elif tag == "summary":
+                    parent = stack[-1] if stack else None
+                    if parent is not None and value.lower() == parent.title.lower():
+                        continue  # "<summary>milestone papers" right under that heading
+                    level = (parent.level if parent else 1) + 1
+                    blocks = open_section(value, level, line, "details")
+                elif tag == "close":
+                    if "details" in kinds:
+                        while kinds and kinds[-1] != "details":
+                            stack.pop()
+                            kinds.pop()
+                        stack.pop()
+                        kinds.pop()
+                        blocks = current_blocks()
         elif kind == "heading_open":
             level, heading = headings[heading_index]
             heading_index += 1
-            if level == 1 and single_title:
+            if heading_index - 1 == title_index:
                 title = title or heading
                 stack.clear()
-                top_items = None if items_by_section else preamble
+                kinds.clear()
+                blocks = None if blocks_by_section else preamble
                 continue
             if not heading:
                 continue  # an empty heading names nothing: its entries stay where they are
-            while stack and stack[-1].level >= level:
-                stack.pop()
-            path = (*(s.title for s in stack), heading)
-            line = tok.map[0] + 1 if tok.map else 0
-            section = Section(title=heading, level=level, path=path, line=line)
-            (stack[-1].children if stack else roots).append(section)
-            stack.append(section)
-            if _TOC_TITLE_RE.match(heading.strip()):
-                top_items = None
-            else:
-                top_items = []
-                items_by_section.append((section, top_items))
+            blocks = open_section(heading, level, tok.map[0] + 1 if tok.map else 0, "heading")
 
     if not title:
-        title = Path(source).stem if source and not source.startswith("<") else "Reading list"
-    if not items_by_section and preamble:
+        title = _fallback_title(source, headings)
+    if not blocks_by_section and preamble:
         # A plain list of links without section headings: one section named after the list.
         section = Section(title=title, level=2, path=(title,), line=preamble[0].line)
         roots.append(section)
-        items_by_section.append((section, preamble))
-    for section, items in items_by_section:
-        section.entries.extend(_entries(items, section.path, slugs, inline))
+        blocks_by_section.append((section, preamble))
+    unread: list[tuple[int, str]] = []
+    for section, items in blocks_by_section:
+        section.entries.extend(_entries(items, section.path, slugs, inline, unread))
+    if blocks_by_section and preamble and blocks_by_section[0][1] is not preamble:
+        _unread_blocks(preamble, inline, unread)
     roots = _prune(roots)
-    return Catalog(title=title, sections=roots, source=source)
+    unread.sort()
+    return Catalog(
+        title=title, sections=roots, source=source, unread=tuple(unread), skipped=tuple(skipped)
+    )
+
+
+# markdown-it stops reading a document at its nesting limit (each list level is two or three
+# levels); the limit is raised far past any real list, and a block nested deeper still is
+# skipped (and reported) while the rest of the document is read.
+MAX_NESTING = 120
+
+
+def _tokenize(md: MarkdownIt, text: str, env: dict) -> tuple[list[Token], list[str]]:
+    tokens: list[Token] = []
+    skipped: list[str] = []
+    lines = text.split("\n")
+    offset = 0
+    while True:
+        chunk = "\n".join(lines[offset:]) if offset else text
+        part = md.parse(chunk, env)
+        # markdown-it gives up inside a container (a list item, a block quote) opened at the
+        # limit: it reads nothing more of the document from there.
+        deep = next(
+            (
+                t
+                for t in part
+                if t.level >= MAX_NESTING - 1
+                and t.map
+                and t.type in ("list_item_open", "blockquote_open")
+            ),
+            None,
+        )
+        if offset:
+            for tok in part:
+                if tok.map:
+                    tok.map = [tok.map[0] + offset, tok.map[1] + offset]
+        tokens.extend(part)
+        if deep is None or deep.map is None:
+            return tokens, skipped
+        stop = deep.map[0]  # document line (0-based) where markdown-it gave up
+        resume = _resume_line(lines, stop + 1)
+        last = resume if resume is not None else len(lines)
+        skipped.append(
+            f"lines {stop + 1}-{last}: lists nested {MAX_NESTING // 2} or more levels deep; skipped"
+        )
+        if resume is None:
+            return tokens, skipped
+        offset = resume
+
+
+def _resume_line(lines: list[str], start: int) -> int | None:
+    """The first line after ``start`` that begins a new top-level block (after a blank)."""
+    for number in range(start, len(lines)):
+        line = lines[number]
+        if line[:1] == "#" or (
+            line[:1] not in ("", " ", "\t", ">") and number > 0 and not lines[number - 1].strip()
+        ):
+            return number
+    return None
+
+
+def _fallback_title(source: str, headings: list[tuple[int, str]]) -> str:
+    """A list with no single title heading: named after its file, or for a ``README.md``
+    after its first H1 (``# Papers``), else its folder; "Reading list" for text."""
+    if not source or source.startswith("<"):
+        return "Reading list"
+    path = Path(source)
+    if path.stem.lower() not in ("readme", "index"):
+        return path.stem
+    first = next((text for level, text in headings if level == 1 and text), "")
+    return first or path.resolve().parent.name or "Reading list"
+
+
+def _heading_text(inline: _Inline, tok: Token) -> str:
+    """A heading's text without badges (images, links around images) or HTML tags."""
+    if "!" in tok.content or "<" in tok.content:
+        return strip_tags(text_mod.plain(inline.children(tok), images=False))
+    return inline.plain(tok)
+
+
+def _title_heading(tokens: list[Token], headings: list[tuple[int, str]]) -> int | None:
+    """Which heading is the list's title: its only H1, or a first H1 that opens the file.
+
+    With several H1 headings, the first is the title when it is the file's first block and
+    nothing under it is a list of links or a table (``# Roadmap`` then prose, then ``# 1 …``).
+    """
+    ones = [i for i, (level, _) in enumerate(headings) if level == 1]
+    if len(ones) == 1:
+        return ones[0]
+    if not ones or ones[0] != 0:
+        return None
+    first = next((i for i, t in enumerate(tokens) if t.map), None)
+    if first is None or tokens[first].type != "heading_open":
+        return None
+    for tok in tokens[first + 3 :]:
+        if tok.type == "heading_open":
+            return 0
+        if tok.type == "table_open":
+            return None
+        if tok.type == "inline" and tok.content.lstrip()[:1] == "[":
+            return None
+    return 0
+
+
+_LINE_HEADING_RE = lazyre.compile(r"^(\*\*|__|\*|_)([^*_\n]{1,40})\1$")
+
+
+def _line_heading(content: str) -> str:
+    """A paragraph that is only a short bold or italic phrase (``*2022*``, ``**In web**``)."""
+    match = _LINE_HEADING_RE.match(content.strip())
+    if not match:
+        return ""
+    words = match.group(2).strip()
+    if len(words.split()) > 4 or "[" in words or "](" in words:
+        return ""
+    if words.startswith("(") and words.endswith(")"):
+        words = words[1:-1]  # "*(2016)*", "*(Lectures)*"
+    return squash(words)
+
+
+_HTML_STRUCTURE_RE = lazyre.compile(
+    r"<h([1-6])\b[^>]*>(.*?)</?h\1\s*/?>|<summary\b[^>]*>(.*?)</summary\s*>|(</details\s*>)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _html_structure(content: str) -> list[tuple[str, int, str]]:
+    """HTML headings, ``<summary>`` groups and ``</details>`` ends in an HTML block, in order:
+    ``(kind, heading level, text)``."""
+    if "<" not in content:
+        return []
+    found: list[tuple[str, int, str]] = []
+    for match in _HTML_STRUCTURE_RE.finditer(content):
+        if match.group(1):
+            heading = strip_tags(match.group(2))
+            if heading:
+                found.append(("heading", int(match.group(1)), heading))
+        elif match.group(3) is not None:
+            summary = strip_tags(match.group(3))
+            if summary:
+                found.append(("summary", 0, summary))
+        else:
+            found.append(("close", 0, ""))
+    return found
 
 
 def _entries(
-    items: list[_Item], path: tuple[str, ...], slugs: set[str], inline: _Inline
+    items: list[_Block],
+    path: tuple[str, ...],
+    slugs: set[str],
+    inline: _Inline,
+    unread: list[tuple[int, str]],
 ) -> list[Entry]:
     """The entries among ``items``, in order; nested non-entry bullets are searched too."""
     entries: list[Entry] = []
     waiting = False  # the last entry has no details line yet and is directly above
     year = _section_year(path)
     for item in items:
+        if isinstance(item, _Row):
+            waiting = False
+            found = _row_entry(item, path, year, inline)
+            if found is not None:
+                entries.append(found)
+            else:
+                _note_unread(item.line, " | ".join(c.content for c in item.cells), unread)
+            continue
+        if isinstance(item, _Para):
+            waiting = False
+            found = _paragraph_entry(item, path, year, slugs, inline)
+            if found is not None:
+                entries.append(found)
+            else:
+                _note_unread(item.line, item.inline.content, unread)
+            continue
         head = _head(item, slugs, inline)
         if head is not None:
             entries.append(_entry(item, head, path, year, inline))
@@ -288,8 +599,143 @@ def _entries(
                 waiting = False
                 continue
         waiting = False
-        entries.extend(_entries(item.children, path, slugs, inline))
+        shaped = _shaped_entry(item, path, year, slugs, inline)
+        if shaped is not None:
+            entries.append(shaped)
+            continue
+        if item.inline is not None:
+            _note_unread(item.line, item.inline.content, unread)
+        entries.extend(_entries(list[_Block](item.children), path, slugs, inline, unread))
     return entries
+
+
+def _unread_blocks(blocks: list[_Block], inline: _Inline, unread: list[tuple[int, str]]) -> None:
+    for block in blocks:
+        if isinstance(block, _Row):
+            _note_unread(block.line, " | ".join(c.content for c in block.cells), unread)
+        elif block.inline is not None:
+            _note_unread(block.line, block.inline.content, unread)
+            if isinstance(block, _Item):
+                _unread_blocks(list[_Block](block.children), inline, unread)
+
+
+def _note_unread(line: int, content: str, unread: list[tuple[int, str]]) -> None:
+    if shapes.looks_like_paper(content):
+        text = squash(content)
+        unread.append((line, text if len(text) <= 120 else text[:119] + "…"))
+
+
+def _shaped_entry(
+    item: _Item, path: tuple[str, ...], year: int | None, slugs: set[str], inline: _Inline
+) -> Entry | None:
+    """A list item read by the shape rules (bold title, date prefix, text title …)."""
+    tok = item.inline
+    if tok is None or not tok.content.strip():
+        return None
+    head = shapes.read_head(inline.children(tok), lambda url: _is_anchor(url, slugs))
+    if head is None:
+        return None
+    links = list(head.links)
+    extra: list[str] = []
+    description = head.description
+    for more in item.more:  # "1. **[Title](url)**" then, indented, "*Authors*"
+        text = unwrap(inline.plain(more))
+        if not head.authors and text and not inline.may_link(more):
+            head.authors = text
+        elif not description:
+            description = text
+    for child in item.children:
+        ctok = child.inline
+        if ctok is None:
+            continue
+        text = inline.plain(ctok)
+        if inline.may_link(ctok):
+            children = inline.children(ctok)
+            found = shapes.links_in(children)
+            if found:
+                prefix = text.split(":", 1)[0].strip() if ":" in text else ""
+                links.extend(
+                    Link(text=f"{prefix}: {lk.text}" if prefix else lk.text, url=lk.url)
+                    for lk in found
+                )
+                extra.append(text)
+                continue
+        if not description:
+            description = text
+        else:
+            extra.append(text)
+    return _make_entry(head, links, extra, description, path, item.line, year)
+
+
+def _make_entry(
+    head: shapes.Head,
+    links: list[Link],
+    extra: list[str],
+    description: str,
+    path: tuple[str, ...],
+    line: int,
+    year: int | None,
+) -> Entry:
+    arxiv_id = shapes.arxiv_id_of(head.url) or head.arxiv_id
+    return Entry(
+        key=arxiv_id or normalize_url(head.url),
+        title=head.title,
+        url=head.url,
+        section=path,
+        line=line,
+        arxiv_id=arxiv_id,
+        authors=head.authors,
+        year=head.year or year,
+        venue=head.venue,
+        details="",
+        source=head.source,
+        links=tuple(links),
+        extra=tuple([*head.extra, *extra]),
+        description=description,
+    )
+
+
+def _paragraph_entry(
+    para: _Para, path: tuple[str, ...], year: int | None, slugs: set[str], inline: _Inline
+) -> Entry | None:
+    """A paragraph that starts like a reference: ``**[12]** Authors. "**Title**." …``."""
+    content = para.inline.content
+    if not _REFERENCE_START_RE.match(content):
+        return None
+    head = shapes.read_head(inline.children(para.inline), lambda url: _is_anchor(url, slugs))
+    if head is None:
+        return None
+    return _make_entry(head, list(head.links), [], head.description, path, para.line, year)
+
+
+_REFERENCE_START_RE = lazyre.compile(r"^\s*(?:\*\*|__)?\[\d{1,4}\](?:\*\*|__)?\s")
+
+
+class _Cells:
+    """A table row's cells, parsed inline only when a rule asks for one."""
+
+    __slots__ = ("inline", "row")
+
+    def __init__(self, row: _Row, inline: _Inline) -> None:
+        self.row, self.inline = row, inline
+
+    def __call__(self, index: int) -> list[Token]:
+        return self.inline.children(self.row.cells[index])
+
+    def parse_text(self, text: str) -> list[Token]:
+        from markdown_it.token import Token
+
+        tok = Token("inline", "", 0)
+        tok.content = text
+        return self.inline.children(tok)
+
+
+def _row_entry(row: _Row, path: tuple[str, ...], year: int | None, inline: _Inline) -> Entry | None:
+    cells = [cell.content for cell in row.cells]
+    head = shapes.read_row(cells, _Cells(row, inline), row.header)
+    if head is None:
+        return None
+    return _make_entry(head, list(head.links), [], head.description, path, row.line, year)
 
 
 def _loose_details(tok: Token, inline: _Inline) -> str:
@@ -312,7 +758,7 @@ def _head(item: _Item, slugs: set[str], inline: _Inline) -> _Head | None:
         url, title = fast.group(2), _clean_title(fast.group(1))
         if _is_anchor(url, slugs) or not title:
             return None
-        return _Head(title=title, url=url, source=None, links=[])
+        return _Head(title=title, url=url, source=None, links=[], description=_tail(fast.group(3)))
     children = _lstrip(inline.children(tok))
     source = None
     if children and children[0].type == "text":
@@ -320,6 +766,8 @@ def _head(item: _Item, slugs: set[str], inline: _Inline) -> _Head | None:
         if not match:
             return None
         source = match.group(1).strip()
+        if _DATE_TAG_RE.match(source):
+            return None  # "[2023/06]" is a date, not a source: the shape rules read it
         children = _lstrip(children[1:])
     if not children or children[0].type != "link_open":
         return None
@@ -328,9 +776,21 @@ def _head(item: _Item, slugs: set[str], inline: _Inline) -> _Head | None:
         return None
     title_tokens, rest = _split_link(children)
     title = _clean_title(_plain(title_tokens))
-    if not title:
-        return None
-    return _Head(title=title, url=url, source=source, links=_links(rest))
+    if not title or all(t.type == "image" or not t.content.strip() for t in title_tokens):
+        return None  # no title, or only an image: a badge
+    head = _Head(title=title, url=url, source=source, links=_links(rest))
+    if rest and rest[0].type == "text":
+        head.description = _tail(text_mod.raw(rest))
+    return head
+
+
+def _tail(text: str) -> str:
+    """What follows an entry's title link, as a description when it starts like one."""
+    match = _TAIL_RE.match(text)
+    return squash(text[match.end() :]) if match else ""
+
+
+_TAIL_RE = lazyre.compile(r"^[ \t]*(?:[-–—:|])[ \t]*(?=\S)")
 
 
 def _entry(
@@ -360,12 +820,21 @@ def _entry(
             Link(text=f"{prefix}: {link.text}" if prefix else link.text, url=link.url)
             for link in _links(children)
         )
-    arxiv_id = arxiv_id_from_url(head.url)
+    url = head.url
+    arxiv_id = arxiv_id_from_url(url)
+    if arxiv_id is None and shapes.is_note_or_repo(url):
+        # "[Title](Note.md) … [arxiv](…)": the paper link and the key come from arXiv.
+        for index, link in enumerate(head.links):
+            found = shapes.arxiv_id_of(link.url)
+            if found and index < len(links):
+                arxiv_id, url = found, link.url
+                links[index] = Link(text="page", url=head.url)
+                break
     authors, venue, details_year = parse_details(details) if details else ("", "", None)
     return Entry(
-        key=arxiv_id or normalize_url(head.url),
+        key=arxiv_id or normalize_url(url),
         title=head.title,
-        url=head.url,
+        url=url,
         section=path,
         line=item.line,
         arxiv_id=arxiv_id,
@@ -376,15 +845,21 @@ def _entry(
         source=head.source,
         links=tuple(links),
         extra=tuple(extra),
+        description=head.description,
     )
 
 
 def _section_year(path: tuple[str, ...]) -> int | None:
     """The year a list files an entry under (``### 2024``), for lists without a year per entry."""
     for title in reversed(path):
-        if re.fullmatch(r"(19|20)\d{2}", title.strip()):
-            return int(title)
+        match = _SECTION_YEAR_RE.search(title.strip())
+        if match:
+            return int(match.group(1))
     return None
+
+
+# "2024", "(2016)", "Top ML Papers of the Week (June 23 - June 29) - 2025"
+_SECTION_YEAR_RE = lazyre.compile(r"(?:^|\s[-–]\s|^\()((?:19|20)\d{2})\)?$")
 
 
 def _with_details(entry: Entry, details: str) -> Entry:
@@ -394,18 +869,44 @@ def _with_details(entry: Entry, details: str) -> Entry:
     )
 
 
+def _year_at_end(text: str) -> tuple[int, int] | None:
+    """Where ``_YEAR_RE`` matches ``text`` and its year, found from the end of the text.
+
+    The same answer as ``_YEAR_RE.search(text)``, without trying the pattern at every
+    position of a long line: the year must end the text, so the search starts near the end
+    and the match is then widened to the separators before the year, as the search would.
+    """
+    tail = text.rstrip()
+    if tail.endswith("."):
+        tail = tail[:-1].rstrip()
+    if tail.endswith(")"):
+        tail = tail[:-1]
+    if not tail[-1:].isdigit():
+        return None
+    pos = max(0, len(text) - 48)
+    match = _YEAR_RE.search(text, pos)
+    if match is None and pos:
+        match = _YEAR_RE.search(text)
+    if match is None:
+        return None
+    start = match.start()
+    while start > 0 and (text[start - 1].isspace() or text[start - 1] in ",("):
+        start -= 1
+    return start, int(match.group(1))
+
+
 def parse_details(text: str) -> tuple[str, str, int | None]:
     """``"A, B. ICLR, 2024."`` → ``("A, B", "ICLR", 2024)``: authors, venue and year."""
-    text = " ".join(text.split())
-    match = _YEAR_RE.search(text)
-    if not match:
+    text = squash(text)
+    found = _year_at_end(text)
+    if found is None:
         text = text.rstrip(". ")
         if "," not in text and len(text.split()) > _MAX_NAME_WORDS:
             # "Train transformer language models with RL.": a description, not a byline.
             return "", "", None
         return text, "", None
-    year = int(match.group(1))
-    body = text[: match.start()].strip().rstrip(",").strip()
+    start, year = found
+    body = text[:start].strip().rstrip(",").strip()
     authors, venue = body, ""
     if ". " in body:
         authors, venue = body.rsplit(". ", 1)
@@ -431,13 +932,20 @@ def _split_link(children: list[Token]) -> tuple[list[Token], list[Token]]:
 
 
 def _links(children: list[Token]) -> list[Link]:
+    """Every link in ``children`` with its text, in one pass (CommonMark links do not nest)."""
     links: list[Link] = []
-    for index, tok in enumerate(children):
+    opener: Token | None = None
+    text_tokens: list[Token] = []
+    for tok in children:
         if tok.type == "link_open":
-            text_tokens, _ = _split_link(children[index:])
-            url = str(tok.attrs.get("href", "")).strip()
+            opener, text_tokens = tok, []
+        elif tok.type == "link_close" and opener is not None:
+            url = str(opener.attrs.get("href", "")).strip()
             if url:
                 links.append(Link(text=_clean_title(_plain(text_tokens)) or url, url=url))
+            opener = None
+        elif opener is not None:
+            text_tokens.append(tok)
     return links
 
 
@@ -459,29 +967,8 @@ def _first_kind(children: list[Token]) -> str:
     return ""
 
 
-def _plain(children: list[Token]) -> str:
-    """Inline tokens back to text, with Markdown such as ``**`` and backticks as written."""
-    parts: list[str] = []
-    for tok in children:
-        kind = tok.type
-        if kind in ("text", "text_special", "html_inline"):
-            parts.append(tok.content)
-        elif kind == "code_inline":
-            parts.append(f"{tok.markup}{tok.content}{tok.markup}")
-        elif kind in ("em_open", "em_close", "strong_open", "strong_close"):
-            parts.append(tok.markup)
-        elif kind in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif kind == "image":
-            parts.append(tok.content)
-    return " ".join("".join(parts).split())
-
-
-def _clean_title(text: str) -> str:
-    text = " ".join(text.split())
-    if text.endswith(".") and not text.endswith(".."):
-        text = text[:-1].rstrip()
-    return text
+_plain = text_mod.plain
+_clean_title = text_mod.clean_title
 
 
 def _slug(title: str) -> str:
@@ -491,8 +978,8 @@ def _slug(title: str) -> str:
 
 def _is_anchor(url: str, slugs: set[str]) -> bool:
     """A link to a heading of this document (a table of contents line)."""
-    if url.startswith("#"):
-        return True
+    if url.startswith(("#", "./#", "/#")):
+        return True  # an anchor of this page, even one whose heading has since changed
     _, _, fragment = url.partition("#")
     if not fragment or fragment not in slugs:
         return False

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import gc
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,16 @@ KEEP = 16  # cached lists kept; older ones are removed when a new one is written
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
 # Relative to the package root: the parser, the key rules and the model it fills.
-_PARSER_MODULES = ("lists/catalog.py", "keys.py", "model.py", "lists/catalog_cache.py")
+_PARSER_MODULES = (
+    "lists/catalog.py",
+    "lists/shapes.py",
+    "lists/text.py",
+    "lists/fastpath.py",
+    "keys.py",
+    "lazyre.py",
+    "model.py",
+    "lists/catalog_cache.py",
+)
 
 
 def cache_dir() -> Path:
@@ -74,6 +84,17 @@ def cache_path(raw: bytes, source: str) -> Path:
 
 def read(raw: bytes, source: str) -> Catalog | None:
     """The cached catalog of this list, or None (no cache, or one that is not usable)."""
+    # Tens of thousands of new objects and no cycles: the cyclic collector is paused meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read(raw, source)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read(raw: bytes, source: str) -> Catalog | None:
     try:
         blob = cache_path(raw, source).read_bytes()
         header, _, payload = blob.partition(b"\n")
@@ -89,6 +110,16 @@ def read(raw: bytes, source: str) -> Catalog | None:
 
 def write(raw: bytes, source: str, catalog: Catalog) -> None:
     """Store ``catalog`` for this list; silently does nothing when it cannot."""
+    collecting = gc.isenabled()
+    gc.disable()  # as in read(): many new lists and tuples, no cycles
+    try:
+        _write(raw, source, catalog)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write(raw: bytes, source: str, catalog: Catalog) -> None:
     try:
         data = to_data(catalog)
         if data is None:
@@ -130,6 +161,8 @@ def to_data(catalog: Catalog) -> dict[str, Any] | None:
         "source": catalog.source,
         "title": catalog.title,
         "sections": sections,
+        "unread": [list(pair) for pair in catalog.unread],
+        "skipped": list(catalog.skipped),
     }
 
 
@@ -150,7 +183,7 @@ def _section_data(section: Section) -> dict[str, Any] | None:
             return None  # not as the parser makes them: do not cache
         links = [[link.text, link.url] for link in e.links]
         fields = (e.key, e.title, e.url, e.line, e.arxiv_id, e.authors, e.year, e.venue)
-        entries.append([*fields, e.details, e.source, links, list(e.extra)])
+        entries.append([*fields, e.details, e.source, links, list(e.extra), e.description])
     children = _sections_data(section.children)
     if children is None:
         return None
@@ -170,6 +203,8 @@ def from_data(data: dict[str, Any]) -> Catalog:
         title=data["title"],
         sections=[_section(s) for s in data["sections"]],
         source=data["source"],
+        unread=tuple((int(line), str(text)) for line, text in data.get("unread", ())),
+        skipped=tuple(str(note) for note in data.get("skipped", ())),
     )
 
 
@@ -190,6 +225,7 @@ def _section(data: dict[str, Any]) -> Section:
             source,
             tuple(Link(text, href) for text, href in links) if links else (),
             tuple(extra),
+            description,
         )
         for (
             key,
@@ -204,6 +240,7 @@ def _section(data: dict[str, Any]) -> Section:
             source,
             links,
             extra,
+            description,
         ) in (data["entries"])
     ]
     return Section(

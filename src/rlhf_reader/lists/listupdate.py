@@ -91,7 +91,10 @@ def prepare(
     except (UpdateError, CatalogError) as exc:
         raise UpdateError(f"{exc}; the current list stays") from None
     if not new_catalog.sections or not new_catalog.entries:
-        raise UpdateError(f"{origin}: no entries found, not a list; the current list stays")
+        from rlhf_reader.lists import report
+
+        found = report.no_entries(origin, data.decode("utf-8", "replace"))
+        raise UpdateError(f"{found}; the current list stays")
     return PlannedUpdate(
         origin=origin,
         target=target,
