@@ -10,9 +10,10 @@ from tui_helpers import BLOG, CAI, DPO, INSTRUCT, SURVEY, build_app, stored, sto
 
 from rlhf_reader.library.store import LibraryError
 from rlhf_reader.model import Entry, Section, Status
+from rlhf_reader.tui.actions import ACTIONS, STATE_NAME
 from rlhf_reader.tui.screens.confirm import ConfirmDialog
 from rlhf_reader.tui.screens.help import HelpScreen
-from rlhf_reader.tui.screens.main import ACTIONS, STATE_NAME, MainScreen
+from rlhf_reader.tui.screens.main import MainScreen
 from rlhf_reader.tui.screens.note import NoteEditor
 from rlhf_reader.tui.screens.tags import TagsDialog
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
@@ -542,3 +543,33 @@ async def test_a_bad_list_fails_before_the_screen_opens(
     assert main(["--list", str(missing), "--db", str(db_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("rlhf-reader: error:") and "nope.md" in err
+
+
+async def test_help_shows_keys_as_remapped(list_path: Path, db_path: Path) -> None:
+    """``App.set_keymap`` is public; the help screen reads the keymap the app kept from it
+    (Textual has no public getter): a Textual upgrade that changes it fails here."""
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.set_keymap({"status.toggle-read": "x", "find.filter": "f2"})
+        await pilot.press("x")
+        assert stored(db_path, SURVEY).status is Status.READ  # the new key works
+        await pilot.press("question_mark")
+        text = _render_plain(app.screen.query_one("#help-table", Static))
+        rows = [row.split(None, 1) for row in text.splitlines() if row.strip()]
+        keys = {what.strip(): key for key, what in (r for r in rows if len(r) == 2)}
+        assert keys["Mark the paper read, or unread again"] == "x"
+        assert keys[next(k for k in keys if k.startswith("Filter: words"))].lower() == "f2"
+
+
+async def test_a_theme_change_recolours_the_tree(list_path: Path, db_path: Path) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")  # the survey is read: its glyph takes $text-success
+        node = tree(app).cursor_node
+        dark = node.label.spans[0].style.color  # the glyph
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = tree(app).cursor_node.label.spans[0].style.color
+        assert dark is not None and light is not None and dark != light
+        variables = app.theme_variables
+        assert light.triplet.hex.lower() == variables["text-success"].lower()[:7]

@@ -47,7 +47,7 @@ async def test_titles_render_literally_in_tree_detail_and_header(db_path: Path) 
             assert node.label.plain == "○ " + printable(entry.title)
             assert "\x1b" not in node.label.plain and "\x07" not in node.label.plain
             shown = screen.query_one("#detail-text", Static).content
-            assert isinstance(shown, Text)
+            assert isinstance(shown, Content)  # built from literal text, never from markup
             assert printable(entry.title) in shown.plain
         # every section label too (one of them holds an escape sequence)
         for section_node in tree._section_nodes.values():

@@ -72,3 +72,13 @@ def stored_meta(db_path: Path, name: str) -> object:
         return library.get_meta(name)
     finally:
         library.close()
+
+
+async def until(pilot, condition, tries: int = 200) -> bool:
+    """Let the app run until ``condition()`` holds (messages from workers take a few hops);
+    the caller asserts the result. Bounded by ``tries`` short pauses, not by a clock."""
+    for _ in range(tries):
+        if condition():
+            return True
+        await pilot.pause(0.01)
+    return bool(condition())

@@ -57,16 +57,16 @@ _MODIFIERS = ("ctrl+", "shift+", "alt+", "meta+", "super+", "hyper+")
 
 def unknown_keys(keys: list[str]) -> list[str]:
     """The key names Textual would not recognise (a typo would otherwise press nothing)."""
-    from textual.keys import Keys, _character_to_key
+    from textual.keys import Keys, key_to_character
 
     names = {key.value for key in Keys}
-    names |= {_character_to_key(chr(code)) for code in range(32, 127)}
     unknown = []
     for key in keys:
         base = key
         while base.startswith(_MODIFIERS):
             base = base.split("+", 1)[1]
-        if len(base) != 1 and base not in names:
+        # A name like "slash" or "question_mark" is the Unicode name of its character.
+        if len(base) != 1 and base not in names and key_to_character(base) is None:
             unknown.append(key)
     return unknown
 

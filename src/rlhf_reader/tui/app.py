@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingType, Keymap
 from textual.screen import Screen
 
 from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Catalog
 from rlhf_reader.textsafe import printable
-from rlhf_reader.tui.screens.main import ACTIONS, STATE_NAME, MainScreen
+from rlhf_reader.tui.actions import ACTIONS, STATE_NAME
+from rlhf_reader.tui.screens.main import MainScreen
 from rlhf_reader.tui.state import ReadingList
 
 # Textual's own palette commands worth keeping, renamed to the palette's "verb: object".
@@ -59,6 +60,8 @@ class ReaderApp(App[None]):
         self.library = library
         self.saved_state = state
         self.list_path = list_path
+        self.keymap: Keymap = {}
+        """The keys remapped by binding id (``set_keymap``), for the help screen."""
         theme = state.get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
@@ -81,7 +84,17 @@ class ReaderApp(App[None]):
         for command in super().get_system_commands(screen):
             title = TEXTUAL_COMMANDS.get(command.title)
             if title:
-                yield command._replace(title=title)
+                yield SystemCommand(title, command.help, command.callback, command.discover)
+
+    # Textual keeps the keymap to itself; the help screen shows the keys as remapped.
+
+    def set_keymap(self, keymap: Keymap) -> None:
+        self.keymap = dict(keymap)
+        super().set_keymap(keymap)
+
+    def update_keymap(self, keymap: Keymap) -> None:
+        self.keymap = {**self.keymap, **keymap}
+        super().update_keymap(keymap)
 
     @property
     def main_screen(self) -> MainScreen:

@@ -108,6 +108,31 @@ class ReadingList:
         listed = [self.entries[key][0] for key in self.rows if key in self.new]
         return Section(title=title, level=2, path=(title,), entries=listed)
 
+    def list_only(self) -> Catalog:
+        """The list as its file says: without "My additions" and "No longer in the list"."""
+        from rlhf_reader.library.additions import SECTION_PATH
+        from rlhf_reader.lists.whatsnew import RETIRED_SECTION
+
+        ours = {SECTION_PATH, (RETIRED_SECTION,)}
+        catalog = self.catalog
+        kept = [
+            s
+            for s in catalog.sections
+            if not (s.path in ours and all(e.line == 0 for e in s.entries))
+        ]
+        return Catalog(title=catalog.title, sections=kept, source=catalog.source)
+
+    def with_own_sections(self, library: Any) -> Catalog:
+        """The list again with the reader's own sections, as ``library`` holds them now."""
+        return self.own_sections(self.list_only(), library)
+
+    @staticmethod
+    def own_sections(listed: Catalog, library: Any) -> Catalog:
+        from rlhf_reader.library.additions import with_additions
+        from rlhf_reader.lists.whatsnew import with_retired
+
+        return with_retired(with_additions(listed, library.additions()), library)
+
     # changing --------------------------------------------------------------------------
 
     def mark_seen(self, keys: list[str] | None) -> list[str]:

@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from rlhf_reader.tui.literal import assemble
+from rlhf_reader.tui.literal import content
 from rlhf_reader.tui.screens.confirm import ConfirmDialog
 
 SaveNote = Callable[[str], str | None]
@@ -64,7 +64,8 @@ class NoteEditor(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="note-box") as box:
             box.border_title = "Note (Markdown)"
-            yield Static(assemble(("Note on ", "dim"), (self.entry_title, "bold")), id="note-title")
+            title = content(("Note on ", "$foreground-muted"), (self.entry_title, "bold"))
+            yield Static(title, id="note-title")
             yield _markdown_area(self.original)
             yield Static(Text(""), id="note-error")
 

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
-from rlhf_reader.tui.literal import assemble
+from rlhf_reader.tui.literal import content
 from rlhf_reader.tui.tagedit import apply_tag_input, complete_last
 
 SaveTags = Callable[[tuple[str, ...]], str | None]
@@ -60,7 +60,8 @@ class TagsDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Tags"
-            yield Static(assemble(("Tags of ", "dim"), (self.entry_title, "bold")), id="tags-title")
+            title = content(("Tags of ", "$foreground-muted"), (self.entry_title, "bold"))
+            yield Static(title, id="tags-title")
             yield Input(
                 " ".join(self.tags),
                 placeholder="tags separated by spaces; +tag adds, -tag removes",
