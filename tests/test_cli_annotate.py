@@ -145,7 +145,7 @@ def test_tag_add_remove_and_to_read_is_a_tag(run, db_path: Path) -> None:
         (("tag", "+x"), 2, "KEY"),
         (("tag", DPO, "+a,b"), 1, "comma"),
         (("tag", DPO, "+ok", "+" + "x" * 41), 1, "longer than 40"),
-        (("tag", DPO, "+"), 1, "empty tag"),
+        (("tag", DPO, "+"), 1, "needs a tag after it"),
         (("tag", DPO, "+x", "-X"), 1, "both added and removed"),
         (("tag", DPO, "nope-not-a-paper", "+x"), 1, "nope-not-a-paper"),
     ],

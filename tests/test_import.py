@@ -11,6 +11,7 @@ from conftest import run_cli as cli
 from rlhf_reader.library.merge import ImportFileError, merge_annotation, parse_export, plan
 from rlhf_reader.library.store import Library
 from rlhf_reader.model import Annotation, Status
+from rlhf_reader.tags import TagEdit
 
 DPO, KTO, BLOG = "2305.18290", "2402.01306", "huggingface.co/blog/rlhf"
 
@@ -19,7 +20,7 @@ def annotate(db: Path) -> None:
     library = Library.open(db)
     library.set_status([DPO], Status.READ)
     library.set_status([KTO], Status.READING)
-    library.change_tags([DPO], add=["dpo", "core"])
+    library.change_tags([DPO], TagEdit.of(add=["dpo", "core"]))
     library.set_note(DPO, 'Key idea, "closed form"\nsecond line \x1b[31m')
     library.set_note(BLOG, "intro")
     library.put_metadata(

@@ -17,11 +17,12 @@ from rlhf_reader.library.store import (
     SCHEMA_VERSION,
     Library,
     LibraryError,
+    NoteChanged,
     SafeStorage,
-    normalize_tag,
     validate_note,
 )
 from rlhf_reader.model import Annotation, Status
+from rlhf_reader.tags import TagEdit, normalize_tag, parse_tag_edit
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -43,7 +44,7 @@ def test_new_library_is_a_plain_tinydb_file_with_schema_version(db_path: Path) -
 def test_round_trip_through_a_new_instance_and_stock_tinydb(db_path: Path) -> None:
     lib = Library.open(db_path)
     lib.set_status(["2305.18290", "huggingface.co/blog/rlhf"], Status.READ)
-    lib.change_tags(["2305.18290"], add=["To Read", "dpo"])
+    lib.change_tags(["2305.18290"], TagEdit.of(add=["To Read", "dpo"]))
     lib.set_note("2305.18290", "# Ünïcode **Markdown**\n\n- [x] done\n")
     lib.put_metadata({"2305.18290": {"title": "DPO", "authors": ["Rafael Rafailov"]}})
     lib.put_addition({"key": "2401.00001", "title": "Mine", "year": 2024})
@@ -156,11 +157,28 @@ def test_tag_lengths_1_to_40() -> None:
 
 def test_tags_deduplicated_and_add_remove(db_path: Path) -> None:
     lib = Library.open(db_path)
-    (ann,) = lib.change_tags(["k"], add=["a", "A", " a ", "b"])
+    (ann,) = lib.change_tags(["k"], TagEdit.of(add=["a", "A", " a ", "b"]))
     assert ann.tags == ("a", "b")
-    (ann,) = lib.change_tags(["k"], add=["c"], remove=["A"])
+    (ann,) = lib.change_tags(["k"], TagEdit.of(add=["c"], remove=["A"]))
     assert ann.tags == ("b", "c")
-    assert lib.set_tags("k", ["Z", "z", "y"]).tags == ("z", "y")
+    # a change keeps what it does not name
+    (ann,) = lib.change_tags(["k"], parse_tag_edit("-b Z z y"))
+    assert ann.tags == ("c", "z", "y")
+
+
+def test_note_saved_over_a_changed_note_is_a_conflict(db_path: Path) -> None:
+    mine, other = Library.open(db_path), Library.open(db_path)
+    mine.set_note("k", "first")
+    other.set_note("k", "theirs")  # another process, after the editor loaded "first"
+    before = db_path.read_bytes()
+    with pytest.raises(NoteChanged) as caught:
+        mine.set_note("k", "mine", base="first")
+    assert (caught.value.mine, caught.value.theirs) == ("mine", "theirs")
+    assert db_path.read_bytes() == before  # nothing written
+    assert mine.set_note("k", "mine", base="theirs").note == "mine"
+    # the same text on both sides is no conflict
+    other.set_note("k", "same")
+    assert mine.set_note("k", "same", base="mine").note == "same"
 
 
 def test_invalid_input_writes_nothing(db_path: Path) -> None:
@@ -168,7 +186,7 @@ def test_invalid_input_writes_nothing(db_path: Path) -> None:
     lib.set_status(["a"], Status.READ)
     before = snapshot(db_path.parent)
     with pytest.raises(ValueError):
-        lib.change_tags(["a", "b"], add=["good", "bad,tag"])
+        lib.change_tags(["a", "b"], TagEdit.of(add=["good", "bad,tag"]))
     with pytest.raises(ValueError):
         lib.set_status(["b", ""], Status.READ)
     with pytest.raises(ValueError):
@@ -426,7 +444,7 @@ def test_two_instances_see_each_others_writes_and_ids_do_not_collide(db_path: Pa
     assert two.annotation("a").status is Status.READ  # re-read, not a stale cache
     two.set_status(["b"], Status.READING)
     one.set_status(["c"], Status.READ)
-    two.change_tags(["a"], add=["x"])
+    two.change_tags(["a"], TagEdit.of(add=["x"]))
     final = Library.open(db_path).annotations()
     assert {k: a.status for k, a in final.items()} == {
         "a": Status.READ,
@@ -453,7 +471,7 @@ def test_one_instance_is_safe_from_several_threads(db_path: Path) -> None:
     def work(n: int) -> None:
         try:
             for i in range(15):
-                lib.change_tags(["shared"], add=[f"t{n}-{i}"])
+                lib.change_tags(["shared"], TagEdit.of(add=[f"t{n}-{i}"]))
                 lib.set_status([f"k{n}-{i}"], Status.READ)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -484,3 +502,16 @@ def test_unwritable_folder_is_a_clear_error(db_path: Path, monkeypatch: pytest.M
     assert str(db_path) in str(info.value) and "Permission denied" in str(info.value)
     monkeypatch.undo()
     assert snapshot(db_path.parent) == before
+
+
+def test_change_meta_is_a_change_to_the_value_in_the_file(db_path: Path) -> None:
+    one, two = Library.open(db_path), Library.open(db_path)
+    one.set_meta("whats_new", {"a": "2026-01-01"})
+    assert two.get_meta("whats_new") == {"a": "2026-01-01"}
+    one.change_meta("whats_new", lambda v: v | {"b": "2026-01-02"})
+    # two's copy is stale, but its change is applied to the file as it is now
+    two.change_meta("whats_new", lambda v: {k: w for k, w in v.items() if k != "a"})
+    assert Library.open(db_path).get_meta("whats_new") == {"b": "2026-01-02"}
+    before = db_path.stat().st_mtime_ns
+    assert one.change_meta("whats_new", lambda v: v) == {"b": "2026-01-02"}
+    assert db_path.stat().st_mtime_ns == before  # unchanged: nothing written

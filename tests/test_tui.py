@@ -8,8 +8,9 @@ import pytest
 from textual.widgets import Input, Markdown, Static, TextArea
 from tui_helpers import BLOG, CAI, DPO, INSTRUCT, SURVEY, build_app, stored, stored_meta, write_list
 
-from rlhf_reader.library.store import LibraryError
+from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Entry, Section, Status
+from rlhf_reader.tags import TagEdit
 from rlhf_reader.tui.actions import ACTIONS, STATE_NAME
 from rlhf_reader.tui.screens.confirm import ConfirmDialog
 from rlhf_reader.tui.screens.help import HelpScreen
@@ -200,28 +201,40 @@ async def test_a_failed_write_is_a_notification_and_changes_nothing(
 # tags ------------------------------------------------------------------------------------
 
 
-async def test_t_edits_tags_with_plus_minus_and_plain_lists(list_path: Path, db_path: Path) -> None:
+async def test_t_applies_the_tag_grammar_to_the_tags_in_the_file(
+    list_path: Path, db_path: Path
+) -> None:
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("t")
         assert isinstance(app.screen, TagsDialog)
-        await pilot.press(*"survey rlhf", "enter")
+        await pilot.press(*"survey rlhf must-read", "enter")  # bare words add
         assert not isinstance(app.screen, TagsDialog)
-        assert stored(db_path, SURVEY).tags == ("survey", "rlhf")
-        assert "#survey #rlhf" in labels(app, SURVEY)[0]
+        assert stored(db_path, SURVEY).tags == ("survey", "rlhf", "must-read")
+        assert "#survey #rlhf #must-read" in labels(app, SURVEY)[0]
 
         await pilot.press("t")
         field = app.screen.query_one(Input)
-        assert field.value == "survey rlhf"  # prefilled
+        assert field.value == ""  # the tags are shown above, the input holds a change
         field.value = "+to-read -surv"
-        await pilot.press("end", *"ey", "enter")
-        assert stored(db_path, SURVEY).tags == ("rlhf", "to-read")
-        assert "#rlhf #to-read" in detail_text(app)
+        await pilot.press("end", *"ey Ünïcode", "enter")
+        # must-read is not named, so it stays
+        assert stored(db_path, SURVEY).tags == ("rlhf", "must-read", "to-read", "ünïcode")
+        assert "#rlhf #must-read #to-read #ünïcode" in detail_text(app)
 
-        await pilot.press("t")
-        app.screen.query_one(Input).value = ""
-        await pilot.press("enter")  # an empty list clears every tag
-        assert stored(db_path, SURVEY).tags == ()
+        await pilot.press("t", "enter")  # nothing typed changes nothing
+        assert not isinstance(app.screen, TagsDialog)
+        assert stored(db_path, SURVEY).tags == ("rlhf", "must-read", "to-read", "ünïcode")
+
+
+async def test_a_tag_edit_keeps_a_tag_another_process_added(list_path: Path, db_path: Path) -> None:
+    # The CLI tags the paper while the TUI is open; the TUI's edit is a change to the file as
+    # it is then, so both tags stay.
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        Library.open(db_path).change_tags([SURVEY], TagEdit.of(add=["waiting"]))
+        await pilot.press("t", *"+from-tui", "enter")
+        assert stored(db_path, SURVEY).tags == ("waiting", "from-tui")
 
 
 async def test_tags_suggest_tags_in_use(list_path: Path, db_path: Path) -> None:

@@ -12,7 +12,6 @@ from rlhf_reader.model import Annotation, Status
 from rlhf_reader.tui.commands import highlighted, is_subsequence
 from rlhf_reader.tui.literal import assemble, literal, literal_block
 from rlhf_reader.tui.state import ReadingList
-from rlhf_reader.tui.tagedit import apply_tag_input, complete_last
 
 
 @pytest.mark.parametrize(
@@ -27,45 +26,6 @@ def test_literal_makes_controls_visible() -> None:
     assert literal("a\x1b[31mb\x07c\x9b").plain == "a\\x1b[31mb\\x07c\\x9b"
     assert literal_block("line\nnext\x1b").plain == "line\nnext\\x1b"
     assert assemble(("[b]", "bold"), "[/]", literal("x")).plain == "[b][/]x"
-
-
-@pytest.mark.parametrize(
-    ("typed", "current", "expected"),
-    [
-        ("dpo survey", ("old",), ("dpo", "survey")),
-        ("dpo, Survey  Paper", (), ("dpo", "survey", "paper")),
-        ("+new", ("a", "b"), ("a", "b", "new")),
-        ("-a", ("a", "b"), ("b",)),
-        ("+c -a", ("a", "b"), ("b", "c")),
-        ("x y -x", (), ("y",)),
-        ("", ("a",), ()),
-        ("a a A", (), ("a",)),
-    ],
-)
-def test_tag_input(typed: str, current: tuple[str, ...], expected: tuple[str, ...]) -> None:
-    assert apply_tag_input(typed, current) == expected
-
-
-@pytest.mark.parametrize(("typed", "message"), [("+", "needs a tag"), ("x" * 41, "longer")])
-def test_tag_input_errors(typed: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        apply_tag_input(typed, ())
-
-
-@pytest.mark.parametrize(
-    ("typed", "expected"),
-    [
-        ("su", "survey"),
-        ("dpo +su", "dpo +survey"),
-        ("-re", "-reward-models"),
-        ("survey ", None),
-        ("survey", None),
-        ("zz", None),
-        ("", None),
-    ],
-)
-def test_tag_completion(typed: str, expected: str | None) -> None:
-    assert complete_last(typed, ["reward-models", "survey"]) == expected
 
 
 def test_reading_list_counts_follow_updates() -> None:

@@ -17,6 +17,7 @@ from rlhf_reader.lists import listsource, whatsnew
 from rlhf_reader.lists.catalog import parse
 from rlhf_reader.lists.listdiff import diff
 from rlhf_reader.model import Status
+from rlhf_reader.tags import TagEdit
 
 BUNDLED = BUNDLED_LIST.read_text(encoding="utf-8")
 
@@ -55,7 +56,7 @@ def annotated_db(db_path: Path) -> Path:
     library = Library.open(db_path)
     library.set_status(["2401.10020"], Status.READ)  # renamed upstream
     library.set_note("github.com/OpenLLMAI/OpenRLHF", "we use this at work")  # removed
-    library.change_tags(["2303.08774"], add=["report"])  # moved
+    library.change_tags(["2303.08774"], TagEdit.of(add=["report"]))  # moved
     library.set_status(["2305.18290"], Status.READING)  # gets a duplicate
     library.close()
     return db_path

@@ -12,18 +12,17 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from rlhf_reader import __version__
 from rlhf_reader.keys import ResolveError, resolve
-from rlhf_reader.library.records import Row, rows
+from rlhf_reader.library.records import Row
 from rlhf_reader.library.store import Library, LibraryError, default_db_path
-from rlhf_reader.lists import whatsnew
-from rlhf_reader.lists.catalog import CatalogError, load
+from rlhf_reader.lists.catalog import CatalogError
 from rlhf_reader.lists.listsource import saved_list_path
 from rlhf_reader.model import Catalog, Entry
+from rlhf_reader.workspace import Workspace
 
 PROG = "rlhf-reader"
 COMMAND_MODULES = (
@@ -65,7 +64,8 @@ def default_list_path(db_path: Path) -> Path:
 
 
 class Context:
-    """What a command works on: the list and the library, opened when first needed."""
+    """What a command works on: the arguments, the output, and the workspace (the list and
+    the library, each read when first needed)."""
 
     def __init__(self, args: argparse.Namespace, out: TextIO | None = None) -> None:
         self.args = args
@@ -77,28 +77,25 @@ class Context:
         self.list_path = (
             Path(list_arg).expanduser() if list_arg else default_list_path(self.db_path)
         )
+        self.workspace = Workspace(self.list_path, self.db_path)
 
-    @cached_property
+    @property
     def list_catalog(self) -> Catalog:
         """The list file as parsed, nothing added."""
-        return load(self.list_path)
+        return self.workspace.list_catalog
 
-    @cached_property
+    @property
     def catalog(self) -> Catalog:
-        """The list plus the reader's own sections (entries no longer in the list…)."""
-        from rlhf_reader.library.additions import with_additions
+        """The list plus the reader's own sections (additions, entries no longer listed)."""
+        return self.workspace.catalog
 
-        listed = with_additions(self.list_catalog, self.library.additions())
-        return whatsnew.with_retired(listed, self.library)
-
-    @cached_property
+    @property
     def library(self) -> Library:
-        return Library.open(self.db_path)
+        return self.workspace.library
 
     def rows(self) -> list[Row]:
         """Every entry of the list joined with the library's annotations and arXiv cache."""
-        library = self.library
-        return rows(self.catalog, library.annotations(), library.all_metadata())
+        return self.workspace.rows()
 
     def resolve(self, typed: str) -> Entry:
         try:

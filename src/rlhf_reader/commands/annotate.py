@@ -13,8 +13,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rlhf_reader.library.progress import compute_stats, sparkline, weekly_reads
-from rlhf_reader.library.store import MAX_NOTE_BYTES, normalize_tag, validate_note
+from rlhf_reader.library.store import MAX_NOTE_BYTES, validate_note
 from rlhf_reader.model import Entry, Status
+from rlhf_reader.tags import parse_tag_edit
 from rlhf_reader.textsafe import printable, printable_block
 
 if TYPE_CHECKING:
@@ -121,12 +122,12 @@ def run_mark(ctx: Context) -> int:
 # tag ----------------------------------------------------------------------------------------
 
 
-def split_tag_args(items: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """``KEY... +A B -C`` → (keys, add, remove), tags not yet normalised.
+def split_tag_args(items: list[str]) -> tuple[list[str], list[str]]:
+    """``KEY... +A B -C`` → (keys, tag words for ``tags.parse_tag_edit``).
 
-    Keys run up to the first ``+``/``-`` word; bare words after it are added. With no
-    ``+``/``-`` word at all, the last word is the tag to add. ``--`` is ignored.
-    ValueError (a usage error) when there is no key or no tag.
+    Keys run up to the first ``+``/``-`` word; the words from there on are the tag change
+    (a bare word adds). With no ``+``/``-`` word at all, the last word is the tag to add.
+    ``--`` is ignored. ValueError (a usage error) when there is no key or no tag.
     """
     words = [w for w in items if w != "--"]
     first_op = next((i for i, w in enumerate(words) if w[:1] in "+-"), None)
@@ -138,37 +139,24 @@ def split_tag_args(items: list[str]) -> tuple[list[str], list[str], list[str]]:
         keys, ops = words[:first_op], words[first_op:]
     if not keys:
         raise ValueError("give one or more KEYs before the tags")
-    add: list[str] = []
-    remove: list[str] = []
-    for word in ops:
-        if word.startswith("-"):
-            remove.append(word[1:])
-        elif word.startswith("+"):
-            add.append(word[1:])
-        else:
-            add.append(word)
-    return keys, add, remove
+    return keys, ops
 
 
 def run_tag(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
 
     try:
-        typed_keys, add_raw, remove_raw = split_tag_args(ctx.args.items)
+        typed_keys, tag_words = split_tag_args(ctx.args.items)
     except ValueError as exc:
         raise CliError(f"tag: {exc}", code=2) from None
     try:
-        add = list(dict.fromkeys(normalize_tag(t) for t in add_raw))
-        remove = list(dict.fromkeys(normalize_tag(t) for t in remove_raw))
+        edit = parse_tag_edit(tag_words)
     except ValueError as exc:
         raise CliError(f"{exc}; nothing changed") from None
-    both = [t for t in add if t in remove]
-    if both:
-        raise CliError(f"tag {both[0]!r} is both added and removed; nothing changed")
     entries = _resolve_all(ctx, typed_keys)
     library = ctx.library
     before = {e.key: library.annotation(e.key).tags for e in entries}
-    after = library.change_tags([e.key for e in entries], add, remove)
+    after = library.change_tags([e.key for e in entries], edit)
     for entry, ann in zip(entries, after, strict=True):
         old = before[entry.key]
         added = [t for t in ann.tags if t not in old]

@@ -118,11 +118,12 @@ def _print_problems(report: FetchReport, titles: dict[str, str]) -> None:
 def run_add(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
     from rlhf_reader.library.additions import AddError, already_there, parse_paper, store_addition
-    from rlhf_reader.library.store import normalize_tag, now_iso
+    from rlhf_reader.library.store import now_iso
+    from rlhf_reader.tags import TagEdit
 
     try:
         arxiv_id = parse_paper(ctx.args.paper)
-        tags = [normalize_tag(tag) for tag in ctx.args.tag]
+        tags = TagEdit.of(add=ctx.args.tag).add
     except (AddError, ValueError) as exc:
         raise CliError(str(exc), code=2) from None
 
@@ -130,7 +131,7 @@ def run_add(ctx: Context) -> int:
     where = already_there(arxiv_id, ctx.list_catalog, library.additions())
     if where is not None:
         if tags:
-            library.change_tags([arxiv_id], add=tags)
+            library.change_tags([arxiv_id], TagEdit(add=tags))
         done = "tagged it" if tags else "nothing to add"
         ctx.print(printable(f"{arxiv_id} is already {where}; {done}"))
         return 0

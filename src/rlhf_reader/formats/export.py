@@ -36,6 +36,7 @@ from rlhf_reader.formats.cite import (
 )
 from rlhf_reader.library import fileio
 from rlhf_reader.library.merge import JSON_FORMAT, JSON_VERSION
+from rlhf_reader.library.progress import count
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Annotation, Entry, Status
 from rlhf_reader.textsafe import printable, printable_block
@@ -151,14 +152,13 @@ def to_markdown(
     It is itself an awesome-style list: ``catalog.parse`` reads it back to the same
     sections and entries (key, title, URL, authors, venue, year).
     """
-    total = len(rows)
-    read = sum(1 for r in rows if r.annotation.status is Status.READ)
-    reading = sum(1 for r in rows if r.annotation.status is Status.READING)
+    papers = count((r.key for r in rows), {r.key: r.annotation for r in rows})
     stamp = (today or date.today()).isoformat()
     lines = [
         f"# {printable(title)}",
         "",
-        f"{read} of {total} read, {reading} in progress (exported by rlhf-reader on {stamp}).",
+        f"{papers.read} of {papers.total} read, {papers.reading} in progress "
+        f"(exported by rlhf-reader on {stamp}).",
     ]
     current: tuple[str, ...] = ()
     for row in rows:
@@ -241,11 +241,12 @@ def csv_record(row: Row) -> dict[str, str]:
 
 
 def to_csv(rows: Iterable[Row]) -> str:
-    """RFC 4180: a header, one row per entry, CRLF line ends, quotes where needed."""
+    """RFC 4180: a header, one row per paper (a key listed twice is one row, with the section
+    it is first listed in), CRLF line ends, quotes where needed."""
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    for row in rows:
+    for row in distinct(rows):
         writer.writerow(csv_record(row))
     return buffer.getvalue()
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from rlhf_reader.keys import parse_arxiv_id
 from rlhf_reader.model import Catalog, Entry, Section
+from rlhf_reader.tags import TagEdit
 
 SECTION_TITLE = "My additions"
 SECTION_PATH = (SECTION_TITLE,)
@@ -48,9 +49,7 @@ def already_there(
 class _Store(Protocol):
     def put_metadata(self, records: Mapping[str, Mapping[str, Any]]) -> None: ...
     def put_addition(self, record: Mapping[str, Any]) -> None: ...
-    def change_tags(
-        self, keys: Iterable[str], add: Iterable[str] = (), remove: Iterable[str] = ()
-    ) -> Any: ...
+    def change_tags(self, keys: Iterable[str], edit: TagEdit) -> Any: ...
 
 
 def store_addition(
@@ -65,7 +64,7 @@ def store_addition(
     library.put_addition(record)
     tags = list(tags)
     if tags:
-        library.change_tags([record["key"]], add=tags)
+        library.change_tags([record["key"]], TagEdit.of(add=tags))
     return record
 
 

@@ -24,8 +24,9 @@ from typing import Any
 
 import orjson
 
-from rlhf_reader.library.store import Library, metadata_problem, normalize_tag, validate_note
+from rlhf_reader.library.store import Library, metadata_problem, validate_note
 from rlhf_reader.model import Annotation, Status
+from rlhf_reader.tags import normalize_tag
 
 # The lossless JSON export: what `export --format json` writes and `import` reads.
 JSON_FORMAT = "rlhf-reader-export"

@@ -1,12 +1,16 @@
 """How far through the list a reader is: overall, per section, and papers read per week.
 
-Pure: computed from the catalog, annotations and ``read_at`` timestamps; used by ``stats``
-and the progress dashboard.
+Pure: computed from the catalog, annotations and ``read_at`` timestamps; used by ``stats``,
+the progress dashboard, the tree, the header and the exports' summaries.
+
+One rule everywhere: a key counts once. A paper listed twice, or in two sections, is one
+paper; a section's count holds the distinct keys of its entries and its sub-sections'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -15,12 +19,34 @@ from rlhf_reader.model import Annotation, Catalog, Status
 BARS = "▁▂▃▄▅▆▇█"
 
 
-def _counts(keys: set[str], annotations: dict[str, Annotation]) -> dict[str, int]:
-    counts = {"total": len(keys), "read": 0, "reading": 0, "unread": 0}
-    for key in keys:
+@dataclass(frozen=True)
+class Counts:
+    """How many distinct papers are read, being read and unread."""
+
+    read: int = 0
+    reading: int = 0
+    unread: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.read + self.reading + self.unread
+
+    def as_dict(self) -> dict[str, int]:
+        """``{"total", "read", "reading", "unread"}``, as ``stats --json`` writes it."""
+        return {"total": self.total} | asdict(self)
+
+
+def count(keys: Iterable[str], annotations: Mapping[str, Annotation]) -> Counts:
+    """The counts of ``keys``, each key once (keys without an annotation are unread)."""
+    tally = {status: 0 for status in Status}
+    for key in set(keys):
         ann = annotations.get(key)
-        counts[ann.status.value if ann else "unread"] += 1
-    return counts
+        tally[ann.status if ann else Status.UNREAD] += 1
+    return Counts(tally[Status.READ], tally[Status.READING], tally[Status.UNREAD])
+
+
+def _counts(keys: set[str], annotations: Mapping[str, Annotation]) -> dict[str, int]:
+    return count(keys, annotations).as_dict()
 
 
 def compute_stats(catalog: Catalog, annotations: dict[str, Annotation]) -> dict[str, Any]:

@@ -37,9 +37,9 @@ Safety, in :class:`SafeStorage` (a TinyDB ``Storage``):
 Values: ``status`` is unread / reading / read. ``read_at`` is set to the moment an entry
 *becomes* read (marking an already-read entry read again keeps the first time) and cleared
 when it stops being read (reading or unread): it records the current read, not a history.
-Tags are normalised by :func:`normalize_tag`; a note is any text up to 1 MB of UTF-8. Every
-batch operation validates all of its input first and then writes once: invalid input raises
-``ValueError`` and nothing is written.
+Tags are normalised by :func:`rlhf_reader.tags.normalize_tag`; a note is any text up to 1 MB
+of UTF-8. Every batch operation validates all of its input first and then writes once:
+invalid input raises ``ValueError`` and nothing is written.
 
 Threads: TinyDB is not thread-safe, and the TUI calls the Library from its UI thread only.
 Besides the cross-process file lock, each ``Library`` instance serialises its own calls with a
@@ -66,16 +66,26 @@ from tinydb.storages import Storage
 
 from rlhf_reader.library import fileio
 from rlhf_reader.model import Annotation, Status
+from rlhf_reader.tags import TagEdit, normalize_tag
 
 SCHEMA_VERSION = 1
 MAX_NOTE_BYTES = 1_000_000
-MAX_TAG_LENGTH = 40
 LOCK_TIMEOUT = 10.0
 TABLES = ("annotations", "metadata", "additions", "meta")
 # How each table is indexed: the field that names a document.
 _ID_FIELD = {"annotations": "key", "metadata": "key", "additions": "key", "meta": "name"}
 
 Tables = dict[str, dict[str, dict[str, Any]]]
+
+
+class NoteChanged(Exception):
+    """A note changed in the file since the editor loaded it: both texts, nothing written."""
+
+    def __init__(self, key: str, *, mine: str, theirs: str) -> None:
+        super().__init__(f"{key}: the note was changed elsewhere since it was opened")
+        self.key = key
+        self.mine = mine
+        self.theirs = theirs
 
 
 class LibraryError(Exception):
@@ -90,26 +100,6 @@ def default_db_path() -> Path:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def normalize_tag(tag: str) -> str:
-    """Trim, lower-case, runs of spaces → ``-``; ValueError naming the tag when not valid.
-
-    A valid tag has 1–40 characters, no comma, no control character, and does not start
-    with ``+`` or ``-`` (those mean add and remove on the command line and in the TUI).
-    """
-    cleaned = "-".join(str(tag).strip().lower().split())
-    if not cleaned:
-        raise ValueError("empty tag")
-    if "," in cleaned:
-        raise ValueError(f"tag {tag!r} contains a comma")
-    if len(cleaned) > MAX_TAG_LENGTH:
-        raise ValueError(f"tag {tag!r} is longer than {MAX_TAG_LENGTH} characters")
-    if any(not ch.isprintable() for ch in cleaned):
-        raise ValueError(f"tag {tag!r} contains a control character")
-    if cleaned[0] in "+-":
-        raise ValueError(f"tag {tag!r} starts with {cleaned[0]!r}")
-    return cleaned
 
 
 def validate_note(note: str) -> str:
@@ -698,33 +688,24 @@ class Library:
 
         return self._update(keys, change)
 
-    def change_tags(
-        self, keys: Iterable[str], add: Iterable[str] = (), remove: Iterable[str] = ()
-    ) -> list[Annotation]:
-        """Add and remove tags on every key (one write). A tag both added and removed is
-        removed. ValueError (nothing written) when any tag is invalid."""
-        adding = list(dict.fromkeys(normalize_tag(t) for t in add))
-        removing = {normalize_tag(t) for t in remove}
+    def change_tags(self, keys: Iterable[str], edit: TagEdit) -> list[Annotation]:
+        """Make one tag change (``tags.parse_tag_edit``) on every key, in one write, to the
+        tags as they are in the file now: tags the change does not name stay."""
 
         def change(ann: Annotation) -> None:
-            tags = [t for t in ann.tags if t not in removing]
-            tags.extend(t for t in adding if t not in tags and t not in removing)
-            ann.tags = tuple(dict.fromkeys(tags))
+            ann.tags = edit.apply(ann.tags)
 
         return self._update(keys, change)
 
-    def set_tags(self, key: str, tags: Iterable[str]) -> Annotation:
-        new = tuple(dict.fromkeys(normalize_tag(t) for t in tags))
-
-        def change(ann: Annotation) -> None:
-            ann.tags = new
-
-        return self._update([key], change)[0]
-
-    def set_note(self, key: str, note: str) -> Annotation:
+    def set_note(self, key: str, note: str, *, base: str | None = None) -> Annotation:
+        """Replace the note of ``key``. With ``base`` (the note as the editor loaded it), the
+        note is replaced only if it is still ``base`` in the file: when another window or
+        process changed it meanwhile, :class:`NoteChanged` is raised and nothing written."""
         text = validate_note(note)
 
         def change(ann: Annotation) -> None:
+            if base is not None and ann.note != base and ann.note != text:
+                raise NoteChanged(key, mine=text, theirs=ann.note)
             ann.note = text
 
         return self._update([key], change)[0]
@@ -753,6 +734,13 @@ class Library:
         with self._transaction() as txn:
             for doc in docs:
                 self._put(txn.tables, "annotations", doc["key"], doc)
+
+    def annotated_keys(self, keys: Iterable[str]) -> frozenset[str]:
+        """Those of ``keys`` that have an annotation."""
+        with self._mutex:
+            self._tables()
+            index = self._index["annotations"]
+            return frozenset(k for k in keys if k in index)
 
     def tags_in_use(self) -> Counter[str]:
         with self._mutex:
@@ -809,11 +797,24 @@ class Library:
             return _json_copy(doc["value"]) if doc else default
 
     def set_meta(self, name: str, value: Any) -> None:
+        self.change_meta(name, lambda _old: value)
+
+    def change_meta(self, name: str, change: Callable[[Any], Any]) -> Any:
+        """Replace the setting ``name`` by ``change(value as it is in the file now)``, under
+        the lock: a read-modify-write no other process can come between. Returns the new
+        value; nothing is written when it is unchanged."""
         if not isinstance(name, str) or not name:
             raise ValueError(f"invalid setting name {name!r}")
         if name == "schema_version":
             raise ValueError("schema_version is managed by the library itself")
-        doc = {"name": name, "value": _json_copy(value)}
-        _check_json(f"setting {name}", doc)
         with self._transaction() as txn:
-            self._put(txn.tables, "meta", name, doc)
+            doc_id = self._index["meta"].get(name)
+            old = txn.tables["meta"][doc_id]["value"] if doc_id is not None else None
+            value = change(_json_copy(old))
+            doc = {"name": name, "value": _json_copy(value)}
+            _check_json(f"setting {name}", doc)
+            if doc_id is not None and doc["value"] == old:
+                txn.write = False
+            else:
+                self._put(txn.tables, "meta", name, doc)
+            return value

@@ -8,7 +8,7 @@ annotated entries that an update removed, so their annotations stay visible unde
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rlhf_reader.keys import arxiv_id_from_url
@@ -24,13 +24,16 @@ RETIRED_SECTION = "No longer in the list"
 
 class _Meta(Protocol):
     def get_meta(self, name: str, default: Any = None) -> Any: ...
-    def set_meta(self, name: str, value: Any) -> None: ...
+    def change_meta(self, name: str, change: Callable[[Any], Any]) -> Any: ...
+
+
+def _as_new(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def new_keys(library: _Meta) -> dict[str, str]:
     """Keys first seen in an update and not yet seen by the reader → when they appeared."""
-    value = library.get_meta(NEW_META) or {}
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+    return _as_new(library.get_meta(NEW_META))
 
 
 def new_since(new: Mapping[str, str]) -> str | None:
@@ -41,51 +44,63 @@ def new_since(new: Mapping[str, str]) -> str | None:
 def record_update(
     library: _Meta, result: ListDiff, annotations: Mapping[str, Annotation], when: str
 ) -> None:
-    """Mark added entries new and keep what the reader recorded about removed ones."""
-    new = new_keys(library)
-    retired = retired_records(library)
-    for entry in result.added:
-        new.setdefault(entry.key, when)
-        retired.pop(entry.key, None)
-    for entry in result.removed:
-        new.pop(entry.key, None)
-        if entry.key in annotations:
-            retired[entry.key] = {
-                "title": entry.title,
-                "url": entry.url,
-                "section": list(entry.section),
-                "authors": entry.authors,
-                "year": entry.year,
-                "removed_at": when,
-            }
-    library.set_meta(NEW_META, new)
-    library.set_meta(RETIRED_META, retired)
+    """Mark added entries new and keep what the reader recorded about removed ones (each a
+    change to the marks as they are in the file, under its lock)."""
+
+    def mark(value: Any) -> dict[str, str]:
+        new = _as_new(value)
+        for entry in result.added:
+            new.setdefault(entry.key, when)
+        for entry in result.removed:
+            new.pop(entry.key, None)
+        return new
+
+    def retire(value: Any) -> dict[str, Any]:
+        retired = _as_retired(value)
+        for entry in result.added:
+            retired.pop(entry.key, None)
+        for entry in result.removed:
+            if entry.key in annotations:
+                retired[entry.key] = {
+                    "title": entry.title,
+                    "url": entry.url,
+                    "section": list(entry.section),
+                    "authors": entry.authors,
+                    "year": entry.year,
+                    "removed_at": when,
+                }
+        return retired
+
+    library.change_meta(NEW_META, mark)
+    library.change_meta(RETIRED_META, retire)
 
 
 def mark_seen(library: _Meta, keys: Iterable[str] | None = None) -> int:
     """Clear the new mark of ``keys`` (all when None); how many marks were cleared."""
-    new = new_keys(library)
-    if not new:
-        return 0
-    if keys is None:
-        cleared = len(new)
-        new = {}
-    else:
-        before = len(new)
-        for key in keys:
-            new.pop(key, None)
-        cleared = before - len(new)
-    if cleared:
-        library.set_meta(NEW_META, new)
+    cleared = 0
+    gone = None if keys is None else set(keys)
+
+    def clear(value: Any) -> dict[str, str]:
+        nonlocal cleared
+        new = _as_new(value)
+        kept = {} if gone is None else {k: v for k, v in new.items() if k not in gone}
+        cleared = len(new) - len(kept)
+        return kept if cleared else new
+
+    if new_keys(library):
+        library.change_meta(NEW_META, clear)
     return cleared
 
 
-def retired_records(library: _Meta) -> dict[str, dict[str, Any]]:
-    value = library.get_meta(RETIRED_META) or {}
+def _as_retired(value: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(value, dict):
         return {}
     # A hand-edited library may hold anything here: keep only records that are objects.
     return {str(k): dict(v) for k, v in value.items() if isinstance(v, dict)}
+
+
+def retired_records(library: _Meta) -> dict[str, dict[str, Any]]:
+    return _as_retired(library.get_meta(RETIRED_META))
 
 
 def retired_section(

@@ -36,6 +36,7 @@ from rlhf_reader.tui.widgets.taskbar import TaskBar
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from rlhf_reader.tags import TagEdit
     from rlhf_reader.tui.screens.export import ExportRequest
     from rlhf_reader.tui.widgets.filter_bar import FilterBar
 
@@ -288,8 +289,8 @@ class MainScreen(Screen[None]):
             return
         key = entry.key
 
-        def save(tags: tuple[str, ...]) -> str | None:
-            return self._store(key, lambda: self.library.set_tags(key, tags))
+        def save(edit: TagEdit) -> str | None:
+            return self._store(key, lambda: self.library.change_tags([key], edit))
 
         tags = self.reading.row(key).annotation.tags
         self.app.push_screen(TagsDialog(entry.title, tags, self.reading.tags_in_use(), save))

@@ -1,4 +1,5 @@
-"""The tag editor: one input, prefilled with the entry's tags, completing tags in use."""
+"""The tag editor: the entry's tags shown, one input for a change to them (``tags.py``'s
+grammar), completing tags in use."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
+from rlhf_reader.tags import GRAMMAR, TagEdit, complete_last, parse_tag_edit
 from rlhf_reader.tui.literal import content
-from rlhf_reader.tui.tagedit import apply_tag_input, complete_last
 
-SaveTags = Callable[[tuple[str, ...]], str | None]
-"""Stores the tags; returns an error message, or None when they were saved."""
+SaveTags = Callable[[TagEdit], str | None]
+"""Applies the change to the tags in the library file; an error message, or None."""
 
 
 class TagSuggester(Suggester):
@@ -33,7 +34,7 @@ class TagSuggester(Suggester):
 
 
 class TagsDialog(ModalScreen[None]):
-    """Enter saves; a plain list replaces the tags, ``+x`` adds and ``-x`` removes."""
+    """Enter applies what was typed: ``+x`` or ``x`` adds, ``-x`` removes, other tags stay."""
 
     DEFAULT_CSS = """
     TagsDialog { align: center middle; }
@@ -62,14 +63,15 @@ class TagsDialog(ModalScreen[None]):
             box.border_title = "Tags"
             title = content(("Tags of ", "$foreground-muted"), (self.entry_title, "bold"))
             yield Static(title, id="tags-title")
+            now = " ".join(f"#{t}" for t in self.tags) or "(none)"
+            yield Static(content(("Now: ", "$foreground-muted"), (now, "")), id="tags-now")
             yield Input(
-                " ".join(self.tags),
-                placeholder="tags separated by spaces; +tag adds, -tag removes",
+                placeholder=GRAMMAR,
                 suggester=TagSuggester(self.known),
                 id="tags-input",
             )
             yield Static(
-                Text("Enter saves · Esc cancels · → accepts a suggestion · empty clears"),
+                Text("Enter saves · Esc cancels · → accepts a suggestion · -tag removes"),
                 id="tags-help",
             )
             yield Static(Text(""), id="tags-error")
@@ -85,7 +87,7 @@ class TagsDialog(ModalScreen[None]):
     @on(Input.Changed)
     def _check(self, event: Input.Changed) -> None:
         try:
-            apply_tag_input(event.value, self.tags)
+            parse_tag_edit(event.value)
         except ValueError as exc:
             self._show_error(str(exc))
         else:
@@ -94,11 +96,14 @@ class TagsDialog(ModalScreen[None]):
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
         try:
-            tags = apply_tag_input(event.value, self.tags)
+            edit = parse_tag_edit(event.value)
         except ValueError as exc:
             self._show_error(str(exc))
             return
-        error = self.save(tags)
+        if not edit:
+            self.dismiss(None)
+            return
+        error = self.save(edit)
         if error:
             self._show_error(error)
         else:
