@@ -6,7 +6,18 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Markdown, Static, TextArea
-from tui_helpers import BLOG, CAI, DPO, INSTRUCT, SURVEY, build_app, stored, stored_meta, write_list
+from tui_helpers import (
+    BLOG,
+    CAI,
+    DPO,
+    INSTRUCT,
+    SURVEY,
+    build_app,
+    stored,
+    stored_meta,
+    until,
+    write_list,
+)
 
 from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Entry, Section, Status
@@ -67,7 +78,7 @@ async def test_first_run_opens_on_the_first_paper(list_path: Path, db_path: Path
         assert current_key(app) == SURVEY
         header = app.main_screen.query_one(ProgressHeader)
         assert (header.read, header.total) == (0, 5)  # five papers, DPO listed twice
-        assert section_label(app, "Papers") == "Papers  0/5"
+        assert section_label(app, "Papers") == "Papers  0/4"
         assert "A Survey of Reinforcement Learning" in detail_text(app)
         assert "Timo Kaufmann" in detail_text(app)
         assert isinstance(tree(app).cursor_node.data, Entry)
@@ -146,7 +157,7 @@ async def test_space_toggles_read_and_writes_first(list_path: Path, db_path: Pat
         assert stored(db_path, SURVEY).status is Status.READ
         assert stored(db_path, SURVEY).read_at
         assert labels(app, SURVEY)[0].startswith("● ")
-        assert section_label(app, "Papers") == "Papers  1/5"
+        assert section_label(app, "Papers") == "Papers  1/4"
         assert section_label(app, "Papers", "Surveys") == "Surveys  1/2"
         header = app.main_screen.query_one(ProgressHeader)
         assert header.read == 1
@@ -164,13 +175,13 @@ async def test_i_marks_reading(list_path: Path, db_path: Path) -> None:
         assert stored(db_path, SURVEY).status is Status.READING
         assert labels(app, SURVEY)[0].startswith("◐ ")
         assert "◐ reading" in detail_text(app)
-        assert section_label(app, "Papers") == "Papers  0/5"
+        assert section_label(app, "Papers") == "Papers  0/4"
 
 
 async def test_a_paper_listed_twice_changes_everywhere(list_path: Path, db_path: Path) -> None:
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE) as pilot:
-        tree(app).select_key(DPO, app.reading.entries[DPO][1])  # the copy under Methods
+        tree(app).select_key(DPO, app.main_screen.reading.entries[DPO][1])  # the copy under Methods
         await pilot.pause()
         assert "listed twice" in detail_text(app)
         await pilot.press("space")
@@ -189,7 +200,7 @@ async def test_a_failed_write_is_a_notification_and_changes_nothing(
         raise LibraryError(f"{db_path}: disk full")
 
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        app.library.set_status = broken  # type: ignore[method-assign]
+        app.workspace.library.set_status = broken  # type: ignore[method-assign]
         await pilot.press("space")
         assert labels(app, SURVEY)[0].startswith("○ ")
         messages = [n.message for n in app._notifications]
@@ -381,7 +392,7 @@ async def test_a_bad_filter_is_an_inline_message(list_path: Path, db_path: Path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash", *"status:nope")
         error = app.main_screen.query_one("#filter-error", Static)
-        assert error.display
+        assert await until(pilot, lambda: error.display)
         assert "nope" in static_text(error)
         footer = app.main_screen.query_one("Footer")
         assert error.region.bottom <= footer.region.y  # visible, not under the footer

@@ -242,7 +242,8 @@ async def test_f_failure_is_a_notification_and_esc_cancels(
         # a stalled answer: esc cancels, the app keeps working
         arxiv_server.reply(delay=5, times=1)
         await pilot.press("j", "f")
-        assert app.main_screen.query_one("#taskbar").display
+        bar = app.main_screen.query_one("#taskbar")
+        assert await until(pilot, lambda: bar.display)
         task = app.main_screen.taskbar.current
         await pilot.press("escape")
         await app.workers.wait_for_complete()  # the stalled request is abandoned, not awaited
@@ -409,12 +410,12 @@ async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) ->
 
 
 async def test_U_on_the_default_list_saves_beside_the_library(db_path: Path) -> None:
-    from rlhf_reader.lists.catalog import load
     from rlhf_reader.lists.listsource import UPSTREAM_URL, saved_list_path
     from rlhf_reader.lists.listupdate import bundled_list_path
     from rlhf_reader.tui.app import make_app
+    from rlhf_reader.workspace import Workspace
 
-    app = make_app(load(bundled_list_path()), Library.open(db_path))
+    app = make_app(Workspace.open(bundled_list_path(), db_path))
     async with app.run_test(size=SIZE) as pilot:
         from rlhf_reader.tui.tasks import update_target
 

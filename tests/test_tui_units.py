@@ -7,6 +7,7 @@ from rich.text import Text
 from tui_helpers import DPO, SMALL_LIST, SURVEY
 
 from rlhf_reader.commands.screenshot import parse_keys, parse_size
+from rlhf_reader.library.progress import count
 from rlhf_reader.lists.catalog import parse
 from rlhf_reader.model import Annotation, Status
 from rlhf_reader.tui.commands import highlighted, is_subsequence
@@ -33,15 +34,20 @@ def test_reading_list_counts_follow_updates() -> None:
     reading = ReadingList.build(catalog, {SURVEY: Annotation(SURVEY, Status.READ)})
     assert (reading.overall.read, reading.overall.total) == (1, 5)
     assert reading.progress[("Papers",)].read == 1
-    assert reading.progress[("Papers",)].total == 5
+    assert reading.progress[("Papers",)].total == 4  # DPO is listed twice: one paper
     reading.update(Annotation(DPO, Status.READ))
     assert reading.overall.read == 2
     assert reading.progress[("Papers", "Surveys")].read == 2
     assert reading.progress[("Papers", "Methods")].read == 1  # DPO is listed there too
-    assert reading.progress[("Papers",)].read == 3
+    assert reading.progress[("Papers",)].read == 2  # and counts once above both
     reading.update(Annotation(DPO, Status.READING))
     assert reading.overall.read == 1 and reading.progress[("Papers",)].read == 1
+    assert reading.progress[("Papers",)].reading == 1
     assert set(reading.duplicates) == {DPO}
+    # the same counts as the one rule computes from scratch
+    annotations = {key: row.annotation for key, row in reading.rows.items()}
+    for path, keys in reading.section_keys.items():
+        assert reading.progress[path] == count(keys, annotations)
 
 
 def test_reading_list_filter_and_sections() -> None:

@@ -89,7 +89,8 @@ def run_screenshot(ctx: Context) -> int:
     out = Path(ctx.args.out).expanduser()
     if not out.parent.is_dir():
         raise CliError(f"{out.parent}: no such folder")
-    app = make_app(ctx.catalog, ctx.library)
+    ctx.workspace.catalog  # noqa: B018  (a bad list or library: an error before rendering)
+    app = make_app(ctx.workspace)
 
     async def shoot() -> str:
         async with app.run_test(size=size) as pilot:

@@ -578,6 +578,13 @@ class Library:
     def backup_path(self) -> Path:
         return self._storage.backup_path
 
+    @property
+    def generation(self) -> int:
+        """How many times the file was (re)read from disk: a view that remembers it knows
+        whether another process's changes came in since, even when they were read by one of
+        this process's own writes (which re-read the file under the lock first)."""
+        return self._storage.generation
+
     def refresh(self) -> bool:
         """Re-read the file if another process changed it; True when it did (for the TUI)."""
         with self._mutex:

@@ -23,7 +23,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from rlhf_reader.library.store import Library, LibraryError, now_iso
-from rlhf_reader.model import Annotation, Catalog, Entry, Section, Status
+from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui import messages, tasks
 from rlhf_reader.tui.actions import ACTIONS
@@ -32,6 +32,7 @@ from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane
 from rlhf_reader.tui.widgets.header import ProgressHeader
 from rlhf_reader.tui.widgets.taskbar import TaskBar
+from rlhf_reader.workspace import NoteConflict, NoteSaved
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from rlhf_reader.tags import TagEdit
     from rlhf_reader.tui.screens.export import ExportRequest
     from rlhf_reader.tui.widgets.filter_bar import FilterBar
+    from rlhf_reader.workspace import Workspace
 
 
 class MainScreen(Screen[None]):
@@ -48,20 +50,24 @@ class MainScreen(Screen[None]):
     """Below this width the detail pane moves under the tree (class ``-narrow``)."""
     BINDINGS: ClassVar[list[BindingType]] = [action.binding() for action in ACTIONS]
 
-    def __init__(
-        self,
-        reading: ReadingList,
-        library: Library,
-        state: dict[str, Any],
-        list_path: Path | None = None,
-    ) -> None:
+    def __init__(self, workspace: Workspace, state: dict[str, Any]) -> None:
         super().__init__()
-        self.reading = reading
-        self.library = library
+        self.workspace = workspace
+        self.reading = ReadingList.of(workspace)
         self.state = state
-        self.list_path = list_path
         self._offered_copy_dialog = False
         self.filter_text = ""
+        self._seen_generation = workspace.library.generation
+        """The library file as last shown: another process's change makes it move."""
+        self._poll_error = ""
+
+    @property
+    def library(self) -> Library:
+        return self.workspace.library
+
+    @property
+    def list_path(self) -> Path:
+        return self.workspace.list_path
 
     def _fit_width(self, width: int) -> None:
         # Set before the first layout (Screen's own breakpoints would apply it only after
@@ -117,7 +123,33 @@ class MainScreen(Screen[None]):
 
     @on(messages.SearchIndexBuilt)
     def _index_built(self, event: messages.SearchIndexBuilt) -> None:
-        self.reading.install_index(event.index, event.snapshot)
+        if event.snapshot.keys() == self.reading.rows.keys():  # not one of a list since gone
+            self.reading.install_index(event.index, event.snapshot)
+
+    # following the file ----------------------------------------------------------------
+
+    def follow_the_file(self) -> None:
+        """Once the screen is up: look at the library file every second (one ``stat``)."""
+        self.set_interval(1.0, self.poll, name="follow the library file")
+
+    def poll(self) -> bool:
+        """Show what another process (the CLI, a second window, an import) wrote, keeping
+        the cursor, the open sections, the scroll position and the filter. True if it did."""
+        workspace = self.workspace
+        try:
+            workspace.poll()
+            if workspace.library.generation == self._seen_generation:
+                return False
+            workspace.rebuild()  # an addition or an update elsewhere: the catalog follows
+            self.reload(keep_scroll=True)
+        except (LibraryError, OSError) as exc:
+            message = f"Not following the library file: {exc}"
+            if message != self._poll_error:  # once, not every second
+                self._poll_error = message
+                self.notify_plain(message, "error")
+            return False
+        self._poll_error = ""
+        return True
 
     def current_state(self) -> dict[str, Any]:
         entry = self.catalog_tree.current_entry
@@ -139,13 +171,16 @@ class MainScreen(Screen[None]):
             return
         node = tree.cursor_node
         if node is not None and isinstance(node.data, Section):
-            counts = self.reading.progress.get(node.data.path)
-            if counts is None:  # the "New since" section
+            path = node.data.path
+            if path not in self.reading.progress:  # the "New since" section
                 keys = {entry.key for entry in node.data.entries}
                 read = sum(self.reading.status(key) is Status.READ for key in keys)
                 self.detail.show_section(node.data, read, len(keys))
             else:
-                self.detail.show_section(node.data, counts.read, counts.total)
+                counts = self.reading.progress[path]
+                shown = tree.shown_keys
+                matching = None if shown is None else self.reading.counts(path, shown).total
+                self.detail.show_section(node.data, counts.read, counts.total, matching)
         elif tree.shown_keys is not None and not tree.shown_keys:
             self.detail.show_message("Nothing matches this filter (esc clears it).")
         else:
@@ -160,28 +195,23 @@ class MainScreen(Screen[None]):
         self.seen(event.entry.key)
         self.detail.focus()
 
-    def reload(self, catalog: Catalog | None = None, select: str | None = None) -> None:
-        """Read the list (``catalog``, or the current one) and the library again; redraw."""
-        from rlhf_reader.lists.whatsnew import new_keys
-
-        catalog = catalog or self.reading.catalog
-        library = self.library
-        self.reading = ReadingList.build(
-            catalog, library.annotations(), library.all_metadata(), new_keys(library)
-        )
-        self.app.reading = self.reading  # type: ignore[attr-defined]
+    def reload(self, select: str | None = None, keep_scroll: bool = False) -> None:
+        """Take the workspace as its files are now; redraw (the cursor on ``select``)."""
+        self.reading = ReadingList.of(self.workspace)
+        self._seen_generation = self.library.generation
         tree = self.catalog_tree
         tree.set_reading(self.reading)
-        self.query_one(ProgressHeader).list_title = catalog.title
-        self.rebuild_tree(select)
+        self.query_one(ProgressHeader).list_title = self.reading.catalog.title
+        self.rebuild_tree(select, keep_scroll)
         self._update_header()
         self.prepare_filter()
 
-    def rebuild_tree(self, select: str | None = None) -> None:
+    def rebuild_tree(self, select: str | None = None, keep_scroll: bool = False) -> None:
         """Redraw the tree (same filter, same open sections), cursor on ``select`` or where
-        it was."""
+        it was, the rows where they were on the screen (``keep_scroll``) or centred."""
         tree = self.catalog_tree
         current = tree.current_entry
+        scrolled = tree.scroll_offset.y
         if self.filter_text.strip():
             self.apply_filter(self.filter_text)
         else:
@@ -189,7 +219,12 @@ class MainScreen(Screen[None]):
         key = select or (current.key if current else None)
         entry = current if current is not None and key == current.key else None
         tree.show_again(key if key in self.reading.rows else None, entry)
-        tree.center_cursor()
+        if keep_scroll:
+            tree.scroll_to(y=scrolled, animate=False)
+            if tree.cursor_node is not None:  # still in sight
+                tree.scroll_to_node(tree.cursor_node, animate=False)
+        else:
+            tree.center_cursor()
         self._show_current()
 
     def goto(self, entry: Entry) -> None:
@@ -268,7 +303,7 @@ class MainScreen(Screen[None]):
         return None
 
     def set_status(self, entry: Entry, status: Status) -> None:
-        self._store(entry.key, lambda: self.library.set_status([entry.key], status))
+        self._store(entry.key, lambda: self.workspace.set_status([entry.key], status))
 
     def action_toggle_read(self) -> None:
         entry = self._current()
@@ -290,7 +325,7 @@ class MainScreen(Screen[None]):
         key = entry.key
 
         def save(edit: TagEdit) -> str | None:
-            return self._store(key, lambda: self.library.change_tags([key], edit))
+            return self._store(key, lambda: self.workspace.change_tags([key], edit))
 
         tags = self.reading.row(key).annotation.tags
         self.app.push_screen(TagsDialog(entry.title, tags, self.reading.tags_in_use(), save))
@@ -303,8 +338,22 @@ class MainScreen(Screen[None]):
             return
         key = entry.key
 
-        def save(text: str) -> str | None:
-            return self._store(key, lambda: self.library.set_note(key, text))
+        def save(text: str, base: str) -> str | NoteConflict | None:
+            """The note over ``base`` (what the editor loaded, or the other note after a
+            conflict); a conflict when the file holds yet another note."""
+            outcome: list[NoteSaved | NoteConflict] = []
+
+            def write() -> Annotation:
+                result = self.workspace.save_note(key, text, base)
+                outcome.append(result)
+                if isinstance(result, NoteConflict):
+                    return self.library.annotation(key)  # show the note as the file has it
+                return result.annotation
+
+            error = self._store(key, write)
+            if error is None and isinstance(outcome[0], NoteConflict):
+                return outcome[0]
+            return error
 
         self.app.push_screen(NoteEditor(entry.title, self.reading.row(key).annotation.note, save))
 
@@ -534,7 +583,7 @@ class MainScreen(Screen[None]):
             arxiv_id = parse_paper(text)
         except AddError as exc:
             return str(exc)
-        listed = self.reading.list_only()
+        listed = self.workspace.list_catalog
         where = already_there(arxiv_id, listed, self.library.additions())
         return f"{arxiv_id} is already {where}." if where else None
 
@@ -566,7 +615,8 @@ class MainScreen(Screen[None]):
         except (LibraryError, OSError, ValueError, KeyError) as exc:
             self.notify_plain(f"{event.arxiv_id}: not added: {exc}", "error")
             return
-        self.reload(self.reading.with_own_sections(self.library), select=stored["key"])
+        self.workspace.rebuild()
+        self.reload(select=stored["key"])
         self.notify_plain(f"Added to My additions: {stored['title']}")
 
     # U: update the list ----------------------------------------------------------------
@@ -599,7 +649,7 @@ class MainScreen(Screen[None]):
         if not origin:
             return
         bar = self.taskbar
-        old = self.reading.list_only()
+        old = self.workspace.list_catalog
         work = partial(tasks.fetch_list, bar.post_message, origin, old, target, explicit)
         label = f"Fetching the list from {origin}"
         await bar.run(label, None, work, group="update", name="list update")
@@ -620,8 +670,9 @@ class MainScreen(Screen[None]):
         except (UpdateError, LibraryError, OSError) as exc:
             self.notify_plain(f"Update not saved: {exc}; the current list stays", "error")
             return
-        self.list_path = plan.target
-        self.reload(ReadingList.own_sections(plan.catalog, self.library))
+        self.workspace.list_path = plan.target
+        self.workspace.reload_list()
+        self.reload()
         if plan.diff.is_empty:
             self.notify_plain(f"The list is up to date (no changes in {plan.origin}).")
             return

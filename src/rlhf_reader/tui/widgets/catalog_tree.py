@@ -40,7 +40,8 @@ FILTER_OPEN_BUDGET = 200
 
 
 class CatalogTree(Tree[NodeData], inherit_bindings=False):
-    """Sections with ``read/total`` and entries with their status glyph."""
+    """Sections with ``read/total`` (with a filter on: ``3 of 18 shown``) and entries with
+    their status glyph. Each paper counts once in a section, however often it is listed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False, id="move.up", tooltip="Previous row"),
@@ -288,7 +289,11 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
             label.append(f"  {still}", style=muted)
             return label
         label = literal(section.title, self.style_of("catalog-tree--section"))
-        label.append(f"  {counts.read}/{counts.total}", style=muted)
+        if self.shown_keys is None:
+            label.append(f"  {counts.read}/{counts.total}", style=muted)
+        else:  # a filter is on: how many of the section's papers it shows
+            shown = len(self.reading.section_keys.get(section.path, frozenset()) & self.shown_keys)
+            label.append(f"  {shown} of {counts.total} shown", style=muted)
         return label
 
     def entry_label(self, entry: Entry) -> Text:

@@ -114,8 +114,11 @@ class DetailPane(VerticalScroll, can_focus=True):
         self._update_head(describe(entry, row, listed))
         self._set_note(row.annotation.note)
 
-    def show_section(self, section: Section, read: int, total: int) -> None:
-        """A section under the cursor: its path and progress."""
+    def show_section(
+        self, section: Section, read: int, total: int, shown: int | None = None
+    ) -> None:
+        """A section under the cursor: its path, progress, and how many papers the filter
+        shows (``shown``, when one is on)."""
         parts: list[str | Content | tuple[str, str]] = [(section.title, "bold"), "\n"]
         if len(section.path) > 1:
             parts.append((" › ".join(section.path[:-1]) + "\n", MUTED))
@@ -123,6 +126,8 @@ class DetailPane(VerticalScroll, can_focus=True):
         unread = total - read
         if unread:
             parts.append(f" · {unread} to go")
+        if shown is not None:
+            parts += ["\n", (f"{shown} of {total}", "bold"), " shown by the filter"]
         parts.append(("\n\nEnter or → opens it; ← closes it.", MUTED))
         self._update_head(content(*parts))
         self._set_note("")
