@@ -106,3 +106,17 @@ def test_screenshot_refuses_unknown_keys(capsys: pytest.CaptureFixture[str], tmp
     assert main(args) == 2
     assert "--press: unknown key 'nosuchkey'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_every_printable_key_name_is_known() -> None:
+    """The key names Textual gives printable characters (what --press and the keymap take)
+    are recognised through its public key helpers; a Textual upgrade that renames them, or
+    drops those helpers, fails here rather than in the screenshot command."""
+    from textual.keys import KEY_NAME_REPLACEMENTS
+
+    from rlhf_reader.commands.screenshot import unknown_keys
+
+    names = ["slash", "question_mark", "full_stop", "comma", "minus", "plus", "colon"]
+    names += ["left_square_bracket", "number_sign", "at", "exclamation_mark"]
+    names += list(KEY_NAME_REPLACEMENTS.values())
+    assert unknown_keys(names) == []

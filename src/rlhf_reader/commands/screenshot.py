@@ -57,7 +57,7 @@ _MODIFIERS = ("ctrl+", "shift+", "alt+", "meta+", "super+", "hyper+")
 
 def unknown_keys(keys: list[str]) -> list[str]:
     """The key names Textual would not recognise (a typo would otherwise press nothing)."""
-    from textual.keys import Keys, key_to_character
+    from textual.keys import REPLACED_KEYS, Keys, key_to_character
 
     names = {key.value for key in Keys}
     unknown = []
@@ -65,8 +65,10 @@ def unknown_keys(keys: list[str]) -> list[str]:
         base = key
         while base.startswith(_MODIFIERS):
             base = base.split("+", 1)[1]
-        # A name like "slash" or "question_mark" is the Unicode name of its character.
-        if len(base) != 1 and base not in names and key_to_character(base) is None:
+        # A name like "question_mark" is the Unicode name of its character; "slash" is
+        # Textual's short name for "solidus".
+        known = base in names or key_to_character(REPLACED_KEYS.get(base, base)) is not None
+        if len(base) != 1 and not known:
             unknown.append(key)
     return unknown
 
