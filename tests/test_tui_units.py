@@ -120,3 +120,40 @@ def test_every_printable_key_name_is_known() -> None:
     names += ["left_square_bracket", "number_sign", "at", "exclamation_mark"]
     names += list(KEY_NAME_REPLACEMENTS.values())
     assert unknown_keys(names) == []
+
+
+async def test_textual_tree_still_invalidates_through_the_hook() -> None:
+    """``tui.compat.BatchedTree`` relies on ``Tree._invalidate`` being what every added node
+    calls: if an upgrade renames or bypasses it, this fails (and says where to look)."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Tree
+
+    from rlhf_reader.tui.compat import BatchedTree
+
+    assert callable(getattr(Tree, "_invalidate", None)), "Tree._invalidate is gone: see compat.py"
+    calls: list[int] = []
+
+    class Counting(BatchedTree[int]):
+        def _invalidate(self) -> None:
+            if not self._batching:
+                calls.append(1)
+            super()._invalidate()
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Counting("root")
+
+    app = Host()
+    async with app.run_test() as pilot:
+        tree = app.query_one(Counting)
+        tree.show_root = False
+        tree.root.expand()
+        tree.root.add_leaf("one")
+        assert calls, "TreeNode.add no longer calls Tree._invalidate: see compat.py"
+        calls.clear()
+        with tree.building():
+            for n in range(50):
+                tree.root.add_leaf(str(n), data=n)
+        await pilot.pause()
+        assert tree.last_line == 50  # laid out, all 51 rows there
+        assert tree.get_node_at_line(50).data == 49

@@ -21,6 +21,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from rlhf_reader.model import Entry, Section, Status
+from rlhf_reader.tui.compat import BatchedTree
 from rlhf_reader.tui.literal import literal
 from rlhf_reader.tui.state import NEW_GLYPH, NEW_PREFIX, ReadingList, SectionPath
 from rlhf_reader.tui.theme import component_style
@@ -39,7 +40,7 @@ GLYPH_STYLE = {
 FILTER_OPEN_BUDGET = 200
 
 
-class CatalogTree(Tree[NodeData], inherit_bindings=False):
+class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
     """Sections with ``read/total`` (with a filter on: ``3 of 18 shown``) and entries with
     their status glyph. Each paper counts once in a section, however often it is listed."""
 
@@ -200,21 +201,22 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         added when it is first opened. With a filter, sections are opened in list order
         until about ``FILTER_OPEN_BUDGET`` rows are shown.
         """
-        self.shown_keys = visible
-        self.clear()
-        self._section_nodes.clear()
-        self._entry_nodes.clear()
-        self._loaded.clear()
-        self._matches = None if visible is None else self.reading.matching_sections(visible)
-        self._add_new_section(visible)
-        self._add_sections(self.root, self.reading.catalog.sections)
-        if visible is None:
-            for path in sorted((tuple(p) for p in expanded), key=len):
-                node = self._section_nodes.get(path)
-                if node is not None:
-                    self.open_section(node)
-        else:
-            self._open_within(FILTER_OPEN_BUDGET)
+        with self.building():
+            self.shown_keys = visible
+            self.clear()
+            self._section_nodes.clear()
+            self._entry_nodes.clear()
+            self._loaded.clear()
+            self._matches = None if visible is None else self.reading.matching_sections(visible)
+            self._add_new_section(visible)
+            self._add_sections(self.root, self.reading.catalog.sections)
+            if visible is None:
+                for path in sorted((tuple(p) for p in expanded), key=len):
+                    node = self._section_nodes.get(path)
+                    if node is not None:
+                        self.open_section(node)
+            else:
+                self._open_within(FILTER_OPEN_BUDGET)
 
     def _open_within(self, budget: int) -> None:
         """Open sections depth-first, in list order, while fewer than ``budget`` rows show."""
@@ -261,12 +263,13 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
             return
         self._loaded.add(node.id)
         visible = self.shown_keys
-        for entry in section.entries:
-            if visible is not None and entry.key not in visible:
-                continue
-            leaf = node.add_leaf(self.entry_label(entry), data=entry)
-            self._entry_nodes.setdefault(entry.key, []).append(leaf)
-        self._add_sections(node, section.children)
+        with self.building():
+            for entry in section.entries:
+                if visible is not None and entry.key not in visible:
+                    continue
+                leaf = node.add_leaf(self.entry_label(entry), data=entry)
+                self._entry_nodes.setdefault(entry.key, []).append(leaf)
+            self._add_sections(node, section.children)
 
     def open_section(self, node: TreeNode[NodeData]) -> None:
         self._load(node)
@@ -350,11 +353,12 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         candidates = [entry] if entry is not None else self.reading.entries.get(key, [])
         for candidate in candidates:
             path = candidate.section
-            for depth in range(1, len(path) + 1):
-                node = self._section_nodes.get(path[:depth])
-                if node is None:
-                    break
-                self.open_section(node)
+            with self.building():
+                for depth in range(1, len(path) + 1):
+                    node = self._section_nodes.get(path[:depth])
+                    if node is None:
+                        break
+                    self.open_section(node)
             for leaf in self._entry_nodes.get(key, ()):
                 parent = leaf.parent.data if leaf.parent is not None else None
                 in_place = isinstance(parent, Section) and parent.path == candidate.section
