@@ -60,7 +60,7 @@ ACTIONS: tuple[Action, ...] = (
         "edit_tags",
         "Tags",
         "edit: tags",
-        "Edit the tags: a plain list replaces, +tag adds, -tag removes",
+        "Change the tags: +tag or tag adds, -tag removes; tags not named stay",
     ),
     Action(
         "edit.note",
