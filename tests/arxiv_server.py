@@ -31,6 +31,10 @@ own ``ArxivFetcher(FetchSettings(url=arxiv_server.url, …))``.
     a scripted answer, used ``times`` times (None: forever) before the permanent ones; with
     neither ``id_list`` nor ``search_query`` it matches any request. ``delay`` stalls the
     answer that many seconds (a timeout for the client); stalls end when the server stops.
+    ``drip`` sends the whole answer (status line, headers, body) one byte every ``drip``
+    seconds — no read ever times out, only a deadline on the whole request ends it; a drip
+    stops after ``DRIP_LIMIT`` seconds (the connection is then closed) or when the server
+    stops, so a client without a deadline fails a test instead of hanging it.
 ``requests``
     the query parameters of every request received, in order (one value per name);
 ``count``
@@ -44,6 +48,7 @@ an unknown id.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +60,7 @@ import pytest
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV_DATA = Path(__file__).resolve().parent / "data" / "arxiv"
 OFFLINE_URL = "http://127.0.0.1:9/api/query"  # the discard port: nothing listens
+DRIP_LIMIT = 10.0  # seconds a dripping answer may last at most
 
 _FEED_HEAD = (
     "<?xml version='1.0' encoding='UTF-8'?>\n"
@@ -95,6 +101,7 @@ class _Reply:
     status: int = 200
     delay: float = 0.0
     times: int | None = 1
+    drip: float = 0.0
 
 
 class ArxivServer:
@@ -166,8 +173,9 @@ class ArxivServer:
         times: int | None = 1,
         id_list: str | list[str] | None = None,
         search_query: str | None = None,
+        drip: float = 0.0,
     ) -> None:
-        reply = _Reply(_bytes(body), status, delay, times)
+        reply = _Reply(_bytes(body), status, delay, times, drip)
         with self._lock:
             self._scripted.append((_key(id_list, search_query), reply))
 
@@ -216,6 +224,9 @@ class ArxivServer:
                 if reply.delay and server._stop.wait(reply.delay):
                     self.close_connection = True
                     return
+                if reply.drip:
+                    self._drip(reply)
+                    return
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
@@ -224,6 +235,23 @@ class ArxivServer:
                     self.wfile.write(reply.body)
                 except OSError:
                     self.close_connection = True
+
+            def _drip(self, reply: _Reply) -> None:
+                head = (
+                    f"HTTP/1.1 {reply.status} Answer\r\n"
+                    "Content-Type: application/atom+xml; charset=utf-8\r\n"
+                    f"Content-Length: {len(reply.body)}\r\n\r\n"
+                ).encode()
+                self.close_connection = True
+                end = time.monotonic() + DRIP_LIMIT
+                try:
+                    for byte in head + reply.body:
+                        if server._stop.wait(reply.drip) or time.monotonic() > end:
+                            return
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                except OSError:  # the client hung up (its deadline)
+                    return
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass

@@ -1,8 +1,9 @@
 """A local https server on 127.0.0.1 for update tests (CLI and TUI): fixture ``https_server``.
 
 Its certificate comes from a throwaway CA (trustme) that the client trusts through
-``SSL_CERT_FILE``. Add answers to ``server.routes[path] = Served(body=...)``; every request
-path is appended to ``server.hits``; anything unrouted is a 404.
+``SSL_CERT_FILE``. Add answers to ``server.routes[path] = Served(body=...)`` (``drip=``
+sends the body a byte at a time, for deadline tests); every request path is appended to
+``server.hits``; anything unrouted is a 404.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ class Served:
     body: bytes = b""
     delay: float = 0.0
     content_type: str = "text/markdown; charset=utf-8"
+    drip: float = 0.0  # seconds between bytes of the body (at most DRIP_LIMIT in all)
+
+
+DRIP_LIMIT = 10.0
 
 
 @dataclass
@@ -56,7 +61,17 @@ def https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ht
                 self.send_header("Content-Type", served.content_type)
                 self.send_header("Content-Length", str(len(served.body)))
                 self.end_headers()
-                self.wfile.write(served.body)
+                if not served.drip:
+                    self.wfile.write(served.body)
+                    return
+                end = time.monotonic() + DRIP_LIMIT
+                for byte in served.body:  # no read waits long; only a deadline ends it
+                    if time.monotonic() > end:
+                        self.close_connection = True
+                        return
+                    time.sleep(served.drip)
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
                 pass
 

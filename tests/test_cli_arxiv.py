@@ -113,7 +113,7 @@ def test_fetch_failure_exits_1_and_keeps_the_cache(
     assert code == 1
     assert out == "fetched 0, cached 0, not found 0, failed 3\n"
     assert err == (
-        "rlhf-reader: failed: 3 ids (2305.18290, 2401.99999, 2307.09288): "
+        "rlhf-reader: error: 3 ids (2305.18290, 2401.99999, 2307.09288): "
         "arXiv answered HTTP 503 (after 3 tries)\n"
     )
     assert arxiv_server.count == 1 + 3  # the first fetch, then one try and two retries

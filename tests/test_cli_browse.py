@@ -31,6 +31,9 @@ RECORD_FIELDS = [
     "status",
     "tags",
     "note",
+    "read_at",
+    "venue",
+    "added_at",
 ]
 
 
@@ -206,7 +209,8 @@ def test_show_json(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
     record = json.loads(out)
     assert record["key"] == "huggingface.co/blog/rlhf"
     assert record["authors"] == ["Nathan Lambert"]
-    assert set(record) == set(RECORD_FIELDS)
+    assert set(record) == {*RECORD_FIELDS, "also_in"}
+    assert record["also_in"] == []  # no other list registered
 
 
 def test_show_ambiguous_and_missing(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
@@ -432,7 +436,7 @@ def test_endless_list_file_is_refused_not_read_into_memory(
     monkeypatch.setattr(catalog, "MAX_LIST_BYTES", 10_000)
     code, out, err = run(capsys, "--list", "/dev/zero", "list", db=db_path)
     assert (code, out) == (1, "")
-    assert_one_error_line(err, "/dev/zero", "larger than 10,000 bytes")
+    assert_one_error_line(err, "/dev/zero", "not a regular file (a character device)")
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")

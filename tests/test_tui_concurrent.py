@@ -94,8 +94,10 @@ async def test_two_apps_and_the_cli_lose_nothing(tmp_path: Path, db_path: Path) 
                     entry = app.main_screen.catalog_tree.current_entry
                     assert entry is not None
                     await pilot.press("t")
+                    assert await until(pilot, lambda app=app: isinstance(app.screen, TagsDialog))
                     app.screen.query_one(Input).value = f"+{name}-{n}"
                     await pilot.press("enter")
+                    await until(pilot, lambda app=app: not isinstance(app.screen, TagsDialog), 50)
                     if not isinstance(app.screen, TagsDialog):  # saved: acknowledged
                         acked_tags.append((entry.key, f"{name}-{n}"))
                     else:  # an error is shown in the dialog; nothing to claim
@@ -161,16 +163,18 @@ async def append_note_line(app, pilot, line: str) -> bool:
     """``n``, a line at the end, ctrl+s; a conflict is answered "keep both". True when the
     note was saved (the editor closed)."""
     await pilot.press("n")
-    if not isinstance(app.screen, NoteEditor):
+    if not await until(pilot, lambda: isinstance(app.screen, NoteEditor)):
         return False
     area = app.screen.query_one(TextArea)
     area.move_cursor(area.document.end)
     area.insert(f"\n{line}")
     await pilot.press("ctrl+s")
+    await until(pilot, lambda: not isinstance(app.screen, NoteEditor), 50)
     for _ in range(5):  # another writer may change it again before "keep both" is saved
         if not isinstance(app.screen, NoteConflictDialog):
             break
         await pilot.press("b")
+        await until(pilot, lambda: not isinstance(app.screen, NoteConflictDialog), 50)
     if isinstance(app.screen, NoteEditor):  # an error: drop this edit, say so to the caller
         await pilot.press("escape")
         if not isinstance(app.screen, NoteEditor):

@@ -5,13 +5,14 @@ other processes write, a note saved over another is a choice, and it counts as `
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Static, TextArea
 from tui_helpers import CAI, DPO, SURVEY, build_app, stored, until, write_list
 
-from rlhf_reader.cli import main
 from rlhf_reader.model import Status
 from rlhf_reader.tui.screens.note import NoteEditor
 from rlhf_reader.tui.screens.note_conflict import NoteConflictDialog
@@ -28,9 +29,17 @@ def list_path(tmp_path: Path) -> Path:
     return write_list(tmp_path)
 
 
-def cli(list_path: Path, db_path: Path, *args: str) -> None:
-    """``rlhf-reader --list L --db D ARGS…``: the CLI's own code, as another writer."""
-    assert main(["--list", str(list_path), "--db", str(db_path), *args]) == 0
+def cli(list_path: Path, db_path: Path, *args: str) -> str:
+    """``rlhf-reader --list L --db D ARGS…`` in another process (another writer); its output."""
+    command = ["-m", "rlhf_reader", "--list", str(list_path), "--db", str(db_path), *args]
+    done = subprocess.run(
+        [sys.executable, *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def labels(app, key: str) -> list[str]:
@@ -149,9 +158,7 @@ async def test_esc_on_a_note_conflict_goes_back_to_editing(list_path: Path, db_p
 # one progress rule -----------------------------------------------------------------------
 
 
-async def test_tree_header_and_dashboard_count_as_stats_does(
-    db_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_tree_header_and_dashboard_count_as_stats_does(db_path: Path) -> None:
     """The bundled list has papers listed twice: each counts once everywhere."""
     from rlhf_reader.lists.listupdate import bundled_list_path
     from rlhf_reader.tui.app import make_app
@@ -165,9 +172,7 @@ async def test_tree_header_and_dashboard_count_as_stats_does(
     # some read, some being read, among them papers listed twice
     cli(bundled, db_path, "mark", *duplicated[:3], twice[0], "read")
     cli(bundled, db_path, "mark", duplicated[3], twice[7], "reading")
-    capsys.readouterr()
-    cli(bundled, db_path, "stats", "--json")
-    stats = json.loads(capsys.readouterr().out)
+    stats = json.loads(cli(bundled, db_path, "stats", "--json"))
 
     app = make_app(Workspace.open(bundled, db_path))
     async with app.run_test(size=SIZE) as pilot:

@@ -411,7 +411,7 @@ async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) ->
 
 async def test_U_on_the_default_list_saves_beside_the_library(db_path: Path) -> None:
     from rlhf_reader.lists.listsource import UPSTREAM_URL, saved_list_path
-    from rlhf_reader.lists.listupdate import bundled_list_path
+    from rlhf_reader.lists.registry import bundled_list_path
     from rlhf_reader.tui.app import make_app
     from rlhf_reader.workspace import Workspace
 

@@ -253,9 +253,9 @@ def test_connection_refused(db_path: Path, capsys) -> None:
 
 
 def test_local_source_is_read_only_up_to_the_cap(db_path: Path, capsys) -> None:
-    """/dev/zero reports size 0 and never ends: the 5 MB cap must hold while reading."""
+    """/dev/zero reports size 0 and never ends: refused before a byte is read (issue 12)."""
     code, _, err = run(capsys, "--db", str(db_path), "update", "--from", "/dev/zero")
-    assert code == 1 and "larger than the 5 MB a list may have" in err
+    assert code == 1 and "/dev/zero: cannot read: not a regular file (a character device)" in err
 
 
 def test_odd_whats_new_settings_do_not_break_commands(db_path: Path, capsys) -> None:

@@ -17,11 +17,12 @@ from typing import NoReturn, TextIO
 
 from rlhf_reader import __version__
 from rlhf_reader.keys import ResolveError, resolve
+from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.records import Row
 from rlhf_reader.library.store import Library, LibraryError, default_db_path
 from rlhf_reader.lists.catalog import CatalogError
-from rlhf_reader.lists.listsource import saved_list_path
 from rlhf_reader.model import Catalog, Entry
+from rlhf_reader.textsafe import tolerant_output
 from rlhf_reader.workspace import Workspace
 
 PROG = "rlhf-reader"
@@ -29,9 +30,11 @@ COMMAND_MODULES = (
     "browse",
     "annotate",
     "update",
+    "lists",
     "arxiv",
     "cite",
     "screenshot",
+    "completion",
 )
 
 
@@ -47,20 +50,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
+        from rlhf_reader.suggest import explain
         from rlhf_reader.textsafe import printable
 
+        choices = {
+            "/".join(a.option_strings) or str(a.metavar or a.dest): list(a.choices)
+            for a in self._actions
+            if a.choices is not None
+        }
+        message = explain(message, choices)  # "did you mean 'mark'?"
         self.exit(2, f"{PROG}: error: {printable(message)} (see '{self.prog} --help')\n")
-
-
-def bundled_list_path() -> Path:
-    # Beside this module (package data); importlib.resources would cost start-up time.
-    return Path(__file__).resolve().parent / "data" / "awesome-rlhf.md"
-
-
-def default_list_path(db_path: Path) -> Path:
-    """The list saved by ``update`` beside the library, else the bundled one."""
-    saved = saved_list_path(db_path)
-    return saved if saved.is_file() else bundled_list_path()
 
 
 class Context:
@@ -72,12 +71,16 @@ class Context:
         self.out = out or sys.stdout
         list_arg = args.list or os.environ.get("RLHF_READER_LIST")
         db_arg = args.db or os.environ.get("RLHF_READER_DB")
-        self.db_path = Path(db_arg).expanduser() if db_arg else default_db_path()
-        self.explicit_list = bool(list_arg)
-        self.list_path = (
-            Path(list_arg).expanduser() if list_arg else default_list_path(self.db_path)
-        )
-        self.workspace = Workspace(self.list_path, self.db_path)
+        self.db_path = expand_user(db_arg) if db_arg else default_db_path()
+        self.workspace = Workspace(list_arg or None, self.db_path)
+
+    @property
+    def explicit_list(self) -> bool:
+        return self.workspace.explicit_list
+
+    @property
+    def list_path(self) -> Path:
+        return self.workspace.list_path
 
     @property
     def list_catalog(self) -> Catalog:
@@ -151,6 +154,13 @@ def _only_global_options(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A stdout that cannot encode a title ("›" on PYTHONIOENCODING=ascii) gets look-alikes
+    # (">"), never a UnicodeEncodeError; set before parsing: --help has "…" in it too.
+    tolerant_output(sys.stdout, sys.stderr)
+    if _stdout_closed():
+        # Started with >&-: Python's print() would drop every line and exit 0. Refuse before
+        # any change is made, so a `mark … >&-` does not act without saying so.
+        return _fail("stdout is closed; nothing can be printed (do not start with >&-)", 1)
     try:
         parser = build_parser(commands=not _only_global_options(argv))
         args = parser.parse_args(argv)
@@ -178,6 +188,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         where = exc.filename or "cannot write the output"
         return _fail(f"{where}: {exc.strerror or exc}", 1)
+
+
+def _stdout_closed() -> bool:
+    """True when the process has no stdout (started with ``>&-``, or fd 1 is not open)."""
+    stdout = sys.stdout
+    if stdout is None:
+        return True
+    try:
+        fd = stdout.fileno()
+    except (OSError, ValueError, AttributeError):  # closed, or not a real file (tests)
+        return bool(getattr(stdout, "closed", False))
+    try:
+        os.fstat(fd)
+    except OSError:
+        return True
+    return False
 
 
 def _drop_stdout() -> None:

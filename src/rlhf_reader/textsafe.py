@@ -9,7 +9,10 @@ text (Hebrew, Arabic) is left as it is.
 
 from __future__ import annotations
 
+import codecs
 import re
+import unicodedata
+from typing import Any
 
 from rlhf_reader import lazyre
 
@@ -37,3 +40,83 @@ def printable(text: str) -> str:
 def printable_block(text: str) -> str:
     """Multi-line text: newlines and tabs kept, every other control character made visible."""
     return _CONTROL_KEEP_LINES_RE.sub(_visible, text.replace("\r\n", "\n"))
+
+
+# Output on a terminal or pipe that cannot encode everything ---------------------------------
+# ``PYTHONIOENCODING=ascii`` or a Latin-1 locale: a title with "›" or "ł" must not end a
+# command with UnicodeEncodeError. The CLI sets this error handler on stdout and stderr; each
+# character the encoding lacks becomes its ASCII look-alike ("›" → ">", "é" → "e", "—" → "-"),
+# else "?". JSON output is escaped instead (``ascii_json``), so it stays lossless.
+
+ENCODE_ERRORS = "rlhf-reader-ascii"
+_LOOK_ALIKES = {
+    "\u203a": ">", "\u2039": "<", "\u00bb": ">>", "\u00ab": "<<", "\u2192": "->",
+    "\u2190": "<-", "\u2014": "-", "\u2013": "-", "\u2010": "-", "\u2011": "-",
+    "\u2212": "-", "\u2018": "'", "\u2019": "'", "\u201a": ",", "\u201c": '"',
+    "\u201d": '"', "\u201e": '"', "\u2026": "...", "\u2022": "*", "\u00b7": ".",
+    "\u25cb": "o", "\u25d0": "~", "\u25cf": "*", "\u2713": "v", "\u00d7": "x",
+    "\u00a0": " ", "\u00df": "ss", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe",
+    "\u0152": "OE", "\u00f8": "o", "\u00d8": "O", "\u0142": "l", "\u0141": "L",
+}  # fmt: skip
+
+
+def ascii_look_alike(char: str) -> str:
+    """An ASCII stand-in for one character: a look-alike, the letter without its accent,
+    else ``?``."""
+    if char.isascii():
+        return char
+    known = _LOOK_ALIKES.get(char)
+    if known is not None:
+        return known
+    bare = "".join(
+        c for c in unicodedata.normalize("NFKD", char) if c.isascii() and c.isprintable()
+    )
+    return bare or "?"
+
+
+def _encode_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    chunk = exc.object[exc.start : exc.end]
+    return "".join(ascii_look_alike(c) for c in chunk), exc.end
+
+
+codecs.register_error(ENCODE_ERRORS, _encode_fallback)
+
+
+def tolerant_output(*streams: Any) -> None:
+    """Give each text stream the look-alike fallback for characters it cannot encode."""
+    for stream in streams:
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        try:
+            reconfigure(errors=ENCODE_ERRORS)
+        except (ValueError, OSError, AttributeError):  # closed, or not reconfigurable
+            pass
+
+
+def encodes_everything(stream: Any) -> bool:
+    """Whether ``stream``'s encoding can write any character (UTF-8 and the like)."""
+    try:
+        "\u203a\u4e00\U0001f600".encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeError, LookupError):
+        return False
+    return True
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # a surrogate pair, as JSON spells characters beyond the BMP
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+_NON_ASCII_RE = lazyre.compile("[^\x00-\x7f]")
+
+
+def ascii_json(text: str) -> str:
+    """JSON text with every non-ASCII character written as a ``\\uXXXX`` escape: the same
+    data, printable on any stdout (outside strings JSON has only ASCII)."""
+    return _NON_ASCII_RE.sub(_json_escape, text)

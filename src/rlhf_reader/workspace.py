@@ -15,15 +15,17 @@ and wherever it is listed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.progress import Counts, count
 from rlhf_reader.library.records import Row
 from rlhf_reader.library.store import Library, NoteChanged
-from rlhf_reader.model import Annotation, Catalog, Entry, Status
+from rlhf_reader.model import Annotation, Catalog, Entry, Section, Status
 from rlhf_reader.tags import TagEdit
 
 NOTE_MARKER = "<!-- ↑ this window · ↓ saved elsewhere -->"
@@ -43,6 +45,23 @@ class NoteConflict:
     theirs: str
 
 
+def _nest(name: str, catalog: Catalog) -> Section:
+    """``catalog`` as one section named ``name``, every path below it prefixed."""
+
+    def moved(section: Section) -> Section:
+        path = (name, *section.path)
+        return Section(
+            title=section.title,
+            level=section.level + 1,
+            path=path,
+            line=section.line,
+            entries=[dataclasses.replace(e, section=path) for e in section.entries],
+            children=[moved(child) for child in section.children],
+        )
+
+    return Section(title=name, level=1, path=(name,), children=[moved(s) for s in catalog.sections])
+
+
 def merge_notes(mine: str, theirs: str) -> str:
     """Both notes, this window's first, with a marker line between them."""
     return f"{mine.rstrip()}\n\n{NOTE_MARKER}\n\n{theirs.lstrip()}"
@@ -51,22 +70,63 @@ def merge_notes(mine: str, theirs: str) -> str:
 class Workspace:
     """A list and a library, opened together. The list and the library are read when first
     asked for (``list_catalog``, ``library``), so a command that needs one never reads the
-    other; :meth:`open` reads both now, so a bad file is an error before anything starts."""
+    other; :meth:`open` reads both now, so a bad file is an error before anything starts.
 
-    def __init__(self, list_path: Path, db_path: Path) -> None:
-        self.list_path = list_path
+    ``list_arg`` is what the reader named: ``None`` for the default (the bundled list, or
+    the copy an update saved), a path, or the name of a registered list (``lists add``).
+    """
+
+    def __init__(self, list_arg: str | Path | None, db_path: Path) -> None:
         self.db_path = db_path
+        self._list_arg = list_arg
+        self._resolved: tuple[Path, str | None] | None = None
         self._list: Catalog | None = None
         self._library: Library | None = None
         self._catalog: Catalog | None = None
         self._own: Any = None  # what the reader's sections were built from
+        self._others: dict[str, Catalog] | None = None
 
     @classmethod
-    def open(cls, list_path: Path, db_path: Path) -> Workspace:
+    def open(cls, list_arg: str | Path | None, db_path: Path) -> Workspace:
         """Both files read; CatalogError / LibraryError naming the file otherwise."""
-        workspace = cls(list_path, db_path)
+        workspace = cls(list_arg, db_path)
         workspace.catalog  # noqa: B018  (reads the list and the library)
         return workspace
+
+    @property
+    def explicit_list(self) -> bool:
+        """True when the reader named a list (a path or a registered name)."""
+        return self._list_arg is not None
+
+    def _resolve(self) -> tuple[Path, str | None]:
+        if self._resolved is None:
+            from rlhf_reader.lists import registry
+
+            arg = self._list_arg
+            if arg is None:
+                info = registry.bundled_info(self.db_path)
+                self._resolved = (info.path, info.name)
+            else:
+                path = expand_user(arg)
+                named = None
+                if not path.exists() and isinstance(arg, str):
+                    named = registry.find(self.library, self.db_path, arg)
+                if named is not None:
+                    self._resolved = (named.path, named.name)
+                else:
+                    name = registry.name_of(self.library, self.db_path, path)
+                    self._resolved = (path, name)
+        return self._resolved
+
+    @property
+    def list_path(self) -> Path:
+        """The Markdown file of the list in use."""
+        return self._resolve()[0]
+
+    @property
+    def list_name(self) -> str | None:
+        """The registered name of the list in use (None: a file the registry does not know)."""
+        return self._resolve()[1]
 
     # what is read ----------------------------------------------------------------------------
 
@@ -99,7 +159,7 @@ class Workspace:
         from rlhf_reader.lists.whatsnew import retired_records
 
         library = self.library
-        retired = retired_records(library)
+        retired = retired_records(library, self.list_name)
         annotated = library.annotated_keys(retired) if retired else frozenset()
         return library.additions(), retired, annotated
 
@@ -113,7 +173,7 @@ class Workspace:
         from rlhf_reader.lists.whatsnew import with_retired
 
         listed = with_additions(self.list_catalog, own[0])
-        self._catalog = with_retired(listed, self.library)
+        self._catalog = with_retired(listed, self.library, self.list_name)
         self._own = own
         return True
 
@@ -121,12 +181,81 @@ class Workspace:
         """Read the list file again (after an update replaced it)."""
         self._list = None
         self._catalog = None
+        self._others = None
+
+    # several lists ---------------------------------------------------------------------------
+
+    def lists(self) -> dict[str, Any]:
+        """Every registered list (``registry.ListInfo`` by name), the bundled one first."""
+        from rlhf_reader.lists import registry
+
+        return registry.registered(self.library, self.db_path)
+
+    def catalog_of(self, name: str) -> Catalog:
+        """The registered list ``name`` as parsed (the one in use, or read and kept)."""
+        if name == self.list_name:
+            return self.list_catalog
+        if self._others is None:
+            self._others = {}
+        if name not in self._others:
+            from rlhf_reader.lists.catalog import load
+
+            self._others[name] = load(self.lists()[name].path)
+        return self._others[name]
+
+    def also_in(self, key: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Where else ``key`` is listed: (list name, section path) in the other registered
+        lists, each list once (its first listing). Lists that cannot be read are skipped."""
+        from rlhf_reader.lists.catalog import CatalogError
+
+        found = []
+        for name in self.lists():
+            if name == self.list_name:
+                continue
+            try:
+                catalog = self.catalog_of(name)
+            except (CatalogError, OSError):
+                continue
+            entry = next((e for e in catalog.entries if e.key == key), None)
+            if entry is not None:
+                found.append((name, entry.section))
+        return found
+
+    def lists_of(self) -> dict[str, list[str]]:
+        """Every key of every readable registered list → the names of the lists it is in."""
+        from rlhf_reader.lists.catalog import CatalogError
+
+        where: dict[str, list[str]] = {}
+        for name in self.lists():
+            try:
+                keys = dict.fromkeys(e.key for e in self.catalog_of(name).entries)
+            except (CatalogError, OSError):
+                continue
+            for key in keys:
+                where.setdefault(key, []).append(name)
+        return where
+
+    def all_lists_catalog(self) -> Catalog:
+        """Every registered list as one catalog: each list a top-level section (path
+        ``(name, …)``), then "My additions" and "No longer in the list" of the list in use.
+        Lists that cannot be read are left out."""
+        from rlhf_reader.lists.catalog import CatalogError
+
+        roots = []
+        for name in self.lists():
+            try:
+                catalog = self.catalog_of(name)
+            except (CatalogError, OSError):
+                continue
+            roots.append(_nest(name, catalog))
+        own = [s for s in self.catalog.sections if s not in self.list_catalog.sections]
+        return Catalog(title="All lists", sections=[*roots, *own], source="")
 
     def new_keys(self) -> dict[str, str]:
         """Keys marked new by the last update(s) and not yet seen → when they appeared."""
         from rlhf_reader.lists.whatsnew import new_keys
 
-        return new_keys(self.library)
+        return new_keys(self.library, self.list_name)
 
     def rows(self, entries: Iterable[Entry] | None = None) -> list[Row]:
         """Every entry of the catalog (or ``entries``), in list order, joined with the

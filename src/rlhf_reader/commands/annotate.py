@@ -12,6 +12,7 @@ import sys
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from rlhf_reader.commands.helptext import described
 from rlhf_reader.library.progress import compute_stats, sparkline, weekly_reads
 from rlhf_reader.library.store import MAX_NOTE_BYTES, validate_note
 from rlhf_reader.model import Entry, Status
@@ -22,23 +23,44 @@ if TYPE_CHECKING:
     from rlhf_reader.cli import Context
 
 KEY_HELP = "a key, an arXiv id or URL, or a unique part of a title"
+STATUS_NAMES = ", ".join(s.value for s in Status)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("mark", help="set the status of entries: read, reading or unread")
-    p.add_argument("keys", nargs="+", metavar="KEY", help=KEY_HELP)
+    p = sub.add_parser(
+        "mark",
+        help="set the status of entries: read, reading or unread",
+        usage="%(prog)s KEY... STATUS  or  %(prog)s STATUS KEY...",
+        **described(
+            f"Sets the status of one or more entries to one of: {STATUS_NAMES}. The status "
+            "may come first or last. Becoming read records the date read (read_at); leaving "
+            "read clears it. Every KEY is checked first: one that matches nothing, or more "
+            "than one entry, means nothing is written.",
+            "rlhf-reader mark 2305.18290 read",
+            "rlhf-reader mark reading 2305.18290 kto",
+        ),
+    )
     p.add_argument(
-        "status", type=str.lower, choices=[s.value for s in Status], help="the new status"
+        "words",
+        nargs="+",
+        metavar="KEY|STATUS",
+        help=f"one or more KEYs ({KEY_HELP}) and the status ({STATUS_NAMES}), first or last",
     )
     p.set_defaults(handler=run_mark)
 
     p = sub.add_parser(
         "tag",
         help="add (+TAG or TAG) and remove (-TAG) tags",
-        usage="%(prog)s KEY... +TAG|TAG|-TAG ...",
-        description="Keys come first; the first +TAG or -TAG ends them, and a bare TAG after "
-        "it is added too. With no +/-, the last word is the tag to add. 'to-read' is a tag, "
-        "'-to-read' removes it. A '--' anywhere is ignored.",
+        usage="%(prog)s KEY... +TAG|TAG|-TAG ...  or  %(prog)s KEY",
+        **described(
+            "Keys come first; the first +TAG or -TAG ends them, and a bare TAG after it is "
+            "added too. With no +/-, the last word is the tag to add. 'to-read' is a tag, "
+            "'-to-read' removes it. A '--' anywhere is ignored. With one KEY and no tags, "
+            "prints the entry's tags, one per line.",
+            "rlhf-reader tag 2305.18290 +dpo +to-read",
+            "rlhf-reader tag 2305.18290 2402.01306 -to-read",
+            "rlhf-reader tag 2305.18290               # prints its tags",
+        ),
     )
     p.add_argument("items", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(handler=run_tag)
@@ -46,21 +68,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "note",
         help="show, set (TEXT, or - for stdin) or clear the note of an entry",
-        description="With TEXT, the note becomes TEXT; with '-', it is read from stdin (UTF-8); "
-        "with --clear it is removed; with neither, the note is printed. Use "
-        "'note KEY -- -TEXT' for a text that starts with '-'.",
+        **described(
+            "With TEXT, the note becomes TEXT; with '-', it is read from stdin (UTF-8); with "
+            "--clear it is removed; with --edit it opens in $VISUAL or $EDITOR; with none of "
+            "them, the note is printed. Use 'note KEY -- -TEXT' for a text that starts with "
+            "'-'.\n\n"
+            "--edit saves only if the note did not change while you edited it (another "
+            "rlhf-reader, the TUI); if it did, nothing is overwritten: your text is saved in a "
+            "file beside the library, its path printed, and the exit status is 1.",
+            "rlhf-reader note 2305.18290 'Read with the IPO paper.'",
+            "rlhf-reader note 2305.18290 --edit",
+            "pbpaste | rlhf-reader note 2305.18290 -",
+        ),
     )
     p.add_argument("key", metavar="KEY", help=KEY_HELP)
     p.add_argument("text", nargs="?", metavar="TEXT", help="the note (Markdown); - reads stdin")
     p.add_argument("--clear", action="store_true", help="remove the note")
+    p.add_argument(
+        "--edit",
+        action="store_true",
+        help="edit the note in $VISUAL or $EDITOR; if it changed meanwhile, nothing is "
+        "overwritten and your text is saved beside the library",
+    )
     p.set_defaults(handler=run_note)
 
     p = sub.add_parser(
         "stats",
         help="reading progress overall and per section",
-        description="Counts entries by status. Overall, an entry listed in several sections "
-        "counts once (by key); each section counts its own entries and its sub-sections', "
-        "each key once.",
+        **described(
+            "Counts entries by status. Overall, an entry listed in several sections counts "
+            "once (by key); each section counts its own entries and its sub-sections', each "
+            "key once. Also the tags in use, and with --weeks a sparkline of papers read per "
+            "week.",
+            "rlhf-reader stats",
+            "rlhf-reader stats --weeks 12",
+            "rlhf-reader stats --json",
+        ),
     )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.add_argument(
@@ -71,6 +114,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="N",
         help="also papers read per week over the last N weeks (default 26)",
+    )
+    p.add_argument(
+        "--all-lists",
+        action="store_true",
+        help="every registered list: one row per list, and overall each paper once",
     )
     p.set_defaults(handler=run_stats)
 
@@ -97,11 +145,47 @@ def _label(entry: Entry) -> str:
 # mark ---------------------------------------------------------------------------------------
 
 
+def split_mark_args(words: list[str]) -> tuple[list[str], Status]:
+    """``KEY... STATUS`` or ``STATUS KEY...`` → (keys, status); the status may come first or
+    last (last wins when both ends are statuses). ValueError (a usage error) naming the
+    valid statuses when neither end is one."""
+    words = [w for w in words if w != "--"]
+
+    def status_of(word: str) -> Status | None:
+        try:
+            return Status.parse(word)
+        except ValueError:
+            return None
+
+    if len(words) >= 2:
+        last, first = status_of(words[-1]), status_of(words[0])
+        if last is not None:
+            return words[:-1], last
+        if first is not None:
+            return words[1:], first
+    if len(words) < 2:
+        if words and status_of(words[0]) is not None:
+            raise ValueError(f"give one or more KEYs to mark {words[0].strip().lower()}")
+        raise ValueError(f"give one or more KEYs and a status ({STATUS_NAMES})")
+    from rlhf_reader.suggest import did_you_mean
+
+    expected = f"expected one of: {STATUS_NAMES}, before or after the KEYs"
+    for typed in (words[-1], words[0]):
+        hint = did_you_mean(typed.strip().lower(), [s.value for s in Status])
+        if hint:
+            raise ValueError(f"unknown status {typed!r} ({expected}); did you mean {hint!r}?")
+    ends = f"{words[0]!r} nor {words[-1]!r}"
+    raise ValueError(f"no status: neither {ends} is a status ({expected})")
+
+
 def run_mark(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
 
-    status = Status(ctx.args.status)
-    entries = _resolve_all(ctx, ctx.args.keys)
+    try:
+        keys, status = split_mark_args(ctx.args.words)
+    except ValueError as exc:
+        raise CliError(f"mark: {exc}", code=2) from None
+    entries = _resolve_all(ctx, keys)
     library = ctx.library
     before = {e.key: library.annotation(e.key).status for e in entries}
     try:
@@ -145,6 +229,9 @@ def split_tag_args(items: list[str]) -> tuple[list[str], list[str]]:
 def run_tag(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
 
+    words = [w for w in ctx.args.items if w != "--"]
+    if len(words) == 1 and not words[0].startswith(("+", "-")):
+        return _print_tags(ctx, ctx.resolve(words[0]))  # `tag KEY`: no tags given
     try:
         typed_keys, tag_words = split_tag_args(ctx.args.items)
     except ValueError as exc:
@@ -168,6 +255,16 @@ def run_tag(ctx: Context) -> int:
     return 0
 
 
+def _print_tags(ctx: Context, entry: Entry) -> int:
+    """One tag per line (for scripts), or "no tags: Title  [key]"."""
+    tags = ctx.library.annotation(entry.key).tags
+    for tag in tags:
+        ctx.print(printable(tag))
+    if not tags:
+        ctx.print(f"no tags: {_label(entry)}")
+    return 0
+
+
 # note ---------------------------------------------------------------------------------------
 
 
@@ -188,9 +285,11 @@ def run_note(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
 
     args = ctx.args
-    if args.clear and args.text is not None:
-        raise CliError("note: give TEXT or --clear, not both", code=2)
+    if sum((args.clear, args.text is not None, args.edit)) > 1:
+        raise CliError("note: give one of TEXT, --clear or --edit", code=2)
     entry = ctx.resolve(args.key)
+    if args.edit:
+        return _edit_note(ctx, entry)
     if not args.clear and args.text is None:
         note = ctx.library.annotation(entry.key).note
         if note:
@@ -220,6 +319,49 @@ def run_note(ctx: Context) -> int:
     return 0
 
 
+def _edit_note(ctx: Context, entry: Entry) -> int:
+    """``note KEY --edit``: the note in the reader's editor, saved only if nobody changed it
+    meanwhile; otherwise (or when the text cannot be saved) the edited text is kept in a
+    file beside the library, the path printed, and the exit status is 1."""
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.editor import EditorError, edit_text, editor_command, keep_beside
+    from rlhf_reader.workspace import NoteSaved
+
+    library = ctx.library
+    base = library.annotation(entry.key).note
+    try:
+        edited = edit_text(base, editor_command(), name=entry.key)
+    except EditorError as exc:
+        raise CliError(f"note: {exc}") from None
+    text = edited.text
+    if text is not None and text == base.rstrip("\n"):
+        ctx.print(f"note unchanged: {_label(entry)}")
+        return 0
+    problem = edited.problem
+    if text is not None and not problem:
+        try:
+            validate_note(text)
+        except ValueError as exc:
+            problem = str(exc)
+        if not text.strip() and not problem:
+            problem = "the edited note is empty (--clear removes the note)"
+    if text is not None and not problem:
+        # Saved only if the note in the file is still what the editor was given.
+        if isinstance(ctx.workspace.save_note(entry.key, text, base=base), NoteSaved):
+            size = f"{len(text):,} character{'s' if len(text) != 1 else ''}"
+            ctx.print(f"note {'saved' if not base else 'replaced'} ({size}): {_label(entry)}")
+            return 0
+        problem = "the note was changed elsewhere while you edited it"
+    import shlex
+
+    kept = keep_beside(ctx.db_path.parent, entry.key, edited.raw)
+    again = f"rlhf-reader note {shlex.quote(entry.key)} - < {shlex.quote(str(kept))}"
+    raise CliError(
+        f"note of {entry.key}: {problem}; nothing overwritten. Your text is in {kept} "
+        f"(to save it: {again})"
+    )
+
+
 # stats --------------------------------------------------------------------------------------
 
 
@@ -229,7 +371,8 @@ def _percent(part: int, whole: int) -> str:
 
 def run_stats(ctx: Context) -> int:
     annotations = ctx.library.annotations()
-    stats = compute_stats(ctx.catalog, annotations)
+    catalog = ctx.workspace.all_lists_catalog() if ctx.args.all_lists else ctx.catalog
+    stats = compute_stats(catalog, annotations)
     weeks = weekly_reads(annotations.values(), ctx.args.weeks) if ctx.args.weeks else None
     if weeks is not None:
         stats["weeks"] = [{"week": monday.isoformat(), "read": n} for monday, n in weeks]

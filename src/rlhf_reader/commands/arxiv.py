@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from rlhf_reader.commands.helptext import described
 from rlhf_reader.textsafe import printable
 
 if TYPE_CHECKING:
@@ -20,14 +21,36 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("fetch", help="fetch arXiv metadata (abstracts, authors…) into the cache")
+    p = sub.add_parser(
+        "fetch",
+        help="fetch arXiv metadata (abstracts, authors…) into the cache",
+        **described(
+            "Asks arXiv for the metadata of the given entries (default: every arXiv entry not "
+            "cached yet; --force asks again): title, authors, abstract, dates, categories, "
+            "DOI, journal ref. At most 100 ids per request, 3 s between requests, with "
+            "progress on stderr. Everything else works offline from the cache. Exit status "
+            "1 only when a request failed; an id arXiv does not know is a warning.",
+            "rlhf-reader fetch",
+            "rlhf-reader fetch 2305.18290 --force",
+        ),
+    )
     p.add_argument(
         "keys", nargs="*", metavar="KEY", help="entries to fetch (default: every arXiv entry)"
     )
     p.add_argument("--force", action="store_true", help="fetch again even when cached")
     p.set_defaults(handler=run_fetch)
 
-    p = sub.add_parser("add", help='add a paper by arXiv id or URL ("My additions")')
+    p = sub.add_parser(
+        "add",
+        help='add a paper by arXiv id or URL ("My additions")',
+        **described(
+            "Fetches the paper's metadata from arXiv (or takes it from the cache) and adds "
+            'it to the "My additions" section, where it works like any entry of the list. '
+            "A paper the list already has is only tagged.",
+            "rlhf-reader add 2305.18290",
+            "rlhf-reader add https://arxiv.org/abs/2402.01306v2 --tag kto --tag to-read",
+        ),
+    )
     p.add_argument("paper", metavar="ARXIV_ID_OR_URL", help="e.g. 2305.18290 or an arXiv URL")
     p.add_argument("--tag", action="append", default=[], metavar="TAG", help="tag it (repeatable)")
     p.set_defaults(handler=run_add)
@@ -109,10 +132,10 @@ def _print_problems(report: FetchReport, titles: dict[str, str]) -> None:
         by_reason.setdefault(reason, []).append(arxiv_id)
     for reason, ids in by_reason.items():
         if len(ids) == 1:
-            _warn(f"failed: {named(ids[0])}: {reason}")
+            _warn(f"error: {named(ids[0])}: {reason}")
         else:
             more = f" and {len(ids) - 3} more" if len(ids) > 3 else ""
-            _warn(f"failed: {len(ids)} ids ({', '.join(ids[:3])}{more}): {reason}")
+            _warn(f"error: {len(ids)} ids ({', '.join(ids[:3])}{more}): {reason}")
 
 
 def run_add(ctx: Context) -> int:

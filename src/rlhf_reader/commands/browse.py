@@ -5,31 +5,91 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from typing import TYPE_CHECKING, Any
 
+from rlhf_reader.commands.helptext import described
 from rlhf_reader.library.records import Row, to_record
-from rlhf_reader.model import Status
-from rlhf_reader.textsafe import printable, printable_block
+from rlhf_reader.model import Entry, Status
+from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("list", help="the list, grouped by section")
+    p = sub.add_parser(
+        "list",
+        help="the list, grouped by section",
+        **described(
+            "Prints the entries of the list (and your additions) grouped by section: status "
+            "(○ unread, ◐ reading, ● read), title, first author, year and key. The filters "
+            "combine (AND); --search takes the language of the TUI's '/' (words, tag:x, "
+            "status:read, section:survey, year:>=2023, is:new, -term).\n\n"
+            "--sort prints one flat list instead, each line naming its section: year, title, "
+            "status (unread, reading, read), read (date read) or added (date added); -KEY "
+            "reverses (write --sort=-year, with '='). Entries without a value come last and "
+            "ties keep the list's order.\n\n"
+            "--json prints one array; each entry has key, title, url, arxiv_id, authors, "
+            "year, section, status, tags, note, read_at, venue and added_at.",
+            "rlhf-reader list --status unread --tag to-read",
+            "rlhf-reader list --search 'dpo year:>=2023'",
+            "rlhf-reader list --search is:new          # what the last update added",
+            "rlhf-reader list --sort=-year --json",
+        ),
+    )
     p.add_argument("--json", action="store_true", help="one JSON array of entries")
+    p.add_argument(
+        "--sort",
+        type=_sort_key,
+        metavar="ORDER",
+        help="one flat list ordered by year, title, status, read (date read) or added "
+        "(date added); -KEY reverses: --sort=-year for newest first",
+    )
     add_filter_options(p)
     p.set_defaults(handler=run_list)
 
-    p = sub.add_parser("show", help="everything about one entry")
+    p = sub.add_parser(
+        "show",
+        help="everything about one entry",
+        **described(
+            "Prints what the list says about one entry (title, authors, year, venue, links, "
+            "section), what you recorded (status and date read, tags, note), the cached arXiv "
+            "metadata with the abstract, and warnings (listed twice, the link points at "
+            "another paper). --json prints the fields of 'list --json' as one object.",
+            "rlhf-reader show 2305.18290",
+            "rlhf-reader show 'direct preference' --json",
+        ),
+    )
     p.add_argument("key", metavar="KEY", help="a key, an arXiv id or URL, or part of a title")
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(handler=run_show)
 
-    p = sub.add_parser("check", help="duplicates, title mismatches and bad links in the list")
+    p = sub.add_parser(
+        "check",
+        help="duplicates, title mismatches and bad links in the list",
+        **described(
+            "Checks the list file (not your library): keys listed more than once (with line "
+            "numbers and titles), links that are not http(s), and titles that differ from the "
+            "arXiv title fetched into the cache ('the link points at «…»'; run 'fetch' first). "
+            "Prints one line per warning and a count; the exit status is 0 either way.",
+            "rlhf-reader check",
+            "rlhf-reader --list my-list.md check",
+        ),
+    )
     p.set_defaults(handler=run_check)
 
-    p = sub.add_parser("locate", help="where the library and the list are")
+    p = sub.add_parser(
+        "locate",
+        help="where the library and the list are",
+        **described(
+            "Prints the paths in use: the library file, the list (after --list, "
+            "$RLHF_READER_LIST, the list saved by 'update', else the bundled one), the "
+            "bundled list and the parse cache folder.",
+            "rlhf-reader locate",
+            "rlhf-reader --db ~/papers/library.json locate",
+        ),
+    )
     p.set_defaults(handler=run_locate)
 
 
@@ -41,6 +101,22 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tag", metavar="TAG", help="only entries with this tag")
     p.add_argument("--section", metavar="TEXT", help="only sections whose path contains TEXT")
     p.add_argument("--search", metavar="QUERY", help="the filter language of the TUI's '/'")
+    p.add_argument(
+        "--all-lists",
+        action="store_true",
+        help="every registered list (see 'lists'), each paper once, sections under list names",
+    )
+
+
+def source_rows(ctx: Context) -> list[Row]:
+    """The rows a command works on: the list in use, or with ``--all-lists`` every registered
+    list, each paper once (where it is first listed)."""
+    if not getattr(ctx.args, "all_lists", False):
+        return ctx.rows()
+    seen: dict[str, Entry] = {}
+    for entry in ctx.workspace.all_lists_catalog().entries:
+        seen.setdefault(entry.key, entry)
+    return ctx.workspace.rows(seen.values())
 
 
 def filtered_rows(ctx: Context) -> list[Row]:
@@ -48,9 +124,16 @@ def filtered_rows(ctx: Context) -> list[Row]:
     from rlhf_reader.query import QueryError, select
 
     args = ctx.args
+    # The same "new" marks as the TUI's /is:new: the keys the last update added, not yet seen.
+    new = ctx.workspace.new_keys() if args.search else {}
     try:
         return select(
-            ctx.rows(), status=args.status, tag=args.tag, section=args.section, search=args.search
+            source_rows(ctx),
+            status=args.status,
+            tag=args.tag,
+            section=args.section,
+            search=args.search,
+            new_keys=new,
         )
     except QueryError as exc:
         raise CliError(f"--search: {exc}", code=2) from None
@@ -64,13 +147,42 @@ _JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 def json_text(value: Any) -> str:
     """``value`` as indented JSON, UTF-8 kept readable, every control character escaped."""
     text = json.dumps(value, ensure_ascii=False, indent=2)
+    if not encodes_everything(sys.stdout):  # an ASCII stdout: escaped, still the same data
+        return ascii_json(text)
     return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def _sort_key(text: str) -> str:
+    from rlhf_reader.sorting import SortError, parse_sort
+
+    try:
+        parse_sort(text)
+    except SortError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip().lower()
+
+
 def run_list(ctx: Context) -> int:
+    from rlhf_reader.sorting import added_dates, sort_rows
+
     selected = filtered_rows(ctx)
+    added = added_dates(ctx.workspace.new_keys(), ctx.library.additions())
+    if ctx.args.sort:
+        selected = sort_rows(selected, ctx.args.sort, added=added)
     if ctx.args.json:
-        ctx.print(json_text([to_record(row) for row in selected]))
+        records = [to_record(row, added.get(row.key)) for row in selected]
+        if ctx.args.all_lists:
+            where = ctx.workspace.lists_of()
+            for record in records:
+                record["lists"] = where.get(record["key"], [])
+        ctx.print(json_text(records))
+        return 0
+    if ctx.args.sort:
+        # Sorted across sections: one flat list, each line naming its section.
+        for row in selected:
+            ctx.print(line_for(row) + printable(f"  ({row.entry.section_path})"))
+        if not selected:
+            ctx.print("no entries match")
         return 0
     current: tuple[str, ...] | None = None
     for row in selected:
@@ -102,8 +214,13 @@ def line_for(row: Row) -> str:
 def run_show(ctx: Context) -> int:
     entry = ctx.resolve(ctx.args.key)
     row = next(r for r in ctx.rows() if r.key == entry.key)
-    record = to_record(row)
+    from rlhf_reader.sorting import added_dates
+
+    added = added_dates(ctx.workspace.new_keys(), ctx.library.additions())
+    record = to_record(row, added.get(row.key))
+    also = ctx.workspace.also_in(entry.key)
     if ctx.args.json:
+        record["also_in"] = [{"list": name, "section": list(path)} for name, path in also]
         ctx.print(json_text(record))
         return 0
     ann = row.annotation
@@ -114,6 +231,7 @@ def run_show(ctx: Context) -> int:
         ("venue", entry.venue),
         ("source", entry.source or ""),
         ("section", entry.section_path),
+        *(("also in", " › ".join((name, *path))) for name, path in also),
         ("url", entry.url),
         ("key", entry.key),
         ("arxiv", entry.arxiv_id or ""),
@@ -194,8 +312,8 @@ def run_check(ctx: Context) -> int:
 
 
 def run_locate(ctx: Context) -> int:
-    from rlhf_reader.cli import bundled_list_path
     from rlhf_reader.lists import catalog_cache
+    from rlhf_reader.lists.registry import bundled_list_path
 
     ctx.print(f"library  {printable(str(ctx.db_path))}")
     ctx.print(f"list     {printable(str(ctx.list_path))}")

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rlhf_reader.commands.browse import add_filter_options, filtered_rows
-from rlhf_reader.textsafe import printable, printable_block
+from rlhf_reader.commands.helptext import described
+from rlhf_reader.library.fileio import expand_user
+from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
@@ -36,10 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "cite",
         help="print citations of entries (BibTeX, APA, Markdown or plain text)",
-        description="Prints one citation per entry to stdout. With --copy it also goes to the "
-        "clipboard: pyperclip when the system has a clipboard tool, else OSC 52 when stdout is "
-        "a terminal (works over SSH); when neither can work the text is still printed, the "
-        "reason goes to stderr and the exit status is 1.",
+        **described(
+            "Prints one citation per entry to stdout. With --copy it also goes to the "
+            "clipboard: pyperclip when the system has a clipboard tool, else OSC 52 when "
+            "stdout is a terminal (works over SSH); when neither can work the text is still "
+            "printed, the reason goes to stderr and the exit status is 1.",
+            "rlhf-reader cite 2305.18290",
+            "rlhf-reader cite 2305.18290 2402.01306 --format apa --copy",
+        ),
     )
     p.add_argument("keys", nargs="+", metavar="KEY", help="a key, an arXiv id or URL, or a title")
     p.add_argument("--format", "-f", choices=CITE_FORMATS, default="bibtex", help="default bibtex")
@@ -49,28 +55,61 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
         help="write the reading list as Markdown, BibTeX, CSV, RIS, CSL-JSON or JSON",
-        description="Exports the entries that pass the filters (the same as 'list') to stdout, "
-        "or to FILE with -o (an existing file is replaced atomically). Without --format the "
-        "format follows FILE's extension (.md .bib .csv .ris .json .csl.json), else markdown. "
-        "'json' is the lossless backup that 'import' reads (without filters it also keeps "
-        "what the library holds about papers the list does not show).",
+        **described(
+            "Exports the entries that pass the filters (the same as 'list') to stdout, or to "
+            "FILE with -o (an existing file is replaced atomically). Without --format the "
+            "format follows FILE's extension (.md .bib .csv .ris .json .csl.json), else "
+            "markdown. 'json' is the lossless backup that 'import' reads (without filters it "
+            "also keeps what the library holds about papers the list does not show).",
+            "rlhf-reader export -o reading-list.md",
+            "rlhf-reader export --status read --format bibtex -o read.bib",
+            "rlhf-reader export --format json -o backup.json      # for 'import'",
+        ),
     )
     p.add_argument("--format", "-f", choices=EXPORT_FORMATS, help="the file format")
     add_filter_options(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "--mode",
+        type=_file_mode,
+        metavar="OCTAL",
+        help="permission bits of the -o file, e.g. 644 to let others read it (default: a new "
+        "file is 600, readable by you only, like the library; a replaced file keeps its mode)",
+    )
+    p.add_argument(
+        "--csv-raw",
+        action="store_true",
+        help="CSV: write cells exactly as they are; by default a cell starting with "
+        "= + - @ gets a leading ' so that a spreadsheet does not run it as a formula",
+    )
     p.set_defaults(handler=run_export)
 
     p = sub.add_parser(
         "import",
         help="merge a JSON export into the library",
-        description="Merges an 'export --format json' file: per entry the newer 'updated' wins "
-        "(status, note, read date), tags are merged, nothing is deleted; arXiv metadata and "
-        "additions the library lacks are added. A file that is not a valid export is refused "
-        "and the library is left untouched.",
+        **described(
+            "Merges an 'export --format json' file: per entry the newer 'updated' wins "
+            "(status, note, read date), tags are merged, nothing is deleted; arXiv metadata "
+            "and additions the library lacks are added. A file that is not a valid export is "
+            "refused and the library is left untouched.",
+            "rlhf-reader import backup.json --dry-run",
+            "rlhf-reader import backup.json",
+        ),
     )
     p.add_argument("file", metavar="FILE", help="a JSON export")
     p.add_argument("--dry-run", "-n", action="store_true", help="show what would change")
     p.set_defaults(handler=run_import)
+
+
+def _file_mode(text: str) -> int:
+    """``--mode``: octal permission bits, ``600`` or ``0644``; at most ``777``."""
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777:
+        raise argparse.ArgumentTypeError(f"expected octal permission bits like 600, not {text!r}")
+    return mode
 
 
 def _rows_for(ctx: Context, typed: list[str]) -> list[Row]:
@@ -121,6 +160,8 @@ def run_export(ctx: Context) -> int:
     if args.output == "":
         raise CliError("-o: empty path (leave out -o to write to stdout)", code=2)
     fmt = export_format(args)
+    if args.csv_raw and fmt != "csv":
+        raise CliError(f"--csv-raw: only for CSV, not {fmt}", code=2)
     rows = filtered_rows(ctx)
     additions = {str(a.get("key")): a for a in ctx.library.additions()} if fmt == "json" else {}
     if fmt == "json" and not (args.status or args.tag or args.section or args.search):
@@ -129,13 +170,21 @@ def run_export(ctx: Context) -> int:
 
         library = ctx.library
         rows += unlisted_rows(rows, library.annotations(), library.all_metadata(), additions)
-    text = export(rows, fmt, title=ctx.list_catalog.title, additions=additions)
+    text = export(
+        rows, fmt, title=ctx.list_catalog.title, additions=additions, csv_raw=args.csv_raw
+    )
     if not args.output:
-        ctx.out.write(text if fmt == "json" else printable_block(text))
+        if args.mode is not None:
+            raise CliError("--mode: only with -o FILE", code=2)
+        if fmt not in ("json", "csl-json"):
+            text = printable_block(text)
+        elif not encodes_everything(ctx.out):  # escaped, so the JSON keeps every character
+            text = ascii_json(text)
+        ctx.out.write(text)
         return 0
-    _refuse_library_files(ctx, Path(args.output).expanduser())
+    _refuse_library_files(ctx, expand_user(args.output))
     try:
-        path = write_atomic(args.output, text)
+        path = write_atomic(args.output, text, mode=args.mode)
     except ExportError as exc:
         raise CliError(str(exc)) from None
     count = len({row.key for row in rows})

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from rlhf_reader.commands.helptext import described
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
@@ -16,7 +17,18 @@ _SIZE_RE = re.compile(r"^(\d{2,4})x(\d{2,4})$")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("screenshot", help="render the TUI headless and save an SVG")
+    p = sub.add_parser(
+        "screenshot",
+        help="render the TUI headless and save an SVG",
+        **described(
+            "Starts the TUI without a terminal on the list and library of --list and --db, "
+            "presses KEYS (comma-separated Textual key names; text:WORDS types words), and "
+            "saves what the screen shows as an SVG. For the docs and bug reports.",
+            "rlhf-reader screenshot main.svg",
+            "rlhf-reader --db demo.json screenshot filter.svg --size 100x30 "
+            "--press 'slash,text:dpo,enter'",
+        ),
+    )
     p.add_argument("out", metavar="OUT.svg", help="the SVG file to write")
     p.add_argument("--size", default="120x36", metavar="WxH", help="terminal size (120x36)")
     p.add_argument(
@@ -77,6 +89,7 @@ def run_screenshot(ctx: Context) -> int:
     import asyncio
 
     from rlhf_reader.cli import CliError
+    from rlhf_reader.library.fileio import expand_user
     from rlhf_reader.tui.app import make_app
 
     size = parse_size(ctx.args.size)
@@ -88,7 +101,7 @@ def run_screenshot(ctx: Context) -> int:
             "escape, slash, ctrl+s; text:abc types text)",
             code=2,
         )
-    out = Path(ctx.args.out).expanduser()
+    out = expand_user(ctx.args.out)
     if not out.parent.is_dir():
         raise CliError(f"{out.parent}: no such folder")
     ctx.workspace.catalog  # noqa: B018  (a bad list or library: an error before rendering)

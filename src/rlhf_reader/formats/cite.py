@@ -105,7 +105,9 @@ def looks_like_names(names: Sequence[str]) -> bool:
     """False for a description the list put where authors go (software entries)."""
     for name in names:
         words = name.split()
-        if len(words) > 5 or _NON_NAME_RE.search(name):
+        # A leading "=" or "@" is part of how someone wrote a name (a handle, a spreadsheet
+        # habit), not a sign of a description: only inside a name do they count.
+        if len(words) > 5 or _NON_NAME_RE.search(name.lstrip("=@")):
             return False
         lower = [w for w in words[1:] if w[:1].islower() and w.lower() not in PARTICLES]
         if len(lower) >= 2:

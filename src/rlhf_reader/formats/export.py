@@ -13,14 +13,16 @@ no raw ESC or BEL ends up in the file.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from rlhf_reader.formats.cite import (
@@ -74,8 +76,8 @@ class ExportError(Exception):
 def refuse_library_target(output: str | Path, library: str | Path) -> None:
     """An export must not replace the library (or its backup) with a file it cannot read."""
     real = Path(os.path.realpath(library))
-    ours = {real, real.with_name(real.name + ".bak")}
-    if Path(os.path.realpath(Path(output).expanduser())) in ours:
+    ours = {real, real.with_name(real.name + ".bak")} if real.name else {real}
+    if Path(os.path.realpath(fileio.expand_user(output))) in ours:
         raise ExportError(f"{output}: is the library file or its backup; export to another file")
 
 
@@ -92,15 +94,17 @@ def export(
     additions: Mapping[str, Mapping[str, Any]] | None = None,
     today: date | None = None,
     now: str | None = None,
+    csv_raw: bool = False,
 ) -> str:
-    """The text of ``rows`` exported as ``fmt`` (one of ``FORMATS``)."""
+    """The text of ``rows`` exported as ``fmt`` (one of ``FORMATS``); ``csv_raw``: see
+    :func:`to_csv`."""
     rows = list(rows)
     if fmt == "markdown":
         return to_markdown(rows, title=title, today=today)
     if fmt == "bibtex":
         return bibtex(rows, today)
     if fmt == "csv":
-        return to_csv(rows)
+        return to_csv(rows, raw=csv_raw)
     if fmt == "ris":
         return to_ris(rows, today)
     if fmt == "csl-json":
@@ -211,19 +215,40 @@ def write_export(
     *,
     title: str = "Reading list",
     additions: Mapping[str, Mapping[str, Any]] | None = None,
+    mode: int | None = None,
 ) -> tuple[Path, int]:
     """Export ``rows`` as ``fmt`` into ``path`` atomically: the written path (absolute) and the
-    number of distinct entries. For the TUI's export dialog; ``ExportError`` when unwritable."""
+    number of distinct entries. For the TUI's export dialog; ``ExportError`` when unwritable.
+    A new file is 0600 unless ``mode`` says otherwise (see :func:`write_atomic`)."""
     rows = list(rows)
     text = export(rows, fmt, title=title, additions=additions)
-    written = write_atomic(path, text)
+    written = write_atomic(path, text, mode=mode)
     return written.resolve(), len({row.key for row in rows})
 
 
 # CSV ---------------------------------------------------------------------------------------
 
 
-def csv_record(row: Row) -> dict[str, str]:
+# A spreadsheet takes a cell that starts with one of these for a formula (=HYPERLINK(…),
+# =cmd|…): OWASP's "CSV injection" advice is to prefix such a cell with a single quote, which
+# Excel, LibreOffice and Google Sheets show as text and do not run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: str) -> str:
+    """``value`` with a ``'`` in front when a spreadsheet would run it as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_record(row: Row, *, raw: bool = False) -> dict[str, str]:
+    """One CSV row; unless ``raw``, every cell a spreadsheet would run is neutralised."""
+    record = _csv_values(row)
+    if raw:
+        return record
+    return {name: neutralise_cell(value) for name, value in record.items()}
+
+
+def _csv_values(row: Row) -> dict[str, str]:
     ann = row.annotation
     return {
         "key": printable(row.key),
@@ -240,14 +265,19 @@ def csv_record(row: Row) -> dict[str, str]:
     }
 
 
-def to_csv(rows: Iterable[Row]) -> str:
+def to_csv(rows: Iterable[Row], *, raw: bool = False) -> str:
     """RFC 4180: a header, one row per paper (a key listed twice is one row, with the section
-    it is first listed in), CRLF line ends, quotes where needed."""
+    it is first listed in), CRLF line ends, quotes where needed.
+
+    A cell that starts with ``= + - @``, a tab or a carriage return (a title, an author, a
+    note, a tag such as ``=cmd``) gets a leading ``'`` so that a spreadsheet shows it instead
+    of running it; ``raw`` writes every value exactly (for programs, not spreadsheets).
+    """
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in distinct(rows):
-        writer.writerow(csv_record(row))
+        writer.writerow(csv_record(row, raw=raw))
     return buffer.getvalue()
 
 
@@ -459,12 +489,48 @@ def to_json(
 # Writing -----------------------------------------------------------------------------------
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
+PIPE_READER_WAIT = 2.0  # seconds a named pipe gets for its reader to open it
+
+
+def _open_device(path: Path) -> BinaryIO:
+    """Open a pipe or device for writing without waiting for ever: O_NONBLOCK makes opening
+    a FIFO that no process reads fail (ENXIO) instead of blocking; that is retried for
+    ``PIPE_READER_WAIT`` seconds (a reader started beside us), then given up. Writes then
+    block as usual."""
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    flags = os.O_WRONLY | nonblock | getattr(os, "O_CLOEXEC", 0)
+    give_up = time.monotonic() + PIPE_READER_WAIT
+    while True:
+        try:
+            fd = os.open(path, flags)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO or time.monotonic() >= give_up:
+                raise
+            time.sleep(0.02)
+    try:
+        if nonblock:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+# Exports carry the reader's notes, tags and reading status: a new file gets the library's
+# privacy, not the umask's usual 0644.
+NEW_FILE_MODE = 0o600
+
+
+def write_atomic(path: str | Path, text: str, *, mode: int | None = None) -> Path:
     """Write ``text`` (UTF-8) to ``path``, replacing an existing file in one step (readers see
     the old or the new file, never half of one). ``ExportError`` names the path and the reason
     when it cannot be written.
+
+    ``mode``: the file's permission bits. None gives a new file ``NEW_FILE_MODE`` (0600, only
+    its owner can read it) and keeps an existing file's mode.
     """
-    path = Path(path).expanduser()
+    path = fileio.expand_user(path)
     data = text.encode("utf-8")
     if path.is_dir():
         raise ExportError(f"{path}: is a folder, not a file")
@@ -472,9 +538,11 @@ def write_atomic(path: str | Path, text: str) -> Path:
         # A device or a pipe (/dev/stdout, a FIFO, >(gzip …)): write into it. Replacing it
         # would put a regular file where the device was (as root: over /dev/null).
         try:
-            with open(path, "wb") as handle:
+            with _open_device(path) as handle:
                 handle.write(data)
         except OSError as exc:
+            if exc.errno == errno.ENXIO:  # a named pipe nobody reads: open() would wait
+                raise ExportError(f"{path}: a named pipe with no reader; nothing written") from None
             raise ExportError(f"{path}: cannot write: {exc.strerror or exc}") from None
         return path
     # Through a symlink to its target, so the link itself stays (as the library does).
@@ -482,8 +550,10 @@ def write_atomic(path: str | Path, text: str) -> Path:
     if not target.parent.is_dir():
         problem = "is not a folder" if target.parent.exists() else "does not exist"
         raise ExportError(f"{path}: folder {target.parent} {problem}")
+    if mode is None and not target.exists():
+        mode = NEW_FILE_MODE
     try:
-        fileio.write_atomic(target, data)
+        fileio.write_atomic(target, data, mode=mode)
     except OSError as exc:
         raise ExportError(f"{path}: cannot write: {exc.strerror or exc}") from None
     return path

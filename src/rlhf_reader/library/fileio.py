@@ -4,11 +4,14 @@ list, caches) uses, so that a crash leaves the old file or the new one, never ha
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int | None = None, durable: bool = True) -> None:
@@ -38,6 +41,69 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None, durable: b
         raise
     if durable:
         fsync_dir(path.parent)
+
+
+def expand_user(path: str | os.PathLike[str]) -> Path:
+    """``~`` and ``~user`` expanded as a shell would; an unknown user (``~nobody-here``) or
+    no home folder leaves the path as written, as a shell does, instead of RuntimeError."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)
+
+
+class NotARegularFile(OSError):
+    """A path to read names a pipe, a socket or a device: refused before reading a byte.
+
+    An ``OSError`` whose ``strerror`` says what the path is (``not a regular file (a named
+    pipe)``), so that callers that turn ``OSError`` into ``PATH: cannot read: …`` need no
+    change."""
+
+    def __init__(self, path: str | os.PathLike[str], kind: str) -> None:
+        super().__init__(errno.EINVAL, f"not a regular file ({kind})", os.fspath(path))
+        self.kind = kind
+
+
+def file_kind(mode: int) -> str:
+    """What ``st_mode`` names, for messages: ``a named pipe``, ``a folder``…"""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    return "not a file"
+
+
+# Opening a FIFO for reading waits for a writer; O_NONBLOCK makes the open return at once
+# (and is cleared before the first read). Windows has neither FIFOs nor the flag.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open ``path`` for reading (binary) if it is a regular file, without ever blocking.
+
+    A folder raises ``IsADirectoryError``; a named pipe, socket or device raises
+    :class:`NotARegularFile` — checked on the open descriptor, so nothing can swap the file
+    between the check and the read. Other problems raise the usual ``OSError``.
+    """
+    fd = os.open(path, _OPEN_FLAGS | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder", os.fspath(path))
+        if not stat.S_ISREG(mode):
+            raise NotARegularFile(path, file_kind(mode))
+        if sys.platform != "win32" and _OPEN_FLAGS & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def fsync_dir(folder: Path) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from rlhf_reader.library import fileio
 from rlhf_reader.library.store import Library, metadata_problem, validate_note
 from rlhf_reader.model import Annotation, Status
 from rlhf_reader.tags import normalize_tag
@@ -110,9 +111,10 @@ class MergeReport:
 
 def read_export(path: str | Path) -> ExportData:
     """Read and validate the export at ``path``; ``ImportFileError`` for any problem."""
-    path = Path(path).expanduser()
+    path = fileio.expand_user(path)
     try:
-        with open(path, "rb") as handle:  # bounded: /dev/zero or a pipe has no size to check
+        # A regular file only (a FIFO would wait for a writer forever); read bounded anyway.
+        with fileio.open_regular(path) as handle:
             raw = handle.read(MAX_IMPORT_BYTES + 1)
     except IsADirectoryError:
         raise ImportFileError(f"{path}: is a folder, not an export file") from None

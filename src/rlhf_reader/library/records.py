@@ -43,8 +43,9 @@ def rows(
     ]
 
 
-def to_record(row: Row) -> dict[str, Any]:
-    """The fields of ``list --json`` and ``show --json``."""
+def to_record(row: Row, added_at: str | None = None) -> dict[str, Any]:
+    """The fields of ``list --json`` and ``show --json``; ``added_at``: when the entry came
+    to the reader's list, where known (``sorting.added_dates``)."""
     entry, ann = row.entry, row.annotation
     return {
         "key": entry.key,
@@ -57,4 +58,7 @@ def to_record(row: Row) -> dict[str, Any]:
         "status": ann.status.value,
         "tags": list(ann.tags),
         "note": ann.note,
+        "read_at": ann.read_at,
+        "venue": entry.venue,
+        "added_at": added_at,
     }

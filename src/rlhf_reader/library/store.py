@@ -25,14 +25,18 @@ Safety, in :class:`SafeStorage` (a TinyDB ``Storage``):
   indented. ``Library`` works on the cached tables directly instead of TinyDB's ``Table``, whose
   own caches (query cache, next id) would go stale when another process writes.
 * **Bad files are never overwritten.** A file that is empty, is not JSON, has the wrong shape,
-  has a newer ``schema_version`` or cannot be read raises :class:`LibraryError` naming the path
+  has a newer ``schema_version``, is larger than ``MAX_LIBRARY_BYTES`` (300 MB; checked
+  before reading, and no write makes a file larger), is not a regular file (a FIFO would
+  block) or cannot be read raises :class:`LibraryError` naming the path
   and the problem, and the file is left byte for byte as it was. A 0-byte file is such an
   error too: this module never leaves one behind (a new library is written whole,
   atomically), so an empty file means something else emptied it and the ``.bak`` (if any) is
   the way back — we will not silently start an empty library over it.
 * **File modes.** Folders are created as needed (0700); a new library, its backup and lock
-  file are created 0600; an existing library keeps its mode. A symlinked library is written
-  through the link (the link stays).
+  file are created 0600; an existing library keeps its mode. A read-only library (no write
+  bit, or not writable by this user) is read as usual and never replaced: every write raises
+  ``LibraryError`` saying it is read-only (``Library.read_only`` tells beforehand). A
+  symlinked library is written through the link (the link stays).
 
 Values: ``status`` is unread / reading / read. ``read_at`` is set to the moment an entry
 *becomes* read (marking an already-read entry read again keeps the first time) and cleared
@@ -59,7 +63,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from tinydb.storages import Storage
@@ -71,6 +75,11 @@ from rlhf_reader.tags import TagEdit, normalize_tag
 SCHEMA_VERSION = 1
 MAX_NOTE_BYTES = 1_000_000
 LOCK_TIMEOUT = 10.0
+# A library is read whole and held parsed in memory (about twice its size): a file larger
+# than this is refused as not ours, and a write that would make the file larger is refused
+# too, so rlhf-reader never writes a library it would not open. 10,000 annotations with
+# 1 KB notes are about 12 MB; the cap is above the 200 MB an import file may have.
+MAX_LIBRARY_BYTES = 300_000_000
 TABLES = ("annotations", "metadata", "additions", "meta")
 # How each table is indexed: the field that names a document.
 _ID_FIELD = {"annotations": "key", "metadata": "key", "additions": "key", "meta": "name"}
@@ -356,9 +365,11 @@ class SafeStorage(Storage):
 
     def __init__(self, path: str | Path, *, lock_timeout: float = LOCK_TIMEOUT) -> None:
         super().__init__()
-        self.path = Path(path).expanduser()
+        self.path = fileio.expand_user(path)
         # Write through a symlink to its target, so the link itself survives.
         self.target = Path(os.path.realpath(self.path))
+        if not self.target.name:  # "/": no name to put ".bak" or ".lock" beside
+            raise LibraryError(f"{self.path}: is a folder, not a library file")
         self.folder = self.target.parent
         self.backup_path = self.target.with_name(self.target.name + ".bak")
         self.lock_path = self.target.with_name(self.target.name + ".lock")
@@ -386,7 +397,7 @@ class SafeStorage(Storage):
                         temp.unlink()
         if os.path.lexists(self.target):
             migrated = self._load()
-            if migrated:
+            if migrated and not self.read_only():  # a read-only file is migrated in memory
                 with self.locked():
                     self._commit(self.tables())
             return
@@ -420,11 +431,13 @@ class SafeStorage(Storage):
     def _load(self) -> bool:
         """(Re)read the file into the cache; True when it was migrated in memory."""
         try:
-            with open(self.target, "rb") as handle:
+            with fileio.open_regular(self.target) as handle:
                 st = os.fstat(handle.fileno())
-                if not stat.S_ISREG(st.st_mode):
-                    raise LibraryError(f"{self.path}: not a regular file")
-                raw = handle.read()
+                raw = self._read_capped(handle, st.st_size)
+        except fileio.NotARegularFile as exc:
+            raise LibraryError(
+                f"{self.path}: not a library file: {exc.kind}, not a regular file"
+            ) from None
         except FileNotFoundError:
             raise LibraryError(
                 f"{self.path}: the library file disappeared while rlhf-reader was running"
@@ -438,6 +451,18 @@ class SafeStorage(Storage):
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self.generation += 1
         return migrated
+
+    def _read_capped(self, handle: BinaryIO, size: int) -> bytes:
+        """The whole file, unless it is (or grows) over ``MAX_LIBRARY_BYTES``."""
+        if size <= MAX_LIBRARY_BYTES:
+            raw = handle.read(MAX_LIBRARY_BYTES + 1)
+            size = len(raw)
+            if size <= MAX_LIBRARY_BYTES:
+                return raw
+        raise LibraryError(
+            f"{self.path}: the file is {size:,} bytes, more than the {MAX_LIBRARY_BYTES:,} a "
+            "library may have; it was not read (is this the right file?)"
+        )
 
     def tables(self) -> Tables:
         """The cached tables, re-read first when the file changed on disk. Do not mutate
@@ -496,12 +521,39 @@ class SafeStorage(Storage):
                 self.invalidate()
                 raise
 
+    def read_only(self) -> bool:
+        """True when the library file exists and its mode says it must not be written: no
+        write bit at all (``chmod a-w``; checked on the bits, because root may write
+        anything), or no write permission for this user."""
+        try:
+            mode = os.stat(self.target).st_mode
+        except OSError:
+            return False
+        return not mode & 0o222 or not os.access(self.target, os.W_OK)
+
+    def _refuse_read_only(self) -> None:
+        if self.read_only():
+            mode = stat.S_IMODE(os.stat(self.target).st_mode)
+            raise LibraryError(
+                f"{self.path}: the library file is read-only (mode {mode:04o}); nothing was "
+                "written (make it writable, e.g. chmod u+w, to save changes)"
+            )
+
     def _commit(self, tables: Tables) -> None:
-        """Write ``tables`` atomically and durably; the caller holds the lock."""
+        """Write ``tables`` atomically and durably; the caller holds the lock.
+
+        A read-only library file is never replaced (``os.replace`` would do it, since only
+        the folder's permissions count): LibraryError instead, and nothing is written."""
+        self._refuse_read_only()
         try:
             payload = orjson.dumps(tables) + b"\n"
         except TypeError as exc:
             raise LibraryError(f"{self.path}: cannot store a value as JSON: {exc}") from None
+        if len(payload) > MAX_LIBRARY_BYTES:
+            raise LibraryError(
+                f"{self.path}: the change would make the library {len(payload):,} bytes, more "
+                f"than the {MAX_LIBRARY_BYTES:,} a library may have; nothing was written"
+            )
         mode = 0o600
         with contextlib.suppress(FileNotFoundError):
             mode = stat.S_IMODE(os.stat(self.target).st_mode)
@@ -516,8 +568,8 @@ class SafeStorage(Storage):
     def _backup(self) -> None:
         """Copy the file as it is to ``.bak`` (the first write of this run)."""
         try:
-            with open(self.target, "rb") as handle:
-                raw = handle.read()
+            with fileio.open_regular(self.target) as handle:
+                raw = self._read_capped(handle, os.fstat(handle.fileno()).st_size)
         except FileNotFoundError:
             return
         except OSError as exc:
@@ -566,7 +618,7 @@ class Library:
     @classmethod
     def open(cls, path: str | Path) -> Library:
         """Open (creating if needed) the library at ``path``; LibraryError when unusable."""
-        path = Path(path).expanduser()
+        path = fileio.expand_user(path)
         return cls(path, SafeStorage(path))
 
     def close(self) -> None:
@@ -584,6 +636,11 @@ class Library:
         whether another process's changes came in since, even when they were read by one of
         this process's own writes (which re-read the file under the lock first)."""
         return self._storage.generation
+
+    @property
+    def read_only(self) -> bool:
+        """True when the file is read-only: reading works, every write raises LibraryError."""
+        return self._storage.read_only()
 
     def refresh(self) -> bool:
         """Re-read the file if another process changed it; True when it did (for the TUI)."""

@@ -153,11 +153,12 @@ def load(path: str | Path) -> Catalog:
     A list parsed before (same bytes, same path, same parser) comes from the cache of
     :mod:`rlhf_reader.lists.catalog_cache` instead of being parsed again.
     """
+    from rlhf_reader.library import fileio
     from rlhf_reader.lists import catalog_cache
 
     path = Path(path)
     try:
-        with open(path, "rb") as handle:
+        with fileio.open_regular(path) as handle:  # a FIFO would block: refused
             raw = handle.read(MAX_LIST_BYTES + 1)
     except IsADirectoryError:
         raise CatalogError(f"{path}: is a directory, not a Markdown list") from None

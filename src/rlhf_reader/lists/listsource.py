@@ -18,7 +18,8 @@ from rlhf_reader.library import fileio
 
 UPSTREAM_URL = "https://raw.githubusercontent.com/louieworth/awesome-rlhf/main/README.md"
 MAX_BYTES = 5 * 1024 * 1024
-TIMEOUT_SECONDS = 20.0
+TIMEOUT_SECONDS = 20.0  # connecting, and each read
+DEADLINE_SECONDS = 60.0  # the whole download: a server dripping bytes is cut off
 USER_AGENT = "rlhf-reader (+https://pypi.org/project/rlhf-reader/)"
 
 
@@ -53,22 +54,32 @@ def read_provenance(list_path: Path) -> Provenance | None:
         return None
 
 
-def fetch(origin: str, *, timeout: float | None = None, max_bytes: int | None = None) -> bytes:
-    """The bytes of an https URL or a local file, at most ``max_bytes`` (default 5 MB)."""
+def fetch(
+    origin: str,
+    *,
+    timeout: float | None = None,
+    max_bytes: int | None = None,
+    deadline: float | None = None,
+) -> bytes:
+    """The bytes of an https URL or a local file, at most ``max_bytes`` (default 5 MB).
+
+    A download has a ``timeout`` on connecting and on each read, and an overall
+    ``deadline``; a local file must be a regular file (a FIFO would block)."""
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    deadline = DEADLINE_SECONDS if deadline is None else deadline
     lowered = origin.lower()
     if lowered.startswith("https://"):
-        return _fetch_https(origin, timeout=timeout, max_bytes=max_bytes)
+        return _fetch_https(origin, timeout=timeout, max_bytes=max_bytes, deadline=deadline)
     if "://" in origin:
         scheme = origin.split("://", 1)[0]
         raise UpdateError(f"{origin}: only https URLs or local files are accepted, not {scheme}://")
-    path = Path(origin).expanduser()
+    path = fileio.expand_user(origin)
     try:
         if path.is_dir():
             raise UpdateError(f"{path}: is a directory, not a Markdown list")
-        # Read at most one byte more than allowed: st_size is 0 for /dev/zero and pipes.
-        with path.open("rb") as handle:
+        # A regular file only (a FIFO would wait for a writer forever), read bounded anyway.
+        with fileio.open_regular(path) as handle:
             data = handle.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise UpdateError(_too_large(str(path), max_bytes))
@@ -83,11 +94,29 @@ def _too_large(origin: str, max_bytes: int) -> str:
     return f"{origin}: larger than the {max_bytes / (1024 * 1024):g} MB a list may have"
 
 
-def _fetch_https(url: str, *, timeout: float, max_bytes: int) -> bytes:
+def _fetch_https(url: str, *, timeout: float, max_bytes: int, deadline: float) -> bytes:
     # Imported here: the CLI imports this module and must start fast.
+    import http.client
+    import socket
     import ssl
+    import threading
     import urllib.error
     import urllib.request
+    import weakref
+
+    context = ssl.create_default_context()
+    # The download's sockets, so that a watchdog can cut it off at the deadline: the timeout
+    # is per read, and a server sending a byte every few seconds would keep it alive for ever.
+    sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+    class TrackedConnection(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            sockets.add(self.sock)
+
+    class TrackedHTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req):  # type: ignore[no-untyped-def]
+            return self.do_open(TrackedConnection, req, context=context)
 
     class NoDowngradeRedirect(urllib.request.HTTPRedirectHandler):
         """Follow redirects only to other https URLs."""
@@ -97,27 +126,58 @@ def _fetch_https(url: str, *, timeout: float, max_bytes: int) -> bytes:
                 raise UpdateError(f"{req.full_url}: redirected to a non-https URL ({newurl})")
             return super().redirect_request(req, fp, code, msg, headers, newurl)
 
+    expired = threading.Event()
+
+    def cut_off() -> None:
+        expired.set()
+        for sock in list(sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    late = UpdateError(f"{url}: no complete answer within {deadline:g} s")
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    context = ssl.create_default_context()
-    handlers = [urllib.request.HTTPSHandler(context=context), NoDowngradeRedirect()]
-    opener = urllib.request.build_opener(*handlers)
+    opener = urllib.request.build_opener(TrackedHTTPSHandler(), NoDowngradeRedirect())
+    watchdog = threading.Timer(deadline, cut_off)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         with opener.open(request, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise UpdateError(_too_large(url, max_bytes))
             data = response.read(max_bytes + 1)
+            if length and length.isdigit() and len(data) < int(length) <= max_bytes:
+                # read(n) returns what came before the server hung up: a cut list would
+                # retire every entry past the cut.
+                raise UpdateError(
+                    f"{url}: the answer was cut short ({len(data):,} of {int(length):,} bytes)"
+                )
+    except UpdateError:
+        if expired.is_set():
+            raise late from None
+        raise
     except urllib.error.HTTPError as exc:
         raise UpdateError(f"{url}: the server answered HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
+        if expired.is_set():
+            raise late from None
         reason = exc.reason
         if isinstance(reason, TimeoutError) or "timed out" in str(reason):
             raise UpdateError(f"{url}: no answer within {timeout:g} s") from None
         raise UpdateError(f"{url}: cannot connect: {reason}") from None
     except TimeoutError:
         raise UpdateError(f"{url}: no answer within {timeout:g} s") from None
-    except OSError as exc:
-        raise UpdateError(f"{url}: {exc}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        # HTTPException: the answer was cut short (IncompleteRead) or was not HTTP.
+        if expired.is_set():
+            raise late from None
+        raise UpdateError(f"{url}: {exc or type(exc).__name__}") from None
+    finally:
+        watchdog.cancel()
+    if expired.is_set():
+        raise late
     if len(data) > max_bytes:
         raise UpdateError(_too_large(url, max_bytes))
     return data

@@ -9,22 +9,19 @@ and the retired entries (call it from the thread that owns the library). Every f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rlhf_reader.library import fileio
 from rlhf_reader.lists import listsource, whatsnew
 from rlhf_reader.lists.listsource import UpdateError
+from rlhf_reader.lists.registry import bundled_list_path
 
 if TYPE_CHECKING:
     from rlhf_reader.lists.listdiff import ListDiff
     from rlhf_reader.model import Catalog
 
 __all__ = ["PlannedUpdate", "UpdateError", "apply", "locate", "prepare", "recorded_origin"]
-
-
-def bundled_list_path() -> Path:
-    return Path(str(resources.files("rlhf_reader") / "data" / "awesome-rlhf.md"))
 
 
 def locate(list_path: Path, db_path: Path) -> tuple[Path, bool]:
@@ -42,7 +39,7 @@ def locate(list_path: Path, db_path: Path) -> tuple[Path, bool]:
 
 def _real(path: Path) -> Path:
     try:
-        return path.expanduser().resolve()
+        return fileio.expand_user(path).resolve()
     except OSError:
         return path
 
@@ -105,7 +102,9 @@ def prepare(
     )
 
 
-def apply(plan: PlannedUpdate, library: Any, when: str | None = None) -> str:
+def apply(
+    plan: PlannedUpdate, library: Any, when: str | None = None, list_name: str | None = None
+) -> str:
     """Save the planned list (atomically) and record new marks and retired entries.
 
     Returns the time recorded (ISO). ``UpdateError`` if the list cannot be saved, in which
@@ -116,5 +115,5 @@ def apply(plan: PlannedUpdate, library: Any, when: str | None = None) -> str:
     when = when or now_iso()
     provenance = listsource.make_provenance(plan.origin, plan.data, when)
     listsource.save(plan.target, plan.data, provenance, keep_backup=plan.keep_backup)
-    whatsnew.record_update(library, plan.diff, library.annotations(), when)
+    whatsnew.record_update(library, plan.diff, library.annotations(), when, list_name)
     return when

@@ -22,6 +22,14 @@ RETIRED_META = "retired"
 RETIRED_SECTION = "No longer in the list"
 
 
+def meta_names(list_name: str | None = None) -> tuple[str, str]:
+    """Where the marks of a list live: the bundled list (and a list given by path) keeps the
+    names libraries always had; every other registered list has its own."""
+    if list_name is None or list_name == "awesome-rlhf":
+        return NEW_META, RETIRED_META
+    return f"{NEW_META}:{list_name}", f"{RETIRED_META}:{list_name}"
+
+
 class _Meta(Protocol):
     def get_meta(self, name: str, default: Any = None) -> Any: ...
     def change_meta(self, name: str, change: Callable[[Any], Any]) -> Any: ...
@@ -31,9 +39,9 @@ def _as_new(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def new_keys(library: _Meta) -> dict[str, str]:
+def new_keys(library: _Meta, list_name: str | None = None) -> dict[str, str]:
     """Keys first seen in an update and not yet seen by the reader → when they appeared."""
-    return _as_new(library.get_meta(NEW_META))
+    return _as_new(library.get_meta(meta_names(list_name)[0]))
 
 
 def new_since(new: Mapping[str, str]) -> str | None:
@@ -42,7 +50,11 @@ def new_since(new: Mapping[str, str]) -> str | None:
 
 
 def record_update(
-    library: _Meta, result: ListDiff, annotations: Mapping[str, Annotation], when: str
+    library: _Meta,
+    result: ListDiff,
+    annotations: Mapping[str, Annotation],
+    when: str,
+    list_name: str | None = None,
 ) -> None:
     """Mark added entries new and keep what the reader recorded about removed ones (each a
     change to the marks as they are in the file, under its lock)."""
@@ -71,11 +83,14 @@ def record_update(
                 }
         return retired
 
-    library.change_meta(NEW_META, mark)
-    library.change_meta(RETIRED_META, retire)
+    new_meta, retired_meta = meta_names(list_name)
+    library.change_meta(new_meta, mark)
+    library.change_meta(retired_meta, retire)
 
 
-def mark_seen(library: _Meta, keys: Iterable[str] | None = None) -> int:
+def mark_seen(
+    library: _Meta, keys: Iterable[str] | None = None, list_name: str | None = None
+) -> int:
     """Clear the new mark of ``keys`` (all when None); how many marks were cleared."""
     cleared = 0
     gone = None if keys is None else set(keys)
@@ -87,8 +102,8 @@ def mark_seen(library: _Meta, keys: Iterable[str] | None = None) -> int:
         cleared = len(new) - len(kept)
         return kept if cleared else new
 
-    if new_keys(library):
-        library.change_meta(NEW_META, clear)
+    if new_keys(library, list_name):
+        library.change_meta(meta_names(list_name)[0], clear)
     return cleared
 
 
@@ -99,8 +114,8 @@ def _as_retired(value: Any) -> dict[str, dict[str, Any]]:
     return {str(k): dict(v) for k, v in value.items() if isinstance(v, dict)}
 
 
-def retired_records(library: _Meta) -> dict[str, dict[str, Any]]:
-    return _as_retired(library.get_meta(RETIRED_META))
+def retired_records(library: _Meta, list_name: str | None = None) -> dict[str, dict[str, Any]]:
+    return _as_retired(library.get_meta(meta_names(list_name)[1]))
 
 
 def retired_section(
@@ -137,9 +152,9 @@ class _Library(_Meta, Protocol):
     def annotations(self) -> Mapping[str, Annotation]: ...
 
 
-def with_retired(catalog: Catalog, library: _Library) -> Catalog:
+def with_retired(catalog: Catalog, library: _Library, list_name: str | None = None) -> Catalog:
     """``catalog`` with a last section for annotated entries that left the list."""
-    retired = retired_records(library)
+    retired = retired_records(library, list_name)
     if not retired:
         return catalog
     section = retired_section(catalog, retired, library.annotations())

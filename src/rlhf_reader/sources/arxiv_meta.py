@@ -4,9 +4,15 @@ How a fetch behaves (arXiv's API rules: one connection, at least 3 s between req
 
 * ids are asked in batches of at most 100 with ``Search(id_list=batch,
   max_results=len(batch))``, so n ids cost ⌈n/100⌉ requests;
-* every request has an HTTP timeout, and a 5xx answer, a timeout or a dropped connection is
-  retried a bounded number of times with exponential backoff (a refused connection or an
-  unknown host is not: offline, retrying would only make the reader wait);
+* every request has an HTTP timeout (connect, and each read) and an overall deadline: a
+  server that drips a byte at a time is cut off when the deadline passes (a watchdog shuts
+  the socket down), so a request never takes longer than ``deadline`` seconds;
+* a 5xx answer, a timeout, a missed deadline or a dropped connection is retried a bounded
+  number of times with exponential backoff (a refused connection or an unknown host is not:
+  offline, retrying would only make the reader wait);
+* a multi-batch fetch stops once ``give_up_after`` batches in a row have failed that way
+  (after their retries): the ids not asked yet are reported as failed, "not asked", instead
+  of trying every batch of a 10,000-entry list against a server that is down;
 * an HTTP 400 answer (arXiv's error feed, shaped like a paper titled "Error") is never taken
   for a paper: the id it names is dropped from the batch and the rest is asked again;
 * malformed XML fails its batch only; an id missing from the answer is "not found on arXiv";
@@ -77,10 +83,12 @@ class FetchSettings:
 
     url: str = DEFAULT_URL
     interval: float = 3.0  # seconds between the end of one request and the next
-    timeout: float = 30.0  # per request (connect and each read)
+    timeout: float = 30.0  # connect, and each read
+    deadline: float = 60.0  # the whole request: connect, send, headers and body
     retries: int = 3  # extra tries after a 5xx, a timeout or a dropped connection
     backoff: float = 3.0  # first wait before a retry; doubles each time
     batch_size: int = MAX_BATCH
+    give_up_after: int = 2  # batches in a row failing (after retries) that end the fetch
 
     @classmethod
     def from_env(cls, **overrides: Any) -> FetchSettings:
@@ -89,6 +97,10 @@ class FetchSettings:
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be 1..{MAX_BATCH}, not {self.batch_size}")
+        if self.give_up_after < 1:
+            raise ValueError(f"give_up_after must be at least 1, not {self.give_up_after}")
+        if not self.deadline > 0:
+            raise ValueError(f"deadline must be positive, not {self.deadline}")
 
 
 # errors a request can end in ------------------------------------------------------------
@@ -115,6 +127,15 @@ class BadRequest(FetchError):
         super().__init__(f"arXiv answered with an error (HTTP {status}: {message})")
         self.status = status
         self.message = message
+
+
+class DeadlineExceeded(FetchError):
+    """The answer was not complete within the request's overall deadline."""
+
+    transient = True
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__(f"no complete answer from arXiv within {deadline:g} s")
 
 
 class MalformedFeed(FetchError):
@@ -168,16 +189,63 @@ def _check_answer(status: int, content: bytes) -> None:
 
 
 def _make_session(settings: FetchSettings, sleep: Callable[[float], None]) -> requests.Session:
+    import socket
+    import weakref
+
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    # Every socket this session opens, so that the deadline watchdog can cut it off: the
+    # HTTP timeout is per read, and a byte every few seconds would keep a request alive.
+    sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+    class TrackedHTTPConnection(HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            sockets.add(sock)
+            return sock
+
+    class TrackedHTTPSConnection(HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            sockets.add(sock)
+            return sock
+
+    class TrackedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = TrackedHTTPConnection
+
+    class TrackedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = TrackedHTTPSConnection
+
+    pools = {"http": TrackedHTTPPool, "https": TrackedHTTPSPool}
+
+    class TrackedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = dict(pools)
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if not proxy.lower().startswith("socks"):  # SOCKS has its own pool classes
+                manager.pool_classes_by_scheme = dict(pools)
+            return manager
+
+    def cut_off() -> None:
+        for sock in list(sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     class ArxivSession(requests.Session):
-        """One pooled connection, a timeout and the request spacing on every request; a
-        non-200 answer or a broken feed becomes a :class:`FetchError`."""
+        """One pooled connection, a timeout, an overall deadline and the request spacing on
+        every request; a non-200 answer or a broken feed becomes a :class:`FetchError`."""
 
         def __init__(self) -> None:
             super().__init__()
-            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
+            adapter = TrackedAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
             self.mount("http://", adapter)
             self.mount("https://", adapter)
             self.requests_sent = 0
@@ -190,10 +258,27 @@ def _make_session(settings: FetchSettings, sleep: Callable[[float], None]) -> re
                 if wait > 0:
                     sleep(wait)
             self.requests_sent += 1
+            expired = threading.Event()
+
+            def expire() -> None:
+                expired.set()
+                cut_off()
+
+            # Not streamed: the body is read inside super().request, under the watchdog.
+            watchdog = threading.Timer(settings.deadline, expire)
+            watchdog.daemon = True
+            watchdog.start()
             try:
                 response = super().request(method, url, *args, **kwargs)
+            except Exception:
+                if expired.is_set():
+                    raise DeadlineExceeded(settings.deadline) from None
+                raise
             finally:
+                watchdog.cancel()
                 self._last = time.monotonic()
+            if expired.is_set():  # cut off as the answer completed: do not trust it
+                raise DeadlineExceeded(settings.deadline)
             _check_answer(response.status_code, response.content)
             return response
 
@@ -376,13 +461,14 @@ class ArxivFetcher:
         total, done = len(wanted), 0
         start = self.requests_sent
         size = self.settings.batch_size
+        failed_in_a_row = 0
         for first in range(0, total, size):
             if self._cancel():
                 report.cancelled = True
                 break
             batch = wanted[first : first + size]
             try:
-                records = self._fetch_batch(batch, report)
+                records, failure = self._fetch_batch(batch, report)
             except _Cancelled:
                 # Stopped while waiting: this batch's ids stay unsettled (and uncached).
                 report.cancelled = True
@@ -392,12 +478,29 @@ class ArxivFetcher:
                 if on_records is not None:
                     on_records(records)
             done += len(batch)
+            failed_in_a_row = failed_in_a_row + 1 if failure else 0
+            give_up = failed_in_a_row >= self.settings.give_up_after and done < total
+            if give_up:
+                # arXiv is down or unreachable: do not try every remaining batch.
+                batches = (
+                    "a failed batch"
+                    if failed_in_a_row == 1
+                    else (f"{failed_in_a_row} failed batches in a row")
+                )
+                self._fail(wanted[done:], f"not asked after {batches}", report)
+                done = total
             if progress is not None:
                 progress(done, total)
+            if give_up:
+                break
         report.requests = self.requests_sent - start
         return report
 
-    def _fetch_batch(self, batch: list[str], report: FetchReport) -> dict[str, dict[str, Any]]:
+    def _fetch_batch(
+        self, batch: list[str], report: FetchReport
+    ) -> tuple[dict[str, dict[str, Any]], str | None]:
+        """The batch's records, and the reason when the batch failed on the way to arXiv
+        (down, unreachable, too slow: what makes the next batch likely to fail too)."""
         import requests
 
         pending = list(batch)
@@ -412,7 +515,7 @@ class ArxivFetcher:
                     pending.remove(bad)
                     continue
                 self._fail(pending, str(exc), report)
-                return {}
+                return {}, None
             except (FetchError, requests.exceptions.RequestException) as exc:
                 transient = _is_transient(exc)
                 reason = _describe(exc, self.settings.timeout)
@@ -422,9 +525,10 @@ class ArxivFetcher:
                     continue
                 tries = f" (after {attempt + 1} tries)" if attempt else ""
                 self._fail(pending, reason + tries, report)
-                return {}
-            return self._settle(pending, results, report)
-        return {}
+                # A malformed answer is this batch's problem; anything else is the road.
+                return {}, None if isinstance(exc, MalformedFeed) else reason
+            return self._settle(pending, results, report), None
+        return {}, None
 
     def _request(self, ids: list[str]) -> list[arxiv.Result]:
         import arxiv

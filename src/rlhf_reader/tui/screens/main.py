@@ -32,7 +32,7 @@ from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane
 from rlhf_reader.tui.widgets.header import ProgressHeader
 from rlhf_reader.tui.widgets.taskbar import TaskBar
-from rlhf_reader.workspace import NoteConflict, NoteSaved
+from rlhf_reader.workspace import NoteConflict, NoteSaved, Workspace
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,6 +64,13 @@ class MainScreen(Screen[None]):
     @property
     def library(self) -> Library:
         return self.workspace.library
+
+    def use_workspace(self, workspace: Workspace) -> None:
+        """Go on with ``workspace`` (the same library, the list read from another file)."""
+        old, self.workspace = self.workspace, workspace
+        self.app.workspace = workspace  # type: ignore[attr-defined]
+        self._seen_generation = -1
+        old.library.close()
 
     @property
     def list_path(self) -> Path:
@@ -665,13 +672,16 @@ class MainScreen(Screen[None]):
         from rlhf_reader.tui.screens.update_summary import UpdateSummary
 
         plan = event.plan
+        workspace = self.workspace
         try:
-            apply(plan, self.library)
+            apply(plan, self.library, list_name=workspace.list_name)
         except (UpdateError, LibraryError, OSError) as exc:
             self.notify_plain(f"Update not saved: {exc}; the current list stays", "error")
             return
-        self.workspace.list_path = plan.target
-        self.workspace.reload_list()
+        if plan.target != workspace.list_path:  # the default list, saved beside the library
+            self.use_workspace(Workspace(None, workspace.db_path))
+        else:
+            workspace.reload_list()
         self.reload()
         if plan.diff.is_empty:
             self.notify_plain(f"The list is up to date (no changes in {plan.origin}).")
