@@ -66,9 +66,7 @@ else:
     import rlhf_reader.tui.app as tui_app
 
     _real_run = tui_app.run
-    tui_app.run = lambda catalog, library: _real_run(
-        catalog, library, headless=True, size=(120, 36)
-    )
+    tui_app.run = lambda workspace: _real_run(workspace, headless=True, size=(120, 36))
     args = ["--db", db_path] + (["--list", list_path] if list_path != "-" else [])
     sys.exit(main(args))
 app.run(headless=True, size=(120, 36))
@@ -120,11 +118,10 @@ def make_big(folder: Path) -> tuple[str, str]:
 
 
 async def filter_keystrokes(list_path: str, db_path: str, queries: list[str]) -> list[float]:
-    from rlhf_reader.library.store import Library
-    from rlhf_reader.lists.catalog import load
     from rlhf_reader.tui.app import make_app
+    from rlhf_reader.workspace import Workspace
 
-    app = make_app(load(list_path), Library.open(db_path))
+    app = make_app(Workspace.open(Path(list_path), Path(db_path)))
     times: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         screen = app.main_screen

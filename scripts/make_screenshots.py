@@ -51,7 +51,7 @@ DEMO: list[Annotation] = [
 ]
 
 VIEWS = {
-    # name: (size, keys pressed)
+    # name: (size, keys pressed); the theme is textual-dark unless THEMES names another
     "main": ("120x36", ""),
     "filter": ("120x36", "slash,text:prefrence -reward"),
     "note": ("120x36", "n,ctrl+end,enter,text:- Ablate the loss weights"),
@@ -59,12 +59,22 @@ VIEWS = {
     "narrow": ("80x24", ""),
     "dashboard": ("120x36", "p"),
     "export": ("120x36", "e"),
+    "theme-dark": ("120x36", ""),
+    "theme-light": ("120x36", ""),
 }
+THEMES = {"theme-dark": "nord", "theme-light": "solarized-light"}
 
 
 def build_library(path: Path) -> None:
     library = Library.open(path)
     library.put_annotations(DEMO)
+    library.close()
+    set_view(path, "textual-dark")
+
+
+def set_view(path: Path, theme: str) -> None:
+    """The view the app restores: the cursor, open sections and ``theme``."""
+    library = Library.open(path)
     library.set_meta(
         "tui_state",
         {
@@ -74,7 +84,7 @@ def build_library(path: Path) -> None:
                 ["Papers", "Review/Survey"],
                 ["Papers", "RLHF for LLMs: Theory / Methods"],
             ],
-            "theme": "textual-dark",
+            "theme": theme,
         },
     )
     library.close()
@@ -86,6 +96,7 @@ def run() -> int:
         db = Path(tmp) / "library.json"
         build_library(db)
         for name, (size, keys) in VIEWS.items():
+            set_view(db, THEMES.get(name, "textual-dark"))
             args = ["--db", str(db), "screenshot", str(OUT / f"{name}.svg"), "--size", size]
             code = main([*args, "--press", keys] if keys else args)
             if code:

@@ -19,9 +19,7 @@ WIDE, NARROW = (120, 36), (80, 24)
 STAMP = "2026-01-15T09:30:00Z"
 
 
-@pytest.fixture
-def app(tmp_path: Path):
-    db = tmp_path / "library.json"
+def demo_library(db: Path, theme: str | None = None) -> None:
     library = Library.open(db)
     library.put_annotations(
         [
@@ -37,7 +35,15 @@ def app(tmp_path: Path):
             Annotation(CAI, Status.UNREAD, ("safety",), "", STAMP, STAMP),
         ]
     )
+    if theme:
+        library.set_meta("tui_state", {"theme": theme})
     library.close()
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    db = tmp_path / "library.json"
+    demo_library(db)
     return build_app(write_list(tmp_path), db)
 
 
@@ -59,3 +65,12 @@ def test_note_editor(snap_compare, app) -> None:
 
 def test_help_narrow(snap_compare, app) -> None:
     assert snap_compare(app, press=["question_mark"], terminal_size=NARROW)
+
+
+@pytest.mark.parametrize("theme", ["textual-light", "solarized-light"])
+def test_light_themes_colour_every_part(snap_compare, tmp_path: Path, theme: str) -> None:
+    """Tree glyphs, tags, the header's bar and the detail pane take the theme's colours."""
+    db = tmp_path / "library.json"
+    demo_library(db, theme)
+    app = build_app(write_list(tmp_path), db)
+    assert snap_compare(app, press=["j"], terminal_size=WIDE)

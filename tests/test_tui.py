@@ -6,14 +6,26 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Markdown, Static, TextArea
-from tui_helpers import BLOG, CAI, DPO, INSTRUCT, SURVEY, build_app, stored, stored_meta, write_list
+from tui_helpers import (
+    BLOG,
+    CAI,
+    DPO,
+    INSTRUCT,
+    SURVEY,
+    build_app,
+    stored,
+    stored_meta,
+    until,
+    write_list,
+)
 
 from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.tags import TagEdit
+from rlhf_reader.tui.actions import ACTIONS, STATE_NAME
 from rlhf_reader.tui.screens.confirm import ConfirmDialog
 from rlhf_reader.tui.screens.help import HelpScreen
-from rlhf_reader.tui.screens.main import ACTIONS, STATE_NAME, MainScreen
+from rlhf_reader.tui.screens.main import MainScreen
 from rlhf_reader.tui.screens.note import NoteEditor
 from rlhf_reader.tui.screens.tags import TagsDialog
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
@@ -66,7 +78,7 @@ async def test_first_run_opens_on_the_first_paper(list_path: Path, db_path: Path
         assert current_key(app) == SURVEY
         header = app.main_screen.query_one(ProgressHeader)
         assert (header.read, header.total) == (0, 5)  # five papers, DPO listed twice
-        assert section_label(app, "Papers") == "Papers  0/5"
+        assert section_label(app, "Papers") == "Papers  0/4"
         assert "A Survey of Reinforcement Learning" in detail_text(app)
         assert "Timo Kaufmann" in detail_text(app)
         assert isinstance(tree(app).cursor_node.data, Entry)
@@ -145,7 +157,7 @@ async def test_space_toggles_read_and_writes_first(list_path: Path, db_path: Pat
         assert stored(db_path, SURVEY).status is Status.READ
         assert stored(db_path, SURVEY).read_at
         assert labels(app, SURVEY)[0].startswith("● ")
-        assert section_label(app, "Papers") == "Papers  1/5"
+        assert section_label(app, "Papers") == "Papers  1/4"
         assert section_label(app, "Papers", "Surveys") == "Surveys  1/2"
         header = app.main_screen.query_one(ProgressHeader)
         assert header.read == 1
@@ -163,13 +175,13 @@ async def test_i_marks_reading(list_path: Path, db_path: Path) -> None:
         assert stored(db_path, SURVEY).status is Status.READING
         assert labels(app, SURVEY)[0].startswith("◐ ")
         assert "◐ reading" in detail_text(app)
-        assert section_label(app, "Papers") == "Papers  0/5"
+        assert section_label(app, "Papers") == "Papers  0/4"
 
 
 async def test_a_paper_listed_twice_changes_everywhere(list_path: Path, db_path: Path) -> None:
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE) as pilot:
-        tree(app).select_key(DPO, app.reading.entries[DPO][1])  # the copy under Methods
+        tree(app).select_key(DPO, app.main_screen.reading.entries[DPO][1])  # the copy under Methods
         await pilot.pause()
         assert "listed twice" in detail_text(app)
         await pilot.press("space")
@@ -188,7 +200,7 @@ async def test_a_failed_write_is_a_notification_and_changes_nothing(
         raise LibraryError(f"{db_path}: disk full")
 
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        app.library.set_status = broken  # type: ignore[method-assign]
+        app.workspace.library.set_status = broken  # type: ignore[method-assign]
         await pilot.press("space")
         assert labels(app, SURVEY)[0].startswith("○ ")
         messages = [n.message for n in app._notifications]
@@ -380,7 +392,7 @@ async def test_a_bad_filter_is_an_inline_message(list_path: Path, db_path: Path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash", *"status:nope")
         error = app.main_screen.query_one("#filter-error", Static)
-        assert error.display
+        assert await until(pilot, lambda: error.display)
         assert "nope" in static_text(error)
         footer = app.main_screen.query_one("Footer")
         assert error.region.bottom <= footer.region.y  # visible, not under the footer
@@ -555,3 +567,33 @@ async def test_a_bad_list_fails_before_the_screen_opens(
     assert main(["--list", str(missing), "--db", str(db_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("rlhf-reader: error:") and "nope.md" in err
+
+
+async def test_help_shows_keys_as_remapped(list_path: Path, db_path: Path) -> None:
+    """``App.set_keymap`` is public; the help screen reads the keymap the app kept from it
+    (Textual has no public getter): a Textual upgrade that changes it fails here."""
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.set_keymap({"status.toggle-read": "x", "find.filter": "f2"})
+        await pilot.press("x")
+        assert stored(db_path, SURVEY).status is Status.READ  # the new key works
+        await pilot.press("question_mark")
+        text = _render_plain(app.screen.query_one("#help-table", Static))
+        rows = [row.split(None, 1) for row in text.splitlines() if row.strip()]
+        keys = {what.strip(): key for key, what in (r for r in rows if len(r) == 2)}
+        assert keys["Mark the paper read, or unread again"] == "x"
+        assert keys[next(k for k in keys if k.startswith("Filter: words"))].lower() == "f2"
+
+
+async def test_a_theme_change_recolours_the_tree(list_path: Path, db_path: Path) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")  # the survey is read: its glyph takes $text-success
+        node = tree(app).cursor_node
+        dark = node.label.spans[0].style.color  # the glyph
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = tree(app).cursor_node.label.spans[0].style.color
+        assert dark is not None and light is not None and dark != light
+        variables = app.theme_variables
+        assert light.triplet.hex.lower() == variables["text-success"].lower()[:7]

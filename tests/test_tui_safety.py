@@ -47,7 +47,7 @@ async def test_titles_render_literally_in_tree_detail_and_header(db_path: Path) 
             assert node.label.plain == "○ " + printable(entry.title)
             assert "\x1b" not in node.label.plain and "\x07" not in node.label.plain
             shown = screen.query_one("#detail-text", Static).content
-            assert isinstance(shown, Text)
+            assert isinstance(shown, Content)  # built from literal text, never from markup
             assert printable(entry.title) in shown.plain
         # every section label too (one of them holds an escape sequence)
         for section_node in tree._section_nodes.values():
@@ -85,7 +85,10 @@ async def test_tags_notes_and_notifications_stay_literal(db_path: Path) -> None:
         assert "#[b]x[/b] #[@click=app.quit]y" in screen.catalog_tree.cursor_node.label.plain
 
         note = "[@click=app.quit]quit[/] and [/] and [RLHF] \x1b[31mred"
-        assert screen._store(entry.key, lambda: app.library.set_note(entry.key, note)) is None
+        assert (
+            screen._store(entry.key, lambda: app.workspace.library.set_note(entry.key, note))
+            is None
+        )
         await pilot.pause()
         markdown = screen.query_one("#detail-note", Markdown)
         assert markdown.display and "\x1b" not in markdown.source
@@ -96,7 +99,7 @@ async def test_tags_notes_and_notifications_stay_literal(db_path: Path) -> None:
         def hostile_failure(*args: object, **kwargs: object) -> None:
             raise LibraryError("[/] [@click=app.quit]boom[/] \x1b[2J")
 
-        app.library.set_status = hostile_failure  # type: ignore[method-assign]
+        app.workspace.library.set_status = hostile_failure  # type: ignore[method-assign]
         await pilot.press("space")
         await pilot.pause()
         message = [n.message for n in app._notifications][-1]

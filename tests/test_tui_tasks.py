@@ -22,6 +22,7 @@ from tui_helpers import (
     SURVEY,
     build_app,
     stored_meta,
+    until,
     write_list,
 )
 
@@ -236,20 +237,20 @@ async def test_f_failure_is_a_notification_and_esc_cancels(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("f")
         await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert any("failed 1" in m for m in messages(app))
+        assert await until(pilot, lambda: any("failed 1" in m for m in messages(app)))
         assert not app.main_screen.query_one("#taskbar").display
         # a stalled answer: esc cancels, the app keeps working
         arxiv_server.reply(delay=5, times=1)
         await pilot.press("j", "f")
-        assert app.main_screen.query_one("#taskbar").display
-        task = app.main_screen._bg_task
+        bar = app.main_screen.query_one("#taskbar")
+        assert await until(pilot, lambda: bar.display)
+        task = app.main_screen.taskbar.current
         await pilot.press("escape")
         await app.workers.wait_for_complete()  # the stalled request is abandoned, not awaited
         assert task.state is WorkerState.CANCELLED
         assert any("Cancelled: arXiv fetch" in m for m in messages(app)), (
             messages(app),
-            app.main_screen._bg_task,
+            app.main_screen.taskbar.current,
         )
         await pilot.press("space")
         assert app.main_screen.reading.status(DPO) is Status.READ
@@ -409,20 +410,23 @@ async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) ->
 
 
 async def test_U_on_the_default_list_saves_beside_the_library(db_path: Path) -> None:
-    from rlhf_reader.lists.catalog import load
     from rlhf_reader.lists.listsource import UPSTREAM_URL, saved_list_path
     from rlhf_reader.lists.registry import bundled_list_path
     from rlhf_reader.tui.app import make_app
+    from rlhf_reader.workspace import Workspace
 
-    app = make_app(load(bundled_list_path()), Library.open(db_path))
+    app = make_app(Workspace.open(bundled_list_path(), db_path))
     async with app.run_test(size=SIZE) as pilot:
-        target, explicit, origin = app.main_screen.update_target()
+        from rlhf_reader.tui.tasks import update_target
+
+        screen = app.main_screen
+        target, explicit, origin = update_target(screen.list_path, screen.library.path)
         assert (target, explicit, origin) == (saved_list_path(db_path), False, UPSTREAM_URL)
         await pilot.press("U")
         assert app.screen.query_one(Input).value == UPSTREAM_URL
         await pilot.press("escape")
         assert not isinstance(app.screen, PromptDialog)
-        assert not app.main_screen.workers  # esc asked nothing
+        assert screen.taskbar.current is None  # esc asked nothing
 
 
 async def test_o_clears_the_new_mark_and_help_lists_the_new_keys(

@@ -7,6 +7,7 @@ from rich.text import Text
 from tui_helpers import DPO, SMALL_LIST, SURVEY
 
 from rlhf_reader.commands.screenshot import parse_keys, parse_size
+from rlhf_reader.library.progress import count
 from rlhf_reader.lists.catalog import parse
 from rlhf_reader.model import Annotation, Status
 from rlhf_reader.tui.commands import highlighted, is_subsequence
@@ -33,15 +34,20 @@ def test_reading_list_counts_follow_updates() -> None:
     reading = ReadingList.build(catalog, {SURVEY: Annotation(SURVEY, Status.READ)})
     assert (reading.overall.read, reading.overall.total) == (1, 5)
     assert reading.progress[("Papers",)].read == 1
-    assert reading.progress[("Papers",)].total == 5
+    assert reading.progress[("Papers",)].total == 4  # DPO is listed twice: one paper
     reading.update(Annotation(DPO, Status.READ))
     assert reading.overall.read == 2
     assert reading.progress[("Papers", "Surveys")].read == 2
     assert reading.progress[("Papers", "Methods")].read == 1  # DPO is listed there too
-    assert reading.progress[("Papers",)].read == 3
+    assert reading.progress[("Papers",)].read == 2  # and counts once above both
     reading.update(Annotation(DPO, Status.READING))
     assert reading.overall.read == 1 and reading.progress[("Papers",)].read == 1
+    assert reading.progress[("Papers",)].reading == 1
     assert set(reading.duplicates) == {DPO}
+    # the same counts as the one rule computes from scratch
+    annotations = {key: row.annotation for key, row in reading.rows.items()}
+    for path, keys in reading.section_keys.items():
+        assert reading.progress[path] == count(keys, annotations)
 
 
 def test_reading_list_filter_and_sections() -> None:
@@ -100,3 +106,54 @@ def test_screenshot_refuses_unknown_keys(capsys: pytest.CaptureFixture[str], tmp
     assert main(args) == 2
     assert "--press: unknown key 'nosuchkey'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_every_printable_key_name_is_known() -> None:
+    """The key names Textual gives printable characters (what --press and the keymap take)
+    are recognised through its public key helpers; a Textual upgrade that renames them, or
+    drops those helpers, fails here rather than in the screenshot command."""
+    from textual.keys import KEY_NAME_REPLACEMENTS
+
+    from rlhf_reader.commands.screenshot import unknown_keys
+
+    names = ["slash", "question_mark", "full_stop", "comma", "minus", "plus", "colon"]
+    names += ["left_square_bracket", "number_sign", "at", "exclamation_mark"]
+    names += list(KEY_NAME_REPLACEMENTS.values())
+    assert unknown_keys(names) == []
+
+
+async def test_textual_tree_still_invalidates_through_the_hook() -> None:
+    """``tui.compat.BatchedTree`` relies on ``Tree._invalidate`` being what every added node
+    calls: if an upgrade renames or bypasses it, this fails (and says where to look)."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Tree
+
+    from rlhf_reader.tui.compat import BatchedTree
+
+    assert callable(getattr(Tree, "_invalidate", None)), "Tree._invalidate is gone: see compat.py"
+    calls: list[int] = []
+
+    class Counting(BatchedTree[int]):
+        def _invalidate(self) -> None:
+            if not self._batching:
+                calls.append(1)
+            super()._invalidate()
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Counting("root")
+
+    app = Host()
+    async with app.run_test() as pilot:
+        tree = app.query_one(Counting)
+        tree.show_root = False
+        tree.root.expand()
+        tree.root.add_leaf("one")
+        assert calls, "TreeNode.add no longer calls Tree._invalidate: see compat.py"
+        calls.clear()
+        with tree.building():
+            for n in range(50):
+                tree.root.add_leaf(str(n), data=n)
+        await pilot.pause()
+        assert tree.last_line == 50  # laid out, all 51 rows there
+        assert tree.get_node_at_line(50).data == 49

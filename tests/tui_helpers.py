@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rlhf_reader.library.store import Library
-from rlhf_reader.lists.catalog import load
 from rlhf_reader.model import Annotation
 from rlhf_reader.tui.app import ReaderApp, make_app
+from rlhf_reader.workspace import Workspace
 
 SMALL_LIST = """\
 # Test list
@@ -54,7 +54,7 @@ def write_list(folder: Path, text: str = SMALL_LIST) -> Path:
 
 
 def build_app(list_path: Path, db_path: Path) -> ReaderApp:
-    return make_app(load(list_path), Library.open(db_path))
+    return make_app(Workspace.open(list_path, db_path))
 
 
 def stored(db_path: Path, key: str) -> Annotation:
@@ -72,3 +72,13 @@ def stored_meta(db_path: Path, name: str) -> object:
         return library.get_meta(name)
     finally:
         library.close()
+
+
+async def until(pilot, condition, tries: int = 200) -> bool:
+    """Let the app run until ``condition()`` holds (messages from workers take a few hops);
+    the caller asserts the result. Bounded by ``tries`` short pauses, not by a clock."""
+    for _ in range(tries):
+        if condition():
+            return True
+        await pilot.pause(0.01)
+    return bool(condition())

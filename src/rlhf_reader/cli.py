@@ -233,7 +233,7 @@ def _fail(message: str, code: int) -> int:
 
 def _open_tui(ctx: Context) -> int:
     # Load both before the screen opens, so a bad list or library is a plain error.
-    catalog, library = ctx.catalog, ctx.library
+    ctx.workspace.catalog  # noqa: B018
     from rlhf_reader.tui.app import run
 
-    return run(catalog, library)
+    return run(ctx.workspace)

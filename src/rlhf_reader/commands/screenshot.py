@@ -69,16 +69,18 @@ _MODIFIERS = ("ctrl+", "shift+", "alt+", "meta+", "super+", "hyper+")
 
 def unknown_keys(keys: list[str]) -> list[str]:
     """The key names Textual would not recognise (a typo would otherwise press nothing)."""
-    from textual.keys import Keys, _character_to_key
+    from textual.keys import REPLACED_KEYS, Keys, key_to_character
 
     names = {key.value for key in Keys}
-    names |= {_character_to_key(chr(code)) for code in range(32, 127)}
     unknown = []
     for key in keys:
         base = key
         while base.startswith(_MODIFIERS):
             base = base.split("+", 1)[1]
-        if len(base) != 1 and base not in names:
+        # A name like "question_mark" is the Unicode name of its character; "slash" is
+        # Textual's short name for "solidus".
+        known = base in names or key_to_character(REPLACED_KEYS.get(base, base)) is not None
+        if len(base) != 1 and not known:
             unknown.append(key)
     return unknown
 
@@ -102,7 +104,8 @@ def run_screenshot(ctx: Context) -> int:
     out = expand_user(ctx.args.out)
     if not out.parent.is_dir():
         raise CliError(f"{out.parent}: no such folder")
-    app = make_app(ctx.catalog, ctx.library)
+    ctx.workspace.catalog  # noqa: B018  (a bad list or library: an error before rendering)
+    app = make_app(ctx.workspace)
 
     async def shoot() -> str:
         async with app.run_test(size=size) as pilot:

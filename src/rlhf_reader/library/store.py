@@ -631,6 +631,13 @@ class Library:
         return self._storage.backup_path
 
     @property
+    def generation(self) -> int:
+        """How many times the file was (re)read from disk: a view that remembers it knows
+        whether another process's changes came in since, even when they were read by one of
+        this process's own writes (which re-read the file under the lock first)."""
+        return self._storage.generation
+
+    @property
     def read_only(self) -> bool:
         """True when the file is read-only: reading works, every write raises LibraryError."""
         return self._storage.read_only()

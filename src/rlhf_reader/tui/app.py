@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingType, Keymap
 from textual.screen import Screen
 
-from rlhf_reader.library.store import Library, LibraryError
-from rlhf_reader.model import Catalog
+from rlhf_reader.library.store import LibraryError
 from rlhf_reader.textsafe import printable
-from rlhf_reader.tui.screens.main import ACTIONS, STATE_NAME, MainScreen
-from rlhf_reader.tui.state import ReadingList
+from rlhf_reader.tui.actions import ACTIONS, STATE_NAME
+from rlhf_reader.tui.screens.main import MainScreen
+from rlhf_reader.workspace import Workspace
 
 # Textual's own palette commands worth keeping, renamed to the palette's "verb: object".
 TEXTUAL_COMMANDS = {
@@ -47,29 +46,25 @@ class ReaderApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit-now"),
     ]
 
-    def __init__(
-        self,
-        reading: ReadingList,
-        library: Library,
-        state: dict[str, Any],
-        list_path: Path | None = None,
-    ) -> None:
+    def __init__(self, workspace: Workspace, state: dict[str, Any]) -> None:
         super().__init__()
-        self.reading = reading
-        self.library = library
+        self.workspace = workspace
         self.saved_state = state
-        self.list_path = list_path
+        self.keymap: Keymap = {}
+        """The keys remapped by binding id (``set_keymap``), for the help screen."""
         theme = state.get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
 
     def on_ready(self) -> None:
-        # The first frame is painted: now start what only later keystrokes need.
+        # The first frame is painted: now start what only later keystrokes need, and follow
+        # the library file.
         main = self.main_screen
         main.call_after_refresh(main.prepare_filter)
+        main.call_after_refresh(main.follow_the_file)
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(self.reading, self.library, self.saved_state, self.list_path)
+        return MainScreen(self.workspace, self.saved_state)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         main = self.main_screen
@@ -81,7 +76,17 @@ class ReaderApp(App[None]):
         for command in super().get_system_commands(screen):
             title = TEXTUAL_COMMANDS.get(command.title)
             if title:
-                yield command._replace(title=title)
+                yield SystemCommand(title, command.help, command.callback, command.discover)
+
+    # Textual keeps the keymap to itself; the help screen shows the keys as remapped.
+
+    def set_keymap(self, keymap: Keymap) -> None:
+        self.keymap = dict(keymap)
+        super().set_keymap(keymap)
+
+    def update_keymap(self, keymap: Keymap) -> None:
+        self.keymap = {**self.keymap, **keymap}
+        super().update_keymap(keymap)
 
     @property
     def main_screen(self) -> MainScreen:
@@ -117,32 +122,22 @@ class ReaderApp(App[None]):
         """Cursor, open sections and theme into the library's ``meta`` table."""
         try:
             state = {**self.main_screen.current_state(), "theme": self.theme}
-            self.library.set_meta(STATE_NAME, state)
+            self.workspace.library.set_meta(STATE_NAME, state)
         except (LibraryError, OSError, ValueError, LookupError) as exc:
             self.notify(
                 printable(f"Could not save the view: {exc}"), severity="error", markup=False
             )
 
 
-def make_app(catalog: Catalog, library: Library, list_path: Path | None = None) -> ReaderApp:
-    """The app over ``catalog`` and ``library``, with the view saved last time.
-
-    ``list_path`` is the list's file, for ``U`` (default: the file the catalog was read from).
-    """
-    from rlhf_reader.lists.whatsnew import new_keys
-
-    reading = ReadingList.build(
-        catalog, library.annotations(), library.all_metadata(), new_keys(library)
-    )
-    state = library.get_meta(STATE_NAME, {})
-    if list_path is None and catalog.source and not catalog.source.startswith("<"):
-        list_path = Path(catalog.source)
-    return ReaderApp(reading, library, state if isinstance(state, dict) else {}, list_path)
+def make_app(workspace: Workspace) -> ReaderApp:
+    """The app over ``workspace`` (its list and library), with the view saved last time."""
+    state = workspace.library.get_meta(STATE_NAME, {})
+    return ReaderApp(workspace, state if isinstance(state, dict) else {})
 
 
-def run(catalog: Catalog, library: Library, **run_options: Any) -> int:
+def run(workspace: Workspace, **run_options: Any) -> int:
     """Open the app in the terminal (``run_options`` go to ``App.run``, e.g. ``headless``)."""
-    app = make_app(catalog, library)
+    app = make_app(workspace)
     # The list and the library are loaded and live for the whole run: keep the cyclic
     # garbage collector from walking them again and again while the screen starts.
     gc.freeze()

@@ -12,7 +12,6 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
-from textual.fuzzy import FuzzySearch
 
 from rlhf_reader.model import Entry
 from rlhf_reader.textsafe import printable
@@ -71,12 +70,14 @@ class PaperCommands(Provider):
         needle = query.lower().strip()
         if main is None or not needle:
             return
-        fuzzy = FuzzySearch()
+        matcher = self.matcher(needle)  # the palette's own scoring
         hits = 0
         for entry in self._entries():
             if not is_subsequence(needle, entry.title.lower()):
                 continue
-            score, offsets = fuzzy.match(needle, entry.title)
+            # Matcher.highlight would parse the title as markup: the offsets are taken from
+            # its search and the title is highlighted literally.
+            score, offsets = matcher.fuzzy_search.match(matcher.query, entry.title)
             if not score:
                 continue
             yield Hit(

@@ -1,17 +1,24 @@
 """What the screen shows, kept without Textual: rows by key, progress counts, the filter.
 
-The main screen owns one ``ReadingList``; widgets ask it for counts and rows and tell it when
-an annotation changed. Counts are kept incrementally, so a status change costs the depth of
-the entry's section, not a pass over the list.
+A ``ReadingList`` is a view of the ``Workspace`` (the one object that knows the catalog with
+the reader's own sections, the library and the new marks) shaped for the screen: a row per
+key, the distinct keys of every section, and the counts of each, by the one progress rule
+(``library.progress.count``: a key counts once, however often it is listed). After a write
+only the sections that list the key are counted again; after another process changed the
+file the screen builds a new one from the workspace.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rlhf_reader.library.progress import Counts, count
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Annotation, Catalog, Entry, Section, Status
+
+if TYPE_CHECKING:
+    from rlhf_reader.workspace import Workspace
 
 SectionPath = tuple[str, ...]
 
@@ -19,26 +26,38 @@ NEW_PREFIX = "New since "
 NEW_GLYPH = "✦"
 
 
-@dataclass
-class Progress:
-    read: int = 0
-    total: int = 0
+def moved(counts: Counts, was: Status, now: Status) -> Counts:
+    """``counts`` after one of its papers went from ``was`` to ``now``."""
+    tally = {status: getattr(counts, status.value) for status in Status}
+    tally[was] -= 1
+    tally[now] += 1
+    return Counts(tally[Status.READ], tally[Status.READING], tally[Status.UNREAD])
 
 
 @dataclass
 class ReadingList:
-    """The catalog joined with the library: one ``Row`` per key, counts per section."""
+    """The workspace's catalog joined with the library: one ``Row`` per key, counts per
+    section (each key once)."""
 
     catalog: Catalog
     rows: dict[str, Row]
     entries: dict[str, list[Entry]]
     sections: dict[SectionPath, Section]
-    progress: dict[SectionPath, Progress]
-    overall: Progress
+    section_keys: dict[SectionPath, frozenset[str]]
+    progress: dict[SectionPath, Counts]
+    overall: Counts
     duplicates: dict[str, list[Entry]] = field(default_factory=dict)
     new: dict[str, str] = field(default_factory=dict)
     """Keys marked new by the last update(s) and not yet seen → when they appeared."""
     _index: Any = None
+
+    @classmethod
+    def of(cls, workspace: Workspace) -> ReadingList:
+        """The view of ``workspace`` as its files are now."""
+        library = workspace.library
+        return cls.build(
+            workspace.catalog, library.annotations(), library.all_metadata(), workspace.new_keys()
+        )
 
     @classmethod
     def build(
@@ -52,35 +71,44 @@ class ReadingList:
         rows: dict[str, Row] = {}
         entries: dict[str, list[Entry]] = {}
         sections: dict[SectionPath, Section] = {}
-        progress: dict[SectionPath, Progress] = {}
-        read_status = Status.READ
+        keys_in: dict[SectionPath, set[str]] = {}
         for section in catalog.walk():
             sections[section.path] = section
-            progress[section.path] = Progress()
-            total = read = 0
+            keys_in.setdefault(section.path, set())
+            path = section.path
             for entry in section.entries:
                 same = entries.get(entry.key)
                 if same is None:
                     entries[entry.key] = [entry]
                     ann = annotations.get(entry.key) or Annotation(key=entry.key)
-                    row = rows[entry.key] = Row(entry, ann, metadata.get(entry.key))
+                    rows[entry.key] = Row(entry, ann, metadata.get(entry.key))
                 else:
                     same.append(entry)
-                    row = rows[entry.key]
-                total += 1
-                read += row.annotation.status is read_status
-            path = section.path
-            for depth in range(1, len(path) + 1):  # a section counts in its ancestors too
-                counts = progress[path[:depth]]
-                counts.total += total
-                counts.read += read
-        overall = Progress(
-            read=sum(row.annotation.status is Status.READ for row in rows.values()),
-            total=len(rows),
-        )
+                for depth in range(1, len(path) + 1):  # a section counts in its ancestors too
+                    keys_in.setdefault(path[:depth], set()).add(entry.key)
+        section_keys = {path: frozenset(keys) for path, keys in keys_in.items()}
+        known = {key: row.annotation for key, row in rows.items()}
+        progress = {path: count(keys, known) for path, keys in section_keys.items()}
         duplicates = {key: same for key, same in entries.items() if len(same) > 1}
         new = {key: when for key, when in (new or {}).items() if key in rows}
-        return cls(catalog, rows, entries, sections, progress, overall, duplicates, new)
+        return cls(
+            catalog,
+            rows,
+            entries,
+            sections,
+            section_keys,
+            progress,
+            count(rows, known),
+            duplicates,
+            new,
+        )
+
+    def counts(self, path: SectionPath, shown: set[str] | None = None) -> Counts:
+        """The counts of a section (each key once); with ``shown``, of its keys among them."""
+        if shown is None:
+            return self.progress.get(path, Counts())
+        inside = self.section_keys.get(path, frozenset()) & shown
+        return count(inside, {key: self.rows[key].annotation for key in inside})
 
     # reading ---------------------------------------------------------------------------
 
@@ -134,25 +162,27 @@ class ReadingList:
         return changed
 
     def update(self, annotation: Annotation) -> None:
-        """Take a stored annotation; counts of every section listing the key follow."""
+        """Take a stored annotation; the counts of every section listing the key follow."""
         old = self.rows.get(annotation.key)
         if old is None:
             return
-        was = old.annotation.status is Status.READ
-        now = annotation.status is Status.READ
         new = Row(old.entry, annotation, old.metadata)
         self.rows[annotation.key] = new
         if self._index is not None and hasattr(self._index, "update"):
             self._index.update(new)
-        if was == now:
+        was, now = old.annotation.status, annotation.status
+        if was is now:
             return
-        delta = 1 if now else -1
-        self.overall.read += delta
-        for entry in self.entries[annotation.key]:
-            for depth in range(1, len(entry.section) + 1):
-                counts = self.progress.get(entry.section[:depth])
-                if counts is not None:
-                    counts.read += delta
+        # The key is in each section's set once: its counts move by one, as count() says.
+        above = {
+            entry.section[:depth]
+            for entry in self.entries[annotation.key]
+            for depth in range(1, len(entry.section) + 1)
+        }
+        for path in above:
+            if path in self.progress:
+                self.progress[path] = moved(self.progress[path], was, now)
+        self.overall = moved(self.overall, was, now)
 
     # filtering -------------------------------------------------------------------------
 

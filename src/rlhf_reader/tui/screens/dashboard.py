@@ -2,38 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
+from rich.style import StyleType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Sparkline, Static
 
 from rlhf_reader.library.progress import compute_stats, weekly_reads
 from rlhf_reader.tui.literal import literal
 from rlhf_reader.tui.state import ReadingList
+from rlhf_reader.tui.theme import component_style
 
 WEEKS = 26
 BAR = 30
 
 
-def stacked_bar(read: int, reading: int, total: int, width: int = BAR) -> Text:
-    """Read (green), reading (yellow) and unread (grey) cells of one bar."""
+@dataclass(frozen=True)
+class Colours:
+    """The Rich styles of read, reading and unread (from the theme: see ``Dashboard``)."""
+
+    read: StyleType = ""
+    reading: StyleType = ""
+    unread: StyleType = ""
+
+
+def stacked_bar(
+    read: int, reading: int, total: int, width: int = BAR, colours: Colours = Colours()
+) -> Text:
+    """Read, reading and unread cells of one bar (█ █ ░, coloured as the theme says)."""
     if total <= 0:
-        return Text("─" * width, style="bright_black", end="")
+        return Text("─" * width, style=colours.unread, end="")
     done = round(width * read / total)
     busy = min(round(width * reading / total), width - done)
-    bar = Text("█" * done, style="green", end="")
-    bar.append("█" * busy, style="yellow")
-    bar.append("░" * (width - done - busy), style="bright_black")
+    bar = Text("█" * done, style=colours.read, end="")
+    bar.append("█" * busy, style=colours.reading)
+    bar.append("░" * (width - done - busy), style=colours.unread)
     return bar
 
 
-def section_table(sections: list[dict[str, Any]]) -> Table:
+def section_table(sections: list[dict[str, Any]], colours: Colours = Colours()) -> Table:
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     table.add_column(no_wrap=True)
@@ -43,12 +58,9 @@ def section_table(sections: list[dict[str, Any]]) -> Table:
         label = literal(indent + section["title"], "bold" if len(section["path"]) == 1 else "")
         counts = Text(f"{section['read']}/{section['total']}", end="")
         if section["reading"]:
-            counts.append(f" ({section['reading']} reading)", style="yellow")
-        table.add_row(
-            label,
-            stacked_bar(section["read"], section["reading"], section["total"]),
-            counts,
-        )
+            counts.append(f" ({section['reading']} reading)", style=colours.reading)
+        bar = stacked_bar(section["read"], section["reading"], section["total"], colours=colours)
+        table.add_row(label, bar, counts)
     return table
 
 
@@ -68,8 +80,15 @@ class Dashboard(Screen[None]):
     Dashboard #overall-bar { width: 100%; }
     Dashboard #overall-bar Bar { width: 1fr; }
     Dashboard Sparkline { height: 4; margin: 1 0 0 0; }
-    Dashboard #legend { color: $text-muted; }
+    Dashboard > .dashboard--read { color: $text-success; }
+    Dashboard > .dashboard--reading { color: $text-warning; }
+    Dashboard > .dashboard--unread { color: $foreground-muted; }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "dashboard--read",
+        "dashboard--reading",
+        "dashboard--unread",
+    }
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,p", "close", "Close", id="dialog.close"),
@@ -96,15 +115,27 @@ class Dashboard(Screen[None]):
             yield Sparkline([count for _, count in self.weeks], id="weekly")
             yield Static(weeks_caption(self.weeks), id="weekly-caption", markup=False)
             yield Static(Text("By section"), classes="heading", markup=False)
-            legend = Text("█ read  ", style="green", end="")
-            legend.append("█ reading  ", style="yellow")
-            legend.append("░ unread", style="bright_black")
+            legend = Content.assemble(
+                ("█ read  ", "$text-success"),
+                ("█ reading  ", "$text-warning"),
+                ("░ unread", "$foreground-muted"),
+            )
             yield Static(legend, id="legend", markup=False)
-            yield Static(section_table(self.stats["sections"]), id="sections", markup=False)
+            yield Static(id="sections", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
+        self._fill()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._fill())
         self.query_one("#dashboard").focus()
+
+    def _fill(self) -> None:
+        """The section table, in the theme's colours (again when the theme changes)."""
+        colours = Colours(
+            *(component_style(self, f"dashboard--{name}") for name in ("read", "reading", "unread"))
+        )
+        table = section_table(self.stats["sections"], colours)
+        self.query_one("#sections", Static).update(table)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,7 +1,8 @@
 """The help screen: every key, grouped by purpose, generated from the bindings themselves.
 
-A binding's id is ``group.name``; the group picks the heading. Keys shown are the ones
-bound now, so a keymap set with ``App.set_keymap`` shows up here too.
+The main screen hands over its bindings (and its tree's and the note editor's); a binding's
+id is ``group.name`` and the group picks the heading. Keys shown are the ones bound now: a
+keymap set with ``App.set_keymap`` shows up here too (``ReaderApp.keymap``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from rlhf_reader.tui.theme import component_style
+
 # Headings fit the key column (16 cells).
 GROUPS = {
     "move": "Move around",
@@ -30,17 +33,6 @@ GROUPS = {
     "note": "Note editor",
     "app": "The app",
 }
-
-
-def _bindings() -> list[Binding]:
-    from rlhf_reader.tui.screens.main import MainScreen
-    from rlhf_reader.tui.screens.note import NoteEditor
-    from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
-
-    found: list[Binding] = []
-    for owner in (CatalogTree, MainScreen, NoteEditor):
-        found.extend(b for b in owner.BINDINGS if isinstance(b, Binding))
-    return found
 
 
 def help_rows(
@@ -73,7 +65,14 @@ class HelpScreen(ModalScreen[None]):
         width: 90; max-width: 95%; height: 90%; border: thick $accent;
         background: $surface; padding: 0 1;
     }
+    HelpScreen > .help--heading { text-style: bold underline; }
+    HelpScreen > .help--key { color: $text-accent; text-style: bold; }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"help--heading", "help--key"}
+
+    def __init__(self, bindings: Iterable[BindingType]) -> None:
+        super().__init__()
+        self.bindings = [b for b in bindings if isinstance(b, Binding)]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close", id="dialog.close"),
@@ -83,20 +82,28 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as box:
             box.border_title = "Keys"
             box.border_subtitle = "esc closes"
-            yield Static(self._table(), id="help-table")
+            yield Static(id="help-table")
+
+    def on_mount(self) -> None:
+        self._fill()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._fill())
+
+    def _fill(self) -> None:
+        self.query_one("#help-table", Static).update(self._table())
 
     def _table(self) -> Table:
         app = self.app
-        rows = help_rows(
-            _bindings(), dict(app._keymap), app.get_key_display, app.COMMAND_PALETTE_BINDING
-        )
+        keymap = getattr(app, "keymap", {})
+        rows = help_rows(self.bindings, keymap, app.get_key_display, app.COMMAND_PALETTE_BINDING)
+        heading = component_style(self, "help--heading")
+        key_style = component_style(self, "help--key")
         table = Table.grid(padding=(0, 2), expand=True)
         table.add_column(style="bold", no_wrap=True, width=16)
         table.add_column(ratio=1)
         for title, entries in rows.items():
-            table.add_row(Text(title, style="bold underline"), Text(""))
+            table.add_row(Text(title, style=heading), Text(""))
             for keys, what in entries:
-                table.add_row(Text(keys, style="bold cyan"), Text(what))
+                table.add_row(Text(keys, style=key_style), Text(what))
             table.add_row(Text(""), Text(""))
         return table
 

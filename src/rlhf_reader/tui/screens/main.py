@@ -1,243 +1,80 @@
-"""The main screen: header, tree, detail pane, filter bar and footer; it runs every action.
+"""The main screen: it composes the parts and answers their messages.
 
-Every action on the highlighted paper is one ``Action`` below (key, footer text, palette
-name, help text) and one ``action_*`` method; the bindings, the command palette and the help
-screen are all generated from ``ACTIONS``.
+The parts: ``ProgressHeader`` (title, progress, filter count), ``CatalogTree`` (sections and
+papers, the filter's view), ``DetailPane``, ``FilterBar`` (mounted on the first ``/``),
+``TaskBar`` (runs one background task), ``Footer``. Widgets and workers talk to the screen
+with messages (``tui.messages`` and the widgets' own); the screen writes the library on the
+UI thread and tells the widgets what to show. Every key is one ``Action`` in
+``tui.actions`` and one ``action_*`` method here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
-from rlhf_reader.library.store import Library, LibraryError
+from rlhf_reader.library.store import Library, LibraryError, now_iso
 from rlhf_reader.model import Annotation, Entry, Section, Status
-from rlhf_reader.textsafe import printable
-from rlhf_reader.tui.screens.tasks import BackgroundTasks
+from rlhf_reader.textsafe import printable, printable_block
+from rlhf_reader.tui import messages, tasks
+from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane
 from rlhf_reader.tui.widgets.header import ProgressHeader
+from rlhf_reader.tui.widgets.taskbar import TaskBar
+from rlhf_reader.workspace import NoteConflict, NoteSaved, Workspace
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rlhf_reader.tags import TagEdit
+    from rlhf_reader.tui.screens.export import ExportRequest
     from rlhf_reader.tui.widgets.filter_bar import FilterBar
-
-STATE_NAME = "tui_state"
-
-
-@dataclass(frozen=True)
-class Action:
-    """One user action: its binding (id ``group.name``), palette name and help text."""
-
-    id: str
-    keys: str
-    action: str
-    footer: str
-    command: str
-    help: str
-    show: bool = True
-
-    @property
-    def group(self) -> str:
-        return self.id.split(".", 1)[0]
-
-    def binding(self) -> Binding:
-        return Binding(
-            self.keys, self.action, self.footer, show=self.show, id=self.id, tooltip=self.help
-        )
+    from rlhf_reader.workspace import Workspace
 
 
-ACTIONS: tuple[Action, ...] = (
-    Action(
-        "status.toggle-read",
-        "space",
-        "toggle_read",
-        "Read",
-        "toggle: read / unread",
-        "Mark the paper read, or unread again",
-    ),
-    Action(
-        "status.reading",
-        "i",
-        "mark_reading",
-        "Reading",
-        "mark: reading",
-        "Mark the paper as being read",
-    ),
-    Action(
-        "edit.tags",
-        "t",
-        "edit_tags",
-        "Tags",
-        "edit: tags",
-        "Edit the tags: a plain list replaces, +tag adds, -tag removes",
-    ),
-    Action(
-        "edit.note",
-        "n",
-        "edit_note",
-        "Note",
-        "edit: note",
-        "Edit the Markdown note (ctrl+s saves, esc asks before dropping changes)",
-    ),
-    Action(
-        "open.link",
-        "o",
-        "open_link",
-        "Open",
-        "open: link in browser",
-        "Open the paper's link in the browser (http and https only)",
-    ),
-    Action(
-        "find.filter",
-        "slash",
-        "filter",
-        "Filter",
-        "filter: papers",
-        "Filter: words, tag:x, status:unread, section:text, year:2024, -word; esc clears",
-    ),
-    Action(
-        "find.clear",
-        "escape",
-        "clear_filter",
-        "Clear",
-        "clear: filter",
-        "Cancel a running fetch or update; clear the filter and go back; from the detail "
-        "pane, back to the tree",
-        show=False,
-    ),
-    Action(
-        "app.help", "question_mark", "help", "Help", "show: keys", "Every key, grouped by purpose"
-    ),
-    Action(
-        "app.quit",
-        "q",
-        "app.quit",
-        "Quit",
-        "quit: app",
-        "Quit (asks first when a note has unsaved changes)",
-    ),
-    Action(
-        "copy.link",
-        "y",
-        "copy_link",
-        "Copy link",
-        "copy: link",
-        "Copy the paper's link to the clipboard",
-        show=False,
-    ),
-    Action(
-        "copy.bibtex",
-        "c",
-        "copy_bibtex",
-        "Cite",
-        "copy: BibTeX citation",
-        "Copy the paper's BibTeX entry to the clipboard",
-    ),
-    Action(
-        "copy.choose",
-        "C",
-        "copy_citation",
-        "Cite as",
-        "copy: citation as…",
-        "Choose a citation format (BibTeX, APA 7, Markdown, plain text), then copy it",
-        show=False,
-    ),
-    Action(
-        "copy.export",
-        "e",
-        "export",
-        "Export",
-        "export: reading list",
-        "Export the list or the filtered entries (Markdown, BibTeX, CSV, RIS, JSON, CSL-JSON)",
-    ),
-    Action(
-        "arxiv.fetch",
-        "f",
-        "fetch",
-        "Fetch",
-        "fetch: arXiv metadata",
-        "Fetch arXiv metadata: the paper (again), or a section's uncached papers; esc cancels",
-    ),
-    Action(
-        "arxiv.fetch-all",
-        "F",
-        "fetch_all",
-        "Fetch all",
-        "fetch: arXiv metadata for the whole list",
-        "Fetch arXiv metadata for every uncached paper of the list; esc cancels",
-        show=False,
-    ),
-    Action(
-        "arxiv.add",
-        "a",
-        "add_paper",
-        "Add",
-        "add: paper by arXiv id",
-        "Add a paper by arXiv id or link to My additions",
-        show=False,
-    ),
-    Action(
-        "list.update",
-        "U",
-        "update_list",
-        "Update",
-        "update: list from upstream",
-        "Fetch the newest version of the list, show what changed, mark new entries",
-        show=False,
-    ),
-    Action(
-        "list.seen",
-        "N",
-        "mark_all_seen",
-        "All seen",
-        "mark: all new entries seen",
-        "Clear every 'new' mark (a paper's own clears when you open it)",
-        show=False,
-    ),
-    Action(
-        "list.progress",
-        "p",
-        "progress",
-        "Progress",
-        "show: progress dashboard",
-        "Progress overall and per section, and papers read per week",
-    ),
-)
-
-
-class MainScreen(BackgroundTasks, Screen[None]):
+class MainScreen(Screen[None]):
     """Coordinates the widgets; writes to the library first, then updates what is shown."""
 
     NARROW_BELOW = 100
     """Below this width the detail pane moves under the tree (class ``-narrow``)."""
     BINDINGS: ClassVar[list[BindingType]] = [action.binding() for action in ACTIONS]
 
-    def __init__(
-        self,
-        reading: ReadingList,
-        library: Library,
-        state: dict[str, Any],
-        list_path: Path | None = None,
-    ) -> None:
+    def __init__(self, workspace: Workspace, state: dict[str, Any]) -> None:
         super().__init__()
-        self.reading = reading
-        self.library = library
+        self.workspace = workspace
+        self.reading = ReadingList.of(workspace)
         self.state = state
-        self.list_path = list_path
         self._offered_copy_dialog = False
         self.filter_text = ""
-        self._before_filter: tuple[Entry | None, list[list[str]]] | None = None
+        self._seen_generation = workspace.library.generation
+        """The library file as last shown: another process's change makes it move."""
+        self._poll_error = ""
+
+    @property
+    def library(self) -> Library:
+        return self.workspace.library
+
+    def use_workspace(self, workspace: Workspace) -> None:
+        """Go on with ``workspace`` (the same library, the list read from another file)."""
+        old, self.workspace = self.workspace, workspace
+        self.app.workspace = workspace  # type: ignore[attr-defined]
+        self._seen_generation = -1
+        old.library.close()
+
+    @property
+    def list_path(self) -> Path:
+        return self.workspace.list_path
 
     def _fit_width(self, width: int) -> None:
         # Set before the first layout (Screen's own breakpoints would apply it only after
@@ -254,6 +91,7 @@ class MainScreen(BackgroundTasks, Screen[None]):
         with Horizontal(id="body"):
             yield CatalogTree(self.reading, id="tree")
             yield DetailPane(id="detail")
+        yield TaskBar(id="taskbar")
         yield Footer()
 
     @property
@@ -264,15 +102,17 @@ class MainScreen(BackgroundTasks, Screen[None]):
     def detail(self) -> DetailPane:
         return self.query_one(DetailPane)
 
+    @property
+    def taskbar(self) -> TaskBar:
+        return self.query_one(TaskBar)
+
     def on_mount(self) -> None:
         expanded = [tuple(p) for p in self.state.get("expanded") or [] if isinstance(p, list)]
         tree = self.catalog_tree
         tree.populate(None, expanded)
         key = self.state.get("cursor")
         if not (isinstance(key, str) and key in self.reading.rows and tree.select_key(key)):
-            first = next(iter(self.reading.rows), None)  # first run: the list's first paper
-            if first is None or not tree.select_key(first):
-                self._cursor_to_first_entry()
+            tree.show_again(next(iter(self.reading.rows), None))  # first run: the first paper
         self._update_header()
         tree.focus()
         # The detail pane is filled just after the first frame (the tree's highlight
@@ -285,25 +125,43 @@ class MainScreen(BackgroundTasks, Screen[None]):
     def prepare_filter(self) -> None:
         """Once the screen is up: build the search index in a thread, so ``/`` is instant
         (until it is installed, the first filter builds it itself)."""
-        snapshot = dict(self.reading.rows)
+        work = partial(tasks.build_search_index, self.post_message, dict(self.reading.rows))
+        self.run_worker(work, thread=True, group="search-index", exit_on_error=False)
 
-        def build() -> None:
-            index = self.reading.build_index(snapshot)
-            self.app.call_from_thread(self.reading.install_index, index, snapshot)
+    @on(messages.SearchIndexBuilt)
+    def _index_built(self, event: messages.SearchIndexBuilt) -> None:
+        if event.snapshot.keys() == self.reading.rows.keys():  # not one of a list since gone
+            self.reading.install_index(event.index, event.snapshot)
 
-        self.run_worker(build, thread=True, group="search-index", exit_on_error=False)
+    # following the file ----------------------------------------------------------------
 
-    # state -----------------------------------------------------------------------------
+    def follow_the_file(self) -> None:
+        """Once the screen is up: look at the library file every second (one ``stat``)."""
+        self.set_interval(1.0, self.poll, name="follow the library file")
+
+    def poll(self) -> bool:
+        """Show what another process (the CLI, a second window, an import) wrote, keeping
+        the cursor, the open sections, the scroll position and the filter. True if it did."""
+        workspace = self.workspace
+        try:
+            workspace.poll()
+            if workspace.library.generation == self._seen_generation:
+                return False
+            workspace.rebuild()  # an addition or an update elsewhere: the catalog follows
+            self.reload(keep_scroll=True)
+        except (LibraryError, OSError) as exc:
+            message = f"Not following the library file: {exc}"
+            if message != self._poll_error:  # once, not every second
+                self._poll_error = message
+                self.notify_plain(message, "error")
+            return False
+        self._poll_error = ""
+        return True
 
     def current_state(self) -> dict[str, Any]:
         entry = self.catalog_tree.current_entry
-        expanded = (
-            self._before_filter[1]
-            if self._before_filter is not None
-            else self.catalog_tree.expanded_paths()
-        )
         cursor = entry.key if entry else self.state.get("cursor")
-        return {"cursor": cursor, "expanded": expanded}
+        return {"cursor": cursor, "expanded": self.catalog_tree.saved_expanded()}
 
     # showing ---------------------------------------------------------------------------
 
@@ -315,22 +173,25 @@ class MainScreen(BackgroundTasks, Screen[None]):
     def _show_current(self) -> None:
         tree = self.catalog_tree
         entry = tree.current_entry
-        if entry is None:
-            node = tree.cursor_node
-            if node is not None and isinstance(node.data, Section):
-                counts = self.reading.progress.get(node.data.path)
-                if counts is None:  # the "New since" section
-                    keys = {entry.key for entry in node.data.entries}
-                    read = sum(self.reading.status(key) is Status.READ for key in keys)
-                    self.detail.show_section(node.data, read, len(keys))
-                else:
-                    self.detail.show_section(node.data, counts.read, counts.total)
-            elif tree.shown_keys is not None and not tree.shown_keys:
-                self.detail.show_message("Nothing matches this filter (esc clears it).")
-            else:
-                self.detail.show(None, None, [])
-        else:
+        if entry is not None:
             self.detail.show(entry, self.reading.row(entry.key), self.reading.entries[entry.key])
+            return
+        node = tree.cursor_node
+        if node is not None and isinstance(node.data, Section):
+            path = node.data.path
+            if path not in self.reading.progress:  # the "New since" section
+                keys = {entry.key for entry in node.data.entries}
+                read = sum(self.reading.status(key) is Status.READ for key in keys)
+                self.detail.show_section(node.data, read, len(keys))
+            else:
+                counts = self.reading.progress[path]
+                shown = tree.shown_keys
+                matching = None if shown is None else self.reading.counts(path, shown).total
+                self.detail.show_section(node.data, counts.read, counts.total, matching)
+        elif tree.shown_keys is not None and not tree.shown_keys:
+            self.detail.show_message("Nothing matches this filter (esc clears it).")
+        else:
+            self.detail.show(None, None, [])
 
     @on(CatalogTree.EntryHighlighted)
     def _highlighted(self, event: CatalogTree.EntryHighlighted) -> None:
@@ -340,6 +201,56 @@ class MainScreen(BackgroundTasks, Screen[None]):
     def _chosen(self, event: CatalogTree.EntryChosen) -> None:
         self.seen(event.entry.key)
         self.detail.focus()
+
+    def reload(self, select: str | None = None, keep_scroll: bool = False) -> None:
+        """Take the workspace as its files are now; redraw (the cursor on ``select``)."""
+        self.reading = ReadingList.of(self.workspace)
+        self._seen_generation = self.library.generation
+        tree = self.catalog_tree
+        tree.set_reading(self.reading)
+        self.query_one(ProgressHeader).list_title = self.reading.catalog.title
+        self.rebuild_tree(select, keep_scroll)
+        self._update_header()
+        self.prepare_filter()
+
+    def rebuild_tree(self, select: str | None = None, keep_scroll: bool = False) -> None:
+        """Redraw the tree (same filter, same open sections), cursor on ``select`` or where
+        it was, the rows where they were on the screen (``keep_scroll``) or centred."""
+        tree = self.catalog_tree
+        current = tree.current_entry
+        scrolled = tree.scroll_offset.y
+        if self.filter_text.strip():
+            self.apply_filter(self.filter_text)
+        else:
+            tree.populate(None, [tuple(p) for p in tree.expanded_paths()])
+        key = select or (current.key if current else None)
+        entry = current if current is not None and key == current.key else None
+        tree.show_again(key if key in self.reading.rows else None, entry)
+        if keep_scroll:
+            tree.scroll_to(y=scrolled, animate=False)
+            if tree.cursor_node is not None:  # still in sight
+                tree.scroll_to_node(tree.cursor_node, animate=False)
+        else:
+            tree.center_cursor()
+        self._show_current()
+
+    def goto(self, entry: Entry) -> None:
+        """Put the cursor on ``entry`` (from the palette), clearing a filter that hides it."""
+        tree = self.catalog_tree
+        if tree.shown_keys is not None and entry.key not in tree.shown_keys:
+            self.action_clear_filter()
+        tree.select_key(entry.key, entry)
+        tree.center_cursor()
+        self._show_current()
+        tree.focus()
+
+    def notify_plain(self, message: str, severity: str = "information") -> None:
+        """A notification whose text is shown literally."""
+        self.notify(printable(message), severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def notify_block(self, message: str, severity: str = "information") -> None:
+        """A notification of several lines, shown literally."""
+        self.notify(printable_block(message), severity=severity, markup=False)  # type: ignore[arg-type]
 
     # what's new ------------------------------------------------------------------------
 
@@ -372,62 +283,118 @@ class MainScreen(BackgroundTasks, Screen[None]):
         self.rebuild_tree()
         self.notify_plain(f"{cleared} entr{'y' if cleared == 1 else 'ies'} no longer marked new.")
 
-    def reload(self, catalog: Any = None, select: str | None = None) -> None:
-        """Read the list (``catalog``, or the current one) and the library again; redraw."""
-        from rlhf_reader.lists.whatsnew import new_keys
+    # writing ---------------------------------------------------------------------------
 
-        catalog = catalog or self.reading.catalog
-        library = self.library
-        self.reading = ReadingList.build(
-            catalog, library.annotations(), library.all_metadata(), new_keys(library)
-        )
-        self.app.reading = self.reading  # type: ignore[attr-defined]
-        tree = self.catalog_tree
-        tree.set_reading(self.reading)
-        header = self.query_one(ProgressHeader)
-        header.list_title = catalog.title
-        self.rebuild_tree(select)
+    def _current(self) -> Entry | None:
+        entry = self.catalog_tree.current_entry
+        if entry is None:
+            self.notify_plain("Move the cursor to a paper first.", "warning")
+        return entry
+
+    def _store(self, key: str, write: Callable[[], Annotation | list[Annotation]]) -> str | None:
+        """Run ``write`` on the library, then show its result; the error message otherwise."""
+        try:
+            result = write()
+        except Exception as exc:  # never a traceback on the screen, even for a bug
+            expected = isinstance(exc, (LibraryError, OSError, ValueError))
+            message = (
+                f"Not saved: {exc}" if expected else f"Not saved ({type(exc).__name__}): {exc}"
+            )
+            self.notify_plain(message, "error")
+            return message
+        for annotation in result if isinstance(result, list) else [result]:
+            self.reading.update(annotation)
+        self.catalog_tree.refresh_key(key)
         self._update_header()
-        self.prepare_filter()
-
-    def rebuild_tree(self, select: str | None = None) -> None:
-        """Redraw the tree (same filter, same open sections), cursor on ``select`` or where
-        it was."""
-        tree = self.catalog_tree
-        current = tree.current_entry
-        if self.filter_text.strip():
-            self.apply_filter(self.filter_text)
-        else:
-            tree.populate(None, [tuple(p) for p in tree.expanded_paths()])
-        key = select or (current.key if current else None)
-        entry = current if current is not None and key == current.key else None
-        if key is None or key not in self.reading.rows or not tree.select_key(key, entry):
-            if key is None or not tree.select_key(key):
-                self._cursor_to_first_entry()
-        tree.center_cursor()
         self._show_current()
+        return None
 
-    def action_progress(self) -> None:
-        from rlhf_reader.tui.screens.dashboard import Dashboard
+    def set_status(self, entry: Entry, status: Status) -> None:
+        self._store(entry.key, lambda: self.workspace.set_status([entry.key], status))
 
-        self.app.push_screen(Dashboard(self.reading))
+    def action_toggle_read(self) -> None:
+        entry = self._current()
+        if entry is not None:
+            was = self.reading.status(entry.key)
+            self.set_status(entry, Status.UNREAD if was is Status.READ else Status.READ)
 
-    # copying ---------------------------------------------------------------------------
+    def action_mark_reading(self) -> None:
+        entry = self._current()
+        if entry is not None:
+            self.set_status(entry, Status.READING)
+
+    def action_edit_tags(self) -> None:
+        from rlhf_reader.tui.screens.tags import TagsDialog
+
+        entry = self._current()
+        if entry is None:
+            return
+        key = entry.key
+
+        def save(edit: TagEdit) -> str | None:
+            return self._store(key, lambda: self.workspace.change_tags([key], edit))
+
+        tags = self.reading.row(key).annotation.tags
+        self.app.push_screen(TagsDialog(entry.title, tags, self.reading.tags_in_use(), save))
+
+    def action_edit_note(self) -> None:
+        from rlhf_reader.tui.screens.note import NoteEditor
+
+        entry = self._current()
+        if entry is None:
+            return
+        key = entry.key
+
+        def save(text: str, base: str) -> str | NoteConflict | None:
+            """The note over ``base`` (what the editor loaded, or the other note after a
+            conflict); a conflict when the file holds yet another note."""
+            outcome: list[NoteSaved | NoteConflict] = []
+
+            def write() -> Annotation:
+                result = self.workspace.save_note(key, text, base)
+                outcome.append(result)
+                if isinstance(result, NoteConflict):
+                    return self.library.annotation(key)  # show the note as the file has it
+                return result.annotation
+
+            error = self._store(key, write)
+            if error is None and isinstance(outcome[0], NoteConflict):
+                return outcome[0]
+            return error
+
+        self.app.push_screen(NoteEditor(entry.title, self.reading.row(key).annotation.note, save))
+
+    # opening, copying, help ------------------------------------------------------------
+
+    def action_open_link(self) -> None:
+        entry = self._current()
+        if entry is None:
+            return
+        if entry.url.startswith(("http://", "https://")):
+            self.seen(entry.key)
+            self.app.open_url(entry.url)
+            self.notify_plain(f"Opening {entry.url}")
+        else:
+            self.notify_plain(f"Not opened (only http and https links): {entry.url}", "warning")
 
     def copy_text(self, text: str, what: str) -> None:
-        """Send ``text`` to the terminal's clipboard (OSC 52) and, when it works, pyperclip."""
-        from rlhf_reader import clipboard
-
+        """Send ``text`` to the terminal's clipboard (OSC 52) now, and to a clipboard tool
+        (pyperclip) in a thread: the tool may take a while, or hang."""
         self.app.copy_to_clipboard(text)
-        if clipboard.try_pyperclip(text):
-            self.notify_plain(f"Copied {what}.")
+        work = partial(tasks.copy_with_tool, self.post_message, text, what)
+        self.run_worker(work, thread=True, group="clipboard", exit_on_error=False)
+
+    @on(messages.Copied)
+    def _copied(self, event: messages.Copied) -> None:
+        if event.by_tool:
+            self.notify_plain(f"Copied {event.what}.")
             return
-        self.notify_plain(f"Copied {what} to the terminal's clipboard (OSC 52).")
+        self.notify_plain(f"Copied {event.what} to the terminal's clipboard (OSC 52).")
         if not self._offered_copy_dialog:
             from rlhf_reader.tui.screens.copying import CopiedText
 
             self._offered_copy_dialog = True
-            self.app.push_screen(CopiedText(what, text))
+            self.app.push_screen(CopiedText(event.what, event.text))
 
     def action_copy_link(self) -> None:
         entry = self._current()
@@ -463,98 +430,17 @@ class MainScreen(BackgroundTasks, Screen[None]):
 
         self.app.push_screen(FormatChooser(), chosen)
 
-    def notify_plain(self, message: str, severity: str = "information") -> None:
-        """A notification whose text is shown literally."""
-        self.notify(printable(message), severity=severity, markup=False)  # type: ignore[arg-type]
-
-    def notify_block(self, message: str, severity: str = "information") -> None:
-        """A notification of several lines, shown literally."""
-        from rlhf_reader.textsafe import printable_block
-
-        self.notify(printable_block(message), severity=severity, markup=False)  # type: ignore[arg-type]
-
-    # writing ---------------------------------------------------------------------------
-
-    def _current(self) -> Entry | None:
-        entry = self.catalog_tree.current_entry
-        if entry is None:
-            self.notify_plain("Move the cursor to a paper first.", "warning")
-        return entry
-
-    def _store(self, key: str, write: Callable[[], Annotation | list[Annotation]]) -> str | None:
-        """Run ``write`` on the library, then show its result; the error message otherwise."""
-        try:
-            result = write()
-        except Exception as exc:  # never a traceback on the screen, even for a bug
-            expected = isinstance(exc, (LibraryError, OSError, ValueError))
-            message = (
-                f"Not saved: {exc}" if expected else f"Not saved ({type(exc).__name__}): {exc}"
-            )
-            self.notify_plain(message, "error")
-            return message
-        for annotation in result if isinstance(result, list) else [result]:
-            self.reading.update(annotation)
-        self.catalog_tree.refresh_key(key)
-        self._update_header()
-        self._show_current()
-        return None
-
-    def set_status(self, entry: Entry, status: Status) -> None:
-        self._store(entry.key, lambda: self.library.set_status([entry.key], status))
-
-    def action_toggle_read(self) -> None:
-        entry = self._current()
-        if entry is not None:
-            was = self.reading.status(entry.key)
-            self.set_status(entry, Status.UNREAD if was is Status.READ else Status.READ)
-
-    def action_mark_reading(self) -> None:
-        entry = self._current()
-        if entry is not None:
-            self.set_status(entry, Status.READING)
-
-    def action_edit_tags(self) -> None:
-        from rlhf_reader.tui.screens.tags import TagsDialog
-
-        entry = self._current()
-        if entry is None:
-            return
-        key = entry.key
-
-        def save(edit: TagEdit) -> str | None:
-            return self._store(key, lambda: self.library.change_tags([key], edit))
-
-        tags = self.reading.row(key).annotation.tags
-        self.app.push_screen(TagsDialog(entry.title, tags, self.reading.tags_in_use(), save))
-
-    def action_edit_note(self) -> None:
-        from rlhf_reader.tui.screens.note import NoteEditor
-
-        entry = self._current()
-        if entry is None:
-            return
-        key = entry.key
-
-        def save(text: str) -> str | None:
-            return self._store(key, lambda: self.library.set_note(key, text))
-
-        self.app.push_screen(NoteEditor(entry.title, self.reading.row(key).annotation.note, save))
-
-    def action_open_link(self) -> None:
-        entry = self._current()
-        if entry is None:
-            return
-        if entry.url.startswith(("http://", "https://")):
-            self.seen(entry.key)
-            self.app.open_url(entry.url)
-            self.notify_plain(f"Opening {entry.url}")
-        else:
-            self.notify_plain(f"Not opened (only http and https links): {entry.url}", "warning")
-
     def action_help(self) -> None:
         from rlhf_reader.tui.screens.help import HelpScreen
+        from rlhf_reader.tui.screens.note import NoteEditor
 
-        self.app.push_screen(HelpScreen())
+        owners = (CatalogTree, MainScreen, NoteEditor)
+        self.app.push_screen(HelpScreen([b for owner in owners for b in owner.BINDINGS]))
+
+    def action_progress(self) -> None:
+        from rlhf_reader.tui.screens.dashboard import Dashboard
+
+        self.app.push_screen(Dashboard(self.reading))
 
     # filter ----------------------------------------------------------------------------
 
@@ -564,11 +450,6 @@ class MainScreen(BackgroundTasks, Screen[None]):
         return found.first() if found else None  # type: ignore[return-value]
 
     async def action_filter(self) -> None:
-        if self._before_filter is None:
-            self._before_filter = (
-                self.catalog_tree.current_entry,
-                self.catalog_tree.expanded_paths(),
-            )
         bar = self.filter_bar
         if bar is None:
             from rlhf_reader.tui.widgets.filter_bar import FilterBar
@@ -578,16 +459,13 @@ class MainScreen(BackgroundTasks, Screen[None]):
         bar.display = True
         bar.input.focus()
 
-    # The filter bar's Input messages, handled by name so that starting the app does not
-    # import Input (the bar is mounted on the first "/").
+    @on(messages.FilterChanged)
+    def _filter_changed(self, event: messages.FilterChanged) -> None:
+        self.apply_filter(event.text)
 
-    def on_input_changed(self, event: Any) -> None:
-        if event.input.id == "filter-input":
-            self.apply_filter(event.value)
-
-    def on_input_submitted(self, event: Any) -> None:
-        if event.input.id == "filter-input":
-            self.catalog_tree.focus()
+    @on(messages.FilterSubmitted)
+    def _filter_submitted(self) -> None:
+        self.catalog_tree.focus()
 
     def apply_filter(self, text: str) -> None:
         """Narrow the tree to what ``text`` matches; an invalid query shows why, inline."""
@@ -605,66 +483,267 @@ class MainScreen(BackgroundTasks, Screen[None]):
         if bar is not None:
             bar.show_error(None)
         self.filter_text = text
-        tree = self.catalog_tree
-        current = tree.current_entry
-        if keys is None:
-            expanded = self._before_filter[1] if self._before_filter else tree.expanded_paths()
-            tree.populate(None, [tuple(p) for p in expanded])
-        else:
-            tree.populate(keys)
+        self.catalog_tree.show_only(keys)
         self.query_one(ProgressHeader).matches = None if keys is None else len(keys)
-        if current is None or not tree.select_key(current.key, current):
-            self._cursor_to_first_entry()
         self._show_current()
-
-    def _cursor_to_first_entry(self) -> None:
-        tree = self.catalog_tree
-        for line in range(tree.last_line + 1):
-            node = tree.get_node_at_line(line)
-            if node is not None and isinstance(node.data, Entry):
-                tree.move_to(node)
-                return
-        if tree.root.children:
-            tree.move_to(tree.root.children[0])
 
     def action_clear_filter(self) -> None:
         """Esc: in the filter bar, clear it and go back to where the cursor was; in the tree,
         clear it and stay on the paper under the cursor; in the detail pane, back to the tree.
         Before all that, a running fetch or update is cancelled."""
-        if self.cancel_task():
+        cancelled = self.taskbar.cancel()
+        if cancelled:
+            self.notify_plain(f"Cancelled: {cancelled}", "warning")
             return
-        if self.detail.has_focus and self._before_filter is None:
-            self.catalog_tree.focus()
-            return
-        if self._before_filter is None:
+        tree = self.catalog_tree
+        if not tree.filtering:
+            if self.detail.has_focus:
+                tree.focus()
             return
         bar = self.filter_bar
         typing = bar is not None and bar.input.has_focus
-        before, expanded = self._before_filter
-        chosen = self.catalog_tree.current_entry
-        self._before_filter = None
         self.filter_text = ""
         if bar is not None:
-            with bar.input.prevent(type(bar.input).Changed):
-                bar.input.value = ""
-            bar.show_error(None)
-            bar.display = False
+            bar.clear()
         self.query_one(ProgressHeader).matches = None
-        self.catalog_tree.populate(None, [tuple(p) for p in expanded])
-        target = before if typing else chosen or before
-        if target is None or not self.catalog_tree.select_key(target.key, target):
-            self._cursor_to_first_entry()
+        tree.stop_filter(back=typing)
         self._show_current()
-        self.catalog_tree.focus()
+        tree.focus()
 
-    def goto(self, entry: Entry) -> None:
-        """Put the cursor on ``entry`` (from the palette), clearing a filter that hides it."""
-        if (
-            self.catalog_tree.shown_keys is not None
-            and entry.key not in self.catalog_tree.shown_keys
-        ):
-            self.action_clear_filter()
-        self.catalog_tree.select_key(entry.key, entry)
-        self.catalog_tree.center_cursor()
+    # f, F: fetch arXiv metadata --------------------------------------------------------
+
+    def _busy(self) -> bool:
+        running = self.taskbar.running
+        if running:
+            self.notify_plain(f"Busy: {running} (esc cancels it)", "warning")
+        return bool(running)
+
+    async def action_fetch_all(self) -> None:
+        await self.action_fetch(everything=True)
+
+    async def action_fetch(self, everything: bool = False) -> None:
+        from rlhf_reader.sources.arxiv_meta import plan_fetch
+
+        if self._busy():
+            return
+        node = self.catalog_tree.cursor_node
+        data = node.data if node is not None and not everything else None
+        ids, where, force = tasks.fetch_targets(data, self.reading)
+        if not ids:
+            what = "this entry is not an" if force else f"{where} has no"
+            self.notify_plain(f"Nothing to fetch: {what} arXiv paper.", "warning")
+            return
+        to_fetch, cached = plan_fetch(ids, self.library.all_metadata(), force=force)
+        if not to_fetch:
+            self.notify_plain(f"Already cached: {len(cached)} arXiv paper(s) in {where}.")
+            return
+        bar = self.taskbar
+        work = partial(tasks.fetch_arxiv, bar.post_message, to_fetch, cached, where)
+        label = f"Fetching {len(to_fetch)} from arXiv"
+        await bar.run(label, len(to_fetch), work, group="arxiv", name="arXiv fetch")
+
+    @on(messages.MetadataArrived)
+    def _metadata_arrived(self, event: messages.MetadataArrived) -> None:
+        """Cache the records (an arXiv entry's key is its versionless id), then show them."""
+        try:
+            self.library.put_metadata(event.records)
+        except (LibraryError, OSError, ValueError) as exc:
+            self.notify_plain(f"Fetched metadata not saved: {exc}", "error")
+            return
+        self.reading.set_metadata(event.records)
         self._show_current()
-        self.catalog_tree.focus()
+
+    @on(messages.FetchFinished)
+    def _fetch_finished(self, event: messages.FetchFinished) -> None:
+        report = event.report
+        severity = "warning" if report.failed or report.cancelled else "information"
+        lines = [f"arXiv ({event.where}): {report.summary()}"]
+        lines += [f"{arxiv_id}: {reason}" for arxiv_id, reason in list(report.failed.items())[:3]]
+        if report.not_found:
+            lines.append("not found on arXiv: " + ", ".join(report.not_found[:5]))
+        failed = report.failed and not report.records
+        self.notify_block("\n".join(lines), "error" if failed else severity)
+
+    # a: add a paper --------------------------------------------------------------------
+
+    def action_add_paper(self) -> None:
+        from rlhf_reader.library.additions import EXAMPLES
+        from rlhf_reader.tui.screens.prompt import PromptDialog
+
+        if self._busy():
+            return
+        self.app.push_screen(
+            PromptDialog(
+                "Add a paper",
+                f"An arXiv id or link, e.g. {EXAMPLES}. It goes into My additions.",
+                placeholder="2305.18290",
+                check=self._check_paper,
+                id="add-paper",
+            ),
+            self._add_typed,
+        )
+
+    def _check_paper(self, text: str) -> str | None:
+        from rlhf_reader.library.additions import AddError, already_there, parse_paper
+
+        try:
+            arxiv_id = parse_paper(text)
+        except AddError as exc:
+            return str(exc)
+        listed = self.workspace.list_catalog
+        where = already_there(arxiv_id, listed, self.library.additions())
+        return f"{arxiv_id} is already {where}." if where else None
+
+    async def _add_typed(self, text: str | None) -> None:
+        from rlhf_reader.library.additions import parse_paper
+
+        if not text:
+            return
+        arxiv_id = parse_paper(text)
+        cached = self.library.metadata(arxiv_id)
+        if cached:
+            self.post_message(messages.PaperFetched(arxiv_id, cached))
+            return
+        bar = self.taskbar
+        work = partial(tasks.fetch_paper, bar.post_message, arxiv_id)
+        label = f"Fetching {arxiv_id} from arXiv"
+        await bar.run(label, None, work, group="arxiv", name="adding a paper")
+
+    @on(messages.PaperFetched)
+    def _paper_fetched(self, event: messages.PaperFetched) -> None:
+        """Store the addition and show it in My additions at once."""
+        from rlhf_reader.library.additions import store_addition
+
+        if event.record is None:
+            self.notify_plain(event.problem, "error")
+            return
+        try:
+            stored = store_addition(self.library, event.record, now_iso())
+        except (LibraryError, OSError, ValueError, KeyError) as exc:
+            self.notify_plain(f"{event.arxiv_id}: not added: {exc}", "error")
+            return
+        self.workspace.rebuild()
+        self.reload(select=stored["key"])
+        self.notify_plain(f"Added to My additions: {stored['title']}")
+
+    # U: update the list ----------------------------------------------------------------
+
+    def action_update_list(self) -> None:
+        from rlhf_reader.tui.screens.prompt import PromptDialog
+
+        if self._busy():
+            return
+        found = tasks.update_target(self.list_path, self.library.path)
+        if found is None:
+            self.notify_plain(
+                "This list was not read from a file; there is nothing to update.", "warning"
+            )
+            return
+        target, explicit, origin = found
+        self.app.push_screen(
+            PromptDialog(
+                "Update the list",
+                "Fetch the newest version from an https URL or a local file; you see what "
+                f"changed, and it is saved as {target}. Annotations are kept.",
+                value=origin or "",
+                placeholder="https://…/README.md",
+                id="update-from",
+            ),
+            lambda origin: self._update_from(origin, target, explicit),
+        )
+
+    async def _update_from(self, origin: str | None, target: Path, explicit: bool) -> None:
+        if not origin:
+            return
+        bar = self.taskbar
+        old = self.workspace.list_catalog
+        work = partial(tasks.fetch_list, bar.post_message, origin, old, target, explicit)
+        label = f"Fetching the list from {origin}"
+        await bar.run(label, None, work, group="update", name="list update")
+
+    @on(messages.ListFetchFailed)
+    def _update_failed(self, event: messages.ListFetchFailed) -> None:
+        self.notify_plain(f"Update failed: {event.reason}", "error")
+
+    @on(messages.ListFetched)
+    def _list_fetched(self, event: messages.ListFetched) -> None:
+        """Save, record the new marks, reload the tree, show what changed."""
+        from rlhf_reader.lists.listupdate import UpdateError, apply
+        from rlhf_reader.tui.screens.update_summary import UpdateSummary
+
+        plan = event.plan
+        workspace = self.workspace
+        try:
+            apply(plan, self.library, list_name=workspace.list_name)
+        except (UpdateError, LibraryError, OSError) as exc:
+            self.notify_plain(f"Update not saved: {exc}; the current list stays", "error")
+            return
+        if plan.target != workspace.list_path:  # the default list, saved beside the library
+            self.use_workspace(Workspace(None, workspace.db_path))
+        else:
+            workspace.reload_list()
+        self.reload()
+        if plan.diff.is_empty:
+            self.notify_plain(f"The list is up to date (no changes in {plan.origin}).")
+            return
+        self.app.push_screen(
+            UpdateSummary(
+                "The list was updated",
+                plan.lines(),
+                f"Saved {plan.target} (from {plan.origin}). New entries are marked ✦ and "
+                "listed under “New since” at the top; N marks them all seen.",
+            )
+        )
+
+    # e: export -------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        from rlhf_reader.tui.screens.export import ExportDialog
+
+        shown = self.catalog_tree.shown_keys
+        total = len(self.reading.rows)
+        self.app.push_screen(
+            ExportDialog(len(shown) if shown is not None else total, total, shown is not None),
+            self._export_chosen,
+        )
+
+    def _export_chosen(self, request: ExportRequest | None) -> None:
+        if request is None:
+            return
+        shown = self.catalog_tree.shown_keys
+        rows = [
+            row
+            for key, row in self.reading.rows.items()
+            if not request.filtered or shown is None or key in shown
+        ]
+        additions = {str(r.get("key")): r for r in self.library.additions()}
+        work = partial(
+            tasks.write_export,
+            self.post_message,
+            request.path,
+            request.fmt,
+            rows,
+            additions,
+            self.reading.catalog.title,
+            self.library.path,
+        )
+        self.run_worker(
+            work, thread=True, group="export", description="export", exit_on_error=False
+        )
+
+    @on(messages.ExportWritten)
+    def _exported(self, event: messages.ExportWritten) -> None:
+        noun = "entry" if event.count == 1 else "entries"
+        self.notify_plain(f"Exported {event.count} {noun} as {event.fmt} to {event.path}")
+
+    @on(messages.ExportFailed)
+    def _export_failed(self, event: messages.ExportFailed) -> None:
+        self.notify_plain(f"Export failed: {event.reason}", "error")
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """A bug in the export or the clipboard call: a notification, never a traceback."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.group in ("export", "clipboard"):
+            error = worker.error
+            self.notify_plain(f"{worker.group} failed: {type(error).__name__}: {error}", "error")

@@ -14,11 +14,14 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from rlhf_reader.tui.literal import assemble
+from rlhf_reader.tui.literal import content
 from rlhf_reader.tui.screens.confirm import ConfirmDialog
+from rlhf_reader.workspace import NoteConflict, merge_notes
 
-SaveNote = Callable[[str], str | None]
-"""Stores the note; returns an error message, or None when it was saved."""
+SaveNote = Callable[[str, str], "str | NoteConflict | None"]
+"""Stores ``text`` over ``base`` (the note the editor started from); an error message, a
+``NoteConflict`` when the file holds another note than ``base`` (nothing written), or None
+when it was saved."""
 
 
 def _markdown_area(text: str) -> TextArea:
@@ -64,7 +67,8 @@ class NoteEditor(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="note-box") as box:
             box.border_title = "Note (Markdown)"
-            yield Static(assemble(("Note on ", "dim"), (self.entry_title, "bold")), id="note-title")
+            title = content(("Note on ", "$foreground-muted"), (self.entry_title, "bold"))
+            yield Static(title, id="note-title")
             yield _markdown_area(self.original)
             yield Static(Text(""), id="note-error")
 
@@ -89,13 +93,35 @@ class NoteEditor(ModalScreen[None]):
         )
 
     def action_save(self) -> None:
-        error = self.save(self.text)
-        if error:
-            self.query_one("#note-error", Static).update(Text(error))
+        self._save(self.text, self.original)
+
+    def _save(self, text: str, base: str) -> None:
+        result = self.save(text, base)
+        if isinstance(result, NoteConflict):
+            self._resolve(result)
             return
-        self.original = self.text
+        if result:
+            self.query_one("#note-error", Static).update(Text(result))
+            return
+        self.original = text
         self.unsaved = False
         self.dismiss(None)
+
+    def _resolve(self, conflict: NoteConflict) -> None:
+        """Both notes shown; the reader picks. Nothing is dropped without that choice."""
+        from rlhf_reader.tui.screens.note_conflict import Choice, NoteConflictDialog
+
+        def chosen(choice: Choice | None) -> None:
+            if choice == "mine":
+                self._save(conflict.mine, conflict.theirs)
+            elif choice == "both":
+                self._save(merge_notes(conflict.mine, conflict.theirs), conflict.theirs)
+            elif choice == "theirs":  # nothing to write: the file has it
+                self.unsaved = False
+                self.dismiss(None)
+            # None: back to editing; saving again asks again if the file still differs
+
+        self.app.push_screen(NoteConflictDialog(conflict.mine, conflict.theirs), chosen)
 
     def action_close(self) -> None:
         if not self.unsaved:

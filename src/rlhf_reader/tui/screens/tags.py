@@ -16,7 +16,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from rlhf_reader.tags import GRAMMAR, TagEdit, complete_last, parse_tag_edit
-from rlhf_reader.tui.literal import assemble
+from rlhf_reader.tui.literal import content
 
 SaveTags = Callable[[TagEdit], str | None]
 """Applies the change to the tags in the library file; an error message, or None."""
@@ -61,9 +61,10 @@ class TagsDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Tags"
-            yield Static(assemble(("Tags of ", "dim"), (self.entry_title, "bold")), id="tags-title")
+            title = content(("Tags of ", "$foreground-muted"), (self.entry_title, "bold"))
+            yield Static(title, id="tags-title")
             now = " ".join(f"#{t}" for t in self.tags) or "(none)"
-            yield Static(assemble(("Now: ", "dim"), (now, "")), id="tags-now")
+            yield Static(content(("Now: ", "$foreground-muted"), (now, "")), id="tags-now")
             yield Input(
                 placeholder=GRAMMAR,
                 suggester=TagSuggester(self.known),

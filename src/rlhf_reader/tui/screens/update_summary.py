@@ -10,9 +10,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from rlhf_reader.tui.literal import assemble
+from rlhf_reader.tui.literal import content
 
-LINE_STYLE = {"+": "green", "-": "red", "~": "yellow", "=": "cyan"}
+LINE_STYLE = {"+": "$text-success", "-": "$text-error", "~": "$text-warning", "=": "$text-accent"}
 
 
 class UpdateSummary(ModalScreen[None]):
@@ -41,11 +41,11 @@ class UpdateSummary(ModalScreen[None]):
         parts: list = [(head + "\n", "bold")]
         for line in rest:
             parts.append((line + "\n", LINE_STYLE.get(line[:1], "")))
-        parts.append(("\n" + self.footer, "dim"))
+        parts.append(("\n" + self.footer, "$foreground-muted"))
         with VerticalScroll() as box:
             box.border_title = self.title_text
             box.border_subtitle = "esc closes"
-            yield Static(assemble(*parts), id="update-lines", markup=False)
+            yield Static(content(*parts), id="update-lines", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

@@ -8,8 +8,7 @@ matching entries, again lazily.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -17,28 +16,33 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
-from textual.geometry import Region
 from textual.message import Message
-from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from rlhf_reader.model import Entry, Section, Status
+from rlhf_reader.tui.compat import BatchedTree
 from rlhf_reader.tui.literal import literal
 from rlhf_reader.tui.state import NEW_GLYPH, NEW_PREFIX, ReadingList, SectionPath
+from rlhf_reader.tui.theme import component_style
 
 NodeData = Entry | Section
 
-# Rich styles for the glyphs (Text labels take Rich styles, not Textual variables).
-GLYPH_STYLE = {Status.UNREAD: "dim", Status.READING: "bold yellow", Status.READ: "green"}
+# The component class (a theme colour) of each status glyph.
+GLYPH_STYLE = {
+    Status.UNREAD: "catalog-tree--unread",
+    Status.READING: "catalog-tree--reading",
+    Status.READ: "catalog-tree--read",
+}
 
 # In filter mode, sections are opened until this many matching rows are shown; the rest
 # open on demand. It bounds the work of a keystroke whatever the list's size.
 FILTER_OPEN_BUDGET = 200
 
 
-class CatalogTree(Tree[NodeData], inherit_bindings=False):
-    """Sections with ``read/total`` and entries with their status glyph."""
+class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
+    """Sections with ``read/total`` (with a filter on: ``3 of 18 shown``) and entries with
+    their status glyph. Each paper counts once in a section, however often it is listed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False, id="move.up", tooltip="Previous row"),
@@ -104,10 +108,34 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         def control(self) -> CatalogTree:
             return self.tree
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "catalog-tree--unread",
+        "catalog-tree--reading",
+        "catalog-tree--read",
+        "catalog-tree--read-title",
+        "catalog-tree--tags",
+        "catalog-tree--new",
+        "catalog-tree--section",
+        "catalog-tree--count",
+    }
+    """Colours of the labels, from the theme (``$text-success``, ``$text-warning``…)."""
+
+    DEFAULT_CSS = """
+    CatalogTree {
+        & > .catalog-tree--unread { color: $foreground-muted; }
+        & > .catalog-tree--reading { color: $text-warning; text-style: bold; }
+        & > .catalog-tree--read { color: $text-success; }
+        & > .catalog-tree--read-title { color: $foreground-muted; }
+        & > .catalog-tree--tags { color: $text-primary; }
+        & > .catalog-tree--new { color: $text-secondary; text-style: bold; }
+        & > .catalog-tree--section { text-style: bold; }
+        & > .catalog-tree--count { color: $foreground-muted; }
+    }
+    """
+
     def __init__(self, reading: ReadingList, *, id: str | None = None) -> None:  # noqa: A002
         self._labels: dict[str, dict[str, Text]] = {}
-        self._batching = False  # set before Tree.__init__, which may invalidate
-        self._render_style: Style | None = None  # see render_lines
+        self._styles: dict[str, Style] = {}
         super().__init__(reading.catalog.title or "list", id=id)
         self.reading = reading
         self.show_root = False
@@ -117,48 +145,40 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
         self._entry_nodes: dict[str, list[TreeNode[NodeData]]] = {}
         self._loaded: set[int] = set()
         self._matches: set[SectionPath] | None = None
+        self._before_filter: tuple[Entry | None, list[list[str]]] | None = None
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
 
     def set_reading(self, reading: ReadingList) -> None:
         """A new list or library state (after an update or an addition): labels rebuilt."""
         self.reading = reading
         self._labels.clear()
 
-    # Tree re-lays out everything (and resets every node) after each added node; while
-    # building many nodes that is quadratic, so invalidation waits for the end of a batch.
+    # colours -----------------------------------------------------------------------------
 
-    def _invalidate(self) -> None:
-        if not self._batching:
-            super()._invalidate()
-
-    @contextmanager
-    def building(self) -> Iterator[None]:
-        """Add or open many nodes, laying the tree out once at the end."""
-        if self._batching:
-            yield
-            return
-        self._batching = True
-        try:
-            yield
-        finally:
-            self._batching = False
-            super()._invalidate()
-
-    # Tree.render_line asks for the widget's rich_style (a walk up the DOM) on every line;
-    # it cannot change within one render, so it is looked up once per render_lines.
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._render_style = self.rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._render_style = None
-
-    def render_line(self, y: int) -> Strip:
-        style = self._render_style
+    def style_of(self, component: str) -> Style:
+        """The Rich style of one of ``COMPONENT_CLASSES``, its colour made solid over the
+        tree's background (a theme's ``$foreground-muted`` is translucent)."""
+        style = self._styles.get(component)
         if style is None:
-            return super().render_line(y)
-        scroll_x, scroll_y = self.scroll_offset
-        return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, style)
+            style = self._styles[component] = component_style(self, component)
+        return style
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._styles.clear()
+        self.relabel_all()
+
+    def relabel_all(self) -> None:
+        """Every shown label again (new colours, or a library changed under us)."""
+        self._labels.clear()
+        for nodes in self._entry_nodes.values():
+            for node in nodes:
+                assert isinstance(node.data, Entry)
+                node.set_label(self.entry_label(node.data))
+        for node in self._section_nodes.values():
+            if isinstance(node.data, Section):
+                node.set_label(self.section_label(node.data))
 
     def process_label(self, label: str | Text) -> Text:
         # Labels are built here as one-line Text: skip Tree's copy-and-split of each one.
@@ -257,22 +277,26 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
 
     @on(Tree.NodeExpanded)
     def _load_on_expand(self, event: Tree.NodeExpanded[NodeData]) -> None:
-        if event.node.id not in self._loaded:
-            self._load(event.node)
-            self._invalidate()
+        self._load(event.node)
 
     # labels ----------------------------------------------------------------------------
 
     def section_label(self, section: Section) -> Text:
         counts = self.reading.progress.get(section.path)
+        muted = self.style_of("catalog-tree--count")
         if counts is None:  # the "New since" section: how many are still new
-            label = Text(NEW_GLYPH + " ", style="bold magenta", end="")
-            label.append_text(literal(section.title, "bold magenta"))
+            new = self.style_of("catalog-tree--new")
+            label = Text(NEW_GLYPH + " ", style=new, end="")
+            label.append_text(literal(section.title, new))
             still = sum(entry.key in self.reading.new for entry in section.entries)
-            label.append(f"  {still}", style="dim")
+            label.append(f"  {still}", style=muted)
             return label
-        label = literal(section.title, "bold")
-        label.append(f"  {counts.read}/{counts.total}", style="dim")
+        label = literal(section.title, self.style_of("catalog-tree--section"))
+        if self.shown_keys is None:
+            label.append(f"  {counts.read}/{counts.total}", style=muted)
+        else:  # a filter is on: how many of the section's papers it shows
+            shown = len(self.reading.section_keys.get(section.path, frozenset()) & self.shown_keys)
+            label.append(f"  {shown} of {counts.total} shown", style=muted)
         return label
 
     def entry_label(self, entry: Entry) -> Text:
@@ -286,14 +310,17 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
     def _make_entry_label(self, entry: Entry) -> Text:
         row = self.reading.row(entry.key)
         status = row.annotation.status
-        label = Text(status.glyph + " ", style=GLYPH_STYLE[status], end="")
+        label = Text(end="")
+        label.append(status.glyph + " ", style=self.style_of(GLYPH_STYLE[status]))
         if entry.key in self.reading.new:
-            label.append(NEW_GLYPH + " ", style="bold magenta")
-        label.append_text(literal(entry.title, "dim" if status is Status.READ else ""))
+            label.append(NEW_GLYPH + " ", style=self.style_of("catalog-tree--new"))
+        read = status is Status.READ
+        label.append_text(
+            literal(entry.title, self.style_of("catalog-tree--read-title") if read else "")
+        )
         if row.annotation.tags:
-            label.append_text(
-                literal("  " + " ".join(f"#{t}" for t in row.annotation.tags), "cyan")
-            )
+            tags = "  " + " ".join(f"#{t}" for t in row.annotation.tags)
+            label.append_text(literal(tags, self.style_of("catalog-tree--tags")))
         return label
 
     def refresh_key(self, key: str) -> None:
@@ -355,6 +382,60 @@ class CatalogTree(Tree[NodeData], inherit_bindings=False):
             self.scroll_to_node(node, animate=False)
         finally:
             self.center_scroll = False
+
+    def cursor_to_first_entry(self) -> None:
+        """The cursor on the first paper shown (or the first section when none is)."""
+        for line in range(self.last_line + 1):
+            node = self.get_node_at_line(line)
+            if node is not None and isinstance(node.data, Entry):
+                self.move_to(node)
+                return
+        if self.root.children:
+            self.move_to(self.root.children[0])
+
+    def show_again(self, key: str | None, entry: Entry | None = None) -> None:
+        """The cursor on ``key`` (on ``entry`` when it is listed twice), else the first paper."""
+        if key is None or not self.select_key(key, entry):
+            if key is None or entry is None or not self.select_key(key):
+                self.cursor_to_first_entry()
+
+    # filter mode -------------------------------------------------------------------------
+
+    @property
+    def filtering(self) -> bool:
+        return self._before_filter is not None
+
+    def show_only(self, keys: set[str] | None) -> None:
+        """Show ``keys`` only (None: everything), cursor kept where it can be.
+
+        The first call remembers the paper and the open sections, for ``stop_filter``.
+        """
+        current = self.current_entry
+        if self._before_filter is None:
+            self._before_filter = (current, self.expanded_paths())
+        if keys is None:
+            self.populate(None, [tuple(p) for p in self._before_filter[1]])
+        else:
+            self.populate(keys)
+        self.show_again(current.key if current else None, current)
+
+    def stop_filter(self, back: bool) -> None:
+        """Everything again, the sections open as before the filter; the cursor on the paper
+        it was on then (``back``), or on the one chosen in the filtered tree."""
+        if self._before_filter is None:
+            return
+        before, expanded = self._before_filter
+        chosen = self.current_entry
+        self._before_filter = None
+        self.populate(None, [tuple(p) for p in expanded])
+        target = before if back else chosen or before
+        self.show_again(target.key if target else None, target)
+
+    def saved_expanded(self) -> list[list[str]]:
+        """The open sections to remember: those of before the filter, while one is on."""
+        if self._before_filter is not None:
+            return self._before_filter[1]
+        return self.expanded_paths()
 
     # actions ---------------------------------------------------------------------------
 

@@ -4,76 +4,86 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.textsafe import printable, printable_block
-from rlhf_reader.tui.literal import assemble, literal_block
+from rlhf_reader.tui.literal import content
 
-STATUS_STYLE = {Status.UNREAD: "dim", Status.READING: "bold yellow", Status.READ: "bold green"}
+STATUS_STYLE = {
+    Status.UNREAD: "$foreground-muted",
+    Status.READING: "$text-warning bold",
+    Status.READ: "$text-success bold",
+}
+MUTED = "$foreground-muted"
+WARNING = "$text-warning bold"
+TAGS = "$text-primary"
 
 
-def describe(entry: Entry, row: Row, listed: list[Entry]) -> Text:
+def label(name: str) -> tuple[str, str]:
+    return (f"{name:<9}", MUTED)
+
+
+def describe(entry: Entry, row: Row, listed: list[Entry]) -> Content:
     """The pane's text above the note: title, people, link, status, tags, warnings, arXiv."""
     ann, meta = row.annotation, row.metadata or {}
-    text = assemble((entry.title, "bold"), "\n")
+    parts: list[str | Content | tuple[str, str]] = [(entry.title, "bold"), "\n"]
     if row.authors:
-        text.append_text(assemble((", ".join(row.authors), "italic"), "\n"))
+        parts += [(", ".join(row.authors), "italic"), "\n"]
     when = " · ".join(str(part) for part in (row.year, entry.venue) if part)
     if when:
-        text.append_text(literal_block(when + "\n"))
-    text.append_text(assemble(("\nLink     ", "dim"), (entry.url, "underline"), "\n"))
+        parts.append(when + "\n")
+    parts += ["\n", label("Link"), (entry.url, "underline"), "\n"]
     ident = entry.key if not entry.arxiv_id else f"{entry.key}  (arXiv {entry.arxiv_id})"
-    text.append_text(assemble(("Key      ", "dim"), ident, "\n"))
-    text.append_text(assemble(("Section  ", "dim"), entry.section_path, "\n"))
+    parts += [label("Key"), ident, "\n", label("Section"), entry.section_path, "\n"]
     status = ann.status.glyph + " " + ann.status.value
     if ann.status is Status.READ and ann.read_at:
         status += f" on {ann.read_at[:10]}"
-    text.append_text(assemble(("Status   ", "dim"), (status, STATUS_STYLE[ann.status]), "\n"))
+    parts += [label("Status"), (status, STATUS_STYLE[ann.status]), "\n"]
     tags = " ".join(f"#{tag}" for tag in ann.tags) or "—"
-    text.append_text(assemble(("Tags     ", "dim"), (tags, "cyan"), "\n"))
+    parts += [label("Tags"), (tags, TAGS), "\n"]
     for link in entry.links:
-        text.append_text(assemble(("         ", ""), f"{link.text}: {link.url}", "\n"))
+        parts += [" " * 9, f"{link.text}: {link.url}", "\n"]
     if entry.details and not row.authors:
-        text.append_text(literal_block(entry.details + "\n", "dim"))
+        parts.append((entry.details + "\n", MUTED))
     if len(listed) > 1:
         where = "; ".join(e.section_path for e in listed)
-        text.append_text(assemble(("\n⚠ listed twice: ", "bold yellow"), where, "\n"))
+        parts += [("\n⚠ listed twice: ", WARNING), where, "\n"]
     if meta:
-        text.append_text(_metadata(entry, meta))
+        parts.append(_metadata(entry, meta))
     if ann.note.strip():
-        text.append_text(Text("\nNote", style="bold underline"))
-    return text
+        parts.append(("\nNote", "bold underline"))
+    return content(*parts)
 
 
-def _metadata(entry: Entry, meta: dict[str, Any]) -> Text:
+def _metadata(entry: Entry, meta: dict[str, Any]) -> Content:
     from rlhf_reader.sources.arxiv_meta import title_mismatch  # only once something was fetched
 
-    text = Text(end="")
+    parts: list[str | Content | tuple[str, str]] = []
     other = title_mismatch(entry, meta)
     if other:
-        text.append_text(assemble(("⚠ the link points at ", "bold yellow"), f"«{other}»", "\n"))
-    text.append_text(Text("\narXiv\n", style="bold"))
+        parts += [("⚠ the link points at ", WARNING), f"«{other}»", "\n"]
+    parts.append(("\narXiv\n", "bold"))
     fields = (
-        ("Version  ", meta.get("version")),
-        ("Category ", ", ".join(str(c) for c in meta.get("categories") or []) or None),
+        ("Version", meta.get("version")),
+        ("Category", ", ".join(str(c) for c in meta.get("categories") or []) or None),
         ("Published", str(meta.get("published") or "")[:10] or None),
-        ("Updated  ", str(meta.get("updated") or "")[:10] or None),
-        ("DOI      ", meta.get("doi")),
-        ("Journal  ", meta.get("journal_ref")),
-        ("Comment  ", meta.get("comment")),
+        ("Updated", str(meta.get("updated") or "")[:10] or None),
+        ("DOI", meta.get("doi")),
+        ("Journal", meta.get("journal_ref")),
+        ("Comment", meta.get("comment")),
     )
-    for label, value in fields:
+    for name, value in fields:
         if value:
-            text.append_text(assemble((label + " ", "dim"), str(value), "\n"))
+            parts += [(f"{name:<9} ", MUTED), str(value), "\n"]
     abstract = str(meta.get("abstract") or "").strip()
     if abstract:
-        text.append_text(assemble(("\nAbstract\n", "bold"), (abstract, ""), "\n"))
-    return text
+        parts += [("\nAbstract\n", "bold"), abstract, "\n"]
+    return content(*parts)
 
 
 class DetailPane(VerticalScroll, can_focus=True):
@@ -87,10 +97,10 @@ class DetailPane(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(id="detail-text", markup=False)
 
-    def _update_head(self, text: Text) -> None:
+    def _update_head(self, text: Content) -> None:
         """Show ``text`` above the note; the same text again (the cursor's highlight after
         a jump, a refresh) costs no new layout."""
-        shown = (text.plain, text.style, text.justify, tuple(text.spans))
+        shown = (text.plain, tuple(text.spans))  # Content's == compares the text only
         if shown == self._shown:
             return
         self._shown = shown
@@ -98,27 +108,32 @@ class DetailPane(VerticalScroll, can_focus=True):
 
     def show(self, entry: Entry | None, row: Row | None, listed: list[Entry]) -> None:
         if entry is None or row is None:
-            self._update_head(Text("Pick an entry to see its details.", style="dim"))
+            self._update_head(content(("Pick an entry to see its details.", MUTED)))
             self._set_note("")
             return
         self._update_head(describe(entry, row, listed))
         self._set_note(row.annotation.note)
 
-    def show_section(self, section: Section, read: int, total: int) -> None:
-        """A section under the cursor: its path and progress."""
-        text = assemble((section.title, "bold"), "\n")
+    def show_section(
+        self, section: Section, read: int, total: int, shown: int | None = None
+    ) -> None:
+        """A section under the cursor: its path, progress, and how many papers the filter
+        shows (``shown``, when one is on)."""
+        parts: list[str | Content | tuple[str, str]] = [(section.title, "bold"), "\n"]
         if len(section.path) > 1:
-            text.append_text(literal_block(" › ".join(section.path[:-1]) + "\n", "dim"))
-        text.append_text(assemble("\n", (f"{read}/{total}", "bold"), " read"))
+            parts.append((" › ".join(section.path[:-1]) + "\n", MUTED))
+        parts += ["\n", (f"{read}/{total}", "bold"), " read"]
         unread = total - read
         if unread:
-            text.append_text(literal_block(f" · {unread} to go"))
-        text.append_text(Text("\n\nEnter or → opens it; ← closes it.", style="dim"))
-        self._update_head(text)
+            parts.append(f" · {unread} to go")
+        if shown is not None:
+            parts += ["\n", (f"{shown} of {total}", "bold"), " shown by the filter"]
+        parts.append(("\n\nEnter or → opens it; ← closes it.", MUTED))
+        self._update_head(content(*parts))
         self._set_note("")
 
     def show_message(self, message: str) -> None:
-        self._update_head(Text(message, style="dim"))
+        self._update_head(content((message, MUTED)))
         self._set_note("")
 
     def _set_note(self, note: str) -> None:

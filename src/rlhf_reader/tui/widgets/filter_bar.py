@@ -6,11 +6,13 @@ It is mounted the first time ``/`` is pressed, so starting the app does not pay 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from rlhf_reader.textsafe import printable
+from rlhf_reader.tui.messages import FilterChanged, FilterSubmitted
 
 PLACEHOLDER = "words  tag:x  status:unread  section:survey  year:>=2023  -word   (esc clears)"
 
@@ -32,6 +34,23 @@ class FilterBar(Vertical):
     @property
     def input(self) -> Input:
         return self.query_one(Input)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(FilterChanged(event.value))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(FilterSubmitted())
+
+    def clear(self) -> None:
+        """Empty and hidden (no ``FilterChanged`` for the emptying)."""
+        with self.input.prevent(Input.Changed):
+            self.input.value = ""
+        self.show_error(None)
+        self.display = False
 
     def show_error(self, message: str | None) -> None:
         error = self.query_one("#filter-error", Static)

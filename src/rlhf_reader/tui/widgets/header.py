@@ -1,21 +1,23 @@
-"""The header: the list's title, progress as ``read/total`` with a bar, the filter's count."""
+"""The header: the list's title, progress as ``read/total`` with a bar, the filter's count.
+
+Drawn as ``Content`` whose colours are theme variables, so every theme colours it.
+"""
 
 from __future__ import annotations
 
-from rich.text import Text
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from rlhf_reader.tui.literal import literal
+from rlhf_reader.textsafe import printable
 
 BAR_WIDTH = 20
 
 
-def progress_bar(read: int, total: int, width: int = BAR_WIDTH) -> Text:
+def progress_bar(read: int, total: int, width: int = BAR_WIDTH) -> Content:
     done = round(width * read / total) if total else 0
-    bar = Text("━" * done, style="green", end="")
-    bar.append("━" * (width - done), style="bright_black")
-    return bar
+    todo = width - done
+    return Content.assemble(("━" * done, "$text-success"), ("━" * todo, "$foreground-muted"))
 
 
 class ProgressHeader(Widget):
@@ -33,14 +35,14 @@ class ProgressHeader(Widget):
         super().__init__(id=id)
         self.list_title = title
 
-    def render(self) -> Text:
-        right = Text(end="")
-        if self.matches is not None:
-            right.append(f"{self.matches} shown  ", style="bold")
-        right.append_text(progress_bar(self.read, self.total))
-        right.append(f" {self.read}/{self.total} read ")
-        title = literal(" " + self.list_title, "bold")
-        room = max(self.size.width - right.cell_len - 1, 0)
-        title.truncate(room, overflow="ellipsis")
-        gap = max(self.size.width - title.cell_len - right.cell_len, 1)
-        return Text.assemble(title, " " * gap, right)
+    def render(self) -> Content:
+        shown = (f"{self.matches} shown  ", "bold") if self.matches is not None else ""
+        right = Content.assemble(
+            shown, progress_bar(self.read, self.total), f" {self.read}/{self.total} read "
+        )
+        room = max(self.size.width - right.cell_length - 1, 0)
+        title = (
+            Content(" " + printable(self.list_title)).stylize("bold").truncate(room, ellipsis=True)
+        )
+        gap = max(self.size.width - title.cell_length - right.cell_length, 1)
+        return Content.assemble(title, " " * gap, right)

@@ -1,0 +1,196 @@
+"""Every action on the main screen, once: key, footer text, palette name and help text.
+
+The screen's bindings, the command palette's actions and the help screen are generated
+from ``ACTIONS``; a binding's id is ``group.name`` (the group picks the help heading, and
+users remap keys by id with ``App.set_keymap``). No screen is imported here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+STATE_NAME = "tui_state"
+"""The library ``meta`` entry holding the view of last time (cursor, open sections, theme)."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One user action: its binding (id ``group.name``), palette name and help text."""
+
+    id: str
+    keys: str
+    action: str
+    footer: str
+    command: str
+    help: str
+    show: bool = True
+
+    @property
+    def group(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys, self.action, self.footer, show=self.show, id=self.id, tooltip=self.help
+        )
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action(
+        "status.toggle-read",
+        "space",
+        "toggle_read",
+        "Read",
+        "toggle: read / unread",
+        "Mark the paper read, or unread again",
+    ),
+    Action(
+        "status.reading",
+        "i",
+        "mark_reading",
+        "Reading",
+        "mark: reading",
+        "Mark the paper as being read",
+    ),
+    Action(
+        "edit.tags",
+        "t",
+        "edit_tags",
+        "Tags",
+        "edit: tags",
+        "Change the tags: +tag or tag adds, -tag removes; tags not named stay",
+    ),
+    Action(
+        "edit.note",
+        "n",
+        "edit_note",
+        "Note",
+        "edit: note",
+        "Edit the Markdown note (ctrl+s saves, esc asks before dropping changes)",
+    ),
+    Action(
+        "open.link",
+        "o",
+        "open_link",
+        "Open",
+        "open: link in browser",
+        "Open the paper's link in the browser (http and https only)",
+    ),
+    Action(
+        "find.filter",
+        "slash",
+        "filter",
+        "Filter",
+        "filter: papers",
+        "Filter: words, tag:x, status:unread, section:text, year:2024, -word; esc clears",
+    ),
+    Action(
+        "find.clear",
+        "escape",
+        "clear_filter",
+        "Clear",
+        "clear: filter",
+        "Cancel a running fetch or update; clear the filter and go back; from the detail "
+        "pane, back to the tree",
+        show=False,
+    ),
+    Action(
+        "app.help", "question_mark", "help", "Help", "show: keys", "Every key, grouped by purpose"
+    ),
+    Action(
+        "app.quit",
+        "q",
+        "app.quit",
+        "Quit",
+        "quit: app",
+        "Quit (asks first when a note has unsaved changes)",
+    ),
+    Action(
+        "copy.link",
+        "y",
+        "copy_link",
+        "Copy link",
+        "copy: link",
+        "Copy the paper's link to the clipboard",
+        show=False,
+    ),
+    Action(
+        "copy.bibtex",
+        "c",
+        "copy_bibtex",
+        "Cite",
+        "copy: BibTeX citation",
+        "Copy the paper's BibTeX entry to the clipboard",
+    ),
+    Action(
+        "copy.choose",
+        "C",
+        "copy_citation",
+        "Cite as",
+        "copy: citation as…",
+        "Choose a citation format (BibTeX, APA 7, Markdown, plain text), then copy it",
+        show=False,
+    ),
+    Action(
+        "copy.export",
+        "e",
+        "export",
+        "Export",
+        "export: reading list",
+        "Export the list or the filtered entries (Markdown, BibTeX, CSV, RIS, JSON, CSL-JSON)",
+    ),
+    Action(
+        "arxiv.fetch",
+        "f",
+        "fetch",
+        "Fetch",
+        "fetch: arXiv metadata",
+        "Fetch arXiv metadata: the paper (again), or a section's uncached papers; esc cancels",
+    ),
+    Action(
+        "arxiv.fetch-all",
+        "F",
+        "fetch_all",
+        "Fetch all",
+        "fetch: arXiv metadata for the whole list",
+        "Fetch arXiv metadata for every uncached paper of the list; esc cancels",
+        show=False,
+    ),
+    Action(
+        "arxiv.add",
+        "a",
+        "add_paper",
+        "Add",
+        "add: paper by arXiv id",
+        "Add a paper by arXiv id or link to My additions",
+        show=False,
+    ),
+    Action(
+        "list.update",
+        "U",
+        "update_list",
+        "Update",
+        "update: list from upstream",
+        "Fetch the newest version of the list, show what changed, mark new entries",
+        show=False,
+    ),
+    Action(
+        "list.seen",
+        "N",
+        "mark_all_seen",
+        "All seen",
+        "mark: all new entries seen",
+        "Clear every 'new' mark (a paper's own clears when you open it)",
+        show=False,
+    ),
+    Action(
+        "list.progress",
+        "p",
+        "progress",
+        "Progress",
+        "show: progress dashboard",
+        "Progress overall and per section, and papers read per week",
+    ),
+)

@@ -1,0 +1,117 @@
+"""Messages between the main screen's parts: the widgets, the task bar and the workers.
+
+Workers run in threads and never call into a screen: they post one of these (``post_message``
+is thread-safe) and the screen handles it on the UI thread, where the library is written.
+Widgets post theirs upward the same way. This module imports nothing but ``textual.message``,
+so the screen can name every handler without importing the widgets that post them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from rlhf_reader.library.records import Row
+    from rlhf_reader.lists.listupdate import PlannedUpdate
+    from rlhf_reader.sources.arxiv_meta import FetchReport
+
+
+# the filter bar ------------------------------------------------------------------------------
+
+
+@dataclass
+class FilterChanged(Message):
+    """The filter's text changed (every keystroke)."""
+
+    text: str
+
+
+class FilterSubmitted(Message):
+    """Enter in the filter: back to the tree, the filter stays."""
+
+
+# background work -----------------------------------------------------------------------------
+
+
+@dataclass
+class TaskProgress(Message):
+    """``done`` of ``total`` steps of the running task (only the newest one matters)."""
+
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TaskProgress)
+
+
+@dataclass
+class SearchIndexBuilt(Message):
+    """The filter's search index, built in a thread from ``snapshot`` (None: no index)."""
+
+    index: Any
+    snapshot: dict[str, Row]
+
+
+@dataclass
+class MetadataArrived(Message):
+    """A batch of arXiv records, by key, to be cached and shown (more may follow)."""
+
+    records: dict[str, dict[str, Any]]
+
+
+@dataclass
+class FetchFinished(Message):
+    """The arXiv fetch for ``where`` is over (completed, failed in part, or cancelled)."""
+
+    report: FetchReport
+    where: str
+
+
+@dataclass
+class PaperFetched(Message):
+    """``a``: the paper's arXiv record, or None and ``problem`` saying why not."""
+
+    arxiv_id: str
+    record: dict[str, Any] | None
+    problem: str = ""
+
+
+@dataclass
+class ListFetched(Message):
+    """``U``: the new version of the list, downloaded and compared; not saved yet."""
+
+    plan: PlannedUpdate
+
+
+@dataclass
+class ListFetchFailed(Message):
+    """``U``: the download or the parse failed; nothing changed."""
+
+    reason: str
+
+
+@dataclass
+class ExportWritten(Message):
+    """``e``: ``count`` entries were written as ``fmt`` to ``path``."""
+
+    path: Path
+    count: int
+    fmt: str
+
+
+@dataclass
+class ExportFailed(Message):
+    reason: str
+
+
+@dataclass
+class Copied(Message):
+    """A clipboard tool took ``text`` (``by_tool``), or only OSC 52 was sent."""
+
+    text: str
+    what: str
+    by_tool: bool

@@ -1,0 +1,212 @@
+"""The thread side of the main screen's background work; no screen or widget is touched here.
+
+Each function runs in a Textual thread worker (started by the ``TaskBar``, or by the screen
+for the quiet ones: the search index and the clipboard) and reports by posting a message
+from ``tui.messages`` through ``post`` (a widget's thread-safe ``post_message``). The library
+is never written here: the screen does that on the UI thread when the message arrives.
+A cancelled worker posts nothing more.
+
+The helpers at the end decide what a key means where the cursor is (no Textual either).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.worker import get_current_worker
+
+from rlhf_reader.tui import messages
+
+if TYPE_CHECKING:
+    from textual.message import Message
+
+    from rlhf_reader.library.records import Row
+    from rlhf_reader.model import Catalog, Entry, Section
+    from rlhf_reader.tui.state import ReadingList
+
+T = TypeVar("T")
+Post = Callable[["Message"], object]
+
+
+class Abandoned(Exception):
+    """The worker was cancelled while its network call was still blocked."""
+
+
+def abandonable(call: Callable[[], T]) -> T:
+    """Run a blocking network ``call`` from a thread worker, so that cancelling the worker
+    (esc, or quitting the app) returns at once.
+
+    The call runs in a daemon thread; this waits for it while the current worker is not
+    cancelled. A cancelled worker abandons it (raising ``Abandoned``): the thread ends at
+    its next cancel check or request timeout, and being a daemon it never holds up the
+    exit (a worker thread blocked in a 30 s HTTP read would).
+    """
+    worker = get_current_worker()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = call()
+        except BaseException as exc:  # handed to the worker below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="rlhf-reader-network", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.05)
+        if worker.is_cancelled:
+            raise Abandoned
+    if "error" in box:
+        raise box["error"]
+    return box["result"]  # type: ignore[no-any-return]
+
+
+def _poster(post: Post) -> Callable[[Message], None]:
+    """``post``, but nothing once the current worker is cancelled."""
+    worker = get_current_worker()
+
+    def send(message: Message) -> None:
+        if not worker.is_cancelled:
+            post(message)
+
+    return send
+
+
+# the workers ---------------------------------------------------------------------------------
+
+
+def build_search_index(post: Post, snapshot: dict[str, Row]) -> None:
+    """The filter's index over ``snapshot``, so that ``/`` answers at once."""
+    from rlhf_reader.tui.state import ReadingList
+
+    post(messages.SearchIndexBuilt(ReadingList.build_index(snapshot), snapshot))
+
+
+def copy_with_tool(post: Post, text: str, what: str) -> None:
+    """Hand ``text`` to a clipboard tool (xclip, wl-copy, pbcopy… may take a while)."""
+    from rlhf_reader import clipboard
+
+    post(messages.Copied(text, what, clipboard.try_pyperclip(text)))
+
+
+def fetch_arxiv(post: Post, to_fetch: list[str], cached: list[str], where: str) -> None:
+    """``f``: arXiv records in batches (each batch posted as it comes), then the report."""
+    from rlhf_reader.sources.arxiv_meta import fetch_metadata
+
+    worker = get_current_worker()
+    send = _poster(post)
+    try:
+        report = abandonable(
+            lambda: fetch_metadata(
+                to_fetch,
+                progress=lambda done, total: send(messages.TaskProgress(done, total)),
+                should_cancel=lambda: worker.is_cancelled,
+                on_records=lambda records: send(messages.MetadataArrived(dict(records))),
+            )
+        )
+    except Abandoned:
+        return
+    report.cached.extend(cached)
+    post(messages.FetchFinished(report, where))  # cancelled too: it says what arrived
+
+
+def fetch_paper(post: Post, arxiv_id: str) -> None:
+    """``a``: the record of the paper to add, or why there is none."""
+    from rlhf_reader.sources.arxiv_meta import fetch_metadata
+
+    worker = get_current_worker()
+    try:
+        report = abandonable(
+            lambda: fetch_metadata([arxiv_id], should_cancel=lambda: worker.is_cancelled)
+        )
+    except Abandoned:
+        return
+    if worker.is_cancelled or report.cancelled:
+        return
+    record = report.records.get(arxiv_id)
+    if record is not None:
+        problem = ""
+    elif arxiv_id in report.not_found:
+        problem = f"{arxiv_id}: not found on arXiv; nothing added"
+    else:
+        reason = report.failed.get(arxiv_id) or "; ".join(report.messages) or "no answer"
+        problem = f"{arxiv_id}: not added: {reason}"
+    post(messages.PaperFetched(arxiv_id, record, problem))
+
+
+def fetch_list(post: Post, origin: str, old: Catalog, target: Path, explicit: bool) -> None:
+    """``U``: download and compare the newest list (saving it is the screen's job)."""
+    from rlhf_reader.lists.listupdate import UpdateError, prepare
+
+    send = _poster(post)
+    try:
+        plan = abandonable(lambda: prepare(origin, old, target, keep_backup=explicit))
+    except Abandoned:
+        return
+    except UpdateError as exc:
+        send(messages.ListFetchFailed(str(exc)))
+        return
+    send(messages.ListFetched(plan))
+
+
+def write_export(
+    post: Post,
+    path: Path,
+    fmt: str,
+    rows: list[Row],
+    additions: dict[str, Any],
+    title: str,
+    library_path: Path | str,
+) -> None:
+    """``e``: write the export file (export is not cancelled: it is fast)."""
+    from rlhf_reader.formats.export import ExportError, refuse_library_target
+    from rlhf_reader.formats.export import write_export as write
+
+    try:
+        refuse_library_target(path, library_path)
+        written, count = write(path, rows, fmt, title=title, additions=additions)
+    except (ExportError, OSError, ValueError) as exc:
+        post(messages.ExportFailed(str(exc)))
+        return
+    post(messages.ExportWritten(written, count, fmt))
+
+
+# what a key means where the cursor is --------------------------------------------------------
+
+
+def fetch_targets(
+    data: Entry | Section | None, reading: ReadingList
+) -> tuple[list[str], str, bool]:
+    """arXiv ids to fetch for the cursor's ``data``, what they are (for messages), ``force``.
+
+    On a paper: that paper, fetched again even if cached (a refresh). On a section: its
+    uncached papers (sub-sections too). Nowhere (or ``F``): the whole list, uncached.
+    """
+    from rlhf_reader.model import Entry, Section
+
+    if isinstance(data, Entry):
+        ids = [data.arxiv_id] if data.arxiv_id else []
+        return ids, "this paper", True  # force: f on a paper refreshes it
+    if isinstance(data, Section):
+        entries = list(data.all_entries())
+        where = f"section {data.title}" if data.path in reading.sections else data.title
+    else:
+        entries = reading.catalog.entries
+        where = "the whole list"
+    ids = list(dict.fromkeys(e.arxiv_id for e in entries if e.arxiv_id))
+    return ids, where, False
+
+
+def update_target(
+    list_path: Path | None, library_path: Path | str
+) -> tuple[Path, bool, str | None] | None:
+    """Where ``U`` saves the list, whether the list was given explicitly, its recorded origin."""
+    from rlhf_reader.lists.listupdate import locate, recorded_origin
+
+    if list_path is None:
+        return None
+    target, explicit = locate(list_path, Path(library_path))
+    return target, explicit, recorded_origin(target, explicit)
