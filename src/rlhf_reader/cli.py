@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "arxiv",
     "cite",
     "screenshot",
+    "serve",
 )
 
 

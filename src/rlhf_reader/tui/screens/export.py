@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select,
 
 from rlhf_reader.formats.export import FORMATS, default_filename
 from rlhf_reader.textsafe import printable
+from rlhf_reader.tui import web
 
 FORMAT_LABELS = {
     "markdown": "Markdown (task list by section)",
@@ -101,7 +102,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 yield RadioButton(
                     Text(f"Everything ({self.total})"), value=not self.filtered, id="scope-all"
                 )
-            yield Label("File (relative to the current folder)")
+            yield Label("File name" if self.app.is_web else "File (relative to the current folder)")
             yield Input(self._suggested, id="export-path")
             yield Static(Text(""), id="export-error", markup=False)
             with Horizontal():
@@ -127,7 +128,8 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         error.display = bool(message)
 
     def _submit(self) -> None:
-        path, problem = check_path(self.query_one("#export-path", Input).value)
+        text = self.query_one("#export-path", Input).value
+        path, problem = web.download_name(text) if self.app.is_web else check_path(text)
         if path is None:
             self.show_error(problem)
             return

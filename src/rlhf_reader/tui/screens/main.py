@@ -22,6 +22,7 @@ from textual.widgets import Footer
 from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.textsafe import printable
+from rlhf_reader.tui import web
 from rlhf_reader.tui.screens.tasks import BackgroundTasks
 from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
@@ -419,10 +420,13 @@ class MainScreen(BackgroundTasks, Screen[None]):
         from rlhf_reader import clipboard
 
         self.app.copy_to_clipboard(text)
-        if clipboard.try_pyperclip(text):
+        if self.app.is_web:  # the browser's clipboard, never the server's
+            self.notify_plain(web.copied(what))
+        elif clipboard.try_pyperclip(text):
             self.notify_plain(f"Copied {what}.")
             return
-        self.notify_plain(f"Copied {what} to the terminal's clipboard (OSC 52).")
+        else:
+            self.notify_plain(f"Copied {what} to the terminal's clipboard (OSC 52).")
         if not self._offered_copy_dialog:
             from rlhf_reader.tui.screens.copying import CopiedText
 
@@ -546,8 +550,9 @@ class MainScreen(BackgroundTasks, Screen[None]):
             return
         if entry.url.startswith(("http://", "https://")):
             self.seen(entry.key)
-            self.app.open_url(entry.url)
-            self.notify_plain(f"Opening {entry.url}")
+            self.app.open_url(entry.url)  # in a browser: a new tab
+            web_tab = self.app.is_web
+            self.notify_plain(web.opening(entry.url) if web_tab else f"Opening {entry.url}")
         else:
             self.notify_plain(f"Not opened (only http and https links): {entry.url}", "warning")
 

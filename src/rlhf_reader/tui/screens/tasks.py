@@ -484,6 +484,15 @@ class BackgroundTasks(_Base):
 
         call = self.app.call_from_thread
         try:
+            if self.app.is_web:  # in a browser: a download, nothing written on the server
+                from rlhf_reader.tui import web
+
+                name, fmt = request.path.name, request.fmt
+                notice = web.deliver_export(
+                    self.app, rows, fmt, name, title=title, additions=additions
+                )
+                call(self.notify_plain, notice)
+                return
             refuse_library_target(request.path, self.library.path)
             path, count = write_export(
                 request.path, rows, request.fmt, title=title, additions=additions
