@@ -30,6 +30,7 @@ DEFAULT_PORT = 8000
 INSTALL_HINT = "serve needs textual-serve; install it with: pip install 'rlhf-reader[serve]'"
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost", "ip6-loopback"})
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+APP_EXIT_TIMEOUT = 10.0  # seconds an app process gets to quit when its browser leaves
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -120,7 +121,7 @@ def app_command(
     words += ["--db", str(db_path.absolute())]
     if sys.platform == "win32" if windows is None else windows:
         return subprocess.list2cmdline(words)
-    return shlex.join(words)
+    return "exec " + shlex.join(words)  # the shell becomes the app: one process to stop
 
 
 def host_allowed(request_host: str | None, bind_host: str, public: bool) -> bool:
@@ -194,7 +195,8 @@ def run_serve(ctx: Context) -> int:
         raise CliError(
             f"cannot listen on {url_host(host)}:{args.port}: {exc.strerror or exc}"
         ) from None
-    print("rlhf-reader: stopped", file=err, flush=True)
+    err.write("rlhf-reader: stopped\n")
+    err.flush()
     return 0
 
 
@@ -306,11 +308,24 @@ def make_server(
                     await self.relay(websocket, service)
                 finally:
                     await service.stop()
+                    await self.reap(service)
             except asyncio.CancelledError:
                 await websocket.close()
             except Exception as error:  # one browser's failure must not stop the server
                 log.warning("a browser session failed: %s", error)
             return websocket
+
+        async def reap(self, service: AppService) -> None:
+            """Wait for the app process to end after its "quit"; kill it if it hangs."""
+            process = getattr(service, "_process", None)
+            if process is None or process.returncode is not None:
+                return
+            try:
+                await asyncio.wait_for(process.wait(), APP_EXIT_TIMEOUT)
+            except asyncio.TimeoutError:
+                log.warning("an app process did not quit; killing it (pid %s)", process.pid)
+                process.kill()
+                await process.wait()
 
         async def relay(self, websocket: web.WebSocketResponse, service: AppService) -> None:
             """What the browser sends, to its app process (textual-serve's protocol)."""
