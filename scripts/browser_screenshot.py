@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -88,6 +89,11 @@ def key_event(name: str) -> dict[str, Any]:
         event.pop("text", None)
         event["modifiers"] = modifiers
     return event
+
+
+def drain(stream: Any) -> None:
+    for _ in stream:
+        pass
 
 
 def find_chromium() -> str | None:
@@ -230,10 +236,7 @@ class Chromium:
             found = re.search(r"DevTools listening on (ws://\S+)", line)
             if found:
                 # Keep draining stderr, or Chromium blocks once the pipe is full.
-                stream = self.process.stderr
-                import threading
-
-                threading.Thread(target=lambda: [None for _ in stream], daemon=True).start()
+                threading.Thread(target=drain, args=(self.process.stderr,), daemon=True).start()
                 return found.group(1)
         raise RuntimeError("Chromium ended before its DevTools port opened")
 
