@@ -20,10 +20,11 @@ if TYPE_CHECKING:
     from rlhf_reader.library.records import Row
 
 COPY_EXPLAIN = (
-    "The text was handed to this browser's clipboard. Browsers allow that on https:// "
-    "pages and on this computer's own address (localhost, 127.0.0.1); on a plain http:// "
-    "page from another machine they may refuse quietly. If nothing was copied, the text "
-    "is below, already selected: copy it from here. This window opens once per session."
+    "The text was handed to this browser's clipboard. Browsers allow that on https:// pages "
+    "and on this computer's own address (localhost, 127.0.0.1); a plain http:// page from "
+    "another machine may be refused without a word. If nothing was copied, the text is "
+    "below: select it with the mouse while holding Shift and copy it with the browser's "
+    "right-click menu. This window opens once per session."
 )
 
 # What the browser is told the download is; charset: every export is UTF-8 text.
