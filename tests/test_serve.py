@@ -388,7 +388,12 @@ async def test_web_export_is_a_download(
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()
-    assert [d["save_filename"] for d in on_the_web] == ["mine.bib"]
+        await pilot.press("e")
+        app.screen.query_one("#export-path", Input).value = 'my "list"; v2 é.md'
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert [d["save_filename"] for d in on_the_web] == ["mine.bib", "my__list___v2__.md"]
     assert on_the_web[0]["mime_type"] == "application/x-bibtex; charset=utf-8"
     text = on_the_web[0]["data"].decode("utf-8")
     assert text.count("@") == 5 and "2312.14925" in text

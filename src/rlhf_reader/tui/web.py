@@ -10,6 +10,7 @@ hands it to ``navigator.clipboard``), never to the server's clipboard tools.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -50,9 +51,12 @@ def opening(url: str) -> str:
 
 def download_name(text: str) -> tuple[Path | None, str | None]:
     """The export dialog's file field, in a browser: only a file name (the browser chooses
-    the folder); the name, or why not."""
+    the folder), made safe for an HTTP header; the name, or why not."""
     name = PurePath(text.strip().replace("\\", "/")).name
-    if not name or name in (".", ".."):
+    # textual-serve puts the name into the Content-Disposition header unquoted: keep it to
+    # letters, digits, dot, dash and underscore, so every browser reads the same name.
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".")
+    if not name.strip("._-"):
         return None, "Give a file name."
     return Path(name), None
 
