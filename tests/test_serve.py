@@ -432,3 +432,35 @@ async def test_web_o_opens_a_tab(
         await pilot.press("o")
     assert opened == [("https://arxiv.org/abs/2312.14925", True)]
     assert any("in a new tab" in m for m in messages(app))
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_tab_that_leaves_takes_its_app_along(tmp_path: Path) -> None:
+    """One app process per browser connection, and none left behind when it closes."""
+    helpers = browser_helpers()
+    import aiohttp
+
+    db = tmp_path / "library.json"
+    with helpers.Served("--list", str(write_list(tmp_path)), "--db", str(db)) as served:
+        pid = served.process.pid
+        assert children(pid) == set()
+
+        async def visit() -> set[int]:
+            async with aiohttp.ClientSession() as session:
+                async with session.ws_connect(f"{served.url}/ws?width=100&height=30") as ws:
+                    await ws.send_json(["resize", {"width": 100, "height": 30}])
+                    await read_until(ws, "Test list")
+                    return children(pid)
+
+        during = asyncio.run(visit())
+        assert len(during) == 1
+        wait_until(lambda: children(pid) == set(), "the app process to end")
+        code, _, err = served.interrupt()
+    assert code == 0 and "Traceback" not in err
