@@ -150,6 +150,7 @@ def origin_allowed(origin: str | None, scheme: str, request_host: str | None) ->
 
 def run_serve(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
+    from rlhf_reader.textsafe import printable
 
     args = ctx.args
     host: str = args.host.strip()
@@ -172,20 +173,19 @@ def run_serve(ctx: Context) -> int:
     command = app_command(ctx.list_path if ctx.explicit_list else None, Path(library_path))
     err = sys.stderr
     if not is_loopback(host):
-        print(
+        warning = (
             f"rlhf-reader: warning: listening on {host}: anyone who can reach port "
-            f"{args.port} can read and change the library {library_path}",
-            file=err,
-            flush=True,
+            f"{args.port} can read and change the library {library_path}"
         )
+        print(printable(warning), file=err, flush=True)
     server = make_server(
         command,
         host=host,
         port=args.port,
         public=bool(args.public),
         announce=[
-            f"rlhf-reader: serving {ctx.list_path.name} and the library {library_path}",
-            f"open {page_url(host, args.port)} (ctrl+C stops)",
+            printable(f"rlhf-reader: serving {ctx.list_path.name} and the library {library_path}"),
+            printable(f"open {page_url(host, args.port)} (ctrl+C stops)"),
         ],
         open_url=local_url(host, args.port) if args.open else None,
     )
