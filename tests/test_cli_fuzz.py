@@ -414,18 +414,23 @@ def call_bounded(function: Callable[[], int], seconds: float) -> int:
 def fuzz_ground(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Pools, dict[str, argparse.ArgumentParser]]]:
-    """The file pool, cwd inside it, and the TUI and screenshot stubbed."""
+    """The file pool, cwd inside it, and the TUI, screenshot and serve's server stubbed."""
     if not hasattr(os, "mkfifo"):
         pytest.skip("needs FIFOs")
     from rlhf_reader import cli
-    from rlhf_reader.commands import screenshot
+    from rlhf_reader.commands import screenshot, serve
 
     def no_tui(ctx: cli.Context) -> int:
         ctx.catalog, ctx.library  # noqa: B018 - what the TUI loads before its screen opens
         return 0
 
+    class NoServer:
+        def serve(self) -> None:  # 'serve' checks its options and files, then listens: not here
+            return None
+
     monkeypatch.setattr(cli, "_open_tui", no_tui)
     monkeypatch.setattr(screenshot, "run_screenshot", no_tui)
+    monkeypatch.setattr(serve, "make_server", lambda *args, **kwargs: NoServer())
     # Building the parser is three quarters of a case's time (16 subparsers, gettext look-ups
     # for every help string): build each kind once; parse_args keeps no state between runs.
     parsers = {flag: cli.build_parser(commands=flag) for flag in (True, False)}

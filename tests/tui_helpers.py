@@ -74,7 +74,7 @@ def stored_meta(db_path: Path, name: str) -> object:
         library.close()
 
 
-async def until(pilot, condition, tries: int = 200) -> bool:
+async def until(pilot, condition, tries: int = 2000) -> bool:
     """Let the app run until ``condition()`` holds (messages from workers take a few hops);
     the caller asserts the result. Bounded by ``tries`` short pauses, not by a clock."""
     for _ in range(tries):

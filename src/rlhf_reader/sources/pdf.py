@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from rlhf_reader.library import fileio
+from rlhf_reader.library.fileio import expand_user
 
 if TYPE_CHECKING:
     import http.client
@@ -105,7 +106,7 @@ class Cancelled(PdfError):
 
 def pdf_folder(db_path: Path) -> Path:
     """``pdfs/`` beside the library file."""
-    return Path(db_path).expanduser().parent / "pdfs"
+    return expand_user(db_path).parent / "pdfs"
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -104,6 +104,13 @@ class ExportWritten(Message):
 
 
 @dataclass
+class ExportDelivered(Message):
+    """``e`` in a browser: the export was handed to it as a download."""
+
+    notice: str
+
+
+@dataclass
 class ExportFailed(Message):
     reason: str
 

@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 from rlhf_reader.tui import messages
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.message import Message
 
     from rlhf_reader.library.records import Row
@@ -172,6 +173,27 @@ def write_export(
         post(messages.ExportFailed(str(exc)))
         return
     post(messages.ExportWritten(written, count, fmt))
+
+
+def deliver_export(
+    post: Post,
+    app: App[Any],
+    name: str,
+    fmt: str,
+    rows: list[Row],
+    additions: dict[str, Any],
+    title: str,
+) -> None:
+    """``e`` in a browser: render the export and hand it to the browser as a download."""
+    from rlhf_reader.formats.export import ExportError
+    from rlhf_reader.tui import web
+
+    try:
+        notice = web.deliver_export(app, rows, fmt, name, title=title, additions=additions)
+    except (ExportError, OSError, ValueError) as exc:
+        post(messages.ExportFailed(str(exc)))
+        return
+    post(messages.ExportDelivered(notice))
 
 
 # what a key means where the cursor is --------------------------------------------------------

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from rlhf_reader.formats.cite import FORMATS, describe
 from rlhf_reader.textsafe import printable_block
+from rlhf_reader.tui import web
 
 
 class FormatChooser(ModalScreen[str | None]):
@@ -93,7 +94,8 @@ class CopiedText(ModalScreen[None]):
         with Vertical() as box:
             box.border_title = f"Copied: {self.what}"
             box.border_subtitle = "esc closes"
-            yield Static(Text(self.EXPLAIN), markup=False)
+            explain = web.COPY_EXPLAIN if self.app.is_web else self.EXPLAIN
+            yield Static(Text(explain), markup=False)
             area = TextArea(printable_block(self.text), read_only=True, id="copied-text")
             area.cursor_blink = False
             area.show_line_numbers = False

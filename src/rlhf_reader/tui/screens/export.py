@@ -15,7 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
 from rlhf_reader.formats.export import FORMATS, default_filename
+from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.textsafe import printable
+from rlhf_reader.tui import web
 
 FORMAT_LABELS = {
     "markdown": "Markdown (task list by section)",
@@ -39,7 +41,7 @@ def check_path(text: str, folder: Path | None = None) -> tuple[Path | None, str 
     text = text.strip()
     if not text:
         return None, "Give a file name."
-    path = Path(text).expanduser()
+    path = expand_user(text)
     if not path.is_absolute():
         path = (folder or Path.cwd()) / path
     try:
@@ -101,7 +103,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 yield RadioButton(
                     Text(f"Everything ({self.total})"), value=not self.filtered, id="scope-all"
                 )
-            yield Label("File (relative to the current folder)")
+            yield Label("File name" if self.app.is_web else "File (relative to the current folder)")
             yield Input(self._suggested, id="export-path")
             yield Static(Text(""), id="export-error", markup=False)
             with Horizontal():
@@ -127,7 +129,8 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         error.display = bool(message)
 
     def _submit(self) -> None:
-        path, problem = check_path(self.query_one("#export-path", Input).value)
+        text = self.query_one("#export-path", Input).value
+        path, problem = web.download_name(text) if self.app.is_web else check_path(text)
         if path is None:
             self.show_error(problem)
             return

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from rlhf_reader.library.store import Library, LibraryError, now_iso
 from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.textsafe import printable, printable_block
-from rlhf_reader.tui import messages, tasks
+from rlhf_reader.tui import messages, tasks, web
 from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
@@ -372,8 +372,9 @@ class MainScreen(Screen[None]):
             return
         if entry.url.startswith(("http://", "https://")):
             self.seen(entry.key)
-            self.app.open_url(entry.url)
-            self.notify_plain(f"Opening {entry.url}")
+            self.app.open_url(entry.url)  # in a browser: a new tab
+            web_tab = self.app.is_web
+            self.notify_plain(web.opening(entry.url) if web_tab else f"Opening {entry.url}")
         else:
             self.notify_plain(f"Not opened (only http and https links): {entry.url}", "warning")
 
@@ -381,6 +382,9 @@ class MainScreen(Screen[None]):
         """Send ``text`` to the terminal's clipboard (OSC 52) now, and to a clipboard tool
         (pyperclip) in a thread: the tool may take a while, or hang."""
         self.app.copy_to_clipboard(text)
+        if self.app.is_web:  # the browser's clipboard, never the server's tools
+            self.post_message(messages.Copied(text, what, by_tool=False))
+            return
         work = partial(tasks.copy_with_tool, self.post_message, text, what)
         self.run_worker(work, thread=True, group="clipboard", exit_on_error=False)
 
@@ -389,7 +393,10 @@ class MainScreen(Screen[None]):
         if event.by_tool:
             self.notify_plain(f"Copied {event.what}.")
             return
-        self.notify_plain(f"Copied {event.what} to the terminal's clipboard (OSC 52).")
+        if self.app.is_web:
+            self.notify_plain(web.copied(event.what))
+        else:
+            self.notify_plain(f"Copied {event.what} to the terminal's clipboard (OSC 52).")
         if not self._offered_copy_dialog:
             from rlhf_reader.tui.screens.copying import CopiedText
 
@@ -717,6 +724,21 @@ class MainScreen(Screen[None]):
             if not request.filtered or shown is None or key in shown
         ]
         additions = {str(r.get("key")): r for r in self.library.additions()}
+        if self.app.is_web:  # in a browser: a download, nothing written on the server
+            deliver = partial(
+                tasks.deliver_export,
+                self.post_message,
+                self.app,
+                request.path.name,
+                request.fmt,
+                rows,
+                additions,
+                self.reading.catalog.title,
+            )
+            self.run_worker(
+                deliver, thread=True, group="export", description="export", exit_on_error=False
+            )
+            return
         work = partial(
             tasks.write_export,
             self.post_message,
@@ -735,6 +757,10 @@ class MainScreen(Screen[None]):
     def _exported(self, event: messages.ExportWritten) -> None:
         noun = "entry" if event.count == 1 else "entries"
         self.notify_plain(f"Exported {event.count} {noun} as {event.fmt} to {event.path}")
+
+    @on(messages.ExportDelivered)
+    def _delivered(self, event: messages.ExportDelivered) -> None:
+        self.notify_plain(event.notice)
 
     @on(messages.ExportFailed)
     def _export_failed(self, event: messages.ExportFailed) -> None:
