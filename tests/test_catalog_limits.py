@@ -148,3 +148,18 @@ def test_a_readme_with_several_h1s_is_not_titled_readme(tmp_path: Path) -> None:
         "my-list"
     )
     assert parse(text, str(tmp_path / "notes.md")).title == "notes"
+
+
+def test_an_update_to_a_list_with_a_skipped_part_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The entries of the skipped part would look removed and be retired: refuse the update.
+    path = tmp_path / "list.md"
+    path.write_text(nested(3), encoding="utf-8")
+    newer = tmp_path / "newer.md"
+    newer.write_text(nested(MAX_NESTING), encoding="utf-8")
+    db = str(tmp_path / "library.json")
+    code, _, err = run(capsys, "--db", db, "--list", str(path), "update", "--from", str(newer))
+    assert code == 1
+    assert "part of the new list could not be read" in err and "the current list stays" in err
+    assert path.read_text(encoding="utf-8") == nested(3)

@@ -95,6 +95,12 @@ def prepare(
 
         found = report.no_entries(origin, data.decode("utf-8", "replace"))
         raise UpdateError(f"{found}; the current list stays")
+    if new_catalog.skipped:
+        # The entries in a skipped part would look removed, and be retired: refuse instead.
+        raise UpdateError(
+            f"{origin}: part of the new list could not be read ({new_catalog.skipped[0]}); "
+            "the current list stays"
+        )
     return PlannedUpdate(
         origin=origin,
         target=target,
