@@ -200,9 +200,15 @@ def save(list_path: Path, data: bytes, provenance: Provenance, *, keep_backup: b
 
 def reset(db_path: Path) -> bool:
     """Forget the updated copy of the default list; True when there was one."""
-    path = saved_list_path(db_path)
-    existed = path.exists()
-    for target in (path, provenance_path(path)):
+    return forget(saved_list_path(db_path))
+
+
+def forget(list_path: Path) -> bool:
+    """Delete a saved list with its provenance and its ``.bak``; True when it existed.
+    UpdateError naming the file that cannot be removed."""
+    existed = list_path.exists()
+    backup = list_path.with_name(list_path.name + ".bak")
+    for target in (list_path, provenance_path(list_path), backup):
         try:
             target.unlink()
         except FileNotFoundError:

@@ -167,13 +167,10 @@ def remove(library: _Library, db_path: Path, name: str) -> ListInfo:
         return records
 
     library.change_meta(META, unregister)
-    for path in (info.path, listsource.provenance_path(info.path), _bak(info.path)):
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise RegistryError(f"{path}: cannot remove: {exc.strerror or exc}") from None
+    try:
+        listsource.forget(info.path)
+    except listsource.UpdateError as exc:
+        raise RegistryError(str(exc)) from None
     return info
 
 
@@ -223,7 +220,3 @@ def _require(library: _Library, db_path: Path, name: str) -> ListInfo:
         known = ", ".join(registered(library, db_path))
         raise RegistryError(f"no list named {name!r} (registered: {known})")
     return info
-
-
-def _bak(path: Path) -> Path:
-    return path.with_name(path.name + ".bak")
