@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rlhf_reader.library.records import Row
     from rlhf_reader.lists.listupdate import PlannedUpdate
     from rlhf_reader.sources.arxiv_meta import FetchReport
+    from rlhf_reader.workspace import Workspace
 
 
 # the filter bar ------------------------------------------------------------------------------
@@ -92,6 +93,25 @@ class ListFetchFailed(Message):
     """``U``: the download or the parse failed; nothing changed."""
 
     reason: str
+
+
+# from the background tasks to the screen ---------------------------------------------------
+
+
+@dataclass
+class MetadataStored(Message):
+    """arXiv records were cached in the library: show them."""
+
+    records: dict[str, dict[str, Any]]
+
+
+@dataclass
+class WorkspaceChanged(Message):
+    """A task changed the library or the list: show the files as they are now, the cursor on
+    ``select`` (None: where it was); ``workspace``, when given, replaces the screen's one."""
+
+    workspace: Workspace | None = None
+    select: str | None = None
 
 
 @dataclass

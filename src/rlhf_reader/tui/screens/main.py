@@ -2,10 +2,11 @@
 
 The parts: ``ProgressHeader`` (title, progress, filter count), ``CatalogTree`` (sections and
 papers, the filter's view), ``DetailPane``, ``FilterBar`` (mounted on the first ``/``),
-``TaskBar`` (runs one background task), ``Footer``. Widgets and workers talk to the screen
-with messages (``tui.messages`` and the widgets' own); the screen writes the library on the
-UI thread and tells the widgets what to show. Every key is one ``Action`` in
-``tui.actions`` and one ``action_*`` method here.
+``TaskBar`` (runs one background task), ``BackgroundTasks`` (hidden: starts the fetch,
+add, update and export workers and stores their results, ``screens.background``),
+``Footer``. Widgets and workers talk to the screen with messages (``tui.messages`` and the
+widgets' own); the screen writes the library on the UI thread and tells the widgets what to
+show. Every key is one ``Action`` in ``tui.actions`` and one ``action_*`` method here.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from rlhf_reader.library.store import Library, LibraryError, now_iso
+from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui import messages, tasks, web
 from rlhf_reader.tui.actions import ACTIONS
+from rlhf_reader.tui.screens.background import BackgroundTasks
 from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rlhf_reader.tags import TagEdit
-    from rlhf_reader.tui.screens.export import ExportRequest
     from rlhf_reader.tui.widgets.filter_bar import FilterBar
     from rlhf_reader.workspace import Workspace
 
@@ -92,6 +93,7 @@ class MainScreen(Screen[None]):
             yield CatalogTree(self.reading, id="tree")
             yield DetailPane(id="detail")
         yield TaskBar(id="taskbar")
+        yield BackgroundTasks(id="background")
         yield Footer()
 
     @property
@@ -517,259 +519,43 @@ class MainScreen(Screen[None]):
         self._show_current()
         tree.focus()
 
-    # f, F: fetch arXiv metadata --------------------------------------------------------
+    # background tasks: fetch, add, update, export (screens/background.py) --------------
 
-    def _busy(self) -> bool:
-        running = self.taskbar.running
-        if running:
-            self.notify_plain(f"Busy: {running} (esc cancels it)", "warning")
-        return bool(running)
+    @property
+    def background(self) -> BackgroundTasks:
+        return self.query_one(BackgroundTasks)
 
     async def action_fetch_all(self) -> None:
         await self.action_fetch(everything=True)
 
     async def action_fetch(self, everything: bool = False) -> None:
-        from rlhf_reader.sources.arxiv_meta import plan_fetch
-
-        if self._busy():
-            return
         node = self.catalog_tree.cursor_node
-        data = node.data if node is not None and not everything else None
-        ids, where, force = tasks.fetch_targets(data, self.reading)
-        if not ids:
-            what = "this entry is not an" if force else f"{where} has no"
-            self.notify_plain(f"Nothing to fetch: {what} arXiv paper.", "warning")
-            return
-        to_fetch, cached = plan_fetch(ids, self.library.all_metadata(), force=force)
-        if not to_fetch:
-            self.notify_plain(f"Already cached: {len(cached)} arXiv paper(s) in {where}.")
-            return
-        bar = self.taskbar
-        work = partial(tasks.fetch_arxiv, bar.post_message, to_fetch, cached, where)
-        label = f"Fetching {len(to_fetch)} from arXiv"
-        await bar.run(label, len(to_fetch), work, group="arxiv", name="arXiv fetch")
+        await self.background.fetch(node.data if node is not None and not everything else None)
 
-    @on(messages.MetadataArrived)
-    def _metadata_arrived(self, event: messages.MetadataArrived) -> None:
-        """Cache the records (an arXiv entry's key is its versionless id), then show them."""
-        try:
-            self.library.put_metadata(event.records)
-        except (LibraryError, OSError, ValueError) as exc:
-            self.notify_plain(f"Fetched metadata not saved: {exc}", "error")
-            return
+    def action_add_paper(self) -> None:
+        self.background.add_paper()
+
+    def action_update_list(self) -> None:
+        self.background.update_list()
+
+    def action_export(self) -> None:
+        self.background.export()
+
+    @on(messages.MetadataStored)
+    def _metadata_stored(self, event: messages.MetadataStored) -> None:
         self.reading.set_metadata(event.records)
         self._show_current()
 
-    @on(messages.FetchFinished)
-    def _fetch_finished(self, event: messages.FetchFinished) -> None:
-        report = event.report
-        severity = "warning" if report.failed or report.cancelled else "information"
-        lines = [f"arXiv ({event.where}): {report.summary()}"]
-        lines += [f"{arxiv_id}: {reason}" for arxiv_id, reason in list(report.failed.items())[:3]]
-        if report.not_found:
-            lines.append("not found on arXiv: " + ", ".join(report.not_found[:5]))
-        failed = report.failed and not report.records
-        self.notify_block("\n".join(lines), "error" if failed else severity)
-
-    # a: add a paper --------------------------------------------------------------------
-
-    def action_add_paper(self) -> None:
-        from rlhf_reader.library.additions import EXAMPLES
-        from rlhf_reader.tui.screens.prompt import PromptDialog
-
-        if self._busy():
-            return
-        self.app.push_screen(
-            PromptDialog(
-                "Add a paper",
-                f"An arXiv id or link, e.g. {EXAMPLES}. It goes into My additions.",
-                placeholder="2305.18290",
-                check=self._check_paper,
-                id="add-paper",
-            ),
-            self._add_typed,
-        )
-
-    def _check_paper(self, text: str) -> str | None:
-        from rlhf_reader.library.additions import AddError, already_there, parse_paper
-
-        try:
-            arxiv_id = parse_paper(text)
-        except AddError as exc:
-            return str(exc)
-        listed = self.workspace.list_catalog
-        where = already_there(arxiv_id, listed, self.library.additions())
-        return f"{arxiv_id} is already {where}." if where else None
-
-    async def _add_typed(self, text: str | None) -> None:
-        from rlhf_reader.library.additions import parse_paper
-
-        if not text:
-            return
-        arxiv_id = parse_paper(text)
-        cached = self.library.metadata(arxiv_id)
-        if cached:
-            self.post_message(messages.PaperFetched(arxiv_id, cached))
-            return
-        bar = self.taskbar
-        work = partial(tasks.fetch_paper, bar.post_message, arxiv_id)
-        label = f"Fetching {arxiv_id} from arXiv"
-        await bar.run(label, None, work, group="arxiv", name="adding a paper")
-
-    @on(messages.PaperFetched)
-    def _paper_fetched(self, event: messages.PaperFetched) -> None:
-        """Store the addition and show it in My additions at once."""
-        from rlhf_reader.library.additions import store_addition
-
-        if event.record is None:
-            self.notify_plain(event.problem, "error")
-            return
-        try:
-            stored = store_addition(self.library, event.record, now_iso())
-        except (LibraryError, OSError, ValueError, KeyError) as exc:
-            self.notify_plain(f"{event.arxiv_id}: not added: {exc}", "error")
-            return
-        self.workspace.rebuild()
-        self.reload(select=stored["key"])
-        self.notify_plain(f"Added to My additions: {stored['title']}")
-
-    # U: update the list ----------------------------------------------------------------
-
-    def action_update_list(self) -> None:
-        from rlhf_reader.tui.screens.prompt import PromptDialog
-
-        if self._busy():
-            return
-        found = tasks.update_target(self.list_path, self.library.path)
-        if found is None:
-            self.notify_plain(
-                "This list was not read from a file; there is nothing to update.", "warning"
-            )
-            return
-        target, explicit, origin = found
-        self.app.push_screen(
-            PromptDialog(
-                "Update the list",
-                "Fetch the newest version from an https URL or a local file; you see what "
-                f"changed, and it is saved as {target}. Annotations are kept.",
-                value=origin or "",
-                placeholder="https://…/README.md",
-                id="update-from",
-            ),
-            lambda origin: self._update_from(origin, target, explicit),
-        )
-
-    async def _update_from(self, origin: str | None, target: Path, explicit: bool) -> None:
-        if not origin:
-            return
-        bar = self.taskbar
-        old = self.workspace.list_catalog
-        work = partial(tasks.fetch_list, bar.post_message, origin, old, target, explicit)
-        label = f"Fetching the list from {origin}"
-        await bar.run(label, None, work, group="update", name="list update")
-
-    @on(messages.ListFetchFailed)
-    def _update_failed(self, event: messages.ListFetchFailed) -> None:
-        self.notify_plain(f"Update failed: {event.reason}", "error")
-
-    @on(messages.ListFetched)
-    def _list_fetched(self, event: messages.ListFetched) -> None:
-        """Save, record the new marks, reload the tree, show what changed."""
-        from rlhf_reader.lists.listupdate import UpdateError, apply
-        from rlhf_reader.tui.screens.update_summary import UpdateSummary
-
-        plan = event.plan
-        workspace = self.workspace
-        try:
-            apply(plan, self.library, list_name=workspace.list_name)
-        except (UpdateError, LibraryError, OSError) as exc:
-            self.notify_plain(f"Update not saved: {exc}; the current list stays", "error")
-            return
-        if plan.target != workspace.list_path:  # the default list, saved beside the library
-            self.use_workspace(Workspace(None, workspace.db_path))
-        else:
-            workspace.reload_list()
-        self.reload()
-        if plan.diff.is_empty:
-            self.notify_plain(f"The list is up to date (no changes in {plan.origin}).")
-            return
-        self.app.push_screen(
-            UpdateSummary(
-                "The list was updated",
-                plan.lines(),
-                f"Saved {plan.target} (from {plan.origin}). New entries are marked ✦ and "
-                "listed under “New since” at the top; N marks them all seen.",
-            )
-        )
-
-    # e: export -------------------------------------------------------------------------
-
-    def action_export(self) -> None:
-        from rlhf_reader.tui.screens.export import ExportDialog
-
-        shown = self.catalog_tree.shown_keys
-        total = len(self.reading.rows)
-        self.app.push_screen(
-            ExportDialog(len(shown) if shown is not None else total, total, shown is not None),
-            self._export_chosen,
-        )
-
-    def _export_chosen(self, request: ExportRequest | None) -> None:
-        if request is None:
-            return
-        shown = self.catalog_tree.shown_keys
-        rows = [
-            row
-            for key, row in self.reading.rows.items()
-            if not request.filtered or shown is None or key in shown
-        ]
-        additions = {str(r.get("key")): r for r in self.library.additions()}
-        if self.app.is_web:  # in a browser: a download, nothing written on the server
-            deliver = partial(
-                tasks.deliver_export,
-                self.post_message,
-                self.app,
-                request.path.name,
-                request.fmt,
-                rows,
-                additions,
-                self.reading.catalog.title,
-            )
-            self.run_worker(
-                deliver, thread=True, group="export", description="export", exit_on_error=False
-            )
-            return
-        work = partial(
-            tasks.write_export,
-            self.post_message,
-            request.path,
-            request.fmt,
-            rows,
-            additions,
-            self.reading.catalog.title,
-            self.library.path,
-        )
-        self.run_worker(
-            work, thread=True, group="export", description="export", exit_on_error=False
-        )
-
-    @on(messages.ExportWritten)
-    def _exported(self, event: messages.ExportWritten) -> None:
-        noun = "entry" if event.count == 1 else "entries"
-        self.notify_plain(f"Exported {event.count} {noun} as {event.fmt} to {event.path}")
-
-    @on(messages.ExportDelivered)
-    def _delivered(self, event: messages.ExportDelivered) -> None:
-        self.notify_plain(event.notice)
-
-    @on(messages.ExportFailed)
-    def _export_failed(self, event: messages.ExportFailed) -> None:
-        self.notify_plain(f"Export failed: {event.reason}", "error")
+    @on(messages.WorkspaceChanged)
+    def _workspace_changed(self, event: messages.WorkspaceChanged) -> None:
+        if event.workspace is not None:
+            self.use_workspace(event.workspace)
+        self.reload(select=event.select)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
-        """A bug in the export or the clipboard call: a notification, never a traceback."""
+        """A bug in the clipboard call: a notification, never a traceback."""
         worker = event.worker
-        if event.state is WorkerState.ERROR and worker.group in ("export", "clipboard"):
+        if event.state is WorkerState.ERROR and worker.group == "clipboard":
             error = worker.error
             self.notify_plain(f"{worker.group} failed: {type(error).__name__}: {error}", "error")
