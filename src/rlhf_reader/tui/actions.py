@@ -130,7 +130,7 @@ ACTIONS: tuple[Action, ...] = (
         "copy_citation",
         "Cite as",
         "copy: citation as…",
-        "Choose a citation format (BibTeX, APA 7, Markdown, plain text), then copy it",
+        "Choose a citation format (BibTeX, APA 7, Markdown, plain, CSL: IEEE, ACM…), copy it",
         show=False,
     ),
     Action(

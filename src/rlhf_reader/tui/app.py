@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType, Keymap
 from textual.screen import Screen
 
 from rlhf_reader.library.store import LibraryError
-from rlhf_reader.textsafe import printable
+from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui.actions import ACTIONS, STATE_NAME
 from rlhf_reader.tui.screens.main import MainScreen
 from rlhf_reader.workspace import Workspace
@@ -62,6 +62,23 @@ class ReaderApp(App[None]):
         main = self.main_screen
         main.call_after_refresh(main.prepare_filter)
         main.call_after_refresh(main.follow_the_file)
+        self.warn_skipped()
+
+    def warn_skipped(self) -> None:
+        """One warning naming the parts of the list the parser skipped (lists nested too
+        deep…): the rest was read, but never silently. The CLI prints the same lines."""
+        skipped = self.workspace.list_catalog.skipped
+        if not skipped:
+            return
+        where = self.workspace.list_path
+        lines = "\n".join(f"• {note}" for note in skipped)
+        self.notify(
+            printable_block(f"{where}: parts of the list could not be read:\n{lines}"),
+            title="List partly read",
+            severity="warning",
+            timeout=20,
+            markup=False,
+        )
 
     def get_default_screen(self) -> Screen:
         return MainScreen(self.workspace, self.saved_state)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events, on
@@ -13,13 +15,20 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from rlhf_reader.formats.cite import FORMATS, describe
+from rlhf_reader.formats import csl
 from rlhf_reader.textsafe import printable_block
 from rlhf_reader.tui import web
 
+if TYPE_CHECKING:
+    from rlhf_reader.library.records import Row
+    from rlhf_reader.tui.screens.main import MainScreen
+
+DIGITS = "123456789"
+
 
 class FormatChooser(ModalScreen[str | None]):
-    """The citation formats (1-4 or arrows and enter); dismissed with the format's name."""
+    """The citation formats, then the CSL styles (a digit picks one of the first nine, or
+    arrows and enter); dismissed with the choice's id (``csl.cite_as``)."""
 
     DEFAULT_CSS = """
     FormatChooser { align: center middle; }
@@ -33,17 +42,19 @@ class FormatChooser(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.choices = csl.choices()
+
     def compose(self) -> ComposeResult:
+        options = []
+        for n, choice in enumerate(self.choices):
+            number = DIGITS[n] if n < len(DIGITS) else " "
+            options.append(Option(Text(f"{number}  {choice.label}"), id=choice.id))
         with Vertical() as box:
             box.border_title = "Copy citation as"
             box.border_subtitle = "enter copies · esc cancels"
-            yield OptionList(
-                *(
-                    Option(Text(f"{n}  {describe(fmt)}"), id=fmt)
-                    for n, fmt in enumerate(FORMATS, start=1)
-                ),
-                id="formats",
-            )
+            yield OptionList(*options, id="formats")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -54,12 +65,46 @@ class FormatChooser(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
     def on_key(self, event: events.Key) -> None:
-        if event.character and len(event.character) == 1 and event.character in "1234":
+        char = event.character
+        if char and len(char) == 1 and char in DIGITS and DIGITS.index(char) < len(self.choices):
             event.stop()
-            self.dismiss(FORMATS[int(event.character) - 1])
+            self.dismiss(self.choices[DIGITS.index(char)].id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def copy_choice(screen: MainScreen, choice: str) -> None:
+    """Copy the highlighted entry's citation as ``choice`` (a ``csl.choices()`` id) through
+    the screen's copy path. A built-in format is made at once, as ``c`` does; a CSL style
+    is rendered in a thread worker (the first one imports citeproc-py and lxml)."""
+    if not choice.startswith("csl:"):
+        screen.copy_citation(choice)
+        return
+    entry = screen.catalog_tree.current_entry
+    if entry is None:
+        screen.notify_plain("Move the cursor to a paper first.", "warning")
+        return
+    label = next((c.label for c in csl.choices() if c.id == choice), choice)
+    rows = [screen.reading.row(entry.key)]
+    work = partial(_render_and_copy, screen, rows, choice, label)
+    screen.run_worker(work, thread=True, group="citation", exclusive=True, exit_on_error=False)
+
+
+def _render_and_copy(screen: MainScreen, rows: Sequence[Row], choice: str, label: str) -> None:
+    """The thread side of :func:`copy_choice`: render, then copy on the UI thread."""
+    app = screen.app
+    try:
+        text = csl.cite_as(rows, choice)
+    except csl.StyleError as exc:
+        app.call_from_thread(screen.notify_plain, f"No {label} citation: {exc}", "error")
+        return
+    except Exception as exc:  # a citation bug must not end the app
+        message = f"No {label} citation ({type(exc).__name__}): {exc}"
+        app.call_from_thread(screen.notify_plain, message, "error")
+        return
+    first = text.splitlines()[0] if text else ""
+    app.call_from_thread(screen.copy_text, text, f"the {label} citation ({first[:60]})")
 
 
 class CopiedText(ModalScreen[None]):

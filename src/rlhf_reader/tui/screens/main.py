@@ -428,14 +428,14 @@ class MainScreen(Screen[None]):
         self.copy_text(text, f"the {describe(fmt)} citation ({first[:60]})")
 
     def action_copy_citation(self) -> None:
-        from rlhf_reader.tui.screens.copying import FormatChooser
+        from rlhf_reader.tui.screens.copying import FormatChooser, copy_choice
 
         if self._current() is None:
             return
 
         def chosen(fmt: str | None) -> None:
             if fmt:
-                self.copy_citation(fmt)
+                copy_choice(self, fmt)
 
         self.app.push_screen(FormatChooser(), chosen)
 

@@ -37,6 +37,8 @@ def describe(entry: Entry, row: Row, listed: list[Entry]) -> Content:
     when = " · ".join(str(part) for part in (row.year, entry.venue) if part)
     if when:
         parts.append(when + "\n")
+    if entry.description:
+        parts += ["\n", entry.description, "\n"]
     parts += ["\n", label("Link"), (entry.url, "underline"), "\n"]
     ident = entry.key if not entry.arxiv_id else f"{entry.key}  (arXiv {entry.arxiv_id})"
     parts += [label("Key"), ident, "\n", label("Section"), entry.section_path, "\n"]
@@ -46,8 +48,7 @@ def describe(entry: Entry, row: Row, listed: list[Entry]) -> Content:
     parts += [label("Status"), (status, STATUS_STYLE[ann.status]), "\n"]
     tags = " ".join(f"#{tag}" for tag in ann.tags) or "—"
     parts += [label("Tags"), (tags, TAGS), "\n"]
-    for link in entry.links:
-        parts += [" " * 9, f"{link.text}: {link.url}", "\n"]
+    parts += _links(entry)
     if entry.details and not row.authors:
         parts.append((entry.details + "\n", MUTED))
     if len(listed) > 1:
@@ -58,6 +59,16 @@ def describe(entry: Entry, row: Row, listed: list[Entry]) -> Content:
     if ann.note.strip():
         parts.append(("\nNote", "bold underline"))
     return content(*parts)
+
+
+def _links(entry: Entry) -> list[str | Content | tuple[str, str]]:
+    """The entry's further links (code, project, tweet…), one a line under a "Links" label:
+    the link's own text, then its address, both as written in the list."""
+    parts: list[str | Content | tuple[str, str]] = []
+    for n, link in enumerate(entry.links):
+        parts.append(label("Links") if n == 0 else " " * 9)
+        parts += [(link.text or "link", "bold"), "  ", (link.url, "underline"), "\n"]
+    return parts
 
 
 def _metadata(entry: Entry, meta: dict[str, Any]) -> Content:
