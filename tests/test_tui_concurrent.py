@@ -175,6 +175,11 @@ async def append_note_line(app, pilot, line: str) -> bool:
             break
         await pilot.press("b")
         await until(pilot, lambda: not isinstance(app.screen, NoteConflictDialog), 50)
+    if isinstance(app.screen, NoteConflictDialog):
+        # The CLI rewrote the note each time (a fast machine): take theirs, claim nothing.
+        await pilot.press("t")
+        await until(pilot, lambda: not isinstance(app.screen, (NoteConflictDialog, NoteEditor)))
+        return False
     if isinstance(app.screen, NoteEditor):  # an error: drop this edit, say so to the caller
         await pilot.press("escape")
         if not isinstance(app.screen, NoteEditor):
