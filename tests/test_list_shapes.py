@@ -941,3 +941,16 @@ def test_code_fences_badges_images_and_toc_are_never_entries() -> None:
     )
     assert catalog.title == "Awesome X"
     assert [e.title for e in catalog.entries] == ["Real"]
+
+
+def test_further_links_between_the_title_and_its_description_are_links_not_words() -> None:
+    catalog = parse(
+        "# T\n\n## S\n\n"
+        "- [DPO](https://arxiv.org/abs/2305.18290) - [code](https://github.com/x/y) "
+        "[tweet](https://x.com/a/status/1) - Trains a policy\n"
+        "- [X](https://a.org/x) - -1 is a number\n"
+    )
+    dpo, x = catalog.entries
+    assert dpo.description == "Trains a policy"
+    assert [link.text for link in dpo.links] == ["code", "tweet"]
+    assert x.description == "-1 is a number"

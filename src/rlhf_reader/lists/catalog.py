@@ -780,8 +780,23 @@ def _head(item: _Item, slugs: set[str], inline: _Inline) -> _Head | None:
         return None  # no title, or only an image: a badge
     head = _Head(title=title, url=url, source=source, links=_links(rest))
     if rest and rest[0].type == "text":
-        head.description = _tail(text_mod.raw(rest))
+        # The labels of further links ("[code](…) [tweet](…)") are links, not description.
+        head.description = _tail(text_mod.raw(_outside_links(rest)))
     return head
+
+
+def _outside_links(tokens: list[Token]) -> list[Token]:
+    """``tokens`` without the links in them (from ``link_open`` to its ``link_close``)."""
+    kept: list[Token] = []
+    depth = 0
+    for tok in tokens:
+        if tok.type == "link_open":
+            depth += 1
+        elif tok.type == "link_close":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            kept.append(tok)
+    return kept
 
 
 def _tail(text: str) -> str:
@@ -790,7 +805,8 @@ def _tail(text: str) -> str:
     return squash(text[match.end() :]) if match else ""
 
 
-_TAIL_RE = lazyre.compile(r"^[ \t]*(?:[-–—:|])[ \t]*(?=\S)")
+# " - what it is"; " -   - text" when further links stood between the separators
+_TAIL_RE = lazyre.compile(r"^[ \t]*[-–—:|](?:[ \t]+[-–—:|](?=[ \t]))*[ \t]*(?=\S)")
 
 
 def _entry(
