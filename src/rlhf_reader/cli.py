@@ -22,7 +22,7 @@ from rlhf_reader.library.records import Row
 from rlhf_reader.library.store import Library, LibraryError, default_db_path
 from rlhf_reader.lists.catalog import CatalogError
 from rlhf_reader.model import Catalog, Entry
-from rlhf_reader.textsafe import tolerant_output
+from rlhf_reader.textsafe import say, tolerant_output
 from rlhf_reader.workspace import Workspace
 
 PROG = "rlhf-reader"
@@ -220,15 +220,11 @@ def _drop_stdout() -> None:
 
 def _warn(message: str) -> None:
     """What the core says the reader should know (parts of a list it could not read)."""
-    from rlhf_reader.textsafe import printable
-
-    print(f"{PROG}: warning: {printable(message)}", file=sys.stderr)
+    say(f"warning: {message}")
 
 
 def _fail(message: str, code: int) -> int:
-    from rlhf_reader.textsafe import printable
-
-    print(f"{PROG}: error: {printable(message)}", file=sys.stderr)
+    say(f"error: {message}")
     return code
 
 

@@ -120,3 +120,11 @@ def ascii_json(text: str) -> str:
     """JSON text with every non-ASCII character written as a ``\\uXXXX`` escape: the same
     data, printable on any stdout (outside strings JSON has only ASCII)."""
     return _NON_ASCII_RE.sub(_json_escape, text)
+
+
+def say(text: str) -> None:
+    """One line on stderr, ``rlhf-reader: TEXT``, made safe to print: every message the CLI
+    gives besides its output (``error: …``, ``warning: …``) goes through here."""
+    import sys
+
+    print(f"rlhf-reader: {printable(text)}", file=sys.stderr)

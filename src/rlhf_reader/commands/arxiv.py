@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from rlhf_reader.commands.helptext import described
-from rlhf_reader.textsafe import printable
+from rlhf_reader.textsafe import printable, say
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
@@ -69,10 +69,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_add)
 
 
-def _warn(text: str) -> None:
-    print(f"rlhf-reader: {printable(text)}", file=sys.stderr)
-
-
 class _ProgressLine:
     """``fetching arXiv metadata: 40/85`` redrawn in place on stderr, when it is a TTY."""
 
@@ -104,7 +100,7 @@ def _entries_to_fetch(ctx: Context) -> list[Entry]:
         if entry.arxiv_id:
             chosen.append(entry)
         else:
-            _warn(f"{entry.key}: not an arXiv paper, skipped")
+            say(f"{entry.key}: not an arXiv paper, skipped")
     return chosen
 
 
@@ -137,18 +133,18 @@ def _print_problems(report: FetchReport, titles: dict[str, str]) -> None:
         return f"{arxiv_id} ({title})" if title else arxiv_id
 
     for message in report.messages:
-        _warn(message)
+        say(message)
     for arxiv_id in report.not_found:
-        _warn(f"warning: {named(arxiv_id)}: not found on arXiv")
+        say(f"warning: {named(arxiv_id)}: not found on arXiv")
     by_reason: dict[str, list[str]] = {}
     for arxiv_id, reason in report.failed.items():
         by_reason.setdefault(reason, []).append(arxiv_id)
     for reason, ids in by_reason.items():
         if len(ids) == 1:
-            _warn(f"error: {named(ids[0])}: {reason}")
+            say(f"error: {named(ids[0])}: {reason}")
         else:
             more = f" and {len(ids) - 3} more" if len(ids) > 3 else ""
-            _warn(f"error: {len(ids)} ids ({', '.join(ids[:3])}{more}): {reason}")
+            say(f"error: {len(ids)} ids ({', '.join(ids[:3])}{more}): {reason}")
 
 
 def run_add(ctx: Context) -> int:
@@ -250,7 +246,7 @@ def _fetch_one(arxiv_id: str) -> dict[str, Any]:
 
     report = fetch_metadata([arxiv_id])
     for message in report.messages:
-        _warn(message)
+        say(message)
     if arxiv_id in report.records:
         return report.records[arxiv_id]
     if arxiv_id in report.failed:

@@ -9,14 +9,13 @@ no ESC or BEL from the data reaches it. Files keep the data with control charact
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rlhf_reader.commands.browse import add_filter_options, filtered_rows
 from rlhf_reader.commands.helptext import described
 from rlhf_reader.library.fileio import expand_user
-from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
+from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block, say
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
@@ -164,9 +163,9 @@ def run_cite(ctx: Context) -> int:
     result = copy(text.rstrip("\n"), ctx.out)
     what = f"{count} citation{'s' if count != 1 else ''} ({args.style or args.format})"
     if result.ok:
-        print(f"rlhf-reader: {what}: {printable(result.message)}", file=sys.stderr)
+        say(f"{what}: {result.message}")
         return 0
-    print(f"rlhf-reader: error: {what}: {printable(result.message)}", file=sys.stderr)
+    say(f"error: {what}: {result.message}")
     return 1
 
 
@@ -221,7 +220,7 @@ def run_export(ctx: Context) -> int:
     noun = "entry" if count == 1 else "entries"
     ctx.print(printable(f"wrote {count} {noun} ({fmt}) to {path}"))
     if not rows:
-        print("rlhf-reader: warning: no entries match the filters", file=sys.stderr)
+        say("warning: no entries match the filters")
     return 0
 
 
@@ -314,7 +313,7 @@ def _import_references(ctx: Context, references: list[Reference]) -> int:
                 raise CliError(f"import failed: {exc}") from None
     prefix = "would " if args.dry_run else ""
     for warning in plan.warnings:
-        print(f"rlhf-reader: warning: {printable(warning)}", file=sys.stderr)
+        say(f"warning: {warning}")
     for step in plan.steps:
         ctx.print(printable(prefix + step.describe()))
     summary = plan.summary()

@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from rlhf_reader.commands.helptext import described
-from rlhf_reader.textsafe import printable
+from rlhf_reader.textsafe import printable, say
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
@@ -43,10 +43,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--path", action="store_true", help="print only the paths, one a line")
     p.add_argument("--force", action="store_true", help="download again even when on disk")
     p.set_defaults(handler=run_pdf)
-
-
-def _warn(text: str) -> None:
-    print(f"rlhf-reader: {printable(text)}", file=sys.stderr)
 
 
 class _Progress:
@@ -108,7 +104,7 @@ def _chosen(ctx: Context) -> list[Entry]:
         where = f"in sections matching {args.section!r}" if args.section else "in the list"
         raise CliError(f"pdf --all: no entries {where}")
     if skipped:
-        _warn(f"warning: {skipped} entries have no PDF link (not arXiv, not a PDF file), skipped")
+        say(f"warning: {skipped} entries have no PDF link (not arXiv, not a PDF file), skipped")
     return list(entries.values())
 
 
@@ -142,7 +138,7 @@ def run_pdf(ctx: Context) -> int:
             if str(result).startswith("not asked: "):
                 not_asked[str(result)] = not_asked.get(str(result), 0) + 1
             else:
-                _warn(f"error: {entry.key} ({entry.title}): {result}")
+                say(f"error: {entry.key} ({entry.title}): {result}")
             continue
         counts["downloaded" if result.downloaded else "on disk"] += 1
         _report(ctx, result)
@@ -150,9 +146,9 @@ def run_pdf(ctx: Context) -> int:
             problem = open_pdf(result.path)
             if problem:
                 failed += 1
-                _warn(f"error: {problem}")
+                say(f"error: {problem}")
     for reason, papers in not_asked.items():
-        _warn(f"error: {papers} more paper(s) {reason}")
+        say(f"error: {papers} more paper(s) {reason}")
     if ctx.args.all and not ctx.args.path:
         ctx.print(
             f"{counts['downloaded']} downloaded, {counts['on disk']} already on disk, "

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
 from rlhf_reader.commands.helptext import described
-from rlhf_reader.textsafe import printable
+from rlhf_reader.textsafe import printable, say
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
@@ -83,7 +82,7 @@ def run_sync(ctx: Context) -> int:
         raise CliError(f"sync failed: {exc}") from None
     prefix = "would merge" if args.dry_run else "merged"
     for path, reason in report.skipped:
-        print(f"rlhf-reader: skipped {printable(str(path))}: {printable(reason)}", file=sys.stderr)
+        say(f"skipped {path}: {reason}")
     for path, merged in report.merged:
         ctx.print(printable(f"{prefix} {path.name}: {merged.summary()}"))
     if report.own_file is not None:

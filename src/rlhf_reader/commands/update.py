@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rlhf_reader.commands.helptext import described
 from rlhf_reader.lists import listsource, listupdate, whatsnew
-from rlhf_reader.textsafe import printable
+from rlhf_reader.textsafe import printable, say
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
@@ -157,7 +156,7 @@ def _update_registered(ctx: Context) -> int:
             if len(chosen) == 1:
                 raise CliError(str(exc)) from None
             failed += 1
-            print(printable(f"rlhf-reader: error: {info.name}: {exc}"), file=sys.stderr)
+            say(f"error: {info.name}: {exc}")
     if failed:
         ctx.print(f"{len(chosen) - failed} of {len(chosen)} lists updated; {failed} failed")
         return 1
