@@ -40,10 +40,12 @@ class FilterSubmitted(Message):
 
 @dataclass
 class TaskProgress(Message):
-    """``done`` of ``total`` steps of the running task (only the newest one matters)."""
+    """``done`` of ``total`` steps of the running task (only the newest one matters);
+    ``total`` None: not known; ``note``: shown beside the bar (``1.2 of 3.4 MB``)."""
 
     done: int
-    total: int
+    total: int | None
+    note: str = ""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, TaskProgress)
@@ -95,6 +97,34 @@ class ListFetchFailed(Message):
     reason: str
 
 
+@dataclass
+class PdfDownloaded(Message):
+    """``d``/``O``: the paper's PDF is on disk at ``path`` (``downloaded``: just now);
+    ``then_open``: open it next."""
+
+    key: str
+    path: Path
+    size: int
+    downloaded: bool
+    then_open: bool = False
+
+
+@dataclass
+class PdfFailed(Message):
+    """``d``/``O``: no PDF was saved, and why (a refusal, an HTTP error, a timeout)."""
+
+    key: str
+    reason: str
+
+
+@dataclass
+class PdfOpened(Message):
+    """``O``: the viewer was started on ``path``, or ``problem`` says why not (with the path)."""
+
+    path: Path
+    problem: str | None
+
+
 # from the background tasks to the screen ---------------------------------------------------
 
 
@@ -103,6 +133,23 @@ class MetadataStored(Message):
     """arXiv records were cached in the library: show them."""
 
     records: dict[str, dict[str, Any]]
+
+
+@dataclass
+class PdfStored(Message):
+    """A paper's PDF is now on disk: mark it."""
+
+    key: str
+    path: Path
+
+
+@dataclass
+class QueueChanged(Message):
+    """The reading queue is now ``queue``; the cursor follows ``follow`` into the queue
+    section when given (a move made there)."""
+
+    queue: list[str]
+    follow: str | None = None
 
 
 @dataclass

@@ -11,6 +11,7 @@ file the screen builds a new one from the workspace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rlhf_reader.library.progress import Counts, count
@@ -24,6 +25,11 @@ SectionPath = tuple[str, ...]
 
 NEW_PREFIX = "New since "
 NEW_GLYPH = "✦"
+QUEUE_TITLE = "Reading queue"
+QUEUE_PATH: SectionPath = ("\x00queue",)
+"""The queue section's path: no heading of a list can have it."""
+PDF_GLYPH = "⤓"
+"""A paper whose PDF is on disk (the CLI's ``queue`` shows the same mark)."""
 
 
 def moved(counts: Counts, was: Status, now: Status) -> Counts:
@@ -49,15 +55,25 @@ class ReadingList:
     duplicates: dict[str, list[Entry]] = field(default_factory=dict)
     new: dict[str, str] = field(default_factory=dict)
     """Keys marked new by the last update(s) and not yet seen → when they appeared."""
+    queue: list[str] = field(default_factory=list)
+    """The reading queue, in the reader's order (keys of this list only)."""
+    pdfs: dict[str, Path] = field(default_factory=dict)
+    """Keys whose PDF is on disk → its path."""
     _index: Any = None
 
     @classmethod
     def of(cls, workspace: Workspace) -> ReadingList:
         """The view of ``workspace`` as its files are now."""
+        from rlhf_reader.sources.pdf import pdf_filename
+
         library = workspace.library
-        return cls.build(
+        reading = cls.build(
             workspace.catalog, library.annotations(), library.all_metadata(), workspace.new_keys()
         )
+        reading.queue = [key for key in workspace.queue() if key in reading.rows]
+        folder = workspace.pdf_folder
+        reading.pdfs = {key: folder / pdf_filename(key) for key in workspace.pdf_keys(reading.rows)}
+        return reading
 
     @classmethod
     def build(
@@ -136,6 +152,14 @@ class ReadingList:
         listed = [self.entries[key][0] for key in self.rows if key in self.new]
         return Section(title=title, level=2, path=(title,), entries=listed)
 
+    def queue_section(self) -> Section | None:
+        """The reading queue as a section (the first listing of each queued key, in the
+        reader's order), or None when the queue is empty."""
+        listed = [self.entries[key][0] for key in self.queue if key in self.entries]
+        if not listed:
+            return None
+        return Section(title=QUEUE_TITLE, level=2, path=QUEUE_PATH, entries=listed)
+
     # changing --------------------------------------------------------------------------
 
     def mark_seen(self, keys: list[str] | None) -> list[str]:
@@ -146,6 +170,18 @@ class ReadingList:
         if cleared and self._index is not None and hasattr(self._index, "set_new_keys"):
             self._index.set_new_keys(set(self.new))
         return cleared
+
+    def set_queue(self, queue: list[str]) -> None:
+        """The queue as the library holds it now (``is:queued`` follows)."""
+        self.queue = [key for key in queue if key in self.rows]
+        if self._index is not None and hasattr(self._index, "set_queued_keys"):
+            self._index.set_queued_keys(set(self.queue))
+
+    def add_pdf(self, key: str, path: Path) -> None:
+        """``key``'s PDF is on disk now (``has:pdf`` follows)."""
+        self.pdfs[key] = path
+        if self._index is not None and hasattr(self._index, "set_pdf_keys"):
+            self._index.set_pdf_keys(set(self.pdfs))
 
     def set_metadata(self, records: dict[str, dict[str, Any]]) -> list[str]:
         """Take freshly cached arXiv records; the keys whose rows changed."""
@@ -196,12 +232,25 @@ class ReadingList:
         from rlhf_reader import query
 
         parsed = query.parse(text)
-        return {key for key, row in self.rows.items() if parsed.matches(row, self.new)}
+        queued, pdfs = set(self.queue), set(self.pdfs)
+        return {
+            key
+            for key, row in self.rows.items()
+            if parsed.matches(row, self.new, queued_keys=queued, pdf_keys=pdfs)
+        }
 
     def _search_index(self) -> Any:
         if self._index is None:
             self._index = self.build_index(self.rows, set(self.new))
+            self._mark_index(self._index)
         return self._index
+
+    def _mark_index(self, index: Any) -> None:
+        """Tell ``index`` which keys are queued and have a PDF (``is:queued``, ``has:pdf``)."""
+        if hasattr(index, "set_queued_keys"):
+            index.set_queued_keys(set(self.queue))
+        if hasattr(index, "set_pdf_keys"):
+            index.set_pdf_keys(set(self.pdfs))
 
     @staticmethod
     def build_index(rows: dict[str, Row], new_keys: set[str] | frozenset[str] = frozenset()) -> Any:
@@ -220,6 +269,7 @@ class ReadingList:
                 index.update(row)
         if hasattr(index, "set_new_keys"):
             index.set_new_keys(set(self.new))
+        self._mark_index(index)
         self._index = index
 
     def matching_sections(self, keys: set[str]) -> set[SectionPath]:

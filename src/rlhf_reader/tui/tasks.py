@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from rlhf_reader.library.records import Row
     from rlhf_reader.model import Catalog, Entry, Section
+    from rlhf_reader.sources.pdf import Downloader
     from rlhf_reader.tui.state import ReadingList
 
 T = TypeVar("T")
@@ -151,6 +152,52 @@ def fetch_list(post: Post, origin: str, old: Catalog, target: Path, explicit: bo
         send(messages.ListFetchFailed(str(exc)))
         return
     send(messages.ListFetched(plan))
+
+
+def size_note(done: int, total: int | None) -> str:
+    """``1.2 of 3.4 MB`` (or ``1.2 MB`` when the size is not known): the task bar's note."""
+    if total:
+        return f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"
+    return f"{done / 1e6:.1f} MB"
+
+
+def download_pdf(post: Post, downloader: Downloader, entry: Entry, then_open: bool) -> None:
+    """``d`` (``O`` when the PDF is missing): the paper's PDF into ``pdfs/``, with progress.
+
+    Cancelling the worker (esc, quitting) abandons the request at once and closes its
+    connection, so a stalled read ends too; the downloader removes its temp file then, and
+    nothing is saved under the PDF's name. A cancelled download posts nothing.
+    """
+    from rlhf_reader.sources.pdf import Cancel, PdfError
+
+    worker = get_current_worker()
+    send = _poster(post)
+    cancel = Cancel(check=lambda: worker.is_cancelled)
+
+    def progress(done: int, total: int | None) -> None:
+        send(messages.TaskProgress(done, total, size_note(done, total)))
+
+    try:
+        result = abandonable(lambda: downloader.download(entry, progress=progress, cancel=cancel))
+    except Abandoned:
+        cancel.cancel()  # wakes a blocked read: the request ends and drops its temp file
+        return
+    except PdfError as exc:  # Cancelled too: nothing is posted once cancelled
+        send(messages.PdfFailed(entry.key, str(exc)))
+        return
+    send(
+        messages.PdfDownloaded(
+            result.key, result.path, result.size, result.downloaded, then_open=then_open
+        )
+    )
+
+
+def open_pdf(post: Post, path: Path) -> None:
+    """``O``: start the system viewer on ``path`` (the launcher is waited for up to a
+    second, to hear of a failure); the problem, with the path, if it could not."""
+    from rlhf_reader.sources.pdf import open_pdf as open_with_viewer
+
+    post(messages.PdfOpened(path, open_with_viewer(path)))
 
 
 def write_export(

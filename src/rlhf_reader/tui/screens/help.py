@@ -26,6 +26,7 @@ GROUPS = {
     "status": "Reading status",
     "edit": "Tags and notes",
     "open": "Open",
+    "read": "PDF and queue",
     "copy": "Copy and export",
     "arxiv": "arXiv",
     "list": "Update, progress",

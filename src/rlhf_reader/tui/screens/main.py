@@ -4,6 +4,7 @@ The parts: ``ProgressHeader`` (title, progress, filter count), ``CatalogTree`` (
 papers, the filter's view), ``DetailPane``, ``FilterBar`` (mounted on the first ``/``),
 ``TaskBar`` (runs one background task), ``BackgroundTasks`` (hidden: starts the fetch,
 add, update and export workers and stores their results, ``screens.background``),
+``ReadingTools`` (hidden: PDFs, the reading queue, the order; ``screens.reading``),
 ``Footer``. Widgets and workers talk to the screen with messages (``tui.messages`` and the
 widgets' own); the screen writes the library on the UI thread and tells the widgets what to
 show. Every key is one ``Action`` in ``tui.actions`` and one ``action_*`` method here.
@@ -29,9 +30,10 @@ from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui import messages, tasks, web
 from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.screens.background import BackgroundTasks
+from rlhf_reader.tui.screens.reading import ReadingTools, known_order, next_order, order_name
 from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
-from rlhf_reader.tui.widgets.detail import DetailPane
+from rlhf_reader.tui.widgets.detail import DetailPane, Reading
 from rlhf_reader.tui.widgets.header import ProgressHeader
 from rlhf_reader.tui.widgets.taskbar import TaskBar
 from rlhf_reader.workspace import NoteConflict, NoteSaved, Workspace
@@ -94,6 +96,7 @@ class MainScreen(Screen[None]):
             yield DetailPane(id="detail")
         yield TaskBar(id="taskbar")
         yield BackgroundTasks(id="background")
+        yield ReadingTools(id="reading-tools")
         yield Footer()
 
     @property
@@ -111,6 +114,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         expanded = [tuple(p) for p in self.state.get("expanded") or [] if isinstance(p, list)]
         tree = self.catalog_tree
+        tree.order = known_order(self.state.get("order"))
         tree.populate(None, expanded)
         key = self.state.get("cursor")
         if not (isinstance(key, str) and key in self.reading.rows and tree.select_key(key)):
@@ -163,7 +167,8 @@ class MainScreen(Screen[None]):
     def current_state(self) -> dict[str, Any]:
         entry = self.catalog_tree.current_entry
         cursor = entry.key if entry else self.state.get("cursor")
-        return {"cursor": cursor, "expanded": self.catalog_tree.saved_expanded()}
+        tree = self.catalog_tree
+        return {"cursor": cursor, "expanded": tree.saved_expanded(), "order": tree.order}
 
     # showing ---------------------------------------------------------------------------
 
@@ -171,12 +176,14 @@ class MainScreen(Screen[None]):
         header = self.query_one(ProgressHeader)
         header.read = self.reading.overall.read
         header.total = self.reading.overall.total
+        header.order = order_name(self.catalog_tree.order) if self.catalog_tree.order else ""
 
     def _show_current(self) -> None:
         tree = self.catalog_tree
         entry = tree.current_entry
         if entry is not None:
-            self.detail.show(entry, self.reading.row(entry.key), self.reading.entries[entry.key])
+            row, listed = self.reading.row(entry.key), self.reading.entries[entry.key]
+            self.detail.show(entry, row, listed, self._reading_of(entry))
             return
         node = tree.cursor_node
         if node is not None and isinstance(node.data, Section):
@@ -194,6 +201,11 @@ class MainScreen(Screen[None]):
             self.detail.show_message("Nothing matches this filter (esc clears it).")
         else:
             self.detail.show(None, None, [])
+
+    def _reading_of(self, entry: Entry) -> Reading:
+        queue = self.reading.queue
+        place = (queue.index(entry.key) + 1, len(queue)) if entry.key in queue else None
+        return Reading(self.reading.pdfs.get(entry.key), place)
 
     @on(CatalogTree.EntryHighlighted)
     def _highlighted(self, event: CatalogTree.EntryHighlighted) -> None:
@@ -312,7 +324,9 @@ class MainScreen(Screen[None]):
         return None
 
     def set_status(self, entry: Entry, status: Status) -> None:
-        self._store(entry.key, lambda: self.workspace.set_status([entry.key], status))
+        error = self._store(entry.key, lambda: self.workspace.set_status([entry.key], status))
+        if error is None and status is Status.READ and entry.key in self.reading.queue:
+            self.post_message(messages.QueueChanged(self.workspace.queue()))  # read: dequeued
 
     def action_toggle_read(self) -> None:
         entry = self._current()
@@ -518,6 +532,48 @@ class MainScreen(Screen[None]):
         tree.stop_filter(back=typing)
         self._show_current()
         tree.focus()
+
+    # reading: PDFs, the queue, the order (screens/reading.py) --------------------------
+
+    @property
+    def reading_tools(self) -> ReadingTools:
+        return self.query_one(ReadingTools)
+
+    async def action_download_pdf(self) -> None:
+        if entry := self._current():
+            await self.reading_tools.download(entry)
+
+    async def action_open_pdf(self) -> None:
+        if entry := self._current():
+            await self.reading_tools.open_pdf(entry)
+
+    def action_toggle_queue(self) -> None:
+        if entry := self._current():
+            self.reading_tools.toggle_queue(entry)
+
+    def action_queue_move(self, where: str) -> None:
+        if entry := self._current():
+            self.reading_tools.move_in_queue(entry, where)
+
+    def action_sort(self) -> None:
+        """Cycle the order inside sections (list order, year, title, status, date read)."""
+        self.catalog_tree.order = order = next_order(self.catalog_tree.order)
+        self.rebuild_tree()
+        self._update_header()
+        self.notify_plain(f"Inside sections: {order_name(order)} (s changes it)")
+
+    @on(messages.PdfStored)
+    def _pdf_stored(self, event: messages.PdfStored) -> None:
+        if self.reading.pdfs.get(event.key) != event.path:
+            self.reading.add_pdf(event.key, event.path)
+            self.catalog_tree.refresh_key(event.key)
+            self._show_current()
+
+    @on(messages.QueueChanged)
+    def _queue_changed(self, event: messages.QueueChanged) -> None:
+        self.reading.set_queue(event.queue)
+        self.catalog_tree.show_queue(event.follow)
+        self._show_current()
 
     # background tasks: fetch, add, update, export (screens/background.py) --------------
 

@@ -23,7 +23,14 @@ from textual.widgets.tree import TreeNode
 from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.tui.compat import BatchedTree
 from rlhf_reader.tui.literal import literal
-from rlhf_reader.tui.state import NEW_GLYPH, NEW_PREFIX, ReadingList, SectionPath
+from rlhf_reader.tui.state import (
+    NEW_GLYPH,
+    NEW_PREFIX,
+    PDF_GLYPH,
+    QUEUE_PATH,
+    ReadingList,
+    SectionPath,
+)
 from rlhf_reader.tui.theme import component_style
 
 NodeData = Entry | Section
@@ -115,6 +122,7 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         "catalog-tree--read-title",
         "catalog-tree--tags",
         "catalog-tree--new",
+        "catalog-tree--pdf",
         "catalog-tree--section",
         "catalog-tree--count",
     }
@@ -128,6 +136,7 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         & > .catalog-tree--read-title { color: $foreground-muted; }
         & > .catalog-tree--tags { color: $text-primary; }
         & > .catalog-tree--new { color: $text-secondary; text-style: bold; }
+        & > .catalog-tree--pdf { color: $text-accent; }
         & > .catalog-tree--section { text-style: bold; }
         & > .catalog-tree--count { color: $foreground-muted; }
     }
@@ -146,6 +155,8 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         self._loaded: set[int] = set()
         self._matches: set[SectionPath] | None = None
         self._before_filter: tuple[Entry | None, list[list[str]]] | None = None
+        self.order = ""
+        """The order inside sections: a ``sorting`` key (``-year``…), or "" for the list's."""
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -208,6 +219,7 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
             self._entry_nodes.clear()
             self._loaded.clear()
             self._matches = None if visible is None else self.reading.matching_sections(visible)
+            self._add_queue_section(visible)
             self._add_new_section(visible)
             self._add_sections(self.root, self.reading.catalog.sections)
             if visible is None:
@@ -241,6 +253,70 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         node = self.root.add(self.section_label(section), data=section)
         self._section_nodes[section.path] = node
 
+    def _add_queue_section(self, visible: set[str] | None) -> TreeNode[NodeData] | None:
+        """The reading queue's node on top, when papers are queued (and shown)."""
+        section = self.reading.queue_section()
+        if section is None:
+            return None
+        if visible is not None and not any(e.key in visible for e in section.entries):
+            return None
+        node = self.root.add(self.section_label(section), data=section, before=0)
+        self._section_nodes[QUEUE_PATH] = node
+        return node
+
+    @property
+    def queue_node(self) -> TreeNode[NodeData] | None:
+        return self._section_nodes.get(QUEUE_PATH)
+
+    @property
+    def in_queue(self) -> bool:
+        """Whether the cursor is on a paper of the queue section."""
+        node = self.cursor_node
+        return node is not None and node.parent is not None and node.parent is self.queue_node
+
+    def show_queue(self, follow: str | None = None) -> None:
+        """Rebuild the queue section from ``reading.queue`` (opened when it appears), the rest
+        left as it is. The cursor goes to ``follow`` in the queue; a cursor that was in the
+        queue stays at its place there (on the next paper when its own left); any other
+        stays on its row."""
+        old = self.queue_node
+        cursor = self.cursor_node
+        inside = old is not None and cursor is not None and (cursor is old or cursor.parent is old)
+        place = 0
+        if old is not None and cursor is not None and cursor.parent is old:
+            place = old.children.index(cursor)
+        with self.building():
+            if old is not None:
+                self._forget(old)
+                old.remove()
+            node = self._add_queue_section(self.shown_keys)
+            if node is not None and (old is None or old.is_expanded):
+                self.open_section(node)
+        target = cursor if not inside else None
+        if node is not None and (follow is not None or inside):
+            leaves = [leaf for leaf in node.children if isinstance(leaf.data, Entry)]
+            keyed = [leaf for leaf in leaves if getattr(leaf.data, "key", None) == follow]
+            if keyed:
+                target = keyed[0]
+            elif inside and leaves and cursor is not old:
+                target = leaves[min(place, len(leaves) - 1)]
+            elif inside:
+                target = node
+        elif inside and self.root.children:
+            target = self.root.children[0]
+        if target is not None:
+            self.move_to(target)
+
+    def _forget(self, node: TreeNode[NodeData]) -> None:
+        """Drop ``node``'s leaves from the key → nodes map (before it is removed)."""
+        self._loaded.discard(node.id)
+        self._section_nodes.pop(QUEUE_PATH, None)
+        for leaf in node.children:
+            if isinstance(leaf.data, Entry):
+                nodes = self._entry_nodes.get(leaf.data.key, [])
+                if leaf in nodes:
+                    nodes.remove(leaf)
+
     @property
     def new_node(self) -> TreeNode[NodeData] | None:
         for path, node in self._section_nodes.items():
@@ -264,12 +340,23 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         self._loaded.add(node.id)
         visible = self.shown_keys
         with self.building():
-            for entry in section.entries:
+            for entry in self.ordered(section):
                 if visible is not None and entry.key not in visible:
                     continue
                 leaf = node.add_leaf(self.entry_label(entry), data=entry)
                 self._entry_nodes.setdefault(entry.key, []).append(leaf)
             self._add_sections(node, section.children)
+
+    def ordered(self, section: Section) -> list[Entry]:
+        """The section's entries in the tree's order (the queue keeps the reader's order)."""
+        if not self.order or section.path == QUEUE_PATH or len(section.entries) < 2:
+            return section.entries
+        from rlhf_reader.library.records import Row
+        from rlhf_reader.sorting import sort_rows
+
+        rows = self.reading.rows
+        joined = [Row(e, rows[e.key].annotation, rows[e.key].metadata) for e in section.entries]
+        return [row.entry for row in sort_rows(joined, self.order)]
 
     def open_section(self, node: TreeNode[NodeData]) -> None:
         self._load(node)
@@ -284,6 +371,11 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
     def section_label(self, section: Section) -> Text:
         counts = self.reading.progress.get(section.path)
         muted = self.style_of("catalog-tree--count")
+        if section.path == QUEUE_PATH:  # the reading queue: how many are queued
+            label = Text("! ", style=self.style_of("catalog-tree--new"), end="")
+            label.append_text(literal(section.title, self.style_of("catalog-tree--section")))
+            label.append(f"  {len(section.entries)}", style=muted)
+            return label
         if counts is None:  # the "New since" section: how many are still new
             new = self.style_of("catalog-tree--new")
             label = Text(NEW_GLYPH + " ", style=new, end="")
@@ -312,6 +404,8 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         status = row.annotation.status
         label = Text(end="")
         label.append(status.glyph + " ", style=self.style_of(GLYPH_STYLE[status]))
+        if entry.key in self.reading.pdfs:
+            label.append(PDF_GLYPH + " ", style=self.style_of("catalog-tree--pdf"))
         if entry.key in self.reading.new:
             label.append(NEW_GLYPH + " ", style=self.style_of("catalog-tree--new"))
         read = status is Status.READ
@@ -334,9 +428,9 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
                 above = self._section_nodes.get(entry.section[:depth])
                 if above is not None and isinstance(above.data, Section):
                     above.set_label(self.section_label(above.data))
-        new = self.new_node
-        if new is not None and isinstance(new.data, Section):
-            new.set_label(self.section_label(new.data))
+        for top in (self.new_node, self.queue_node):
+            if top is not None and isinstance(top.data, Section):
+                top.set_label(self.section_label(top.data))
 
     # where the cursor is ---------------------------------------------------------------
 

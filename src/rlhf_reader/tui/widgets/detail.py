@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from textual.app import ComposeResult
@@ -24,12 +26,24 @@ WARNING = "$text-warning bold"
 TAGS = "$text-primary"
 
 
+@dataclass(frozen=True)
+class Reading:
+    """Where the paper stands for reading: its PDF on disk and its place on the reading
+    queue (1-based, of how many)."""
+
+    pdf: Path | None = None
+    queued: tuple[int, int] | None = None
+
+
 def label(name: str) -> tuple[str, str]:
     return (f"{name:<9}", MUTED)
 
 
-def describe(entry: Entry, row: Row, listed: list[Entry]) -> Content:
-    """The pane's text above the note: title, people, link, status, tags, warnings, arXiv."""
+def describe(
+    entry: Entry, row: Row, listed: list[Entry], reading: Reading | None = None
+) -> Content:
+    """The pane's text above the note: title, people, link, status, tags, PDF and queue,
+    warnings, arXiv."""
     ann, meta = row.annotation, row.metadata or {}
     parts: list[str | Content | tuple[str, str]] = [(entry.title, "bold"), "\n"]
     if row.authors:
@@ -48,6 +62,8 @@ def describe(entry: Entry, row: Row, listed: list[Entry]) -> Content:
     parts += [label("Status"), (status, STATUS_STYLE[ann.status]), "\n"]
     tags = " ".join(f"#{tag}" for tag in ann.tags) or "—"
     parts += [label("Tags"), (tags, TAGS), "\n"]
+    if reading is not None:
+        parts += _reading(reading)
     parts += _links(entry)
     if entry.details and not row.authors:
         parts.append((entry.details + "\n", MUTED))
@@ -59,6 +75,17 @@ def describe(entry: Entry, row: Row, listed: list[Entry]) -> Content:
     if ann.note.strip():
         parts.append(("\nNote", "bold underline"))
     return content(*parts)
+
+
+def _reading(reading: Reading) -> list[str | Content | tuple[str, str]]:
+    """The PDF line (its path, or how to get it) and the queue line."""
+    parts: list[str | Content | tuple[str, str]] = []
+    if reading.pdf is not None:
+        parts += [label("PDF"), str(reading.pdf), ("  (O opens it)", MUTED), "\n"]
+    if reading.queued is not None:
+        place, total = reading.queued
+        parts += [label("Queue"), f"{place} of {total}", ("  (ctrl+↑/↓ moves it)", MUTED), "\n"]
+    return parts
 
 
 def _links(entry: Entry) -> list[str | Content | tuple[str, str]]:
@@ -117,12 +144,18 @@ class DetailPane(VerticalScroll, can_focus=True):
         self._shown = shown
         self.query_one("#detail-text", Static).update(text)
 
-    def show(self, entry: Entry | None, row: Row | None, listed: list[Entry]) -> None:
+    def show(
+        self,
+        entry: Entry | None,
+        row: Row | None,
+        listed: list[Entry],
+        reading: Reading | None = None,
+    ) -> None:
         if entry is None or row is None:
             self._update_head(content(("Pick an entry to see its details.", MUTED)))
             self._set_note("")
             return
-        self._update_head(describe(entry, row, listed))
+        self._update_head(describe(entry, row, listed, reading))
         self._set_note(row.annotation.note)
 
     def show_section(

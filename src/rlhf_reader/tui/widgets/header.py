@@ -1,4 +1,5 @@
-"""The header: the list's title, progress as ``read/total`` with a bar, the filter's count.
+"""The header: the list's title, progress as ``read/total`` with a bar, the filter's count,
+the order inside sections when it is not the list's.
 
 Drawn as ``Content`` whose colours are theme variables, so every theme colours it.
 """
@@ -30,6 +31,8 @@ class ProgressHeader(Widget):
     read: reactive[int] = reactive(0)
     total: reactive[int] = reactive(0)
     matches: reactive[int | None] = reactive(None)
+    order: reactive[str] = reactive("")
+    """The order inside sections when it is not the list's (``s``), e.g. ``year ↓``."""
 
     def __init__(self, title: str, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -37,8 +40,9 @@ class ProgressHeader(Widget):
 
     def render(self) -> Content:
         shown = (f"{self.matches} shown  ", "bold") if self.matches is not None else ""
+        order = (f"by {self.order}  ", "$text-accent") if self.order else ""
         right = Content.assemble(
-            shown, progress_bar(self.read, self.total), f" {self.read}/{self.total} read "
+            order, shown, progress_bar(self.read, self.total), f" {self.read}/{self.total} read "
         )
         room = max(self.size.width - right.cell_length - 1, 0)
         title = (

@@ -1,10 +1,10 @@
 """The background task line above the footer: runs one task at a time and shows it.
 
 The bar starts the task's thread worker itself, so the worker's messages are posted to the
-bar: ``TaskProgress`` moves its progress bar, every other message bubbles up to the screen,
-which stores the result. It ends the line when the worker ends, says what is running when
-a second task is asked for, cancels on esc, and turns an unexpected error of a task into
-a notification (never a traceback).
+bar: ``TaskProgress`` moves its progress bar (and its note, e.g. the bytes so far), every
+other message bubbles up to the screen, which stores the result. It ends the line when the
+worker ends, says what is running when a second task is asked for, cancels on esc, and
+turns an unexpected error of a task into a notification (never a traceback).
 
 Its children (a ``ProgressBar`` among them) are mounted on the first task, so starting
 the app pays for an empty, hidden widget only.
@@ -31,6 +31,7 @@ class TaskBar(Horizontal):
     TaskBar { height: 1; background: $panel; padding: 0 1; display: none; }
     TaskBar > #task-label { width: auto; max-width: 60%; padding-right: 1; text-style: bold; }
     TaskBar > ProgressBar { width: auto; }
+    TaskBar > #task-note { width: auto; padding-left: 1; }
     TaskBar > #task-hint { width: auto; color: $text-muted; padding-left: 1; }
     """
 
@@ -60,11 +61,13 @@ class TaskBar(Horizontal):
                 [
                     Static(id="task-label", markup=False),
                     ProgressBar(total=None, show_eta=False, id="task-progress"),
+                    Static(id="task-note", markup=False),
                     Static(Text("esc cancels"), id="task-hint", markup=False),
                 ]
             )
         self.query_one("#task-label", Static).update(Text(printable(label)))
         self.query_one(ProgressBar).update(total=total, progress=0)
+        self.query_one("#task-note", Static).update("")
         self.display = True
 
     def cancel(self) -> str | None:
@@ -79,9 +82,10 @@ class TaskBar(Horizontal):
     def _progress(self, event: TaskProgress) -> None:
         event.stop()
         if self.children:
-            from textual.widgets import ProgressBar
+            from textual.widgets import ProgressBar, Static
 
             self.query_one(ProgressBar).update(total=event.total, progress=event.done)
+            self.query_one("#task-note", Static).update(Text(printable(event.note)))
 
     @on(Worker.StateChanged)
     def _ended(self, event: Worker.StateChanged) -> None:
