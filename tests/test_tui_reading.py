@@ -161,7 +161,6 @@ async def test_d_refuses_what_is_not_a_pdf_and_saves_nothing(
     pdf_server: PdfServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("RLHF_READER_PDF_TIMEOUT", "0.5")
     pdf_server.routes[f"/pdf/{DPO}"] = Answer(
         body=b"<!DOCTYPE html><html><body>Log in</body></html>", content_type="text/html"
     )
@@ -172,8 +171,14 @@ async def test_d_refuses_what_is_not_a_pdf_and_saves_nothing(
     monkeypatch.setattr(  # a cap below the tiny PDF's 600 bytes
         Workspace, "downloader", lambda self, **kw: original(self, max_bytes=100, **kw)
     )
+    monkeypatch.setenv("RLHF_READER_PDF_TIMEOUT", "soon")
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await on_key(app, pilot, DPO)
+        await pilot.press("d")  # a wrong setting is named, nothing is asked
+        assert any("RLHF_READER_PDF_TIMEOUT: not a number" in m for m in notes(app))
+        assert pdf_server.hits == [] and app.main_screen.taskbar.current is None
+        monkeypatch.setenv("RLHF_READER_PDF_TIMEOUT", "0.5")
         for key, says in (
             (DPO, "is a web page"),
             (INSTRUCT, "HTTP 503"),
@@ -272,6 +277,18 @@ async def test_the_reading_queue(list_path: Path, db_path: Path) -> None:
         await pilot.press("exclamation_mark")
         assert stored_queue(db_path) == [] and tree.queue_node is None
         assert QUEUE_PATH not in tree._section_nodes
+        # a change made elsewhere (rlhf-reader queue add) shows when the file is next looked at
+        library = Library.open(db_path)
+        library.change_queue(lambda queue: [*queue, BLOG, SURVEY])
+        library.close()
+        assert screen.poll()
+        assert queue_rows(app) == [BLOG, SURVEY] and tree.root.children[0] is tree.queue_node
+        # closed by the reader, the queue section stays closed when it changes
+        tree.move_to(tree.queue_node)
+        await pilot.press("left")
+        await on_key(app, pilot, CAI)
+        await pilot.press("exclamation_mark")
+        assert stored_queue(db_path) == [BLOG, SURVEY, CAI] and not tree.queue_node.is_expanded
 
 
 async def test_s_cycles_the_order_inside_sections_and_is_remembered(

@@ -156,6 +156,8 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         self._matches: set[SectionPath] | None = None
         self._before_filter: tuple[Entry | None, list[list[str]]] | None = None
         self.order = ""
+        self.queue_closed = False
+        """The reader closed the queue section: it stays closed (else it opens whenever built)."""
         """The order inside sections: a ``sorting`` key (``-year``…), or "" for the list's."""
 
     def on_mount(self) -> None:
@@ -219,7 +221,9 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
             self._entry_nodes.clear()
             self._loaded.clear()
             self._matches = None if visible is None else self.reading.matching_sections(visible)
-            self._add_queue_section(visible)
+            queue = self._add_queue_section(visible)
+            if queue is not None and visible is None and not self.queue_closed:
+                self.open_section(queue)
             self._add_new_section(visible)
             self._add_sections(self.root, self.reading.catalog.sections)
             if visible is None:
@@ -290,7 +294,7 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
                 self._forget(old)
                 old.remove()
             node = self._add_queue_section(self.shown_keys)
-            if node is not None and (old is None or old.is_expanded):
+            if node is not None and not self.queue_closed:
                 self.open_section(node)
         target = cursor if not inside else None
         if node is not None and (follow is not None or inside):
@@ -365,6 +369,13 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
     @on(Tree.NodeExpanded)
     def _load_on_expand(self, event: Tree.NodeExpanded[NodeData]) -> None:
         self._load(event.node)
+        if event.node is self.queue_node:
+            self.queue_closed = False
+
+    @on(Tree.NodeCollapsed)
+    def _queue_closed(self, event: Tree.NodeCollapsed[NodeData]) -> None:
+        if event.node is self.queue_node:
+            self.queue_closed = True
 
     # labels ----------------------------------------------------------------------------
 
