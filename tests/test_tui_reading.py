@@ -306,7 +306,9 @@ async def test_s_cycles_the_order_inside_sections_and_is_remembered(
         header = app.main_screen.query_one("#header")
         assert section_keys(app, METHODS) == [INSTRUCT, DPO, CAI]  # the list's order
         title = "Training language models to follow instructions with human feedback"
-        assert labels(app, INSTRUCT) == [f"◐ {PDF_GLYPH} {title}"]  # found on disk at start
+        # found on disk once the screen is up (looked for in a thread)
+        assert await until(pilot, lambda: labels(app, INSTRUCT) == [f"◐ {PDF_GLYPH} {title}"])
+        assert app.main_screen.reading.pdfs == {INSTRUCT: folder / pdf_filename(INSTRUCT)}
         expected = {
             "year ↓": [DPO, INSTRUCT, CAI],  # 2023, then the two of 2022 in list order
             "title": [CAI, DPO, INSTRUCT],

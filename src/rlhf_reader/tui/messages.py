@@ -144,6 +144,13 @@ class PdfStored(Message):
 
 
 @dataclass
+class PdfsFound(Message):
+    """The PDFs on disk (key → path), looked for in a thread once the screen is up."""
+
+    pdfs: dict[str, Path]
+
+
+@dataclass
 class QueueChanged(Message):
     """The reading queue is now ``queue``; the cursor follows ``follow`` into the queue
     section when given (a move made there)."""

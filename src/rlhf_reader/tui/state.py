@@ -10,6 +10,7 @@ file the screen builds a new one from the workspace.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,17 +64,23 @@ class ReadingList:
 
     @classmethod
     def of(cls, workspace: Workspace) -> ReadingList:
-        """The view of ``workspace`` as its files are now."""
-        from rlhf_reader.sources.pdf import pdf_filename
-
+        """The view of ``workspace`` as its files are now (the PDFs on disk are looked for
+        apart, in a thread: :meth:`find_pdfs`)."""
         library = workspace.library
         reading = cls.build(
             workspace.catalog, library.annotations(), library.all_metadata(), workspace.new_keys()
         )
         reading.queue = [key for key in workspace.queue() if key in reading.rows]
-        folder = workspace.pdf_folder
-        reading.pdfs = {key: folder / pdf_filename(key) for key in workspace.pdf_keys(reading.rows)}
         return reading
+
+    @staticmethod
+    def find_pdfs(workspace: Workspace, keys: Iterable[str]) -> dict[str, Path]:
+        """Those of ``keys`` whose PDF is on disk → its path (one listing of ``pdfs/``, and
+        a file name per key: safe in a thread, too slow for the first frame of a long list)."""
+        from rlhf_reader.sources.pdf import pdf_filename
+
+        folder = workspace.pdf_folder
+        return {key: folder / pdf_filename(key) for key in workspace.pdf_keys(keys)}
 
     @classmethod
     def build(
@@ -179,7 +186,11 @@ class ReadingList:
 
     def add_pdf(self, key: str, path: Path) -> None:
         """``key``'s PDF is on disk now (``has:pdf`` follows)."""
-        self.pdfs[key] = path
+        self.set_pdfs({**self.pdfs, key: path})
+
+    def set_pdfs(self, pdfs: dict[str, Path]) -> None:
+        """The PDFs on disk, as found now (keys of this list only)."""
+        self.pdfs = {key: path for key, path in pdfs.items() if key in self.rows}
         if self._index is not None and hasattr(self._index, "set_pdf_keys"):
             self._index.set_pdf_keys(set(self.pdfs))
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from rlhf_reader.model import Catalog, Entry, Section
     from rlhf_reader.sources.pdf import Downloader
     from rlhf_reader.tui.state import ReadingList
+    from rlhf_reader.workspace import Workspace
 
 T = TypeVar("T")
 Post = Callable[["Message"], object]
@@ -85,6 +86,13 @@ def build_search_index(post: Post, snapshot: dict[str, Row]) -> None:
     from rlhf_reader.tui.state import ReadingList
 
     post(messages.SearchIndexBuilt(ReadingList.build_index(snapshot), snapshot))
+
+
+def find_pdfs(post: Post, workspace: Workspace, keys: list[str]) -> None:
+    """The PDFs on disk, for the tree's marks and ``has:pdf``."""
+    from rlhf_reader.tui.state import ReadingList
+
+    post(messages.PdfsFound(ReadingList.find_pdfs(workspace, keys)))
 
 
 def copy_with_tool(post: Post, text: str, what: str) -> None:

@@ -130,9 +130,11 @@ class MainScreen(Screen[None]):
 
     def prepare_filter(self) -> None:
         """Once the screen is up: build the search index in a thread, so ``/`` is instant
-        (until it is installed, the first filter builds it itself)."""
+        (until it is installed, the first filter builds it itself); look for the PDFs."""
         work = partial(tasks.build_search_index, self.post_message, dict(self.reading.rows))
         self.run_worker(work, thread=True, group="search-index", exit_on_error=False)
+        find = partial(tasks.find_pdfs, self.post_message, self.workspace, list(self.reading.rows))
+        self.run_worker(find, thread=True, group="pdf-marks", exit_on_error=False)
 
     @on(messages.SearchIndexBuilt)
     def _index_built(self, event: messages.SearchIndexBuilt) -> None:
@@ -218,7 +220,9 @@ class MainScreen(Screen[None]):
 
     def reload(self, select: str | None = None, keep_scroll: bool = False) -> None:
         """Take the workspace as its files are now; redraw (the cursor on ``select``)."""
+        pdfs = self.reading.pdfs  # until they are looked for again (prepare_filter)
         self.reading = ReadingList.of(self.workspace)
+        self.reading.set_pdfs(pdfs)
         self._seen_generation = self.library.generation
         tree = self.catalog_tree
         tree.set_reading(self.reading)
@@ -567,6 +571,13 @@ class MainScreen(Screen[None]):
         if self.reading.pdfs.get(event.key) != event.path:
             self.reading.add_pdf(event.key, event.path)
             self.catalog_tree.refresh_key(event.key)
+            self._show_current()
+
+    @on(messages.PdfsFound)
+    def _pdfs_found(self, event: messages.PdfsFound) -> None:
+        if event.pdfs != self.reading.pdfs:
+            self.reading.set_pdfs(event.pdfs)
+            self.catalog_tree.relabel_all()
             self._show_current()
 
     @on(messages.QueueChanged)

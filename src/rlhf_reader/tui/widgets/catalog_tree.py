@@ -156,9 +156,9 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         self._matches: set[SectionPath] | None = None
         self._before_filter: tuple[Entry | None, list[list[str]]] | None = None
         self.order = ""
+        """The order inside sections: a ``sorting`` key (``-year``…), or "" for the list's."""
         self.queue_closed = False
         """The reader closed the queue section: it stays closed (else it opens whenever built)."""
-        """The order inside sections: a ``sorting`` key (``-year``…), or "" for the list's."""
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
