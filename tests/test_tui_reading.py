@@ -127,6 +127,14 @@ async def test_d_saves_once_marks_it_and_O_opens_or_shows_the_path(
         cai_pdf = db_path.parent / "pdfs" / pdf_filename(CAI)
         assert record.read_text() == str(cai_pdf) and cai_pdf.is_file()
         assert pdf_server.hits == [f"/pdf/{DPO}", f"/pdf/{CAI}"]
+        # a viewer that fails: said, with the path
+        failing = tmp_path / "failing-viewer"
+        failing.write_text("#!/bin/sh\nexit 3\n")
+        failing.chmod(0o755)
+        monkeypatch.setenv("RLHF_READER_PDF_VIEWER", str(failing))
+        await pilot.press("O")
+        assert await until(pilot, lambda: any("exit status 3" in m for m in notes(app)))
+        assert any(str(cai_pdf) in m for m in notes(app) if "exit status 3" in m)
         # has:pdf in the filter finds the two
         await pilot.press("slash")
         app.main_screen.query_one("#filter-bar Input", Input).value = "has:pdf"
@@ -254,6 +262,9 @@ async def test_the_reading_queue(list_path: Path, db_path: Path) -> None:
         assert tree.in_queue and tree.current_entry.key == DPO
         await pilot.press("ctrl+up")
         assert queue_rows(app) == [INSTRUCT, DPO, CAI] and tree.current_entry.key == DPO
+        await pilot.press("s")  # a new order inside sections: the cursor stays in the queue
+        assert tree.in_queue and tree.current_entry.key == DPO
+        assert queue_rows(app) == [INSTRUCT, DPO, CAI]  # the queue keeps the reader's order
         # is:queued in the filter
         await pilot.press("slash")
         screen.query_one("#filter-bar Input", Input).value = "is:queued"

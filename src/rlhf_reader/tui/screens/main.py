@@ -236,6 +236,7 @@ class MainScreen(Screen[None]):
         it was, the rows where they were on the screen (``keep_scroll``) or centred."""
         tree = self.catalog_tree
         current = tree.current_entry
+        in_queue = tree.in_queue
         scrolled = tree.scroll_offset.y
         if self.filter_text.strip():
             self.apply_filter(self.filter_text)
@@ -244,6 +245,8 @@ class MainScreen(Screen[None]):
         key = select or (current.key if current else None)
         entry = current if current is not None and key == current.key else None
         tree.show_again(key if key in self.reading.rows else None, entry)
+        if in_queue and key in self.reading.queue:  # stay in the queue section
+            tree.show_queue(follow=key)
         if keep_scroll:
             tree.scroll_to(y=scrolled, animate=False)
             if tree.cursor_node is not None:  # still in sight
