@@ -136,16 +136,9 @@ class MetadataStored(Message):
 
 
 @dataclass
-class PdfStored(Message):
-    """A paper's PDF is now on disk: mark it."""
-
-    key: str
-    path: Path
-
-
-@dataclass
 class PdfsFound(Message):
-    """The PDFs on disk (key → path), looked for in a thread once the screen is up."""
+    """The PDFs on disk (key → path): looked for in a thread once the screen is up, or
+    one more after ``d``/``O``."""
 
     pdfs: dict[str, Path]
 

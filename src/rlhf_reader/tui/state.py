@@ -184,12 +184,8 @@ class ReadingList:
         if self._index is not None and hasattr(self._index, "set_queued_keys"):
             self._index.set_queued_keys(set(self.queue))
 
-    def add_pdf(self, key: str, path: Path) -> None:
-        """``key``'s PDF is on disk now (``has:pdf`` follows)."""
-        self.set_pdfs({**self.pdfs, key: path})
-
     def set_pdfs(self, pdfs: dict[str, Path]) -> None:
-        """The PDFs on disk, as found now (keys of this list only)."""
+        """The PDFs on disk, as found now (keys of this list only; ``has:pdf`` follows)."""
         self.pdfs = {key: path for key, path in pdfs.items() if key in self.rows}
         if self._index is not None and hasattr(self._index, "set_pdf_keys"):
             self._index.set_pdf_keys(set(self.pdfs))

@@ -569,19 +569,13 @@ class MainScreen(Screen[None]):
         self._update_header()
         self.notify_plain(f"Inside sections: {order_name(order)} (s changes it)")
 
-    @on(messages.PdfStored)
-    def _pdf_stored(self, event: messages.PdfStored) -> None:
-        if self.reading.pdfs.get(event.key) != event.path:
-            self.reading.add_pdf(event.key, event.path)
-            self.catalog_tree.refresh_key(event.key)
-            self._show_current()
-
     @on(messages.PdfsFound)
     def _pdfs_found(self, event: messages.PdfsFound) -> None:
-        if event.pdfs != self.reading.pdfs:
-            self.reading.set_pdfs(event.pdfs)
-            self.catalog_tree.relabel_all()
-            self._show_current()
+        changed = event.pdfs.keys() ^ self.reading.pdfs.keys()  # their rows get or lose ⤓
+        self.reading.set_pdfs(event.pdfs)
+        for key in changed:
+            self.catalog_tree.refresh_key(key)
+        self._show_current()
 
     @on(messages.QueueChanged)
     def _queue_changed(self, event: messages.QueueChanged) -> None:

@@ -6,7 +6,7 @@ The screen's ``action_*`` methods call it. Downloads run as a thread worker thro
 ``TaskBar`` (one task at a time; esc cancels, and the download leaves no file behind);
 opening a PDF runs the system viewer in a thread (``sources.pdf.open_pdf``, the one the
 CLI's ``pdf --open`` uses). Queue changes are written to the library here, on the UI
-thread. What the screen must show afterwards it learns from a message: ``PdfStored`` (mark
+thread. What the screen must show afterwards it learns from a message: ``PdfsFound`` (mark
 the paper) or ``QueueChanged`` (redraw the queue section). The component reads the screen
 through ``Host``, its public face, as ``BackgroundTasks`` does.
 """
@@ -122,7 +122,7 @@ class ReadingTools(Widget):
 
         path = self.host.workspace.pdf_path(entry.key)
         if path is not None:
-            self.post_message(messages.PdfStored(entry.key, path))  # found: mark it if new
+            self.stored(entry.key, path)  # found: mark it if it was not
             if then_open:
                 self.open(path)
             else:
@@ -149,13 +149,19 @@ class ReadingTools(Widget):
     @on(messages.PdfDownloaded)
     def _downloaded(self, event: messages.PdfDownloaded) -> None:
         event.stop()
-        self.post_message(messages.PdfStored(event.key, event.path))
+        self.stored(event.key, event.path)
         if event.downloaded:
             self.say(f"Saved the PDF ({mb(event.size)}): {event.path}")
         if event.then_open:
             self.open(event.path)
         elif not event.downloaded:
             self.say(f"The PDF is on disk already: {event.path}")
+
+    def stored(self, key: str, path: Path) -> None:
+        """The paper's PDF is on disk: the screen marks it."""
+        pdfs = self.host.reading.pdfs
+        if pdfs.get(key) != path:
+            self.post_message(messages.PdfsFound({**pdfs, key: path}))
 
     @on(messages.PdfFailed)
     def _failed(self, event: messages.PdfFailed) -> None:
