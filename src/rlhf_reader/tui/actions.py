@@ -84,7 +84,8 @@ ACTIONS: tuple[Action, ...] = (
         "filter",
         "Filter",
         "filter: papers",
-        "Filter: words, tag:x, status:unread, section:text, year:2024, -word; esc clears",
+        "Filter: words, tag:x, status:unread, section:text, year:2024, list:NAME, -word; "
+        "esc clears",
     ),
     Action(
         "find.clear",
@@ -183,6 +184,16 @@ ACTIONS: tuple[Action, ...] = (
         "All seen",
         "mark: all new entries seen",
         "Clear every 'new' mark (a paper's own clears when you open it)",
+        show=False,
+    ),
+    Action(
+        "list.choose",
+        "L",
+        "choose_list",
+        "Lists",
+        "switch: list",
+        "Pick one of your lists (each with its progress) or All lists, where ≡ marks a "
+        "paper listed in several; each list keeps its own cursor and open sections",
         show=False,
     ),
     Action(

@@ -142,3 +142,39 @@ class Copied(Message):
     text: str
     what: str
     by_tool: bool
+
+
+# several lists (``L``, ``list:NAME``, the dashboard) -----------------------------------------
+
+
+@dataclass
+class ListOpened(Message):
+    """``L``: the chosen list (or every list) read in a thread; the screen goes on with
+    ``workspace``. ``lists``: each registered list's keys, for ``list:NAME``."""
+
+    workspace: Workspace
+    lists: dict[str, frozenset[str]]
+
+
+@dataclass
+class ListOpenFailed(Message):
+    """``L``: the chosen list could not be read; the screen stays on its list."""
+
+    reason: str
+
+
+@dataclass
+class ListKeysRead(Message):
+    """Each registered list's keys (``list:NAME``), read in a thread for ``workspace``."""
+
+    workspace: Workspace
+    lists: dict[str, frozenset[str]]
+
+
+@dataclass
+class ListsCounted(Message):
+    """Each registered list's progress and the progress over all of them (a
+    ``lists.views.progress_by_list`` result), for the list chooser and the dashboard."""
+
+    lists: list[Any]
+    overall: Any

@@ -24,6 +24,8 @@ SectionPath = tuple[str, ...]
 
 NEW_PREFIX = "New since "
 NEW_GLYPH = "✦"
+SHARED_GLYPH = "≡"
+"""In the "All lists" view: this paper is listed in several lists (one paper, one status)."""
 
 
 def moved(counts: Counts, was: Status, now: Status) -> Counts:
@@ -49,15 +51,27 @@ class ReadingList:
     duplicates: dict[str, list[Entry]] = field(default_factory=dict)
     new: dict[str, str] = field(default_factory=dict)
     """Keys marked new by the last update(s) and not yet seen → when they appeared."""
+    shared: frozenset[str] | None = None
+    """In the "All lists" view, the keys listed in several lists (None: one list shown)."""
+    lists: dict[str, frozenset[str]] | None = None
+    """Each registered list's keys, for ``list:NAME`` (None until read, in a thread)."""
     _index: Any = None
 
     @classmethod
-    def of(cls, workspace: Workspace) -> ReadingList:
-        """The view of ``workspace`` as its files are now."""
+    def of(
+        cls, workspace: Workspace, lists: dict[str, frozenset[str]] | None = None
+    ) -> ReadingList:
+        """The view of ``workspace`` as its files are now (``lists``: for ``list:NAME``)."""
+        from rlhf_reader.lists.views import AllLists
+
         library = workspace.library
-        return cls.build(
+        reading = cls.build(
             workspace.catalog, library.annotations(), library.all_metadata(), workspace.new_keys()
         )
+        if isinstance(workspace, AllLists):
+            reading.shared = workspace.shared_keys()
+        reading.lists = lists
+        return reading
 
     @classmethod
     def build(
@@ -117,6 +131,14 @@ class ReadingList:
 
     def status(self, key: str) -> Status:
         return self.rows[key].annotation.status
+
+    def listings(self, entry: Entry) -> list[Entry]:
+        """Where ``entry``'s paper is listed: every listing of its key, or in the "All
+        lists" view those in the same list (a paper in two lists is not listed twice)."""
+        same = self.entries.get(entry.key, [entry])
+        if self.shared is None:
+            return same
+        return [e for e in same if e.section[:1] == entry.section[:1]]
 
     def tags_in_use(self) -> list[str]:
         """Tags of every row, most used first, then alphabetical."""
@@ -196,12 +218,26 @@ class ReadingList:
         from rlhf_reader import query
 
         parsed = query.parse(text)
-        return {key for key, row in self.rows.items() if parsed.matches(row, self.new)}
+        return {
+            key
+            for key, row in self.rows.items()
+            if parsed.matches(row, self.new, list_keys=self.lists)
+        }
 
     def _search_index(self) -> Any:
         if self._index is None:
             self._index = self.build_index(self.rows, set(self.new))
+            self._give_list_keys()
         return self._index
+
+    def set_list_keys(self, lists: dict[str, frozenset[str]]) -> None:
+        """Each registered list's keys (read in a thread), for ``list:NAME``."""
+        self.lists = lists
+        self._give_list_keys()
+
+    def _give_list_keys(self) -> None:
+        if self._index is not None and hasattr(self._index, "set_list_keys"):
+            self._index.set_list_keys(self.lists)
 
     @staticmethod
     def build_index(rows: dict[str, Row], new_keys: set[str] | frozenset[str] = frozenset()) -> Any:
@@ -221,6 +257,7 @@ class ReadingList:
         if hasattr(index, "set_new_keys"):
             index.set_new_keys(set(self.new))
         self._index = index
+        self._give_list_keys()
 
     def matching_sections(self, keys: set[str]) -> set[SectionPath]:
         """The sections holding one of ``keys`` (directly or in a sub-section)."""
@@ -229,3 +266,48 @@ class ReadingList:
             if any(entry.key in keys for entry in section.entries):
                 found.update(path[:depth] for depth in range(1, len(path) + 1))
         return found
+
+
+# the view of each list, remembered ------------------------------------------------------------
+
+ALL_VIEW = "*all"
+"""The name the "All lists" view's cursor and open sections are kept under (no list name
+starts with ``*``)."""
+
+
+def view_name(workspace: Workspace) -> str:
+    """What a view of ``workspace`` is remembered as: the list's registered name, the "All
+    lists" view, or the list file's path for a list the registry does not know."""
+    from rlhf_reader.lists.views import AllLists
+
+    if isinstance(workspace, AllLists):
+        return ALL_VIEW
+    return workspace.list_name or f"file:{workspace.list_path}"
+
+
+def remembered(state: dict[str, Any], name: str) -> dict[str, Any]:
+    """The cursor and open sections last left in view ``name`` (``{}``: none).
+
+    The saved state (``actions.STATE_NAME``) keeps every view under ``views`` and, as
+    libraries always had it, the last view's ``cursor`` and ``expanded`` at the top, with
+    ``list`` naming it. A state saved before lists existed has no ``list``: its cursor and
+    open sections are those of whichever list opens first, as they always were.
+    """
+    views = state.get("views")
+    view = views.get(name) if isinstance(views, dict) else None
+    if isinstance(view, dict):
+        return view
+    if state.get("list", name) == name:
+        return {k: state[k] for k in ("cursor", "expanded") if k in state}
+    return {}
+
+
+def remember(state: dict[str, Any], name: str, view: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with ``view`` (``cursor``, ``expanded``) kept as view ``name``'s."""
+    views = state.get("views")
+    kept = {}
+    if isinstance(views, dict):
+        kept = {str(k): v for k, v in views.items() if isinstance(v, dict)}
+    shown = {"cursor": view.get("cursor"), "expanded": view.get("expanded") or []}
+    kept[name] = shown
+    return {**state, **shown, "list": name, "views": kept}

@@ -23,7 +23,13 @@ from textual.widgets.tree import TreeNode
 from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.tui.compat import BatchedTree
 from rlhf_reader.tui.literal import literal
-from rlhf_reader.tui.state import NEW_GLYPH, NEW_PREFIX, ReadingList, SectionPath
+from rlhf_reader.tui.state import (
+    NEW_GLYPH,
+    NEW_PREFIX,
+    SHARED_GLYPH,
+    ReadingList,
+    SectionPath,
+)
 from rlhf_reader.tui.theme import component_style
 
 NodeData = Entry | Section
@@ -314,6 +320,8 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         label.append(status.glyph + " ", style=self.style_of(GLYPH_STYLE[status]))
         if entry.key in self.reading.new:
             label.append(NEW_GLYPH + " ", style=self.style_of("catalog-tree--new"))
+        if self.reading.shared and entry.key in self.reading.shared:  # All lists: in several
+            label.append(SHARED_GLYPH + " ", style=self.style_of("catalog-tree--new"))
         read = status is Status.READ
         label.append_text(
             literal(entry.title, self.style_of("catalog-tree--read-title") if read else "")

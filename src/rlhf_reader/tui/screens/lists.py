@@ -1,0 +1,164 @@
+"""``L``: the list chooser, and the thread side of switching lists.
+
+``ListChooser`` shows every registered list with its progress (counted in a thread worker:
+a list not read yet is parsed first) and "All lists"; it is dismissed with the chosen name
+(``ALL_VIEW`` for all of them). The main screen then runs :func:`open_list` in a worker,
+which reads the chosen list and posts ``ListOpened`` (or ``ListOpenFailed``): the screen
+switches when that message arrives, never from here. :func:`read_list_keys` reads each
+list's keys for ``list:NAME`` the same way.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from rlhf_reader.library.progress import Counts
+from rlhf_reader.lists.views import ALL_LISTS, ListProgress, progress_by_list
+from rlhf_reader.tui import messages
+from rlhf_reader.tui.literal import literal
+from rlhf_reader.tui.state import ALL_VIEW, SHARED_GLYPH
+
+if TYPE_CHECKING:
+    from rlhf_reader.tui.tasks import Post
+    from rlhf_reader.workspace import Workspace
+
+NAME_WIDTH = 24
+
+
+def list_label(name: str, counts: Counts | None, current: bool, problem: str = "") -> Text:
+    """One line of the chooser: a mark for the list shown now, the name, its progress."""
+    label = Text("▸ " if current else "  ", end="")
+    shown = name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
+    label.append_text(literal(f"{shown:<{NAME_WIDTH}}", "bold" if current else ""))
+    if problem:
+        label.append_text(literal(f"  cannot read: {problem}", "red"))
+    elif counts is None:
+        label.append("  …", style="dim")
+    else:
+        label.append(f"  {counts.read:>4}/{counts.total:<4} read", style="dim")
+        if counts.reading:
+            label.append(f"  {counts.reading} reading", style="dim")
+    return label
+
+
+class ListChooser(ModalScreen[str | None]):
+    """Every registered list with its progress, then "All lists"; enter switches to the
+    highlighted one, esc stays."""
+
+    DEFAULT_CSS = """
+    ListChooser { align: center middle; }
+    ListChooser > Vertical {
+        width: 64; max-width: 95%; height: auto; max-height: 90%;
+        border: thick $accent; background: $surface;
+    }
+    ListChooser OptionList { height: auto; max-height: 20; border: none; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+    ]
+
+    def __init__(self, workspace: Workspace, current: str) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.current = current
+        self.names = list(workspace.lists())
+        self.counted: list[ListProgress] | None = None
+
+    def compose(self) -> ComposeResult:
+        options = [
+            Option(list_label(name, None, name == self.current), id=name) for name in self.names
+        ]
+        everything = list_label(ALL_LISTS, None, self.current == ALL_VIEW)
+        options.append(Option(everything, id=ALL_VIEW))
+        with Vertical() as box:
+            box.border_title = "Lists"
+            box.border_subtitle = f"enter opens · esc stays · {SHARED_GLYPH} in several lists"
+            yield OptionList(*options, id="lists")
+
+    def on_mount(self) -> None:
+        chooser = self.query_one(OptionList)
+        chooser.focus()
+        ids = [*self.names, ALL_VIEW]
+        if self.current in ids:
+            chooser.highlighted = ids.index(self.current)
+        work = partial(count_lists, self.post_message, self.workspace)
+        self.run_worker(work, thread=True, group="count-lists", exit_on_error=False)
+
+    @on(messages.ListsCounted)
+    def _counted(self, event: messages.ListsCounted) -> None:
+        event.stop()
+        self.counted = event.lists
+        chooser = self.query_one(OptionList)
+        for listed in event.lists:
+            if listed.name in self.names:
+                label = list_label(
+                    listed.name, listed.counts, listed.name == self.current, listed.problem
+                )
+                chooser.replace_option_prompt(listed.name, label)
+        chooser.replace_option_prompt(
+            ALL_VIEW, list_label(ALL_LISTS, event.overall, self.current == ALL_VIEW)
+        )
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# the thread side -----------------------------------------------------------------------------
+
+
+def count_lists(post: Post, workspace: Workspace) -> None:
+    """Each registered list's progress and the progress over all of them (the library is
+    read behind its own lock; lists not read yet are parsed here)."""
+    lists, overall = progress_by_list(workspace)
+    post(messages.ListsCounted(lists, overall))
+
+
+def open_list(post: Post, current: Workspace, choice: str) -> None:
+    """Read the list ``choice`` names (``ALL_VIEW``: every list) with the library of
+    ``current``; post ``ListOpened`` with it, or ``ListOpenFailed`` saying why not."""
+    from rlhf_reader.library.store import LibraryError
+    from rlhf_reader.lists.catalog import CatalogError
+    from rlhf_reader.lists.registry import BUNDLED
+    from rlhf_reader.lists.views import AllLists, keys_by_list
+    from rlhf_reader.workspace import Workspace
+
+    db_path = current.db_path
+    try:
+        infos = current.lists()
+        if choice == ALL_VIEW:
+            # My additions and the retired entries shown are those of the list in use.
+            home = None if current.list_name == BUNDLED else current.list_path
+            workspace: Workspace = AllLists(home, db_path)
+        elif choice in infos:
+            info = infos[choice]
+            workspace = Workspace(None if info.bundled else info.path, db_path)
+        else:
+            post(messages.ListOpenFailed(f"no list named {choice!r} any more"))
+            return
+        workspace.catalog  # noqa: B018  (reads the list and the library here, not on the UI)
+        post(messages.ListOpened(workspace, keys_by_list(workspace)))
+    except (CatalogError, LibraryError, OSError) as exc:
+        post(messages.ListOpenFailed(str(exc)))
+
+
+def read_list_keys(post: Post, workspace: Workspace) -> None:
+    """Each registered list's keys, for ``list:NAME`` in the filter."""
+    from rlhf_reader.lists.views import keys_by_list
+
+    post(messages.ListKeysRead(workspace, keys_by_list(workspace)))
