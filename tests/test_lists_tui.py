@@ -56,6 +56,14 @@ OPENDILAB_KEYS = keys_of(OPENDILAB)
 SHARED = BUNDLED_KEYS & OPENDILAB_KEYS
 
 
+def first_section(path: Path, key: str) -> str:
+    return " › ".join(next(e.section for e in load(path).entries if e.key == key))
+
+
+def detail_text(app: ReaderApp) -> str:
+    return app.main_screen.detail.query_one("#detail-text", Static).content.plain
+
+
 def open_app(db: Path) -> ReaderApp:
     return make_app(Workspace.open(None, db))  # the default list, as `rlhf-reader` opens
 
@@ -166,10 +174,11 @@ async def test_L_switches_lists_and_a_paper_read_in_one_is_read_in_the_other(db:
         assert len(shown) == 2 and all(SHARED_GLYPH in label for label in shown)
         assert tree.select_key(only_bundled)
         assert all(SHARED_GLYPH not in label for label in labels(app, only_bundled))
-        assert tree.select_key(RRHF)
+        assert tree.select_key(RRHF, listings[0])
         await pilot.pause()
-        detail = main.detail.query_one("#detail-text", Static).content.plain
+        detail = detail_text(app)
         assert "listed twice" not in detail  # two lists listing it is not a mistake
+        assert f"Also in  opendilab › {first_section(OPENDILAB, RRHF)}\n" in detail
         await pilot.press("space")  # unread again, from the All lists view
         assert stored(db, RRHF).status is Status.UNREAD
         assert all(label.startswith("○") for label in labels(app, RRHF))
@@ -192,11 +201,11 @@ async def test_L_switches_lists_and_a_paper_read_in_one_is_read_in_the_other(db:
 
 async def test_list_filter_dashboard_and_an_old_state(db: Path) -> None:
     # A view saved before lists existed: no "list", no "views".
-    first_section = load(BUNDLED_LIST).sections[0]
+    top = load(BUNDLED_LIST).sections[0]
     old_cursor = next(e.key for e in load(BUNDLED_LIST).entries if e.key not in OPENDILAB_KEYS)
     library = Library.open(db)
     try:
-        library.set_meta(STATE_NAME, {"cursor": old_cursor, "expanded": [[first_section.title]]})
+        library.set_meta(STATE_NAME, {"cursor": old_cursor, "expanded": [[top.title]]})
         library.set_status([RRHF], Status.READ)
     finally:
         library.close()
@@ -205,9 +214,17 @@ async def test_list_filter_dashboard_and_an_old_state(db: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         main = app.main_screen
         assert cursor_key(app) == old_cursor  # opens unchanged
+        assert main.catalog_tree._section_nodes[(top.title,)].is_expanded
 
         # list:NAME in the filter, once the lists' keys are read (in a worker)
         assert await until(pilot, lambda: main.reading.lists is not None)
+        # and the detail pane says where else a paper is listed
+        assert main.catalog_tree.select_key(RRHF)
+        await pilot.pause()
+        assert f"Also in  opendilab › {first_section(OPENDILAB, RRHF)}\n" in detail_text(app)
+        assert main.catalog_tree.select_key(old_cursor)
+        await pilot.pause()
+        assert "Also in" not in detail_text(app)
         await pilot.press("slash")
         bar = main.filter_bar
         assert bar is not None

@@ -77,6 +77,30 @@ def keys_by_list(workspace: Workspace) -> dict[str, frozenset[str]]:
     return {name: keys for name, keys in _read(workspace).items() if isinstance(keys, frozenset)}
 
 
+Listing = tuple[str, tuple[str, ...]]
+"""Where a paper is listed: a list's name and the section path in it."""
+
+
+def listings_by_key(workspace: Workspace) -> dict[str, list[Listing]]:
+    """Every key of every readable registered list → where it is listed, each list once
+    (its first listing), in the registry's order: what "Also in" says
+    (:meth:`Workspace.also_in` for one key, this for all of them at once)."""
+    from rlhf_reader.lists.catalog import CatalogError
+
+    where: dict[str, list[Listing]] = {}
+    for name in workspace.lists():
+        try:
+            entries = workspace.catalog_of(name).entries
+        except (CatalogError, OSError):
+            continue
+        first: dict[str, tuple[str, ...]] = {}
+        for entry in entries:
+            first.setdefault(entry.key, entry.section)
+        for key, section in first.items():
+            where.setdefault(key, []).append((name, section))
+    return where
+
+
 @dataclass(frozen=True)
 class ListProgress:
     """One registered list: how far through it the reader is (None: it cannot be read,

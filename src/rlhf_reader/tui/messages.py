@@ -165,10 +165,12 @@ class ListOpenFailed(Message):
 
 @dataclass
 class ListKeysRead(Message):
-    """Each registered list's keys (``list:NAME``), read in a thread for ``workspace``."""
+    """Each registered list's keys (``list:NAME``) and where each key is listed ("Also
+    in"), read in a thread for ``workspace``."""
 
     workspace: Workspace
     lists: dict[str, frozenset[str]]
+    where: dict[str, list[tuple[str, tuple[str, ...]]]]
 
 
 @dataclass

@@ -55,6 +55,10 @@ class ReadingList:
     """In the "All lists" view, the keys listed in several lists (None: one list shown)."""
     lists: dict[str, frozenset[str]] | None = None
     """Each registered list's keys, for ``list:NAME`` (None until read, in a thread)."""
+    list_name: str | None = None
+    """The registered list shown (None: a file the registry does not know, or All lists)."""
+    where: dict[str, list[tuple[str, SectionPath]]] = field(default_factory=dict)
+    """Key → (list, section) of its first listing in each registered list ("Also in")."""
     _index: Any = None
 
     @classmethod
@@ -70,6 +74,8 @@ class ReadingList:
         )
         if isinstance(workspace, AllLists):
             reading.shared = workspace.shared_keys()
+        else:
+            reading.list_name = workspace.list_name
         reading.lists = lists
         return reading
 
@@ -139,6 +145,21 @@ class ReadingList:
         if self.shared is None:
             return same
         return [e for e in same if e.section[:1] == entry.section[:1]]
+
+    def also_in(self, entry: Entry) -> list[str]:
+        """The other lists listing ``entry``'s paper, as "list › section › …": in the "All
+        lists" view from its own sections, else once the lists were read (``where``)."""
+        if self.shared is not None:
+            return [
+                " › ".join(e.section)
+                for e in self.entries.get(entry.key, ())
+                if e.section[:1] != entry.section[:1]
+            ]
+        return [
+            " › ".join((name, *section))
+            for name, section in self.where.get(entry.key, ())
+            if name != self.list_name
+        ]
 
     def tags_in_use(self) -> list[str]:
         """Tags of every row, most used first, then alphabetical."""
@@ -230,9 +251,16 @@ class ReadingList:
             self._give_list_keys()
         return self._index
 
-    def set_list_keys(self, lists: dict[str, frozenset[str]]) -> None:
-        """Each registered list's keys (read in a thread), for ``list:NAME``."""
+    def set_list_keys(
+        self,
+        lists: dict[str, frozenset[str]],
+        where: dict[str, list[tuple[str, SectionPath]]] | None = None,
+    ) -> None:
+        """Each registered list's keys (read in a thread), for ``list:NAME``; ``where``:
+        where each key is listed, for "Also in"."""
         self.lists = lists
+        if where is not None:
+            self.where = where
         self._give_list_keys()
 
     def _give_list_keys(self) -> None:

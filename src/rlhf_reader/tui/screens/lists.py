@@ -158,7 +158,8 @@ def open_list(post: Post, current: Workspace, choice: str) -> None:
 
 
 def read_list_keys(post: Post, workspace: Workspace) -> None:
-    """Each registered list's keys, for ``list:NAME`` in the filter."""
-    from rlhf_reader.lists.views import keys_by_list
+    """Each registered list's keys, for ``list:NAME`` in the filter, and where each paper is
+    listed, for the detail pane's "Also in"."""
+    from rlhf_reader.lists.views import keys_by_list, listings_by_key
 
-    post(messages.ListKeysRead(workspace, keys_by_list(workspace)))
+    post(messages.ListKeysRead(workspace, keys_by_list(workspace), listings_by_key(workspace)))

@@ -187,7 +187,9 @@ class MainScreen(Screen[None]):
         tree = self.catalog_tree
         entry = tree.current_entry
         if entry is not None:
-            self.detail.show(entry, self.reading.row(entry.key), self.reading.listings(entry))
+            reading = self.reading
+            also = reading.also_in(entry)
+            self.detail.show(entry, reading.row(entry.key), reading.listings(entry), also)
             return
         node = tree.cursor_node
         if node is not None and isinstance(node.data, Section):
@@ -217,7 +219,9 @@ class MainScreen(Screen[None]):
 
     def reload(self, select: str | None = None, keep_scroll: bool = False) -> None:
         """Take the workspace as its files are now; redraw (the cursor on ``select``)."""
-        self.reading = ReadingList.of(self.workspace, self.reading.lists)
+        was = self.reading
+        self.reading = ReadingList.of(self.workspace, was.lists)
+        self.reading.where = was.where
         self._seen_generation = self.library.generation
         tree = self.catalog_tree
         tree.set_reading(self.reading)
@@ -502,7 +506,8 @@ class MainScreen(Screen[None]):
     @on(messages.ListKeysRead)
     def _list_keys_read(self, event: messages.ListKeysRead) -> None:
         if event.workspace is self.workspace:
-            self.reading.set_list_keys(event.lists)
+            self.reading.set_list_keys(event.lists, event.where)
+            self._show_current()  # "Also in" for the paper under the cursor
 
     # filter ----------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from textual.app import ComposeResult
@@ -28,8 +29,9 @@ def label(name: str) -> tuple[str, str]:
     return (f"{name:<9}", MUTED)
 
 
-def describe(entry: Entry, row: Row, listed: list[Entry]) -> Content:
-    """The pane's text above the note: title, people, link, status, tags, warnings, arXiv."""
+def describe(entry: Entry, row: Row, listed: list[Entry], also: Sequence[str] = ()) -> Content:
+    """The pane's text above the note: title, people, link, status, tags, the other lists
+    listing the paper (``also``), warnings, arXiv."""
     ann, meta = row.annotation, row.metadata or {}
     parts: list[str | Content | tuple[str, str]] = [(entry.title, "bold"), "\n"]
     if row.authors:
@@ -48,6 +50,8 @@ def describe(entry: Entry, row: Row, listed: list[Entry]) -> Content:
     parts += [label("Status"), (status, STATUS_STYLE[ann.status]), "\n"]
     tags = " ".join(f"#{tag}" for tag in ann.tags) or "—"
     parts += [label("Tags"), (tags, TAGS), "\n"]
+    for n, where in enumerate(also):  # the same paper, with the same status and note
+        parts += [label("Also in") if n == 0 else " " * 9, where, "\n"]
     parts += _links(entry)
     if entry.details and not row.authors:
         parts.append((entry.details + "\n", MUTED))
@@ -117,12 +121,18 @@ class DetailPane(VerticalScroll, can_focus=True):
         self._shown = shown
         self.query_one("#detail-text", Static).update(text)
 
-    def show(self, entry: Entry | None, row: Row | None, listed: list[Entry]) -> None:
+    def show(
+        self,
+        entry: Entry | None,
+        row: Row | None,
+        listed: list[Entry],
+        also: Sequence[str] = (),
+    ) -> None:
         if entry is None or row is None:
             self._update_head(content(("Pick an entry to see its details.", MUTED)))
             self._set_note("")
             return
-        self._update_head(describe(entry, row, listed))
+        self._update_head(describe(entry, row, listed, also))
         self._set_note(row.annotation.note)
 
     def show_section(
