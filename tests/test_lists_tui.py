@@ -97,6 +97,10 @@ async def choose(app: ReaderApp, pilot, choice: str) -> None:
     await pilot.pause()
 
 
+def notes(app: ReaderApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
 def chooser_lines(app: ReaderApp) -> list[str]:
     options = app.screen.query_one(OptionList)
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
@@ -207,11 +211,14 @@ async def test_list_filter_dashboard_and_an_old_state(db: Path) -> None:
     try:
         library.set_meta(STATE_NAME, {"cursor": old_cursor, "expanded": [[top.title]]})
         library.set_status([RRHF], Status.READ)
+        # and a third list whose file went missing
+        broken = registry.add(library, db, "broken", OPENDILAB.read_bytes(), "x", "now")
+        broken.path.unlink()
     finally:
         library.close()
 
     app = open_app(db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         main = app.main_screen
         assert cursor_key(app) == old_cursor  # opens unchanged
         assert main.catalog_tree._section_nodes[(top.title,)].is_expanded
@@ -251,7 +258,23 @@ async def test_list_filter_dashboard_and_an_old_state(db: Path) -> None:
         assert "▸ awesome-rlhf" in text and f"1/{len(BUNDLED_KEYS)}" in text
         assert "opendilab" in text and f"1/{len(OPENDILAB_KEYS)}" in text
         assert f"1/{len(BUNDLED_KEYS | OPENDILAB_KEYS)}" in text
+        assert "broken" in text and "cannot read: " in text and "no such file" in text
         await pilot.press("escape")
+
+        # the broken list in the chooser: said so; chosen, a notification, the list stays
+        await pilot.press("L")
+        assert await until(pilot, lambda: isinstance(app.screen, ListChooser))
+        chooser = app.screen
+        assert isinstance(chooser, ListChooser)
+        assert await until(pilot, lambda: chooser.counted is not None)
+        (line,) = [line for line in chooser_lines(app) if "broken" in line]
+        assert "cannot read: " in line and "no such file" in line
+        options = chooser.query_one(OptionList)
+        options.highlighted = options.get_option_index("broken")
+        await pilot.press("enter")
+        assert await until(pilot, lambda: any("List not opened" in n for n in notes(app)))
+        assert main.workspace.list_name == "awesome-rlhf"
+        assert app.screen is main and app.is_running
 
 
 def test_list_search_in_the_cli(db: Path, capsys) -> None:

@@ -180,3 +180,5 @@ class ListsCounted(Message):
 
     lists: list[Any]
     overall: Any
+    problem: str = ""
+    """Why nothing could be counted (the library could not be read…); "" when all went well."""

@@ -9,6 +9,7 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.console import Group
 from rich.style import StyleType
 from rich.table import Table
 from rich.text import Text
@@ -76,27 +77,28 @@ def section_table(sections: list[dict[str, Any]], colours: Colours = Colours()) 
 
 def lists_table(
     lists: list[ListProgress], overall: Counts, current: str | None, colours: Colours = Colours()
-) -> Table:
+) -> Group:
     """A bar per registered list, then all of them together; the one shown now (``current``,
-    a list name or ``ALL_LISTS``) marked ▸."""
+    a list name or ``ALL_LISTS``) marked ▸. Below, why a list cannot be read, if one can't."""
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True, justify="right")
-    rows = [(listed.name, listed.name, listed.counts, listed.problem) for listed in lists]
-    rows.append((ALL_LISTS, f"{ALL_LISTS} (a paper counts once)", overall, ""))
-    for name, title, counts, problem in rows:
+    rows = [(listed.name, listed.name, listed.counts) for listed in lists]
+    rows.append((ALL_LISTS, f"{ALL_LISTS} (a paper counts once)", overall))
+    for name, title, counts in rows:
         mark = "▸ " if name == current else "  "
         label = literal(mark + title, "bold" if name == current else "")
         if counts is None:
-            table.add_row(label, literal(f"cannot read: {problem}"), Text(""))
+            table.add_row(label, Text("─" * BAR, style=colours.unread), Text("cannot read"))
             continue
         text = Text(f"{counts.read}/{counts.total}", end="")
         if counts.reading:
             text.append(f" ({counts.reading} reading)", style=colours.reading)
         bar = stacked_bar(counts.read, counts.reading, counts.total, colours=colours)
         table.add_row(label, bar, text)
-    return table
+    problems = [literal(f"{p.name}: cannot read: {p.problem}") for p in lists if p.problem]
+    return Group(table, *problems)
 
 
 def weeks_caption(weeks: list[tuple[date, int]]) -> Text:
@@ -195,6 +197,10 @@ class Dashboard(Screen[None]):
     @on(messages.ListsCounted)
     def _lists_counted(self, event: messages.ListsCounted) -> None:
         event.stop()
+        if event.problem:
+            shown = literal(f"Could not read the lists: {event.problem}")
+            self.query_one("#lists", Static).update(shown)
+            return
         self.lists = (event.lists, event.overall)
         self._fill()
 

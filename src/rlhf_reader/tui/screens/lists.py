@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 
 from rlhf_reader.library.progress import Counts
 from rlhf_reader.lists.views import ALL_LISTS, ListProgress, progress_by_list
+from rlhf_reader.textsafe import printable
 from rlhf_reader.tui import messages
 from rlhf_reader.tui.literal import literal
 from rlhf_reader.tui.state import ALL_VIEW, SHARED_GLYPH
@@ -99,6 +100,10 @@ class ListChooser(ModalScreen[str | None]):
     def _counted(self, event: messages.ListsCounted) -> None:
         event.stop()
         self.counted = event.lists
+        if event.problem:
+            message = printable(f"Could not count the lists: {event.problem}")
+            self.notify(message, severity="error", markup=False)
+            return
         chooser = self.query_one(OptionList)
         for listed in event.lists:
             if listed.name in self.names:
@@ -125,7 +130,11 @@ class ListChooser(ModalScreen[str | None]):
 def count_lists(post: Post, workspace: Workspace) -> None:
     """Each registered list's progress and the progress over all of them (the library is
     read behind its own lock; lists not read yet are parsed here)."""
-    lists, overall = progress_by_list(workspace)
+    try:
+        lists, overall = progress_by_list(workspace)
+    except Exception as exc:  # a library broken meanwhile, or a bug: say so, never a traceback
+        post(messages.ListsCounted([], Counts(), f"{type(exc).__name__}: {exc}"))
+        return
     post(messages.ListsCounted(lists, overall))
 
 
@@ -155,6 +164,8 @@ def open_list(post: Post, current: Workspace, choice: str) -> None:
         post(messages.ListOpened(workspace, keys_by_list(workspace)))
     except (CatalogError, LibraryError, OSError) as exc:
         post(messages.ListOpenFailed(str(exc)))
+    except Exception as exc:  # a bug must not end the app
+        post(messages.ListOpenFailed(f"{type(exc).__name__}: {exc}"))
 
 
 def read_list_keys(post: Post, workspace: Workspace) -> None:

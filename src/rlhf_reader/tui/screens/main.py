@@ -477,7 +477,7 @@ class MainScreen(Screen[None]):
         def chosen(choice: str | None) -> None:
             if choice is not None and choice != current:
                 work = partial(open_list, self.post_message, self.workspace, choice)
-                self.run_worker(work, thread=True, group="open-list", exclusive=True)
+                self.run_worker(work, thread=True, group="open-list", exit_on_error=False)
 
         self.app.push_screen(ListChooser(self.workspace, current), chosen)
 
