@@ -364,3 +364,11 @@ def test_a_list_term_names_a_known_list() -> None:
     index = SearchIndex(rows, list_keys=LISTS)
     index.update(Row(rows[2].entry, Annotation(key="c", status=Status.READ), None))
     assert index.filter("list:opendilab status:read") == ["b", "c"]
+
+
+def test_list_names_complete_after_list_colon(db: Path, capsys) -> None:
+    code, out, err = run_cli(
+        capsys, db, "completion", "bash", "--complete", "rlhf-reader list --search list:o"
+    )
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["values", "opendilab"]  # bash: after its ':'
