@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rlhf_reader.library.records import Row
     from rlhf_reader.lists.listupdate import PlannedUpdate
     from rlhf_reader.sources.arxiv_meta import FetchReport
+    from rlhf_reader.tui.state import ReadingList
     from rlhf_reader.workspace import Workspace
 
 
@@ -150,10 +151,10 @@ class Copied(Message):
 @dataclass
 class ListOpened(Message):
     """``L``: the chosen list (or every list) read in a thread; the screen goes on with
-    ``workspace``. ``lists``: each registered list's keys, for ``list:NAME``."""
+    ``workspace``, showing ``reading`` (built in the thread too, with the lists' keys)."""
 
     workspace: Workspace
-    lists: dict[str, frozenset[str]]
+    reading: ReadingList
 
 
 @dataclass

@@ -175,7 +175,9 @@ class Dashboard(Screen[None]):
             from rlhf_reader.tui.screens.lists import count_lists
 
             work = partial(count_lists, self.post_message, self.workspace)
-            self.run_worker(work, thread=True, group="count-lists", exit_on_error=False)
+            self.run_worker(
+                work, thread=True, group="count-lists", description="count", exit_on_error=False
+            )
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._fill())
         self.query_one("#dashboard").focus()
 
