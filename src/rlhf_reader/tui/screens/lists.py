@@ -13,11 +13,11 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -26,7 +26,7 @@ from rlhf_reader.library.progress import Counts
 from rlhf_reader.lists.views import ALL_LISTS, ListProgress, progress_by_list
 from rlhf_reader.textsafe import printable
 from rlhf_reader.tui import messages
-from rlhf_reader.tui.literal import literal
+from rlhf_reader.tui.literal import content
 from rlhf_reader.tui.state import ALL_VIEW, SHARED_GLYPH
 
 if TYPE_CHECKING:
@@ -34,22 +34,26 @@ if TYPE_CHECKING:
     from rlhf_reader.workspace import Workspace
 
 NAME_WIDTH = 24
+MUTED = "$foreground-muted"
 
 
-def list_label(name: str, counts: Counts | None, current: bool, problem: str = "") -> Text:
-    """One line of the chooser: a mark for the list shown now, the name, its progress."""
-    label = Text("▸ " if current else "  ", end="")
+def list_label(name: str, counts: Counts | None, current: bool, problem: str = "") -> Content:
+    """One line of the chooser: a mark for the list shown now, the name, its progress (in
+    the theme's colours; the name and the problem shown literally)."""
     shown = name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
-    label.append_text(literal(f"{shown:<{NAME_WIDTH}}", "bold" if current else ""))
+    parts: list[str | Content | tuple[str, str]] = [
+        "▸ " if current else "  ",
+        (f"{shown:<{NAME_WIDTH}}", "bold" if current else ""),
+    ]
     if problem:
-        label.append_text(literal(f"  cannot read: {problem}", "red"))
+        parts.append((f"  cannot read: {problem}", "$text-error"))
     elif counts is None:
-        label.append("  …", style="dim")
+        parts.append(("  …", MUTED))
     else:
-        label.append(f"  {counts.read:>4}/{counts.total:<4} read", style="dim")
+        parts.append((f"  {counts.read:>4}/{counts.total:<4} read", MUTED))
         if counts.reading:
-            label.append(f"  {counts.reading} reading", style="dim")
-    return label
+            parts.append((f"  {counts.reading} reading", "$text-warning"))
+    return content(*parts)
 
 
 class ListChooser(ModalScreen[str | None]):
