@@ -373,3 +373,30 @@ def test_list_names_complete_after_list_colon(db: Path, capsys) -> None:
     )
     assert (code, err) == (0, "")
     assert out.splitlines() == ["values", "opendilab"]  # bash: after its ':'
+
+
+def test_new_marks_are_seen_per_list_or_in_every_list_from_all_lists(db: Path) -> None:
+    from rlhf_reader.lists.views import mark_seen
+    from rlhf_reader.lists.whatsnew import meta_names, new_keys
+
+    only_bundled = sorted(BUNDLED_KEYS - OPENDILAB_KEYS)[0]
+    library = Library.open(db)
+    try:
+        library.set_meta(meta_names("awesome-rlhf")[0], {only_bundled: "2026-11-02T00:00:00Z"})
+        library.set_meta(meta_names("opendilab")[0], {RRHF: "2026-11-01T00:00:00Z"})
+    finally:
+        library.close()
+
+    opendilab = Workspace.open(registry.lists_folder(db) / "opendilab.md", db)
+    assert opendilab.list_name == "opendilab" and set(opendilab.new_keys()) == {RRHF}
+    everything = AllLists(None, db)
+    assert everything.new_keys() == {
+        only_bundled: "2026-11-02T00:00:00Z",
+        RRHF: "2026-11-01T00:00:00Z",
+    }
+    assert mark_seen(opendilab, [RRHF, only_bundled]) == 1  # its own list's mark only
+    assert new_keys(opendilab.library, "awesome-rlhf") == {only_bundled: "2026-11-02T00:00:00Z"}
+    assert mark_seen(everything, None) == 1  # N in All lists: every list's marks
+    assert everything.new_keys() == {}
+    opendilab.library.close()
+    everything.library.close()
