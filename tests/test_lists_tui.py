@@ -400,3 +400,38 @@ def test_new_marks_are_seen_per_list_or_in_every_list_from_all_lists(db: Path) -
     assert everything.new_keys() == {}
     opendilab.library.close()
     everything.library.close()
+
+
+def test_all_lists_view_says_where_else_and_listed_twice_within_one_list() -> None:
+    from rlhf_reader.model import Catalog, Section
+    from rlhf_reader.tui.state import ReadingList
+
+    def entry(section: tuple[str, ...]) -> Entry:
+        return Entry(key="k", title="K", url="https://x.example/k", section=section)
+
+    a1, a2, b1 = entry(("a", "One")), entry(("a", "Two")), entry(("b", "Only"))
+    catalog = Catalog(
+        title="All lists",
+        sections=[
+            Section(
+                "a",
+                1,
+                ("a",),
+                children=[
+                    Section("One", 2, ("a", "One"), entries=[a1]),
+                    Section("Two", 2, ("a", "Two"), entries=[a2]),
+                ],
+            ),
+            Section("b", 1, ("b",), children=[Section("Only", 2, ("b", "Only"), entries=[b1])]),
+        ],
+    )
+    reading = ReadingList.build(catalog, {})
+    reading.shared = frozenset({"k"})
+    assert reading.listings(a1) == [a1, a2]  # listed twice in list a: that is a's own doing
+    assert reading.listings(b1) == [b1]
+    assert reading.also_in(a2) == ["b › Only"]
+    assert reading.also_in(b1) == ["a › One"]  # each other list once, its first listing
+    one_list = ReadingList.build(catalog, {})
+    one_list.list_name = "a"
+    one_list.where = {"k": [("a", ("One",)), ("b", ("Only",))]}
+    assert one_list.also_in(a1) == ["b › Only"]

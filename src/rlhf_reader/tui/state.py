@@ -150,11 +150,12 @@ class ReadingList:
         """The other lists listing ``entry``'s paper, as "list › section › …": in the "All
         lists" view from its own sections, else once the lists were read (``where``)."""
         if self.shared is not None:
-            return [
-                " › ".join(e.section)
-                for e in self.entries.get(entry.key, ())
-                if e.section[:1] != entry.section[:1]
-            ]
+            seen, found = {entry.section[:1]}, []
+            for other in self.entries.get(entry.key, ()):
+                if other.section[:1] not in seen:  # each other list once: its first listing
+                    seen.add(other.section[:1])
+                    found.append(" › ".join(other.section))
+            return found
         return [
             " › ".join((name, *section))
             for name, section in self.where.get(entry.key, ())
