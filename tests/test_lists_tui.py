@@ -78,13 +78,17 @@ def cursor_key(app: ReaderApp) -> str | None:
     return entry.key if entry else None
 
 
-async def choose(app: ReaderApp, pilot, choice: str) -> None:
-    """``L``, wait for the progress, then the option ``choice`` (a list name or ALL_VIEW)."""
+async def choose(app: ReaderApp, pilot, choice: str, key: str = "") -> None:
+    """``L``, then the option ``choice`` (a list name or ALL_VIEW): highlighted and enter, or
+    by its ``key`` (a digit, ``a``)."""
     await pilot.press("L")
     assert await until(pilot, lambda: isinstance(app.screen, ListChooser))
-    options = app.screen.query_one(OptionList)  # (no need to wait for the counts)
-    options.highlighted = options.get_option_index(choice)
-    await pilot.press("enter")
+    if key:
+        await pilot.press(key)
+    else:
+        options = app.screen.query_one(OptionList)  # (no need to wait for the counts)
+        options.highlighted = options.get_option_index(choice)
+        await pilot.press("enter")
     main = app.main_screen
 
     def switched() -> bool:
@@ -125,10 +129,10 @@ async def test_L_switches_lists_and_a_paper_read_in_one_is_read_in_the_other(db:
         assert isinstance(chooser, ListChooser)
         assert await until(pilot, lambda: chooser.counted is not None)
         lines = chooser_lines(app)
-        assert lines[0].startswith("▸ awesome-rlhf") and f"0/{len(BUNDLED_KEYS)}" in lines[0]
-        assert lines[1].startswith("  opendilab") and f"0/{len(OPENDILAB_KEYS)}" in lines[1]
+        assert lines[0].startswith("▸ 1  awesome-rlhf") and f"0/{len(BUNDLED_KEYS)}" in lines[0]
+        assert lines[1].startswith("  2  opendilab") and f"0/{len(OPENDILAB_KEYS)}" in lines[1]
         everything = len(BUNDLED_KEYS | OPENDILAB_KEYS)
-        assert lines[2].startswith("  All lists") and f"0/{everything}" in lines[2]
+        assert lines[2].startswith("  a  All lists") and f"0/{everything}" in lines[2]
         await pilot.press("escape")
         assert await until(pilot, lambda: app.screen is main)
 
@@ -142,7 +146,7 @@ async def test_L_switches_lists_and_a_paper_read_in_one_is_read_in_the_other(db:
         assert labels(app, RRHF)[0].startswith("●")
 
         # back to the bundled list: RRHF is read there too, the cursor where it was left
-        await choose(app, pilot, "awesome-rlhf")
+        await choose(app, pilot, "awesome-rlhf", key="1")
         assert main.reading.status(RRHF) is Status.READ
         assert main.reading.overall.read == 1
         assert cursor_key(app) == only_bundled
@@ -163,7 +167,7 @@ async def test_L_switches_lists_and_a_paper_read_in_one_is_read_in_the_other(db:
         assert cursor_key(app) == RRHF
 
         # All lists: each list a top-level node, the shared papers marked
-        await choose(app, pilot, ALL_VIEW)
+        await choose(app, pilot, ALL_VIEW, key="a")
         assert main.reading.catalog.title == "All lists"
         roots = [node.data.path for node in tree.root.children if node.data is not None]
         assert roots[:2] == [("awesome-rlhf",), ("opendilab",)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -37,12 +37,15 @@ NAME_WIDTH = 24
 MUTED = "$foreground-muted"
 
 
-def list_label(name: str, counts: Counts | None, current: bool, problem: str = "") -> Content:
-    """One line of the chooser: a mark for the list shown now, the name, its progress (in
-    the theme's colours; the name and the problem shown literally)."""
+def list_label(
+    key: str, name: str, counts: Counts | None, current: bool, problem: str = ""
+) -> Content:
+    """One line of the chooser: a mark for the list shown now, the key that picks it, the
+    name, its progress (in the theme's colours; the name and the problem literal)."""
     shown = name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
     parts: list[str | Content | tuple[str, str]] = [
         "▸ " if current else "  ",
+        (f"{key:<2} ", MUTED),
         (f"{shown:<{NAME_WIDTH}}", "bold" if current else ""),
     ]
     if problem:
@@ -58,7 +61,7 @@ def list_label(name: str, counts: Counts | None, current: bool, problem: str = "
 
 class ListChooser(ModalScreen[str | None]):
     """Every registered list with its progress, then "All lists"; enter switches to the
-    highlighted one, esc stays."""
+    highlighted one (a digit to one of the first nine, ``a`` to All lists), esc stays."""
 
     DEFAULT_CSS = """
     ListChooser { align: center middle; }
@@ -82,13 +85,14 @@ class ListChooser(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         options = [
-            Option(list_label(name, None, name == self.current), id=name) for name in self.names
+            Option(list_label(self.key_of(name), name, None, name == self.current), id=name)
+            for name in self.names
         ]
-        everything = list_label(ALL_LISTS, None, self.current == ALL_VIEW)
+        everything = list_label("a", ALL_LISTS, None, self.current == ALL_VIEW)
         options.append(Option(everything, id=ALL_VIEW))
         with Vertical() as box:
             box.border_title = "Lists"
-            box.border_subtitle = f"enter opens · esc stays · {SHARED_GLYPH} in several lists"
+            box.border_subtitle = f"enter or 1-9, a: opens · esc stays · {SHARED_GLYPH}: in several"
             yield OptionList(*options, id="lists")
 
     def on_mount(self) -> None:
@@ -113,18 +117,33 @@ class ListChooser(ModalScreen[str | None]):
         chooser = self.query_one(OptionList)
         for listed in event.lists:
             if listed.name in self.names:
-                label = list_label(
-                    listed.name, listed.counts, listed.name == self.current, listed.problem
-                )
+                current = listed.name == self.current
+                key = self.key_of(listed.name)
+                label = list_label(key, listed.name, listed.counts, current, listed.problem)
                 chooser.replace_option_prompt(listed.name, label)
-        chooser.replace_option_prompt(
-            ALL_VIEW, list_label(ALL_LISTS, event.overall, self.current == ALL_VIEW)
-        )
+        everything = list_label("a", ALL_LISTS, event.overall, self.current == ALL_VIEW)
+        chooser.replace_option_prompt(ALL_VIEW, everything)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(event.option.id)
+
+    def key_of(self, name: str) -> str:
+        """The digit that picks list ``name`` (the first nine have one)."""
+        n = self.names.index(name) + 1
+        return str(n) if n <= 9 else ""
+
+    def on_key(self, event: events.Key) -> None:
+        """A digit picks one of the first nine lists, ``a`` All lists."""
+        choices = [*self.names, ALL_VIEW]
+        char = event.character or ""
+        if char.isdigit() and 0 < int(char) <= min(9, len(self.names)):
+            event.stop()
+            self.dismiss(choices[int(char) - 1])
+        elif char == "a":
+            event.stop()
+            self.dismiss(ALL_VIEW)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
