@@ -242,6 +242,8 @@ def _kind(kind: str, choices: Sequence[str], current: str, lookup: _Lookup) -> R
     if kind == QUERY:
         terms = [(f"is:{s}", "status") for s in ("new", *STATUSES)]
         terms += [(f"tag:{t}", "tag") for t in lookup.tags()]
+        if current.lower().startswith("list:"):  # read the registry only when asked
+            terms += [(f"list:{name}", "list") for name, _ in lookup.lists()]
         return _filter(terms, current)
     return Result()
 

@@ -40,6 +40,10 @@ A query is a list of terms separated by spaces; a row must pass every term (AND)
 ``is:queued``, ``has:pdf``
     entries on the reading queue, entries whose PDF is on disk: the ``queued_keys`` and
     ``pdf_keys`` given, like ``new_keys`` (``Workspace.queued_keys()``, ``.pdf_keys()``).
+``list:NAME``
+    papers listed in the registered list ``NAME`` (the ``list_keys`` given: list name →
+    its keys, ``lists.views.keys_by_list``); a name not among them raises
+    :class:`QueryError` naming the lists there are.
 a link or an arXiv id with ``arXiv:`` or a version (``https://arxiv.org/abs/2305.18290v2``)
     the entry with that key (ids without either are words: ``2305.18`` finds it as you type).
 ``-term``
@@ -61,7 +65,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from itertools import compress
 
@@ -81,9 +85,9 @@ __all__ = [
 SYNTAX = (
     'words (typos forgiven)  "exact phrase"  tag:x  status:unread|reading|read  '
     "section:text  year:2024  year:>=2023  is:new  is:queued  has:pdf  abstract:word  "
-    "-term negates"
+    "list:NAME  -term negates"
 )
-FIELDS = ("tag", "status", "section", "year", "is", "has", "abstract")
+FIELDS = ("tag", "status", "section", "year", "is", "has", "abstract", "list")
 _CACHE_LIMIT = 512
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -196,6 +200,15 @@ class AbstractPhrase:
     negated: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ListTerm:
+    """``list:NAME``: listed in the registered list ``NAME`` (lower-cased, as registered)."""
+
+    name: str
+    raw: str = ""
+    negated: bool = False
+
+
 Term = (
     Word
     | Phrase
@@ -209,6 +222,7 @@ Term = (
     | PdfTerm
     | AbstractWord
     | AbstractPhrase
+    | ListTerm
 )
 
 
@@ -220,6 +234,19 @@ class Marks:
     new: Collection[str] = frozenset()
     queued: Collection[str] = frozenset()
     pdf: Collection[str] = frozenset()
+    lists: Mapping[str, Collection[str]] | None = None
+    """``list:NAME``: each registered list's keys (None: not known here)."""
+
+
+def list_keys_of(term: ListTerm, lists: Mapping[str, Collection[str]] | None) -> Collection[str]:
+    """The keys of the list ``term`` names; :class:`QueryError` when there is no such list."""
+    if lists is None:
+        raise QueryError(term.raw, "the registered lists are not known here")
+    keys = lists.get(term.name)
+    if keys is None:
+        known = ", ".join(lists) or "none"
+        raise QueryError(term.raw, f"no list named {term.name!r} (lists: {known})")
+    return keys
 
 
 # --- text folding and word matching -------------------------------------------------------
@@ -327,15 +354,22 @@ class Query:
         *,
         queued_keys: Collection[str] = frozenset(),
         pdf_keys: Collection[str] = frozenset(),
+        list_keys: Mapping[str, Collection[str]] | None = None,
     ) -> bool:
         """Whether ``row`` passes every term (``new_keys``: keys that count as ``is:new``;
-        ``queued_keys``: ``is:queued``; ``pdf_keys``: ``has:pdf``)."""
+        ``queued_keys``: ``is:queued``; ``pdf_keys``: ``has:pdf``; ``list_keys``: each
+        list's keys, for ``list:NAME``)."""
         facts = _RowFacts(row)
-        marks = Marks(new_keys, queued_keys, pdf_keys)
+        marks = Marks(new_keys, queued_keys, pdf_keys, list_keys)
         for term in self.terms:
             if _row_term(term, row, facts, marks) == term.negated:
                 return False
         return True
+
+    @property
+    def list_names(self) -> frozenset[str]:
+        """The lists named by ``list:`` terms (a caller reads the lists only when asked)."""
+        return frozenset(t.name for t in self.terms if isinstance(t, ListTerm))
 
     def rank(self, row: Row) -> int:
         """For a row that matches: 0 when every word and phrase of the query is found
@@ -428,6 +462,7 @@ def _field(raw: str, name: str, value: str, negated: bool) -> Term:
             "is": "is:new",
             "has": "has:pdf",
             "abstract": "abstract:reward",
+            "list": "list:awesome-rlhf",
         }
         raise QueryError(raw, f"needs a value (e.g. {examples[name]})")
     if name == "tag":
@@ -443,6 +478,8 @@ def _field(raw: str, name: str, value: str, negated: bool) -> Term:
         return _year(raw, value, negated)
     if name == "abstract":
         return _abstract(raw, value, negated)
+    if name == "list":
+        return ListTerm(value.lower(), raw, negated)
     word = value.lower()
     if name == "has":
         if word == "pdf":
@@ -615,6 +652,8 @@ def _row_term(term: Term, row: Row, facts: _RowFacts, marks: Marks) -> bool:
         return term.accepts(row.year)
     if isinstance(term, KeyTerm):
         return row.key == term.key
+    if isinstance(term, ListTerm):
+        return row.key in list_keys_of(term, marks.lists)
     return _is_new(row, marks.new)
 
 
@@ -642,11 +681,13 @@ def select(
     new_keys: Collection[str] = frozenset(),
     queued_keys: Collection[str] = frozenset(),
     pdf_keys: Collection[str] = frozenset(),
+    list_keys: Mapping[str, Collection[str]] | None = None,
 ) -> list[Row]:
     """The rows that pass every given filter (the options of ``list`` and ``export``).
 
     ``status`` is one status exactly, ``tag`` one tag exactly, ``section`` a piece of the
-    section path, ``search`` a query in the filter language (:class:`QueryError` if bad).
+    section path, ``search`` a query in the filter language (:class:`QueryError` if bad,
+    also for a ``list:NAME`` not in ``list_keys``, even when there are no rows).
     """
     terms: list[Term] = []
     if status:
@@ -661,10 +702,15 @@ def select(
     if search:
         terms.extend(parse(search).terms)
     query = Query(tuple(terms), search or "")
+    for term in query.terms:
+        if isinstance(term, ListTerm):
+            list_keys_of(term, list_keys)
     return [
         row
         for row in rows
-        if query.matches(row, new_keys, queued_keys=queued_keys, pdf_keys=pdf_keys)
+        if query.matches(
+            row, new_keys, queued_keys=queued_keys, pdf_keys=pdf_keys, list_keys=list_keys
+        )
     ]
 
 
@@ -832,6 +878,7 @@ class SearchIndex:
         new_keys: Collection[str] = frozenset(),
         queued_keys: Collection[str] = frozenset(),
         pdf_keys: Collection[str] = frozenset(),
+        list_keys: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self._rows = list(rows)
         size = len(self._rows)
@@ -860,6 +907,9 @@ class SearchIndex:
         self.set_new_keys(new_keys)
         self._queued_mask = self._keys_mask(queued_keys)
         self._pdf_mask = self._keys_mask(pdf_keys)
+        self._list_keys: Mapping[str, Collection[str]] | None = None
+        self._list_masks: dict[str, int] = {}
+        self.set_list_keys(list_keys)
         self._queries: dict[str, Query] = {}
         self._last: tuple[str, list[str]] | None = None
 
@@ -906,6 +956,12 @@ class SearchIndex:
     def set_pdf_keys(self, keys: Collection[str]) -> None:
         """The keys ``has:pdf`` matches (``Workspace.pdf_keys()``, after a download)."""
         self._pdf_mask = self._keys_mask(keys)
+        self._last = None
+
+    def set_list_keys(self, lists: Mapping[str, Collection[str]] | None) -> None:
+        """Each registered list's keys, for ``list:NAME`` (None: not known yet)."""
+        self._list_keys = lists
+        self._list_masks = {}
         self._last = None
 
     def update(self, row: Row) -> bool:
@@ -1078,6 +1134,11 @@ class SearchIndex:
             return self._pdf_mask
         if isinstance(term, KeyTerm):
             return _or(1 << i for i in self._positions.get(term.key, ()))
+        if isinstance(term, ListTerm):
+            keys = list_keys_of(term, self._list_keys)
+            if term.name not in self._list_masks:
+                self._list_masks[term.name] = self._keys_mask(keys)
+            return self._list_masks[term.name]
         raise TypeError(f"not a term the index knows: {term!r}")  # pragma: no cover
 
 

@@ -121,12 +121,14 @@ def source_rows(ctx: Context) -> list[Row]:
 
 def filtered_rows(ctx: Context) -> list[Row]:
     from rlhf_reader.cli import CliError
-    from rlhf_reader.query import QueryError, select
+    from rlhf_reader.lists.views import keys_by_list
+    from rlhf_reader.query import QueryError, parse, select
 
     args = ctx.args
     # The same "new" marks as the TUI's /is:new: the keys the last update added, not yet seen.
     new = ctx.workspace.new_keys() if args.search else {}
     try:
+        named = parse(args.search).list_names if args.search else frozenset()
         return select(
             source_rows(ctx),
             status=args.status,
@@ -136,6 +138,7 @@ def filtered_rows(ctx: Context) -> list[Row]:
             new_keys=new,
             queued_keys=ctx.workspace.queued_keys() if args.search else frozenset(),
             pdf_keys=ctx.workspace.pdf_keys() if args.search else frozenset(),
+            list_keys=keys_by_list(ctx.workspace) if named else None,  # read when asked for
         )
     except QueryError as exc:
         raise CliError(f"--search: {exc}", code=2) from None

@@ -67,25 +67,21 @@ def run_lists(ctx: Context) -> int:
 
 
 def _show(ctx: Context) -> int:
-    from rlhf_reader.lists.catalog import CatalogError
+    from rlhf_reader.lists.views import progress_by_list
 
     workspace = ctx.workspace
     current = workspace.list_name
-    annotations = workspace.library.annotations()
+    infos = workspace.lists()
+    progress, overall = progress_by_list(workspace)  # the TUI's L and p count the same way
     rows = []
-    everything: set[str] = set()
-    for name, info in workspace.lists().items():
-        try:
-            keys = {e.key for e in workspace.catalog_of(name).entries}
-        except (CatalogError, OSError) as exc:
-            rows.append((name, "-", "-", str(info.origin or info.path), f"cannot read: {exc}"))
+    for listed in progress:
+        info, counts = infos[listed.name], listed.counts
+        source = str(info.origin or info.path)
+        if counts is None:
+            rows.append((listed.name, "-", "-", source, f"cannot read: {listed.problem}"))
             continue
-        everything |= keys
-        counts = _count(keys, annotations)
         when = (info.fetched_at or "")[:10] or ("shipped" if info.bundled else "-")
-        rows.append(
-            (name, str(counts.total), str(counts.read), str(info.origin or info.path), when)
-        )
+        rows.append((listed.name, str(counts.total), str(counts.read), source, when))
     head = ("name", "entries", "read", "source", "updated")
     width = [max(len(r[i]) for r in [head, *rows]) for i in range(3)]
     ctx.print(
@@ -102,7 +98,6 @@ def _show(ctx: Context) -> int:
                 f"{when:<10}  {source}"
             )
         )
-    overall = _count(everything, annotations)
     ctx.print(
         f"{len(rows)} list{'s' if len(rows) != 1 else ''}; {overall.total} distinct papers, "
         f"{overall.read} read (a paper in several lists counts once)"

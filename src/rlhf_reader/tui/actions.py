@@ -84,7 +84,8 @@ ACTIONS: tuple[Action, ...] = (
         "filter",
         "Filter",
         "filter: papers",
-        "Filter: words, tag:x, status:unread, section:text, year:2024, -word; esc clears",
+        "Filter: words, tag:x, status:unread, section:text, year:2024, list:NAME, -word; "
+        "esc clears",
     ),
     Action(
         "find.clear",
@@ -240,6 +241,16 @@ ACTIONS: tuple[Action, ...] = (
         "sort: inside sections",
         "Order inside sections: list order, year ↓, title, status, date read ↓ (the same "
         "rules as list --sort); the header shows it",
+        show=False,
+    ),
+    Action(
+        "list.choose",
+        "L",
+        "choose_list",
+        "Lists",
+        "switch: list",
+        "Pick one of your lists (each with its progress) or All lists, where ≡ marks a "
+        "paper listed in several; each list keeps its own cursor and open sections",
         show=False,
     ),
     Action(

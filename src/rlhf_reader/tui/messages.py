@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rlhf_reader.library.records import Row
     from rlhf_reader.lists.listupdate import PlannedUpdate
     from rlhf_reader.sources.arxiv_meta import FetchReport
+    from rlhf_reader.tui.state import ReadingList
     from rlhf_reader.workspace import Workspace
 
 
@@ -189,3 +190,43 @@ class Copied(Message):
     text: str
     what: str
     by_tool: bool
+
+
+# several lists (``L``, ``list:NAME``, the dashboard) -----------------------------------------
+
+
+@dataclass
+class ListOpened(Message):
+    """``L``: the chosen list (or every list) read in a thread; the screen goes on with
+    ``workspace``, showing ``reading`` (built in the thread too, with the lists' keys)."""
+
+    workspace: Workspace
+    reading: ReadingList
+
+
+@dataclass
+class ListOpenFailed(Message):
+    """``L``: the chosen list could not be read; the screen stays on its list."""
+
+    reason: str
+
+
+@dataclass
+class ListKeysRead(Message):
+    """Each registered list's keys (``list:NAME``) and where each key is listed ("Also
+    in"), read in a thread for ``workspace``."""
+
+    workspace: Workspace
+    lists: dict[str, frozenset[str]]
+    where: dict[str, list[tuple[str, tuple[str, ...]]]]
+
+
+@dataclass
+class ListsCounted(Message):
+    """Each registered list's progress and the progress over all of them (a
+    ``lists.views.progress_by_list`` result), for the list chooser and the dashboard."""
+
+    lists: list[Any]
+    overall: Any
+    problem: str = ""
+    """Why nothing could be counted (the library could not be read…); "" when all went well."""

@@ -31,6 +31,8 @@ QUEUE_PATH: SectionPath = ("\x00queue",)
 """The queue section's path: no heading of a list can have it."""
 PDF_GLYPH = "⤓"
 """A paper whose PDF is on disk (the CLI's ``queue`` shows the same mark)."""
+SHARED_GLYPH = "≡"
+"""In the "All lists" view: this paper is listed in several lists (one paper, one status)."""
 
 
 def moved(counts: Counts, was: Status, now: Status) -> Counts:
@@ -60,17 +62,34 @@ class ReadingList:
     """The reading queue, in the reader's order (keys of this list only)."""
     pdfs: dict[str, Path] = field(default_factory=dict)
     """Keys whose PDF is on disk → its path."""
+    shared: frozenset[str] | None = None
+    """In the "All lists" view, the keys listed in several lists (None: one list shown)."""
+    lists: dict[str, frozenset[str]] | None = None
+    """Each registered list's keys, for ``list:NAME`` (None until read, in a thread)."""
+    list_name: str | None = None
+    """The registered list shown (None: a file the registry does not know, or All lists)."""
+    where: dict[str, list[tuple[str, SectionPath]]] = field(default_factory=dict)
+    """Key → (list, section) of its first listing in each registered list ("Also in")."""
     _index: Any = None
 
     @classmethod
-    def of(cls, workspace: Workspace) -> ReadingList:
-        """The view of ``workspace`` as its files are now (the PDFs on disk are looked for
-        apart, in a thread: :meth:`find_pdfs`)."""
+    def of(
+        cls, workspace: Workspace, lists: dict[str, frozenset[str]] | None = None
+    ) -> ReadingList:
+        """The view of ``workspace`` as its files are now (``lists``: for ``list:NAME``; the
+        PDFs on disk are looked for apart, in a thread: :meth:`find_pdfs`)."""
+        from rlhf_reader.lists.views import AllLists
+
         library = workspace.library
         reading = cls.build(
             workspace.catalog, library.annotations(), library.all_metadata(), workspace.new_keys()
         )
         reading.queue = [key for key in workspace.queue() if key in reading.rows]
+        if isinstance(workspace, AllLists):
+            reading.shared = workspace.shared_keys()
+        else:
+            reading.list_name = workspace.list_name
+        reading.lists = lists
         return reading
 
     @staticmethod
@@ -140,6 +159,30 @@ class ReadingList:
 
     def status(self, key: str) -> Status:
         return self.rows[key].annotation.status
+
+    def listings(self, entry: Entry) -> list[Entry]:
+        """Where ``entry``'s paper is listed: every listing of its key, or in the "All
+        lists" view those in the same list (a paper in two lists is not listed twice)."""
+        same = self.entries.get(entry.key, [entry])
+        if self.shared is None:
+            return same
+        return [e for e in same if e.section[:1] == entry.section[:1]]
+
+    def also_in(self, entry: Entry) -> list[str]:
+        """The other lists listing ``entry``'s paper, as "list › section › …": in the "All
+        lists" view from its own sections, else once the lists were read (``where``)."""
+        if self.shared is not None:
+            seen, found = {entry.section[:1]}, []
+            for other in self.entries.get(entry.key, ()):
+                if other.section[:1] not in seen:  # each other list once: its first listing
+                    seen.add(other.section[:1])
+                    found.append(" › ".join(other.section))
+            return found
+        return [
+            " › ".join((name, *section))
+            for name, section in self.where.get(entry.key, ())
+            if name != self.list_name
+        ]
 
     def tags_in_use(self) -> list[str]:
         """Tags of every row, most used first, then alphabetical."""
@@ -243,13 +286,16 @@ class ReadingList:
         return {
             key
             for key, row in self.rows.items()
-            if parsed.matches(row, self.new, queued_keys=queued, pdf_keys=pdfs)
+            if parsed.matches(
+                row, self.new, queued_keys=queued, pdf_keys=pdfs, list_keys=self.lists
+            )
         }
 
     def _search_index(self) -> Any:
         if self._index is None:
             self._index = self.build_index(self.rows, set(self.new))
             self._mark_index(self._index)
+            self._give_list_keys()
         return self._index
 
     def _mark_index(self, index: Any) -> None:
@@ -258,6 +304,22 @@ class ReadingList:
             index.set_queued_keys(set(self.queue))
         if hasattr(index, "set_pdf_keys"):
             index.set_pdf_keys(set(self.pdfs))
+
+    def set_list_keys(
+        self,
+        lists: dict[str, frozenset[str]],
+        where: dict[str, list[tuple[str, SectionPath]]] | None = None,
+    ) -> None:
+        """Each registered list's keys (read in a thread), for ``list:NAME``; ``where``:
+        where each key is listed, for "Also in"."""
+        self.lists = lists
+        if where is not None:
+            self.where = where
+        self._give_list_keys()
+
+    def _give_list_keys(self) -> None:
+        if self._index is not None and hasattr(self._index, "set_list_keys"):
+            self._index.set_list_keys(self.lists)
 
     @staticmethod
     def build_index(rows: dict[str, Row], new_keys: set[str] | frozenset[str] = frozenset()) -> Any:
@@ -278,6 +340,7 @@ class ReadingList:
             index.set_new_keys(set(self.new))
         self._mark_index(index)
         self._index = index
+        self._give_list_keys()
 
     def matching_sections(self, keys: set[str]) -> set[SectionPath]:
         """The sections holding one of ``keys`` (directly or in a sub-section)."""
@@ -286,3 +349,48 @@ class ReadingList:
             if any(entry.key in keys for entry in section.entries):
                 found.update(path[:depth] for depth in range(1, len(path) + 1))
         return found
+
+
+# the view of each list, remembered ------------------------------------------------------------
+
+ALL_VIEW = "*all"
+"""The name the "All lists" view's cursor and open sections are kept under (no list name
+starts with ``*``)."""
+
+
+def view_name(workspace: Workspace) -> str:
+    """What a view of ``workspace`` is remembered as: the list's registered name, the "All
+    lists" view, or the list file's path for a list the registry does not know."""
+    from rlhf_reader.lists.views import AllLists
+
+    if isinstance(workspace, AllLists):
+        return ALL_VIEW
+    return workspace.list_name or f"file:{workspace.list_path}"
+
+
+def remembered(state: dict[str, Any], name: str) -> dict[str, Any]:
+    """The cursor and open sections last left in view ``name`` (``{}``: none).
+
+    The saved state (``actions.STATE_NAME``) keeps every view under ``views`` and, as
+    libraries always had it, the last view's ``cursor`` and ``expanded`` at the top, with
+    ``list`` naming it. A state saved before lists existed has no ``list``: its cursor and
+    open sections are those of whichever list opens first, as they always were.
+    """
+    views = state.get("views")
+    view = views.get(name) if isinstance(views, dict) else None
+    if isinstance(view, dict):
+        return view
+    if state.get("list", name) == name:
+        return {k: state[k] for k in ("cursor", "expanded") if k in state}
+    return {}
+
+
+def remember(state: dict[str, Any], name: str, view: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with ``view`` (``cursor``, ``expanded``) kept as view ``name``'s."""
+    views = state.get("views")
+    kept = {}
+    if isinstance(views, dict):
+        kept = {str(k): v for k, v in views.items() if isinstance(v, dict)}
+    shown = {"cursor": view.get("cursor"), "expanded": view.get("expanded") or []}
+    kept[name] = shown
+    return {**state, **shown, "list": name, "views": kept}

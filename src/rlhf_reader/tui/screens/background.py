@@ -226,7 +226,6 @@ class BackgroundTasks(Widget):
         """Save and record the new marks; the screen reloads; show what changed."""
         from rlhf_reader.lists.listupdate import UpdateError, apply
         from rlhf_reader.tui.screens.update_summary import UpdateSummary
-        from rlhf_reader.workspace import Workspace
 
         event.stop()
         plan = event.plan
@@ -237,7 +236,9 @@ class BackgroundTasks(Widget):
             self.say(f"Update not saved: {exc}; the current list stays", "error")
             return
         if plan.target != workspace.list_path:  # the default list, saved beside the library
-            self.post_message(messages.WorkspaceChanged(Workspace(None, workspace.db_path)))
+            # the same kind of view (one list, or All lists) over the saved copy
+            again = type(workspace)(None, workspace.db_path)
+            self.post_message(messages.WorkspaceChanged(again))
         else:
             workspace.reload_list()
             self.post_message(messages.WorkspaceChanged())

@@ -1,14 +1,19 @@
-"""The progress dashboard (``p``): overall, a bar per section, papers read per week."""
+"""The progress dashboard (``p``): overall, a bar per registered list, papers read per
+week, a bar per section. Each list's progress is counted in a thread worker (a list not read
+yet is parsed first), by the one progress rule (``lists.views.progress_by_list``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.console import Group
 from rich.style import StyleType
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -16,10 +21,16 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Sparkline, Static
 
-from rlhf_reader.library.progress import compute_stats, weekly_reads
+from rlhf_reader.library.progress import Counts, compute_stats, weekly_reads
+from rlhf_reader.lists.views import ALL_LISTS
+from rlhf_reader.tui import messages
 from rlhf_reader.tui.literal import literal
 from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.theme import component_style
+
+if TYPE_CHECKING:
+    from rlhf_reader.lists.views import ListProgress
+    from rlhf_reader.workspace import Workspace
 
 WEEKS = 26
 BAR = 30
@@ -64,6 +75,32 @@ def section_table(sections: list[dict[str, Any]], colours: Colours = Colours()) 
     return table
 
 
+def lists_table(
+    lists: list[ListProgress], overall: Counts, current: str | None, colours: Colours = Colours()
+) -> Group:
+    """A bar per registered list, then all of them together; the one shown now (``current``,
+    a list name or ``ALL_LISTS``) marked ▸. Below, why a list cannot be read, if one can't."""
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, justify="right")
+    rows = [(listed.name, listed.name, listed.counts) for listed in lists]
+    rows.append((ALL_LISTS, f"{ALL_LISTS} (a paper counts once)", overall))
+    for name, title, counts in rows:
+        mark = "▸ " if name == current else "  "
+        label = literal(mark + title, "bold" if name == current else "")
+        if counts is None:
+            table.add_row(label, Text("─" * BAR, style=colours.unread), Text("cannot read"))
+            continue
+        text = Text(f"{counts.read}/{counts.total}", end="")
+        if counts.reading:
+            text.append(f" ({counts.reading} reading)", style=colours.reading)
+        bar = stacked_bar(counts.read, counts.reading, counts.total, colours=colours)
+        table.add_row(label, bar, text)
+    problems = [literal(f"{p.name}: cannot read: {p.problem}") for p in lists if p.problem]
+    return Group(table, *problems)
+
+
 def weeks_caption(weeks: list[tuple[date, int]]) -> Text:
     total = sum(count for _, count in weeks)
     best = max((count for _, count in weeks), default=0)
@@ -94,12 +131,17 @@ class Dashboard(Screen[None]):
         Binding("escape,q,p", "close", "Close", id="dialog.close"),
     ]
 
-    def __init__(self, reading: ReadingList, today: date | None = None) -> None:
+    def __init__(
+        self, reading: ReadingList, today: date | None = None, workspace: Workspace | None = None
+    ) -> None:
         super().__init__()
         annotations = {key: row.annotation for key, row in reading.rows.items()}
         self.stats = compute_stats(reading.catalog, annotations)
         self.weeks = weekly_reads(annotations.values(), WEEKS, today)
         self.list_title = reading.catalog.title
+        self.workspace = workspace
+        """Where the registered lists are read from (None: no "By list" part)."""
+        self.lists: tuple[list[ListProgress], Counts] | None = None
 
     def compose(self) -> ComposeResult:
         overall = self.stats["overall"]
@@ -111,6 +153,9 @@ class Dashboard(Screen[None]):
             bar = ProgressBar(total=max(overall["total"], 1), show_eta=False, id="overall-bar")
             bar.progress = overall["read"]
             yield bar
+            if self.workspace is not None:
+                yield Static(Text("By list"), classes="heading", markup=False)
+                yield Static(Text("Reading the lists…"), id="lists", markup=False)
             yield Static(Text("Papers read per week"), classes="heading", markup=False)
             yield Sparkline([count for _, count in self.weeks], id="weekly")
             yield Static(weeks_caption(self.weeks), id="weekly-caption", markup=False)
@@ -126,6 +171,13 @@ class Dashboard(Screen[None]):
 
     def on_mount(self) -> None:
         self._fill()
+        if self.workspace is not None:
+            from rlhf_reader.tui.screens.lists import count_lists
+
+            work = partial(count_lists, self.post_message, self.workspace)
+            self.run_worker(
+                work, thread=True, group="count-lists", description="count", exit_on_error=False
+            )
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._fill())
         self.query_one("#dashboard").focus()
 
@@ -136,6 +188,23 @@ class Dashboard(Screen[None]):
         )
         table = section_table(self.stats["sections"], colours)
         self.query_one("#sections", Static).update(table)
+        if self.lists is not None and self.workspace is not None:
+            from rlhf_reader.lists.views import AllLists
+
+            workspace = self.workspace
+            current = ALL_LISTS if isinstance(workspace, AllLists) else workspace.list_name
+            shown = lists_table(*self.lists, current, colours)
+            self.query_one("#lists", Static).update(shown)
+
+    @on(messages.ListsCounted)
+    def _lists_counted(self, event: messages.ListsCounted) -> None:
+        event.stop()
+        if event.problem:
+            shown = literal(f"Could not read the lists: {event.problem}")
+            self.query_one("#lists", Static).update(shown)
+            return
+        self.lists = (event.lists, event.overall)
+        self._fill()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -30,8 +30,9 @@ from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui import messages, tasks, web
 from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.screens.background import BackgroundTasks
+from rlhf_reader.tui.screens.lists import read_list_keys
 from rlhf_reader.tui.screens.reading import ReadingTools, known_order, next_order, order_name
-from rlhf_reader.tui.state import ReadingList
+from rlhf_reader.tui.state import ReadingList, remember, remembered, view_name
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane, Reading
 from rlhf_reader.tui.widgets.header import ProgressHeader
@@ -112,13 +113,9 @@ class MainScreen(Screen[None]):
         return self.query_one(TaskBar)
 
     def on_mount(self) -> None:
-        expanded = [tuple(p) for p in self.state.get("expanded") or [] if isinstance(p, list)]
         tree = self.catalog_tree
         tree.order = known_order(self.state.get("order"))
-        tree.populate(None, expanded)
-        key = self.state.get("cursor")
-        if not (isinstance(key, str) and key in self.reading.rows and tree.select_key(key)):
-            tree.show_again(next(iter(self.reading.rows), None))  # first run: the first paper
+        self.show_view(remembered(self.state, view_name(self.workspace)))  # this list's
         self._update_header()
         tree.focus()
         # The detail pane is filled just after the first frame (the tree's highlight
@@ -128,13 +125,31 @@ class MainScreen(Screen[None]):
         # The search index is started by the app once its screen is ready (ReaderApp.on_ready):
         # its import and build in a thread would compete with the first frames for the GIL.
 
+    def show_view(self, view: dict[str, Any]) -> None:
+        """The tree with ``view``'s open sections and the cursor on its paper (a list seen
+        for the first time: on the first paper)."""
+        tree = self.catalog_tree
+        tree.populate(None, [tuple(p) for p in view.get("expanded") or [] if isinstance(p, list)])
+        key = view.get("cursor")
+        if not (isinstance(key, str) and key in self.reading.rows and tree.select_key(key)):
+            tree.show_again(next(iter(self.reading.rows), None))
+
     def prepare_filter(self) -> None:
         """Once the screen is up: build the search index in a thread, so ``/`` is instant
         (until it is installed, the first filter builds it itself); look for the PDFs."""
+        # A description, or Textual makes one with repr(work): every row, 0.2 s for 10,000.
         work = partial(tasks.build_search_index, self.post_message, dict(self.reading.rows))
-        self.run_worker(work, thread=True, group="search-index", exit_on_error=False)
+        self.run_worker(
+            work, thread=True, group="search-index", description="index", exit_on_error=False
+        )
         find = partial(tasks.find_pdfs, self.post_message, self.workspace, list(self.reading.rows))
-        self.run_worker(find, thread=True, group="pdf-marks", exit_on_error=False)
+        self.run_worker(
+            find, thread=True, group="pdf-marks", description="pdf marks", exit_on_error=False
+        )
+        keys = partial(read_list_keys, self.post_message, self.workspace)  # for list:NAME
+        self.run_worker(
+            keys, thread=True, group="list-keys", description="list keys", exit_on_error=False
+        )
 
     @on(messages.SearchIndexBuilt)
     def _index_built(self, event: messages.SearchIndexBuilt) -> None:
@@ -167,10 +182,12 @@ class MainScreen(Screen[None]):
         return True
 
     def current_state(self) -> dict[str, Any]:
+        """The saved state with this list's cursor and open sections (each list has its own)."""
+        name = view_name(self.workspace)
         entry = self.catalog_tree.current_entry
-        cursor = entry.key if entry else self.state.get("cursor")
-        tree = self.catalog_tree
-        return {"cursor": cursor, "expanded": tree.saved_expanded(), "order": tree.order}
+        cursor = entry.key if entry else remembered(self.state, name).get("cursor")
+        view = {"cursor": cursor, "expanded": self.catalog_tree.saved_expanded()}
+        return remember(self.state, name, view) | {"order": self.catalog_tree.order}
 
     # showing ---------------------------------------------------------------------------
 
@@ -184,8 +201,10 @@ class MainScreen(Screen[None]):
         tree = self.catalog_tree
         entry = tree.current_entry
         if entry is not None:
-            row, listed = self.reading.row(entry.key), self.reading.entries[entry.key]
-            self.detail.show(entry, row, listed, self._reading_of(entry))
+            reading = self.reading
+            row, listed = reading.row(entry.key), reading.listings(entry)
+            also = reading.also_in(entry)
+            self.detail.show(entry, row, listed, self._reading_of(entry), also)
             return
         node = tree.cursor_node
         if node is not None and isinstance(node.data, Section):
@@ -220,9 +239,10 @@ class MainScreen(Screen[None]):
 
     def reload(self, select: str | None = None, keep_scroll: bool = False) -> None:
         """Take the workspace as its files are now; redraw (the cursor on ``select``)."""
-        pdfs = self.reading.pdfs  # until they are looked for again (prepare_filter)
-        self.reading = ReadingList.of(self.workspace)
-        self.reading.set_pdfs(pdfs)
+        was = self.reading
+        self.reading = ReadingList.of(self.workspace, was.lists)
+        self.reading.where = was.where
+        self.reading.set_pdfs(was.pdfs)  # until they are looked for again (prepare_filter)
         self._seen_generation = self.library.generation
         tree = self.catalog_tree
         tree.set_reading(self.reading)
@@ -279,10 +299,10 @@ class MainScreen(Screen[None]):
         """The reader opened ``key``: clear its new mark (in the library first)."""
         if key not in self.reading.new:
             return
-        from rlhf_reader.lists.whatsnew import mark_seen
+        from rlhf_reader.lists.views import mark_seen
 
         try:
-            mark_seen(self.library, [key])
+            mark_seen(self.workspace, [key])
         except (LibraryError, OSError, ValueError) as exc:
             self.notify_plain(f"Not saved: {exc}", "error")
             return
@@ -290,13 +310,13 @@ class MainScreen(Screen[None]):
         self.catalog_tree.refresh_key(key)
 
     def action_mark_all_seen(self) -> None:
-        from rlhf_reader.lists.whatsnew import mark_seen
+        from rlhf_reader.lists.views import mark_seen
 
         if not self.reading.new:
             self.notify_plain("Nothing is marked new.")
             return
         try:
-            cleared = mark_seen(self.library, None)
+            cleared = mark_seen(self.workspace, None)
         except (LibraryError, OSError, ValueError) as exc:
             self.notify_plain(f"Not saved: {exc}", "error")
             return
@@ -470,7 +490,53 @@ class MainScreen(Screen[None]):
     def action_progress(self) -> None:
         from rlhf_reader.tui.screens.dashboard import Dashboard
 
-        self.app.push_screen(Dashboard(self.reading))
+        self.app.push_screen(Dashboard(self.reading, workspace=self.workspace))
+
+    # several lists (screens/lists.py) --------------------------------------------------
+
+    def action_choose_list(self) -> None:
+        """``L``: pick a list (or All lists); it is read in a worker, then ``ListOpened``."""
+        from rlhf_reader.tui.screens.lists import ListChooser, open_list
+
+        current = view_name(self.workspace)
+
+        def chosen(choice: str | None) -> None:
+            if choice is not None and choice != current:
+                index = bool(self.filter_text.strip())
+                work = partial(open_list, self.post_message, self.workspace, choice, index)
+                self.run_worker(
+                    work, thread=True, group="open-list", description=choice, exit_on_error=False
+                )
+
+        self.app.push_screen(ListChooser(self.workspace, current), chosen)
+
+    @on(messages.ListOpened)
+    def _list_opened(self, event: messages.ListOpened) -> None:
+        """Remember this list's view, show the other one's as it was left (same filter)."""
+        self.state = self.current_state()
+        self.catalog_tree.stop_filter(back=True)
+        self.use_workspace(event.workspace)
+        self.reading = event.reading
+        self._seen_generation = self.library.generation
+        self.catalog_tree.set_reading(self.reading)
+        self.query_one(ProgressHeader).list_title = self.reading.catalog.title
+        self.show_view(remembered(self.state, view_name(event.workspace)))
+        if self.filter_text.strip():
+            self.apply_filter(self.filter_text)
+        self.catalog_tree.center_cursor()
+        self._update_header()
+        self._show_current()
+        self.prepare_filter()
+
+    @on(messages.ListOpenFailed)
+    def _list_open_failed(self, event: messages.ListOpenFailed) -> None:
+        self.notify_plain(f"List not opened: {event.reason}", "error")
+
+    @on(messages.ListKeysRead)
+    def _list_keys_read(self, event: messages.ListKeysRead) -> None:
+        if event.workspace is self.workspace:
+            self.reading.set_list_keys(event.lists, event.where)
+            self._show_current()  # "Also in" for the paper under the cursor
 
     # filter ----------------------------------------------------------------------------
 

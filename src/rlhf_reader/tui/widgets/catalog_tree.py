@@ -28,6 +28,7 @@ from rlhf_reader.tui.state import (
     NEW_PREFIX,
     PDF_GLYPH,
     QUEUE_PATH,
+    SHARED_GLYPH,
     ReadingList,
     SectionPath,
 )
@@ -419,6 +420,8 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
             label.append(PDF_GLYPH + " ", style=self.style_of("catalog-tree--pdf"))
         if entry.key in self.reading.new:
             label.append(NEW_GLYPH + " ", style=self.style_of("catalog-tree--new"))
+        if self.reading.shared and entry.key in self.reading.shared:  # All lists: in several
+            label.append(SHARED_GLYPH + " ", style=self.style_of("catalog-tree--new"))
         read = status is Status.READ
         label.append_text(
             literal(entry.title, self.style_of("catalog-tree--read-title") if read else "")

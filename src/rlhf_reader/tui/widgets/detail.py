@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,14 @@ def label(name: str) -> tuple[str, str]:
 
 
 def describe(
-    entry: Entry, row: Row, listed: list[Entry], reading: Reading | None = None
+    entry: Entry,
+    row: Row,
+    listed: list[Entry],
+    reading: Reading | None = None,
+    also: Sequence[str] = (),
 ) -> Content:
     """The pane's text above the note: title, people, link, status, tags, PDF and queue,
-    warnings, arXiv."""
+    the other lists listing the paper (``also``), warnings, arXiv."""
     ann, meta = row.annotation, row.metadata or {}
     parts: list[str | Content | tuple[str, str]] = [(entry.title, "bold"), "\n"]
     if row.authors:
@@ -64,6 +69,8 @@ def describe(
     parts += [label("Tags"), (tags, TAGS), "\n"]
     if reading is not None:
         parts += _reading(reading)
+    for n, where in enumerate(also):  # the same paper, with the same status and note
+        parts += [label("Also in") if n == 0 else " " * 9, where, "\n"]
     parts += _links(entry)
     if entry.details and not row.authors:
         parts.append((entry.details + "\n", MUTED))
@@ -150,12 +157,13 @@ class DetailPane(VerticalScroll, can_focus=True):
         row: Row | None,
         listed: list[Entry],
         reading: Reading | None = None,
+        also: Sequence[str] = (),
     ) -> None:
         if entry is None or row is None:
             self._update_head(content(("Pick an entry to see its details.", MUTED)))
             self._set_note("")
             return
-        self._update_head(describe(entry, row, listed, reading))
+        self._update_head(describe(entry, row, listed, reading, also))
         self._set_note(row.annotation.note)
 
     def show_section(
