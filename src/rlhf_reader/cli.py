@@ -105,6 +105,9 @@ class Context:
         return self.workspace.rows()
 
     def resolve(self, typed: str) -> Entry:
+        entry = self.workspace.listed_entry(typed)  # a key: no catalog to build
+        if entry is not None:
+            return entry
         try:
             return resolve(self.catalog.entries, typed)
         except ResolveError as exc:
