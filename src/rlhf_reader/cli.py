@@ -8,6 +8,7 @@ registers itself with ``register(subparsers)``.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -177,6 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.__dict__.get(name) == "":  # --db "$UNSET": never fall back to the real library
             parser.error(f"--{name}: empty path")
     ctx = Context(args)
+    if args.command not in (None, "serve"):
+        # A command runs once and exits. What it reads (the list, the library: 100,000s of
+        # dicts and tuples) has no cycles, and the cyclic collector walked it again and
+        # again while it was built (loading a 100k library took twice as long). The TUI
+        # and the server run for long: they keep it (the TUI freezes what it loaded).
+        gc.disable()
     try:
         if args.command is None:
             return _open_tui(ctx)

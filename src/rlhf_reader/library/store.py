@@ -265,7 +265,7 @@ def decode(path: Path, raw: bytes, *, checked: bool = False) -> tuple[Tables, bo
     """
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    if not raw.strip():
+    if not raw or raw.isspace():  # (isspace: no copy of a large file, as strip() makes)
         what = "empty (0 bytes)" if not raw else "empty (only white space)"
         raise LibraryError(
             f"{path}: the library file is {what}; it was not written by rlhf-reader, which "
@@ -741,11 +741,9 @@ class Library:
         self._index = {}
         self._next_id = {}
         for name, field in _ID_FIELD.items():
-            index: dict[str, str] = {}
-            for doc_id, doc in tables[name].items():
-                index[doc[field]] = doc_id
-            self._index[name] = index
-            self._next_id[name] = max((int(i) for i in tables[name]), default=0) + 1
+            table = tables[name]
+            self._index[name] = {doc[field]: doc_id for doc_id, doc in table.items()}
+            self._next_id[name] = max(map(int, table), default=0) + 1
         self._index_generation = self._storage.generation
 
     @contextlib.contextmanager

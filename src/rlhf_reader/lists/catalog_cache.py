@@ -27,7 +27,7 @@ from rlhf_reader.library import fileio
 from rlhf_reader.model import Catalog, Entry, Link, Section
 
 # Bump when the meaning of the stored data changes; parser source changes are caught anyway.
-FORMAT = 2  # 2: one entry a line after a skeleton with a key index
+FORMAT = 3  # 2: one entry a line after a skeleton with a key index; 3: + line offsets
 KEEP = 16  # cached lists kept; older ones are removed when a new one is written
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
@@ -102,22 +102,25 @@ def _read(raw: bytes, source: str) -> Catalog | None:
         if found is None:
             return None
         skeleton, entries = found
-        return from_data(skeleton, orjson.loads(b"[" + entries + b"]"))
+        return from_data(skeleton, orjson.loads(b"[" + bytes(entries) + b"]"))
     except Exception:  # any unusable cache file is simply rebuilt
         return None
 
 
-def _open(raw: bytes, source: str) -> tuple[dict[str, Any], bytes] | None:
+def _open(raw: bytes, source: str) -> tuple[dict[str, Any], memoryview] | None:
     """The checked skeleton of this list's cache file and its entry lines, or None."""
-    blob = cache_path(raw, source).read_bytes()
-    header, _, payload = blob.partition(b"\n")
-    if header != _header(payload):
+    data = cache_path(raw, source).read_bytes()
+    view = memoryview(data)  # slices without copies (the file of a 100k list is 30 MB)
+    end = data.find(b"\n")
+    if end < 0 or data[:end] != _header(view[end + 1 :]):
         return None  # damaged, truncated or edited
-    first, _, entries = payload.partition(b"\n")
-    skeleton = orjson.loads(first)
+    split = data.find(b"\n", end + 1)  # the skeleton is on the first line
+    if split < 0:
+        split = len(data)
+    skeleton = orjson.loads(view[end + 1 : split])
     if skeleton.get("version") != parser_version() or skeleton.get("source") != source:
         return None
-    return skeleton, entries
+    return skeleton, view[split + 1 :]
 
 
 def find(path: Path, keys: Collection[str]) -> tuple[Entry, tuple[str, ...]] | None:
@@ -140,8 +143,8 @@ def find(path: Path, keys: Collection[str]) -> tuple[Entry, tuple[str, ...]] | N
         hits = [index[key] for key in keys if key in index]
         if not hits:
             return None
-        number, path_number = min(hits)
-        line = entries.split(b",\n", number + 1)[number]
+        _number, path_number, start, size = min(hits)
+        line = entries[start : start + size]
         section = tuple(skeleton["paths"][path_number])
         skipped = tuple(str(note) for note in skeleton.get("skipped", ()))
         return _entry(orjson.loads(line), section), skipped
@@ -169,14 +172,20 @@ def _write(raw: bytes, source: str, catalog: Catalog) -> None:
         path = cache_path(raw, source)
         path.parent.mkdir(parents=True, exist_ok=True)
         # The skeleton on one line, then one entry a line: ``find`` reads one entry only.
-        payload = orjson.dumps(skeleton) + b"\n" + b",\n".join(map(orjson.dumps, entries))
+        lines = [orjson.dumps(entry) for entry in entries]
+        offset = 0
+        for number, line in enumerate(lines):  # where each first listing's line starts
+            if skeleton["keys"].get(entries[number][0], (-1,))[0] == number:
+                skeleton["keys"][entries[number][0]] += [offset, len(line)]
+            offset += len(line) + 2
+        payload = orjson.dumps(skeleton) + b"\n" + b",\n".join(lines)
         fileio.write_atomic(path, _header(payload) + b"\n" + payload, durable=False)
         _prune(path.parent, keep=path)
     except Exception:  # a cache we cannot write only costs time
         return
 
 
-def _header(payload: bytes) -> bytes:
+def _header(payload: bytes | memoryview) -> bytes:
     """The first line of a cache file: a magic word and the digest of the rest."""
     return b"rlhf-reader-catalog " + hashlib.sha256(payload).hexdigest().encode()
 
@@ -194,7 +203,8 @@ def _prune(folder: Path, keep: Path) -> None:
 # --- to and from plain data ---------------------------------------------------------------
 #
 # The skeleton: the catalog without its entries (each section says how many it has), the
-# section paths, and the key index {key: [number of its first entry, number of its path]}.
+# section paths, and the key index {key: [number of its first entry, number of its path,
+# offset and length of its line among the entry lines]}.
 # The entries: one list of fields each, in the order of ``Catalog.entries`` (a section's own
 # entries, then its sub-sections').
 
