@@ -27,7 +27,7 @@ from rlhf_reader.library import fileio
 from rlhf_reader.model import Catalog, Entry, Link, Section
 
 # Bump when the meaning of the stored data changes; parser source changes are caught anyway.
-FORMAT = 3  # 2: one entry a line after a skeleton with a key index; 3: + line offsets
+FORMAT = 4  # 4: skeleton, key index lines, one entry a line
 KEEP = 16  # cached lists kept; older ones are removed when a new one is written
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
@@ -101,14 +101,14 @@ def _read(raw: bytes, source: str) -> Catalog | None:
         found = _open(raw, source)
         if found is None:
             return None
-        skeleton, entries = found
+        skeleton, _index, entries = found
         return from_data(skeleton, orjson.loads(b"[" + bytes(entries) + b"]"))
     except Exception:  # any unusable cache file is simply rebuilt
         return None
 
 
-def _open(raw: bytes, source: str) -> tuple[dict[str, Any], memoryview] | None:
-    """The checked skeleton of this list's cache file and its entry lines, or None."""
+def _open(raw: bytes, source: str) -> tuple[dict[str, Any], memoryview, memoryview] | None:
+    """This list's cache file, checked: (skeleton, key index lines, entry lines), or None."""
     data = cache_path(raw, source).read_bytes()
     view = memoryview(data)  # slices without copies (the file of a 100k list is 30 MB)
     end = data.find(b"\n")
@@ -116,11 +116,12 @@ def _open(raw: bytes, source: str) -> tuple[dict[str, Any], memoryview] | None:
         return None  # damaged, truncated or edited
     split = data.find(b"\n", end + 1)  # the skeleton is on the first line
     if split < 0:
-        split = len(data)
+        return None
     skeleton = orjson.loads(view[end + 1 : split])
     if skeleton.get("version") != parser_version() or skeleton.get("source") != source:
         return None
-    return skeleton, view[split + 1 :]
+    entries = split + 1 + int(skeleton["index_bytes"])
+    return skeleton, view[split:entries], view[entries:]
 
 
 def find(path: Path, keys: Collection[str]) -> tuple[Entry, tuple[str, ...]] | None:
@@ -138,16 +139,20 @@ def find(path: Path, keys: Collection[str]) -> tuple[Entry, tuple[str, ...]] | N
         found = _open(raw, str(path))
         if found is None:
             return None
-        skeleton, entries = found
-        index: dict[str, list[int]] = skeleton["keys"]
-        hits = [index[key] for key in keys if key in index]
+        skeleton, index, entries = found
+        text = bytes(index)  # "\n" + one line a key: "KEY"<tab>entry<tab>path<tab>at<tab>size
+        hits = []
+        for key in keys:
+            at = text.find(b"\n" + orjson.dumps(key) + b"\t")
+            if at >= 0:
+                line = text[at + 1 : text.index(b"\n", at + 1)]
+                hits.append([int(n) for n in line.rsplit(b"\t", 4)[1:]])
         if not hits:
             return None
         _number, path_number, start, size = min(hits)
-        line = entries[start : start + size]
         section = tuple(skeleton["paths"][path_number])
         skipped = tuple(str(note) for note in skeleton.get("skipped", ()))
-        return _entry(orjson.loads(line), section), skipped
+        return _entry(orjson.loads(entries[start : start + size]), section), skipped
     except Exception:  # the cache is an optimisation: the caller loads the list instead
         return None
 
@@ -171,14 +176,21 @@ def _write(raw: bytes, source: str, catalog: Catalog) -> None:
         skeleton, entries = data
         path = cache_path(raw, source)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # The skeleton on one line, then one entry a line: ``find`` reads one entry only.
+        # The skeleton on one line; the key index, one line a key (found by a byte search,
+        # never parsed whole); then one entry a line: ``find`` reads one entry only.
         lines = [orjson.dumps(entry) for entry in entries]
+        index = []
         offset = 0
-        for number, line in enumerate(lines):  # where each first listing's line starts
-            if skeleton["keys"].get(entries[number][0], (-1,))[0] == number:
-                skeleton["keys"][entries[number][0]] += [offset, len(line)]
+        for number, line in enumerate(lines):
+            first = skeleton["keys"].get(entries[number][0])
+            if first is not None and first[0] == number:
+                index.append(b"%s\t%d\t%d\t%d\t%d\n" % (orjson.dumps(entries[number][0]),
+                             number, first[1], offset, len(line)))  # fmt: skip
             offset += len(line) + 2
-        payload = orjson.dumps(skeleton) + b"\n" + b",\n".join(lines)
+        del skeleton["keys"]
+        index_block = b"".join(index)
+        skeleton["index_bytes"] = len(index_block)
+        payload = orjson.dumps(skeleton) + b"\n" + index_block + b",\n".join(lines)
         fileio.write_atomic(path, _header(payload) + b"\n" + payload, durable=False)
         _prune(path.parent, keep=path)
     except Exception:  # a cache we cannot write only costs time
@@ -202,9 +214,9 @@ def _prune(folder: Path, keep: Path) -> None:
 
 # --- to and from plain data ---------------------------------------------------------------
 #
-# The skeleton: the catalog without its entries (each section says how many it has), the
-# section paths, and the key index {key: [number of its first entry, number of its path,
-# offset and length of its line among the entry lines]}.
+# The skeleton: the catalog without its entries (each section says how many it has) and the
+# section paths. The key index (written as lines by ``_write``): each key's first entry, the
+# number of its section path, and the offset and length of its line among the entry lines.
 # The entries: one list of fields each, in the order of ``Catalog.entries`` (a section's own
 # entries, then its sub-sections').
 
