@@ -67,6 +67,7 @@ from dataclasses import dataclass, replace
 from itertools import compress
 from typing import Any
 
+from rlhf_reader.gcpause import paused
 from rlhf_reader.keys import entry_key, parse_arxiv_id
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Status
@@ -936,6 +937,16 @@ class SearchIndex:
         new_keys: Collection[str] = frozenset(),
         queued_keys: Collection[str] = frozenset(),
         pdf_keys: Collection[str] = frozenset(),
+    ) -> None:
+        with paused():  # 100,000s of sets and lists and no cycles (see gcpause)
+            self._build(rows, new_keys, queued_keys, pdf_keys)
+
+    def _build(
+        self,
+        rows: Iterable[Row],
+        new_keys: Collection[str],
+        queued_keys: Collection[str],
+        pdf_keys: Collection[str],
     ) -> None:
         self._rows = list(rows)
         size = len(self._rows)

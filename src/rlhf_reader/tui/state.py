@@ -54,10 +54,16 @@ class ReadingList:
     @classmethod
     def of(cls, workspace: Workspace) -> ReadingList:
         """The view of ``workspace`` as its files are now."""
+        from rlhf_reader.gcpause import paused
+
         library = workspace.library
-        return cls.build(
-            workspace.catalog, library.annotations(), library.all_metadata(), workspace.new_keys()
-        )
+        with paused():  # a row per key and no cycles: linear with the collector paused
+            return cls.build(
+                workspace.catalog,
+                library.annotations(),
+                library.all_metadata(),
+                workspace.new_keys(),
+            )
 
     @classmethod
     def build(
