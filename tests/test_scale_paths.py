@@ -77,3 +77,25 @@ def test_mark_by_key_never_builds_the_catalog(
     # A title fragment still works: then the catalog is read (from the cache).
     code, out, err = run_cli(capsys, db_path, "--list", str(listed), "mark", title, "read")
     assert code == 0 and "already read" in out and built == ["cache"]
+
+
+def test_json_output_is_the_text_json_dumps_wrote(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``list --json`` is written by orjson now: the very text of ``json.dumps(indent=2)``
+    (then control and bidi characters escaped, as before)."""
+    import json
+    import random
+
+    from rlhf_reader.commands import browse
+
+    monkeypatch.setattr(browse, "encodes_everything", lambda stream: True)
+    rng = random.Random(5)
+    values: list[object] = [[], {}, [{"a": [], "b": {}, "c": None, "d": True, "e": -3}]]
+    for _ in range(100):
+        text = "".join(chr(rng.randrange(0, 0x3000)) for _ in range(rng.randrange(12)))
+        values.append([{"key": text, "tags": [text[:3]], "year": rng.randrange(3000), "n": None}])
+    for value in values:
+        expected = json.dumps(value, ensure_ascii=False, indent=2)
+        expected = browse._JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", expected)
+        assert browse.json_text(value) == expected
+    lone = ["\ud800"]  # orjson refuses a lone surrogate: json.dumps writes it, as before
+    assert browse.json_text(lone) == json.dumps(lone, ensure_ascii=False, indent=2)
