@@ -39,3 +39,11 @@ def test_a_collector_off_before_stays_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_cli_gives_the_collector_back(capsys, db_path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import run_cli
+
+    code, _out, err = run_cli(capsys, db_path, "stats")
+    assert code == 0, err
+    assert gc.isenabled()
