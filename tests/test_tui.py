@@ -394,7 +394,7 @@ async def test_a_bad_filter_is_an_inline_message(list_path: Path, db_path: Path)
         error = app.main_screen.query_one("#filter-error", Static)
         assert await until(pilot, lambda: error.display)
         assert "nope" in static_text(error)
-        footer = app.main_screen.query_one("Footer")
+        footer = app.main_screen.query_one("KeyFooter")
         assert error.region.bottom <= footer.region.y  # visible, not under the footer
         assert app.is_running
         await pilot.press("escape")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from rlhf_reader import __version__
+from rlhf_reader.gcpause import paused
 from rlhf_reader.keys import ResolveError, resolve
 from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.records import Row
@@ -105,6 +106,9 @@ class Context:
         return self.workspace.rows()
 
     def resolve(self, typed: str) -> Entry:
+        entry = self.workspace.listed_entry(typed)  # a key: no catalog to build
+        if entry is not None:
+            return entry
         try:
             return resolve(self.catalog.entries, typed)
         except ResolveError as exc:
@@ -174,6 +178,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.__dict__.get(name) == "":  # --db "$UNSET": never fall back to the real library
             parser.error(f"--{name}: empty path")
     ctx = Context(args)
+    if args.command in (None, "serve"):
+        return _run(ctx)
+    # A command runs once and exits. What it reads (the list, the library: 100,000s of dicts
+    # and tuples) has no cycles, and the cyclic collector walked it again and again while it
+    # was built (loading a 100k library took twice as long). The TUI and the server run for
+    # long: they keep it (the TUI freezes what it loaded). Called in-process (tests), the
+    # collector is back afterwards.
+    with paused():
+        return _run(ctx)
+
+
+def _run(ctx: Context) -> int:
+    args = ctx.args
     try:
         if args.command is None:
             return _open_tui(ctx)

@@ -104,6 +104,21 @@ def entry_key(url: str) -> str:
     return arxiv_id_from_url(url) or normalize_url(url)
 
 
+def keys_named(typed: str) -> set[str]:
+    """The keys ``typed`` may name exactly (as a key, an arXiv id or a URL): ``resolve``
+    gives the first listed entry with one of them before trying title fragments."""
+    text = typed.strip()
+    if not text:
+        return set()
+    wanted = {text, text.lower()}
+    arxiv_id = parse_arxiv_id(text)
+    if arxiv_id:
+        wanted.add(arxiv_id)
+    if "://" in text or "." in text:
+        wanted.add(entry_key(text if "://" in text else "https://" + text))
+    return wanted
+
+
 def resolve(entries: Iterable[Entry], typed: str) -> Entry:
     """The one entry that ``typed`` names: a key, an arXiv id or URL, or a title fragment.
 
@@ -113,12 +128,7 @@ def resolve(entries: Iterable[Entry], typed: str) -> Entry:
     text = typed.strip()
     if not text:
         raise ResolveError("empty key")
-    wanted = {text, text.lower()}
-    arxiv_id = parse_arxiv_id(text)
-    if arxiv_id:
-        wanted.add(arxiv_id)
-    if "://" in text or "." in text:
-        wanted.add(entry_key(text if "://" in text else "https://" + text))
+    wanted = keys_named(text)
     by_key = [entry for entry in entries if entry.key in wanted]
     if by_key:
         return by_key[0]

@@ -63,12 +63,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from itertools import compress
+from typing import Any
 
+from rlhf_reader.gcpause import paused
 from rlhf_reader.keys import entry_key, parse_arxiv_id
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Status
@@ -717,8 +720,10 @@ def select(
 # --- the index for the filter bar ---------------------------------------------------------
 
 
-def _mask(indices: list[int], size: int) -> int:
+def _mask(indices: Iterable[int], size: int) -> int:
     """An int with bit ``i`` set for every ``i`` in ``indices``."""
+    if not isinstance(indices, (list, array)):
+        indices = list(indices)
     if len(indices) < 32:
         mask = 0
         for i in indices:
@@ -738,30 +743,136 @@ def _bits(mask: int) -> list[int]:
     return list(compress(range(len(digits)), digits))
 
 
+_DENSE = 32
+"""A set holding more than one row in ``_DENSE`` is kept as a bitset (``size / 8`` bytes),
+a smaller one as its sorted row numbers (4 bytes a row): never more than 4 bytes a row."""
+
+RowSet = int | array
+"""Rows as a bitset (an int, bit ``i`` for row ``i``) or as sorted row numbers."""
+
+
+class _RowSets:
+    """Which rows have each value (a word, a tag, a year…), in memory linear in the rows.
+
+    A bitset per value would cost ``i / 8`` bytes for a word found only in row ``i``: the
+    index of a list whose rows each have a word of their own (a number in the title, a
+    name) grew with the square of its length (677 MB for 100,000 rows). Here a value found
+    in few rows keeps their numbers; one found in many keeps a bitset, which is then the
+    smaller. Queries still combine bitsets (one of ``size / 8`` bytes per term).
+    """
+
+    __slots__ = ("sets", "size")
+
+    def __init__(self, by_value: dict[Any, list[int]], size: int) -> None:
+        self.size = size
+        self.sets: dict[Any, RowSet] = {v: self._pack(ix) for v, ix in by_value.items()}
+
+    def _pack(self, indices: list[int]) -> RowSet:
+        if len(indices) * _DENSE > self.size:
+            return _mask(indices, self.size)
+        return array("I", indices)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.sets
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.sets)
+
+    def __len__(self) -> int:
+        return len(self.sets)
+
+    def mask(self, value: object) -> int:
+        """The rows having ``value``, as a bitset (0 if none)."""
+        found = self.sets.get(value)
+        if found is None:
+            return 0
+        return found if isinstance(found, int) else _mask(found, self.size)
+
+    def masks_of(self, values: Iterable[object]) -> int:
+        """The rows having any of ``values``, as one bitset."""
+        result = 0
+        numbers: list[int] = []
+        sets = self.sets
+        for value in values:
+            found = sets.get(value)
+            if found is None:
+                continue
+            if isinstance(found, int):
+                result |= found
+            else:
+                numbers.extend(found)
+        return result | _mask(numbers, self.size) if numbers else result
+
+    def add(self, value: object, i: int) -> bool:
+        """Row ``i`` has ``value`` now; True if no row had it before."""
+        found = self.sets.get(value)
+        if found is None:
+            self.sets[value] = self._pack([i])
+            return True
+        if isinstance(found, int):
+            self.sets[value] = found | (1 << i)
+            return False
+        at = bisect_left(found, i)
+        if at == len(found) or found[at] != i:
+            found.insert(at, i)
+            if len(found) * _DENSE > self.size:
+                self.sets[value] = _mask(found, self.size)
+        return False
+
+    def discard(self, value: object, i: int) -> bool:
+        """Row ``i`` no longer has ``value``; True if no row has it any more."""
+        found = self.sets.get(value)
+        if found is None:
+            return False
+        if isinstance(found, int):
+            found &= ~(1 << i)
+            if not found:
+                del self.sets[value]
+                return True
+            count = found.bit_count()
+            self.sets[value] = found if count * _DENSE * 2 > self.size else array("I", _bits(found))
+            return False
+        at = bisect_left(found, i)
+        if at < len(found) and found[at] == i:
+            del found[at]
+            if not found:
+                del self.sets[value]
+                return True
+        return False
+
+    def nbytes(self) -> int:
+        """The memory the sets take (their buffers, not the dict)."""
+        return sum(
+            (s.bit_length() + 7) // 8 if isinstance(s, int) else s.itemsize * len(s)
+            for s in self.sets.values()
+        )
+
+
 class _WordBits:
     """Which rows have which words (one field group: the main fields, or the abstracts):
-    a bitset per word and per first letter, and the query words asked so far."""
+    the rows of each word and of each first letter, and the query words asked so far."""
 
     def __init__(self, row_words: list[frozenset[str]]) -> None:
         size = len(row_words)
         self.row_words = row_words
         by_word: defaultdict[str, list[int]] = defaultdict(list)
+        by_letter: defaultdict[str, list[int]] = defaultdict(list)
         for i, words in enumerate(row_words):
             for word in words:
                 by_word[word].append(i)
-        self.word_masks = {w: _mask(ix, size) for w, ix in by_word.items()}
+            for letter in {word[0] for word in words}:
+                by_letter[letter].append(i)
+        self.words = _RowSets(by_word, size)
         # rows with a word starting with this letter: a one-letter query word, at once
-        self.letter_masks: dict[str, int] = {}
-        for word, mask in self.word_masks.items():
-            self.letter_masks[word[0]] = self.letter_masks.get(word[0], 0) | mask
+        self.letters = _RowSets(by_letter, size)
         self.by_first: dict[str, set[str]] = {}
-        for word in self.word_masks:
+        for word in by_word:
             self.by_first.setdefault(word[0], set()).add(word)
         # query word → (matching words of the text, rows having one of them)
         self.parts: dict[str, tuple[frozenset[str], int]] = {}
         # every word of the text, their start offsets and "\n".join(words), made when needed
         self.vocab: tuple[list[str], list[int], str] | None = None
-        if self.word_masks:
+        if by_word:
             self._make_vocab()
 
     def update(self, i: int, words: frozenset[str]) -> None:
@@ -773,23 +884,18 @@ class _WordBits:
         self.row_words[i] = words
         old_letters, letters = {w[0] for w in old_words}, {w[0] for w in words}
         for letter in old_letters - letters:
-            self.letter_masks[letter] &= ~bit
+            self.letters.discard(letter, i)
         for letter in letters - old_letters:
-            self.letter_masks[letter] = self.letter_masks.get(letter, 0) | bit
+            self.letters.add(letter, i)
         gone, added = set(), set()
         for word in old_words - words:
-            mask = self.word_masks[word] & ~bit
-            if mask:
-                self.word_masks[word] = mask
-            else:
-                del self.word_masks[word]
+            if self.words.discard(word, i):
                 self.by_first[word[0]].discard(word)
                 gone.add(word)
         for word in words - old_words:
-            if word not in self.word_masks:
+            if self.words.add(word, i):
                 added.add(word)
                 self.by_first.setdefault(word[0], set()).add(word)
-            self.word_masks[word] = self.word_masks.get(word, 0) | bit
         if gone or added:
             self.vocab = None
         # Keep the remembered query words right instead of forgetting them.
@@ -802,7 +908,7 @@ class _WordBits:
     def part_mask(self, part: str) -> int:
         """The rows with a word that the query word ``part`` matches."""
         if len(part) == 1:
-            return self.letter_masks.get(part, 0)
+            return self.letters.mask(part)
         cached = self.parts.get(part)
         if cached is not None:
             return cached[1]
@@ -817,8 +923,7 @@ class _WordBits:
                 break
         if words is None:
             words = self._scan(part, regime)
-        masks = self.word_masks
-        mask = _or(masks[w] for w in words)
+        mask = self.words.masks_of(words)
         if len(self.parts) >= _CACHE_LIMIT:
             self.parts.clear()
         self.parts[part] = (words, mask)
@@ -840,7 +945,7 @@ class _WordBits:
         return frozenset(found)
 
     def _make_vocab(self) -> tuple[list[str], list[int], str]:
-        vocab = list(self.word_masks)
+        vocab = list(self.words)
         starts = [0]
         for word in vocab:
             starts.append(starts[-1] + len(word) + 1)
@@ -880,6 +985,17 @@ class SearchIndex:
         pdf_keys: Collection[str] = frozenset(),
         list_keys: Mapping[str, Collection[str]] | None = None,
     ) -> None:
+        with paused():  # 100,000s of sets and lists and no cycles (see gcpause)
+            self._build(rows, new_keys, queued_keys, pdf_keys, list_keys)
+
+    def _build(
+        self,
+        rows: Iterable[Row],
+        new_keys: Collection[str],
+        queued_keys: Collection[str],
+        pdf_keys: Collection[str],
+        list_keys: Mapping[str, Collection[str]] | None,
+    ) -> None:
         self._rows = list(rows)
         size = len(self._rows)
         self._all = (1 << size) - 1
@@ -899,8 +1015,8 @@ class SearchIndex:
             if row.year is not None:
                 by_year.setdefault(row.year, []).append(i)
             by_section.setdefault(fold(row.entry.section_path), []).append(i)
-        self._year_masks = {y: _mask(ix, size) for y, ix in by_year.items()}
-        self._section_masks = {s: _mask(ix, size) for s, ix in by_section.items()}
+        self._years = _RowSets(by_year, size)
+        self._sections = _RowSets(by_section, size)
         self._build_annotation_masks()
         self._new_keys: frozenset[str] = frozenset()
         self._new_mask = 0
@@ -930,8 +1046,8 @@ class SearchIndex:
             by_status.setdefault(row.annotation.status, []).append(i)
             for tag in row.annotation.tags:
                 by_tag.setdefault(fold(tag), []).append(i)
-        self._status_masks = {s: _mask(ix, size) for s, ix in by_status.items()}
-        self._tag_masks = {t: _mask(ix, size) for t, ix in by_tag.items()}
+        self._statuses = _RowSets(by_status, size)
+        self._tags = _RowSets(by_tag, size)
 
     def _keys_mask(self, keys: Collection[str]) -> int:
         return _mask(
@@ -985,12 +1101,12 @@ class SearchIndex:
         self._rows[i] = row
         haystack = self._haystacks[i] = _haystack(row)
         abstract = self._abstracts[i] = _abstract_haystack(row)
-        self._move_bit(self._status_masks, old.annotation.status, row.annotation.status, bit)
-        self._move_bit(self._year_masks, old.year, row.year, bit)
+        self._move(self._statuses, old.annotation.status, row.annotation.status, i)
+        self._move(self._years, old.year, row.year, i)
         for tag in {fold(t) for t in old.annotation.tags}:
-            self._tag_masks[tag] &= ~bit
+            self._tags.discard(tag, i)
         for tag in {fold(t) for t in row.annotation.tags}:
-            self._tag_masks[tag] = self._tag_masks.get(tag, 0) | bit
+            self._tags.add(tag, i)
         if _is_new(row, self._new_keys):
             self._new_mask |= bit
         else:
@@ -999,12 +1115,19 @@ class SearchIndex:
         self._abstract.update(i, _words(abstract))
 
     @staticmethod
-    def _move_bit(masks: dict, old: object, new: object, bit: int) -> None:
-        """Move row ``bit`` from ``masks[old]`` to ``masks[new]`` (``None``: in no mask)."""
+    def _move(sets: _RowSets, old: object, new: object, i: int) -> None:
+        """Move row ``i`` from the rows of ``old`` to those of ``new`` (``None``: none)."""
         if old is not None:
-            masks[old] = masks.get(old, 0) & ~bit
+            sets.discard(old, i)
         if new is not None:
-            masks[new] = masks.get(new, 0) | bit
+            sets.add(new, i)
+
+    def nbytes(self) -> int:
+        """The memory of the index's row sets (words, letters, tags, years…), in bytes:
+        linear in the rows (about 4 bytes per word of a row at most)."""
+        sets = (self._main.words, self._main.letters, self._abstract.words)
+        more = (self._abstract.letters, self._years, self._sections, self._statuses, self._tags)
+        return sum(s.nbytes() for s in (*sets, *more))
 
     # -- filtering
 
@@ -1118,14 +1241,14 @@ class SearchIndex:
             return mask
         if isinstance(term, TagTerm):
             if term.prefix:
-                return _or(m for t, m in self._tag_masks.items() if t.startswith(term.tag))
-            return self._tag_masks.get(term.tag, 0)
+                return self._tags.masks_of(t for t in self._tags if t.startswith(term.tag))
+            return self._tags.mask(term.tag)
         if isinstance(term, StatusTerm):
-            return _or(self._status_masks.get(s, 0) for s in term.statuses)
+            return self._statuses.masks_of(term.statuses)
         if isinstance(term, SectionTerm):
-            return _or(m for s, m in self._section_masks.items() if term.text in s)
+            return self._sections.masks_of(s for s in self._sections if term.text in s)
         if isinstance(term, YearTerm):
-            return _or(m for y, m in self._year_masks.items() if term.accepts(y))
+            return self._years.masks_of(y for y in self._years if term.accepts(y))
         if isinstance(term, NewTerm):
             return self._new_mask
         if isinstance(term, QueuedTerm):

@@ -92,6 +92,7 @@ class Workspace:
         self._catalog: Catalog | None = None
         self._own: Any = None  # what the reader's sections were built from
         self._others: dict[str, Catalog] | None = None
+        self._warned = False  # the list's skipped parts were reported
 
     @classmethod
     def open(cls, list_arg: str | Path | None, db_path: Path) -> Workspace:
@@ -144,10 +145,34 @@ class Workspace:
             from rlhf_reader.lists.catalog import load
 
             self._list = load(self.list_path)
-            if self._warn is not None:
-                for note in self._list.skipped:  # read the rest, but never silently
-                    self._warn(f"{self.list_path}: {note}")
+            self._warn_skipped(self._list.skipped)
         return self._list
+
+    def _warn_skipped(self, skipped: Iterable[str]) -> None:
+        if self._warn is not None and not self._warned:
+            self._warned = True
+            for note in skipped:  # read the rest, but never silently
+                self._warn(f"{self.list_path}: {note}")
+
+    def listed_entry(self, typed: str) -> Entry | None:
+        """The entry ``typed`` names by key, arXiv id or URL when the list has it, read from
+        the parse cache's key index without building the catalog (a CLI write names one
+        paper: at 100,000 entries the catalog costs seconds); None otherwise — a title
+        fragment, a paper of the reader's own sections, a list not cached yet — and then
+        ``keys.resolve`` over :attr:`catalog` answers. The same entry either way: a key's
+        first listing, and the list comes before the reader's own sections."""
+        if self._list is not None:
+            return None  # loaded already: resolve over the catalog
+        from rlhf_reader.keys import keys_named
+        from rlhf_reader.lists import catalog_cache
+
+        wanted = keys_named(typed)
+        found = catalog_cache.find(self.list_path, wanted) if wanted else None
+        if found is None:
+            return None
+        entry, skipped = found
+        self._warn_skipped(skipped)
+        return entry
 
     @property
     def library(self) -> Library:
@@ -192,6 +217,7 @@ class Workspace:
         self._list = None
         self._catalog = None
         self._others = None
+        self._warned = False
 
     # several lists ---------------------------------------------------------------------------
 
@@ -270,13 +296,16 @@ class Workspace:
     def rows(self, entries: Iterable[Entry] | None = None) -> list[Row]:
         """Every entry of the catalog (or ``entries``), in list order, joined with the
         library's annotation and arXiv cache."""
+        from rlhf_reader.gcpause import paused
+
         library = self.library
-        annotations = library.annotations()
-        metadata = library.all_metadata()
-        return [
-            Row(e, annotations.get(e.key) or Annotation(key=e.key), metadata.get(e.key))
-            for e in (self.catalog.entries if entries is None else entries)
-        ]
+        with paused():  # a row per entry and no cycles (see gcpause)
+            annotations = library.annotations()
+            metadata = library.all_metadata()
+            return [
+                Row(e, annotations.get(e.key) or Annotation(key=e.key), metadata.get(e.key))
+                for e in (self.catalog.entries if entries is None else entries)
+            ]
 
     def counts(self, keys: Iterable[str] | None = None) -> Counts:
         """Read / reading / unread over the catalog's keys (or ``keys``), each key once."""

@@ -55,7 +55,9 @@ thread. Do not share a ``SafeStorage`` between ``TinyDB`` instances and a ``Libr
 from __future__ import annotations
 
 import contextlib
+import gc
 import glob
+import hashlib
 import os
 import stat
 import threading
@@ -233,11 +235,37 @@ def _set_schema_version(tables: Tables, version: int) -> None:
     }
 
 
-def decode(path: Path, raw: bytes) -> tuple[Tables, bool]:
-    """Parse and check a library file's bytes; ``(tables, migrated)`` or LibraryError."""
+_CHECKS = "1"
+"""Bump when :func:`decode` accepts less than before: bytes it passed are then checked again."""
+
+
+def fingerprint(raw: bytes) -> str:
+    """What :func:`decode` is known to accept: these checks, this schema, these bytes."""
+    digest = hashlib.blake2b(raw, digest_size=32).hexdigest()
+    return f"rlhf-reader-checked {SCHEMA_VERSION}:{_CHECKS}:{digest}"
+
+
+def _checked_record(target: Path) -> Path | None:
+    """Where the fingerprint of the library's last checked bytes is kept: the user cache
+    folder (never beside the library), one small file per library path."""
+    try:
+        import platformdirs
+
+        name = hashlib.blake2b(os.fsencode(target), digest_size=16).hexdigest()
+        return Path(platformdirs.user_cache_dir("rlhf-reader")) / "checked" / name
+    except Exception:  # no cache folder: every open checks the whole file, as before
+        return None
+
+
+def decode(path: Path, raw: bytes, *, checked: bool = False) -> tuple[Tables, bool]:
+    """Parse and check a library file's bytes; ``(tables, migrated)`` or LibraryError.
+
+    ``checked``: these very bytes passed these checks before (their :func:`fingerprint` was
+    recorded), so the document-by-document checks are skipped — they would find the same.
+    """
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    if not raw.strip():
+    if not raw or raw.isspace():  # (isspace: no copy of a large file, as strip() makes)
         what = "empty (0 bytes)" if not raw else "empty (only white space)"
         raise LibraryError(
             f"{path}: the library file is {what}; it was not written by rlhf-reader, which "
@@ -259,6 +287,8 @@ def decode(path: Path, raw: bytes) -> tuple[Tables, bool]:
             "read this file with 'rlhf-reader import'"
         )
     for name, table in data.items():
+        if checked:
+            break
         if not isinstance(table, dict):
             raise LibraryError(
                 f"{path}: not a library file: table {name!r} is a {type(table).__name__}, "
@@ -289,7 +319,8 @@ def decode(path: Path, raw: bytes) -> tuple[Tables, bool]:
         _set_schema_version(data, version)
     for name in TABLES:
         data.setdefault(name, {})
-    _check_documents(path, data)
+    if not checked:
+        _check_documents(path, data)
     return data, migrated
 
 
@@ -378,6 +409,7 @@ class SafeStorage(Storage):
         self._stamp: tuple[int, int, int, int] | None = None
         self._backed_up = False
         self.generation = 0  # bumped whenever the cache is (re)loaded from disk
+        self._checked_path = _checked_record(self.target)
         self._prepare()
 
     # opening -------------------------------------------------------------------------------
@@ -446,7 +478,19 @@ class SafeStorage(Storage):
             raise LibraryError(f"{self.path}: is a folder, not a library file") from None
         except OSError as exc:
             raise LibraryError(f"{self.path}: cannot read: {_describe(exc)}") from None
-        tables, migrated = decode(self.path, raw)
+        known = self._checked()
+        fingerprinted = fingerprint(raw)
+        # Tens of thousands of new dicts and no cycles: the cyclic collector would walk them
+        # again and again while they are made (it doubled the load of a 100k library).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            tables, migrated = decode(self.path, raw, checked=known == fingerprinted)
+        finally:
+            if collecting:
+                gc.enable()
+        if known != fingerprinted:
+            self._remember_checked(fingerprinted)
         self._tables = tables
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self.generation += 1
@@ -463,6 +507,29 @@ class SafeStorage(Storage):
             f"{self.path}: the file is {size:,} bytes, more than the {MAX_LIBRARY_BYTES:,} a "
             "library may have; it was not read (is this the right file?)"
         )
+
+    def _checked(self) -> str | None:
+        """The fingerprint of the bytes last checked (or written) here, if recorded."""
+        record = self._checked_path
+        if record is None:
+            return None
+        try:
+            return record.read_text(encoding="ascii")
+        except (OSError, ValueError):
+            return None
+
+    def _remember_checked(self, fingerprinted: str) -> None:
+        """Record that the bytes with this fingerprint pass :func:`decode`'s checks, so the
+        next process (a CLI command, the TUI) reading the same bytes skips them. Silent: a
+        record that cannot be written only costs the next open the checks."""
+        record = self._checked_path
+        if record is None:
+            return
+        try:
+            record.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fileio.write_atomic(record, fingerprinted.encode("ascii"), mode=0o600, durable=False)
+        except OSError:
+            pass
 
     def tables(self) -> Tables:
         """The cached tables, re-read first when the file changed on disk. Do not mutate
@@ -539,8 +606,13 @@ class SafeStorage(Storage):
                 "written (make it writable, e.g. chmod u+w, to save changes)"
             )
 
-    def _commit(self, tables: Tables) -> None:
+    def _commit(self, tables: Tables, *, checked: bool = True) -> None:
         """Write ``tables`` atomically and durably; the caller holds the lock.
+
+        ``checked``: the tables are what :func:`decode` accepts (they came from it and were
+        changed by ``Library``, which checks every value it writes), so the new file's
+        fingerprint is recorded and the next open skips the checks. TinyDB's own writes
+        (:meth:`write`) are not: the next open checks them.
 
         A read-only library file is never replaced (``os.replace`` would do it, since only
         the folder's permissions count): LibraryError instead, and nothing is written."""
@@ -564,6 +636,8 @@ class SafeStorage(Storage):
         st = os.stat(self.target)
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self._tables = tables
+        if checked:
+            self._remember_checked(fingerprint(payload))
 
     def _backup(self) -> None:
         """Copy the file as it is to ``.bak`` (the first write of this run)."""
@@ -590,7 +664,7 @@ class SafeStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         with self.locked():
-            self._commit(_json_copy(data))
+            self._commit(_json_copy(data), checked=False)
 
     def close(self) -> None:
         self._tables = None
@@ -667,11 +741,9 @@ class Library:
         self._index = {}
         self._next_id = {}
         for name, field in _ID_FIELD.items():
-            index: dict[str, str] = {}
-            for doc_id, doc in tables[name].items():
-                index[doc[field]] = doc_id
-            self._index[name] = index
-            self._next_id[name] = max((int(i) for i in tables[name]), default=0) + 1
+            table = tables[name]
+            self._index[name] = {doc[field]: doc_id for doc_id, doc in table.items()}
+            self._next_id[name] = max(map(int, table), default=0) + 1
         self._index_generation = self._storage.generation
 
     @contextlib.contextmanager

@@ -16,6 +16,8 @@ import dataclasses
 import functools
 import gc
 import hashlib
+from collections.abc import Collection, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from rlhf_reader.library import fileio
 from rlhf_reader.model import Catalog, Entry, Link, Section
 
 # Bump when the meaning of the stored data changes; parser source changes are caught anyway.
-FORMAT = 1
+FORMAT = 4  # 4: skeleton, key index lines, one entry a line
 KEEP = 16  # cached lists kept; older ones are removed when a new one is written
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
@@ -96,15 +98,62 @@ def read(raw: bytes, source: str) -> Catalog | None:
 
 def _read(raw: bytes, source: str) -> Catalog | None:
     try:
-        blob = cache_path(raw, source).read_bytes()
-        header, _, payload = blob.partition(b"\n")
-        if header != _header(payload):
-            return None  # damaged, truncated or edited
-        data = orjson.loads(payload)
-        if data.get("version") != parser_version() or data.get("source") != source:
+        found = _open(raw, source)
+        if found is None:
             return None
-        return from_data(data)
+        skeleton, _index, entries = found
+        return from_data(skeleton, orjson.loads(b"[" + bytes(entries) + b"]"))
     except Exception:  # any unusable cache file is simply rebuilt
+        return None
+
+
+def _open(raw: bytes, source: str) -> tuple[dict[str, Any], memoryview, memoryview] | None:
+    """This list's cache file, checked: (skeleton, key index lines, entry lines), or None."""
+    data = cache_path(raw, source).read_bytes()
+    view = memoryview(data)  # slices without copies (the file of a 100k list is 30 MB)
+    end = data.find(b"\n")
+    if end < 0 or data[:end] != _header(view[end + 1 :]):
+        return None  # damaged, truncated or edited
+    split = data.find(b"\n", end + 1)  # the skeleton is on the first line
+    if split < 0:
+        return None
+    skeleton = orjson.loads(view[end + 1 : split])
+    if skeleton.get("version") != parser_version() or skeleton.get("source") != source:
+        return None
+    entries = split + 1 + int(skeleton["index_bytes"])
+    return skeleton, view[split:entries], view[entries:]
+
+
+def find(path: Path, keys: Collection[str]) -> tuple[Entry, tuple[str, ...]] | None:
+    """The first entry of the list at ``path`` whose key is one of ``keys``, and the notes
+    on what its parser skipped — read from the cache's key index, without building the
+    catalog (a CLI write names one paper of a list of 100,000). None when the list is not
+    cached (or cannot be read) or no entry has one of the keys: then load it whole."""
+    from rlhf_reader.lists.catalog import MAX_LIST_BYTES
+
+    try:
+        with fileio.open_regular(path) as handle:
+            raw = handle.read(MAX_LIST_BYTES + 1)
+        if len(raw) > MAX_LIST_BYTES:
+            return None
+        found = _open(raw, str(path))
+        if found is None:
+            return None
+        skeleton, index, entries = found
+        text = bytes(index)  # "\n" + one line a key: "KEY"<tab>entry<tab>path<tab>at<tab>size
+        hits = []
+        for key in keys:
+            at = text.find(b"\n" + orjson.dumps(key) + b"\t")
+            if at >= 0:
+                line = text[at + 1 : text.index(b"\n", at + 1)]
+                hits.append([int(n) for n in line.rsplit(b"\t", 4)[1:]])
+        if not hits:
+            return None
+        _number, path_number, start, size = min(hits)
+        section = tuple(skeleton["paths"][path_number])
+        skipped = tuple(str(note) for note in skeleton.get("skipped", ()))
+        return _entry(orjson.loads(entries[start : start + size]), section), skipped
+    except Exception:  # the cache is an optimisation: the caller loads the list instead
         return None
 
 
@@ -124,16 +173,31 @@ def _write(raw: bytes, source: str, catalog: Catalog) -> None:
         data = to_data(catalog)
         if data is None:
             return
+        skeleton, entries = data
         path = cache_path(raw, source)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = orjson.dumps(data)
+        # The skeleton on one line; the key index, one line a key (found by a byte search,
+        # never parsed whole); then one entry a line: ``find`` reads one entry only.
+        lines = [orjson.dumps(entry) for entry in entries]
+        index = []
+        offset = 0
+        for number, line in enumerate(lines):
+            first = skeleton["keys"].get(entries[number][0])
+            if first is not None and first[0] == number:
+                index.append(b"%s\t%d\t%d\t%d\t%d\n" % (orjson.dumps(entries[number][0]),
+                             number, first[1], offset, len(line)))  # fmt: skip
+            offset += len(line) + 2
+        del skeleton["keys"]
+        index_block = b"".join(index)
+        skeleton["index_bytes"] = len(index_block)
+        payload = orjson.dumps(skeleton) + b"\n" + index_block + b",\n".join(lines)
         fileio.write_atomic(path, _header(payload) + b"\n" + payload, durable=False)
         _prune(path.parent, keep=path)
     except Exception:  # a cache we cannot write only costs time
         return
 
 
-def _header(payload: bytes) -> bytes:
+def _header(payload: bytes | memoryview) -> bytes:
     """The first line of a cache file: a magic word and the digest of the rest."""
     return b"rlhf-reader-catalog " + hashlib.sha256(payload).hexdigest().encode()
 
@@ -149,42 +213,66 @@ def _prune(folder: Path, keep: Path) -> None:
 
 
 # --- to and from plain data ---------------------------------------------------------------
+#
+# The skeleton: the catalog without its entries (each section says how many it has) and the
+# section paths. The key index (written as lines by ``_write``): each key's first entry, the
+# number of its section path, and the offset and length of its line among the entry lines.
+# The entries: one list of fields each, in the order of ``Catalog.entries`` (a section's own
+# entries, then its sub-sections').
 
 
-def to_data(catalog: Catalog) -> dict[str, Any] | None:
-    """The catalog as JSON-ready data; None if it is not a plain parsed list."""
-    sections = _sections_data(catalog.sections)
+def to_data(catalog: Catalog) -> tuple[dict[str, Any], list[list[Any]]] | None:
+    """(skeleton, entries) as JSON-ready data; None if it is not a plain parsed list."""
+    entries: list[list[Any]] = []
+    paths: list[list[str]] = []
+    keys: dict[str, list[int]] = {}
+    sections = _sections_data(catalog.sections, entries, paths, keys)
     if sections is None:
         return None
-    return {
+    skeleton = {
         "version": parser_version(),
         "source": catalog.source,
         "title": catalog.title,
         "sections": sections,
         "unread": [list(pair) for pair in catalog.unread],
         "skipped": list(catalog.skipped),
+        "paths": paths,
+        "keys": keys,
     }
+    return skeleton, entries
 
 
-def _sections_data(sections: list[Section]) -> list[dict[str, Any]] | None:
+def _sections_data(
+    sections: list[Section],
+    entries: list[list[Any]],
+    paths: list[list[str]],
+    keys: dict[str, list[int]],
+) -> list[dict[str, Any]] | None:
     out = []
     for section in sections:
-        data = _section_data(section)
+        data = _section_data(section, entries, paths, keys)
         if data is None:
             return None
         out.append(data)
     return out
 
 
-def _section_data(section: Section) -> dict[str, Any] | None:
-    entries = []
+def _section_data(
+    section: Section,
+    entries: list[list[Any]],
+    paths: list[list[str]],
+    keys: dict[str, list[int]],
+) -> dict[str, Any] | None:
+    path_number = len(paths)
+    paths.append(list(section.path))
     for e in section.entries:
         if e.section != section.path:
             return None  # not as the parser makes them: do not cache
+        keys.setdefault(e.key, [len(entries), path_number])
         links = [[link.text, link.url] for link in e.links]
         fields = (e.key, e.title, e.url, e.line, e.arxiv_id, e.authors, e.year, e.venue)
         entries.append([*fields, e.details, e.source, links, list(e.extra), e.description])
-    children = _sections_data(section.children)
+    children = _sections_data(section.children, entries, paths, keys)
     if children is None:
         return None
     return {
@@ -192,23 +280,45 @@ def _section_data(section: Section) -> dict[str, Any] | None:
         "level": section.level,
         "path": list(section.path),
         "line": section.line,
-        "entries": entries,
+        "count": len(section.entries),
         "children": children,
     }
 
 
-def from_data(data: dict[str, Any]) -> Catalog:
+def from_data(skeleton: dict[str, Any], entries: list[list[Any]]) -> Catalog:
     """The catalog ``to_data`` stored (the file's digest has vouched for its contents)."""
+    rows = iter(entries)
     return Catalog(
-        title=data["title"],
-        sections=[_section(s) for s in data["sections"]],
-        source=data["source"],
-        unread=tuple((int(line), str(text)) for line, text in data.get("unread", ())),
-        skipped=tuple(str(note) for note in data.get("skipped", ())),
+        title=skeleton["title"],
+        sections=[_section(s, rows) for s in skeleton["sections"]],
+        source=skeleton["source"],
+        unread=tuple((int(line), str(text)) for line, text in skeleton.get("unread", ())),
+        skipped=tuple(str(note) for note in skeleton.get("skipped", ())),
     )
 
 
-def _section(data: dict[str, Any]) -> Section:
+def _entry(fields: list[Any], path: tuple[str, ...]) -> Entry:
+    (key, title, url, line, arxiv_id, authors, year, venue) = fields[:8]
+    details, source, links, extra, description = fields[8:]
+    return Entry(
+        key,
+        title,
+        url,
+        path,
+        line,
+        arxiv_id,
+        authors,
+        year,
+        venue,
+        details,
+        source,
+        tuple(Link(text, href) for text, href in links) if links else (),
+        tuple(extra),
+        description,
+    )
+
+
+def _section(data: dict[str, Any], rows: Iterator[list[Any]]) -> Section:
     path = tuple(data["path"])
     entries = [
         Entry(
@@ -241,7 +351,7 @@ def _section(data: dict[str, Any]) -> Section:
             links,
             extra,
             description,
-        ) in (data["entries"])
+        ) in islice(rows, data["count"])
     ]
     return Section(
         title=data["title"],
@@ -249,5 +359,5 @@ def _section(data: dict[str, Any]) -> Section:
         path=path,
         line=data["line"],
         entries=entries,
-        children=[_section(child) for child in data["children"]],
+        children=[_section(child, rows) for child in data["children"]],
     )

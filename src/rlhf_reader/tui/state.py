@@ -78,12 +78,17 @@ class ReadingList:
     ) -> ReadingList:
         """The view of ``workspace`` as its files are now (``lists``: for ``list:NAME``; the
         PDFs on disk are looked for apart, in a thread: :meth:`find_pdfs`)."""
+        from rlhf_reader.gcpause import paused
         from rlhf_reader.lists.views import AllLists
 
         library = workspace.library
-        reading = cls.build(
-            workspace.catalog, library.annotations(), library.all_metadata(), workspace.new_keys()
-        )
+        with paused():  # a row per key and no cycles: linear with the collector paused
+            reading = cls.build(
+                workspace.catalog,
+                library.annotations(),
+                library.all_metadata(),
+                workspace.new_keys(),
+            )
         reading.queue = [key for key in workspace.queue() if key in reading.rows]
         if isinstance(workspace, AllLists):
             reading.shared = workspace.shared_keys()

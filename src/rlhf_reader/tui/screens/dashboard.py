@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Sparkline, Static
+from textual.widgets import ProgressBar, Sparkline, Static
 
 from rlhf_reader.library.progress import Counts, compute_stats, weekly_reads
 from rlhf_reader.lists.views import ALL_LISTS
@@ -27,6 +27,7 @@ from rlhf_reader.tui import messages
 from rlhf_reader.tui.literal import literal
 from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.theme import component_style
+from rlhf_reader.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from rlhf_reader.lists.views import ListProgress
@@ -167,7 +168,7 @@ class Dashboard(Screen[None]):
             )
             yield Static(legend, id="legend", markup=False)
             yield Static(id="sections", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._fill()

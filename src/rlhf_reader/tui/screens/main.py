@@ -5,7 +5,7 @@ papers, the filter's view), ``DetailPane``, ``FilterBar`` (mounted on the first 
 ``TaskBar`` (runs one background task), ``BackgroundTasks`` (hidden: starts the fetch,
 add, update and export workers and stores their results, ``screens.background``),
 ``ReadingTools`` (hidden: PDFs, the reading queue, the order; ``screens.reading``),
-``Footer``. Widgets and workers talk to the screen with messages (``tui.messages`` and the
+``KeyFooter``. Widgets and workers talk to the screen with messages (``tui.messages`` and the
 widgets' own); the screen writes the library on the UI thread and tells the widgets what to
 show. Every key is one ``Action`` in ``tui.actions`` and one ``action_*`` method here.
 """
@@ -21,7 +21,6 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from rlhf_reader.library.store import Library, LibraryError
@@ -33,9 +32,11 @@ from rlhf_reader.tui.screens.background import BackgroundTasks
 from rlhf_reader.tui.screens.lists import read_list_keys
 from rlhf_reader.tui.screens.reading import ReadingTools, known_order, next_order, order_name
 from rlhf_reader.tui.state import ReadingList, remember, remembered, view_name
+from rlhf_reader.tui.typeahead import TypeAhead
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane, Reading
 from rlhf_reader.tui.widgets.header import ProgressHeader
+from rlhf_reader.tui.widgets.key_footer import KeyFooter
 from rlhf_reader.tui.widgets.taskbar import TaskBar
 from rlhf_reader.workspace import NoteConflict, NoteSaved, Workspace
 
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
     from rlhf_reader.tags import TagEdit
     from rlhf_reader.tui.widgets.filter_bar import FilterBar
     from rlhf_reader.workspace import Workspace
+
+
+ACTION_KEYS = {action.id: action.keys for action in ACTIONS}
 
 
 class MainScreen(Screen[None]):
@@ -64,6 +68,7 @@ class MainScreen(Screen[None]):
         self._seen_generation = workspace.library.generation
         """The library file as last shown: another process's change makes it move."""
         self._poll_error = ""
+        self.typeahead = TypeAhead()
 
     @property
     def library(self) -> Library:
@@ -98,7 +103,7 @@ class MainScreen(Screen[None]):
         yield TaskBar(id="taskbar")
         yield BackgroundTasks(id="background")
         yield ReadingTools(id="reading-tools")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def catalog_tree(self) -> CatalogTree:
@@ -551,9 +556,19 @@ class MainScreen(Screen[None]):
             from rlhf_reader.tui.widgets.filter_bar import FilterBar
 
             bar = FilterBar(id="filter-bar")
-            await self.mount(bar, before=self.query_one(Footer))
+            await self.mount(bar, before=self.query_one(KeyFooter))
         bar.display = True
-        bar.input.focus()
+        self.set_focus(bar.input)  # now: keys already on their way go to the input
+        self.typeahead.deliver(bar.input)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key typed before the focus caught up goes where it would go now (``typeahead``)."""
+        keymap: dict[str, str] = getattr(self.app, "keymap", {})
+        keys = keymap.get("find.filter") or ACTION_KEYS["find.filter"]
+        opens = event.key in [key.strip() for key in keys.split(",")]
+        if self.typeahead.catch(event, self.focused, opens):
+            event.stop()
+            event.prevent_default()
 
     @on(messages.FilterChanged)
     def _filter_changed(self, event: messages.FilterChanged) -> None:

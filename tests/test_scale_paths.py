@@ -1,0 +1,101 @@
+"""The CLI's fast write path: a key is found through the parse cache's key index, without
+building the catalog, and names the very entry ``keys.resolve`` gives over the catalog."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from rlhf_reader.keys import ResolveError, resolve
+from rlhf_reader.lists import catalog, catalog_cache
+from rlhf_reader.lists.catalog import load
+from rlhf_reader.workspace import Workspace
+
+TESTS = Path(__file__).resolve().parent
+LISTS = [
+    TESTS.parent / "src" / "rlhf_reader" / "data" / "awesome-rlhf.md",
+    TESTS / "data" / "opendilab_awesome-RLHF_README.md",
+    TESTS / "data" / "hostile.md",
+]
+
+
+@pytest.mark.parametrize("source", LISTS, ids=lambda p: p.name)
+def test_the_key_index_names_the_entry_resolve_names(source: Path, tmp_path: Path) -> None:
+    listed = tmp_path / source.name
+    shutil.copyfile(source, listed)
+    full = load(listed)  # parsed, and cached
+    assert catalog_cache.read(listed.read_bytes(), str(listed)) == full
+    entries = full.entries
+    typed = {e.key for e in entries} | {e.url for e in entries} | {e.key.upper() for e in entries}
+    for text in sorted(typed):
+        workspace = Workspace(listed, tmp_path / "library.json")
+        fast = workspace.listed_entry(text)
+        try:
+            expected = resolve(entries, text)
+        except ResolveError:
+            expected = None
+        if fast is not None:  # the index answers only for keys it has: then the same entry
+            assert fast == expected, text
+        elif expected is not None:  # the slow path then: only when resolve went beyond keys
+            assert expected.key not in {
+                k for k in (text, text.lower(), text.strip()) if k in {e.key for e in entries}
+            }
+
+
+def test_a_list_not_cached_yet_is_loaded_whole(tmp_path: Path) -> None:
+    listed = tmp_path / "list.md"
+    shutil.copyfile(LISTS[0], listed)
+    workspace = Workspace(listed, tmp_path / "library.json")
+    assert workspace.listed_entry("2305.18290") is None  # no cache: resolve over the catalog
+    load(listed)
+    entry = Workspace(listed, tmp_path / "library.json").listed_entry("2305.18290")
+    assert entry is not None and entry.key == "2305.18290"
+
+
+def test_mark_by_key_never_builds_the_catalog(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listed = tmp_path / "list.md"
+    shutil.copyfile(LISTS[0], listed)
+    title = next(e.title for e in load(listed).entries if e.key == "2305.18290")  # cached now
+    built: list[str] = []
+    real_from_data = catalog_cache.from_data
+    monkeypatch.setattr(
+        catalog_cache, "from_data", lambda *a: built.append("cache") or real_from_data(*a)
+    )
+    monkeypatch.setattr(catalog, "parse_bytes", lambda *a: built.append("parse"))
+    code, out, err = run_cli(capsys, db_path, "--list", str(listed), "mark", "2305.18290", "read")
+    assert (code, err) == (0, ""), err
+    assert "unread → read" in out and "[2305.18290]" in out
+    assert built == []
+    # A title fragment still works: then the catalog is read (from the cache).
+    code, out, err = run_cli(capsys, db_path, "--list", str(listed), "mark", title, "read")
+    assert code == 0 and "already read" in out and built == ["cache"]
+
+
+def test_json_output_is_the_text_json_dumps_wrote(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``list --json`` is written by orjson now: the very text of ``json.dumps(indent=2)``
+    (then control and bidi characters escaped, as before)."""
+    import json
+    import random
+
+    from rlhf_reader.commands import browse
+
+    monkeypatch.setattr(browse, "encodes_everything", lambda stream: True)
+    rng = random.Random(5)
+    values: list[object] = [[], {}, [{"a": [], "b": {}, "c": None, "d": True, "e": -3}]]
+    for _ in range(100):
+        text = "".join(chr(rng.randrange(0, 0x3000)) for _ in range(rng.randrange(12)))
+        values.append([{"key": text, "tags": [text[:3]], "year": rng.randrange(3000), "n": None}])
+    for value in values:
+        expected = json.dumps(value, ensure_ascii=False, indent=2)
+        expected = browse._JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", expected)
+        assert browse.json_text(value) == expected
+    lone = ["\ud800"]  # orjson refuses a lone surrogate: json.dumps writes it, as before
+    assert browse.json_text(lone) == json.dumps(lone, ensure_ascii=False, indent=2)
