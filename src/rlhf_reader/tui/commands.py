@@ -1,22 +1,47 @@
-"""Command palette providers: every paper (Enter moves the cursor to it).
+"""Command palette providers: every paper, found by title, author or key / arXiv id (Enter
+moves the cursor to it).
 
 The actions themselves reach the palette through ``ReaderApp.get_system_commands``, built
-from ``screens.main.ACTIONS``. Titles are untrusted: the palette parses a ``str`` prompt or
-help as markup, so both are given as ``Content``.
+from ``tui.actions.ACTIONS``. When the typed text matches one of those commands, every paper
+scores below the weakest matching command, so the commands come first (the palette sorts
+all hits by score). Titles are untrusted: the palette parses a ``str`` prompt or help as
+markup, so both are given as ``Content``.
+
+Speed: the lower-cased title, authors and ids of every paper are made once when the palette
+opens (``startup``); a keystroke is then substring tests over them (fuzzy matching only for
+titles that hold the typed letters in order but not as one piece, at most ``MAX_HITS``),
+so a 10,000-paper list stays quick (``bench/bench_palette.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 from collections.abc import Sequence
 from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.fuzzy import Matcher
 
 from rlhf_reader.model import Entry
 from rlhf_reader.textsafe import printable
 
+if TYPE_CHECKING:
+    from rlhf_reader.tui.screens.main import MainScreen
+
 MAX_HITS = 100
+MAX_FUZZY = 20
+"""Titles given to Textual's fuzzy matcher per keystroke (its cost grows fast with the
+length of the query and of the title)."""
+YIELD_EVERY = 2000
+"""Papers looked at between two chances for the UI to draw (a keystroke never stalls it)."""
+
+# Tiers: a hit's score is its tier plus a fraction (< 1) ranking it within the tier: the
+# key or arXiv id, then the typed text as one piece of the title or the authors, then each
+# typed word somewhere in the title or the authors, then the letters in order in the title.
+ID_EXACT, ID_PART, PIECE, WORDS, FUZZY = 5.0, 4.0, 3.0, 2.0, 1.0
 
 
 def is_subsequence(needle: str, haystack: str) -> bool:
@@ -33,31 +58,91 @@ def highlighted(title: str, offsets: Sequence[int], style: str = "reverse") -> C
     return content
 
 
-class PaperCommands(Provider):
-    """Lists every entry of the list by title; choosing one puts the cursor on it."""
+def span(text: str, start: int, length: int) -> Content:
+    """``text`` with ``length`` characters from ``start`` highlighted, literally."""
+    return highlighted(text, range(start, start + length))
 
-    def _main(self):  # -> MainScreen | None, imported lazily to keep the app module small
-        from rlhf_reader.tui.screens.main import MainScreen
+
+def place_bonus(haystack: str, at: int) -> float:
+    """Within a tier: a match at the start beats one at a word's start beats one inside a
+    word (each < 1, so the tier decides first)."""
+    if at == 0:
+        return 0.9
+    return 0.6 if not haystack[at - 1].isalnum() else 0.3
+
+
+class Paper(NamedTuple):
+    """One listing of a paper, with what the palette searches made once (a tuple: 10,000
+    of them are made each time the palette opens)."""
+
+    entry: Entry
+    title: str
+    authors: str
+    """As shown (arXiv's when fetched, else the list's)."""
+    lower_title: str
+    lower_authors: str
+    ids: str
+    """The key and the arXiv id, lower case."""
+
+    @classmethod
+    def of(cls, entry: Entry, metadata: dict[str, Any] | None) -> Paper:
+        fetched = metadata.get("authors") if metadata else None
+        authors = ", ".join(str(a) for a in fetched) if fetched else entry.authors
+        title, key, arxiv_id = entry.title, entry.key, entry.arxiv_id
+        ids = f"{key} {arxiv_id}" if arxiv_id and arxiv_id != key else key
+        return cls(entry, title, authors, title.lower(), authors.lower(), ids.lower())
+
+
+def command_floor(matcher: Matcher, titles: Sequence[str]) -> float | None:
+    """The lowest score of the commands ``matcher`` matches (as the palette's own command
+    provider scores them), or None when it matches none."""
+    scores = [score for title in titles if (score := matcher.match(title)) > 0]
+    return min(scores) if scores else None
+
+
+class PaperCommands(Provider):
+    """Every paper of the list by title, author or id; choosing one puts the cursor on it."""
+
+    _papers: list[Paper] | None = None
+
+    def _main(self) -> MainScreen | None:
+        from rlhf_reader.tui.screens.main import MainScreen  # the app module stays small
 
         for screen in reversed(self.app.screen_stack):
             if isinstance(screen, MainScreen):
                 return screen
         return None
 
-    def _entries(self) -> list[Entry]:
+    async def startup(self) -> None:
+        self._papers = self._load()
+
+    def _load(self) -> list[Paper]:
         main = self._main()
         if main is None:
             return []
-        return [entry for same in main.reading.entries.values() for entry in same]
+        rows = main.reading.rows
+        return [
+            Paper.of(entry, rows[key].metadata)
+            for key, same in main.reading.entries.items()
+            for entry in same
+        ]
 
-    def _help(self, entry: Entry) -> Content:
-        return Content(printable(entry.section_path))
+    @property
+    def papers(self) -> list[Paper]:
+        if self._papers is None:
+            self._papers = self._load()
+        return self._papers
+
+    def _help(self, entry: Entry, found: Content | None = None) -> Content:
+        where = Content(printable(entry.section_path))
+        return where if found is None else Content("").join([found, Content("  ·  "), where])
 
     async def discover(self) -> Hits:
         main = self._main()
         if main is None:
             return
-        for entry in self._entries()[:MAX_HITS]:
+        for paper in self.papers[:MAX_HITS]:
+            entry = paper.entry
             yield DiscoveryHit(
                 Content(printable(entry.title)),
                 partial(main.goto, entry),
@@ -67,26 +152,80 @@ class PaperCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         main = self._main()
-        needle = query.lower().strip()
+        needle = " ".join(query.lower().split())
         if main is None or not needle:
             return
-        matcher = self.matcher(needle)  # the palette's own scoring
-        hits = 0
-        for entry in self._entries():
-            if not is_subsequence(needle, entry.title.lower()):
+        matcher = self.matcher(needle)
+        titles = [command.title for command in self.app.get_system_commands(self.screen)]
+        floor = command_floor(matcher, titles)
+        papers = self.papers
+        words = needle.split()
+        # First only (rank, -position, where, offset): the hits are drawn for the best few.
+        found: list[tuple[float, int, str, int]] = []
+        fuzzy: list[int] = []
+        for n, paper in enumerate(papers):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
+            at = paper.ids.find(needle)
+            if at >= 0:
+                exact = needle in paper.ids.split()
+                rank = ID_EXACT if exact else ID_PART + place_bonus(paper.ids, at)
+                found.append((rank, -n, "id", at))
                 continue
-            # Matcher.highlight would parse the title as markup: the offsets are taken from
-            # its search and the title is highlighted literally.
-            score, offsets = matcher.fuzzy_search.match(matcher.query, entry.title)
-            if not score:
+            at = paper.lower_title.find(needle)
+            if at >= 0:
+                found.append((PIECE + place_bonus(paper.lower_title, at), -n, "title", at))
                 continue
+            at = paper.lower_authors.find(needle)
+            if at >= 0:
+                rank = PIECE + place_bonus(paper.lower_authors, at) - 0.1
+                found.append((rank, -n, "authors", at))
+            elif len(words) > 1 and all(
+                w in paper.lower_title or w in paper.lower_authors for w in words
+            ):
+                in_title = sum(w in paper.lower_title for w in words) / (len(words) + 1)
+                found.append((WORDS + in_title, -n, "words", 0))
+            elif len(fuzzy) < MAX_FUZZY and is_subsequence(needle, paper.lower_title):
+                fuzzy.append(n)
+        best = heapq.nlargest(MAX_HITS, found)
+        hits = [
+            self._drawn(papers[-n], where, at, len(needle), rank) for rank, n, where, at in best
+        ]
+        if len(hits) < MAX_HITS:
+            for n in fuzzy[: MAX_HITS - len(hits)]:
+                paper = papers[n]
+                # Matcher.highlight would parse the title as markup: the offsets are taken
+                # from its search and the title is highlighted literally.
+                score, offsets = matcher.fuzzy_search.match(matcher.query, paper.title)
+                if score:
+                    rank = FUZZY + score / (score + 1) / 2
+                    hits.append((rank, paper, highlighted(paper.title, offsets), None))
+        for rank, paper, title, detail in sorted(hits, key=lambda hit: -hit[0]):
+            if floor is not None:  # a command matches: every paper below every command
+                rank = floor * rank / (rank + 1)
             yield Hit(
-                score,
-                highlighted(entry.title, offsets),
-                partial(main.goto, entry),
-                text=entry.title,
-                help=self._help(entry),  # type: ignore[arg-type]
+                rank,
+                title,
+                partial(main.goto, paper.entry),
+                text=paper.title,
+                help=self._help(paper.entry, detail),  # type: ignore[arg-type]
             )
-            hits += 1
-            if hits >= MAX_HITS:
-                return
+
+    @staticmethod
+    def _drawn(
+        paper: Paper, where: str, at: int, length: int, rank: float
+    ) -> tuple[float, Paper, Content, Content | None]:
+        """A hit's title and the line under it, the typed text highlighted where it was
+        found (when case folding kept the offsets)."""
+        title = Content(printable(paper.title))
+        if where == "id":
+            return rank, paper, title, Content(printable(paper.ids))
+        if where == "title":
+            if len(paper.lower_title) == len(paper.title):
+                title = span(paper.title, at, length)
+            return rank, paper, title, None
+        if where == "words":
+            return rank, paper, title, Content(printable(paper.authors))
+        same = len(paper.lower_authors) == len(paper.authors)
+        who = span(paper.authors, at, length) if same else Content(printable(paper.authors))
+        return rank, paper, title, who
