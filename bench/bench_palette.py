@@ -28,10 +28,13 @@ from rlhf_reader.tui.commands import PaperCommands
 from rlhf_reader.workspace import Workspace
 
 REPEAT = 3
+clock = time.process_time
+"""CPU time of this process: the palette's search runs on the UI thread, and the machine is
+shared (wall-clock figures there measure the other jobs as much as this code)."""
 QUERIES = [
     "preference optimization",  # title words: many hits
     "e",  # one letter: nearly every paper, the densest result
-    "reward calibration 4242",  # a title with its number
+    "calibration theory 4242",  # words of one title, not side by side
     "2000.04242",  # an arXiv id
     "ensemble theory",  # author names (the generated authors are word pairs)
     "fetch",  # a command: every paper must score below it
@@ -50,9 +53,9 @@ async def measure(entries: int) -> None:
         opened = []
         for _ in range(REPEAT):
             provider = PaperCommands(screen)
-            start = time.perf_counter()
+            start = clock()
             await provider.startup()
-            opened.append(time.perf_counter() - start)
+            opened.append(clock() - start)
         print(
             f"open (startup, {len(getattr(provider, 'papers', []))} listings): "
             f"{statistics.median(opened) * 1000:.1f} ms"
@@ -66,9 +69,9 @@ async def measure(entries: int) -> None:
                 prefix = query[:end]
                 times = []
                 for _ in range(REPEAT):
-                    start = time.perf_counter()
+                    start = clock()
                     found = [hit async for hit in provider.search(prefix)]
-                    times.append(time.perf_counter() - start)
+                    times.append(clock() - start)
                 per_prefix.append(statistics.median(times))
                 hits = len(found)
             print(

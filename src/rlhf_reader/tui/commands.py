@@ -7,16 +7,19 @@ scores below the weakest matching command, so the commands come first (the palet
 all hits by score). Titles are untrusted: the palette parses a ``str`` prompt or help as
 markup, so both are given as ``Content``.
 
-Speed: the lower-cased title, authors and ids of every paper are made once when the palette
-opens (``startup``); a keystroke is then substring tests over them (fuzzy matching only for
-titles that hold the typed letters in order but not as one piece, at most ``MAX_HITS``),
-so a 10,000-paper list stays quick (``bench/bench_palette.py``).
+Speed: the lower-cased ids, title and authors of every paper are joined into one string
+once when the palette opens (``startup``, ``Haystack``); a keystroke is then ``str.find``
+over that string (in C), one call per paper found, and Textual's fuzzy matcher only for a
+few titles that hold the typed letters in order but not as one piece (``MAX_FUZZY``), so a
+10,000-paper list stays quick (``bench/bench_palette.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
+import bisect
 import heapq
+import itertools
+import re
 from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -35,8 +38,6 @@ MAX_HITS = 100
 MAX_FUZZY = 20
 """Titles given to Textual's fuzzy matcher per keystroke (its cost grows fast with the
 length of the query and of the title)."""
-YIELD_EVERY = 2000
-"""Papers looked at between two chances for the UI to draw (a keystroke never stalls it)."""
 
 # Tiers: a hit's score is its tier plus a fraction (< 1) ranking it within the tier: the
 # key or arXiv id, then the typed text as one piece of the title or the authors, then each
@@ -93,10 +94,75 @@ class Paper(NamedTuple):
         return cls(entry, title, authors, title.lower(), authors.lower(), ids.lower())
 
 
+class Haystack:
+    """Every paper's key and ids, title and authors (lower case) in one string, so that
+    finding the papers that hold a piece of text is ``str.find`` run in C over the whole
+    list, one call per paper found, instead of a Python loop over every paper."""
+
+    def __init__(self, papers: Sequence[Paper]) -> None:
+        parts = [f"{p.ids}\t{p.lower_title}\t{p.lower_authors}" for p in papers]
+        self.text = "\n".join(parts)
+        self.starts = self._starts(parts)
+        titles = [p.lower_title.replace("\n", " ") for p in papers]
+        self.titles = "\n".join(titles)
+        self.title_starts = self._starts(titles)
+
+    @staticmethod
+    def _starts(parts: list[str]) -> list[int]:
+        starts, at = [], 0
+        for part in parts:
+            starts.append(at)
+            at += len(part) + 1
+        return starts
+
+    def holding(self, needle: str) -> list[int]:
+        """The positions (in list order) of the papers whose fields hold ``needle`` (which
+        holds no tab or newline, so it never spans two fields)."""
+        text, starts = self.text, self.starts
+        found: list[int] = []
+        at = text.find(needle)
+        while at >= 0:
+            n = bisect.bisect_right(starts, at) - 1
+            found.append(n)
+            if n + 1 >= len(starts):
+                break
+            at = text.find(needle, starts[n + 1])
+        return found
+
+    def titles_in_order(self, needle: str, skip: set[int], limit: int) -> list[int]:
+        """Up to ``limit`` positions of papers (not in ``skip``) whose title holds the
+        letters of ``needle`` in order, in list order."""
+        found: list[int] = []
+        starts = self.title_starts
+        for match in in_order(needle).finditer(self.titles):
+            n = bisect.bisect_right(starts, match.start()) - 1
+            if n not in skip:
+                found.append(n)
+                if len(found) >= limit:
+                    break
+        return found
+
+
+def in_order(needle: str) -> re.Pattern[str]:
+    """A pattern for a line holding the letters of ``needle`` in order. Between two letters
+    it skips only what is not the next letter, so a line is tried once, in linear time (no
+    backtracking blow-up, whatever the text)."""
+    parts = ["^[^", re.escape(needle[0]), "\n]*"]
+    for before, char in itertools.pairwise(needle):
+        parts += [re.escape(before), "[^", re.escape(char), "\n]*"]
+    parts.append(re.escape(needle[-1]))
+    return re.compile("".join(parts), re.MULTILINE)
+
+
 def command_floor(matcher: Matcher, titles: Sequence[str]) -> float | None:
     """The lowest score of the commands ``matcher`` matches (as the palette's own command
     provider scores them), or None when it matches none."""
-    scores = [score for title in titles if (score := matcher.match(title)) > 0]
+    needle = matcher.query.lower()
+    scores = [
+        score
+        for title in titles
+        if is_subsequence(needle, title.lower()) and (score := matcher.match(title)) > 0
+    ]
     return min(scores) if scores else None
 
 
@@ -104,6 +170,7 @@ class PaperCommands(Provider):
     """Every paper of the list by title, author or id; choosing one puts the cursor on it."""
 
     _papers: list[Paper] | None = None
+    _haystack: Haystack | None = None
 
     def _main(self) -> MainScreen | None:
         from rlhf_reader.tui.screens.main import MainScreen  # the app module stays small
@@ -115,6 +182,7 @@ class PaperCommands(Provider):
 
     async def startup(self) -> None:
         self._papers = self._load()
+        self._haystack = Haystack(self._papers)
 
     def _load(self) -> list[Paper]:
         main = self._main()
@@ -132,6 +200,12 @@ class PaperCommands(Provider):
         if self._papers is None:
             self._papers = self._load()
         return self._papers
+
+    @property
+    def haystack(self) -> Haystack:
+        if self._haystack is None:
+            self._haystack = Haystack(self.papers)
+        return self._haystack
 
     def _help(self, entry: Entry, found: Content | None = None) -> Content:
         where = Content(printable(entry.section_path))
@@ -158,38 +232,28 @@ class PaperCommands(Provider):
         matcher = self.matcher(needle)
         titles = [command.title for command in self.app.get_system_commands(self.screen)]
         floor = command_floor(matcher, titles)
-        papers = self.papers
-        words = needle.split()
+        papers, haystack = self.papers, self.haystack
         # First only (rank, -position, where, offset): the hits are drawn for the best few.
         found: list[tuple[float, int, str, int]] = []
-        fuzzy: list[int] = []
-        for n, paper in enumerate(papers):
-            if n % YIELD_EVERY == YIELD_EVERY - 1:
-                await asyncio.sleep(0)
-            at = paper.ids.find(needle)
-            if at >= 0:
-                exact = needle in paper.ids.split()
-                rank = ID_EXACT if exact else ID_PART + place_bonus(paper.ids, at)
-                found.append((rank, -n, "id", at))
-                continue
-            at = paper.lower_title.find(needle)
-            if at >= 0:
-                found.append((PIECE + place_bonus(paper.lower_title, at), -n, "title", at))
-                continue
-            at = paper.lower_authors.find(needle)
-            if at >= 0:
-                rank = PIECE + place_bonus(paper.lower_authors, at) - 0.1
-                found.append((rank, -n, "authors", at))
-            elif len(words) > 1 and all(
-                w in paper.lower_title or w in paper.lower_authors for w in words
-            ):
-                in_title = sum(w in paper.lower_title for w in words) / (len(words) + 1)
+        direct = haystack.holding(needle)
+        for n in direct:  # the typed text as one piece: of an id, the title, the authors
+            found.append(self._ranked(papers[n], n, needle))
+        words = needle.split()
+        taken = set(direct)
+        if len(words) > 1:  # each word somewhere in the title or the authors
+            inside = set.intersection(*(set(haystack.holding(w)) for w in words)) - taken
+            for n in sorted(inside):
+                lower = papers[n].lower_title
+                in_title = sum(w in lower for w in words) / (len(words) + 1)
                 found.append((WORDS + in_title, -n, "words", 0))
-            elif len(fuzzy) < MAX_FUZZY and is_subsequence(needle, paper.lower_title):
-                fuzzy.append(n)
+            taken |= inside
+        fuzzy: list[int] = []
+        if len(found) < MAX_HITS:  # the letters in order in a title
+            fuzzy = haystack.titles_in_order(needle, taken, MAX_FUZZY)
         best = heapq.nlargest(MAX_HITS, found)
         hits = [
-            self._drawn(papers[-n], where, at, len(needle), rank) for rank, n, where, at in best
+            self._drawn(papers[-minus_n], where, at, len(needle), rank)
+            for rank, minus_n, where, at in best
         ]
         if len(hits) < MAX_HITS:
             for n in fuzzy[: MAX_HITS - len(hits)]:
@@ -210,6 +274,19 @@ class PaperCommands(Provider):
                 text=paper.title,
                 help=self._help(paper.entry, detail),  # type: ignore[arg-type]
             )
+
+    @staticmethod
+    def _ranked(paper: Paper, n: int, needle: str) -> tuple[float, int, str, int]:
+        """(rank, -position, where, offset) of a paper holding ``needle`` as one piece."""
+        at = paper.ids.find(needle)
+        if at >= 0:
+            exact = needle in paper.ids.split()
+            return (ID_EXACT if exact else ID_PART + place_bonus(paper.ids, at)), -n, "id", at
+        at = paper.lower_title.find(needle)
+        if at >= 0:
+            return PIECE + place_bonus(paper.lower_title, at), -n, "title", at
+        at = paper.lower_authors.find(needle)
+        return PIECE + place_bonus(paper.lower_authors, at) - 0.1, -n, "authors", at
 
     @staticmethod
     def _drawn(

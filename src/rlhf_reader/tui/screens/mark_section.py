@@ -60,16 +60,17 @@ def ask_and_mark(screen: MainScreen) -> None:
     hidden = len(keys - tree.shown_keys) if tree.shown_keys is not None else 0
     where = " › ".join(section.path)
 
+    dialog = MarkSection(where, section_counts(screen.reading, keys), hidden)
+
     def chosen(status: Status | None) -> None:
         if status is None:
             return
-        what = f"{plural(len(keys))} of «{where}» marked {status.value}"
+        what = f"{plural(dialog.changes[status])} of «{where}» marked {status.value}"
         write = partial(screen.workspace.set_status, keys, status)
         if screen._store(sorted(keys), write, what) is None:
             screen.notify_plain(f"{what} (u undoes it).")
 
-    counts = section_counts(screen.reading, keys)
-    screen.app.push_screen(MarkSection(where, counts, hidden), chosen)
+    screen.app.push_screen(dialog, chosen)
 
 
 def plural(n: int) -> str:
