@@ -231,7 +231,7 @@ VIM_KEYS: tuple[Binding, ...] = (
         "Down",
         show=False,
         id="scroll.down",
-        tooltip=("Down: scroll the detail pane or the help, next choice in a list (as ↓)"),
+        tooltip="Down: scroll the detail pane or the help, next choice in a list (as ↓)",
     ),
     Binding(
         "k",
@@ -239,7 +239,7 @@ VIM_KEYS: tuple[Binding, ...] = (
         "Up",
         show=False,
         id="scroll.up",
-        tooltip=("Up: scroll the detail pane or the help, previous choice in a list (as ↑)"),
+        tooltip="Up: scroll the detail pane or the help, previous choice in a list (as ↑)",
     ),
     Binding(
         "g",
@@ -247,7 +247,7 @@ VIM_KEYS: tuple[Binding, ...] = (
         "Top",
         show=False,
         id="scroll.top",
-        tooltip=("The top of the detail pane or the help, the first choice in a list (as home)"),
+        tooltip="The top of the detail pane or the help, the first choice in a list (as home)",
     ),
     Binding(
         "G",
@@ -255,7 +255,7 @@ VIM_KEYS: tuple[Binding, ...] = (
         "Bottom",
         show=False,
         id="scroll.bottom",
-        tooltip=("The end of the detail pane or the help, the last choice in a list (as end)"),
+        tooltip="The end of the detail pane or the help, the last choice in a list (as end)",
     ),
 )
 """j/k/g/G where the arrows and home/end work: the detail pane, the help screen and every
