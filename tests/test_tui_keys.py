@@ -41,8 +41,10 @@ LONG_TITLE = (
 )
 MANY = [f"Author{n:02d} Surname{n:02d}" for n in range(1, 39)]  # 38 authors
 FETCH_PAPER = "Fetching preferences: a benchmark"
+LONG_SECTION = "Methods that take a very long heading to say what they are about"
 LIST = (
-    SMALL_LIST.replace("Constitutional AI: Harmlessness from AI Feedback", LONG_TITLE)
+    SMALL_LIST.replace("### Methods", f"### {LONG_SECTION}")
+    .replace("Constitutional AI: Harmlessness from AI Feedback", LONG_TITLE)
     .replace("  - Yuntao Bai. arXiv, 2022.", f"  - {', '.join(MANY)}. arXiv, 2022.")
     .replace(
         "## Blogs",
@@ -97,6 +99,8 @@ async def test_cut_titles_end_with_an_ellipsis_and_long_author_lists_are_short(
         assert len(cut) == tree.scrollable_content_region.width
         short = next(row for row in rows if "Surveys" in row)
         assert short.endswith("Surveys  0/2")  # fits: left whole, no "…"
+        section = next(row for row in rows if "Methods that" in row)
+        assert section.endswith("…  0/4")  # a section's title is cut, its count stays
 
         # The detail pane: the first ten authors, "… and 28 more", A shows them all.
         text = text_of(app)
