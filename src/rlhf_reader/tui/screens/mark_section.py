@@ -116,7 +116,7 @@ class MarkSection(ModalScreen[Status | None]):
         )
         if self.hidden:
             text += f"\nThe filter hides {plural(self.hidden)} of them: they change too."
-        return text + "\nu undoes it afterwards."
+        return text
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
