@@ -30,21 +30,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "mark",
         help="set the status of entries: read, reading or unread",
-        usage="%(prog)s KEY... STATUS  or  %(prog)s STATUS KEY...",
+        usage="%(prog)s KEY... STATUS  or  %(prog)s STATUS KEY...  or  "
+        "%(prog)s --section TEXT STATUS",
         **described(
             f"Sets the status of one or more entries to one of: {STATUS_NAMES}. The status "
             "may come first or last. Becoming read records the date read (read_at); leaving "
             "read clears it. Every KEY is checked first: one that matches nothing, or more "
-            "than one entry, means nothing is written.",
+            "than one entry, means nothing is written. --section marks every paper of the "
+            "sections whose path contains TEXT (as 'list --section TEXT' shows them), in one "
+            "write.",
             "rlhf-reader mark 2305.18290 read",
             "rlhf-reader mark reading 2305.18290 kto",
+            'rlhf-reader mark --section "Papers › 2023" read',
         ),
     )
     p.add_argument(
         "words",
         nargs="+",
         metavar="KEY|STATUS",
-        help=f"one or more KEYs ({KEY_HELP}) and the status ({STATUS_NAMES}), first or last",
+        help=f"one or more KEYs ({KEY_HELP}) and the status ({STATUS_NAMES}), first or last; "
+        "with --section, the status alone will do",
+    )
+    p.add_argument(
+        "--section",
+        metavar="TEXT",
+        help="also every paper of the sections whose path contains TEXT (as 'list --section')",
     )
     p.set_defaults(handler=run_mark)
 
@@ -181,26 +191,59 @@ def split_mark_args(words: list[str]) -> tuple[list[str], Status]:
 def run_mark(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
 
+    words, section = ctx.args.words, ctx.args.section
+    keys: list[str]
     try:
-        keys, status = split_mark_args(ctx.args.words)
+        if section is not None and len(words) == 1:  # mark --section TEXT STATUS
+            keys, status = [], Status.parse(words[0])
+        else:
+            keys, status = split_mark_args(words)
     except ValueError as exc:
         raise CliError(f"mark: {exc}", code=2) from None
     entries = _resolve_all(ctx, keys)
+    if section is not None:
+        entries = _with_section(ctx, entries, section)
     library = ctx.library
     before = {e.key: library.annotation(e.key).status for e in entries}
     try:
         after = library.set_status([e.key for e in entries], status)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    changed = 0
     for entry, ann in zip(entries, after, strict=True):
         if before[entry.key] is ann.status:
             ctx.print(f"{ann.status.glyph} already {ann.status.value}: {_label(entry)}")
         else:
+            changed += 1
             ctx.print(
                 f"{ann.status.glyph} {before[entry.key].value} → {ann.status.value}: "
                 f"{_label(entry)}"
             )
+    if section is not None:
+        ctx.print(f"{changed} of {len(entries)} marked {status.value}.")
     return 0
+
+
+def _with_section(ctx: Context, entries: list[Entry], text: str) -> list[Entry]:
+    """``entries``, then every paper (each key once) of the sections whose path contains
+    ``text``, matched as ``list --section`` matches; CliError when none does."""
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.query import select
+
+    if not text.strip():
+        raise CliError("mark: --section: give a piece of a section path", code=2)
+    found = select(ctx.rows(), section=text)
+    if not found:
+        raise CliError(
+            printable(
+                f"mark: --section {text!r}: no section's path contains it "
+                "(see 'rlhf-reader list' for the sections)"
+            )
+        )
+    by_key = {entry.key: entry for entry in entries}
+    for row in found:
+        by_key.setdefault(row.entry.key, row.entry)
+    return list(by_key.values())
 
 
 # tag ----------------------------------------------------------------------------------------

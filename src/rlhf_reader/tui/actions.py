@@ -254,6 +254,35 @@ ACTIONS: tuple[Action, ...] = (
         show=False,
     ),
     Action(
+        "status.section",
+        "m",
+        "mark_section",
+        "Section",
+        "mark: section read / unread",
+        "Mark a whole section read or unread (the one under the cursor, or the paper's); "
+        "asks first, saying how many papers change. Space on a section does the same",
+        show=False,
+    ),
+    Action(
+        "status.undo",
+        "u",
+        "undo",
+        "Undo",
+        "undo: last change",
+        "Undo this window's last change (status and date read, tags, note, a section mark); "
+        "what another window or the CLI changed since is left as it is",
+        show=False,
+    ),
+    Action(
+        "scroll.authors",
+        "A",
+        "all_authors",
+        "Authors",
+        "toggle: all authors",
+        "Show every author in the detail pane, or only the first ones again",
+        show=False,
+    ),
+    Action(
         "list.progress",
         "p",
         "progress",
@@ -262,3 +291,40 @@ ACTIONS: tuple[Action, ...] = (
         "Progress overall and per section, and papers read per week",
     ),
 )
+
+VIM_KEYS: tuple[Binding, ...] = (
+    Binding(
+        "j",
+        "vim('down')",
+        "Down",
+        show=False,
+        id="scroll.down",
+        tooltip="Down: scroll the detail pane or the help, next choice in a list (as ↓)",
+    ),
+    Binding(
+        "k",
+        "vim('up')",
+        "Up",
+        show=False,
+        id="scroll.up",
+        tooltip="Up: scroll the detail pane or the help, previous choice in a list (as ↑)",
+    ),
+    Binding(
+        "g",
+        "vim('first')",
+        "Top",
+        show=False,
+        id="scroll.top",
+        tooltip="The top of the detail pane or the help, the first choice in a list (as home)",
+    ),
+    Binding(
+        "G",
+        "vim('last')",
+        "Bottom",
+        show=False,
+        id="scroll.bottom",
+        tooltip="The end of the detail pane or the help, the last choice in a list (as end)",
+    ),
+)
+"""j/k/g/G where the arrows and home/end work: the detail pane, the help screen and every
+chooser (``tui.widgets.vimkeys.VimKeys`` runs them). The tree has its own (``move.*``)."""

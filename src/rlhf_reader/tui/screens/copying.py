@@ -18,6 +18,8 @@ from textual.widgets.option_list import Option
 from rlhf_reader.formats import csl
 from rlhf_reader.textsafe import printable_block
 from rlhf_reader.tui import web
+from rlhf_reader.tui.actions import VIM_KEYS
+from rlhf_reader.tui.widgets.vimkeys import VimKeys
 
 if TYPE_CHECKING:
     from rlhf_reader.library.records import Row
@@ -26,9 +28,9 @@ if TYPE_CHECKING:
 DIGITS = "123456789"
 
 
-class FormatChooser(ModalScreen[str | None]):
+class FormatChooser(VimKeys, ModalScreen[str | None]):
     """The citation formats, then the CSL styles (a digit picks one of the first nine, or
-    arrows and enter); dismissed with the choice's id (``csl.cite_as``)."""
+    arrows or j/k/g/G and enter); dismissed with the choice's id (``csl.cite_as``)."""
 
     DEFAULT_CSS = """
     FormatChooser { align: center middle; }
@@ -40,6 +42,7 @@ class FormatChooser(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        *VIM_KEYS,
     ]
 
     def __init__(self) -> None:

@@ -18,6 +18,8 @@ from rlhf_reader.formats.export import FORMATS, default_filename
 from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.textsafe import printable
 from rlhf_reader.tui import web
+from rlhf_reader.tui.actions import VIM_KEYS
+from rlhf_reader.tui.widgets.vimkeys import VimKeys
 
 FORMAT_LABELS = {
     "markdown": "Markdown (task list by section)",
@@ -54,7 +56,7 @@ def check_path(text: str, folder: Path | None = None) -> tuple[Path | None, str 
     return path, None
 
 
-class ExportDialog(ModalScreen[ExportRequest | None]):
+class ExportDialog(VimKeys, ModalScreen[ExportRequest | None]):
     DEFAULT_CSS = """
     ExportDialog { align: center middle; }
     ExportDialog > Vertical {
@@ -71,6 +73,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("ctrl+s", "write", "Export", id="dialog.write"),
+        *VIM_KEYS,  # j/k/g/G in the format list and the scope buttons; typed in the file name
     ]
 
     def __init__(self, shown: int, total: int, filtered: bool, fmt: str = "markdown") -> None:
@@ -90,6 +93,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 [(FORMAT_LABELS[f], f) for f in FORMATS],
                 value=self.fmt,
                 allow_blank=False,
+                type_to_search=False,  # j/k move in the open list (VIM_KEYS)
                 id="export-format",
             )
             yield Label("Which entries")

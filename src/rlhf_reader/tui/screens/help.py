@@ -18,11 +18,14 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from rlhf_reader.tui.actions import VIM_KEYS
 from rlhf_reader.tui.theme import component_style
+from rlhf_reader.tui.widgets.vimkeys import VimKeys
 
 # Headings fit the key column (16 cells).
 GROUPS = {
     "move": "Move around",
+    "scroll": "Detail, lists",
     "status": "Reading status",
     "edit": "Tags and notes",
     "open": "Open",
@@ -57,8 +60,8 @@ def help_rows(
     return {title: rows for title, rows in grouped.items() if rows}
 
 
-class HelpScreen(ModalScreen[None]):
-    """Esc, q or ? closes it."""
+class HelpScreen(VimKeys, ModalScreen[None]):
+    """Esc, q or ? closes it; j/k/g/G scroll it, as the arrows and home/end do."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -77,6 +80,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close", id="dialog.close"),
+        *VIM_KEYS,
     ]
 
     def compose(self) -> ComposeResult:

@@ -38,10 +38,11 @@ from rlhf_reader.tui.widgets.detail import DetailPane, Reading
 from rlhf_reader.tui.widgets.header import ProgressHeader
 from rlhf_reader.tui.widgets.key_footer import KeyFooter
 from rlhf_reader.tui.widgets.taskbar import TaskBar
+from rlhf_reader.undo import History, short
 from rlhf_reader.workspace import NoteConflict, NoteSaved, Workspace
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from rlhf_reader.tags import TagEdit
     from rlhf_reader.tui.widgets.filter_bar import FilterBar
@@ -69,6 +70,8 @@ class MainScreen(Screen[None]):
         """The library file as last shown: another process's change makes it move."""
         self._poll_error = ""
         self.typeahead = TypeAhead()
+        self.history = History()
+        """This window's changes to the library, for ``u`` (``rlhf_reader.undo``)."""
 
     @property
     def library(self) -> Library:
@@ -337,8 +340,17 @@ class MainScreen(Screen[None]):
             self.notify_plain("Move the cursor to a paper first.", "warning")
         return entry
 
-    def _store(self, key: str, write: Callable[[], Annotation | list[Annotation]]) -> str | None:
-        """Run ``write`` on the library, then show its result; the error message otherwise."""
+    def _store(
+        self,
+        key: str | Iterable[str],
+        write: Callable[[], Annotation | list[Annotation]],
+        what: str | None = None,
+    ) -> str | None:
+        """Run ``write`` on the library, then show its result; the error message otherwise.
+        With ``what`` (for messages), ``u`` can undo it."""
+        keys = [key] if isinstance(key, str) else list(key)
+        if what is not None:
+            write = partial(self.history.record, self.library, keys, write, what)
         try:
             result = write()
         except Exception as exc:  # never a traceback on the screen, even for a bug
@@ -348,19 +360,33 @@ class MainScreen(Screen[None]):
             )
             self.notify_plain(message, "error")
             return message
-        for annotation in result if isinstance(result, list) else [result]:
-            self.reading.update(annotation)
-        self.catalog_tree.refresh_key(key)
-        self._update_header()
-        self._show_current()
+        self._took(keys, result if isinstance(result, list) else [result])
         return None
 
+    def _took(self, keys: list[str], annotations: Iterable[Annotation]) -> None:
+        """Show ``annotations`` as stored (after a write or an undo)."""
+        for annotation in annotations:
+            self.reading.update(annotation)
+        tree = self.catalog_tree
+        if len(keys) > 50:  # a big section: every label once
+            tree.relabel_all()
+        else:
+            for key in keys:
+                tree.refresh_key(key)
+        self._update_header()
+        self._show_current()
+
     def set_status(self, entry: Entry, status: Status) -> None:
-        error = self._store(entry.key, lambda: self.workspace.set_status([entry.key], status))
+        what = f"«{short(entry.title)}» marked {status.value}"
+        error = self._store(entry.key, lambda: self.workspace.set_status([entry.key], status), what)
         if error is None and status is Status.READ and entry.key in self.reading.queue:
             self.post_message(messages.QueueChanged(self.workspace.queue()))  # read: dequeued
 
     def action_toggle_read(self) -> None:
+        node = self.catalog_tree.cursor_node
+        if node is not None and isinstance(node.data, Section):
+            self.action_mark_section()  # space on a section: all of it, asking first
+            return
         entry = self._current()
         if entry is not None:
             was = self.reading.status(entry.key)
@@ -380,7 +406,8 @@ class MainScreen(Screen[None]):
         key = entry.key
 
         def save(edit: TagEdit) -> str | None:
-            return self._store(key, lambda: self.workspace.change_tags([key], edit))
+            what = f"tags of «{short(entry.title)}» changed"
+            return self._store(key, lambda: self.workspace.change_tags([key], edit), what)
 
         tags = self.reading.row(key).annotation.tags
         self.app.push_screen(TagsDialog(entry.title, tags, self.reading.tags_in_use(), save))
@@ -405,7 +432,7 @@ class MainScreen(Screen[None]):
                     return self.library.annotation(key)  # show the note as the file has it
                 return result.annotation
 
-            error = self._store(key, write)
+            error = self._store(key, write, f"note of «{short(entry.title)}» saved")
             if error is None and isinstance(outcome[0], NoteConflict):
                 return outcome[0]
             return error
@@ -489,8 +516,32 @@ class MainScreen(Screen[None]):
         from rlhf_reader.tui.screens.help import HelpScreen
         from rlhf_reader.tui.screens.note import NoteEditor
 
-        owners = (CatalogTree, MainScreen, NoteEditor)
+        owners = (CatalogTree, DetailPane, MainScreen, NoteEditor)
         self.app.push_screen(HelpScreen([b for owner in owners for b in owner.BINDINGS]))
+
+    def action_all_authors(self) -> None:
+        everyone = self.detail.toggle_authors()
+        self.notify_plain("Every author shown." if everyone else "Long author lists cut short.")
+
+    def action_mark_section(self) -> None:
+        from rlhf_reader.tui.screens.mark_section import ask_and_mark
+
+        ask_and_mark(self)
+
+    def action_undo(self) -> None:
+        """Undo this window's last change, as a change to the file as it is now."""
+        try:
+            done = self.history.undo(self.library)
+        except Exception as exc:  # never a traceback on the screen, even for a bug
+            self.notify_plain(f"Not undone ({type(exc).__name__}): {exc}", "error")
+            return
+        if done is None:
+            self.notify_plain("Nothing to undo: no change made in this window yet.")
+            return
+        self._took([a.key for a in done.restored], done.restored)
+        rows = self.reading.rows
+        message = done.summary(lambda key: short(rows[key].entry.title) if key in rows else key)
+        self.notify_plain(message, "information" if done.complete else "warning")
 
     def action_progress(self) -> None:
         from rlhf_reader.tui.screens.dashboard import Dashboard

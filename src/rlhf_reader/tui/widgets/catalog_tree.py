@@ -200,6 +200,28 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
             return label
         return super().process_label(label)
 
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        # A label wider than the room left of the guides ends with "…" instead of being cut
+        # mid-word. Only the rows on screen are rendered (and cached per width): cheap.
+        label = super().render_label(node, base_style, style)
+        depth, parent = 0, node.parent
+        while parent is not None and parent is not self.root:
+            depth, parent = depth + 1, parent.parent
+        room = self.scrollable_content_region.width - depth * max(2, self.guide_depth)
+        if label.cell_len <= room or room <= 0:
+            return label
+        own = node.label
+        if isinstance(node.data, Section) and isinstance(own, Text) and own.spans:  # count stays
+            count = own.spans[-1]  # section_label appends the count last
+            tail = label[len(label) - (count.end - count.start) :]
+            if tail.plain.startswith("  ") and room - tail.cell_len >= 8:
+                label = label[: len(label) - len(tail)]
+                label.truncate(room - tail.cell_len, overflow="ellipsis")
+                label.append_text(tail)
+                return label
+        label.truncate(room, overflow="ellipsis")
+        return label
+
     def get_label_width(self, node: TreeNode[NodeData]) -> int:
         # Tree renders every label to measure it when laying out; ours are plain one-liners.
         label = node.label

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
@@ -15,7 +16,9 @@ from textual.widgets import Static
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.textsafe import printable, printable_block
+from rlhf_reader.tui.actions import VIM_KEYS
 from rlhf_reader.tui.literal import content
+from rlhf_reader.tui.widgets.vimkeys import VimKeys
 
 STATUS_STYLE = {
     Status.UNREAD: "$foreground-muted",
@@ -25,6 +28,25 @@ STATUS_STYLE = {
 MUTED = "$foreground-muted"
 WARNING = "$text-warning bold"
 TAGS = "$text-primary"
+
+AUTHORS_SHOWN = 10
+"""A longer author list shows its first ten and "… and N more" (``A`` shows them all)."""
+
+
+def authors_parts(authors: list[str], everyone: bool = False) -> list[str | tuple[str, str]]:
+    """The authors line: all of them, or the first ``AUTHORS_SHOWN`` and how many more (a
+    list only a name or two longer is shown whole)."""
+    if len(authors) <= AUTHORS_SHOWN + 2:
+        return [(", ".join(authors), "italic"), "\n"]
+    if everyone:
+        return [(", ".join(authors), "italic"), ("  (A shows fewer)", MUTED), "\n"]
+    more = len(authors) - AUTHORS_SHOWN
+    return [
+        (", ".join(authors[:AUTHORS_SHOWN]), "italic"),
+        (f" … and {more} more", "italic"),
+        ("  (A shows all)", MUTED),
+        "\n",
+    ]
 
 
 @dataclass(frozen=True)
@@ -46,13 +68,16 @@ def describe(
     listed: list[Entry],
     reading: Reading | None = None,
     also: Sequence[str] = (),
+    all_authors: bool = False,
 ) -> Content:
-    """The pane's text above the note: title, people, link, status, tags, PDF and queue,
-    the other lists listing the paper (``also``), warnings, arXiv."""
+    """The pane's text above the note: title, people (the first authors of a long list, or
+    ``all_authors``), link, status, tags, PDF and queue, the other lists listing the paper
+    (``also``), warnings, arXiv."""
     ann, meta = row.annotation, row.metadata or {}
     parts: list[str | Content | tuple[str, str]] = [(entry.title, "bold"), "\n"]
-    if row.authors:
-        parts += [(", ".join(row.authors), "italic"), "\n"]
+    authors = row.authors
+    if authors:
+        parts += authors_parts(authors, all_authors)
     when = " · ".join(str(part) for part in (row.year, entry.venue) if part)
     if when:
         parts.append(when + "\n")
@@ -131,13 +156,19 @@ def _metadata(entry: Entry, meta: dict[str, Any]) -> Content:
     return content(*parts)
 
 
-class DetailPane(VerticalScroll, can_focus=True):
+class DetailPane(VimKeys, VerticalScroll, can_focus=True):
     """Scrollable details of one entry; the note below them rendered as Markdown.
 
     The Markdown widget (and its imports) is created the first time a note is shown.
+    j/k/g/G scroll it (``VIM_KEYS``), as the arrows and home/end do.
     """
 
+    BINDINGS: ClassVar[list[BindingType]] = list(VIM_KEYS)
+
     _shown: tuple[Any, ...] | None = None
+    all_authors = False
+    """Every author of a long list, or the first ones (``toggle_authors``)."""
+    _entry: tuple[Entry, Row, list[Entry], Reading | None, Sequence[str]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-text", markup=False)
@@ -160,11 +191,21 @@ class DetailPane(VerticalScroll, can_focus=True):
         also: Sequence[str] = (),
     ) -> None:
         if entry is None or row is None:
+            self._entry = None
             self._update_head(content(("Pick an entry to see its details.", MUTED)))
             self._set_note("")
             return
-        self._update_head(describe(entry, row, listed, reading, also))
+        self._entry = (entry, row, listed, reading, also)
+        self._update_head(describe(entry, row, listed, reading, also, self.all_authors))
         self._set_note(row.annotation.note)
+
+    def toggle_authors(self) -> bool:
+        """Show every author of a long list, or the first ones again; the new setting (it
+        stays for the next papers)."""
+        self.all_authors = not self.all_authors
+        if self._entry is not None:
+            self.show(*self._entry)
+        return self.all_authors
 
     def show_section(
         self, section: Section, read: int, total: int, shown: int | None = None
@@ -180,11 +221,13 @@ class DetailPane(VerticalScroll, can_focus=True):
             parts.append(f" · {unread} to go")
         if shown is not None:
             parts += ["\n", (f"{shown} of {total}", "bold"), " shown by the filter"]
-        parts.append(("\n\nEnter or → opens it; ← closes it.", MUTED))
+        parts.append(("\n\nEnter or → opens it; ← closes it; m marks it read or unread.", MUTED))
+        self._entry = None
         self._update_head(content(*parts))
         self._set_note("")
 
     def show_message(self, message: str) -> None:
+        self._entry = None
         self._update_head(content((message, MUTED)))
         self._set_note("")
 
