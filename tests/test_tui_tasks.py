@@ -258,7 +258,10 @@ async def test_f_failure_is_a_notification_and_esc_cancels(
         count = arxiv_server.count
         app.main_screen.catalog_tree.select_key(BLOG)
         await pilot.press("f")
-        assert arxiv_server.count == count
+        # Only the abandoned request for DPO may still arrive: on a loaded machine its thread
+        # reaches the server late. Nothing else is asked.
+        late = arxiv_server.requests[count:]
+        assert all(r.get("id_list") == DPO for r in late), late
         assert "Nothing to fetch: this entry is not an arXiv paper." in messages(app)
 
 

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import gc
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -48,15 +48,21 @@ class CatalogError(Exception):
     """A list that cannot be read or holds no entries; the message names the file."""
 
 
-@dataclass(slots=True)
 class _Item:
-    """A list item as markdown-it nests it: its first paragraph and its sub-items."""
+    """A list item as markdown-it nests it: its first paragraph and its sub-items.
 
-    line: int
-    level: int
-    inline: Token | None = None
-    children: list[_Item] = field(default_factory=list)
-    more: list[Token] = field(default_factory=list)  # later paragraphs of the item
+    A plain class, not a dataclass: one is made per list item, and the dataclass's default
+    factories cost a big list a few per cent of its parse.
+    """
+
+    __slots__ = ("children", "inline", "level", "line", "more")
+
+    def __init__(self, line: int, level: int) -> None:
+        self.line = line
+        self.level = level
+        self.inline: Token | None = None
+        self.children: list[_Item] = []
+        self.more: list[Token] = []  # later paragraphs of the item
 
 
 @dataclass(slots=True)
@@ -340,7 +346,7 @@ def _parse(text: str, source: str) -> Catalog:
         elif kind == "paragraph_open":
             paragraph_line = tok.map[0] + 1 if (tok.map and tok.level == 0) else 0
         elif kind == "list_item_open":
-            item = _Item(line=tok.map[0] + 1 if tok.map else 0, level=tok.level)
+            item = _Item(tok.map[0] + 1 if tok.map else 0, tok.level)
             if open_items:
                 open_items[-1].children.append(item)
             elif blocks is not None:
@@ -753,12 +759,14 @@ def _head(item: _Item, slugs: set[str], inline: _Inline) -> _Head | None:
     if tok is None or tok.content[:1] not in ("[", "<"):
         return None
     fast = _PLAIN_LINK_RE.match(tok.content) if _FAST_HEADS else None
-    if fast is not None and inline.md.validateLink(fast.group(2)):
+    # (a URL starting with "h" cannot be one of the protocols validateLink refuses)
+    if fast is not None and (fast[2][0] in "hH" or inline.md.validateLink(fast[2])):
         # "[Plain title](url)" and plain text: the tokens would say just this.
-        url, title = fast.group(2), _clean_title(fast.group(1))
-        if _is_anchor(url, slugs) or not title:
+        title, url, rest_text = fast.groups()
+        title = _clean_title(title)
+        if not title or _is_anchor(url, slugs):
             return None
-        return _Head(title=title, url=url, source=None, links=[], description=_tail(fast.group(3)))
+        return _Head(title, url, None, [], _tail(rest_text) if rest_text else "")
     children = _lstrip(inline.children(tok))
     source = None
     if children and children[0].type == "text":
@@ -819,7 +827,15 @@ def _entry(
         tok = child.inline
         if tok is None:
             continue
-        text = inline.plain(tok)
+        content = tok.content
+        if _INLINE_SYNTAX_RE.search(content) is None:  # inline.plain, inline.may_link inlined
+            text = squash(content)
+            if index == 0:
+                details = text
+            else:
+                extra.append(text)
+            continue
+        text = _plain(inline.children(tok))
         if not inline.may_link(tok):
             if index == 0:
                 details = text
@@ -847,22 +863,43 @@ def _entry(
                 links[index] = Link(text="page", url=head.url)
                 break
     authors, venue, details_year = parse_details(details) if details else ("", "", None)
+    # Positional, in the order of ENTRY_FIELDS (a test holds it to Entry's fields): keywords
+    # cost a big list's parse 5 %.
     return Entry(
-        key=arxiv_id or normalize_url(url),
-        title=head.title,
-        url=url,
-        section=path,
-        line=item.line,
-        arxiv_id=arxiv_id,
-        authors=authors,
-        year=details_year or year,
-        venue=venue,
-        details=details,
-        source=head.source,
-        links=tuple(links),
-        extra=tuple(extra),
-        description=head.description,
+        arxiv_id or normalize_url(url),  # key
+        head.title,
+        url,
+        path,  # section
+        item.line,
+        arxiv_id,
+        authors,
+        details_year or year,  # year
+        venue,
+        details,
+        head.source,
+        tuple(links),
+        tuple(extra),
+        head.description,
     )
+
+
+# The fields of model.Entry in their order, as _entry passes them.
+ENTRY_FIELDS = (
+    "key",
+    "title",
+    "url",
+    "section",
+    "line",
+    "arxiv_id",
+    "authors",
+    "year",
+    "venue",
+    "details",
+    "source",
+    "links",
+    "extra",
+    "description",
+)
 
 
 def _section_year(path: tuple[str, ...]) -> int | None:
@@ -888,27 +925,32 @@ def _with_details(entry: Entry, details: str) -> Entry:
 def _year_at_end(text: str) -> tuple[int, int] | None:
     """Where ``_YEAR_RE`` matches ``text`` and its year, found from the end of the text.
 
-    The same answer as ``_YEAR_RE.search(text)``, without trying the pattern at every
-    position of a long line: the year must end the text, so the search starts near the end
-    and the match is then widened to the separators before the year, as the search would.
+    The same answer as ``_YEAR_RE.search(text)`` (``tests/test_catalog.py`` compares them),
+    without the pattern: the year must end the text but for ``)``, ``.`` and white space in
+    that order, so it is the four characters before them; a word character before it (no
+    ``\\b``) means no match; the match then widens to the separators before the year, as the
+    search's leftmost match does. ``str.isspace``, ``isdecimal`` and ``isalnum`` are what
+    ``\\s``, ``\\d`` and ``\\w`` mean in a ``str`` pattern.
     """
     tail = text.rstrip()
     if tail.endswith("."):
         tail = tail[:-1].rstrip()
     if tail.endswith(")"):
         tail = tail[:-1]
-    if not tail[-1:].isdigit():
+    end = len(tail)
+    if end < 4:
         return None
-    pos = max(0, len(text) - 48)
-    match = _YEAR_RE.search(text, pos)
-    if match is None and pos:
-        match = _YEAR_RE.search(text)
-    if match is None:
+    start = end - 4
+    year = tail[start:]
+    if year[:2] not in ("19", "20") or not year[2:].isdecimal():
         return None
-    start = match.start()
+    if start:
+        before = tail[start - 1]
+        if before.isalnum() or before == "_":
+            return None
     while start > 0 and (text[start - 1].isspace() or text[start - 1] in ",("):
         start -= 1
-    return start, int(match.group(1))
+    return start, int(year)
 
 
 def parse_details(text: str) -> tuple[str, str, int | None]:

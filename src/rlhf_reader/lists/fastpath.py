@@ -34,13 +34,20 @@ class Tok:
 
     __slots__ = ("children", "content", "level", "map", "tag", "type")
 
-    def __init__(self, type_: str, level: int, line: int, content: str = "", tag: str = ""):
+    def __init__(
+        self, type_: str, level: int, line: int, content: str = "", tag: str = "", end: int = 0
+    ):
         self.type = type_
         self.level = level
-        self.map = [line, line + 1]
+        self.map = [line, end or line + 1]
         self.content = content
         self.tag = tag
         self.children: list | None = None
+
+
+# Every list_item_close is this one token: the walk reads only its type, and one per item
+# was a sixth of the tokens a big list makes.
+_ITEM_CLOSE = Tok("list_item_close", 0, 0)
 
 
 class _Fallback(Exception):
@@ -107,15 +114,12 @@ class _Reader:
             return
         out = self.out
         lines = self.para_lines
-        span = [self.para_line, self.para_line + len(lines)]
+        first = self.para_line
+        end = first + len(lines)
         if self.para_level == 0:  # the walk reads paragraph_open only outside lists
-            opener = Tok("paragraph_open", 0, self.para_line, tag="p")
-            opener.map = span
-            out.append(opener)
+            out.append(Tok("paragraph_open", 0, first, "", "p", end))
         content = lines[0].strip() if len(lines) == 1 else "\n".join(lines).strip()
-        inline = Tok("inline", self.para_level + 1, self.para_line, content)
-        inline.map = span
-        out.append(inline)
+        out.append(Tok("inline", self.para_level + 1, first, content, "", end))
         self.para_line = -1
 
     def close_items(self, indent: int) -> None:
@@ -123,7 +127,7 @@ class _Reader:
         items = self.items
         while items and indent < items[-1].offset:
             items.pop()
-            self.out.append(Tok("list_item_close", 0, 0))
+            self.out.append(_ITEM_CLOSE)
 
     def close_all(self) -> None:
         self.close_para()
@@ -147,20 +151,16 @@ class _Reader:
         self.close_all()
         return self.out
 
-    def container_offset(self, indent: int) -> int:
-        """The content offset of the innermost open item the line at ``indent`` is inside."""
-        offset = 0
-        for item in self.items:
-            if indent >= item.offset:
-                offset = item.offset
-            else:
-                break
-        return offset
-
     def line(self, number: int, line: str, body: str, indent: int) -> int:
         """Read the line at ``number``; the number of the next line to read."""
         para_open = self.para_line >= 0
-        base = self.container_offset(indent)
+        # the content offset of the innermost open item the line is inside
+        base = 0
+        for item in self.items:
+            if indent >= item.offset:
+                base = item.offset
+            else:
+                break
         relative = indent - base
         kind = self.classify(number, body, relative, para_open, indent)
         if kind == "text":
@@ -283,7 +283,7 @@ class _Reader:
             if indent >= items[-1].indent + 4:
                 raise _Fallback  # too indented for a sibling, not enough for a child
             items.pop()
-            self.out.append(Tok("list_item_close", 0, 0))
+            self.out.append(_ITEM_CLOSE)
         if items and indent - items[-1].offset >= 4:
             raise _Fallback
         if not items and indent >= 4:
@@ -293,21 +293,29 @@ class _Reader:
             raise _Fallback
         content = body[width:]
         start = content[0]
-        if (
-            start == ">"
-            or (start == "#" and _HEADING_RE.match(content))
-            or (start in "`~" and _FENCE_RE.match(content))
-            or (start == "<" and self.html_kind(content, False) == "html")
-            or (start == "|" and self.table_follows(number))
-        ):
-            raise _Fallback  # an item that opens with another block
-        if start in "-*+_0123456789" and (
-            _BULLET_RE.match(content) or _ORDERED_RE.match(content) or _HR_RE.match(content)
-        ):
-            raise _Fallback
-        items.append(_Item(indent, indent + width, level))
-        self.out.append(Tok("list_item_open", level, number, tag="li"))
-        self.open_para(number, level + 1, content, indent + width)
+        if start in ">#`~<|-*+_0123456789":  # (most items start with "[" or a letter)
+            if (
+                start == ">"
+                or (start == "#" and _HEADING_RE.match(content))
+                or (start in "`~" and _FENCE_RE.match(content))
+                or (start == "<" and self.html_kind(content, False) == "html")
+                or (start == "|" and self.table_follows(number))
+            ):
+                raise _Fallback  # an item that opens with another block
+            if start in "-*+_0123456789" and (
+                _BULLET_RE.match(content) or _ORDERED_RE.match(content) or _HR_RE.match(content)
+            ):
+                raise _Fallback
+        offset = indent + width
+        items.append(_Item(indent, offset, level))
+        self.out.append(Tok("list_item_open", level, number, "", "li"))
+        # self.open_para(number, level + 1, content, offset), inlined
+        self.para_line, self.para_level, self.para_lines, self.para_indent = (
+            number,
+            level + 1,
+            [content],
+            offset,
+        )
         return number + 1
 
     def heading(self, number: int, body: str) -> None:
