@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.textsafe import printable, printable_block
-from rlhf_reader.tui import messages, tasks, web
+from rlhf_reader.tui import messages, restore, tasks, web
 from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.screens.background import BackgroundTasks
 from rlhf_reader.tui.state import ReadingList
@@ -113,7 +113,10 @@ class MainScreen(Screen[None]):
         tree = self.catalog_tree
         tree.populate(None, expanded)
         key = self.state.get("cursor")
-        if not (isinstance(key, str) and key in self.reading.rows and tree.select_key(key)):
+        section = restore.saved_section(self.state)
+        if section is not None and restore.select_section(tree, section):
+            pass  # quit on a section: back on it
+        elif not (isinstance(key, str) and key in self.reading.rows and tree.select_key(key)):
             tree.show_again(next(iter(self.reading.rows), None))  # first run: the first paper
         self._update_header()
         tree.focus()
@@ -163,7 +166,12 @@ class MainScreen(Screen[None]):
     def current_state(self) -> dict[str, Any]:
         entry = self.catalog_tree.current_entry
         cursor = entry.key if entry else self.state.get("cursor")
-        return {"cursor": cursor, "expanded": self.catalog_tree.saved_expanded()}
+        section = restore.cursor_section(self.catalog_tree)
+        return {
+            "cursor": cursor,
+            "section": section,
+            "expanded": self.catalog_tree.saved_expanded(),
+        }
 
     # showing ---------------------------------------------------------------------------
 
@@ -281,7 +289,9 @@ class MainScreen(Screen[None]):
         except (LibraryError, OSError, ValueError) as exc:
             self.notify_plain(f"Not saved: {exc}", "error")
             return
-        self.reading.mark_seen(None)
+        tree = self.catalog_tree
+        for key in self.reading.mark_seen(None):
+            tree.refresh_key(key)  # the cached labels with ✦ go too
         self.rebuild_tree()
         self.notify_plain(f"{cleared} entr{'y' if cleared == 1 else 'ies'} no longer marked new.")
 
