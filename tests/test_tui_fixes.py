@@ -4,16 +4,23 @@ editor's esc and $EDITOR)."""
 
 from __future__ import annotations
 
+import io
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
-from tui_helpers import BLOG, CAI, build_app, stored_meta, write_list
+from rich.console import Console
+from textual.widgets import Button, Input, Static
+from tui_helpers import BLOG, CAI, SURVEY, build_app, stored, stored_meta, write_list
 
 from rlhf_reader.library.store import Library
 from rlhf_reader.lists import whatsnew
 from rlhf_reader.model import Section
 from rlhf_reader.tui.actions import STATE_NAME
+from rlhf_reader.tui.screens.confirm import ChoiceDialog
+from rlhf_reader.tui.screens.main import MainScreen
+from rlhf_reader.tui.screens.note import NoteEditor
+from rlhf_reader.tui.screens.note_conflict import NoteConflictDialog
 from rlhf_reader.tui.screens.prompt import PromptDialog
 
 SIZE = (120, 36)
@@ -120,3 +127,152 @@ async def test_U_opens_the_source_field_at_its_start(
         assert field.selected_text == long_url  # typing replaces it
         await pilot.press("end")
         assert field.scroll_x > 0
+
+
+# 11. esc in the note editor ---------------------------------------------------------------
+
+
+async def test_esc_on_a_changed_note_offers_save_drop_keep(list_path: Path, db_path: Path) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "escape")  # no change: closes at once
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("n", *"first thought", "escape")
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        buttons = [str(b.label) for b in dialog.query(Button)]
+        assert buttons == ["Save (s)", "Drop (d)", "Keep editing (k)"]
+        await pilot.press("escape")  # esc on the question: back to editing, nothing lost
+        assert isinstance(app.screen, NoteEditor)
+        assert app.screen.text == "first thought"
+        await pilot.press("escape", "k")
+        assert isinstance(app.screen, NoteEditor) and app.screen.unsaved
+        await pilot.press("escape", "s")  # save: written, the editor closes
+        assert isinstance(app.screen, MainScreen)
+        assert stored(db_path, SURVEY).note == "first thought"
+        await pilot.press("n", "end", *" dropped", "escape", "d")
+        assert isinstance(app.screen, MainScreen)
+        assert stored(db_path, SURVEY).note == "first thought"
+        await pilot.press("n", "end", *" clicked", "escape")
+        await pilot.click("#choice-save")
+        assert isinstance(app.screen, MainScreen)
+        assert stored(db_path, SURVEY).note == "first thought clicked"
+
+
+# 16. the note in $EDITOR ------------------------------------------------------------------
+
+
+def fake_editor(folder: Path, text: str) -> Path:
+    """An editor (a real program) that keeps what it was given and writes ``text``."""
+    script = folder / "fake-editor"
+    seen = folder / "given.md"
+    script.write_text(f"#!/bin/sh\ncp \"$1\" '{seen}'\nprintf '%s\\n' '{text}' > \"$1\"\n")
+    script.chmod(0o755)
+    return script
+
+
+def handing_over(app, during=None) -> list[str]:
+    """``App.suspend`` for the headless test driver (which cannot hand a terminal over);
+    ``during()`` runs while suspended, as another process would."""
+    calls: list[str] = []
+
+    @contextmanager
+    def suspend():
+        calls.append("suspended")
+        if during is not None:
+            during()
+        yield
+        calls.append("resumed")
+
+    app.suspend = suspend
+    return calls
+
+
+async def test_ctrl_o_edits_the_note_in_editor_and_saves_it(
+    list_path: Path, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDITOR", str(fake_editor(tmp_path, "from the editor")))
+    monkeypatch.delenv("VISUAL", raising=False)
+    app = build_app(list_path, db_path)
+    calls = handing_over(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        editor = app.screen
+        assert "ctrl+o $EDITOR" in editor.query_one("#note-box").border_subtitle
+        await pilot.press(*"typed here", "ctrl+o")
+        await pilot.pause()
+        assert calls == ["suspended", "resumed"]
+        assert (tmp_path / "given.md").read_text() == "typed here\n"  # the text as it was
+        assert isinstance(app.screen, MainScreen)  # saved: the editor closed
+        assert stored(db_path, SURVEY).note == "from the editor"
+        # the help screen lists the key with the note editor's keys
+        await pilot.press("question_mark")
+        console = Console(width=100, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#help-table", Static).content)
+        assert any(
+            line.split()[:1] == ["^o"] and "$EDITOR" in line
+            for line in console.export_text().splitlines()
+        )
+
+
+async def test_ctrl_o_when_the_note_changed_meanwhile_asks(
+    list_path: Path, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VISUAL", str(fake_editor(tmp_path, "mine")))
+
+    def another_process() -> None:
+        library = Library.open(db_path)
+        library.set_note(SURVEY, "theirs")
+        library.close()
+
+    app = build_app(list_path, db_path)
+    handing_over(app, another_process)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "ctrl+o")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, NoteConflictDialog)
+        assert (dialog.mine, dialog.theirs) == ("mine", "theirs")
+        assert stored(db_path, SURVEY).note == "theirs"  # nothing written over it
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        note = stored(db_path, SURVEY).note
+        assert note.startswith("mine") and note.endswith("theirs")
+
+
+async def test_ctrl_o_without_a_usable_editor_says_so(
+    list_path: Path, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("VISUAL", "EDITOR"):
+        monkeypatch.delenv(name, raising=False)
+    empty = tmp_path / "no-programs"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    app = build_app(list_path, db_path)
+    calls = handing_over(app)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("n", *"kept", "ctrl+o")
+        await pilot.pause()
+        assert calls == []  # nothing handed over
+        assert any("No external editor" in m and "$EDITOR" in m for m in messages(app))
+        monkeypatch.setenv("EDITOR", str(tmp_path / "no-such-editor"))
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert calls == ["suspended", "resumed"]  # the app came back
+        assert any("cannot run the editor" in m for m in messages(app))
+        assert isinstance(app.screen, NoteEditor) and app.screen.text == "kept"
+    assert stored(db_path, SURVEY).note == ""
+
+
+async def test_ctrl_o_where_the_app_cannot_be_suspended_says_so(
+    list_path: Path, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDITOR", str(fake_editor(tmp_path, "never")))
+    app = build_app(list_path, db_path)  # the headless driver cannot suspend
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("n", "ctrl+o")
+        await pilot.pause()
+        assert any("needs the app in a terminal" in m for m in messages(app))
+        assert isinstance(app.screen, NoteEditor)
+    assert not (tmp_path / "given.md").exists()

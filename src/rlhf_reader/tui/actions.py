@@ -68,7 +68,8 @@ ACTIONS: tuple[Action, ...] = (
         "edit_note",
         "Note",
         "edit: note",
-        "Edit the Markdown note (ctrl+s saves, esc asks before dropping changes)",
+        "Edit the Markdown note (ctrl+s saves, ctrl+o edits it in $EDITOR, esc with changes "
+        "asks: save, drop or keep editing)",
     ),
     Action(
         "open.link",

@@ -374,7 +374,9 @@ class MainScreen(Screen[None]):
                 return outcome[0]
             return error
 
-        self.app.push_screen(NoteEditor(entry.title, self.reading.row(key).annotation.note, save))
+        note = self.reading.row(key).annotation.note
+        keep_in = self.workspace.db_path.parent
+        self.app.push_screen(NoteEditor(entry.title, note, save, key=key, keep_in=keep_in))
 
     # opening, copying, help ------------------------------------------------------------
 
