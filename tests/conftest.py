@@ -62,6 +62,22 @@ def no_real_clipboard(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return copied
 
 
+@pytest.fixture(autouse=True)
+def no_real_browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``webbrowser.open`` records the link here (and says a browser took it) instead of
+    starting one; a test that wants no browser patches it again."""
+    import webbrowser
+
+    opened: list[str] = []
+
+    def record(url: str, *args: object, **kwargs: object) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", record)
+    return opened
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "library.json"

@@ -337,13 +337,12 @@ async def test_quitting_with_an_unsaved_note_asks(list_path: Path, db_path: Path
 # open, filter, help, palette --------------------------------------------------------------
 
 
-async def test_o_opens_http_links_only(list_path: Path, db_path: Path) -> None:
+async def test_o_opens_http_links_only(list_path: Path, db_path: Path, no_real_browser) -> None:
     app = build_app(list_path, db_path)
-    opened: list[str] = []
-    app.open_url = lambda url, **kw: opened.append(url)  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("o")
-    assert opened == ["https://arxiv.org/abs/2312.14925"]
+        await app.workers.wait_for_complete()
+    assert no_real_browser == ["https://arxiv.org/abs/2312.14925"]
 
 
 async def test_filter_narrows_hides_sections_and_esc_restores(

@@ -17,7 +17,8 @@ from rlhf_reader.library.store import Library
 from rlhf_reader.lists import whatsnew
 from rlhf_reader.model import Section
 from rlhf_reader.tui.actions import STATE_NAME
-from rlhf_reader.tui.screens.confirm import ChoiceDialog
+from rlhf_reader.tui.screens.confirm import ChoiceDialog, ConfirmDialog
+from rlhf_reader.tui.screens.copying import CopiedText
 from rlhf_reader.tui.screens.main import MainScreen
 from rlhf_reader.tui.screens.note import NoteEditor
 from rlhf_reader.tui.screens.note_conflict import NoteConflictDialog
@@ -276,3 +277,70 @@ async def test_ctrl_o_where_the_app_cannot_be_suspended_says_so(
         assert any("needs the app in a terminal" in m for m in messages(app))
         assert isinstance(app.screen, NoteEditor)
     assert not (tmp_path / "given.md").exists()
+
+
+# 5. o without a browser -------------------------------------------------------------------
+
+
+async def test_o_without_a_browser_says_so_and_offers_to_copy(
+    list_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch, no_real_clipboard
+) -> None:
+    import webbrowser
+
+    answers: list[bool | Exception] = [False, webbrowser.Error("could not locate runnable browser")]
+    tried: list[str] = []
+
+    def no_browser(url: str, *args: object, **kwargs: object) -> bool:
+        tried.append(url)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(webbrowser, "open", no_browser)
+    url = "https://arxiv.org/abs/2312.14925"
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert tried == [url]
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        question = str(dialog.query_one(Static).content)
+        assert f"No browser could be opened for {url}" in question
+        assert "Copy the link instead?" in question
+        assert not any("Opening" in m for m in messages(app))  # never claimed
+        await pilot.press("y")  # copy it
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.clipboard == url and no_real_clipboard == [url]
+        assert isinstance(app.screen, (MainScreen, CopiedText))
+        if isinstance(app.screen, CopiedText):
+            await pilot.press("escape")
+        # the browser fails to start: the same question, with the reason; n copies nothing
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert "could not locate runnable browser" in str(dialog.query_one(Static).content)
+        await pilot.press("n")
+        assert isinstance(app.screen, MainScreen)
+        assert no_real_clipboard == [url]
+        assert not any("Opening" in m or "Opened" in m for m in messages(app))
+
+
+async def test_o_with_a_browser_says_it_opened(
+    list_path: Path, db_path: Path, no_real_browser
+) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert no_real_browser == ["https://arxiv.org/abs/2312.14925"]
+        assert any(
+            "Opened https://arxiv.org/abs/2312.14925 in the browser" in m for m in messages(app)
+        )
+        assert isinstance(app.screen, MainScreen)

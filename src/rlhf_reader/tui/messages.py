@@ -142,3 +142,13 @@ class Copied(Message):
     text: str
     what: str
     by_tool: bool
+
+
+@dataclass
+class LinkOpened(Message):
+    """``o`` in a terminal: the browser took ``url`` (``opened``), or ``problem`` says why
+    none could (no browser found, it failed to start)."""
+
+    url: str
+    opened: bool
+    problem: str = ""

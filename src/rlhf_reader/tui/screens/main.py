@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.textsafe import printable, printable_block
-from rlhf_reader.tui import messages, restore, tasks, web
+from rlhf_reader.tui import browser, messages, restore, tasks, web
 from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.screens.background import BackgroundTasks
 from rlhf_reader.tui.state import ReadingList
@@ -384,13 +384,33 @@ class MainScreen(Screen[None]):
         entry = self._current()
         if entry is None:
             return
-        if entry.url.startswith(("http://", "https://")):
-            self.seen(entry.key)
-            self.app.open_url(entry.url)  # in a browser: a new tab
-            web_tab = self.app.is_web
-            self.notify_plain(web.opening(entry.url) if web_tab else f"Opening {entry.url}")
-        else:
+        if not entry.url.startswith(("http://", "https://")):
             self.notify_plain(f"Not opened (only http and https links): {entry.url}", "warning")
+            return
+        self.seen(entry.key)
+        if self.app.is_web:
+            self.app.open_url(entry.url)  # a new tab
+            self.notify_plain(web.opening(entry.url))
+            return
+        work = partial(browser.open_in_browser, self.post_message, entry.url)
+        self.run_worker(work, thread=True, group="browser", exit_on_error=False)
+
+    @on(messages.LinkOpened)
+    def _link_opened(self, event: messages.LinkOpened) -> None:
+        """Say it opened; else offer to copy the link (no browser: over SSH, say)."""
+        from rlhf_reader.tui.screens.confirm import ConfirmDialog
+
+        url = event.url
+        if event.opened:
+            self.notify_plain(f"Opened {url} in the browser.")
+            return
+
+        def answered(copy: bool | None) -> None:
+            if copy:
+                self.copy_text(url, f"the link {url}")
+
+        question = browser.no_browser_question(event)
+        self.app.push_screen(ConfirmDialog(question, yes="Copy link", no="Cancel"), answered)
 
     def copy_text(self, text: str, what: str) -> None:
         """Send ``text`` to the terminal's clipboard (OSC 52) now, and to a clipboard tool
