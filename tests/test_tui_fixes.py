@@ -5,13 +5,14 @@ editor's esc and $EDITOR)."""
 from __future__ import annotations
 
 import io
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import Button, Input, Static
-from tui_helpers import BLOG, CAI, SURVEY, build_app, stored, stored_meta, write_list
+from textual.widgets import Button, Input, OptionList, Static
+from tui_helpers import BLOG, CAI, SURVEY, build_app, stored, stored_meta, until, write_list
 
 from rlhf_reader.library.store import Library
 from rlhf_reader.lists import whatsnew
@@ -344,3 +345,58 @@ async def test_o_with_a_browser_says_it_opened(
             "Opened https://arxiv.org/abs/2312.14925 in the browser" in m for m in messages(app)
         )
         assert isinstance(app.screen, MainScreen)
+
+
+# 4. save: screenshot (SVG) ----------------------------------------------------------------
+
+
+def palette_command(app, title: str):
+    return next(c for c in app.get_system_commands(app.screen) if c.title == title)
+
+
+async def test_screenshot_says_where_it_went_and_why_not(
+    list_path: Path,
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    downloads = tmp_path / "Downloads"
+    monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(downloads))
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        # no Downloads folder (over SSH, say): the current folder, and the path is said
+        await pilot.press("ctrl+p", *"save: screenshot")
+        assert await until(pilot, lambda: palette_offers(app, "save: screenshot (SVG)"))
+        await pilot.press("enter")
+        assert await until(pilot, lambda: any("Screenshot" in m for m in messages(app)))
+        saved = list(here.glob("rlhf-reader-*.svg"))
+        assert len(saved) == 1 and saved[0].read_text(encoding="utf-8").startswith("<svg")
+        assert f"Screenshot saved to {saved[0]}" in messages(app)
+        # "Downloads" is a file: not saved, and the message says where and why
+        downloads.write_text("not a folder")
+        palette_command(app, "save: screenshot (SVG)").callback()
+        assert await until(pilot, lambda: any("not saved" in m for m in messages(app)))
+        failure = next(m for m in messages(app) if "not saved" in m)
+        assert f"Screenshot not saved to {downloads}{os.sep}rlhf-reader-" in failure
+        assert failure.endswith(".svg: Not a directory")
+        assert not any(m == "Failed to save screenshot" for m in messages(app))
+        # a Downloads folder: there
+        downloads.unlink()
+        downloads.mkdir()
+        palette_command(app, "save: screenshot (SVG)").callback()
+        assert await until(
+            pilot,
+            lambda: any(m.startswith(f"Screenshot saved to {downloads}") for m in messages(app)),
+        )
+        assert len(list(downloads.glob("rlhf-reader-*.svg"))) == 1
+
+
+def palette_offers(app, title: str) -> bool:
+    """The command palette is open and its first option is ``title``."""
+    found = app.screen.query(OptionList)
+    if not found or not found.first().option_count:
+        return False
+    return title in str(found.first().get_option_at_index(0).prompt)
