@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Select, Static
 from tui_helpers import BLOG, CAI, SURVEY, build_app, stored, stored_meta, until, write_list
 
 from rlhf_reader.library.store import Library
@@ -20,6 +20,7 @@ from rlhf_reader.model import Section
 from rlhf_reader.tui.actions import STATE_NAME
 from rlhf_reader.tui.screens.confirm import ChoiceDialog, ConfirmDialog
 from rlhf_reader.tui.screens.copying import CopiedText
+from rlhf_reader.tui.screens.export import ExportDialog
 from rlhf_reader.tui.screens.main import MainScreen
 from rlhf_reader.tui.screens.note import NoteEditor
 from rlhf_reader.tui.screens.note_conflict import NoteConflictDialog
@@ -400,3 +401,98 @@ def palette_offers(app, title: str) -> bool:
     if not found or not found.first().option_count:
         return False
     return title in str(found.first().get_option_at_index(0).prompt)
+
+
+# 6. the export dialog ---------------------------------------------------------------------
+
+
+def static_plain(widget: Static) -> str:
+    content = widget.content
+    return content.plain if hasattr(content, "plain") else str(content)
+
+
+async def export_to(pilot, app, name: str) -> None:
+    dialog = app.screen
+    field = dialog.query_one("#export-path", Input)
+    field.value = name
+    await pilot.pause()
+    field.focus()
+    await pilot.press("enter")
+
+
+async def test_export_dialog_follows_the_extension_asks_before_replacing_and_remembers(
+    list_path: Path, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    sub = work / "sub"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("e")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        assert static_plain(dialog.query_one("#export-folder", Static)) == (
+            f"File (a relative name goes into {work})"
+        )
+        assert static_plain(dialog.query_one("#export-target", Static)) == (
+            f"→ {work / 'reading-list.md'}"
+        )
+        # the format follows the extension while none was picked
+        dialog.query_one("#export-path", Input).value = "x.csv"
+        await pilot.pause()
+        assert (dialog.fmt, dialog.chosen) == ("csv", False)
+        assert dialog.query_one(Select).value == "csv"
+        assert static_plain(dialog.query_one("#export-target", Static)) == f"→ {work / 'x.csv'}"
+        await export_to(pilot, app, "x.csv")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        written = work / "x.csv"
+        assert written.read_text(encoding="utf-8").startswith("key,title,")
+        # an existing file: asked first; a picked format wins over the extension
+        await pilot.press("e")
+        dialog = app.screen
+        assert dialog.query_one(Select).value == "csv"  # remembered
+        assert dialog.query_one("#export-path", Input).value == "reading-list.csv"
+        dialog.query_one(Select).value = "bibtex"  # picked
+        await pilot.pause()
+        assert dialog.chosen
+        dialog.query_one("#export-path", Input).value = "x.csv"
+        await pilot.pause()
+        assert dialog.query_one(Select).value == "bibtex"
+        assert "exists" in static_plain(dialog.query_one("#export-target", Static))
+        await export_to(pilot, app, "x.csv")
+        question = app.screen
+        assert isinstance(question, ConfirmDialog)
+        assert str(written) in static_plain(question.query_one(Static))
+        await pilot.press("n")  # no: back in the dialog, nothing written
+        assert app.screen is dialog
+        assert written.read_text(encoding="utf-8").startswith("key,title,")
+        await pilot.press("ctrl+s", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert written.read_text(encoding="utf-8").lstrip().startswith("@")
+        # another folder, another format: both remembered for next time
+        await pilot.press("e")
+        await export_to(pilot, app, "sub/y.ris")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert (sub / "y.ris").read_text(encoding="utf-8").startswith("TY  - ")
+        await pilot.press("q")
+    state = stored_meta(db_path, STATE_NAME)
+    assert state["export"] == {"format": "ris", "folder": str(sub)}
+
+    monkeypatch.chdir(tmp_path)
+    again = build_app(list_path, db_path)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        dialog = again.screen
+        assert dialog.query_one(Select).value == "ris"
+        assert static_plain(dialog.query_one("#export-target", Static)) == (
+            f"→ {sub / 'reading-list.ris'}"
+        )
+        assert str(sub) in static_plain(dialog.query_one("#export-folder", Static))
+        await pilot.press("escape")
+        await pilot.press("q")
+    assert stored_meta(db_path, STATE_NAME)["export"] == {"format": "ris", "folder": str(sub)}

@@ -194,7 +194,10 @@ async def test_e_refuses_to_overwrite_the_library(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert db_path.read_bytes() == before
-        assert any("is the library file or its backup" in m for m in messages(app))
+        # said in the dialog, before asking whether to replace the file
+        assert app.screen is dialog
+        error = dialog.query_one("#export-error", Static)
+        assert error.display and "is the library file or its backup" in str(error.content)
 
 
 # f, a --------------------------------------------------------------------------------------

@@ -156,7 +156,8 @@ class ReaderApp(App[None]):
     def save_state(self) -> None:
         """Cursor, open sections and theme into the library's ``meta`` table."""
         try:
-            state = {**self.main_screen.current_state(), "theme": self.theme}
+            main = self.main_screen  # its state also holds the export dialog's memory
+            state = {**main.state, **main.current_state(), "theme": self.theme}
             self.workspace.library.set_meta(STATE_NAME, state)
         except (LibraryError, OSError, ValueError, LookupError) as exc:
             self.notify(
