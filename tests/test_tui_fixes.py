@@ -308,7 +308,8 @@ async def test_o_without_a_browser_says_so_and_offers_to_copy(
         await pilot.pause()
         assert tried == [url]
         dialog = app.screen
-        assert isinstance(dialog, ConfirmDialog)
+        assert isinstance(dialog, ChoiceDialog)
+        assert [str(b.label) for b in dialog.query(Button)] == ["Copy link (y)", "Cancel (n)"]
         question = str(dialog.query_one(Static).content)
         assert f"No browser could be opened for {url}" in question
         assert "Copy the link instead?" in question
@@ -325,7 +326,7 @@ async def test_o_without_a_browser_says_so_and_offers_to_copy(
         await app.workers.wait_for_complete()
         await pilot.pause()
         dialog = app.screen
-        assert isinstance(dialog, ConfirmDialog)
+        assert isinstance(dialog, ChoiceDialog)
         assert "could not locate runnable browser" in str(dialog.query_one(Static).content)
         await pilot.press("n")
         assert isinstance(app.screen, MainScreen)

@@ -77,7 +77,8 @@ ACTIONS: tuple[Action, ...] = (
         "open_link",
         "Open",
         "open: link in browser",
-        "Open the paper's link in the browser (http and https only)",
+        "Open the paper's link in the browser (http and https only); with no browser, "
+        "offers to copy the link",
     ),
     Action(
         "find.filter",

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import webbrowser
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from rlhf_reader.tui import messages
+
+if TYPE_CHECKING:
+    from rlhf_reader.tui.screens.confirm import ChoiceDialog
 
 
 def open_in_browser(post: Callable[[Message], object], url: str) -> None:
@@ -28,9 +32,13 @@ def open_in_browser(post: Callable[[Message], object], url: str) -> None:
     post(messages.LinkOpened(url, bool(opened), "" if opened else "no browser was found"))
 
 
-def no_browser_question(event: messages.LinkOpened) -> str:
-    """What the dialog asks when no browser took the link."""
-    return (
+def offer_copy(event: messages.LinkOpened) -> ChoiceDialog:
+    """No browser took the link: say so, and offer to copy it (dismissed with "copy")."""
+    from rlhf_reader.tui.screens.confirm import Answer, ChoiceDialog  # only when needed
+
+    question = (
         f"No browser could be opened for {event.url} ({event.problem}; over SSH there is "
         "usually none). Copy the link instead?"
     )
+    answers = [Answer("copy", "Copy link", "y"), Answer("cancel", "Cancel", "n")]
+    return ChoiceDialog(question, answers, cancel="cancel", focus="copy")

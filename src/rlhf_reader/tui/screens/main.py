@@ -398,19 +398,16 @@ class MainScreen(Screen[None]):
     @on(messages.LinkOpened)
     def _link_opened(self, event: messages.LinkOpened) -> None:
         """Say it opened; else offer to copy the link (no browser: over SSH, say)."""
-        from rlhf_reader.tui.screens.confirm import ConfirmDialog
-
         url = event.url
         if event.opened:
             self.notify_plain(f"Opened {url} in the browser.")
             return
 
-        def answered(copy: bool | None) -> None:
-            if copy:
+        def answered(choice: str | None) -> None:
+            if choice == "copy":
                 self.copy_text(url, f"the link {url}")
 
-        question = browser.no_browser_question(event)
-        self.app.push_screen(ConfirmDialog(question, yes="Copy link", no="Cancel"), answered)
+        self.app.push_screen(browser.offer_copy(event), answered)
 
     def copy_text(self, text: str, what: str) -> None:
         """Send ``text`` to the terminal's clipboard (OSC 52) now, and to a clipboard tool
