@@ -337,7 +337,10 @@ async def test_quitting_with_an_unsaved_note_asks(list_path: Path, db_path: Path
 # open, filter, help, palette --------------------------------------------------------------
 
 
-async def test_o_opens_http_links_only(list_path: Path, db_path: Path, no_real_browser) -> None:
+async def test_o_opens_http_links_only(
+    list_path: Path, db_path: Path, no_real_browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")  # a desktop: webbrowser (patched) is asked
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("o")

@@ -300,6 +300,7 @@ async def test_o_without_a_browser_says_so_and_offers_to_copy(
         return answer
 
     monkeypatch.setattr(webbrowser, "open", no_browser)
+    monkeypatch.setenv("DISPLAY", ":0")  # a desktop, where webbrowser finds nothing
     url = "https://arxiv.org/abs/2312.14925"
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -335,8 +336,9 @@ async def test_o_without_a_browser_says_so_and_offers_to_copy(
 
 
 async def test_o_with_a_browser_says_it_opened(
-    list_path: Path, db_path: Path, no_real_browser
+    list_path: Path, db_path: Path, no_real_browser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("o")
@@ -497,3 +499,28 @@ async def test_export_dialog_follows_the_extension_asks_before_replacing_and_rem
         await pilot.press("escape")
         await pilot.press("q")
     assert stored_meta(db_path, STATE_NAME)["export"] == {"format": "ris", "folder": str(sub)}
+
+
+async def test_o_over_ssh_starts_no_terminal_browser_unless_named(
+    list_path: Path, db_path: Path, no_real_browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No display (conftest removes DISPLAY): webbrowser would start lynx beside the app on
+    the same terminal. It is not asked; a $BROWSER gets the terminal, the app suspended."""
+    monkeypatch.delenv("BROWSER", raising=False)
+    url = "https://arxiv.org/abs/2312.14925"
+    app = build_app(list_path, db_path)
+    calls = handing_over(app)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("o")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        assert "no graphical display" in str(dialog.query_one(Static).content)
+        assert no_real_browser == [] and calls == []
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        monkeypatch.setenv("BROWSER", "lynx")
+        await pilot.press("o")
+        await pilot.pause()
+        assert calls == ["suspended", "resumed"] and no_real_browser == [url]
+        assert any(f"Opened {url} in the browser" in m for m in messages(app))

@@ -433,9 +433,11 @@ async def test_U_on_the_default_list_saves_beside_the_library(db_path: Path) -> 
 
 
 async def test_o_clears_the_new_mark_and_help_lists_the_new_keys(
-    list_path: Path, db_path: Path
+    list_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rlhf_reader.tui.screens.help import HelpScreen
+
+    monkeypatch.setenv("DISPLAY", ":0")  # a desktop: webbrowser (patched) takes the link
 
     library = library_of(db_path)
     library.set_meta(whatsnew.NEW_META, {SURVEY: "2026-11-20T10:00:00+00:00"})
@@ -445,6 +447,7 @@ async def test_o_clears_the_new_mark_and_help_lists_the_new_keys(
         assert app.main_screen.catalog_tree.current_entry.key == SURVEY
         await pilot.press("o")
         assert stored_meta(db_path, whatsnew.NEW_META) == {}
+        await app.workers.wait_for_complete()
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         console = Console(width=100, record=True, file=io.StringIO())

@@ -392,8 +392,7 @@ class MainScreen(Screen[None]):
             self.app.open_url(entry.url)  # a new tab
             self.notify_plain(web.opening(entry.url))
             return
-        work = partial(browser.open_in_browser, self.post_message, entry.url)
-        self.run_worker(work, thread=True, group="browser", exit_on_error=False)
+        browser.open_link(self, entry.url)
 
     @on(messages.LinkOpened)
     def _link_opened(self, event: messages.LinkOpened) -> None:
