@@ -206,7 +206,6 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     def _path_changed(self, event: Input.Changed) -> None:
         """The format follows the name's extension (until one is picked); show the file."""
         event.stop()
-        self.show_error(None)
         fmt = format_for_name(event.value.strip()) if event.value.strip() else None
         if fmt is not None and not self.chosen and fmt != self.fmt:
             self.fmt = fmt
