@@ -121,12 +121,12 @@ def no_real_browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     opened: list[str] = []
 
-    def record(url: str, new: int = 0, autoraise: bool = True) -> bool:
+    def record(url: str, *args: object, **kwargs: object) -> bool:
         opened.append(url)
         return True
 
     monkeypatch.setattr(webbrowser, "open", record)
-    monkeypatch.setattr(webbrowser, "open_new_tab", lambda url: record(url, 2))
+    monkeypatch.setattr(webbrowser, "open_new_tab", record)
     return opened
 
 

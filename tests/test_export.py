@@ -455,3 +455,23 @@ def test_cli_export_never_replaces_the_library(capsys, tmp_path: Path) -> None:
         assert (code, out) == (1, ""), target
         assert "is the library file or its backup" in err
     assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("x.csv", "csv"),
+        ("dir.v2/X.BIB", "bibtex"),
+        ("a.md", "markdown"),
+        ("a.markdown", "markdown"),
+        ("a.ris", "ris"),
+        ("a.json", "json"),
+        ("a.csl.json", "csl-json"),
+        ("a.txt", None),
+        ("README", None),
+    ],
+)
+def test_the_format_a_file_name_means(name: str, fmt: str | None) -> None:
+    from rlhf_reader.formats.export import format_for_name
+
+    assert format_for_name(name) == fmt

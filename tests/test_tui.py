@@ -23,7 +23,7 @@ from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.tags import TagEdit
 from rlhf_reader.tui.actions import ACTIONS, STATE_NAME
-from rlhf_reader.tui.screens.confirm import ConfirmDialog
+from rlhf_reader.tui.screens.confirm import ChoiceDialog, ConfirmDialog
 from rlhf_reader.tui.screens.help import HelpScreen
 from rlhf_reader.tui.screens.main import MainScreen
 from rlhf_reader.tui.screens.note import NoteEditor
@@ -305,11 +305,11 @@ async def test_esc_with_unsaved_note_asks(list_path: Path, db_path: Path) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", *"draft")
         await pilot.press("escape")
-        assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("n")  # keep editing
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("k")  # keep editing
         assert isinstance(app.screen, NoteEditor)
         assert app.screen.query_one(TextArea).text == "draft"
-        await pilot.press("escape", "y")  # drop
+        await pilot.press("escape", "d")  # drop
         assert isinstance(app.screen, MainScreen)
     assert stored(db_path, SURVEY).note == ""
 
@@ -337,13 +337,15 @@ async def test_quitting_with_an_unsaved_note_asks(list_path: Path, db_path: Path
 # open, filter, help, palette --------------------------------------------------------------
 
 
-async def test_o_opens_http_links_only(list_path: Path, db_path: Path) -> None:
+async def test_o_opens_http_links_only(
+    list_path: Path, db_path: Path, no_real_browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")  # a desktop: webbrowser (patched) is asked
     app = build_app(list_path, db_path)
-    opened: list[str] = []
-    app.open_url = lambda url, **kw: opened.append(url)  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("o")
-    assert opened == ["https://arxiv.org/abs/2312.14925"]
+        await app.workers.wait_for_complete()
+    assert no_real_browser == ["https://arxiv.org/abs/2312.14925"]
 
 
 async def test_filter_narrows_hides_sections_and_esc_restores(

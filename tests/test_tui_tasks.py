@@ -194,7 +194,10 @@ async def test_e_refuses_to_overwrite_the_library(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert db_path.read_bytes() == before
-        assert any("is the library file or its backup" in m for m in messages(app))
+        # said in the dialog, before asking whether to replace the file
+        assert app.screen is dialog
+        error = dialog.query_one("#export-error", Static)
+        assert error.display and "is the library file or its backup" in str(error.content)
 
 
 # f, a --------------------------------------------------------------------------------------
@@ -433,9 +436,11 @@ async def test_U_on_the_default_list_saves_beside_the_library(db_path: Path) -> 
 
 
 async def test_o_clears_the_new_mark_and_help_lists_the_new_keys(
-    list_path: Path, db_path: Path
+    list_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rlhf_reader.tui.screens.help import HelpScreen
+
+    monkeypatch.setenv("DISPLAY", ":0")  # a desktop: webbrowser (patched) takes the link
 
     library = library_of(db_path)
     library.set_meta(whatsnew.NEW_META, {SURVEY: "2026-11-20T10:00:00+00:00"})
@@ -445,6 +450,7 @@ async def test_o_clears_the_new_mark_and_help_lists_the_new_keys(
         assert app.main_screen.catalog_tree.current_entry.key == SURVEY
         await pilot.press("o")
         assert stored_meta(db_path, whatsnew.NEW_META) == {}
+        await app.workers.wait_for_complete()
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         console = Console(width=100, record=True, file=io.StringIO())

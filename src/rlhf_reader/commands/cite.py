@@ -25,14 +25,6 @@ if TYPE_CHECKING:
 
 CITE_FORMATS = ("bibtex", "apa", "markdown", "plain")
 EXPORT_FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
-_BY_SUFFIX = {
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".bib": "bibtex",
-    ".csv": "csv",
-    ".ris": "ris",
-    ".json": "json",
-}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -174,10 +166,9 @@ def export_format(args: argparse.Namespace) -> str:
     if args.format:
         return str(args.format)
     if args.output:
-        name = Path(args.output).name.lower()
-        if name.endswith(".csl.json"):
-            return "csl-json"
-        return _BY_SUFFIX.get(Path(name).suffix, "markdown")
+        from rlhf_reader.formats.export import format_for_name
+
+        return format_for_name(args.output) or "markdown"
     return "markdown"
 
 

@@ -82,6 +82,21 @@ def refuse_library_target(output: str | Path, library: str | Path) -> None:
         raise ExportError(f"{output}: is the library file or its backup; export to another file")
 
 
+def format_for_name(name: str | Path) -> str | None:
+    """The format a file name's extension means (``x.csv`` → csv, ``x.csl.json`` →
+    csl-json, ``x.markdown`` → markdown); None for any other name."""
+    lower = Path(name).name.lower()
+    if lower.endswith(EXTENSIONS["csl-json"]):
+        return "csl-json"
+    suffix = Path(lower).suffix
+    if suffix == ".markdown":
+        return "markdown"
+    for fmt, extension in EXTENSIONS.items():
+        if suffix == extension:
+            return fmt
+    return None
+
+
 def default_filename(fmt: str, stem: str = "reading-list") -> str:
     """``reading-list.bib`` and the like: the TUI's suggestion in the current folder."""
     return stem + EXTENSIONS[fmt]

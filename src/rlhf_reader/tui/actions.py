@@ -68,7 +68,8 @@ ACTIONS: tuple[Action, ...] = (
         "edit_note",
         "Note",
         "edit: note",
-        "Edit the Markdown note (ctrl+s saves, esc asks before dropping changes)",
+        "Edit the Markdown note (ctrl+s saves, ctrl+o edits it in $EDITOR, esc with changes "
+        "asks: save, drop or keep editing)",
     ),
     Action(
         "open.link",
@@ -76,7 +77,8 @@ ACTIONS: tuple[Action, ...] = (
         "open_link",
         "Open",
         "open: link in browser",
-        "Open the paper's link in the browser (http and https only)",
+        "Open the paper's link in the browser (http and https only); with no browser, "
+        "offers to copy the link",
     ),
     Action(
         "find.filter",

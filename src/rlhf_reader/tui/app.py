@@ -10,6 +10,7 @@ import gc
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType, Keymap
 from textual.screen import Screen
@@ -18,6 +19,7 @@ from rlhf_reader.library.store import LibraryError
 from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui.actions import ACTIONS, STATE_NAME
 from rlhf_reader.tui.screens.main import MainScreen
+from rlhf_reader.tui.screenshot import Screenshots
 from rlhf_reader.workspace import Workspace
 
 # Textual's own palette commands worth keeping, renamed to the palette's "verb: object".
@@ -25,8 +27,8 @@ TEXTUAL_COMMANDS = {
     "Keys": "toggle: key panel",
     "Maximize": "maximize: focused pane",
     "Minimize": "restore: pane size",
-    "Screenshot": "save: screenshot (SVG)",
 }
+SCREENSHOT_COMMAND = "save: screenshot (SVG)"
 
 
 def _paper_commands() -> type:
@@ -50,6 +52,7 @@ class ReaderApp(App[None]):
         super().__init__()
         self.workspace = workspace
         self.saved_state = state
+        self.screenshots = Screenshots(self)
         self.keymap: Keymap = {}
         """The keys remapped by binding id (``set_keymap``), for the help screen."""
         theme = state.get("theme")
@@ -94,6 +97,21 @@ class ReaderApp(App[None]):
             title = TEXTUAL_COMMANDS.get(command.title)
             if title:
                 yield SystemCommand(title, command.help, command.callback, command.discover)
+            elif command.title == "Screenshot":  # ours: says where, and why not
+                # After a moment, so that the palette is gone from the picture (as Textual's).
+                yield SystemCommand(
+                    SCREENSHOT_COMMAND,
+                    "Save an SVG of the screen (Downloads, else the current folder)",
+                    lambda: self.set_timer(0.1, self.screenshots.save),
+                )
+
+    @on(events.DeliveryComplete)
+    def _delivered(self, event: events.DeliveryComplete) -> None:
+        self.screenshots.delivered(event)
+
+    @on(events.DeliveryFailed)
+    def _delivery_failed(self, event: events.DeliveryFailed) -> None:
+        self.screenshots.failed(event)
 
     # Textual keeps the keymap to itself; the help screen shows the keys as remapped.
 
@@ -138,7 +156,8 @@ class ReaderApp(App[None]):
     def save_state(self) -> None:
         """Cursor, open sections and theme into the library's ``meta`` table."""
         try:
-            state = {**self.main_screen.current_state(), "theme": self.theme}
+            main = self.main_screen  # its state also holds the export dialog's memory
+            state = {**main.state, **main.current_state(), "theme": self.theme}
             self.workspace.library.set_meta(STATE_NAME, state)
         except (LibraryError, OSError, ValueError, LookupError) as exc:
             self.notify(

@@ -230,3 +230,13 @@ class ListsCounted(Message):
     overall: Any
     problem: str = ""
     """Why nothing could be counted (the library could not be read…); "" when all went well."""
+
+
+@dataclass
+class LinkOpened(Message):
+    """``o`` in a terminal: the browser took ``url`` (``opened``), or ``problem`` says why
+    none could (no browser found, it failed to start)."""
+
+    url: str
+    opened: bool
+    problem: str = ""

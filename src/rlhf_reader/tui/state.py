@@ -386,16 +386,21 @@ def remembered(state: dict[str, Any], name: str) -> dict[str, Any]:
     if isinstance(view, dict):
         return view
     if state.get("list", name) == name:
-        return {k: state[k] for k in ("cursor", "expanded") if k in state}
+        return {k: state[k] for k in ("cursor", "expanded", "section") if k in state}
     return {}
 
 
 def remember(state: dict[str, Any], name: str, view: dict[str, Any]) -> dict[str, Any]:
-    """``state`` with ``view`` (``cursor``, ``expanded``) kept as view ``name``'s."""
+    """``state`` with ``view`` (``cursor``, ``expanded``, ``section``: the section under the
+    cursor, None on a paper) kept as view ``name``'s."""
     views = state.get("views")
     kept = {}
     if isinstance(views, dict):
         kept = {str(k): v for k, v in views.items() if isinstance(v, dict)}
-    shown = {"cursor": view.get("cursor"), "expanded": view.get("expanded") or []}
+    shown = {
+        "cursor": view.get("cursor"),
+        "expanded": view.get("expanded") or [],
+        "section": view.get("section"),
+    }
     kept[name] = shown
     return {**state, **shown, "list": name, "views": kept}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from textual import on
 from textual.message import Message
@@ -39,6 +39,8 @@ class Host(Protocol):
 
     workspace: Workspace
     reading: ReadingList
+    state: dict[str, Any]
+    """The view state saved in the library on quit (the export dialog's memory is in it)."""
 
     @property
     def catalog_tree(self) -> CatalogTree: ...
@@ -257,18 +259,27 @@ class BackgroundTasks(Widget):
     # e: export -------------------------------------------------------------------------
 
     def export(self) -> None:
-        from rlhf_reader.tui.screens.export import ExportDialog
+        from rlhf_reader.tui.screens.export import ExportDialog, remembered
 
         shown = self.host.catalog_tree.shown_keys
         total = len(self.host.reading.rows)
-        self.app.push_screen(
-            ExportDialog(len(shown) if shown is not None else total, total, shown is not None),
-            self._export_chosen,
+        fmt, folder = remembered(self.host.state)
+        dialog = ExportDialog(
+            len(shown) if shown is not None else total,
+            total,
+            shown is not None,
+            fmt,
+            folder=folder,
+            library=self.host.workspace.library.path,
         )
+        self.app.push_screen(dialog, self._export_chosen)
 
     def _export_chosen(self, request: ExportRequest | None) -> None:
+        from rlhf_reader.tui.screens.export import remember
+
         if request is None:
             return
+        remember(self.host.state, request, self.app.is_web)
         shown = self.host.catalog_tree.shown_keys
         reading = self.host.reading
         library = self.host.workspace.library

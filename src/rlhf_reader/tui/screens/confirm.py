@@ -1,11 +1,13 @@
-"""A yes/no question."""
+"""A yes/no question, and a question with a few answers (Save / Drop / Keep editing)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -52,3 +54,73 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer of a ``ChoiceDialog``: the value it is dismissed with, its button's label
+    and the key that picks it."""
+
+    value: str
+    label: str
+    key: str
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """Ask ``question`` with a few answers, each a button and a key (shown on the button);
+    esc picks ``cancel`` (dismissed with its value, or None)."""
+
+    DEFAULT_CSS = """
+    ChoiceDialog { align: center middle; }
+    ChoiceDialog > Vertical {
+        width: 70; max-width: 95%; height: auto; padding: 1 2;
+        border: thick $warning; background: $surface;
+    }
+    ChoiceDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    ChoiceDialog Button { margin-left: 2; }
+    """
+
+    def __init__(
+        self,
+        question: str,
+        choices: Sequence[Answer],
+        *,
+        cancel: str | None = None,
+        focus: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.question = question
+        self.choices = tuple(choices)
+        self.cancel = cancel
+        self.first_focus = focus or (self.choices[0].value if self.choices else None)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question), markup=False)
+            with Horizontal():
+                for choice in self.choices:
+                    yield Button(
+                        Text(f"{choice.label} ({choice.key})"),
+                        id=f"choice-{choice.value}",
+                        variant="warning" if choice.value == self.first_focus else "default",
+                    )
+
+    def on_mount(self) -> None:
+        if self.first_focus is not None:
+            self.query_one(f"#choice-{self.first_focus}", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss((event.button.id or "").removeprefix("choice-"))
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "escape":
+            event.stop()
+            self.dismiss(self.cancel)
+            return
+        for choice in self.choices:
+            if event.key == choice.key:
+                event.stop()
+                self.dismiss(choice.value)
+                return

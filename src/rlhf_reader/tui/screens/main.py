@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from rlhf_reader.library.store import Library, LibraryError
 from rlhf_reader.model import Annotation, Entry, Section, Status
 from rlhf_reader.textsafe import printable, printable_block
-from rlhf_reader.tui import messages, tasks, web
+from rlhf_reader.tui import browser, messages, restore, tasks, web
 from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.screens.background import BackgroundTasks
 from rlhf_reader.tui.screens.lists import read_list_keys
@@ -139,6 +139,9 @@ class MainScreen(Screen[None]):
         tree = self.catalog_tree
         tree.populate(None, [tuple(p) for p in view.get("expanded") or [] if isinstance(p, list)])
         key = view.get("cursor")
+        section = restore.saved_section(view)
+        if section is not None and restore.select_section(tree, section):
+            return  # quit on a section: back on it
         if not (isinstance(key, str) and key in self.reading.rows and tree.select_key(key)):
             tree.show_again(next(iter(self.reading.rows), None))
 
@@ -194,8 +197,13 @@ class MainScreen(Screen[None]):
         name = view_name(self.workspace)
         entry = self.catalog_tree.current_entry
         cursor = entry.key if entry else remembered(self.state, name).get("cursor")
-        view = {"cursor": cursor, "expanded": self.catalog_tree.saved_expanded()}
-        return remember(self.state, name, view) | {"order": self.catalog_tree.order}
+        tree = self.catalog_tree
+        view = {
+            "cursor": cursor,
+            "section": restore.cursor_section(tree),
+            "expanded": tree.saved_expanded(),
+        }
+        return remember(self.state, name, view) | {"order": tree.order}
 
     # showing ---------------------------------------------------------------------------
 
@@ -328,7 +336,9 @@ class MainScreen(Screen[None]):
         except (LibraryError, OSError, ValueError) as exc:
             self.notify_plain(f"Not saved: {exc}", "error")
             return
-        self.reading.mark_seen(None)
+        tree = self.catalog_tree
+        for key in self.reading.mark_seen(None):
+            tree.refresh_key(key)  # the cached labels with ✦ go too
         self.rebuild_tree()
         self.notify_plain(f"{cleared} entr{'y' if cleared == 1 else 'ies'} no longer marked new.")
 
@@ -437,7 +447,9 @@ class MainScreen(Screen[None]):
                 return outcome[0]
             return error
 
-        self.app.push_screen(NoteEditor(entry.title, self.reading.row(key).annotation.note, save))
+        note = self.reading.row(key).annotation.note
+        keep_in = self.workspace.db_path.parent
+        self.app.push_screen(NoteEditor(entry.title, note, save, key=key, keep_in=keep_in))
 
     # opening, copying, help ------------------------------------------------------------
 
@@ -445,13 +457,29 @@ class MainScreen(Screen[None]):
         entry = self._current()
         if entry is None:
             return
-        if entry.url.startswith(("http://", "https://")):
-            self.seen(entry.key)
-            self.app.open_url(entry.url)  # in a browser: a new tab
-            web_tab = self.app.is_web
-            self.notify_plain(web.opening(entry.url) if web_tab else f"Opening {entry.url}")
-        else:
+        if not entry.url.startswith(("http://", "https://")):
             self.notify_plain(f"Not opened (only http and https links): {entry.url}", "warning")
+            return
+        self.seen(entry.key)
+        if self.app.is_web:
+            self.app.open_url(entry.url)  # a new tab
+            self.notify_plain(web.opening(entry.url))
+            return
+        browser.open_link(self, entry.url)
+
+    @on(messages.LinkOpened)
+    def _link_opened(self, event: messages.LinkOpened) -> None:
+        """Say it opened; else offer to copy the link (no browser: over SSH, say)."""
+        url = event.url
+        if event.opened:
+            self.notify_plain(f"Opened {url} in the browser.")
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "copy":
+                self.copy_text(url, f"the link {url}")
+
+        self.app.push_screen(browser.offer_copy(event), answered)
 
     def copy_text(self, text: str, what: str) -> None:
         """Send ``text`` to the terminal's clipboard (OSC 52) now, and to a clipboard tool

@@ -1,8 +1,14 @@
-"""The note editor: a TextArea for Markdown; it never drops unsaved text without asking."""
+"""The note editor: a TextArea for Markdown; it never drops unsaved text without asking.
+
+``ctrl+o`` hands the note (as it is in the editor) to the reader's own editor (``$VISUAL``,
+else ``$EDITOR``; ``rlhf_reader.editor``, as ``note KEY --edit``) with the app suspended, and
+saves what comes back through the same conflict-safe path as ``ctrl+s``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,8 +20,9 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from rlhf_reader.textsafe import printable
 from rlhf_reader.tui.literal import content
-from rlhf_reader.tui.screens.confirm import ConfirmDialog
+from rlhf_reader.tui.screens.confirm import Answer, ChoiceDialog
 from rlhf_reader.workspace import NoteConflict, merge_notes
 
 SaveNote = Callable[[str, str], "str | NoteConflict | None"]
@@ -39,7 +46,8 @@ def _markdown_area(text: str) -> TextArea:
 
 
 class NoteEditor(ModalScreen[None]):
-    """ctrl+s saves and closes; esc closes, asking first when there are unsaved changes."""
+    """ctrl+s saves and closes; esc closes, asking first when there are unsaved changes
+    (Save / Drop / Keep editing); ctrl+o edits the note in ``$VISUAL`` / ``$EDITOR``."""
 
     DEFAULT_CSS = """
     NoteEditor { align: center middle; }
@@ -53,16 +61,34 @@ class NoteEditor(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="note.save"),
+        Binding(
+            "ctrl+o",
+            "external_edit",
+            "$EDITOR",
+            id="note.external-editor",
+            tooltip="Edit the note in $VISUAL or $EDITOR; saved when the editor exits",
+        ),
         Binding("escape", "close", "Close", id="note.close", priority=True),
     ]
 
     unsaved: reactive[bool] = reactive(False)
 
-    def __init__(self, title: str, note: str, save: SaveNote) -> None:
+    def __init__(
+        self,
+        title: str,
+        note: str,
+        save: SaveNote,
+        *,
+        key: str = "note",
+        keep_in: Path | None = None,
+    ) -> None:
         super().__init__()
         self.entry_title = title
         self.original = note
         self.save = save
+        self.key = key
+        self.keep_in = keep_in
+        """Where text from the external editor that cannot be saved is kept (a file)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-box") as box:
@@ -88,9 +114,8 @@ class NoteEditor(ModalScreen[None]):
 
     def watch_unsaved(self, unsaved: bool) -> None:
         box = self.query_one("#note-box")
-        box.border_subtitle = (
-            "● unsaved · ctrl+s save · esc close" if unsaved else "saved · ctrl+s save · esc close"
-        )
+        keys = "ctrl+s save · ctrl+o $EDITOR · esc close"
+        box.border_subtitle = f"● unsaved · {keys}" if unsaved else f"saved · {keys}"
 
     def action_save(self) -> None:
         self._save(self.text, self.original)
@@ -124,15 +149,94 @@ class NoteEditor(ModalScreen[None]):
         self.app.push_screen(NoteConflictDialog(conflict.mine, conflict.theirs), chosen)
 
     def action_close(self) -> None:
+        """Esc: close; with unsaved changes, ask: Save, Drop or Keep editing."""
         if not self.unsaved:
             self.dismiss(None)
             return
 
-        def answered(drop: bool | None) -> None:
-            if drop:
+        def answered(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save()
+            elif choice == "drop":
                 self.dismiss(None)
+            # keep (or None): back to editing
 
         self.app.push_screen(
-            ConfirmDialog("Drop the unsaved changes to this note?", yes="Drop", no="Keep editing"),
+            ChoiceDialog(
+                "This note has unsaved changes.",
+                [
+                    Answer("save", "Save", "s"),
+                    Answer("drop", "Drop", "d"),
+                    Answer("keep", "Keep editing", "k"),
+                ],
+                cancel="keep",
+                focus="save",
+            ),
             answered,
         )
+
+    # ctrl+o: the reader's own editor -------------------------------------------------------
+
+    def say(self, message: str, severity: str = "information") -> None:
+        self.notify(printable(message), severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def action_external_edit(self) -> None:
+        """The note as it is here into ``$VISUAL`` / ``$EDITOR`` (the app suspended), then
+        saved over the note this editor opened: a conflict dialog if it changed meanwhile."""
+        from textual.app import SuspendNotSupported
+
+        from rlhf_reader.editor import EditorError, edit_text, editor_command
+
+        if self.app.is_web:
+            self.say("$EDITOR needs the app in a terminal; in the browser edit here.", "warning")
+            return
+        try:
+            command = editor_command()
+        except EditorError as exc:
+            self.say(f"No external editor: {exc}", "error")
+            return
+        text = self.text
+        outcome: list[object] = []
+        try:
+            with self.app.suspend():
+                # Nothing may escape this block: the app resumes only when it ends normally.
+                try:
+                    outcome.append(edit_text(text, command, name=self.key))
+                except Exception as exc:
+                    outcome.append(exc)
+        except SuspendNotSupported:
+            self.say("$EDITOR needs the app in a terminal it can hand over.", "warning")
+            return
+        self._edited(text, outcome[0] if outcome else None)
+
+    def _edited(self, before: str, outcome: object) -> None:
+        from rlhf_reader.editor import Edited, EditorError, keep_beside
+
+        if isinstance(outcome, EditorError):
+            self.say(f"Note not changed: {outcome}", "error")
+            return
+        if not isinstance(outcome, Edited):
+            kind = type(outcome).__name__
+            self.say(f"Note not changed: the editor failed ({kind}): {outcome}", "error")
+            return
+        if outcome.text is None:  # not UTF-8: kept in a file, never lost, never half-saved
+            where = ""
+            if self.keep_in is not None:
+                try:
+                    where = (
+                        f"; your text is kept in {keep_beside(self.keep_in, self.key, outcome.raw)}"
+                    )
+                except OSError as exc:
+                    where = f"; it could not be kept either: {exc.strerror or exc}"
+            self.say(f"Note not saved: {outcome.problem}{where}", "error")
+            return
+        edited = outcome.text
+        if edited == before:
+            self.say("The note was not changed in the editor.")
+            return
+        area = self.query_one(TextArea)
+        area.replace(edited, (0, 0), area.document.end)  # ctrl+z brings back what was here
+        if not edited.strip() and self.original.strip():
+            self.say("The note was emptied in the editor: not saved; ctrl+s saves it empty.")
+            return
+        self._save(edited, self.original)

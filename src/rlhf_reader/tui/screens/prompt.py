@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+from textual.widgets.input import Selection
 
 from rlhf_reader.textsafe import printable
 
@@ -58,13 +59,19 @@ class PromptDialog(ModalScreen[str | None]):
             box.border_title = self.title_text
             box.border_subtitle = "enter accepts · esc cancels"
             yield Static(Text(printable(self.hint)), id="prompt-hint", markup=False)
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            # Not Input's select-on-focus: it puts the cursor, and the view, at the end.
+            yield Input(
+                self.value, placeholder=self.placeholder, select_on_focus=False, id="prompt-input"
+            )
             yield Static(Text(""), id="prompt-error", markup=False)
 
     def on_mount(self) -> None:
         field = self.query_one(Input)
         field.cursor_blink = not self.app.is_headless
         field.focus()
+        # A long value (the URL to update from) is seen from its start, all of it selected
+        # so that typing replaces it; the cursor is at the start.
+        field.selection = Selection(len(field.value), 0)
 
     def show_error(self, message: str | None) -> None:
         error = self.query_one("#prompt-error", Static)

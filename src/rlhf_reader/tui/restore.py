@@ -1,0 +1,53 @@
+"""Where the cursor was last time: a paper (by key) or a section (by its heading path).
+
+The view saved in the library's ``meta`` (``tui_state``) names the paper under the cursor as
+``cursor`` and, when the cursor was on a section instead, that section's path as
+``section`` (``["Papers", "Methods"]``); ``cursor`` then keeps the last paper.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rlhf_reader.model import Section
+
+if TYPE_CHECKING:
+    from rlhf_reader.tui.state import SectionPath
+    from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
+
+
+def saved_section(state: dict[str, Any]) -> SectionPath | None:
+    """The section path saved in ``state``, if it is one (a hand-edited file may hold
+    anything)."""
+    path = state.get("section")
+    if isinstance(path, list) and path and all(isinstance(part, str) for part in path):
+        return tuple(path)
+    return None
+
+
+def cursor_section(tree: CatalogTree) -> list[str] | None:
+    """The path of the section under the cursor, to save; None on a paper."""
+    node = tree.cursor_node
+    if node is not None and isinstance(node.data, Section):
+        return list(node.data.path)
+    return None
+
+
+def select_section(tree: CatalogTree, path: SectionPath) -> bool:
+    """Put the cursor on the section ``path``, opening the sections above it; False if the
+    list has no such section (any more)."""
+    node = tree.root
+    for depth in range(1, len(path) + 1):
+        if node is not tree.root:
+            tree.open_section(node)  # its sub-sections are added when it is first opened
+        found = None
+        for child in node.children:
+            data = child.data
+            if isinstance(data, Section) and data.path == path[:depth]:
+                found = child
+                break
+        if found is None:
+            return False
+        node = found
+    tree.move_to(node)
+    return True
