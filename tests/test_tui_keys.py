@@ -265,8 +265,11 @@ async def test_m_marks_a_section_after_asking_and_u_undoes_it(
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         main = app.main_screen
-        Library.open(db_path).set_status([INSTRUCT], Status.READ)  # another process, before
+        other = Library.open(db_path)  # another process, before
+        other.set_status([INSTRUCT], Status.READ)
+        other.change_queue(lambda queue: [*queue, DPO])
         await until(pilot, main.poll)
+        assert await until(pilot, lambda: main.reading.queue == [DPO])
         read_at = stored(db_path, INSTRUCT).read_at
         # The cursor is on the first paper: m is about its section, "Papers › Surveys".
         await pilot.press("m")
@@ -293,10 +296,13 @@ async def test_m_marks_a_section_after_asking_and_u_undoes_it(
         assert "4 papers of «Papers» marked read (u undoes it)." in messages(app)
         assert len(main.history) == 1  # one step
         assert main.reading.overall.read == 5
+        # Marked read: off the reading queue, and the queue section shows it.
+        assert await until(pilot, lambda: main.reading.queue == [])
 
         await pilot.press("u")  # undone as one step
         for key in (SURVEY, DPO, CAI):
             assert stored(db_path, key).status is Status.UNREAD
+        assert await until(pilot, lambda: main.reading.queue == [DPO])  # back on the queue
         assert stored(db_path, INSTRUCT).status is Status.READ
         assert main.reading.overall.read == 1
         assert messages(app)[-1] == "Undone: 4 papers of «Papers» marked read."

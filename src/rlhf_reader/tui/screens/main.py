@@ -385,12 +385,13 @@ class MainScreen(Screen[None]):
                 tree.refresh_key(key)
         self._update_header()
         self._show_current()
+        queue = self.workspace.queue()  # marked read: off the queue; undone: back on it
+        if [key for key in queue if key in self.reading.rows] != self.reading.queue:
+            self.post_message(messages.QueueChanged(queue))
 
     def set_status(self, entry: Entry, status: Status) -> None:
         what = f"«{short(entry.title)}» marked {status.value}"
-        error = self._store(entry.key, lambda: self.workspace.set_status([entry.key], status), what)
-        if error is None and status is Status.READ and entry.key in self.reading.queue:
-            self.post_message(messages.QueueChanged(self.workspace.queue()))  # read: dequeued
+        self._store(entry.key, lambda: self.workspace.set_status([entry.key], status), what)
 
     def action_toggle_read(self) -> None:
         node = self.catalog_tree.cursor_node
