@@ -342,3 +342,38 @@ async def test_s_cycles_the_order_inside_sections_and_is_remembered(
         assert again.main_screen.catalog_tree.order == "title"
         assert again.main_screen.query_one("#header").order == "title"
         assert section_keys(again, METHODS) == [CAI, DPO, INSTRUCT]
+
+
+async def test_fetched_abstracts_are_searched_by_the_filter(list_path: Path, db_path: Path) -> None:
+    """Once an abstract is fetched, `/` finds it by a plain word and by ``abstract:``."""
+    library = Library.open(db_path)
+    library.put_metadata(
+        {
+            CAI: {
+                "key": CAI,
+                "arxiv_id": CAI,
+                "title": "Constitutional AI: Harmlessness from AI Feedback",
+                "authors": ["Yuntao Bai"],
+                "abstract": "A harmless assistant, watched by a quokka, through self-critique.",
+                "fetched_at": "2026-01-01T00:00:00Z",
+            }
+        }
+    )
+    library.close()
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        tree = app.main_screen.catalog_tree
+        await pilot.press("slash")
+        field = app.main_screen.query_one("#filter-bar Input", Input)
+        for text, shown in (
+            ("abstract:quokka", {CAI}),
+            ("quokka", {CAI}),  # a plain word looks in abstracts too
+            ('abstract:"through self-critique"', {CAI}),
+            ("abstract:feedback", set()),  # in the title, not the abstract
+        ):
+            field.value = text
+            assert await until(pilot, lambda shown=shown: tree.shown_keys == shown), text
+        field.value = "-abstract:quokka"
+        shown_without = lambda: (shown := tree.shown_keys) is not None and DPO in shown  # noqa: E731
+        assert await until(pilot, shown_without)
+        assert CAI not in (tree.shown_keys or set())
