@@ -62,6 +62,7 @@ keystroke's matches when a word grows.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
@@ -573,7 +574,9 @@ def _abstract_haystack(row: Row) -> str:
 
 
 def _words(haystack: str) -> frozenset[str]:
-    return frozenset(_folded_words(haystack))
+    # Interned: the index keeps one string per distinct word, not one per row that has it
+    # (1.9 million word strings, ~100 MB, at 100,000 rows with notes; issue 17).
+    return frozenset(map(sys.intern, _folded_words(haystack)))
 
 
 def _parts_in(parts: tuple[str, ...], *word_sets: frozenset[str]) -> bool:
