@@ -855,16 +855,20 @@ class _WordBits:
     """Which rows have which words (one field group: the main fields, or the abstracts):
     the rows of each word and of each first letter, and the query words asked so far."""
 
-    def __init__(self, row_words: list[frozenset[str]]) -> None:
-        size = len(row_words)
-        self.row_words = row_words
+    def __init__(self, row_words: Iterable[frozenset[str]]) -> None:
+        # Each row's words kept as a tuple: a third of a frozenset's memory (its hash table),
+        # ~150 MB at 100,000 rows (issue 17); only :meth:`update` needs them, as a set.
+        self.row_words: list[tuple[str, ...]] = []
+        keep = self.row_words.append
         by_word: defaultdict[str, list[int]] = defaultdict(list)
         by_letter: defaultdict[str, list[int]] = defaultdict(list)
         for i, words in enumerate(row_words):
+            keep(tuple(words))
             for word in words:
                 by_word[word].append(i)
             for letter in {word[0] for word in words}:
                 by_letter[letter].append(i)
+        size = len(self.row_words)
         self.words = _RowSets(by_word, size)
         # rows with a word starting with this letter: a one-letter query word, at once
         self.letters = _RowSets(by_letter, size)
@@ -880,11 +884,11 @@ class _WordBits:
 
     def update(self, i: int, words: frozenset[str]) -> None:
         """Row ``i`` now has ``words``."""
-        old_words = self.row_words[i]
+        old_words = frozenset(self.row_words[i])
         if words == old_words:
             return
         bit = 1 << i
-        self.row_words[i] = words
+        self.row_words[i] = tuple(words)
         old_letters, letters = {w[0] for w in old_words}, {w[0] for w in words}
         for letter in old_letters - letters:
             self.letters.discard(letter, i)
@@ -1009,8 +1013,8 @@ class SearchIndex:
         self._duplicates = len(self._positions) < size
         self._haystacks = [_haystack(row) for row in self._rows]
         self._abstracts = [_abstract_haystack(row) for row in self._rows]
-        self._main = _WordBits([_words(h) for h in self._haystacks])
-        self._abstract = _WordBits([_words(a) for a in self._abstracts])
+        self._main = _WordBits(_words(h) for h in self._haystacks)
+        self._abstract = _WordBits(_words(a) for a in self._abstracts)
 
         by_year: dict[int, list[int]] = {}
         by_section: dict[str, list[int]] = {}
