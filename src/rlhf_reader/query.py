@@ -62,7 +62,6 @@ keystroke's matches when a word grows.
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
@@ -574,9 +573,7 @@ def _abstract_haystack(row: Row) -> str:
 
 
 def _words(haystack: str) -> frozenset[str]:
-    # Interned: the index keeps one string per distinct word, not one per row that has it
-    # (1.9 million word strings, ~100 MB, at 100,000 rows with notes; issue 17).
-    return frozenset(map(sys.intern, _folded_words(haystack)))
+    return frozenset(_folded_words(haystack))
 
 
 def _parts_in(parts: tuple[str, ...], *word_sets: frozenset[str]) -> bool:
@@ -856,19 +853,17 @@ class _WordBits:
     the rows of each word and of each first letter, and the query words asked so far."""
 
     def __init__(self, row_words: Iterable[frozenset[str]]) -> None:
-        # Each row's words kept as a tuple: a third of a frozenset's memory (its hash table),
-        # ~150 MB at 100,000 rows (issue 17); only :meth:`update` needs them, as a set.
-        self.row_words: list[tuple[str, ...]] = []
-        keep = self.row_words.append
+        # Each row's words are not kept (at 100,000 rows with notes their sets and strings
+        # took ~250 MB; issue 17): :meth:`update` is given the old ones, from the haystack.
+        size = 0
         by_word: defaultdict[str, list[int]] = defaultdict(list)
         by_letter: defaultdict[str, list[int]] = defaultdict(list)
         for i, words in enumerate(row_words):
-            keep(tuple(words))
+            size = i + 1
             for word in words:
                 by_word[word].append(i)
             for letter in {word[0] for word in words}:
                 by_letter[letter].append(i)
-        size = len(self.row_words)
         self.words = _RowSets(by_word, size)
         # rows with a word starting with this letter: a one-letter query word, at once
         self.letters = _RowSets(by_letter, size)
@@ -882,13 +877,11 @@ class _WordBits:
         if by_word:
             self._make_vocab()
 
-    def update(self, i: int, words: frozenset[str]) -> None:
-        """Row ``i`` now has ``words``."""
-        old_words = frozenset(self.row_words[i])
+    def update(self, i: int, old_words: frozenset[str], words: frozenset[str]) -> None:
+        """Row ``i`` had ``old_words`` and now has ``words``."""
         if words == old_words:
             return
         bit = 1 << i
-        self.row_words[i] = tuple(words)
         old_letters, letters = {w[0] for w in old_words}, {w[0] for w in words}
         for letter in old_letters - letters:
             self.letters.discard(letter, i)
@@ -1106,6 +1099,7 @@ class SearchIndex:
     def _update_at(self, i: int, old: Row, row: Row) -> None:
         bit = 1 << i
         self._rows[i] = row
+        old_haystack, old_abstract = self._haystacks[i], self._abstracts[i]
         haystack = self._haystacks[i] = _haystack(row)
         abstract = self._abstracts[i] = _abstract_haystack(row)
         self._move(self._statuses, old.annotation.status, row.annotation.status, i)
@@ -1118,8 +1112,8 @@ class SearchIndex:
             self._new_mask |= bit
         else:
             self._new_mask &= ~bit
-        self._main.update(i, _words(haystack))
-        self._abstract.update(i, _words(abstract))
+        self._main.update(i, _words(old_haystack), _words(haystack))
+        self._abstract.update(i, _words(old_abstract), _words(abstract))
 
     @staticmethod
     def _move(sets: _RowSets, old: object, new: object, i: int) -> None:
