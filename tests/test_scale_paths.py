@@ -99,3 +99,21 @@ def test_json_output_is_the_text_json_dumps_wrote(monkeypatch: pytest.MonkeyPatc
         assert browse.json_text(value) == expected
     lone = ["\ud800"]  # orjson refuses a lone surrogate: json.dumps writes it, as before
     assert browse.json_text(lone) == json.dumps(lone, ensure_ascii=False, indent=2)
+
+
+@pytest.mark.parametrize("source", LISTS, ids=lambda p: p.name)
+def test_entries_read_from_the_cache_equal_the_parsed_ones(source: Path, tmp_path: Path) -> None:
+    """The cache builds Entries through their slot setters (``_fast_entry``): every field,
+    links included, equals what the parser made, and they stay frozen and hashable."""
+    import dataclasses
+
+    list_path = tmp_path / source.name
+    shutil.copyfile(source, list_path)
+    parsed = load(list_path)  # parses and writes the cache
+    cached = catalog_cache.read(list_path.read_bytes(), str(list_path))
+    assert cached is not None
+    assert cached.entries == parsed.entries
+    assert [e.section for e in cached.entries] == [e.section for e in parsed.entries]
+    assert {hash(e) for e in cached.entries} == {hash(e) for e in parsed.entries}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cached.entries[0].title = "changed"  # type: ignore[misc]

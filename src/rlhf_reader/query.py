@@ -852,12 +852,14 @@ class _WordBits:
     """Which rows have which words (one field group: the main fields, or the abstracts):
     the rows of each word and of each first letter, and the query words asked so far."""
 
-    def __init__(self, row_words: list[frozenset[str]]) -> None:
-        size = len(row_words)
-        self.row_words = row_words
+    def __init__(self, row_words: Iterable[frozenset[str]]) -> None:
+        # Each row's words are not kept (at 100,000 rows with notes their sets and strings
+        # took ~250 MB; issue 17): :meth:`update` is given the old ones, from the haystack.
+        size = 0
         by_word: defaultdict[str, list[int]] = defaultdict(list)
         by_letter: defaultdict[str, list[int]] = defaultdict(list)
         for i, words in enumerate(row_words):
+            size = i + 1
             for word in words:
                 by_word[word].append(i)
             for letter in {word[0] for word in words}:
@@ -875,13 +877,11 @@ class _WordBits:
         if by_word:
             self._make_vocab()
 
-    def update(self, i: int, words: frozenset[str]) -> None:
-        """Row ``i`` now has ``words``."""
-        old_words = self.row_words[i]
+    def update(self, i: int, old_words: frozenset[str], words: frozenset[str]) -> None:
+        """Row ``i`` had ``old_words`` and now has ``words``."""
         if words == old_words:
             return
         bit = 1 << i
-        self.row_words[i] = words
         old_letters, letters = {w[0] for w in old_words}, {w[0] for w in words}
         for letter in old_letters - letters:
             self.letters.discard(letter, i)
@@ -1006,8 +1006,8 @@ class SearchIndex:
         self._duplicates = len(self._positions) < size
         self._haystacks = [_haystack(row) for row in self._rows]
         self._abstracts = [_abstract_haystack(row) for row in self._rows]
-        self._main = _WordBits([_words(h) for h in self._haystacks])
-        self._abstract = _WordBits([_words(a) for a in self._abstracts])
+        self._main = _WordBits(_words(h) for h in self._haystacks)
+        self._abstract = _WordBits(_words(a) for a in self._abstracts)
 
         by_year: dict[int, list[int]] = {}
         by_section: dict[str, list[int]] = {}
@@ -1099,6 +1099,7 @@ class SearchIndex:
     def _update_at(self, i: int, old: Row, row: Row) -> None:
         bit = 1 << i
         self._rows[i] = row
+        old_haystack, old_abstract = self._haystacks[i], self._abstracts[i]
         haystack = self._haystacks[i] = _haystack(row)
         abstract = self._abstracts[i] = _abstract_haystack(row)
         self._move(self._statuses, old.annotation.status, row.annotation.status, i)
@@ -1111,8 +1112,8 @@ class SearchIndex:
             self._new_mask |= bit
         else:
             self._new_mask &= ~bit
-        self._main.update(i, _words(haystack))
-        self._abstract.update(i, _words(abstract))
+        self._main.update(i, _words(old_haystack), _words(haystack))
+        self._abstract.update(i, _words(old_abstract), _words(abstract))
 
     @staticmethod
     def _move(sets: _RowSets, old: object, new: object, i: int) -> None:

@@ -34,11 +34,15 @@ def _visible(match: re.Match[str]) -> str:
 
 def printable(text: str) -> str:
     """One line of text with every control character made visible (``\\x1b``)."""
+    if text.isprintable():  # no Cc, Cf, Cs, Zl, Zp: nothing below matches (the usual case)
+        return text
     return _CONTROL_RE.sub(_visible, text)
 
 
 def printable_block(text: str) -> str:
     """Multi-line text: newlines and tabs kept, every other control character made visible."""
+    if text.isprintable():  # one line without controls: nothing to change
+        return text
     return _CONTROL_KEEP_LINES_RE.sub(_visible, text.replace("\r\n", "\n"))
 
 

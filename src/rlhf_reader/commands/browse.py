@@ -127,6 +127,8 @@ def filtered_rows(ctx: Context) -> list[Row]:
     from rlhf_reader.query import QueryError, parse, select
 
     args = ctx.args
+    if not (args.status or args.tag or args.section or args.search):
+        return source_rows(ctx)  # no filter: every row (a pass of 100,000 no-op matches)
     # The same "new" marks as the TUI's /is:new: the keys the last update added, not yet seen.
     new = ctx.workspace.new_keys() if args.search else {}
     try:
