@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Entry, Section, Status
+from rlhf_reader.plainnote import plain_note
 from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui.actions import VIM_KEYS
 from rlhf_reader.tui.literal import content
@@ -157,10 +158,19 @@ def _metadata(entry: Entry, meta: dict[str, Any]) -> Content:
 
 
 class DetailPane(VimKeys, VerticalScroll, can_focus=True):
-    """Scrollable details of one entry; the note below them rendered as Markdown.
+    """Scrollable details of one entry; the note below them.
 
-    The Markdown widget (and its imports) is created the first time a note is shown.
-    j/k/g/G scroll it (``VIM_KEYS``), as the arrows and home/end do.
+    A cursor move costs one repaint of one widget, no layout (issue 17): the text and a
+    note with no Markdown syntax in it (``plainnote``) are one ``Static``, stretched to the
+    pane's height, so a paper whose text fits in the pane replaces one that did without any
+    widget moving or resizing. A note with Markdown syntax is drawn by a ``Markdown`` widget
+    below the text (created, with its imports, the first time one is shown). j/k/g/G scroll
+    it (``VIM_KEYS``), as the arrows and home/end do.
+    """
+
+    DEFAULT_CSS = """
+    DetailPane > #detail-text { min-height: 100%; }
+    DetailPane.-markdown-note > #detail-text { min-height: 0; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = list(VIM_KEYS)
@@ -169,18 +179,42 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
     all_authors = False
     """Every author of a long list, or the first ones (``toggle_authors``)."""
     _entry: tuple[Entry, Row, list[Entry], Reading | None, Sequence[str]] | None = None
+    _note_source: str | None = None
+    _laid_out: tuple[int, int] | None = None
+    """(width, content height) of the text last shown, when known."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-text", markup=False)
 
-    def _update_head(self, text: Content) -> None:
-        """Show ``text`` above the note; the same text again (the cursor's highlight after
-        a jump, a refresh) costs no new layout."""
+    def _update_head(self, text: Content, note: str = "") -> None:
+        """Show ``text`` and the note below it; the same again (the cursor's highlight after
+        a jump, a refresh) costs nothing, and a text that fits the pane no layout."""
+        source = printable_block(note)
+        plain = plain_note(source)
+        if plain is not None:
+            text = text + content("\n" + plain)
+            source = ""
+        markdown = bool(source.strip())
+        relayout = markdown or self.has_class("-markdown-note")
+        self.set_class(markdown, "-markdown-note")
+        self._set_note(source)
         shown = (text.plain, tuple(text.spans))  # Content's == compares the text only
         if shown == self._shown:
             return
         self._shown = shown
-        self.query_one("#detail-text", Static).update(text)
+        static = self.query_one("#detail-text", Static)
+        static.update(text, layout=False)
+        width, before = static.size.width, self._laid_out
+        height = static.get_content_height(self.size, self.app.size, width) if width else 0
+        self._laid_out = (width, height) if width else None
+        # The text's box keeps its size when the two texts are as tall, or both fit in it
+        # (it is then the pane's height, taller than the old text): a repaint is enough.
+        box = static.size.height
+        kept = before is not None and (
+            before[0] == width and (height == before[1] or before[1] < box >= height)
+        )
+        if relayout or not kept:
+            static.refresh(layout=True)
 
     def show(
         self,
@@ -193,11 +227,10 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
         if entry is None or row is None:
             self._entry = None
             self._update_head(content(("Pick an entry to see its details.", MUTED)))
-            self._set_note("")
             return
         self._entry = (entry, row, listed, reading, also)
-        self._update_head(describe(entry, row, listed, reading, also, self.all_authors))
-        self._set_note(row.annotation.note)
+        text = describe(entry, row, listed, reading, also, self.all_authors)
+        self._update_head(text, row.annotation.note)
 
     def toggle_authors(self) -> bool:
         """Show every author of a long list, or the first ones again; the new setting (it
@@ -224,15 +257,13 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
         parts.append(("\n\nEnter or → opens it; ← closes it; m marks it read or unread.", MUTED))
         self._entry = None
         self._update_head(content(*parts))
-        self._set_note("")
 
     def show_message(self, message: str) -> None:
         self._entry = None
         self._update_head(content((message, MUTED)))
-        self._set_note("")
 
-    def _set_note(self, note: str) -> None:
-        source = printable_block(note)
+    def _set_note(self, source: str) -> None:
+        """The Markdown widget shows ``source`` (hidden when it is empty)."""
         found = self.query("#detail-note")
         if not found:
             if not source.strip():
@@ -243,7 +274,7 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
             self._note_source = source
             return
         widget = found.first()
-        if getattr(self, "_note_source", None) != source:
+        if self._note_source != source:
             self._note_source = source
             widget.update(source)  # type: ignore[attr-defined]
         widget.display = bool(source.strip())

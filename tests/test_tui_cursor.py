@@ -1,0 +1,120 @@
+"""The detail pane after fast cursor moves (issue 17): whatever the keys' pace, once the
+cursor stops the pane shows the paper under it, its note as plain text or as Markdown, and
+its text's box has the size a fresh layout would give it (the pane skips layouts when the
+size cannot change)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import events
+from textual.widgets import Markdown, Static
+from tui_helpers import BLOG, CAI, DPO, INSTRUCT, SURVEY, build_app, until, write_list
+
+from rlhf_reader.library.store import Library
+from rlhf_reader.model import Section
+from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
+
+SIZE = (120, 36)
+PLAIN = "Reward hacking shows up\nafter 2k steps.\n\nWorth a second read."
+MARKDOWN = "# Key idea\n**bold** claim"
+LONG = "\n\n".join(f"Paragraph {n} of a long plain note about the method." for n in range(30))
+LONGER = LONG + "\n\nAnd ten more paragraphs.\n\n" + LONG[:400]
+# Rows: Papers, Surveys, SURVEY, DPO, Methods, INSTRUCT, DPO, CAI, Blogs, the blog (no note):
+# two papers taller than the pane side by side (DPO, CAI), and each kind of note.
+NOTES = {SURVEY: MARKDOWN, DPO: LONGER, INSTRUCT: PLAIN, CAI: LONG}
+
+
+def check_pane(app) -> None:  # type: ignore[no-untyped-def]
+    """The pane shows what is under the cursor, laid out as a fresh layout would."""
+    screen = app.main_screen
+    tree = screen.query_one(CatalogTree)
+    pane = screen.detail
+    static = pane.query_one("#detail-text", Static)
+    text = static.content.plain
+    found = pane.query("#detail-note")
+    markdown = found.first(Markdown) if found else None
+    markdown_shown = markdown is not None and markdown.display
+    entry = tree.current_entry
+    if entry is None:
+        node = tree.cursor_node
+        assert node is not None and isinstance(node.data, Section)
+        assert text.startswith(node.data.title + "\n")
+        assert not markdown_shown
+    else:
+        assert text.startswith(entry.title + "\n"), (entry.key, text[:80])
+        note = NOTES.get(entry.key, "")
+        if note == MARKDOWN:
+            assert markdown is not None and markdown_shown
+            assert markdown.source == MARKDOWN
+            assert markdown.query("MarkdownH1")  # drawn as Markdown
+            assert text.endswith("\nNote") and "Key idea" not in text
+        elif note:
+            assert not markdown_shown
+            shown = "Reward hacking shows up after 2k steps.\n\nWorth a second read."
+            expected = shown if note == PLAIN else note
+            assert text.endswith("\nNote\n" + expected)
+        else:
+            assert not markdown_shown and "\nNote" not in text
+    # The box: as tall as its text, and at least the pane's height when nothing is below it.
+    height = static.get_content_height(pane.size, app.size, static.size.width)
+    viewport = pane.scrollable_content_region.height
+    if markdown_shown:
+        assert static.size.height == height
+    else:
+        assert static.size.height == max(height, viewport)
+        assert pane.max_scroll_y == max(0, height - viewport)
+
+
+async def settle(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    """The keys handled, the Markdown widget (which updates in a task) done, a frame drawn."""
+    for _ in range(3):
+        await pilot.pause()
+    markdown = app.main_screen.detail.query("#detail-note")
+    if markdown:
+        await until(pilot, lambda: markdown.first().source == MARKDOWN)
+    await pilot.pause()
+
+
+async def test_fast_moves_leave_the_pane_on_the_paper_under_the_cursor(
+    tmp_path: Path, db_path: Path
+) -> None:
+    library = Library.open(db_path)
+    for key, note in NOTES.items():
+        library.set_note(key, note)
+    library.close()
+    app = build_app(write_list(tmp_path), db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        tree = app.main_screen.query_one(CatalogTree)
+        tree.focus()
+        assert tree.select_key(CAI) and tree.select_key(BLOG)  # every section open
+        await pilot.press("home")
+        await settle(pilot, app)
+        last = tree.last_line
+        for line in range(last + 1):  # every row, one key at a time
+            assert tree.cursor_line == line
+            check_pane(app)
+            await pilot.press("down")
+            await settle(pilot, app)
+        keys_seen = set()
+        # Bursts: keys posted at once, as a held key sends them; the pane settles on the last.
+        for keys in (["up"] * 4, ["down"] * 3, ["up"] * 2, ["down"] * 5, ["up"] * 9):
+            target = max(0, min(last, tree.cursor_line + keys.count("down") - keys.count("up")))
+            for key in keys:
+                app.post_message(events.Key(key, None))
+            assert await until(pilot, lambda target=target: tree.cursor_line == target)
+            await settle(pilot, app)
+            check_pane(app)
+            if tree.current_entry is not None:
+                keys_seen.add(tree.current_entry.key)
+        # Through the long notes and back: the box grows to its text, then is the pane again.
+        assert tree.select_key(CAI)
+        await settle(pilot, app)
+        check_pane(app)
+        assert 0 < app.main_screen.detail.max_scroll_y
+        for key in ("up", "down", "down", "up", "up", "up"):
+            app.post_message(events.Key(key, None))
+        await settle(pilot, app)
+        check_pane(app)
+        assert tree.current_entry is not None and tree.current_entry.key == INSTRUCT
+        assert keys_seen  # the bursts stopped on papers as well as on sections
