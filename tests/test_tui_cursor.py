@@ -71,8 +71,9 @@ async def settle(pilot, app) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
         await pilot.pause()
     markdown = app.main_screen.detail.query("#detail-note")
-    if markdown:
-        await until(pilot, lambda: markdown.first().source == MARKDOWN)
+    if markdown:  # shown: it has the one Markdown note; hidden: nothing to wait for
+        widget = markdown.first()
+        assert await until(pilot, lambda: not widget.display or widget.source == MARKDOWN)
     await pilot.pause()
 
 
