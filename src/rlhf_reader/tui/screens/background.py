@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from textual import on
-from textual.message import Message
-from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from rlhf_reader.library.store import LibraryError, now_iso
-from rlhf_reader.textsafe import printable, printable_block
+from rlhf_reader.textsafe import printable_block
 from rlhf_reader.tui import messages, tasks
-from rlhf_reader.tui.widgets.taskbar import TaskBar
+from rlhf_reader.tui.screens.part import TaskPart
 
 if TYPE_CHECKING:
     from rlhf_reader.model import Entry, Section
@@ -46,7 +44,7 @@ class Host(Protocol):
     def catalog_tree(self) -> CatalogTree: ...
 
 
-class BackgroundTasks(Widget):
+class BackgroundTasks(TaskPart):
     """Starts the fetch, add, update and export workers and stores what they bring."""
 
     DEFAULT_CSS = "BackgroundTasks { display: none; }"
@@ -54,19 +52,6 @@ class BackgroundTasks(Widget):
     @property
     def host(self) -> Host:
         return cast("Host", self.screen)
-
-    @property
-    def taskbar(self) -> TaskBar:
-        return self.screen.query_one(TaskBar)
-
-    def say(self, message: str, severity: str = "information") -> None:
-        """A notification whose text is shown literally."""
-        self.notify(printable(message), severity=severity, markup=False)  # type: ignore[arg-type]
-
-    def _post(self, message: Message) -> None:
-        """Where a worker's messages go (thread-safe): its progress to the bar, the rest here."""
-        target = self.taskbar if isinstance(message, messages.TaskProgress) else self
-        target.post_message(message)
 
     def busy(self) -> bool:
         """True (and says so) when a task runs already."""

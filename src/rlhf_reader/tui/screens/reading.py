@@ -18,14 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import on
-from textual.message import Message
-from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from rlhf_reader.library.store import LibraryError
-from rlhf_reader.textsafe import printable
 from rlhf_reader.tui import messages, tasks
-from rlhf_reader.tui.widgets.taskbar import TaskBar
+from rlhf_reader.tui.screens.part import TaskPart
 
 if TYPE_CHECKING:
     from rlhf_reader.model import Entry
@@ -75,7 +72,7 @@ class Host(Protocol):
     def catalog_tree(self) -> CatalogTree: ...
 
 
-class ReadingTools(Widget):
+class ReadingTools(TaskPart):
     """Downloads and opens PDFs, changes the reading queue."""
 
     DEFAULT_CSS = "ReadingTools { display: none; }"
@@ -85,19 +82,6 @@ class ReadingTools(Widget):
     @property
     def host(self) -> Host:
         return cast("Host", self.screen)
-
-    @property
-    def taskbar(self) -> TaskBar:
-        return self.screen.query_one(TaskBar)
-
-    def say(self, message: str, severity: str = "information") -> None:
-        """A notification whose text is shown literally."""
-        self.notify(printable(message), severity=severity, markup=False)  # type: ignore[arg-type]
-
-    def _post(self, message: Message) -> None:
-        """Where a worker's messages go (thread-safe): its progress to the bar, the rest here."""
-        target = self.taskbar if isinstance(message, messages.TaskProgress) else self
-        target.post_message(message)
 
     # d, O: the PDF -----------------------------------------------------------------------
 

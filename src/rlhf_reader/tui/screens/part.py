@@ -1,0 +1,28 @@
+"""A hidden part of the main screen that runs workers through the screen's ``TaskBar``:
+what ``BackgroundTasks`` and ``ReadingTools`` share."""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.widget import Widget
+
+from rlhf_reader.textsafe import printable
+from rlhf_reader.tui import messages
+from rlhf_reader.tui.widgets.taskbar import TaskBar
+
+
+class TaskPart(Widget):
+    """Notifications shown literally; a worker's progress to the task bar, the rest here."""
+
+    @property
+    def taskbar(self) -> TaskBar:
+        return self.screen.query_one(TaskBar)
+
+    def say(self, message: str, severity: str = "information") -> None:
+        """A notification whose text is shown literally."""
+        self.notify(printable(message), severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def _post(self, message: Message) -> None:
+        """Where a worker's messages go (thread-safe): its progress to the bar, the rest here."""
+        target = self.taskbar if isinstance(message, messages.TaskProgress) else self
+        target.post_message(message)
