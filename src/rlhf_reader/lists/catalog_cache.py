@@ -306,9 +306,10 @@ def from_data(skeleton: dict[str, Any], entries: list[list[Any]]) -> Catalog:
 
 
 def _entry(fields: list[Any], path: tuple[str, ...]) -> Entry:
+    """The entry one cached row describes (in section ``path``)."""
     (key, title, url, line, arxiv_id, authors, year, venue) = fields[:8]
     details, source, links, extra, description = fields[8:]
-    return Entry(
+    return _fast_entry(
         key,
         title,
         url,
@@ -387,39 +388,7 @@ def _fast_entry(
 
 def _section(data: dict[str, Any], rows: Iterator[list[Any]]) -> Section:
     path = tuple(data["path"])
-    entries = [
-        _fast_entry(
-            key,
-            title,
-            url,
-            path,
-            line,
-            arxiv_id,
-            authors,
-            year,
-            venue,
-            details,
-            source,
-            tuple(Link(text, href) for text, href in links) if links else (),
-            tuple(extra),
-            description,
-        )
-        for (
-            key,
-            title,
-            url,
-            line,
-            arxiv_id,
-            authors,
-            year,
-            venue,
-            details,
-            source,
-            links,
-            extra,
-            description,
-        ) in islice(rows, data["count"])
-    ]
+    entries = [_entry(row, path) for row in islice(rows, data["count"])]
     return Section(
         title=data["title"],
         level=data["level"],
