@@ -21,16 +21,17 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
 from rlhf_reader.library.store import Library, LibraryError
-from rlhf_reader.model import Annotation, Entry, Section, Status
+from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.textsafe import printable, printable_block
-from rlhf_reader.tui import browser, messages, restore, tasks, web
+from rlhf_reader.tui import messages, restore, tasks
 from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.screens.background import BackgroundTasks
+from rlhf_reader.tui.screens.copy_open import CopyAndOpen
 from rlhf_reader.tui.screens.lists import read_list_keys
 from rlhf_reader.tui.screens.reading import ReadingTools, known_order, next_order, order_name
+from rlhf_reader.tui.screens.writes import LibraryWrites
 from rlhf_reader.tui.state import ReadingList, remember, remembered, view_name
 from rlhf_reader.tui.typeahead import TypeAhead
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
@@ -38,13 +39,9 @@ from rlhf_reader.tui.widgets.detail import DetailPane, Reading
 from rlhf_reader.tui.widgets.header import ProgressHeader
 from rlhf_reader.tui.widgets.key_footer import KeyFooter
 from rlhf_reader.tui.widgets.taskbar import TaskBar
-from rlhf_reader.undo import History, short
-from rlhf_reader.workspace import NoteConflict, NoteSaved, Workspace
+from rlhf_reader.workspace import Workspace
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-
-    from rlhf_reader.tags import TagEdit
     from rlhf_reader.tui.widgets.filter_bar import FilterBar
     from rlhf_reader.workspace import Workspace
 
@@ -64,14 +61,11 @@ class MainScreen(Screen[None]):
         self.workspace = workspace
         self.reading = ReadingList.of(workspace)
         self.state = state
-        self._offered_copy_dialog = False
         self.filter_text = ""
         self._seen_generation = workspace.library.generation
         """The library file as last shown: another process's change makes it move."""
         self._poll_error = ""
         self.typeahead = TypeAhead()
-        self.history = History()
-        """This window's changes to the library, for ``u`` (``rlhf_reader.undo``)."""
 
     @property
     def library(self) -> Library:
@@ -106,6 +100,8 @@ class MainScreen(Screen[None]):
         yield TaskBar(id="taskbar")
         yield BackgroundTasks(id="background")
         yield ReadingTools(id="reading-tools")
+        yield LibraryWrites(id="writes")
+        yield CopyAndOpen(id="copy-open")
         yield KeyFooter()
 
     @property
@@ -250,7 +246,7 @@ class MainScreen(Screen[None]):
 
     @on(CatalogTree.EntryChosen)
     def _chosen(self, event: CatalogTree.EntryChosen) -> None:
-        self.seen(event.entry.key)
+        self.writes.seen(event.entry.key)
         self.detail.focus()
 
     def reload(self, select: str | None = None, keep_scroll: bool = False) -> None:
@@ -309,40 +305,11 @@ class MainScreen(Screen[None]):
         """A notification of several lines, shown literally."""
         self.notify(printable_block(message), severity=severity, markup=False)  # type: ignore[arg-type]
 
-    # what's new ------------------------------------------------------------------------
+    # writing: status, tags, note, new marks, undo (screens/writes.py) ---------------
 
-    def seen(self, key: str) -> None:
-        """The reader opened ``key``: clear its new mark (in the library first)."""
-        if key not in self.reading.new:
-            return
-        from rlhf_reader.lists.views import mark_seen
-
-        try:
-            mark_seen(self.workspace, [key])
-        except (LibraryError, OSError, ValueError) as exc:
-            self.notify_plain(f"Not saved: {exc}", "error")
-            return
-        self.reading.mark_seen([key])
-        self.catalog_tree.refresh_key(key)
-
-    def action_mark_all_seen(self) -> None:
-        from rlhf_reader.lists.views import mark_seen
-
-        if not self.reading.new:
-            self.notify_plain("Nothing is marked new.")
-            return
-        try:
-            cleared = mark_seen(self.workspace, None)
-        except (LibraryError, OSError, ValueError) as exc:
-            self.notify_plain(f"Not saved: {exc}", "error")
-            return
-        tree = self.catalog_tree
-        for key in self.reading.mark_seen(None):
-            tree.refresh_key(key)  # the cached labels with ✦ go too
-        self.rebuild_tree()
-        self.notify_plain(f"{cleared} entr{'y' if cleared == 1 else 'ies'} no longer marked new.")
-
-    # writing ---------------------------------------------------------------------------
+    @property
+    def writes(self) -> LibraryWrites:
+        return self.query_one(LibraryWrites)
 
     def _current(self) -> Entry | None:
         entry = self.catalog_tree.current_entry
@@ -350,196 +317,79 @@ class MainScreen(Screen[None]):
             self.notify_plain("Move the cursor to a paper first.", "warning")
         return entry
 
-    def _store(
-        self,
-        key: str | Iterable[str],
-        write: Callable[[], Annotation | list[Annotation]],
-        what: str | None = None,
-    ) -> str | None:
-        """Run ``write`` on the library, then show its result; the error message otherwise.
-        With ``what`` (for messages), ``u`` can undo it."""
-        keys = [key] if isinstance(key, str) else list(key)
-        if what is not None:
-            write = partial(self.history.record, self.library, keys, write, what)
-        try:
-            result = write()
-        except Exception as exc:  # never a traceback on the screen, even for a bug
-            expected = isinstance(exc, (LibraryError, OSError, ValueError))
-            message = (
-                f"Not saved: {exc}" if expected else f"Not saved ({type(exc).__name__}): {exc}"
-            )
-            self.notify_plain(message, "error")
-            return message
-        self._took(keys, result if isinstance(result, list) else [result])
-        return None
-
-    def _took(self, keys: list[str], annotations: Iterable[Annotation]) -> None:
-        """Show ``annotations`` as stored (after a write or an undo)."""
-        for annotation in annotations:
-            self.reading.update(annotation)
-        tree = self.catalog_tree
-        if len(keys) > 50:  # a big section: every label once
-            tree.relabel_all()
-        else:
-            for key in keys:
-                tree.refresh_key(key)
-        self._update_header()
-        self._show_current()
-        queue = self.workspace.queue()  # marked read: off the queue; undone: back on it
-        if [key for key in queue if key in self.reading.rows] != self.reading.queue:
-            self.post_message(messages.QueueChanged(queue))
-
-    def set_status(self, entry: Entry, status: Status) -> None:
-        what = f"«{short(entry.title)}» marked {status.value}"
-        self._store(entry.key, lambda: self.workspace.set_status([entry.key], status), what)
-
     def action_toggle_read(self) -> None:
         node = self.catalog_tree.cursor_node
         if node is not None and isinstance(node.data, Section):
             self.action_mark_section()  # space on a section: all of it, asking first
-            return
-        entry = self._current()
-        if entry is not None:
-            was = self.reading.status(entry.key)
-            self.set_status(entry, Status.UNREAD if was is Status.READ else Status.READ)
+        elif entry := self._current():
+            self.writes.toggle_read(entry)
 
     def action_mark_reading(self) -> None:
-        entry = self._current()
-        if entry is not None:
-            self.set_status(entry, Status.READING)
+        if entry := self._current():
+            self.writes.set_status(entry, Status.READING)
 
     def action_edit_tags(self) -> None:
-        from rlhf_reader.tui.screens.tags import TagsDialog
-
-        entry = self._current()
-        if entry is None:
-            return
-        key = entry.key
-
-        def save(edit: TagEdit) -> str | None:
-            what = f"tags of «{short(entry.title)}» changed"
-            return self._store(key, lambda: self.workspace.change_tags([key], edit), what)
-
-        tags = self.reading.row(key).annotation.tags
-        self.app.push_screen(TagsDialog(entry.title, tags, self.reading.tags_in_use(), save))
+        if entry := self._current():
+            self.writes.edit_tags(entry)
 
     def action_edit_note(self) -> None:
-        from rlhf_reader.tui.screens.note import NoteEditor
+        if entry := self._current():
+            self.writes.edit_note(entry)
 
-        entry = self._current()
-        if entry is None:
-            return
-        key = entry.key
+    def action_mark_section(self) -> None:
+        from rlhf_reader.tui.screens.mark_section import ask_and_mark
 
-        def save(text: str, base: str) -> str | NoteConflict | None:
-            """The note over ``base`` (what the editor loaded, or the other note after a
-            conflict); a conflict when the file holds yet another note."""
-            outcome: list[NoteSaved | NoteConflict] = []
+        ask_and_mark(self)
 
-            def write() -> Annotation:
-                result = self.workspace.save_note(key, text, base)
-                outcome.append(result)
-                if isinstance(result, NoteConflict):
-                    return self.library.annotation(key)  # show the note as the file has it
-                return result.annotation
+    def action_mark_all_seen(self) -> None:
+        self.writes.all_seen()
 
-            error = self._store(key, write, f"note of «{short(entry.title)}» saved")
-            if error is None and isinstance(outcome[0], NoteConflict):
-                return outcome[0]
-            return error
+    def action_undo(self) -> None:
+        self.writes.undo()
 
-        note = self.reading.row(key).annotation.note
-        keep_in = self.workspace.db_path.parent
-        self.app.push_screen(NoteEditor(entry.title, note, save, key=key, keep_in=keep_in))
+    @on(messages.AnnotationsChanged)
+    def _annotations_changed(self, event: messages.AnnotationsChanged) -> None:
+        tree = self.catalog_tree
+        if len(event.keys) > 50:  # a big section: every label once
+            tree.relabel_all()
+        else:
+            for key in event.keys:
+                tree.refresh_key(key)
+        self._update_header()
+        self._show_current()
 
-    # opening, copying, help ------------------------------------------------------------
+    @on(messages.NewMarksCleared)
+    def _new_marks_cleared(self, event: messages.NewMarksCleared) -> None:
+        for key in event.keys:
+            self.catalog_tree.refresh_key(key)  # the cached labels with ✦ go too
+        if event.every:
+            self.rebuild_tree()
+
+    @on(messages.PaperOpened)
+    def _paper_opened(self, event: messages.PaperOpened) -> None:
+        self.writes.seen(event.key)
+
+    # opening, copying (screens/copy_open.py), help -----------------------------------
+
+    @property
+    def copy_open(self) -> CopyAndOpen:
+        return self.query_one(CopyAndOpen)
 
     def action_open_link(self) -> None:
-        entry = self._current()
-        if entry is None:
-            return
-        if not entry.url.startswith(("http://", "https://")):
-            self.notify_plain(f"Not opened (only http and https links): {entry.url}", "warning")
-            return
-        self.seen(entry.key)
-        if self.app.is_web:
-            self.app.open_url(entry.url)  # a new tab
-            self.notify_plain(web.opening(entry.url))
-            return
-        browser.open_link(self, entry.url)
-
-    @on(messages.LinkOpened)
-    def _link_opened(self, event: messages.LinkOpened) -> None:
-        """Say it opened; else offer to copy the link (no browser: over SSH, say)."""
-        url = event.url
-        if event.opened:
-            self.notify_plain(f"Opened {url} in the browser.")
-            return
-
-        def answered(choice: str | None) -> None:
-            if choice == "copy":
-                self.copy_text(url, f"the link {url}")
-
-        self.app.push_screen(browser.offer_copy(event), answered)
-
-    def copy_text(self, text: str, what: str) -> None:
-        """Send ``text`` to the terminal's clipboard (OSC 52) now, and to a clipboard tool
-        (pyperclip) in a thread: the tool may take a while, or hang."""
-        self.app.copy_to_clipboard(text)
-        if self.app.is_web:  # the browser's clipboard, never the server's tools
-            self.post_message(messages.Copied(text, what, by_tool=False))
-            return
-        work = partial(tasks.copy_with_tool, self.post_message, text, what)
-        self.run_worker(work, thread=True, group="clipboard", exit_on_error=False)
-
-    @on(messages.Copied)
-    def _copied(self, event: messages.Copied) -> None:
-        if event.by_tool:
-            self.notify_plain(f"Copied {event.what}.")
-            return
-        if self.app.is_web:
-            self.notify_plain(web.copied(event.what))
-        else:
-            self.notify_plain(f"Copied {event.what} to the terminal's clipboard (OSC 52).")
-        if not self._offered_copy_dialog:
-            from rlhf_reader.tui.screens.copying import CopiedText
-
-            self._offered_copy_dialog = True
-            self.app.push_screen(CopiedText(event.what, event.text))
+        if entry := self._current():
+            self.copy_open.open_link(entry)
 
     def action_copy_link(self) -> None:
-        entry = self._current()
-        if entry is not None:
-            self.copy_text(entry.url, f"the link {entry.url}")
+        if entry := self._current():
+            self.copy_open.copy_link(entry)
 
     def action_copy_bibtex(self) -> None:
-        self.copy_citation("bibtex")
-
-    def copy_citation(self, fmt: str) -> None:
-        from rlhf_reader.formats.cite import cite_one, describe
-
-        entry = self._current()
-        if entry is None:
-            return
-        try:
-            text = cite_one(self.reading.row(entry.key), fmt)
-        except Exception as exc:  # a citation bug must not end the app
-            self.notify_plain(f"No citation ({type(exc).__name__}): {exc}", "error")
-            return
-        first = text.splitlines()[0] if text else ""
-        self.copy_text(text, f"the {describe(fmt)} citation ({first[:60]})")
+        if entry := self._current():
+            self.copy_open.copy_citation(entry, "bibtex")
 
     def action_copy_citation(self) -> None:
-        from rlhf_reader.tui.screens.copying import FormatChooser, copy_choice
-
-        if self._current() is None:
-            return
-
-        def chosen(fmt: str | None) -> None:
-            if fmt:
-                copy_choice(self, fmt)
-
-        self.app.push_screen(FormatChooser(), chosen)
+        if entry := self._current():
+            self.copy_open.choose_citation(entry)
 
     def action_help(self) -> None:
         from rlhf_reader.tui.screens.help import HelpScreen
@@ -551,26 +401,6 @@ class MainScreen(Screen[None]):
     def action_all_authors(self) -> None:
         everyone = self.detail.toggle_authors()
         self.notify_plain("Every author shown." if everyone else "Long author lists cut short.")
-
-    def action_mark_section(self) -> None:
-        from rlhf_reader.tui.screens.mark_section import ask_and_mark
-
-        ask_and_mark(self)
-
-    def action_undo(self) -> None:
-        """Undo this window's last change, as a change to the file as it is now."""
-        try:
-            done = self.history.undo(self.library)
-        except Exception as exc:  # never a traceback on the screen, even for a bug
-            self.notify_plain(f"Not undone ({type(exc).__name__}): {exc}", "error")
-            return
-        if done is None:
-            self.notify_plain("Nothing to undo: no change made in this window yet.")
-            return
-        self._took([a.key for a in done.restored], done.restored)
-        rows = self.reading.rows
-        message = done.summary(lambda key: short(rows[key].entry.title) if key in rows else key)
-        self.notify_plain(message, "information" if done.complete else "warning")
 
     def action_progress(self) -> None:
         from rlhf_reader.tui.screens.dashboard import Dashboard
@@ -776,11 +606,3 @@ class MainScreen(Screen[None]):
         if event.workspace is not None:
             self.use_workspace(event.workspace)
         self.reload(select=event.select)
-
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        """A bug in the clipboard call: a notification, never a traceback."""
-        worker = event.worker
-        if event.state is WorkerState.ERROR and worker.group == "clipboard":
-            error = worker.error
-            self.notify_plain(f"{worker.group} failed: {type(error).__name__}: {error}", "error")
