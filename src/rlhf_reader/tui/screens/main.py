@@ -29,24 +29,19 @@ from rlhf_reader.tui import messages, restore, tasks
 from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.screens.background import BackgroundTasks
 from rlhf_reader.tui.screens.copy_open import CopyAndOpen
+from rlhf_reader.tui.screens.filtering import Filtering
 from rlhf_reader.tui.screens.lists import read_list_keys
 from rlhf_reader.tui.screens.reading import ReadingTools, known_order, next_order, order_name
 from rlhf_reader.tui.screens.writes import LibraryWrites
 from rlhf_reader.tui.state import ReadingList, remember, remembered, view_name
-from rlhf_reader.tui.typeahead import TypeAhead
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 from rlhf_reader.tui.widgets.detail import DetailPane, Reading
 from rlhf_reader.tui.widgets.header import ProgressHeader
 from rlhf_reader.tui.widgets.key_footer import KeyFooter
 from rlhf_reader.tui.widgets.taskbar import TaskBar
-from rlhf_reader.workspace import Workspace
 
 if TYPE_CHECKING:
-    from rlhf_reader.tui.widgets.filter_bar import FilterBar
     from rlhf_reader.workspace import Workspace
-
-
-ACTION_KEYS = {action.id: action.keys for action in ACTIONS}
 
 
 class MainScreen(Screen[None]):
@@ -61,11 +56,9 @@ class MainScreen(Screen[None]):
         self.workspace = workspace
         self.reading = ReadingList.of(workspace)
         self.state = state
-        self.filter_text = ""
         self._seen_generation = workspace.library.generation
         """The library file as last shown: another process's change makes it move."""
         self._poll_error = ""
-        self.typeahead = TypeAhead()
 
     @property
     def library(self) -> Library:
@@ -102,6 +95,7 @@ class MainScreen(Screen[None]):
         yield ReadingTools(id="reading-tools")
         yield LibraryWrites(id="writes")
         yield CopyAndOpen(id="copy-open")
+        yield Filtering(id="filtering")
         yield KeyFooter()
 
     @property
@@ -270,8 +264,8 @@ class MainScreen(Screen[None]):
         current = tree.current_entry
         in_queue = tree.in_queue
         scrolled = tree.scroll_offset.y
-        if self.filter_text.strip():
-            self.apply_filter(self.filter_text)
+        if self.filtering.active:
+            self.apply_filter(self.filtering.text)
         else:
             tree.populate(None, [tuple(p) for p in tree.expanded_paths()])
         key = select or (current.key if current else None)
@@ -417,7 +411,7 @@ class MainScreen(Screen[None]):
 
         def chosen(choice: str | None) -> None:
             if choice is not None and choice != current:
-                index = bool(self.filter_text.strip())
+                index = bool(self.filtering.active)
                 work = partial(open_list, self.post_message, self.workspace, choice, index)
                 self.run_worker(
                     work, thread=True, group="open-list", description=choice, exit_on_error=False
@@ -436,8 +430,8 @@ class MainScreen(Screen[None]):
         self.catalog_tree.set_reading(self.reading)
         self.query_one(ProgressHeader).list_title = self.reading.catalog.title
         self.show_view(remembered(self.state, view_name(event.workspace)))
-        if self.filter_text.strip():
-            self.apply_filter(self.filter_text)
+        if self.filtering.active:
+            self.apply_filter(self.filtering.text)
         self.catalog_tree.center_cursor()
         self._update_header()
         self._show_current()
@@ -453,30 +447,18 @@ class MainScreen(Screen[None]):
             self.reading.set_list_keys(event.lists, event.where)
             self._show_current()  # "Also in" for the paper under the cursor
 
-    # filter ----------------------------------------------------------------------------
+    # filter (screens/filtering.py) --------------------------------------------------
 
     @property
-    def filter_bar(self) -> FilterBar | None:
-        found = self.query("#filter-bar")
-        return found.first() if found else None  # type: ignore[return-value]
+    def filtering(self) -> Filtering:
+        return self.query_one(Filtering)
 
     async def action_filter(self) -> None:
-        bar = self.filter_bar
-        if bar is None:
-            from rlhf_reader.tui.widgets.filter_bar import FilterBar
-
-            bar = FilterBar(id="filter-bar")
-            await self.mount(bar, before=self.query_one(KeyFooter))
-        bar.display = True
-        self.set_focus(bar.input)  # now: keys already on their way go to the input
-        self.typeahead.deliver(bar.input)
+        await self.filtering.open()
 
     def on_key(self, event: events.Key) -> None:
         """A key typed before the focus caught up goes where it would go now (``typeahead``)."""
-        keymap: dict[str, str] = getattr(self.app, "keymap", {})
-        keys = keymap.get("find.filter") or ACTION_KEYS["find.filter"]
-        opens = event.key in [key.strip() for key in keys.split(",")]
-        if self.typeahead.catch(event, self.focused, opens):
+        if self.filtering.catch(event):
             event.stop()
             event.prevent_default()
 
@@ -490,23 +472,8 @@ class MainScreen(Screen[None]):
 
     def apply_filter(self, text: str) -> None:
         """Narrow the tree to what ``text`` matches; an invalid query shows why, inline."""
-        bar = self.filter_bar
-        try:
-            keys = self.reading.filter(text)
-        except ValueError as exc:  # QueryError: the query is wrong, say why
-            if bar is not None:
-                bar.show_error(str(exc))
-            return
-        except Exception as exc:  # a bug in the filter: report it, keep the list as it was
-            if bar is not None:
-                bar.show_error(f"the filter failed ({type(exc).__name__}): {exc}")
-            return
-        if bar is not None:
-            bar.show_error(None)
-        self.filter_text = text
-        self.catalog_tree.show_only(keys)
-        self.query_one(ProgressHeader).matches = None if keys is None else len(keys)
-        self._show_current()
+        if self.filtering.apply(text):
+            self._show_current()
 
     def action_clear_filter(self) -> None:
         """Esc: in the filter bar, clear it and go back to where the cursor was; in the tree,
@@ -516,20 +483,11 @@ class MainScreen(Screen[None]):
         if cancelled:
             self.notify_plain(f"Cancelled: {cancelled}", "warning")
             return
-        tree = self.catalog_tree
-        if not tree.filtering:
-            if self.detail.has_focus:
-                tree.focus()
+        if self.filtering.clear():
+            self._show_current()
+        elif not self.detail.has_focus:
             return
-        bar = self.filter_bar
-        typing = bar is not None and bar.input.has_focus
-        self.filter_text = ""
-        if bar is not None:
-            bar.clear()
-        self.query_one(ProgressHeader).matches = None
-        tree.stop_filter(back=typing)
-        self._show_current()
-        tree.focus()
+        self.catalog_tree.focus()
 
     # reading: PDFs, the queue, the order (screens/reading.py) --------------------------
 
