@@ -3,6 +3,7 @@
 The view saved in the library's ``meta`` (``tui_state``) names the paper under the cursor as
 ``cursor`` and, when the cursor was on a section instead, that section's path as
 ``section`` (``["Papers", "Methods"]``); ``cursor`` then keeps the last paper.
+:func:`view_of` makes that view from the tree, :func:`show_view` puts the tree back in it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rlhf_reader.model import Section
 
 if TYPE_CHECKING:
-    from rlhf_reader.tui.state import SectionPath
+    from rlhf_reader.tui.state import ReadingList, SectionPath
     from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 
 
@@ -51,3 +52,26 @@ def select_section(tree: CatalogTree, path: SectionPath) -> bool:
         node = found
     tree.move_to(node)
     return True
+
+
+def show_view(tree: CatalogTree, reading: ReadingList, view: dict[str, Any]) -> None:
+    """The tree with ``view``'s open sections and the cursor on its paper or section (a list
+    seen for the first time: on the first paper)."""
+    tree.populate(None, [tuple(p) for p in view.get("expanded") or [] if isinstance(p, list)])
+    key = view.get("cursor")
+    section = saved_section(view)
+    if section is not None and select_section(tree, section):
+        return  # quit on a section: back on it
+    if not (isinstance(key, str) and key in reading.rows and tree.select_key(key)):
+        tree.show_again(next(iter(reading.rows), None))
+
+
+def view_of(tree: CatalogTree, saved: dict[str, Any]) -> dict[str, Any]:
+    """What to save of the tree: the cursor's paper (on a section: the one ``saved`` holds),
+    the section under the cursor, the open sections."""
+    entry = tree.current_entry
+    return {
+        "cursor": entry.key if entry else saved.get("cursor"),
+        "section": cursor_section(tree),
+        "expanded": tree.saved_expanded(),
+    }

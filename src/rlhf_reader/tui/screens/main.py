@@ -32,10 +32,11 @@ from rlhf_reader.tui.screens.copy_open import CopyAndOpen
 from rlhf_reader.tui.screens.filtering import Filtering
 from rlhf_reader.tui.screens.lists import read_list_keys
 from rlhf_reader.tui.screens.reading import ReadingTools, known_order, next_order, order_name
+from rlhf_reader.tui.screens.showing import show_cursor
 from rlhf_reader.tui.screens.writes import LibraryWrites
 from rlhf_reader.tui.state import ReadingList, remember, remembered, view_name
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
-from rlhf_reader.tui.widgets.detail import DetailPane, Reading
+from rlhf_reader.tui.widgets.detail import DetailPane
 from rlhf_reader.tui.widgets.header import ProgressHeader
 from rlhf_reader.tui.widgets.key_footer import KeyFooter
 from rlhf_reader.tui.widgets.taskbar import TaskBar
@@ -113,7 +114,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         tree = self.catalog_tree
         tree.order = known_order(self.state.get("order"))
-        self.show_view(remembered(self.state, view_name(self.workspace)))  # this list's
+        self._show_view()
         self._update_header()
         tree.focus()
         # The detail pane is filled just after the first frame (the tree's highlight
@@ -123,17 +124,10 @@ class MainScreen(Screen[None]):
         # The search index is started by the app once its screen is ready (ReaderApp.on_ready):
         # its import and build in a thread would compete with the first frames for the GIL.
 
-    def show_view(self, view: dict[str, Any]) -> None:
-        """The tree with ``view``'s open sections and the cursor on its paper (a list seen
-        for the first time: on the first paper)."""
-        tree = self.catalog_tree
-        tree.populate(None, [tuple(p) for p in view.get("expanded") or [] if isinstance(p, list)])
-        key = view.get("cursor")
-        section = restore.saved_section(view)
-        if section is not None and restore.select_section(tree, section):
-            return  # quit on a section: back on it
-        if not (isinstance(key, str) and key in self.reading.rows and tree.select_key(key)):
-            tree.show_again(next(iter(self.reading.rows), None))
+    def _show_view(self) -> None:
+        """The tree as this list was left (its own cursor and open sections)."""
+        view = remembered(self.state, view_name(self.workspace))
+        restore.show_view(self.catalog_tree, self.reading, view)
 
     def prepare_filter(self) -> None:
         """Once the screen is up: build the search index in a thread, so ``/`` is instant
@@ -184,15 +178,8 @@ class MainScreen(Screen[None]):
 
     def current_state(self) -> dict[str, Any]:
         """The saved state with this list's cursor and open sections (each list has its own)."""
-        name = view_name(self.workspace)
-        entry = self.catalog_tree.current_entry
-        cursor = entry.key if entry else remembered(self.state, name).get("cursor")
-        tree = self.catalog_tree
-        view = {
-            "cursor": cursor,
-            "section": restore.cursor_section(tree),
-            "expanded": tree.saved_expanded(),
-        }
+        name, tree = view_name(self.workspace), self.catalog_tree
+        view = restore.view_of(tree, remembered(self.state, name))
         return remember(self.state, name, view) | {"order": tree.order}
 
     # showing ---------------------------------------------------------------------------
@@ -204,35 +191,7 @@ class MainScreen(Screen[None]):
         header.order = order_name(self.catalog_tree.order) if self.catalog_tree.order else ""
 
     def _show_current(self) -> None:
-        tree = self.catalog_tree
-        entry = tree.current_entry
-        if entry is not None:
-            reading = self.reading
-            row, listed = reading.row(entry.key), reading.listings(entry)
-            also = reading.also_in(entry)
-            self.detail.show(entry, row, listed, self._reading_of(entry), also)
-            return
-        node = tree.cursor_node
-        if node is not None and isinstance(node.data, Section):
-            path = node.data.path
-            if path not in self.reading.progress:  # the "New since" section
-                keys = {entry.key for entry in node.data.entries}
-                read = sum(self.reading.status(key) is Status.READ for key in keys)
-                self.detail.show_section(node.data, read, len(keys))
-            else:
-                counts = self.reading.progress[path]
-                shown = tree.shown_keys
-                matching = None if shown is None else self.reading.counts(path, shown).total
-                self.detail.show_section(node.data, counts.read, counts.total, matching)
-        elif tree.shown_keys is not None and not tree.shown_keys:
-            self.detail.show_message("Nothing matches this filter (esc clears it).")
-        else:
-            self.detail.show(None, None, [])
-
-    def _reading_of(self, entry: Entry) -> Reading:
-        queue = self.reading.queue
-        place = (queue.index(entry.key) + 1, len(queue)) if entry.key in queue else None
-        return Reading(self.reading.pdfs.get(entry.key), place)
+        show_cursor(self.detail, self.catalog_tree, self.reading)
 
     @on(CatalogTree.EntryHighlighted)
     def _highlighted(self, event: CatalogTree.EntryHighlighted) -> None:
@@ -429,7 +388,7 @@ class MainScreen(Screen[None]):
         self._seen_generation = self.library.generation
         self.catalog_tree.set_reading(self.reading)
         self.query_one(ProgressHeader).list_title = self.reading.catalog.title
-        self.show_view(remembered(self.state, view_name(event.workspace)))
+        self._show_view()
         if self.filtering.active:
             self.apply_filter(self.filtering.text)
         self.catalog_tree.center_cursor()
