@@ -22,15 +22,15 @@ from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 
-from rlhf_reader.library.store import Library, LibraryError
+from rlhf_reader.library.store import Library
 from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.textsafe import printable, printable_block
-from rlhf_reader.tui import messages, restore, tasks
+from rlhf_reader.tui import messages, restore
 from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.screens.background import BackgroundTasks
 from rlhf_reader.tui.screens.copy_open import CopyAndOpen
 from rlhf_reader.tui.screens.filtering import Filtering
-from rlhf_reader.tui.screens.lists import read_list_keys
+from rlhf_reader.tui.screens.following import Following
 from rlhf_reader.tui.screens.reading import ReadingTools, known_order, next_order, order_name
 from rlhf_reader.tui.screens.showing import show_cursor
 from rlhf_reader.tui.screens.writes import LibraryWrites
@@ -57,9 +57,6 @@ class MainScreen(Screen[None]):
         self.workspace = workspace
         self.reading = ReadingList.of(workspace)
         self.state = state
-        self._seen_generation = workspace.library.generation
-        """The library file as last shown: another process's change makes it move."""
-        self._poll_error = ""
 
     @property
     def library(self) -> Library:
@@ -69,7 +66,7 @@ class MainScreen(Screen[None]):
         """Go on with ``workspace`` (the same library, the list read from another file)."""
         old, self.workspace = self.workspace, workspace
         self.app.workspace = workspace  # type: ignore[attr-defined]
-        self._seen_generation = -1
+        self.following.generation = -1
         old.library.close()
 
     @property
@@ -97,6 +94,7 @@ class MainScreen(Screen[None]):
         yield LibraryWrites(id="writes")
         yield CopyAndOpen(id="copy-open")
         yield Filtering(id="filtering")
+        yield Following(self.workspace.library.generation, id="following")
         yield KeyFooter()
 
     @property
@@ -129,29 +127,13 @@ class MainScreen(Screen[None]):
         view = remembered(self.state, view_name(self.workspace))
         restore.show_view(self.catalog_tree, self.reading, view)
 
+    @property
+    def following(self) -> Following:
+        return self.query_one(Following)
+
     def prepare_filter(self) -> None:
-        """Once the screen is up: build the search index in a thread, so ``/`` is instant
-        (until it is installed, the first filter builds it itself); look for the PDFs."""
-        # A description, or Textual makes one with repr(work): every row, 0.2 s for 10,000.
-        work = partial(tasks.build_search_index, self.post_message, dict(self.reading.rows))
-        self.run_worker(
-            work, thread=True, group="search-index", description="index", exit_on_error=False
-        )
-        find = partial(tasks.find_pdfs, self.post_message, self.workspace, list(self.reading.rows))
-        self.run_worker(
-            find, thread=True, group="pdf-marks", description="pdf marks", exit_on_error=False
-        )
-        keys = partial(read_list_keys, self.post_message, self.workspace)  # for list:NAME
-        self.run_worker(
-            keys, thread=True, group="list-keys", description="list keys", exit_on_error=False
-        )
-
-    @on(messages.SearchIndexBuilt)
-    def _index_built(self, event: messages.SearchIndexBuilt) -> None:
-        if event.snapshot.keys() == self.reading.rows.keys():  # not one of a list since gone
-            self.reading.install_index(event.index, event.snapshot)
-
-    # following the file ----------------------------------------------------------------
+        """Once the screen is up: the search index, the PDFs, the lists' keys (in threads)."""
+        self.following.read()
 
     def follow_the_file(self) -> None:
         """Once the screen is up: look at the library file every second (one ``stat``)."""
@@ -160,21 +142,7 @@ class MainScreen(Screen[None]):
     def poll(self) -> bool:
         """Show what another process (the CLI, a second window, an import) wrote, keeping
         the cursor, the open sections, the scroll position and the filter. True if it did."""
-        workspace = self.workspace
-        try:
-            workspace.poll()
-            if workspace.library.generation == self._seen_generation:
-                return False
-            workspace.rebuild()  # an addition or an update elsewhere: the catalog follows
-            self.reload(keep_scroll=True)
-        except (LibraryError, OSError) as exc:
-            message = f"Not following the library file: {exc}"
-            if message != self._poll_error:  # once, not every second
-                self._poll_error = message
-                self.notify_plain(message, "error")
-            return False
-        self._poll_error = ""
-        return True
+        return self.following.look(partial(self.reload, keep_scroll=True))
 
     def current_state(self) -> dict[str, Any]:
         """The saved state with this list's cursor and open sections (each list has its own)."""
@@ -208,7 +176,7 @@ class MainScreen(Screen[None]):
         self.reading = ReadingList.of(self.workspace, was.lists)
         self.reading.where = was.where
         self.reading.set_pdfs(was.pdfs)  # until they are looked for again (prepare_filter)
-        self._seen_generation = self.library.generation
+        self.following.generation = self.library.generation
         tree = self.catalog_tree
         tree.set_reading(self.reading)
         self.query_one(ProgressHeader).list_title = self.reading.catalog.title
@@ -385,7 +353,7 @@ class MainScreen(Screen[None]):
         self.catalog_tree.stop_filter(back=True)
         self.use_workspace(event.workspace)
         self.reading = event.reading
-        self._seen_generation = self.library.generation
+        self.following.generation = self.library.generation
         self.catalog_tree.set_reading(self.reading)
         self.query_one(ProgressHeader).list_title = self.reading.catalog.title
         self._show_view()
