@@ -172,17 +172,20 @@ class MainScreen(Screen[None]):
 
     def reload(self, select: str | None = None, keep_scroll: bool = False) -> None:
         """Take the workspace as its files are now; redraw (the cursor on ``select``)."""
-        was = self.reading
-        self.reading = ReadingList.of(self.workspace, was.lists)
-        self.reading.where = was.where
-        self.reading.set_pdfs(was.pdfs)  # until they are looked for again (prepare_filter)
-        self.following.generation = self.library.generation
-        tree = self.catalog_tree
-        tree.set_reading(self.reading)
-        self.query_one(ProgressHeader).list_title = self.reading.catalog.title
+        was, reading = self.reading, ReadingList.of(self.workspace, self.reading.lists)
+        reading.where = was.where
+        reading.set_pdfs(was.pdfs)  # until they are looked for again (prepare_filter)
+        self._take(reading)
         self.rebuild_tree(select, keep_scroll)
         self._update_header()
         self.prepare_filter()
+
+    def _take(self, reading: ReadingList) -> None:
+        """Show ``reading`` from now on (the library as read now)."""
+        self.reading = reading
+        self.following.generation = self.library.generation
+        self.catalog_tree.set_reading(reading)
+        self.query_one(ProgressHeader).list_title = reading.catalog.title
 
     def rebuild_tree(self, select: str | None = None, keep_scroll: bool = False) -> None:
         """Redraw the tree (same filter, same open sections), cursor on ``select`` or where
@@ -332,19 +335,9 @@ class MainScreen(Screen[None]):
 
     def action_choose_list(self) -> None:
         """``L``: pick a list (or All lists); it is read in a worker, then ``ListOpened``."""
-        from rlhf_reader.tui.screens.lists import ListChooser, open_list
+        from rlhf_reader.tui.screens.lists import choose_list
 
-        current = view_name(self.workspace)
-
-        def chosen(choice: str | None) -> None:
-            if choice is not None and choice != current:
-                index = bool(self.filtering.active)
-                work = partial(open_list, self.post_message, self.workspace, choice, index)
-                self.run_worker(
-                    work, thread=True, group="open-list", description=choice, exit_on_error=False
-                )
-
-        self.app.push_screen(ListChooser(self.workspace, current), chosen)
+        choose_list(self, self.workspace, index=self.filtering.active)
 
     @on(messages.ListOpened)
     def _list_opened(self, event: messages.ListOpened) -> None:
@@ -352,10 +345,7 @@ class MainScreen(Screen[None]):
         self.state = self.current_state()
         self.catalog_tree.stop_filter(back=True)
         self.use_workspace(event.workspace)
-        self.reading = event.reading
-        self.following.generation = self.library.generation
-        self.catalog_tree.set_reading(self.reading)
-        self.query_one(ProgressHeader).list_title = self.reading.catalog.title
+        self._take(event.reading)
         self._show_view()
         if self.filtering.active:
             self.apply_filter(self.filtering.text)
