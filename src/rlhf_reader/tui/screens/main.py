@@ -1,13 +1,19 @@
-"""The main screen: it composes the parts and answers their messages.
+"""The main screen: it composes the parts, answers their messages and keeps them in step.
 
-The parts: ``ProgressHeader`` (title, progress, filter count), ``CatalogTree`` (sections and
-papers, the filter's view), ``DetailPane``, ``FilterBar`` (mounted on the first ``/``),
-``TaskBar`` (runs one background task), ``BackgroundTasks`` (hidden: starts the fetch,
-add, update and export workers and stores their results, ``screens.background``),
-``ReadingTools`` (hidden: PDFs, the reading queue, the order; ``screens.reading``),
-``KeyFooter``. Widgets and workers talk to the screen with messages (``tui.messages`` and the
-widgets' own); the screen writes the library on the UI thread and tells the widgets what to
-show. Every key is one ``Action`` in ``tui.actions`` and one ``action_*`` method here.
+What is seen: ``ProgressHeader`` (title, progress, filter count), ``CatalogTree`` (sections
+and papers, the filter's view), ``DetailPane`` (filled by ``screens.showing``), ``FilterBar``
+(mounted on the first ``/``), ``TaskBar`` (one background task), ``KeyFooter``. The hidden
+parts, each in its own module: ``LibraryWrites`` (status, tags, notes, new marks, undo:
+``screens.writes``), ``CopyAndOpen`` (the browser and the clipboard: ``screens.copy_open``),
+``Filtering`` (``screens.filtering``), ``Following`` (the readers started once the screen is
+up, the look at the library file every second: ``screens.following``), ``ReadingTools``
+(PDFs, the reading queue: ``screens.reading``) and ``BackgroundTasks`` (fetch, add, update,
+export: ``screens.background``).
+
+Every key is one ``Action`` in ``tui.actions`` and one ``action_*`` method here, a few lines
+that hand the paper under the cursor to a part. The parts and the workers never call the
+screen: they post messages (``tui.messages`` and the widgets' own), and the handlers here
+redraw what changed (``AnnotationsChanged``, ``QueueChanged``, ``WorkspaceChanged``…).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from textual.screen import Screen
 
 from rlhf_reader.library.store import Library
 from rlhf_reader.model import Entry, Section, Status
-from rlhf_reader.textsafe import printable, printable_block
+from rlhf_reader.textsafe import printable
 from rlhf_reader.tui import messages, restore
 from rlhf_reader.tui.actions import ACTIONS
 from rlhf_reader.tui.screens.background import BackgroundTasks
@@ -190,26 +196,15 @@ class MainScreen(Screen[None]):
     def rebuild_tree(self, select: str | None = None, keep_scroll: bool = False) -> None:
         """Redraw the tree (same filter, same open sections), cursor on ``select`` or where
         it was, the rows where they were on the screen (``keep_scroll``) or centred."""
-        tree = self.catalog_tree
-        current = tree.current_entry
-        in_queue = tree.in_queue
-        scrolled = tree.scroll_offset.y
+        restore.redraw(self.catalog_tree, self.reading, self._fill_tree, select, keep_scroll)
+        self._show_current()
+
+    def _fill_tree(self) -> None:
         if self.filtering.active:
             self.apply_filter(self.filtering.text)
         else:
+            tree = self.catalog_tree
             tree.populate(None, [tuple(p) for p in tree.expanded_paths()])
-        key = select or (current.key if current else None)
-        entry = current if current is not None and key == current.key else None
-        tree.show_again(key if key in self.reading.rows else None, entry)
-        if in_queue and key in self.reading.queue:  # stay in the queue section
-            tree.show_queue(follow=key)
-        if keep_scroll:
-            tree.scroll_to(y=scrolled, animate=False)
-            if tree.cursor_node is not None:  # still in sight
-                tree.scroll_to_node(tree.cursor_node, animate=False)
-        else:
-            tree.center_cursor()
-        self._show_current()
 
     def goto(self, entry: Entry) -> None:
         """Put the cursor on ``entry`` (from the palette), clearing a filter that hides it."""
@@ -224,10 +219,6 @@ class MainScreen(Screen[None]):
     def notify_plain(self, message: str, severity: str = "information") -> None:
         """A notification whose text is shown literally."""
         self.notify(printable(message), severity=severity, markup=False)  # type: ignore[arg-type]
-
-    def notify_block(self, message: str, severity: str = "information") -> None:
-        """A notification of several lines, shown literally."""
-        self.notify(printable_block(message), severity=severity, markup=False)  # type: ignore[arg-type]
 
     # writing: status, tags, note, new marks, undo (screens/writes.py) ---------------
 
