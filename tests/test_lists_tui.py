@@ -237,7 +237,7 @@ async def test_list_filter_dashboard_and_an_old_state(db: Path) -> None:
         await pilot.pause()
         assert "Also in" not in detail_text(app)
         await pilot.press("slash")
-        bar = main.filter_bar
+        bar = main.filtering.bar
         assert bar is not None
         bar.input.value = "list:opendilab"  # at once: typing it key by key is slow
         assert await until(pilot, lambda: main.catalog_tree.shown_keys == SHARED)

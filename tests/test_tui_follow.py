@@ -209,7 +209,8 @@ async def test_a_library_broken_by_another_process_is_said_once(
     async with app.run_test(size=SIZE) as pilot:
         screen = app.main_screen
         said: list[str] = []
-        screen.notify_plain = lambda message, severity="information": said.append(message)  # type: ignore[method-assign]
+        following = screen.following  # the part that looks at the file and says why not
+        following.say = lambda message, severity="information": said.append(message)  # type: ignore[method-assign]
         db_path.write_text("{ not json", encoding="utf-8")
         assert await until(pilot, lambda: bool(said), FOLLOW)
         assert await until(pilot, lambda: len(said) > 1, 150) is False  # 1.5 s more: once

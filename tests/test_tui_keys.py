@@ -294,7 +294,7 @@ async def test_m_marks_a_section_after_asking_and_u_undoes_it(
         assert stored(db_path, INSTRUCT).read_at == read_at  # read before: date kept
         assert stored(db_path, BLOG).status is Status.UNREAD
         assert "4 papers of «Papers» marked read (u undoes it)." in messages(app)
-        assert len(main.history) == 1  # one step
+        assert len(main.writes.history) == 1  # one step
         assert main.reading.overall.read == 5
         # Marked read: off the reading queue, and the queue section shows it.
         assert await until(pilot, lambda: main.reading.queue == [])

@@ -86,7 +86,7 @@ async def test_tags_notes_and_notifications_stay_literal(db_path: Path) -> None:
 
         note = "[@click=app.quit]quit[/] and [/] and [RLHF] \x1b[31mred"
         assert (
-            screen._store(entry.key, lambda: app.workspace.library.set_note(entry.key, note))
+            screen.writes.store(entry.key, lambda: app.workspace.library.set_note(entry.key, note))
             is None
         )
         await pilot.pause()

@@ -8,9 +8,9 @@ link is not handed to them, unless the reader named a browser in ``$BROWSER``; t
 gets the terminal while the app is suspended (``App.suspend``), as ``$EDITOR`` does.
 
 The outcome is a ``messages.LinkOpened``: opened only when a browser took the link. When
-none did, the screen says so and offers to copy the link instead (it reaches the reader's
-own clipboard by OSC 52). In a web browser (``App.is_web``) the app's ``open_url`` opens a
-tab instead (``tui.web``).
+none did, the main screen's ``CopyAndOpen`` part says so and offers to copy the link instead
+(it reaches the reader's own clipboard by OSC 52). In a web browser (``App.is_web``) the
+app's ``open_url`` opens a tab instead (``tui.web``).
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ import sys
 import webbrowser
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from rlhf_reader.tui import messages
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
+    from textual.widget import Widget
 
     from rlhf_reader.tui.screens.confirm import ChoiceDialog
 
@@ -42,25 +42,25 @@ def graphical(env: Mapping[str, str] | None = None, platform: str = sys.platform
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
-def open_link(screen: Screen[Any], url: str) -> None:
-    """Hand ``url`` to a browser as the machine allows; ``screen`` gets ``LinkOpened``."""
+def open_link(part: Widget, url: str) -> None:
+    """Hand ``url`` to a browser as the machine allows; ``part`` gets ``LinkOpened``."""
     if graphical():
-        work = partial(open_in_browser, screen.post_message, url)
-        screen.run_worker(work, thread=True, group="browser", exit_on_error=False)
+        work = partial(open_in_browser, part.post_message, url)
+        part.run_worker(work, thread=True, group="browser", exit_on_error=False)
         return
     if not os.environ.get("BROWSER", "").strip():
-        screen.post_message(messages.LinkOpened(url, False, NO_DISPLAY))
+        part.post_message(messages.LinkOpened(url, False, NO_DISPLAY))
         return
     from textual.app import SuspendNotSupported
 
     posted: list[Message] = []
     try:
-        with screen.app.suspend():  # the reader's terminal browser gets the terminal
+        with part.app.suspend():  # the reader's terminal browser gets the terminal
             open_in_browser(posted.append, url)  # catches everything: the app resumes
     except SuspendNotSupported:
         posted.append(messages.LinkOpened(url, False, "the terminal cannot be handed over"))
     for message in posted:
-        screen.post_message(message)
+        part.post_message(message)
 
 
 def open_in_browser(post: Callable[[Message], object], url: str) -> None:

@@ -184,6 +184,21 @@ class ExportFailed(Message):
 
 
 @dataclass
+class CitationRendered(Message):
+    """``C``: a CSL citation rendered in a thread, to be copied as ``what``."""
+
+    text: str
+    what: str
+
+
+@dataclass
+class CitationFailed(Message):
+    """``C``: no citation in the chosen style, and why (the whole notification)."""
+
+    reason: str
+
+
+@dataclass
 class Copied(Message):
     """A clipboard tool took ``text`` (``by_tool``), or only OSC 52 was sent."""
 
@@ -240,3 +255,30 @@ class LinkOpened(Message):
     url: str
     opened: bool
     problem: str = ""
+
+
+# from the main screen's write part (``screens.writes``) and its way out (``screens.copy_open``)
+
+
+@dataclass
+class AnnotationsChanged(Message):
+    """The annotations of ``keys`` were written, or a change undone; the reading list holds
+    them already: redraw their rows, the header and the detail pane."""
+
+    keys: list[str]
+
+
+@dataclass
+class NewMarksCleared(Message):
+    """The new mark of ``keys`` is gone, in the library and the reading list; ``every``:
+    ``N`` cleared them all (the tree is rebuilt: its "New since" section goes)."""
+
+    keys: list[str]
+    every: bool = False
+
+
+@dataclass
+class PaperOpened(Message):
+    """The reader opened the paper ``key`` (its link): it is no longer new."""
+
+    key: str

@@ -1,9 +1,9 @@
-"""Copy dialogs: the citation format chooser (``C``) and the copied text to select by hand."""
+"""Copy dialogs: the citation format chooser (``C``) and the copied text to select by hand;
+the thread side of a CSL citation (``render_citation``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -17,13 +17,13 @@ from textual.widgets.option_list import Option
 
 from rlhf_reader.formats import csl
 from rlhf_reader.textsafe import printable_block
-from rlhf_reader.tui import web
+from rlhf_reader.tui import messages, web
 from rlhf_reader.tui.actions import VIM_KEYS
 from rlhf_reader.tui.widgets.vimkeys import VimKeys
 
 if TYPE_CHECKING:
     from rlhf_reader.library.records import Row
-    from rlhf_reader.tui.screens.main import MainScreen
+    from rlhf_reader.tui.tasks import Post
 
 DIGITS = "123456789"
 
@@ -77,37 +77,19 @@ class FormatChooser(VimKeys, ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def copy_choice(screen: MainScreen, choice: str) -> None:
-    """Copy the highlighted entry's citation as ``choice`` (a ``csl.choices()`` id) through
-    the screen's copy path. A built-in format is made at once, as ``c`` does; a CSL style
-    is rendered in a thread worker (the first one imports citeproc-py and lxml)."""
-    if not choice.startswith("csl:"):
-        screen.copy_citation(choice)
-        return
-    entry = screen.catalog_tree.current_entry
-    if entry is None:
-        screen.notify_plain("Move the cursor to a paper first.", "warning")
-        return
-    label = next((c.label for c in csl.choices() if c.id == choice), choice)
-    rows = [screen.reading.row(entry.key)]
-    work = partial(_render_and_copy, screen, rows, choice, label)
-    screen.run_worker(work, thread=True, group="citation", exclusive=True, exit_on_error=False)
-
-
-def _render_and_copy(screen: MainScreen, rows: Sequence[Row], choice: str, label: str) -> None:
-    """The thread side of :func:`copy_choice`: render, then copy on the UI thread."""
-    app = screen.app
+def render_citation(post: Post, rows: Sequence[Row], choice: str, label: str) -> None:
+    """``C`` with a CSL style (in a thread worker): the citation as ``CitationRendered``, or
+    why there is none as ``CitationFailed``; the main screen's ``CopyAndOpen`` copies it."""
     try:
         text = csl.cite_as(rows, choice)
     except csl.StyleError as exc:
-        app.call_from_thread(screen.notify_plain, f"No {label} citation: {exc}", "error")
+        post(messages.CitationFailed(f"No {label} citation: {exc}"))
         return
     except Exception as exc:  # a citation bug must not end the app
-        message = f"No {label} citation ({type(exc).__name__}): {exc}"
-        app.call_from_thread(screen.notify_plain, message, "error")
+        post(messages.CitationFailed(f"No {label} citation ({type(exc).__name__}): {exc}"))
         return
     first = text.splitlines()[0] if text else ""
-    app.call_from_thread(screen.copy_text, text, f"the {label} citation ({first[:60]})")
+    post(messages.CitationRendered(text, f"the {label} citation ({first[:60]})"))
 
 
 class CopiedText(ModalScreen[None]):

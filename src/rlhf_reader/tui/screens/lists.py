@@ -2,10 +2,10 @@
 
 ``ListChooser`` shows every registered list with its progress (counted in a thread worker:
 a list not read yet is parsed first) and "All lists"; it is dismissed with the chosen name
-(``ALL_VIEW`` for all of them). The main screen then runs :func:`open_list` in a worker,
-which reads the chosen list and posts ``ListOpened`` (or ``ListOpenFailed``): the screen
-switches when that message arrives, never from here. :func:`read_list_keys` reads each
-list's keys for ``list:NAME`` the same way.
+(``ALL_VIEW`` for all of them). :func:`choose_list` then runs :func:`open_list` in a
+worker, which reads the chosen list and posts ``ListOpened`` (or ``ListOpenFailed``) to the
+main screen: the screen switches when that message arrives, never from here.
+:func:`read_list_keys` reads each list's keys for ``list:NAME`` the same way.
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from rlhf_reader.lists.views import ALL_LISTS, ListProgress, progress_by_list
 from rlhf_reader.textsafe import printable
 from rlhf_reader.tui import messages
 from rlhf_reader.tui.literal import content
-from rlhf_reader.tui.state import ALL_VIEW, SHARED_GLYPH
+from rlhf_reader.tui.state import ALL_VIEW, SHARED_GLYPH, view_name
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from rlhf_reader.tui.tasks import Post
     from rlhf_reader.workspace import Workspace
 
@@ -150,6 +152,21 @@ class ListChooser(ModalScreen[str | None]):
 
 
 # the thread side -----------------------------------------------------------------------------
+
+
+def choose_list(screen: Screen[None], workspace: Workspace, index: bool) -> None:
+    """``L`` on the main screen: the chooser, then the chosen list read in a worker that posts
+    to ``screen``; ``index``: build the list's search index too (a filter is on)."""
+    current = view_name(workspace)
+
+    def chosen(choice: str | None) -> None:
+        if choice is not None and choice != current:
+            work = partial(open_list, screen.post_message, workspace, choice, index)
+            screen.run_worker(
+                work, thread=True, group="open-list", description=choice, exit_on_error=False
+            )
+
+    screen.app.push_screen(ListChooser(workspace, current), chosen)
 
 
 def count_lists(post: Post, workspace: Workspace) -> None:

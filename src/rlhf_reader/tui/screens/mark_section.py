@@ -51,7 +51,8 @@ def section_counts(reading: ReadingList, keys: frozenset[str]) -> Counts:
 
 def ask_and_mark(screen: MainScreen) -> None:
     """The main screen's ``m``: ask about the section at the cursor, then mark it through the
-    screen's write path (one ``Workspace.set_status``, one undo step)."""
+    screen's write part (``LibraryWrites.store``: one ``Workspace.set_status``, one undo
+    step)."""
     tree = screen.catalog_tree
     section = section_at(tree)
     if section is None:
@@ -68,7 +69,7 @@ def ask_and_mark(screen: MainScreen) -> None:
             return
         what = f"{plural(dialog.changes[status])} of «{where}» marked {status.value}"
         write = partial(screen.workspace.set_status, keys, status)
-        if screen._store(sorted(keys), write, what) is None:
+        if screen.writes.store(sorted(keys), write, what) is None:
             screen.notify_plain(f"{what} (u undoes it).")
 
     screen.app.push_screen(dialog, chosen)

@@ -1,5 +1,6 @@
-"""A hidden part of the main screen that runs workers through the screen's ``TaskBar``:
-what ``BackgroundTasks`` and ``ReadingTools`` share."""
+"""What the hidden parts of the main screen share (``BackgroundTasks``, ``ReadingTools``,
+``LibraryWrites``, ``CopyAndOpen``, ``Following``): notifications shown literally, and a
+worker's progress to the screen's ``TaskBar``."""
 
 from __future__ import annotations
 

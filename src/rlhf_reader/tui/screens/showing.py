@@ -1,0 +1,52 @@
+"""What the detail pane shows for the node under the tree's cursor (the main screen calls
+:func:`show_cursor` after each move, write, filter or reload).
+
+A paper: its row, the sections it is listed in, the other lists holding it ("Also in"), its
+PDF on disk and its place in the reading queue. A section: its progress (the "New since …"
+section is counted here, it is no section of the list) and, with a filter on, how many of its
+papers match. No node because the filter matches nothing: why, and how to clear it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rlhf_reader.model import Entry, Section, Status
+from rlhf_reader.tui.widgets.detail import Reading
+
+if TYPE_CHECKING:
+    from rlhf_reader.tui.state import ReadingList
+    from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
+    from rlhf_reader.tui.widgets.detail import DetailPane
+
+
+def show_cursor(detail: DetailPane, tree: CatalogTree, reading: ReadingList) -> None:
+    """Show in ``detail`` what is under ``tree``'s cursor."""
+    entry = tree.current_entry
+    if entry is not None:
+        row, listed, also = reading.row(entry.key), reading.listings(entry), reading.also_in(entry)
+        detail.show(entry, row, listed, reading_of(reading, entry), also)
+        return
+    node = tree.cursor_node
+    if node is not None and isinstance(node.data, Section):
+        path = node.data.path
+        if path not in reading.progress:  # the "New since" section
+            keys = {entry.key for entry in node.data.entries}
+            read = sum(reading.status(key) is Status.READ for key in keys)
+            detail.show_section(node.data, read, len(keys))
+        else:
+            counts = reading.progress[path]
+            shown = tree.shown_keys
+            matching = None if shown is None else reading.counts(path, shown).total
+            detail.show_section(node.data, counts.read, counts.total, matching)
+    elif tree.shown_keys is not None and not tree.shown_keys:
+        detail.show_message("Nothing matches this filter (esc clears it).")
+    else:
+        detail.show(None, None, [])
+
+
+def reading_of(reading: ReadingList, entry: Entry) -> Reading:
+    """``entry``'s PDF on disk and its place in the queue (1-based, of how many)."""
+    queue = reading.queue
+    place = (queue.index(entry.key) + 1, len(queue)) if entry.key in queue else None
+    return Reading(reading.pdfs.get(entry.key), place)
