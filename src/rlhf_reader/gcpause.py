@@ -37,3 +37,20 @@ def paused() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _was_enabled:
                 gc.enable()
+
+
+def abandon(*objects: object) -> None:
+    """Never free ``objects``: for a process about to exit (a CLI command that is done).
+
+    Freeing what a command read — a 100k library's tables, the catalog, the rows: millions
+    of objects — took a third of a second at exit, memory the operating system takes back
+    at once anyway. The objects are put in a reference cycle and moved to the collector's
+    permanent generation (``gc.freeze``), so neither reference counting nor the collection
+    at interpreter shutdown ever visits them. Nothing else changes at exit: ``atexit``
+    handlers run, threads are joined and ``sys.stdout`` / ``sys.stderr`` are flushed as
+    usual (they are flushed by the interpreter, not freed with these objects). Only for
+    what is plain data; never for an object whose ``__del__`` or close must run.
+    """
+    holder: list[object] = [*objects]
+    holder.append(holder)
+    gc.freeze()

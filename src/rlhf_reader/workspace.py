@@ -297,15 +297,15 @@ class Workspace:
         """Every entry of the catalog (or ``entries``), in list order, joined with the
         library's annotation and arXiv cache."""
         from rlhf_reader.gcpause import paused
+        from rlhf_reader.library.records import make_rows
 
         library = self.library
         with paused():  # a row per entry and no cycles (see gcpause)
             annotations = library.annotations()
             metadata = library.all_metadata()
-            return [
-                Row(e, annotations.get(e.key) or Annotation(key=e.key), metadata.get(e.key))
-                for e in (self.catalog.entries if entries is None else entries)
-            ]
+            return make_rows(
+                self.catalog.entries if entries is None else entries, annotations, metadata
+            )
 
     def counts(self, keys: Iterable[str] | None = None) -> Counts:
         """Read / reading / unread over the catalog's keys (or ``keys``), each key once."""

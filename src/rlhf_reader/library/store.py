@@ -65,7 +65,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 from tinydb.storages import Storage
@@ -73,6 +73,9 @@ from tinydb.storages import Storage
 from rlhf_reader.library import fileio
 from rlhf_reader.model import Annotation, Status
 from rlhf_reader.tags import TagEdit, normalize_tag
+
+if TYPE_CHECKING:
+    from rlhf_reader.library.progress import Tally
 
 SCHEMA_VERSION = 1
 MAX_NOTE_BYTES = 1_000_000
@@ -732,25 +735,26 @@ class Library:
     # plumbing ------------------------------------------------------------------------------
 
     def _tables(self) -> Tables:
-        tables = self._storage.tables()
-        if self._index_generation != self._storage.generation:
-            self._reindex(tables)
-        return tables
+        return self._storage.tables()
 
-    def _reindex(self, tables: Tables) -> None:
-        self._index = {}
-        self._next_id = {}
-        for name, field in _ID_FIELD.items():
-            table = tables[name]
-            self._index[name] = {doc[field]: doc_id for doc_id, doc in table.items()}
-            self._next_id[name] = max(map(int, table), default=0) + 1
-        self._index_generation = self._storage.generation
+    def _ids(self, tables: Tables, table: str) -> dict[str, str]:
+        """``table``'s key → document-id index, built when first asked for after each
+        (re)read of the file: a command that reads every annotation never needs the index of
+        100,000 of them, and ``mark`` never needs the arXiv cache's."""
+        if self._index_generation != self._storage.generation:
+            self._index = {}
+            self._next_id = {}
+            self._index_generation = self._storage.generation
+        index = self._index.get(table)
+        if index is None:
+            field, docs = _ID_FIELD[table], tables[table]
+            index = self._index[table] = {doc[field]: doc_id for doc_id, doc in docs.items()}
+            self._next_id[table] = max(map(int, docs), default=0) + 1
+        return index
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Transaction]:
         with self._mutex, self._storage.transaction() as txn:
-            if self._index_generation != self._storage.generation:
-                self._reindex(txn.tables)
             try:
                 yield txn
             except BaseException:
@@ -759,19 +763,20 @@ class Library:
 
     def _get(self, table: str, ident: str) -> dict[str, Any] | None:
         tables = self._tables()
-        doc_id = self._index[table].get(ident)
+        doc_id = self._ids(tables, table).get(ident)
         return tables[table][doc_id] if doc_id is not None else None
 
     def _put(self, tables: Tables, table: str, ident: str, doc: dict[str, Any]) -> None:
         """Insert, or update the fields of, the document named ``ident`` (TinyDB upsert)."""
-        doc_id = self._index[table].get(ident)
+        index = self._ids(tables, table)
+        doc_id = index.get(ident)
         if doc_id is not None:
             tables[table][doc_id].update(doc)
             return
         doc_id = str(self._next_id[table])
         self._next_id[table] += 1
         tables[table][doc_id] = doc
-        self._index[table][ident] = doc_id
+        index[ident] = doc_id
 
     # annotations ---------------------------------------------------------------------------
 
@@ -785,6 +790,25 @@ class Library:
             table = self._tables()["annotations"]
             return {doc["key"]: _annotation(doc) for doc in table.values()}
 
+    def tally(self) -> Tally:
+        """The keys read and being read, and every annotated key's tags, read from the
+        stored documents: what ``progress.compute_stats`` counts, without building an
+        ``Annotation`` per key (``stats`` of a 100,000-entry library)."""
+        from rlhf_reader.library.progress import Tally
+
+        read: set[str] = set()
+        reading: set[str] = set()
+        with self._mutex:
+            table = self._tables()["annotations"]
+            tags = {doc["key"]: doc.get("tags", ()) for doc in table.values()}
+            for doc in table.values():
+                status = doc.get("status")
+                if status == "read":
+                    read.add(doc["key"])
+                elif status == "reading":
+                    reading.add(doc["key"])
+        return Tally(frozenset(read), frozenset(reading), tags)
+
     def _update(
         self, keys: Iterable[str], change: Callable[[Annotation], None]
     ) -> list[Annotation]:
@@ -797,8 +821,9 @@ class Library:
             stamp = now_iso()
             txn.write = False
             table = txn.tables["annotations"]
+            ids = self._ids(txn.tables, "annotations")
             for key in keys:
-                doc_id = self._index["annotations"].get(key)
+                doc_id = ids.get(key)
                 doc = table[doc_id] if doc_id is not None else None
                 ann = _annotation(doc) if doc else Annotation(key=key)
                 before = ann.to_dict()
@@ -883,8 +908,7 @@ class Library:
     def annotated_keys(self, keys: Iterable[str]) -> frozenset[str]:
         """Those of ``keys`` that have an annotation."""
         with self._mutex:
-            self._tables()
-            index = self._index["annotations"]
+            index = self._ids(self._tables(), "annotations")
             return frozenset(k for k in keys if k in index)
 
     def tags_in_use(self) -> Counter[str]:
@@ -953,7 +977,7 @@ class Library:
         if name == "schema_version":
             raise ValueError("schema_version is managed by the library itself")
         with self._transaction() as txn:
-            doc_id = self._index["meta"].get(name)
+            doc_id = self._ids(txn.tables, "meta").get(name)
             old = txn.tables["meta"][doc_id]["value"] if doc_id is not None else None
             value = change(_json_copy(old))
             doc = {"name": name, "value": _json_copy(value)}
