@@ -352,11 +352,17 @@ class _Unfrozen:
         (self.key, self.title, self.url, self.line, self.arxiv_id, self.authors, self.year,
          self.venue, self.details, self.source, links, extra, self.description) = row  # fmt: skip
         self.section = section
+        if self.arxiv_id == self.key:  # the usual arXiv entry: one string for both
+            self.arxiv_id = self.key
+        venue = self.venue
+        if len(_VENUES) < 10_000:  # a few venues, each once ("arXiv" 100,000 times)
+            self.venue = _VENUES.setdefault(venue, venue)
         self.links = _links(links) if links else ()
         self.extra = tuple(extra) if extra else ()
 
 
 _set_class = object.__dict__["__class__"].__set__
+_VENUES: dict[str, str] = {}
 
 
 def _section(data: dict[str, Any], paths: list[tuple[str, ...]], counts: list[int]) -> Section:
