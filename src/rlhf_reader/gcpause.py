@@ -22,8 +22,15 @@ _was_enabled = True
 
 
 @contextmanager
-def paused() -> Iterator[None]:
-    """The cyclic collector off inside (if it was on when the first pause began)."""
+def paused(*, keep: bool = False) -> Iterator[None]:
+    """The cyclic collector off inside (if it was on when the first pause began).
+
+    ``keep``: what is made inside lives long (the TUI's rows and counts). When the last
+    pause ends, every object then tracked is moved to the collector's permanent generation
+    (``gc.freeze``) instead of being walked by its next passes: re-enabled, the collector
+    first went over the 100,000s of objects made during the pause (0.1–0.3 s of the TUI's
+    start at 100,000 entries) and again at each full pass after. Frozen objects are still
+    freed by reference counting; only a cycle among them would wait for ``gc.unfreeze``."""
     global _depth, _was_enabled
     with _lock:
         if _depth == 0:
@@ -36,6 +43,8 @@ def paused() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _was_enabled:
+                if keep:
+                    gc.freeze()
                 gc.enable()
 
 

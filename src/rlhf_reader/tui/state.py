@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import is_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +84,9 @@ class ReadingList:
         from rlhf_reader.lists.views import AllLists
 
         library = workspace.library
-        with paused():  # a row per key and no cycles: linear with the collector paused
+        # A row per key and no cycles: linear with the collector paused, and kept out of its
+        # way afterwards (they live as long as the screen shows this list).
+        with paused(keep=True):
             reading = cls.build(
                 workspace.catalog,
                 library.annotations(),
@@ -141,8 +145,9 @@ class ReadingList:
         rows = dict(zip([entry.key for entry in firsts], made, strict=True))
         section_keys = {path: frozenset(keys) for path, keys in keys_in.items()}
         # Counted by set intersections (C loops) rather than a status per key and section.
-        read = frozenset(r.key for r in made if r.annotation.status is Status.READ)
-        reading = frozenset(r.key for r in made if r.annotation.status is Status.READING)
+        statuses = [row.annotation.status for row in made]
+        read = frozenset(compress(rows, map(is_, statuses, repeat(Status.READ))))
+        reading = frozenset(compress(rows, map(is_, statuses, repeat(Status.READING))))
 
         def tally(keys: frozenset[str]) -> Counts:
             n_read, n_reading = len(keys & read), len(keys & reading)
