@@ -378,3 +378,14 @@ def test_a_whole_process_writes_and_prints_everything(tmp_path: Path) -> None:
     stats = subprocess.run([*base, "stats", "--json"], capture_output=True, text=True)
     assert json.loads(stats.stdout)["overall"]["read"] == 1
     assert Library.open(db).annotation("2305.18290").status is Status.READ
+
+
+def test_records_equal_the_row_properties(catalog: Catalog) -> None:
+    from rlhf_reader.library.records import to_record
+
+    rows = make_rows(catalog.entries, annotations_for(catalog), metadata_for(catalog))
+    for row in rows:
+        record = to_record(row, "2026-01-01")
+        assert record["authors"] == row.authors and record["year"] == row.year
+        assert record["status"] == row.annotation.status.value
+        assert json.dumps(record)  # plain JSON types only

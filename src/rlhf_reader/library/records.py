@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
-from rlhf_reader.model import Annotation, Catalog, Entry, Status
+from rlhf_reader.model import Annotation, Catalog, Entry, Status, split_authors
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +86,15 @@ def to_record(row: Row, added_at: str | None = None) -> dict[str, Any]:
     """The fields of ``list --json`` and ``show --json``; ``added_at``: when the entry came
     to the reader's list, where known (``sorting.added_dates``)."""
     entry, ann = row.entry, row.annotation
-    return {  # (the status's value through a dict: Enum.value is a Python property)
+    # Row.authors and Row.year inlined for a row without arXiv metadata (100,000 rows of
+    # list --json), and the status's value through a dict: Enum.value is a Python property.
+    return {
         "key": entry.key,
         "title": entry.title,
         "url": entry.url,
         "arxiv_id": entry.arxiv_id,
-        "authors": row.authors,
-        "year": row.year,
+        "authors": row.authors if row.metadata else split_authors(entry.authors),
+        "year": entry.year if entry.year is not None else row.year,
         "section": list(entry.section),
         "status": _STATUS_VALUE[ann.status],
         "tags": list(ann.tags),
