@@ -354,15 +354,18 @@ class _Unfrozen:
         self.section = section
         if self.arxiv_id == self.key:  # the usual arXiv entry: one string for both
             self.arxiv_id = self.key
-        venue = self.venue
+        venue, year = self.venue, self.year
         if len(_VENUES) < 10_000:  # a few venues, each once ("arXiv" 100,000 times)
             self.venue = _VENUES.setdefault(venue, venue)
+        if type(year) is int and len(_YEARS) < 10_000:  # (an int above 256 is an object)
+            self.year = _YEARS.setdefault(year, year)
         self.links = _links(links) if links else ()
         self.extra = tuple(extra) if extra else ()
 
 
 _set_class = object.__dict__["__class__"].__set__
 _VENUES: dict[str, str] = {}
+_YEARS: dict[int, int] = {}
 
 
 def _section(data: dict[str, Any], paths: list[tuple[str, ...]], counts: list[int]) -> Section:
