@@ -389,3 +389,17 @@ def test_records_equal_the_row_properties(catalog: Catalog) -> None:
         assert record["authors"] == row.authors and record["year"] == row.year
         assert record["status"] == row.annotation.status.value
         assert json.dumps(record)  # plain JSON types only
+
+
+def test_shared_values_change_nothing(tmp_path: Path) -> None:
+    catalog = parse(LISTS[0].read_text(encoding="utf-8"))
+    library = Library.open(tmp_path / "library.json")
+    library.put_annotations(annotations_for(catalog, hostile=False).values())
+    again = Library.open(tmp_path / "library.json")
+    before = json.loads(json.dumps(again._tables()))
+    again.share_values()
+    tables = again._tables()
+    assert tables == before
+    docs = list(tables["annotations"].values())
+    assert docs[0]["created"] is docs[1]["created"]  # one string for the equal times
+    assert again.annotations() == Library.open(tmp_path / "library.json").annotations()

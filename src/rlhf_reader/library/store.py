@@ -365,8 +365,9 @@ def _share_values(tables: Tables) -> None:
     The JSON parser makes a new string for every value: 100,000 annotations held 100,000
     copies of "read" / "unread", every tag once per use and each time stamp once per field
     (``created`` and ``updated`` are often the same moment, and imports share theirs).
-    Sharing them is 30 MB less at 100,000 annotations, in the TUI for as long as it runs.
-    Only equal strings are shared: every value stays what it was."""
+    Sharing them is 30 MB less at 100,000 annotations, in the TUI for as long as it runs
+    (``Library.share_values``). Only equal strings are shared: every value stays what it
+    was."""
     seen: dict[str, str] = {}
     share = seen.setdefault
     for doc in tables["annotations"].values():
@@ -542,7 +543,6 @@ class SafeStorage(Storage):
                 gc.enable()
         if known != fingerprinted:
             self._remember_checked(fingerprinted)
-        _share_values(tables)
         self._tables = tables
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self.generation += 1
@@ -740,6 +740,7 @@ class Library:
         self._index: dict[str, dict[str, str]] = {}
         self._next_id: dict[str, int] = {}
         self._index_generation = -1
+        self._shared_generation = -1
 
     @classmethod
     def open(cls, path: str | Path) -> Library:
@@ -833,6 +834,16 @@ class Library:
         with self._mutex:
             doc = self._get("annotations", key)
             return _annotation(doc) if doc else Annotation(key=key)
+
+    def share_values(self) -> None:
+        """Make equal statuses, tags and times in the cached annotations one string each
+        (:func:`_share_values`): for a process that keeps the library for long (the TUI),
+        before it makes its annotations from them. A command that exits soon skips it."""
+        with self._mutex:
+            tables = self._tables()
+            if self._shared_generation != self._storage.generation:  # once per (re)read
+                _share_values(tables)
+                self._shared_generation = self._storage.generation
 
     def annotations(self) -> dict[str, Annotation]:
         with self._mutex:
