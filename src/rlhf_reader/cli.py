@@ -79,7 +79,12 @@ class Context:
         list_arg = args.list or os.environ.get("RLHF_READER_LIST")
         db_arg = args.db or os.environ.get("RLHF_READER_DB")
         self.db_path = expand_user(db_arg) if db_arg else default_db_path()
-        self.workspace = Workspace(list_arg or None, self.db_path, warn=_warn)
+        self.workspace = Workspace(
+            list_arg or None,
+            self.db_path,
+            warn=_warn,
+            long_lived=args.command in (None, "serve"),  # the TUI and the server stay open
+        )
         self.kept: list[object] = []  # what the command made, freed with the process (main)
 
     @property

@@ -82,8 +82,10 @@ class Workspace:
         db_path: Path,
         *,
         warn: Callable[[str], None] | None = None,
+        long_lived: bool = False,
     ) -> None:
         self.db_path = db_path
+        self._long_lived = long_lived  # kept open for long (the TUI): see Library.open
         self._warn = warn
         self._list_arg = list_arg
         self._resolved: tuple[Path, str | None] | None = None
@@ -177,7 +179,7 @@ class Workspace:
     @property
     def library(self) -> Library:
         if self._library is None:
-            self._library = Library.open(self.db_path)
+            self._library = Library.open(self.db_path, long_lived=self._long_lived)
         return self._library
 
     @property

@@ -84,7 +84,6 @@ class ReadingList:
         from rlhf_reader.lists.views import AllLists
 
         library = workspace.library
-        library.share_values()  # the screen keeps the library: one string per equal value
         # A row per key and no cycles: linear with the collector paused, and kept out of its
         # way afterwards (they live as long as the screen shows this list).
         with paused(keep=True):
