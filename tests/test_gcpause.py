@@ -47,3 +47,13 @@ def test_the_cli_gives_the_collector_back(capsys, db_path) -> None:  # type: ign
     code, _out, err = run_cli(capsys, db_path, "stats")
     assert code == 0, err
     assert gc.isenabled()
+
+
+def test_a_keeping_pause_freezes_what_was_made() -> None:
+    before = gc.get_freeze_count()
+    with paused(keep=True):
+        made = [{"row": i} for i in range(1000)]
+        with paused(keep=True):  # an inner pause does not freeze: the outermost one does
+            assert gc.get_freeze_count() == before
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= before + len(made)

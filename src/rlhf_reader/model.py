@@ -69,6 +69,8 @@ class Entry:
 def split_authors(authors: str) -> list[str]:
     """``"A, B, and C"`` → ``["A", "B", "C"]``."""
     text = authors.replace(" and ", ", ").replace(";", ",")
+    if "and " not in text.lower():  # no name can start with "and ": the loop below, in C
+        return [name for name in map(str.strip, text.split(",")) if name]
     names = []
     for part in text.split(","):
         name = part.strip()

@@ -66,7 +66,7 @@ import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import compress
 from typing import Any
@@ -1000,10 +1000,15 @@ class SearchIndex:
         size = len(self._rows)
         self._all = (1 << size) - 1
         self._keys = [row.key for row in self._rows]
-        self._positions: dict[str, list[int]] = {}
+        # Where each key is: its row, and for a key listed twice every row (a list per key
+        # was 6 MB at 100,000 rows, kept for as long as the TUI runs).
+        self._first: dict[str, int] = {}
+        self._more: dict[str, list[int]] = {}
         for i, key in enumerate(self._keys):
-            self._positions.setdefault(key, []).append(i)
-        self._duplicates = len(self._positions) < size
+            first = self._first.setdefault(key, i)
+            if first != i:
+                self._more.setdefault(key, [first]).append(i)
+        self._duplicates = bool(self._more)
         self._haystacks = [_haystack(row) for row in self._rows]
         self._abstracts = [_abstract_haystack(row) for row in self._rows]
         self._main = _WordBits(_words(h) for h in self._haystacks)
@@ -1049,9 +1054,17 @@ class SearchIndex:
         self._statuses = _RowSets(by_status, size)
         self._tags = _RowSets(by_tag, size)
 
+    def _positions(self, key: str) -> Sequence[int]:
+        """The rows listing ``key``, in order (none when it is not indexed)."""
+        more = self._more.get(key)
+        if more is not None:
+            return more
+        first = self._first.get(key)
+        return () if first is None else (first,)
+
     def _keys_mask(self, keys: Collection[str]) -> int:
         return _mask(
-            [i for key in frozenset(keys) for i in self._positions.get(key, ())],
+            [i for key in frozenset(keys) for i in self._positions(key)],
             len(self._rows),
         )
 
@@ -1086,7 +1099,7 @@ class SearchIndex:
 
         A key listed twice keeps each listing's own entry (title, section).
         """
-        positions = self._positions.get(row.key)
+        positions = self._positions(row.key)
         if not positions:
             return False
         for i in positions:
@@ -1257,7 +1270,7 @@ class SearchIndex:
         if isinstance(term, PdfTerm):
             return self._pdf_mask
         if isinstance(term, KeyTerm):
-            return _or(1 << i for i in self._positions.get(term.key, ()))
+            return _or(1 << i for i in self._positions(term.key))
         if isinstance(term, ListTerm):
             keys = list_keys_of(term, self._list_keys)
             if term.name not in self._list_masks:

@@ -82,8 +82,10 @@ class Workspace:
         db_path: Path,
         *,
         warn: Callable[[str], None] | None = None,
+        long_lived: bool = False,
     ) -> None:
         self.db_path = db_path
+        self._long_lived = long_lived  # kept open for long (the TUI): see Library.open
         self._warn = warn
         self._list_arg = list_arg
         self._resolved: tuple[Path, str | None] | None = None
@@ -177,7 +179,7 @@ class Workspace:
     @property
     def library(self) -> Library:
         if self._library is None:
-            self._library = Library.open(self.db_path)
+            self._library = Library.open(self.db_path, long_lived=self._long_lived)
         return self._library
 
     @property
@@ -297,15 +299,15 @@ class Workspace:
         """Every entry of the catalog (or ``entries``), in list order, joined with the
         library's annotation and arXiv cache."""
         from rlhf_reader.gcpause import paused
+        from rlhf_reader.library.records import make_rows
 
         library = self.library
         with paused():  # a row per entry and no cycles (see gcpause)
             annotations = library.annotations()
             metadata = library.all_metadata()
-            return [
-                Row(e, annotations.get(e.key) or Annotation(key=e.key), metadata.get(e.key))
-                for e in (self.catalog.entries if entries is None else entries)
-            ]
+            return make_rows(
+                self.catalog.entries if entries is None else entries, annotations, metadata
+            )
 
     def counts(self, keys: Iterable[str] | None = None) -> Counts:
         """Read / reading / unread over the catalog's keys (or ``keys``), each key once."""

@@ -413,16 +413,17 @@ def _percent(part: int, whole: int) -> str:
 
 
 def run_stats(ctx: Context) -> int:
-    annotations = ctx.library.annotations()
     catalog = ctx.workspace.all_lists_catalog() if ctx.args.all_lists else ctx.catalog
-    stats = compute_stats(catalog, annotations)
-    weeks = weekly_reads(annotations.values(), ctx.args.weeks) if ctx.args.weeks else None
+    stats = compute_stats(catalog, ctx.keep(ctx.library.tally()))  # no Annotation per key
+    weeks = None
+    if ctx.args.weeks:
+        weeks = weekly_reads(ctx.keep(ctx.library.annotations()).values(), ctx.args.weeks)
     if weeks is not None:
         stats["weeks"] = [{"week": monday.isoformat(), "read": n} for monday, n in weeks]
     if ctx.args.json:
-        from rlhf_reader.commands.browse import json_text
+        from rlhf_reader.commands.browse import print_json
 
-        ctx.print(json_text(stats))  # section titles may hold C1 controls or bidi overrides
+        print_json(ctx, stats)  # section titles may hold C1 controls or bidi overrides
         return 0
     top = min((s["level"] for s in stats["sections"]), default=1)
     names = [("  " * (s["level"] - top) + s["title"], s) for s in stats["sections"]]

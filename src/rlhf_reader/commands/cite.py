@@ -151,7 +151,7 @@ def run_cite(ctx: Context) -> int:
         return 0
     from rlhf_reader.clipboard import copy
 
-    count = len({row.key for row in rows})
+    count = len({row.entry.key for row in rows})
     result = copy(text.rstrip("\n"), ctx.out)
     what = f"{count} citation{'s' if count != 1 else ''} ({args.style or args.format})"
     if result.ok:
@@ -207,7 +207,7 @@ def run_export(ctx: Context) -> int:
         path = write_atomic(args.output, text, mode=args.mode)
     except ExportError as exc:
         raise CliError(str(exc)) from None
-    count = len({row.key for row in rows})
+    count = len({row.entry.key for row in rows})
     noun = "entry" if count == 1 else "entries"
     ctx.print(printable(f"wrote {count} {noun} ({fmt}) to {path}"))
     if not rows:

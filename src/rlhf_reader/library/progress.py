@@ -9,9 +9,11 @@ paper; a section's count holds the distinct keys of its entries and its sub-sect
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
+from itertools import chain
 from typing import Any
 
 from rlhf_reader.model import Annotation, Catalog, Section, Status
@@ -55,7 +57,7 @@ def count(keys: Iterable[str], annotations: Mapping[str, Annotation]) -> Counts:
     return Counts(read, reading, len(distinct) - read - reading)
 
 
-def _tally(keys: set[str], read: set[str], reading: set[str]) -> dict[str, int]:
+def _tally(keys: set[str], read: frozenset[str], reading: frozenset[str]) -> dict[str, int]:
     """``Counts.as_dict`` of distinct ``keys`` by set intersections (C loops)."""
     n_read, n_reading = len(keys & read), len(keys & reading)
     return {
@@ -66,12 +68,33 @@ def _tally(keys: set[str], read: set[str], reading: set[str]) -> dict[str, int]:
     }
 
 
-def compute_stats(catalog: Catalog, annotations: Mapping[str, Annotation]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Tally:
+    """What counting needs of the annotations: the keys read, the keys being read, each
+    annotated key's tags. Made from a library's stored documents (``Library.tally``)
+    without an ``Annotation`` per key, or from annotations (:meth:`of`)."""
+
+    read: frozenset[str]
+    reading: frozenset[str]
+    tags: Mapping[str, Sequence[str]]  # every annotated key (tags possibly empty)
+
+    @classmethod
+    def of(cls, annotations: Mapping[str, Annotation]) -> Tally:
+        return cls(
+            frozenset(key for key, ann in annotations.items() if ann.status is Status.READ),
+            frozenset(key for key, ann in annotations.items() if ann.status is Status.READING),
+            {key: ann.tags for key, ann in annotations.items()},
+        )
+
+
+def compute_stats(
+    catalog: Catalog, annotations: Mapping[str, Annotation] | Tally
+) -> dict[str, Any]:
     """Counts by status: overall (each key once, however often it is listed) and per section
     (the section's entries and its sub-sections', each key once); plus tags in use among
     the list's entries and how many annotations belong to keys no longer in the list."""
-    read = {key for key, ann in annotations.items() if ann.status is Status.READ}
-    reading = {key for key, ann in annotations.items() if ann.status is Status.READING}
+    tally = annotations if isinstance(annotations, Tally) else Tally.of(annotations)
+    read, reading = tally.read, tally.reading
     listed = 0
     rows: list[tuple[Section, set[str]]] = []
 
@@ -97,18 +120,16 @@ def compute_stats(catalog: Catalog, annotations: Mapping[str, Annotation]) -> di
         for section, keys in rows
         if keys
     ]
-    tags: dict[str, int] = {}
-    for key in all_keys:
-        ann = annotations.get(key)
-        for tag in ann.tags if ann else ():
-            tags[tag] = tags.get(tag, 0) + 1
+    tags_of = tally.tags
+    annotated = all_keys.intersection(tags_of)
+    tags = Counter(chain.from_iterable(map(tags_of.__getitem__, annotated)))
     return {
         "overall": _tally(all_keys, read, reading),
         "listed": listed,
         "duplicates": listed - len(all_keys),
         "sections": sections,
         "tags": dict(sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "not_in_list": sum(1 for key in annotations if key not in all_keys),
+        "not_in_list": len(tags_of) - len(annotated),
     }
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import is_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +84,9 @@ class ReadingList:
         from rlhf_reader.lists.views import AllLists
 
         library = workspace.library
-        with paused():  # a row per key and no cycles: linear with the collector paused
+        # A row per key and no cycles: linear with the collector paused, and kept out of its
+        # way afterwards (they live as long as the screen shows this list).
+        with paused(keep=True):
             reading = cls.build(
                 workspace.catalog,
                 library.annotations(),
@@ -114,28 +118,42 @@ class ReadingList:
         metadata: dict[str, dict[str, Any]] | None = None,
         new: dict[str, str] | None = None,
     ) -> ReadingList:
-        metadata = metadata or {}
-        rows: dict[str, Row] = {}
+        from rlhf_reader.library.records import make_rows
+
         entries: dict[str, list[Entry]] = {}
         sections: dict[SectionPath, Section] = {}
-        keys_in: dict[SectionPath, set[str]] = {}
+        own: dict[SectionPath, set[str]] = {}
+        firsts: list[Entry] = []  # each key's first listing, in list order
         for section in catalog.walk():
             sections[section.path] = section
-            keys_in.setdefault(section.path, set())
-            path = section.path
+            keys = own.setdefault(section.path, set())
             for entry in section.entries:
                 same = entries.get(entry.key)
                 if same is None:
                     entries[entry.key] = [entry]
-                    ann = annotations.get(entry.key) or Annotation(key=entry.key)
-                    rows[entry.key] = Row(entry, ann, metadata.get(entry.key))
+                    firsts.append(entry)
                 else:
                     same.append(entry)
-                for depth in range(1, len(path) + 1):  # a section counts in its ancestors too
-                    keys_in.setdefault(path[:depth], set()).add(entry.key)
+            keys.update([entry.key for entry in section.entries])
+        keys_in: dict[SectionPath, set[str]] = {}
+        for path, keys in own.items():  # a section counts in its ancestors too
+            keys_in.setdefault(path, set())
+            if keys:
+                for depth in range(1, len(path) + 1):
+                    keys_in.setdefault(path[:depth], set()).update(keys)
+        made = make_rows(firsts, annotations, metadata or {})
+        rows = dict(zip([entry.key for entry in firsts], made, strict=True))
         section_keys = {path: frozenset(keys) for path, keys in keys_in.items()}
-        known = {key: row.annotation for key, row in rows.items()}
-        progress = {path: count(keys, known) for path, keys in section_keys.items()}
+        # Counted by set intersections (C loops) rather than a status per key and section.
+        statuses = [row.annotation.status for row in made]
+        read = frozenset(compress(rows, map(is_, statuses, repeat(Status.READ))))
+        reading = frozenset(compress(rows, map(is_, statuses, repeat(Status.READING))))
+
+        def tally(keys: frozenset[str]) -> Counts:
+            n_read, n_reading = len(keys & read), len(keys & reading)
+            return Counts(n_read, n_reading, len(keys) - n_read - n_reading)
+
+        progress = {path: tally(keys) for path, keys in section_keys.items()}
         duplicates = {key: same for key, same in entries.items() if len(same) > 1}
         new = {key: when for key, when in (new or {}).items() if key in rows}
         return cls(
@@ -145,7 +163,7 @@ class ReadingList:
             sections,
             section_keys,
             progress,
-            count(rows, known),
+            tally(frozenset(rows)),
             duplicates,
             new,
         )
