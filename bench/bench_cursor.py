@@ -7,15 +7,23 @@ with 10,000 leaves and a ``Static`` showing the highlighted label over a varying
 lines, laid out on each move: the least a tree + detail app can do), the two run
 alternately so the load of the machine falls on both:
 
-* ``step``: one ``down``/``up`` at a time: from posting the key to the refresh after the pane
-  shows the paper under the cursor; wall milliseconds and CPU milliseconds of the process
-  (``time.process_time``; nothing else runs in it: the workers have finished);
-* ``burst``: 20 keys posted at once (a held key): CPU milliseconds per key until the pane shows
-  the last paper and the screen has refreshed.
+* ``step``: one ``down``/``up`` at a time, back to back: from posting the key to the first
+  moment, after a refresh, the pane shows the paper under the cursor; wall milliseconds and
+  CPU milliseconds of the process (``time.process_time``; nothing else runs in it: the
+  workers have finished). The next key is posted right after the frame that showed the
+  last one, so the wall time is bounded below by Textual's frame clock: a screen repaints at
+  most every 1/60 s, and after a frame its timer waits for the next tick but one (17–33 ms);
+* ``paced``: the same moves ``PACE`` apart, as a user's keys come (the app idle in between):
+  wall and CPU milliseconds. A frame then follows the key at once, so the wall time is what
+  a user waits for the tree *and* the pane; an app that repaints the pane in a second frame
+  (as this one did before issue 17) shows it here, 17–33 ms later;
+* ``burst``: 20 keys posted at once (a held key): CPU milliseconds per key until the pane
+  shows the last paper and the screen has refreshed.
 
 The moves go down then up within the first sections (papers only, half with a note). The
 machine is shared: the ratios and the CPU times are the comparable figures.
-``--profile`` prints the top of a cProfile of our app's steps instead.
+``--profile`` prints the top of a cProfile of our app's steps instead (``SORT=tottime``,
+``TOP=80`` in the environment to change what is shown).
 """
 
 from __future__ import annotations
