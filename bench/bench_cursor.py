@@ -7,15 +7,23 @@ with 10,000 leaves and a ``Static`` showing the highlighted label over a varying
 lines, laid out on each move: the least a tree + detail app can do), the two run
 alternately so the load of the machine falls on both:
 
-* ``step``: one ``down``/``up`` at a time: from posting the key to the refresh after the pane
-  shows the paper under the cursor; wall milliseconds and CPU milliseconds of the process
-  (``time.process_time``; nothing else runs in it: the workers have finished);
-* ``burst``: 20 keys posted at once (a held key): CPU milliseconds per key until the pane shows
-  the last paper and the screen has refreshed.
+* ``step``: one ``down``/``up`` at a time, back to back: from posting the key to the first
+  moment, after a refresh, the pane shows the paper under the cursor; wall milliseconds and
+  CPU milliseconds of the process (``time.process_time``; nothing else runs in it: the
+  workers have finished). The next key is posted right after the frame that showed the
+  last one, so the wall time is bounded below by Textual's frame clock: a screen repaints at
+  most every 1/60 s, and after a frame its timer waits for the next tick but one (17–33 ms);
+* ``paced``: the same moves ``PACE`` apart, as a user's keys come (the app idle in between):
+  wall and CPU milliseconds. A frame then follows the key at once, so the wall time is what
+  a user waits for the tree *and* the pane; an app that repaints the pane in a second frame
+  (as this one did before issue 17) shows it here, 17–33 ms later;
+* ``burst``: 20 keys posted at once (a held key): CPU milliseconds per key until the pane
+  shows the last paper and the screen has refreshed.
 
 The moves go down then up within the first sections (papers only, half with a note). The
 machine is shared: the ratios and the CPU times are the comparable figures.
-``--profile`` prints the top of a cProfile of our app's steps instead.
+``--profile`` prints the top of a cProfile of our app's steps instead (``SORT=tottime``,
+``TOP=80`` in the environment to change what is shown).
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ sys.path.insert(0, str(HERE))
 from scaledata import make  # noqa: E402
 
 BURST = 20
+PACE = 0.06
+"""Seconds between two paced keys: a user's pace (a held key repeats every 30–40 ms)."""
 
 
 def bare_app() -> tuple[Any, Callable[[Any], bool]]:
@@ -99,13 +109,22 @@ async def moves(
     steps: int,
     bursts: int,
     profile: cProfile.Profile | None = None,
+    paced: int = 0,
 ) -> dict[str, list[float]]:
-    """Wall and CPU milliseconds of ``steps`` single moves and CPU per key of ``bursts``."""
+    """Wall and CPU milliseconds of ``steps`` single moves back to back, of ``paced`` single
+    moves ``PACE`` apart, and CPU per key of ``bursts``."""
     from textual import events
     from textual.widgets import Tree
 
     app, shows_cursor = make_app()
-    found: dict[str, list[float]] = {"wall": [], "cpu": [], "burst_cpu": [], "burst_wall": []}
+    found: dict[str, list[float]] = {
+        "wall": [],
+        "cpu": [],
+        "paced_wall": [],
+        "paced_cpu": [],
+        "burst_cpu": [],
+        "burst_wall": [],
+    }
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause(0.3)
         await app.workers.wait_for_complete()
@@ -141,6 +160,17 @@ async def moves(
                 profile.disable()
             found["cpu"].append((time.process_time() - cpu) * 1000)
             found["wall"].append((time.perf_counter() - wall) * 1000)
+        for n in range(paced):
+            key = "down" if n < paced // 2 else "up"
+            await asyncio.sleep(PACE)  # a user's next key: the app is idle by then
+            wall, cpu = time.perf_counter(), time.process_time()
+            if profile is not None:
+                profile.enable()
+            await press([key])
+            if profile is not None:
+                profile.disable()
+            found["paced_cpu"].append((time.process_time() - cpu) * 1000)
+            found["paced_wall"].append((time.perf_counter() - wall) * 1000)
         for n in range(bursts):
             key = "down" if n % 2 == 0 else "up"
             wall, cpu = time.perf_counter(), time.process_time()
@@ -167,7 +197,9 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=80, help="single moves per round")
     parser.add_argument("--bursts", type=int, default=4, help="bursts of 20 keys per round")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "rlhf-scale")
-    parser.add_argument("--profile", action="store_true", help="profile our app's steps")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile our app's steps (SORT=, TOP= env)"
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="rlhf-bench-home-"))
     for var in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
@@ -179,14 +211,16 @@ def main() -> int:
 
     if args.profile:
         profile = cProfile.Profile()
-        asyncio.run(moves(ours, args.steps, 0, profile))
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+        asyncio.run(moves(ours, args.steps, 0, profile, paced=args.steps))
+        stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative"))
+        stats.print_stats(int(os.environ.get("TOP", "45")))
         return 0
     got: dict[str, dict[str, list[float]]] = {"ours": {}, "bare": {}}
     asyncio.run(moves(ours, 4, 0))  # warm the parse cache and the imports
     for _ in range(args.rounds):
         for name, factory in (("ours", ours), ("bare", bare_app)):
-            for measure, values in asyncio.run(moves(factory, args.steps, args.bursts)).items():
+            found = asyncio.run(moves(factory, args.steps, args.bursts, paced=args.steps))
+            for measure, values in found.items():
                 got[name].setdefault(measure, []).extend(values)
     result: dict[str, Any] = {
         "machine": f"{' '.join(platform.uname()[i] for i in (0, 2, 4))}, "

@@ -121,6 +121,7 @@ class MainScreen(Screen[None]):
         self._show_view()
         self._update_header()
         tree.focus()
+        tree.cursor_moved.subscribe(self, lambda _: self._show_current(), immediate=True)
         # The detail pane is filled just after the first frame (the tree's highlight
         # message would fill it then anyway): the first frame paints the tree alone.
         self.call_after_refresh(self._show_current)

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.signal import Signal
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -146,6 +147,7 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
     def __init__(self, reading: ReadingList, *, id: str | None = None) -> None:  # noqa: A002
         self._labels: dict[str, dict[str, Text]] = {}
         self._styles: dict[str, Style] = {}
+        self._style_memo: dict[object, Style] = {}
         super().__init__(reading.catalog.title or "list", id=id)
         self.reading = reading
         self.show_root = False
@@ -160,6 +162,12 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         """The order inside sections: a ``sorting`` key (``-year``…), or "" for the list's."""
         self.queue_closed = False
         """The reader closed the queue section: it stays closed (else it opens whenever built)."""
+        self.cursor_moved: Signal[Entry | None] = Signal(self, "cursor-moved")
+        """Published, with the paper under the cursor (None: a section), as soon as the cursor
+        lands on another row: when ``EntryHighlighted`` is posted, but synchronously. A
+        subscriber with ``immediate=True`` (the detail pane's screen) then updates in the same
+        frame as the tree's rows; the message reaches it only after the tree's rows are
+        painted, and its repaint waits for the next frame, 17–33 ms later (issue 17)."""
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -193,6 +201,32 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         for node in self._section_nodes.values():
             if isinstance(node.data, Section):
                 node.set_label(self.section_label(node.data))
+
+    # Textual forgets a widget's component styles on every refresh; the tree's rows are
+    # refreshed on every cursor move, and drawing one looks up four or five of them (and the
+    # tree's own style, through all its ancestors). They change only with the CSS that
+    # applies (theme, focus, classes), which Textual announces with ``notify_style_update``.
+
+    def notify_style_update(self) -> None:
+        self._style_memo.clear()
+        super().notify_style_update()
+
+    def get_component_rich_style(
+        self, *names: str, partial: bool = False, default: Style | None = None
+    ) -> Style:
+        key = (names, partial, default)
+        style = self._style_memo.get(key)
+        if style is None:
+            style = super().get_component_rich_style(*names, partial=partial, default=default)
+            self._style_memo[key] = style
+        return style
+
+    @property
+    def rich_style(self) -> Style:
+        style = self._style_memo.get("rich_style")
+        if style is None:
+            style = self._style_memo["rich_style"] = super().rich_style
+        return style
 
     def process_label(self, label: str | Text) -> Text:
         # Labels are built here as one-line Text: skip Tree's copy-and-split of each one.
@@ -598,6 +632,13 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
             node.collapse()
         else:
             self.open_section(node)
+
+    def watch_cursor_line(self, previous_line: int, line: int) -> None:
+        previous = self.get_node_at_line(previous_line)
+        super().watch_cursor_line(previous_line, line)
+        node = self.cursor_node
+        if previous_line != line and node is not None and node != previous:  # as Tree posts
+            self.cursor_moved.publish(node.data if isinstance(node.data, Entry) else None)
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Entry, Section, Status
@@ -19,6 +21,7 @@ from rlhf_reader.plainnote import plain_note
 from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui.actions import VIM_KEYS
 from rlhf_reader.tui.literal import content
+from rlhf_reader.tui.widgets.linetext import LineText
 from rlhf_reader.tui.widgets.vimkeys import VimKeys
 
 STATUS_STYLE = {
@@ -179,16 +182,25 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
     all_authors = False
     """Every author of a long list, or the first ones (``toggle_authors``)."""
     _entry: tuple[Entry, Row, list[Entry], Reading | None, Sequence[str]] | None = None
+    _entry_authors = False
     _note_source: str | None = None
+    _note: Markdown | None = None
+    """The Markdown widget below the text, once a note with Markdown was shown."""
     _laid_out: tuple[int, int] | None = None
     """(width, content height) of the text last shown, when known."""
 
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.text = LineText(id="detail-text")
+        """The pane's text (and a note with no Markdown in it)."""
+
     def compose(self) -> ComposeResult:
-        yield Static(id="detail-text", markup=False)
+        yield self.text
 
     def _update_head(self, text: Content, note: str = "") -> None:
         """Show ``text`` and the note below it; the same again (the cursor's highlight after
-        a jump, a refresh) costs nothing, and a text that fits the pane no layout."""
+        a jump, a refresh) costs nothing, a text that fits the pane no layout, and only the
+        rows that changed are repainted (``LineText``)."""
         source = printable_block(note)
         plain = plain_note(source)
         if plain is not None:
@@ -202,10 +214,9 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
         if shown == self._shown:
             return
         self._shown = shown
-        static = self.query_one("#detail-text", Static)
-        static.update(text, layout=False)
+        static = self.text
         width, before = static.size.width, self._laid_out
-        height = static.get_content_height(self.size, self.app.size, width) if width else 0
+        height = static.measure(text)
         self._laid_out = (width, height) if width else None
         # The text's box keeps its size when the two texts are as tall, or both fit in it
         # (it is then the pane's height, taller than the old text): a repaint is enough.
@@ -213,8 +224,7 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
         kept = before is not None and (
             before[0] == width and (height == before[1] or before[1] < box >= height)
         )
-        if relayout or not kept:
-            static.refresh(layout=True)
+        static.show(text, layout=relayout or not kept)
 
     def show(
         self,
@@ -228,7 +238,10 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
             self._entry = None
             self._update_head(content(("Pick an entry to see its details.", MUTED)))
             return
-        self._entry = (entry, row, listed, reading, also)
+        shown = (entry, row, listed, reading, also)
+        if shown == self._entry and self._entry_authors == self.all_authors:
+            return  # the same paper again (the cursor signal, then the highlight message)
+        self._entry, self._entry_authors = shown, self.all_authors
         text = describe(entry, row, listed, reading, also, self.all_authors)
         self._update_head(text, row.annotation.note)
 
@@ -264,19 +277,19 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
 
     def _set_note(self, source: str) -> None:
         """The Markdown widget shows ``source`` (hidden when it is empty)."""
-        found = self.query("#detail-note")
-        if not found:
+        widget = self._note
+        if widget is None:
             if not source.strip():
                 return
             from textual.widgets import Markdown
 
-            self.mount(Markdown(source, id="detail-note", open_links=False))
+            widget = self._note = Markdown(source, id="detail-note", open_links=False)
+            self.mount(widget)
             self._note_source = source
             return
-        widget = found.first()
         if self._note_source != source:
             self._note_source = source
-            widget.update(source)  # type: ignore[attr-defined]
+            widget.update(source)
         widget.display = bool(source.strip())
 
     def on_markdown_link_clicked(self, event: Any) -> None:
