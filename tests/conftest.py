@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,8 @@ if sys.dont_write_bytecode and os.environ.get("RLHF_READER_TEST_PYCACHE", "1") !
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the child processes too
 
 # Tests that mostly wait (a 20 s concurrency loop, a browser, shells, child processes) start
-# first, so that each worker overlaps their waiting with other tests instead of ending the run
-# with one of them alone. Matched against the start of the node id; names no longer there
-# match nothing.
+# first, so that their waiting overlaps other tests instead of ending the run with one of them
+# alone. Matched against the start of the node id; names no longer there match nothing.
 START_FIRST = (
     "tests/test_tui_concurrent.py::",
     "tests/test_serve_browser.py::",
@@ -47,6 +47,10 @@ START_FIRST = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the run for ``--dist worksteal`` (pyproject's addopts): it hands each worker one
+    contiguous share of the collection, so the waiting tests are dealt out one per share, at
+    its start, instead of all landing in the first worker's share one after the other."""
+
     def rank(item: pytest.Item) -> int:
         for index, prefix in enumerate(START_FIRST):
             if item.nodeid.startswith(prefix):
@@ -54,6 +58,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return len(START_FIRST)
 
     items.sort(key=rank)  # stable: the rest keeps its order
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    waiting = [item for item in items if rank(item) < len(START_FIRST)]
+    if workers < 2 or not waiting:
+        return
+    rest = iter(items[len(waiting) :])
+    shares: list[list[pytest.Item]] = [waiting[i::workers] for i in range(workers)]
+    remaining = len(items)
+    ordered: list[pytest.Item] = []
+    for index, share in enumerate(shares):
+        size = remaining // (workers - index)  # what worksteal's first deal gives this worker
+        remaining -= size
+        ordered += share
+        ordered += islice(rest, max(0, size - len(share)))
+    ordered += list(rest)
+    assert len(ordered) == len(items)
+    items[:] = ordered
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
