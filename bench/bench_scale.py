@@ -40,13 +40,14 @@ from scaledata import make  # noqa: E402
 EXE = str(Path(sys.executable).with_name("rlhf-reader"))
 
 
-def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one whole process. The peak comes from
-    ``/usr/bin/time`` (a child forked from this big process would start its peak at ours)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MB, CPU seconds: user + system) of one whole process. The
+    peak and the CPU time come from ``/usr/bin/time`` (a child forked from this big process
+    would start its peak at ours); on a shared machine the CPU time says more than the wall."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
         start = time.perf_counter()
         proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", rss.name, *args],
+            ["/usr/bin/time", "-f", "%M %U %S", "-o", out.name, *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=env,
@@ -55,7 +56,8 @@ def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float]:
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
             raise RuntimeError(f"{args} failed: {proc.stderr.decode(errors='replace')}")
-        return elapsed, int(Path(rss.name).read_text().split()[-1]) / 1024
+        rss, user, system = Path(out.name).read_text().split()[-3:]
+        return elapsed, int(rss) / 1024, float(user) + float(system)
 
 
 def in_process(list_path: Path, db_path: Path, runs: int) -> dict[str, float]:
@@ -129,7 +131,7 @@ def main() -> int:
                 "stats": [*base, "stats"],
                 "export": [*base, "export", "--format", "markdown", "-o", str(out)],
             }
-            samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+            samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
             for _ in range(args.runs):
                 for name, command in commands.items():  # alternately: noise hits all alike
                     if name == "mark":  # a real change every time

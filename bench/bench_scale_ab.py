@@ -5,10 +5,15 @@
 worktree's ``src``. Each sample runs the before and the after code back to back (the machine
 is shared: noise hits both alike), with ``PYTHONPATH`` choosing the code:
 
-* whole CLI processes (wall time, peak RSS by ``/usr/bin/time``): ``--version``, ``stats``,
-  ``export --format markdown -o FILE``, ``list --json``, ``mark KEY read|unread``;
-* the TUI in tmux (``bench_tui_scale.run_child``): spawn → first frame, and peak memory once
-  the search index is built.
+* whole CLI processes (wall time, CPU time = user + system and peak RSS by
+  ``/usr/bin/time``): ``--version``, ``stats``, ``export --format markdown -o FILE``,
+  ``list --json``, ``mark KEY read|unread``; ``--formats`` adds ``export -o FILE`` in every
+  other format (bibtex, csv, ris, csl-json, json);
+* unless ``--cli-only``, the TUI in tmux (``bench_tui_scale.run_child``): spawn → first
+  frame, and peak memory once the search index is built.
+
+This environment sets ``PYTHONDONTWRITEBYTECODE=1``: run ``python -m compileall`` on the
+archived tree first, or its every start compiles the modules (+0.1–0.15 s per process).
 
 Lists and libraries from ``scaledata.make``; temporary cache and data folders (the parse
 cache is warmed for both sides first). Prints one JSON line per sample and the medians.
@@ -42,6 +47,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "rlhf-scale")
+    parser.add_argument("--cli-only", action="store_true", help="no TUI runs")
+    parser.add_argument("--formats", action="store_true", help="every export format too")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="rlhf-bench-ab-"))
     xdg = {
@@ -60,6 +67,10 @@ def main() -> int:
         "list_json": [*base, "list", "--json"],
         "mark": [*base, "mark", "2000.00005", "read"],
     }
+    if args.formats:
+        for fmt in ("bibtex", "csv", "ris", "csl-json", "json"):
+            out = str(home / f"out.{fmt}")
+            commands[f"export_{fmt}"] = [*base, "export", "--format", fmt, "-o", out]
     found: dict[str, list[float]] = {}
 
     def add(name: str, value: float) -> None:
@@ -82,11 +93,15 @@ def main() -> int:
                     command = [*command[:-1], "read" if run % 2 == 0 else "unread"]
                 for side, src in sides.items():
                     env = {**os.environ, **xdg, "PYTHONPATH": src}
-                    wall, mb = timed_process([sys.executable, "-m", "rlhf_reader", *command], env)
+                    wall, mb, cpu = timed_process(
+                        [sys.executable, "-m", "rlhf_reader", *command], env
+                    )
                     add(f"{name}_s/{side}", wall)
+                    add(f"{name}_cpu_s/{side}", cpu)
                     add(f"{name}_mb/{side}", mb)
-                    print(json.dumps({"side": side, name: [round(wall, 2), round(mb)]}), flush=True)
-            for mode in ("ready", "mem"):
+                    sample = [round(wall, 2), round(cpu, 2), round(mb)]
+                    print(json.dumps({"side": side, name: sample}), flush=True)
+            for mode in () if args.cli_only else ("ready", "mem"):
                 for side, src in sides.items():
                     env = {**tui_env, "PYTHONPATH": src}
                     got = bench_tui_scale.run_child(mode, "app", str(list_path), str(db_path), env)
