@@ -150,27 +150,22 @@ async def moves(
             app.call_after_refresh(check)
             await done
 
-        for n in range(steps):
-            key = "down" if n < steps // 2 else "up"
-            wall, cpu = time.perf_counter(), time.process_time()
-            if profile is not None:
-                profile.enable()
-            await press([key])
-            if profile is not None:
-                profile.disable()
-            found["cpu"].append((time.process_time() - cpu) * 1000)
-            found["wall"].append((time.perf_counter() - wall) * 1000)
-        for n in range(paced):
-            key = "down" if n < paced // 2 else "up"
-            await asyncio.sleep(PACE)  # a user's next key: the app is idle by then
-            wall, cpu = time.perf_counter(), time.process_time()
-            if profile is not None:
-                profile.enable()
-            await press([key])
-            if profile is not None:
-                profile.disable()
-            found["paced_cpu"].append((time.process_time() - cpu) * 1000)
-            found["paced_wall"].append((time.perf_counter() - wall) * 1000)
+        async def single_moves(count: int, prefix: str, pace: float) -> None:
+            for n in range(count):
+                key = "down" if n < count // 2 else "up"
+                if pace:
+                    await asyncio.sleep(pace)  # a user's next key: the app is idle by then
+                wall, cpu = time.perf_counter(), time.process_time()
+                if profile is not None:
+                    profile.enable()
+                await press([key])
+                if profile is not None:
+                    profile.disable()
+                found[f"{prefix}cpu"].append((time.process_time() - cpu) * 1000)
+                found[f"{prefix}wall"].append((time.perf_counter() - wall) * 1000)
+
+        await single_moves(steps, "", 0)
+        await single_moves(paced, "paced_", PACE)
         for n in range(bursts):
             key = "down" if n % 2 == 0 else "up"
             wall, cpu = time.perf_counter(), time.process_time()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from textual import on
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from rlhf_reader.library.store import LibraryError, now_iso
 from rlhf_reader.textsafe import printable_block
@@ -321,7 +321,4 @@ class BackgroundTasks(TaskPart):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """A bug in the export: a notification, never a traceback."""
         event.stop()
-        worker = event.worker
-        if event.state is WorkerState.ERROR:
-            error = worker.error
-            self.say(f"{worker.group} failed: {type(error).__name__}: {error}", "error")
+        self.say_failure(event, event.worker.group)

@@ -15,18 +15,24 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 
+def dialog_css(name: str, width: int, max_width: int) -> str:
+    """The look of a question dialog (``name`` is its class): a box in the middle, the
+    buttons on the right under the question."""
+    return f"""
+    {name} {{ align: center middle; }}
+    {name} > Vertical {{
+        width: {width}; max-width: {max_width}%; height: auto; padding: 1 2;
+        border: thick $warning; background: $surface;
+    }}
+    {name} Horizontal {{ height: auto; margin-top: 1; align-horizontal: right; }}
+    {name} Button {{ margin-left: 2; }}
+    """
+
+
 class ConfirmDialog(ModalScreen[bool]):
     """Ask ``question``; dismissed with True for yes."""
 
-    DEFAULT_CSS = """
-    ConfirmDialog { align: center middle; }
-    ConfirmDialog > Vertical {
-        width: 60; max-width: 90%; height: auto; padding: 1 2;
-        border: thick $warning; background: $surface;
-    }
-    ConfirmDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    ConfirmDialog Button { margin-left: 2; }
-    """
+    DEFAULT_CSS = dialog_css("ConfirmDialog", 60, 90)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="dialog.yes"),
@@ -70,15 +76,7 @@ class ChoiceDialog(ModalScreen[str | None]):
     """Ask ``question`` with a few answers, each a button and a key (shown on the button);
     esc picks ``cancel`` (dismissed with its value, or None)."""
 
-    DEFAULT_CSS = """
-    ChoiceDialog { align: center middle; }
-    ChoiceDialog > Vertical {
-        width: 70; max-width: 95%; height: auto; padding: 1 2;
-        border: thick $warning; background: $surface;
-    }
-    ChoiceDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    ChoiceDialog Button { margin-left: 2; }
-    """
+    DEFAULT_CSS = dialog_css("ChoiceDialog", 70, 95)
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import on
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from rlhf_reader.tui import browser, messages, tasks, web
 from rlhf_reader.tui.screens.part import TaskPart
@@ -155,7 +155,5 @@ class CopyAndOpen(TaskPart):
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """A bug in the clipboard call: a notification, never a traceback."""
-        worker = event.worker
-        if event.state is WorkerState.ERROR and worker.group == "clipboard":
-            error = worker.error
-            self.say(f"{worker.group} failed: {type(error).__name__}: {error}", "error")
+        if event.worker.group == "clipboard":
+            self.say_failure(event, "clipboard")

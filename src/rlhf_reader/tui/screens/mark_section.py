@@ -17,6 +17,7 @@ from textual.widgets import Button, Static
 from rlhf_reader.library.progress import Counts, count
 from rlhf_reader.model import Section, Status
 from rlhf_reader.textsafe import printable
+from rlhf_reader.tui.screens.confirm import dialog_css
 from rlhf_reader.tui.state import QUEUE_PATH, QUEUE_TITLE
 
 if TYPE_CHECKING:
@@ -82,15 +83,7 @@ def plural(n: int) -> str:
 class MarkSection(ModalScreen[Status | None]):
     """Read / Unread / Cancel for every paper of one section; r, u, esc as keys."""
 
-    DEFAULT_CSS = """
-    MarkSection { align: center middle; }
-    MarkSection > Vertical {
-        width: 72; max-width: 95%; height: auto; padding: 1 2;
-        border: thick $warning; background: $surface;
-    }
-    MarkSection Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    MarkSection Button { margin-left: 2; }
-    """
+    DEFAULT_CSS = dialog_css("MarkSection", 72, 95)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "mark('read')", "Read", id="dialog.read"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from textual.message import Message
 from textual.widget import Widget
+from textual.worker import Worker, WorkerState
 
 from rlhf_reader.textsafe import printable
 from rlhf_reader.tui import messages
@@ -27,3 +28,9 @@ class TaskPart(Widget):
         """Where a worker's messages go (thread-safe): its progress to the bar, the rest here."""
         target = self.taskbar if isinstance(message, messages.TaskProgress) else self
         target.post_message(message)
+
+    def say_failure(self, event: Worker.StateChanged, name: str) -> None:
+        """A worker that ended in an error (a bug): one literal notification, no traceback."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.say(f"{name} failed: {type(error).__name__}: {error}", "error")

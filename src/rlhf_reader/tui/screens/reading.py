@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import on
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from rlhf_reader.library.store import LibraryError
 from rlhf_reader.tui import messages, tasks
@@ -223,7 +223,4 @@ class ReadingTools(TaskPart):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """A bug in opening the PDF: a notification, never a traceback."""
         event.stop()
-        worker = event.worker
-        if event.state is WorkerState.ERROR:
-            error = worker.error
-            self.say(f"{worker.description} failed: {type(error).__name__}: {error}", "error")
+        self.say_failure(event, event.worker.description)
