@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from rlhf_reader.keys import entry_key, parse_arxiv_id
 from rlhf_reader.library import merge
 from rlhf_reader.library.merge import ImportFileError
@@ -114,14 +116,23 @@ class ImportPlan:
 # reading ------------------------------------------------------------------------------------
 
 
+# How every export (and sync file) begins: ``{"format": "rlhf-reader-export"``.
+_EXPORT_START_RE = re.compile(rb'(\xef\xbb\xbf)?\s*\{\s*"format"\s*:\s*"rlhf-reader-export"')
+
+
 def detect_format(raw: bytes) -> str:
     """``json`` (an rlhf-reader export), ``csl-json`` or ``bibtex``; ImportFileError else."""
+    if _EXPORT_START_RE.match(raw):
+        return "json"  # an export names itself first: no need to read 100 MB twice
     text = raw.decode("utf-8-sig", errors="replace").lstrip()
     if text.startswith(("{", "[")):
         try:
-            data = json.loads(text)
-        except ValueError:
-            return "json"  # let the JSON export's reader name the syntax error
+            data = orjson.loads(raw)  # most files: 4-5x json's time
+        except orjson.JSONDecodeError:
+            try:
+                data = json.loads(text)  # a BOM, NaN, a lone surrogate: json's rules
+            except ValueError:
+                return "json"  # let the JSON export's reader name the syntax error
         if isinstance(data, dict) and not data.get("format"):
             data = data.get("items")
         if isinstance(data, list) and data and all(_is_csl_item(i) for i in data):
