@@ -206,8 +206,20 @@ def _decode(value: str) -> str:
     return value.replace("{", "").replace("}", "")
 
 
+# ``and`` between two white-space characters, in any case: where an ASCII value without
+# braces splits (a character at a time below for the rest: 0.1 ms a value, 10 s at 100,000).
+_AND_RE = re.compile(r"(?<=\s)and(?=\s)", re.IGNORECASE)
+
+
 def _split_names(value: str) -> list[str]:
     """BibTeX's ``A and B and {C and D}``: split on ``and`` outside braces."""
+    if value.isascii() and "{" not in value and "}" not in value:
+        return [n.strip() for n in _AND_RE.split(value) if n.strip()]
+    return _split_names_braced(value)
+
+
+def _split_names_braced(value: str) -> list[str]:
+    """:func:`_split_names` for any value, braces and all."""
     names, depth, start, i = [], 0, 0, 0
     lowered = value.lower()
     while i < len(value):
@@ -411,9 +423,14 @@ def references_in(raw: bytes, path: str) -> tuple[str, list[Reference]]:
 
 def normal_title(text: str) -> str:
     """Case, accents, LaTeX braces and punctuation ignored: what titles are matched on."""
-    text = unicodedata.normalize("NFKD", _LATEX_RE.sub("", text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.findall(r"[^\W_]+", text))
+    text = _LATEX_RE.sub("", text)
+    if not text.isascii():  # ASCII has no accents to take apart (5 s for 100,000 titles)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(_WORD_RE.findall(text.casefold()))
+
+
+_WORD_RE = re.compile(r"[^\W_]+")
 
 
 @dataclass(slots=True)
