@@ -4,6 +4,7 @@ export them, and Zotero's CSL-JSON, import with the right matches (issue 16)."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,39 @@ def test_odd_values_never_crash(capsys, db_path: Path, tmp_path: Path) -> None:
     bib.write_text("@misc{ok, title={Fine Title}, year={20x4}}\n@misc{broken, title={x\n", "utf-8")
     code, out, err = run_cli(capsys, db_path, "import", str(bib), "--dry-run")
     assert code == 0 and "would add title:fine-title: Fine Title" in out
+
+
+# The fast paths of name splitting and title matching (issue 17: 100,000 titles) give what
+# the general code gives: the character loop for names, NFKD and combining marks for titles.
+_NAME_PARTS = ["and", "AND", "And", "aNd", " ", "  ", "\t", "\n", "\x1c", "A.", "Smith", ",", "o"]
+
+
+def test_fast_name_split_is_the_character_loop() -> None:
+    from rlhf_reader.library.bibimport import _split_names, _split_names_braced
+
+    rng = random.Random(17)
+    for _ in range(3000):
+        value = "".join(rng.choice(_NAME_PARTS) for _ in range(rng.randint(0, 14)))
+        assert _split_names(value) == _split_names_braced(value), repr(value)
+
+
+def _reference_normal_title(text: str) -> str:
+    """normal_title as it was before its ASCII fast path."""
+    import re
+    import unicodedata
+
+    from rlhf_reader.library.bibimport import _LATEX_RE
+
+    text = unicodedata.normalize("NFKD", _LATEX_RE.sub("", text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.findall(r"[^\W_]+", text))
+
+
+def test_fast_title_matching_is_the_general_one() -> None:
+    rng = random.Random(17)
+    ascii_chars = [chr(c) for c in range(128)]
+    mixed = [*"aZ_-{}\\'\" é ñİßK\u0301 ﬁ1²", "\\'e", '{\\"o}']
+    for _ in range(3000):
+        pool = ascii_chars if rng.random() < 0.5 else mixed
+        title = "".join(rng.choice(pool) for _ in range(rng.randint(0, 30)))
+        assert normal_title(title) == _reference_normal_title(title), repr(title)

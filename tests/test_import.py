@@ -193,6 +193,19 @@ BAD_FILES = {
         b'"annotation": {"read_at": "0001-01-01T00:00:00+01:00"}}]}',
         "entries[0].annotation.read_at: expected an ISO 8601 time",
     ),
+    # orjson reads the file when it can; what it would read otherwise (a 20-digit integer
+    # as a float) or refuses (a lone surrogate) still gets json's exact reason.
+    "bigint.json": (
+        b'{"format": "rlhf-reader-export", "version": 1, "entries": [{"key": "a", '
+        b'"metadata": {"x": 123456789012345678901234}}]}',
+        "holds a value that cannot be stored",
+    ),
+    "surrogate.json": (
+        b'{"format": "rlhf-reader-export", "version": 1, "entries": [{"key": "a", '
+        b'"annotation": {"note": "\\ud800"}}]}',
+        "holds a value that cannot be stored",
+    ),
+    "truncated.json": (b'{"format": "rlhf-reader-export", "version": 1, "entries": [', "not JSON"),
     "authors.json": (  # would have made every later command crash on the stored record
         b'{"format": "rlhf-reader-export", "version": 1, "entries": [{"key": "a", '
         b'"metadata": {"authors": 5}}]}',
@@ -314,3 +327,20 @@ def test_endless_import_file_is_refused(
         and "/dev/zero: cannot read: not a regular file (a character device)" in err
     )
     assert not (tmp_path / "lib.json").exists()
+
+
+def test_fast_and_exact_readers_agree() -> None:
+    """orjson's reading (the fast path) gives what json gives, BOM and all."""
+    from rlhf_reader.library.merge import load_json
+
+    body = (
+        '{"format": "rlhf-reader-export", "version": 1, "exported_at": "x", "entries": '
+        '[{"key": "a", "year": 2024, "metadata": {"n": 18446744073709551615, "f": -0.0, '
+        '"e": 1e308, "s": "caf\\u00e9 \\ud83d\\ude00"}, "annotation": null}]}'
+    )
+    for raw in (body.encode(), b"\xef\xbb\xbf" + body.encode()):
+        assert load_json(raw) == json.loads(body)
+        assert parse_export(raw).items[0].metadata == {
+            **json.loads(body)["entries"][0]["metadata"],
+            "key": "a",
+        }

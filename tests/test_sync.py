@@ -177,10 +177,54 @@ def test_machine_id_and_errors(capsys, tmp_path: Path) -> None:
     written = [p.name for p in folder.iterdir()]
     assert len(written) == 1 and written[0].startswith("rlhf-reader-")
     code, out2, _ = run_cli(capsys, db, "sync", str(folder))
-    assert out2 == out  # the machine id is kept in the library
+    # The machine id is kept in the library (and the file, unchanged, is not rewritten).
+    assert out2 == out.replace("wrote ", "").replace(" (machine", " is up to date (machine")
     code, out, err = run_cli(capsys, db, "sync", str(folder), "--machine", "Bad/Name")
     assert code == 2 and "machine id 'bad/name'" in err
     code, out, err = run_cli(capsys, db, "sync", str(tmp_path / "nowhere"))
     assert code == 1 and err == f"rlhf-reader: error: {tmp_path / 'nowhere'}: does not exist\n"
     code, out, err = run_cli(capsys, db, "sync", str(folder), "--dry-run")
     assert code == 0 and out == "dry run: nothing written\n"
+
+
+def test_nothing_is_read_or_written_twice(capsys, tmp_path: Path) -> None:
+    """A peer's file already merged as it is is not read again, and this machine's file is
+    not rewritten when its entries did not change: a sync tool has nothing to copy."""
+    a, b, folder = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "shared"
+    folder.mkdir()
+    diverge(capsys, a, b)
+    mine, theirs = folder / "rlhf-reader-laptop.sync.json", folder / "rlhf-reader-server.sync.json"
+    run_cli(capsys, a, "sync", str(folder), "--machine", "laptop")
+    run_cli(capsys, b, "sync", str(folder), "--machine", "server")
+    run_cli(capsys, a, "sync", str(folder))
+    check_converged(a, b)
+    written = mine.stat()
+    code, out, err = run_cli(capsys, a, "sync", str(folder))
+    assert code == 0 and err == ""
+    assert out == (
+        "rlhf-reader-server.sync.json: nothing new since it was last merged\n"
+        f"{mine} is up to date (machine laptop)\n"
+    )
+    assert (mine.stat().st_mtime_ns, mine.stat().st_ino) == (written.st_mtime_ns, written.st_ino)
+    # A tag removed here is not brought back by the peer's unchanged file…
+    assert run_cli(capsys, a, "tag", DPO, "-b")[0] == 0
+    code, out, _ = run_cli(capsys, a, "sync", str(folder))
+    assert out.startswith("rlhf-reader-server.sync.json: nothing new") and "wrote" in out
+    assert state(a)["annotations"][DPO][1] == ["a"]
+    # …and once the peer's file changes, it is read and merged again (tags are a union:
+    # the peer still has "b", so it comes back with the peer's next change).
+    assert run_cli(capsys, b, "mark", KTO, "unread")[0] == 0
+    run_cli(capsys, b, "sync", str(folder))
+    code, out, _ = run_cli(capsys, a, "sync", str(folder))
+    assert out.startswith("merged rlhf-reader-server.sync.json: annotations: 2 updated")
+    assert state(a)["annotations"][KTO][0] == "unread"
+    assert theirs.exists()
+
+
+def test_a_file_that_is_not_regular_is_skipped(capsys, tmp_path: Path) -> None:
+    db, folder = tmp_path / "a.json", tmp_path / "shared"
+    folder.mkdir()
+    os.mkfifo(folder / "rlhf-reader-pipe.sync.json")  # reading it would wait forever
+    code, out, err = run_cli(capsys, db, "sync", str(folder), "--machine", "laptop")
+    assert code == 0 and "skipped" in err and "rlhf-reader-pipe.sync.json" in err
+    assert out.startswith("wrote ")

@@ -83,9 +83,13 @@ def run_sync(ctx: Context) -> int:
     prefix = "would merge" if args.dry_run else "merged"
     for path, reason in report.skipped:
         say(f"skipped {path}: {reason}")
+    for path in report.unchanged:
+        ctx.print(printable(f"{path.name}: nothing new since it was last merged"))
     for path, merged in report.merged:
         ctx.print(printable(f"{prefix} {path.name}: {merged.summary()}"))
-    if report.own_file is not None:
+    if report.own_file is not None and report.own_unchanged:
+        ctx.print(printable(f"{report.own_file} is up to date (machine {report.machine})"))
+    elif report.own_file is not None:
         ctx.print(printable(f"wrote {report.own_file} (machine {report.machine})"))
     elif args.dry_run:
         ctx.print("dry run: nothing written")

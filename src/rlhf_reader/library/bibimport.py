@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from rlhf_reader.keys import entry_key, parse_arxiv_id
 from rlhf_reader.library import merge
 from rlhf_reader.library.merge import ImportFileError
@@ -114,14 +116,23 @@ class ImportPlan:
 # reading ------------------------------------------------------------------------------------
 
 
+# How every export (and sync file) begins: ``{"format": "rlhf-reader-export"``.
+_EXPORT_START_RE = re.compile(rb'(\xef\xbb\xbf)?\s*\{\s*"format"\s*:\s*"rlhf-reader-export"')
+
+
 def detect_format(raw: bytes) -> str:
     """``json`` (an rlhf-reader export), ``csl-json`` or ``bibtex``; ImportFileError else."""
+    if _EXPORT_START_RE.match(raw):
+        return "json"  # an export names itself first: no need to read 100 MB twice
     text = raw.decode("utf-8-sig", errors="replace").lstrip()
     if text.startswith(("{", "[")):
         try:
-            data = json.loads(text)
-        except ValueError:
-            return "json"  # let the JSON export's reader name the syntax error
+            data = orjson.loads(raw)  # most files: 4-5x json's time
+        except orjson.JSONDecodeError:
+            try:
+                data = json.loads(text)  # a BOM, NaN, a lone surrogate: json's rules
+            except ValueError:
+                return "json"  # let the JSON export's reader name the syntax error
         if isinstance(data, dict) and not data.get("format"):
             data = data.get("items")
         if isinstance(data, list) and data and all(_is_csl_item(i) for i in data):
@@ -195,8 +206,20 @@ def _decode(value: str) -> str:
     return value.replace("{", "").replace("}", "")
 
 
+# ``and`` between two white-space characters, in any case: where an ASCII value without
+# braces splits (a character at a time below for the rest: 0.1 ms a value, 10 s at 100,000).
+_AND_RE = re.compile(r"(?<=\s)and(?=\s)", re.IGNORECASE)
+
+
 def _split_names(value: str) -> list[str]:
     """BibTeX's ``A and B and {C and D}``: split on ``and`` outside braces."""
+    if value.isascii() and "{" not in value and "}" not in value:
+        return [n.strip() for n in _AND_RE.split(value) if n.strip()]
+    return _split_names_braced(value)
+
+
+def _split_names_braced(value: str) -> list[str]:
+    """:func:`_split_names` for any value, braces and all."""
     names, depth, start, i = [], 0, 0, 0
     lowered = value.lower()
     while i < len(value):
@@ -400,9 +423,14 @@ def references_in(raw: bytes, path: str) -> tuple[str, list[Reference]]:
 
 def normal_title(text: str) -> str:
     """Case, accents, LaTeX braces and punctuation ignored: what titles are matched on."""
-    text = unicodedata.normalize("NFKD", _LATEX_RE.sub("", text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.findall(r"[^\W_]+", text))
+    text = _LATEX_RE.sub("", text)
+    if not text.isascii():  # ASCII has no accents to take apart (5 s for 100,000 titles)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(_WORD_RE.findall(text.casefold()))
+
+
+_WORD_RE = re.compile(r"[^\W_]+")
 
 
 @dataclass(slots=True)

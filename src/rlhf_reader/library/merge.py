@@ -15,7 +15,9 @@ Rules (what ``rlhf-reader import`` does):
 
 from __future__ import annotations
 
+import functools
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -89,12 +91,13 @@ class MergeReport:
         return bool(self.annotations or self.metadata or self.additions)
 
     def summary(self) -> str:
+        tally = Counter((c.kind, c.what) for c in self.changes)  # one pass, not nine
         parts = []
         for what in ("annotation", "metadata", "addition"):
             counts = [
-                f"{self.count(kind, what)} {kind}"
+                f"{tally[kind, what]} {kind}"
                 for kind in ("added", "updated", "unchanged")
-                if self.count(kind, what)
+                if tally[kind, what]
             ]
             if counts:
                 noun = {
@@ -135,6 +138,36 @@ def read_import_file(path: str | Path) -> bytes:
 
 def parse_export(raw: bytes | str, source: str = "<export>") -> ExportData:
     """Validate an export's text; every problem names ``source`` and where it is."""
+    return export_from_data(load_json(raw, source), source, checked=True)
+
+
+# 19 digits in a row: maybe an integer orjson would read as a float where ``json`` keeps it
+# whole (and the store then refuses it); such a file takes the slow path, which names it.
+_DIGITS_AS_ZERO = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_CHUNK = 1 << 20
+
+
+def _has_long_number(raw: bytes) -> bool:
+    """True when ``raw`` holds 19 digits in a row (a 1 MB chunk at a time: 10x a regex)."""
+    run = b"0" * 19
+    for start in range(0, len(raw), _CHUNK):
+        if run in raw[start : start + _CHUNK + 18].translate(_DIGITS_AS_ZERO):
+            return True
+    return False
+
+
+def load_json(raw: bytes | str, source: str = "<export>") -> Any:
+    """The JSON value of a file to import: ``json``'s rules (no NaN or Infinity, a BOM
+    allowed) and only values the store can write; ``ImportFileError`` naming ``source``.
+
+    orjson reads it when it can (4-5x faster: a 100,000-entry export is ~100 MB); whatever
+    orjson refuses, and numbers it would read differently, go through ``json``, whose
+    messages say where the problem is."""
+    if isinstance(raw, bytes) and not _has_long_number(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # the slow path below accepts or names the problem as it always did
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8-sig")
@@ -157,6 +190,19 @@ def parse_export(raw: bytes | str, source: str = "<export>") -> ExportData:
         ) from None
     except RecursionError:
         raise ImportFileError(f"{source}: not an rlhf-reader export (nested too deeply)") from None
+    return data
+
+
+def export_from_data(data: Any, source: str, *, checked: bool = False) -> ExportData:
+    """Validate a JSON value as an export (``checked``: it came from :func:`load_json`, so
+    the store can write every value in it)."""
+    if not checked:
+        try:
+            orjson.dumps(data)
+        except TypeError as exc:
+            raise ImportFileError(
+                f"{source}: holds a value that cannot be stored ({exc})"
+            ) from None
 
     def fail(where: str, problem: str) -> ImportFileError:
         return ImportFileError(f"{source}: {where}: {problem}")
@@ -221,6 +267,9 @@ def _kind(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+_STATUSES = {status.value: status for status in Status}
+
+
 def _annotation(value: object, key: str, where: str, fail: Any) -> Annotation | None:
     if value is None:
         return None
@@ -231,10 +280,12 @@ def _annotation(value: object, key: str, where: str, fail: Any) -> Annotation | 
     status = value.get("status", "unread")
     if not isinstance(status, str):
         raise fail(f"{where}.status", f"expected a string, found {_kind(status)}")
-    try:
-        parsed_status = Status.parse(status)
-    except ValueError as exc:
-        raise fail(f"{where}.status", str(exc)) from None
+    parsed_status = _STATUSES.get(status)
+    if parsed_status is None:  # not written as the export writes it: " Read", "READING"…
+        try:
+            parsed_status = Status.parse(status)
+        except ValueError as exc:
+            raise fail(f"{where}.status", str(exc)) from None
     tags = value.get("tags", [])
     if not isinstance(tags, list):
         raise fail(f"{where}.tags", f"expected a list, found {_kind(tags)}")
@@ -243,7 +294,7 @@ def _annotation(value: object, key: str, where: str, fail: Any) -> Annotation | 
         if not isinstance(tag, str):
             raise fail(f"{where}.tags[{i}]", f"expected a string, found {_kind(tag)}")
         try:
-            clean_tags.append(normalize_tag(tag))
+            clean_tags.append(_normal_tag(tag))
         except ValueError as exc:
             raise fail(f"{where}.tags[{i}]", str(exc)) from None
     note = value.get("note", "")
@@ -291,6 +342,11 @@ def _metadata(value: object, key: str, where: str, fail: Any) -> dict[str, Any] 
     return record
 
 
+# An export repeats the same few tags thousands of times; an error is not cached (it raises).
+_normal_tag = functools.lru_cache(maxsize=4096)(normalize_tag)
+
+
+@functools.lru_cache(maxsize=65_536)  # a merge compares each stamp several times
 def _parse_time(text: str) -> datetime | None:
     """An aware UTC time; None when ``text`` is not ISO 8601 or falls outside years 1–9999
     in UTC (``0001-01-01T00:00+01:00``: comparing it would overflow)."""
@@ -337,6 +393,8 @@ def merge_annotation(
     """
     if local is None:
         return incoming, list(ANNOTATION_FIELDS)
+    if local == incoming and len(set(local.tags)) == len(local.tags):
+        return local, []  # the same record (most of a sync or a re-import): nothing to merge
     newer = incoming if _time(incoming.updated) > _time(local.updated) else local
     older = local if newer is incoming else incoming
     tags = tuple(dict.fromkeys((*local.tags, *incoming.tags)))

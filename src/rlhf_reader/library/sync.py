@@ -14,6 +14,13 @@ of the entries. ``sync(folder)``:
 2. writes its own file, atomically (a temp file ``.rlhf-reader-….tmp`` beside it, then a
    rename), so the others always find a whole file or the previous one.
 
+Nothing is done twice: the library remembers the SHA-256 of the entries it last merged from
+each file (``meta`` setting ``sync_merged``), and a file whose ``sync`` object — the end of
+the file, read without the rest — names the same SHA-256 is not read again; its changes are
+already in the library (merging them again would only bring back a tag or a note removed
+here since). Nor is this machine's file rewritten when its entries are the same as the file
+there already holds, so a sync tool has nothing to copy when nothing changed.
+
 A file that does not parse, or whose entries do not match its SHA-256 (half-written by a sync
 tool, or cut short), is skipped with a message and never merged; the next sync takes it when
 it is whole. Several machines — or several processes — may sync at once: each writes only its
@@ -42,7 +49,8 @@ from rlhf_reader.library.merge import (
     ImportFileError,
     MergeReport,
     apply,
-    parse_export,
+    export_from_data,
+    load_json,
     plan_for,
 )
 from rlhf_reader.library.store import Library, now_iso
@@ -50,6 +58,8 @@ from rlhf_reader.library.store import Library, now_iso
 PREFIX = "rlhf-reader-"
 SUFFIX = ".sync.json"
 MACHINE_SETTING = "machine_id"
+MERGED_SETTING = "sync_merged"  # {file name: entries SHA-256 of the file as last merged}
+_TAIL_BYTES = 4096  # the ``sync`` object at the end of a file, with room to spare
 _MACHINE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 
@@ -63,6 +73,8 @@ class SyncReport:
     own_file: Path | None = None
     merged: list[tuple[Path, MergeReport]] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)  # already merged as they are
+    own_unchanged: bool = False  # this machine's file already held these entries
 
 
 def machine_id(library: Library) -> str:
@@ -97,7 +109,7 @@ def entries_digest(entries: object) -> str:
     return hashlib.sha256(orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def sync_bytes(export: dict[str, Any], machine: str) -> bytes:
+def sync_bytes(export: dict[str, Any], machine: str, digest: str | None = None) -> bytes:
     """The export (the ``json`` export's object) with its ``sync`` object (machine, time,
     digest of the entries), indented so that a git folder diffs it line by line."""
     data = {
@@ -105,28 +117,56 @@ def sync_bytes(export: dict[str, Any], machine: str) -> bytes:
         "sync": {
             "machine": machine,
             "written_at": now_iso(),
-            "entries_sha256": entries_digest(export.get("entries")),
+            "entries_sha256": digest or entries_digest(export.get("entries")),
         },
     }
     return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def read_sync_file(path: Path) -> tuple[ExportData, str]:
-    """``(ExportData, machine)`` of a whole sync file; ImportFileError when it is not one."""
+def read_sync_file(path: Path) -> tuple[ExportData, str, str]:
+    """``(ExportData, machine, entries SHA-256)`` of a whole sync file; ImportFileError when
+    it is not one."""
     try:
-        raw = path.read_bytes()
+        with fileio.open_regular(path) as handle:
+            raw = handle.read()
+    except fileio.NotARegularFile as exc:
+        raise ImportFileError(str(exc)) from None
     except OSError as exc:
         raise ImportFileError(f"cannot read: {exc.strerror or exc}") from None
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        data = load_json(raw, path.name)
+    except ImportFileError as exc:
         raise ImportFileError(f"not whole JSON ({exc})") from None
     marker = data.get("sync") if isinstance(data, dict) else None
     if not isinstance(marker, dict) or "entries_sha256" not in marker:
         raise ImportFileError("not an rlhf-reader sync file (no 'sync' object)")
-    if entries_digest(data.get("entries")) != marker["entries_sha256"]:
+    digest = entries_digest(data.get("entries"))
+    if digest != marker["entries_sha256"]:
         raise ImportFileError("its entries do not match its checksum (written only in part)")
-    return parse_export(raw, str(path)), str(marker.get("machine") or "")
+    export = export_from_data(data, str(path), checked=True)
+    return export, str(marker.get("machine") or ""), digest
+
+
+def tail_digest(path: Path) -> str | None:
+    """The entries SHA-256 that the file's ``sync`` object (always last) names, read from
+    the end of the file only; None when it cannot be read there."""
+    try:
+        with fileio.open_regular(path) as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - _TAIL_BYTES))
+            tail = handle.read()
+    except OSError:
+        return None
+    start = tail.find(b"{", tail.rfind(b'"sync"'))
+    end = tail.rfind(b"}")  # the file's own closing brace
+    if tail.rfind(b'"sync"') < 0 or start < 0 or end <= start:
+        return None
+    try:
+        marker = orjson.loads(tail[start:end])
+    except orjson.JSONDecodeError:
+        return None
+    digest = marker.get("entries_sha256") if isinstance(marker, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 def sync(
@@ -146,11 +186,16 @@ def sync(
     machine = machine_id(library) if not dry_run else (library.get_meta(MACHINE_SETTING) or "")
     report = SyncReport(machine=str(machine))
     own = file_for(folder, str(machine)) if machine else None
+    remembered = library.get_meta(MERGED_SETTING)
+    merged_before: dict[str, str] = remembered if isinstance(remembered, dict) else {}
     for path in sorted(folder.glob(f"{PREFIX}*{SUFFIX}")):
         if path.name.startswith(".") or (own is not None and path.name == own.name):
             continue
+        if path.name in merged_before and tail_digest(path) == merged_before[path.name]:
+            report.unchanged.append(path)
+            continue
         try:
-            data, _their_machine = read_sync_file(path)
+            data, _their_machine, digest = read_sync_file(path)
         except ImportFileError as exc:
             report.skipped.append((path, str(exc)))
             continue
@@ -160,13 +205,26 @@ def sync(
         with library.exclusive():
             merged = plan_for(data, library, keep_notes=True)
             apply(merged, library)
+            library.change_meta(MERGED_SETTING, _remember(path.name, digest))
         report.merged.append((path, merged))
     if dry_run or own is None:
         return report
-    payload = sync_bytes(build_export(), str(machine))
+    export = build_export()
+    digest = entries_digest(export.get("entries"))
+    if tail_digest(own) == digest:
+        report.own_file, report.own_unchanged = own, True
+        return report
+    payload = sync_bytes(export, str(machine), digest)
     try:
         fileio.write_atomic(own, payload, mode=0o600)
     except OSError as exc:
         raise SyncError(f"{own}: cannot write: {exc.strerror or exc}") from None
     report.own_file = own
     return report
+
+
+def _remember(name: str, digest: str) -> Callable[[Any], dict[str, str]]:
+    def change(old: Any) -> dict[str, str]:
+        return {**(old if isinstance(old, dict) else {}), name: digest}
+
+    return change

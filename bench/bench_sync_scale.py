@@ -1,0 +1,97 @@
+"""Import and sync of a big library, before vs after, whole processes:
+``python bench/bench_sync_scale.py [--size N] [--runs R] [--before SRC_DIR]``.
+
+On a list and library of N entries from ``scaledata.make`` (every entry annotated), for the
+code in this tree and, with ``--before``, an older tree (``git archive REV src | tar -x -C
+DIR``; compiled here first), alternating runs:
+
+- ``import`` of the library's own JSON export with four changes in it;
+- a sync round: machine *a* alone, *b* (two papers changed) merging *a*, *a* merging *b*'s
+  changes, then *b* and *a* again with nothing new.
+
+Prints wall and CPU seconds (user + system) and the peak memory, medians of the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_scale import timed_process  # noqa: E402
+from scaledata import make  # noqa: E402
+
+STEPS = ("import json", "sync a alone", "sync b merges a", "sync a merges b", "sync b, nothing new",
+         "sync a, nothing new")  # fmt: skip
+
+
+def one_round(src: Path, list_path: Path, db: Path, work: Path, env: dict[str, str]) -> list:
+    env = {**env, "PYTHONPATH": str(src)}
+    cli = [sys.executable, "-m", "rlhf_reader", "--list", str(list_path)]
+
+    def run(db_path: Path, *args: str) -> tuple[float, float, float]:
+        return timed_process([*cli, "--db", str(db_path), *args], env)
+
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "shared").mkdir(parents=True)
+    changed, a, b = work / "changed.json", work / "a.json", work / "b.json"
+    for path in (changed, a, b):
+        shutil.copyfile(db, path)
+    first = "2000.00001"
+    run(changed, "mark", first, "2000.00002", "unread")
+    run(changed, "note", "2000.00004", "a new note")
+    run(changed, "export", "--format", "json", "-o", str(work / "x.json"))
+    run(b, "mark", first, "2000.00002", "unread")
+    shared = str(work / "shared")
+    return [
+        run(a, "import", str(work / "x.json")),
+        run(a, "sync", "--machine", "a", shared),
+        run(b, "sync", "--machine", "b", shared),
+        run(a, "sync", shared),
+        run(b, "sync", shared),
+        run(a, "sync", shared),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--before", type=Path, help="an older tree's src folder")
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "rlhf-scale")
+    args = parser.parse_args()
+    trees = {"after": HERE.parent / "src"}
+    if args.before:
+        trees = {"before": args.before, **trees}
+    for src in trees.values():
+        compileall.compile_dir(str(src), quiet=1)
+    home = Path(tempfile.mkdtemp(prefix="rlhf-bench-home-"))
+    env = {**os.environ, **{f"XDG_{n}_HOME": str(home / n.lower()) for n in ("CACHE", "DATA")}}
+    list_path, db = make(args.data, args.size)
+    results: dict[str, list[list[tuple[float, float, float]]]] = {name: [] for name in trees}
+    for _ in range(args.runs):
+        for name, src in trees.items():
+            results[name].append(one_round(src, list_path, db, home / name, env))
+    print(f"{args.size:,} entries, medians of {args.runs}: wall s / CPU s / peak MB\n")
+    print("| step | " + " | ".join(trees) + " |")
+    print("| --- |" + " --- |" * len(trees))
+    for i, step in enumerate(STEPS):
+        cells = []
+        for name in trees:
+            wall, mb, cpu = (statistics.median(r[i][j] for r in results[name]) for j in range(3))
+            cells.append(f"{wall:.2f} / {cpu:.2f} / {mb:.0f}")
+        print(f"| {step} | " + " | ".join(cells) + " |")
+    shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
