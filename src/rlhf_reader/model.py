@@ -69,8 +69,11 @@ class Entry:
 def split_authors(authors: str) -> list[str]:
     """``"A, B, and C"`` → ``["A", "B", "C"]``."""
     text = authors.replace(" and ", ", ").replace(";", ",")
-    if "and " not in text.lower():  # no name can start with "and ": the loop below, in C
-        return [name for name in map(str.strip, text.split(",")) if name]
+    # No name can start with "and ": the loop below, in C. Only "a", "n", "d" and " " lower
+    # to themselves (checked over every code point), so without a "d " or "D " the text
+    # cannot hold "and " once lowered either; lowering it cost a copy per call.
+    if ("d " not in text and "D " not in text) or "and " not in text.lower():
+        return list(filter(None, map(str.strip, text.split(","))))
     names = []
     for part in text.split(","):
         name = part.strip()

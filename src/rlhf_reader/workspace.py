@@ -309,6 +309,12 @@ class Workspace:
                 self.catalog.entries if entries is None else entries, annotations, metadata
             )
 
+    def row(self, entry: Entry) -> Row:
+        """The row of one entry, as :meth:`rows` makes it: its annotation and arXiv record
+        looked up by key, without making an ``Annotation`` of every key (``show``)."""
+        library = self.library
+        return Row(entry, library.annotation(entry.key), library.metadata(entry.key))
+
     def counts(self, keys: Iterable[str] | None = None) -> Counts:
         """Read / reading / unread over the catalog's keys (or ``keys``), each key once."""
         if keys is None:
