@@ -84,6 +84,19 @@ def split_authors(authors: str) -> list[str]:
     return names
 
 
+def first_author(authors: str) -> tuple[str, bool]:
+    """``(names[0], len(names) > 1)`` of ``names = split_authors(authors)`` (``("", False)``
+    without names): a byline's "First Author et al." without splitting every name."""
+    text = authors.replace(" and ", ", ").replace(";", ",")
+    if "d " not in text and "D " not in text:  # no name can start with "and " (split_authors)
+        head, _, rest = text.partition(",")
+        first = head.strip()
+        if first:  # another name: something in the rest besides commas and white space
+            return first, bool(rest.replace(",", "").strip())
+    names = split_authors(authors)
+    return (names[0], len(names) > 1) if names else ("", False)
+
+
 @dataclass(slots=True)
 class Section:
     """A heading of the list with the entries directly below it and its sub-sections."""

@@ -12,7 +12,7 @@ import orjson
 
 from rlhf_reader.commands.helptext import described
 from rlhf_reader.library.records import Row, records, to_record
-from rlhf_reader.model import Entry, Status, split_authors
+from rlhf_reader.model import Entry, Status, first_author
 from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
 
 if TYPE_CHECKING:
@@ -254,11 +254,14 @@ _GLYPH = {status.value: status.glyph for status in Status}
 def line_for(row: Row) -> str:
     """``○ Title — First Author et al., 2024  [key]``, made safe to print."""
     entry = row.entry
-    authors = row.authors if row.metadata else split_authors(entry.authors)
-    year = entry.year if entry.year is not None or not row.metadata else row.year
-    byline = ""
-    if authors:
-        byline = authors[0] + (" et al." if len(authors) > 1 else "")
+    if row.metadata:
+        authors = row.authors
+        first, more = (authors[0], len(authors) > 1) if authors else ("", False)
+        year = row.year
+    else:  # Row.authors and Row.year without an arXiv record, and only the first name
+        first, more = first_author(entry.authors)
+        year = entry.year
+    byline = first + " et al." if more else first
     if year:
         byline = f"{byline}, {year}" if byline else str(year)
     text = f"{_GLYPH[row.annotation.status._value_]} {entry.title}"
