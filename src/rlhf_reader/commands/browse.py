@@ -382,6 +382,7 @@ def _warnings(row: Row, dups: list[Entry]) -> list[str]:
 
 
 def run_check(ctx: Context) -> int:
+    ctx.workspace.list_name  # noqa: B018  (the library first: a bad one is an error before any line)
     catalog = ctx.list_catalog
     problems = 0
     for key, entries in catalog.duplicates().items():
