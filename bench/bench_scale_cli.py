@@ -8,7 +8,8 @@ first: this environment sets ``PYTHONDONTWRITEBYTECODE=1``) and with this worktr
 one right after the other, ``--runs`` times; ``PYTHONPATH`` chooses the code. Wall time, CPU
 time (user + system) and peak RSS come from ``/usr/bin/time`` (``bench_scale.timed_process``).
 Temporary cache and data folders, the parse cache warmed for both sides first; the writes
-(``mark``, ``tag``) run on a copy of the library and alternate their change. Prints one JSON
+(``mark``, ``tag``) run on a copy of the library and alternate their change; three keys are
+queued first (for ``next`` and ``queue``). Prints one JSON
 line per sample, then a table of medians: wall, CPU, RSS and the after/before ratios.
 """
 
@@ -77,6 +78,13 @@ def main() -> int:
     chosen = commands(home)
     if args.only:
         chosen = {name: chosen[name] for name in args.only}
+    queued = ["2000.00001", "2000.00004", "2000.00002"]  # read, read, reading: next names the third
+    subprocess.run(
+        [sys.executable, "-m", "rlhf_reader", *base, "queue", "add", *queued],
+        env={**os.environ, **xdg, "PYTHONPATH": AFTER},
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
     for src in sides.values():  # warm each side's parse cache (a cold parse is not measured)
         env = {**os.environ, **xdg, "PYTHONPATH": src}
         subprocess.run(
