@@ -27,7 +27,7 @@ from rlhf_reader.library.progress import Tally, compute_stats, count
 from rlhf_reader.library.records import Row, make_rows
 from rlhf_reader.library.store import Library
 from rlhf_reader.lists.catalog import load, parse
-from rlhf_reader.model import Annotation, Catalog, Entry, Status, split_authors
+from rlhf_reader.model import Annotation, Catalog, Entry, Status, first_author, split_authors
 from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui.state import ReadingList
 
@@ -234,6 +234,17 @@ def test_split_authors_equals_the_loop() -> None:
             assert split_authors(entry.authors) == reference_split(entry.authors)
 
 
+def test_first_author_is_the_first_of_the_split() -> None:
+    pieces = ["a", "n", "d", "A", "N", "D", " ", ",", ";", "x", "\u0130", "\t", "and ", "\u2003"]
+    rng = random.Random(19)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 14))) for _ in range(20_000)]
+    for source in LISTS:
+        texts += [e.authors for e in parse(source.read_text(encoding="utf-8")).entries]
+    for text in texts:
+        names = reference_split(text)
+        assert first_author(text) == ((names[0], len(names) > 1) if names else ("", False))
+
+
 # --- the Markdown export -------------------------------------------------------------------
 
 _HEADING = re.compile(r"^(\s{0,3})(#|=+\s*$|-+\s*$|[-+*](?:\s|$)|\d+[.)](?:\s|$))")
@@ -402,3 +413,114 @@ def test_shared_values_change_nothing(tmp_path: Path) -> None:
     docs = list(tables["annotations"].values())
     assert docs[0]["created"] is docs[1]["created"]  # one string for the equal times
     assert again.annotations() == Library.open(tmp_path / "library.json").annotations()
+
+
+# --- list: its lines and records a chunk of rows at a time ----------------------------------
+
+
+def reference_line_for(row: Row) -> str:
+    """browse.line_for as it was at 82d8987: Row.authors and Row.year, every name split."""
+    authors = row.authors
+    byline = ""
+    if authors:
+        byline = authors[0] + (" et al." if len(authors) > 1 else "")
+    if row.year:
+        byline = f"{byline}, {row.year}" if byline else str(row.year)
+    text = f"{row.annotation.status.glyph} {row.entry.title}"
+    if byline:
+        text += f" — {byline}"
+    return printable(f"{text}  [{row.key}]")
+
+
+def reference_grouped(rows: list[Row]) -> list[str]:
+    """The lines ``list`` printed one by one at 82d8987 (grouped by section)."""
+    lines: list[str] = []
+    current: tuple[str, ...] | None = None
+    for row in rows:
+        if row.entry.section != current:
+            if current is not None:
+                lines.append("")
+            current = row.entry.section
+            lines.append(printable(row.entry.section_path))
+        lines.append("  " + reference_line_for(row))
+    return lines
+
+
+def odd_rows(catalog: Catalog) -> list[Row]:
+    """The catalog's rows with annotations and arXiv records of every kind, and entries with
+    hostile titles, authors and sections, some without a year, some with one from arXiv."""
+    rows = make_rows(catalog.entries, annotations_for(catalog), metadata_for(catalog))
+    odd = [
+        Entry(f"k{i}", text or "t", f"https://x.org/{i}", ("S [1]", text), authors=text)
+        for i, text in enumerate(NASTY)
+    ]
+    odd += [Entry("y", "t", "u", ("S",), year=1999, authors="and A, and B")]
+    records = {"k3": {"key": "k3", "authors": ["Só \x1b", "B"], "published": "2020-01-01"}}
+    records["k4"] = {"key": "k4", "authors": [], "published": "nope"}
+    anns = {e.key: Annotation(e.key, Status.READING, ("a\x1b",), e.title) for e in odd[::2]}
+    return rows + make_rows(odd, anns, records)
+
+
+def test_list_lines_equal_the_lines_printed_one_by_one(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = odd_rows(catalog)
+    assert [browse.line_for(row) for row in rows] == [reference_line_for(row) for row in rows]
+    expected = reference_grouped(rows)
+    for size in (1, 3, 7, 2000):  # chunks that end inside a section and on its last row
+        made = []
+        for start in range(0, len(rows), size):
+            before = rows[start - 1].entry.section if start else None
+            made += browse._grouped_lines(rows[start : start + size], before)
+        assert made == expected, size
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii", "latin-1"])
+def test_print_records_writes_what_print_json_wrote(
+    catalog: Catalog, encoding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``list --json`` a chunk at a time: the bytes of one print_json of every to_record,
+    chunks with something to escape (a control character, DEL, a lone surrogate) or not."""
+    from rlhf_reader.library.records import records, to_record
+
+    rows = odd_rows(catalog)
+    lone = Entry("lone", "\ud800", "u", ("S",))
+    rows = rows[:5] + make_rows([lone], {}, {}) + rows[5:]
+    added = {rows[0].key: "2026-01-01", rows[-1].key: "2026-02-02"}
+    lists = {rows[1].key: ["a", "b"]}
+    for chunk in (4, 2000):
+        monkeypatch.setattr(browse, "_CHUNK", chunk)
+        for where in (None, lists):
+            expected_records = [to_record(row, added.get(row.key)) for row in rows]
+            if where is not None:
+                for record in expected_records:
+                    record["lists"] = where.get(record["key"], [])
+            fast, slow = io.BytesIO(), io.BytesIO()
+            fast_out = io.TextIOWrapper(fast, encoding=encoding, errors="rlhf-reader-ascii")
+            slow_out = io.TextIOWrapper(slow, encoding=encoding, errors="rlhf-reader-ascii")
+            monkeypatch.setattr(sys, "stdout", fast_out)
+            browse.print_records(_Ctx(fast_out), rows, added, where)  # type: ignore[arg-type]
+            fast_out.flush()
+            monkeypatch.setattr(sys, "stdout", slow_out)
+            browse.print_json(_Ctx(slow_out), expected_records)  # type: ignore[arg-type]
+            slow_out.flush()
+            monkeypatch.setattr(sys, "stdout", sys.__stdout__)
+            assert fast.getvalue() == slow.getvalue(), (chunk, where)
+    assert json.dumps(records(rows, added)) == json.dumps(
+        [to_record(row, added.get(row.key)) for row in rows]
+    )
+
+
+def test_one_row_is_the_row_of_every_row(tmp_path: Path) -> None:
+    """``show`` makes the row of its entry alone (Workspace.row): the row ``rows`` makes."""
+    from rlhf_reader.workspace import Workspace
+
+    listed = tmp_path / "list.md"
+    shutil.copyfile(LISTS[0], listed)
+    catalog = parse(listed.read_text(encoding="utf-8"))
+    library = Library.open(tmp_path / "library.json")
+    library.put_annotations(annotations_for(catalog, hostile=False).values())
+    library.put_metadata(metadata_for(catalog))
+    workspace = Workspace(listed, tmp_path / "library.json")
+    rows = workspace.rows()
+    assert [workspace.row(row.entry) for row in rows] == rows

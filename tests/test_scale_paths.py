@@ -117,3 +117,38 @@ def test_entries_read_from_the_cache_equal_the_parsed_ones(source: Path, tmp_pat
     assert {hash(e) for e in cached.entries} == {hash(e) for e in parsed.entries}
     with pytest.raises(dataclasses.FrozenInstanceError):
         cached.entries[0].title = "changed"  # type: ignore[misc]
+
+
+def test_locate_reads_no_library_and_check_reads_it_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``locate`` names the files without reading the library (a 100k library costs a
+    second); ``check`` still reads it before printing a line, as it did."""
+    db = tmp_path / "library.json"
+    db.write_text("not json")
+    listed = tmp_path / "list.md"
+    shutil.copyfile(LISTS[2], listed)
+    code, out, err = run_cli(capsys, db, "--list", str(listed), "locate")
+    assert (code, err) == (0, "")
+    assert f"library  {db}" in out and f"list     {listed}" in out
+    assert db.read_text() == "not json"
+    code, out, err = run_cli(capsys, db, "--list", str(listed), "check")
+    assert (code, out) == (1, "") and "not a valid library file" in err
+
+
+def test_show_and_next_make_no_annotation_of_every_key(
+    capsys: pytest.CaptureFixture[str], db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``show KEY`` and ``next`` look their papers' annotations up by key."""
+    from rlhf_reader.library.store import Library
+
+    run_cli(capsys, db_path, "mark", "2305.18290", "read")
+    run_cli(capsys, db_path, "queue", "add", "2305.18290", "2404.09932")
+    calls: list[str] = []
+    real = Library.annotations
+    monkeypatch.setattr(Library, "annotations", lambda self: calls.append("all") or real(self))
+    code, out, _ = run_cli(capsys, db_path, "show", "2305.18290")
+    assert code == 0 and "status  read" in out
+    code, out, _ = run_cli(capsys, db_path, "next")
+    assert code == 0 and "[2404.09932]" in out
+    assert calls == []

@@ -69,8 +69,11 @@ class Entry:
 def split_authors(authors: str) -> list[str]:
     """``"A, B, and C"`` → ``["A", "B", "C"]``."""
     text = authors.replace(" and ", ", ").replace(";", ",")
-    if "and " not in text.lower():  # no name can start with "and ": the loop below, in C
-        return [name for name in map(str.strip, text.split(",")) if name]
+    # No name can start with "and ": the loop below, in C. Only "a", "n", "d" and " " lower
+    # to themselves (checked over every code point), so without a "d " or "D " the text
+    # cannot hold "and " once lowered either; lowering it cost a copy per call.
+    if ("d " not in text and "D " not in text) or "and " not in text.lower():
+        return list(filter(None, map(str.strip, text.split(","))))
     names = []
     for part in text.split(","):
         name = part.strip()
@@ -79,6 +82,19 @@ def split_authors(authors: str) -> list[str]:
         if name:
             names.append(name)
     return names
+
+
+def first_author(authors: str) -> tuple[str, bool]:
+    """``(names[0], len(names) > 1)`` of ``names = split_authors(authors)`` (``("", False)``
+    without names): a byline's "First Author et al." without splitting every name."""
+    text = authors.replace(" and ", ", ").replace(";", ",")
+    if "d " not in text and "D " not in text:  # no name can start with "and " (split_authors)
+        head, _, rest = text.partition(",")
+        first = head.strip()
+        if first:  # another name: something in the rest besides commas and white space
+            return first, bool(rest.replace(",", "").strip())
+    names = split_authors(authors)
+    return (names[0], len(names) > 1) if names else ("", False)
 
 
 @dataclass(slots=True)

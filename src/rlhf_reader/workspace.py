@@ -29,6 +29,9 @@ from rlhf_reader.model import Annotation, Catalog, Entry, Section, Status
 from rlhf_reader.tags import TagEdit
 
 NOTE_MARKER = "<!-- ↑ this window · ↓ saved elsewhere -->"
+# Rows of at most this many entries are made from their keys' annotations alone
+# (Workspace.row); more, from every annotation at once (Library.annotations).
+_FEW = 64
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,13 @@ class NoteConflict:
     key: str
     mine: str
     theirs: str
+
+
+class _NotYet:
+    """The list's registered name before it is looked up (None is a name: not registered)."""
+
+
+_NOT_YET = _NotYet()
 
 
 def _nest(name: str, catalog: Catalog) -> Section:
@@ -88,7 +98,8 @@ class Workspace:
         self._long_lived = long_lived  # kept open for long (the TUI): see Library.open
         self._warn = warn
         self._list_arg = list_arg
-        self._resolved: tuple[Path, str | None] | None = None
+        self._path: Path | None = None
+        self._name: str | _NotYet | None = _NOT_YET
         self._list: Catalog | None = None
         self._library: Library | None = None
         self._catalog: Catalog | None = None
@@ -109,29 +120,36 @@ class Workspace:
         return self._list_arg is not None
 
     def _resolve(self) -> tuple[Path, str | None]:
-        if self._resolved is None:
+        path = self.list_path
+        if self._name is _NOT_YET:  # a file named by its path: is it a registered list?
+            from rlhf_reader.lists import registry
+
+            self._name = registry.name_of(self.library, self.db_path, path)
+        assert not isinstance(self._name, _NotYet)
+        return path, self._name
+
+    @property
+    def list_path(self) -> Path:
+        """The Markdown file of the list in use. The library is read only when the path
+        names no file (it may name a registered list): ``locate`` at 100,000 annotations
+        needs no library."""
+        if self._path is None:
             from rlhf_reader.lists import registry
 
             arg = self._list_arg
             if arg is None:
                 info = registry.bundled_info(self.db_path)
-                self._resolved = (info.path, info.name)
+                self._path, self._name = info.path, info.name
             else:
                 path = expand_user(arg)
                 named = None
                 if not path.exists() and isinstance(arg, str):
                     named = registry.find(self.library, self.db_path, arg)
                 if named is not None:
-                    self._resolved = (named.path, named.name)
+                    self._path, self._name = named.path, named.name
                 else:
-                    name = registry.name_of(self.library, self.db_path, path)
-                    self._resolved = (path, name)
-        return self._resolved
-
-    @property
-    def list_path(self) -> Path:
-        """The Markdown file of the list in use."""
-        return self._resolve()[0]
+                    self._path = path  # its name, when asked for (_resolve)
+        return self._path
 
     @property
     def list_name(self) -> str | None:
@@ -302,12 +320,22 @@ class Workspace:
         from rlhf_reader.library.records import make_rows
 
         library = self.library
+        if entries is not None:
+            entries = list(entries)
+            if len(entries) <= _FEW:  # looked up by key: no Annotation of every key is made
+                return [self.row(entry) for entry in entries]
         with paused():  # a row per entry and no cycles (see gcpause)
             annotations = library.annotations()
             metadata = library.all_metadata()
             return make_rows(
                 self.catalog.entries if entries is None else entries, annotations, metadata
             )
+
+    def row(self, entry: Entry) -> Row:
+        """The row of one entry, as :meth:`rows` makes it: its annotation and arXiv record
+        looked up by key, without making an ``Annotation`` of every key (``show``)."""
+        library = self.library
+        return Row(entry, library.annotation(entry.key), library.metadata(entry.key))
 
     def counts(self, keys: Iterable[str] | None = None) -> Counts:
         """Read / reading / unread over the catalog's keys (or ``keys``), each key once."""
@@ -430,5 +458,7 @@ class Workspace:
         from rlhf_reader.library.queue import first_to_read
 
         queued = {entry.key: entry for entry in self.queue_entries()}
-        key = first_to_read(list(queued), self.library.annotations())
+        library = self.library
+        annotations = {key: library.annotation(key) for key in queued}  # the queued ones only
+        key = first_to_read(list(queued), annotations)
         return queued[key] if key is not None else None

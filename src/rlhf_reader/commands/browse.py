@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from rlhf_reader.commands.helptext import described
-from rlhf_reader.library.records import Row, to_record
-from rlhf_reader.model import Entry, Status
+from rlhf_reader.library.records import Row, records, to_record
+from rlhf_reader.model import Entry, Status, first_author
 from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
 
 if TYPE_CHECKING:
@@ -212,50 +212,101 @@ def run_list(ctx: Context) -> int:
     if ctx.args.sort:
         selected = sort_rows(selected, ctx.args.sort, added=added)
     if ctx.args.json:
-        records = ctx.keep([to_record(row, added.get(row.key)) for row in selected])
-        if ctx.args.all_lists:
-            where = ctx.workspace.lists_of()
-            for record in records:
-                record["lists"] = where.get(record["key"], [])
-        print_json(ctx, records)
+        where = ctx.workspace.lists_of() if ctx.args.all_lists else None
+        print_records(ctx, selected, added, where)
         return 0
-    if ctx.args.sort:
-        # Sorted across sections: one flat list, each line naming its section.
-        for row in selected:
-            ctx.print(line_for(row) + printable(f"  ({row.entry.section_path})"))
-        if not selected:
-            ctx.print("no entries match")
-        return 0
-    current: tuple[str, ...] | None = None
-    for row in selected:
-        if row.entry.section != current:
-            if current is not None:
-                ctx.print()
-            current = row.entry.section
-            ctx.print(printable(row.entry.section_path))
-        ctx.print("  " + line_for(row))
     if not selected:
         ctx.print("no entries match")
+        return 0
+    for start in range(0, len(selected), _CHUNK):
+        chunk = selected[start : start + _CHUNK]
+        if ctx.args.sort:  # sorted across sections: one flat list, each line naming its section
+            lines = [line_for(row) + printable(f"  ({row.entry.section_path})") for row in chunk]
+        else:
+            lines = _grouped_lines(chunk, selected[start - 1].entry.section if start else None)
+        ctx.out.write("\n".join(lines) + "\n")  # what a print() per line writes
     return 0
+
+
+# Rows written at a time by ``list``: their records or lines are made, written and let go
+# (at 100,000 entries, all of them at once were 64 MB of records and 66 MB of JSON text).
+_CHUNK = 2000
+
+
+def _grouped_lines(rows: list[Row], current: tuple[str, ...] | None) -> list[str]:
+    """The lines of ``list`` for ``rows``: each row's line, and a section's path (after a
+    blank line, unless first) where the section changes from ``current``."""
+    lines = []
+    for row in rows:
+        section = row.entry.section
+        if section != current:
+            if current is not None:
+                lines.append("")
+            current = section
+            lines.append(printable(row.entry.section_path))
+        lines.append("  " + line_for(row))
+    return lines
+
+
+_GLYPH = {status.value: status.glyph for status in Status}
 
 
 def line_for(row: Row) -> str:
     """``○ Title — First Author et al., 2024  [key]``, made safe to print."""
-    authors = row.authors
-    byline = ""
-    if authors:
-        byline = authors[0] + (" et al." if len(authors) > 1 else "")
-    if row.year:
-        byline = f"{byline}, {row.year}" if byline else str(row.year)
-    text = f"{row.annotation.status.glyph} {row.entry.title}"
+    entry = row.entry
+    if row.metadata:
+        authors = row.authors
+        first, more = (authors[0], len(authors) > 1) if authors else ("", False)
+        year = row.year
+    else:  # Row.authors and Row.year without an arXiv record, and only the first name
+        first, more = first_author(entry.authors)
+        year = entry.year
+    byline = first + " et al." if more else first
+    if year:
+        byline = f"{byline}, {year}" if byline else str(year)
+    text = f"{_GLYPH[row.annotation.status._value_]} {entry.title}"
     if byline:
         text += f" — {byline}"
-    return printable(f"{text}  [{row.key}]")
+    return printable(f"{text}  [{entry.key}]")
+
+
+def print_records(
+    ctx: Context, rows: list[Row], added: dict[str, str], lists: dict[str, list[str]] | None
+) -> None:
+    """``print_json`` of the rows' records (``to_record``; with ``lists``, each record's
+    ``lists``: the lists its key is in) — the same bytes, made and written a chunk of rows at
+    a time: ``[`` and ``]`` around the chunks' items, which orjson indents alike at any
+    length. A chunk with something to escape is written as ``json_text`` writes it."""
+    if not rows:
+        print_json(ctx, [])
+        return
+    buffer = _byte_stream(ctx.out)
+    ctx.out.write("[\n")
+    for start in range(0, len(rows), _CHUNK):
+        chunk = records(rows[start : start + _CHUNK], added)
+        if lists is not None:
+            for record in chunk:
+                record["lists"] = lists.get(record["key"], [])
+        if start:
+            ctx.out.write(",\n")
+        try:
+            data = orjson.dumps(chunk, option=orjson.OPT_INDENT_2)
+        except (TypeError, ValueError):
+            data = None
+        if data is None or buffer is None or not data.isascii() or b"\x7f" in data:
+            ctx.out.write(json_text(chunk)[2:-2])  # the items, without "[\n" and "\n]"
+            continue
+        ctx.out.flush()
+        buffer.write(memoryview(data)[2:-2])
+    ctx.out.write("\n]\n")
 
 
 def run_show(ctx: Context) -> int:
     entry = ctx.resolve(ctx.args.key)
-    row = next(r for r in ctx.rows() if r.key == entry.key)
+    # The key's listings, in the catalog's order: the first is the entry shown (the row
+    # ``list`` prints for it), the others are the "listed N times" warning.
+    listings = [e for e in ctx.catalog.entries if e.key == entry.key]
+    row = ctx.workspace.row(listings[0])
     from rlhf_reader.sorting import added_dates
 
     added = added_dates(ctx.workspace.new_keys(), ctx.library.additions())
@@ -288,7 +339,7 @@ def run_show(ctx: Context) -> int:
     for name, value in fields:
         if value:
             ctx.print(f"{name:>10}  {printable(value)}")
-    for warning in _warnings(ctx, row):
+    for warning in _warnings(row, listings):
         ctx.print(f"{'warning':>10}  {printable(warning)}")
     abstract = (row.metadata or {}).get("abstract")
     if abstract:
@@ -317,11 +368,10 @@ def _metadata_fields(meta: dict) -> list[tuple[str, str]]:
     ]
 
 
-def _warnings(ctx: Context, row: Row) -> list[str]:
+def _warnings(row: Row, dups: list[Entry]) -> list[str]:
     from rlhf_reader.sources.arxiv_meta import title_mismatch
 
     warnings = []
-    dups = ctx.catalog.duplicates().get(row.key, [])
     if len(dups) > 1:
         lines = ", ".join(str(e.line) for e in dups)
         warnings.append(f"listed {len(dups)} times (lines {lines})")
@@ -332,6 +382,7 @@ def _warnings(ctx: Context, row: Row) -> list[str]:
 
 
 def run_check(ctx: Context) -> int:
+    ctx.workspace.list_name  # noqa: B018  (the library first: a bad one is an error before any line)
     catalog = ctx.list_catalog
     problems = 0
     for key, entries in catalog.duplicates().items():

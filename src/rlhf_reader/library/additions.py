@@ -135,11 +135,15 @@ def with_additions(catalog: Catalog, records: Iterable[Mapping[str, Any]]) -> Ca
     Additions whose key the list already has are left out (the list's entry wins), as are
     broken records. Without additions the catalog itself is returned; it is never changed.
     """
-    listed = {entry.key for entry in catalog.entries}
+    listed: set[str] | None = None  # the list's keys, gathered at the first addition
     entries: dict[str, Entry] = {}
     for record in sorted(records, key=lambda r: str(r.get("added") or "")):
         entry = entry_from_record(record)
-        if entry is not None and entry.key not in listed:
+        if entry is None:
+            continue
+        if listed is None:
+            listed = {entry.key for entry in catalog.entries}
+        if entry.key not in listed:
             entries.setdefault(entry.key, entry)
     if not entries:
         return catalog

@@ -246,8 +246,10 @@ _CHECKS = "1"
 
 def fingerprint(raw: bytes) -> str:
     """What :func:`decode` is known to accept: these checks, this schema, these bytes."""
-    digest = hashlib.blake2b(raw, digest_size=32).hexdigest()
-    return f"rlhf-reader-checked {SCHEMA_VERSION}:{_CHECKS}:{digest}"
+    # SHA-256: with the CPU's SHA instructions, 2-3 times the speed of BLAKE2b here (every
+    # command hashes the library: 28 MB at 100,000 annotations).
+    digest = hashlib.sha256(raw).hexdigest()
+    return f"rlhf-reader-checked {SCHEMA_VERSION}:{_CHECKS}:sha256:{digest}"
 
 
 def _checked_record(target: Path) -> Path | None:

@@ -28,7 +28,7 @@ from rlhf_reader.library import fileio
 from rlhf_reader.model import Catalog, Entry, Link, Section
 
 # Bump when the meaning of the stored data changes; parser source changes are caught anyway.
-FORMAT = 4  # 4: skeleton, key index lines, one entry a line
+FORMAT = 5  # 4: skeleton, key index lines, one entry a line; 5: the lines in [ ], rows slim
 KEEP = 16  # cached lists kept; older ones are removed when a new one is written
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
@@ -103,14 +103,12 @@ def _read(raw: bytes, source: str) -> Catalog | None:
         if found is None:
             return None
         skeleton, index, entries = found
-        # One copy of the entry lines (a 100k list's are 30 MB; ``b"[" + bytes(…) + b"]"``
-        # made two), and the file's bytes let go before the parse: a lower peak.
-        text = b"".join((b"[", entries, b"]"))
+        # The entry lines are one JSON array in the file: parsed where they lie, with no
+        # copy (a 100k list's are 31 MB; adding the brackets around them was a copy).
+        rows = orjson.loads(entries)
         index.release()
         entries.release()
         del found, index, entries
-        rows = orjson.loads(text)
-        del text
         return from_data(skeleton, rows)
     except Exception:  # any unusable cache file is simply rebuilt
         return None
@@ -186,10 +184,11 @@ def _write(raw: bytes, source: str, catalog: Catalog) -> None:
         path = cache_path(raw, source)
         path.parent.mkdir(parents=True, exist_ok=True)
         # The skeleton on one line; the key index, one line a key (found by a byte search,
-        # never parsed whole); then one entry a line: ``find`` reads one entry only.
+        # never parsed whole); then one entry a line, the lines one JSON array (``[`` first,
+        # ``]`` last): ``read`` parses it as it lies, ``find`` reads one entry only.
         lines = [orjson.dumps(entry) for entry in entries]
         index = []
-        offset = 0
+        offset = 1  # after the "["
         for number, line in enumerate(lines):
             first = skeleton["keys"].get(entries[number][0])
             if first is not None and first[0] == number:
@@ -199,7 +198,9 @@ def _write(raw: bytes, source: str, catalog: Catalog) -> None:
         del skeleton["keys"]
         index_block = b"".join(index)
         skeleton["index_bytes"] = len(index_block)
-        payload = orjson.dumps(skeleton) + b"\n" + index_block + b",\n".join(lines)
+        payload = b"".join(
+            (orjson.dumps(skeleton), b"\n", index_block, b"[", b",\n".join(lines), b"]")
+        )
         fileio.write_atomic(path, _header(payload) + b"\n" + payload, durable=False)
         _prune(path.parent, keep=path)
     except Exception:  # a cache we cannot write only costs time
@@ -227,7 +228,8 @@ def _prune(folder: Path, keep: Path) -> None:
 # section paths. The key index (written as lines by ``_write``): each key's first entry, the
 # number of its section path, and the offset and length of its line among the entry lines.
 # The entries: one list of fields each, in the order of ``Catalog.entries`` (a section's own
-# entries, then its sub-sections').
+# entries, then its sub-sections'): ``true`` for an arXiv id that is the key, and the empty
+# links, extra lines and description at the end of a row left out.
 
 
 def to_data(catalog: Catalog) -> tuple[dict[str, Any], list[list[Any]]] | None:
@@ -279,8 +281,12 @@ def _section_data(
             return None  # not as the parser makes them: do not cache
         keys.setdefault(e.key, [len(entries), path_number])
         links = [[link.text, link.url] for link in e.links]
-        fields = (e.key, e.title, e.url, e.line, e.arxiv_id, e.authors, e.year, e.venue)
-        entries.append([*fields, e.details, e.source, links, list(e.extra), e.description])
+        arxiv_id = True if e.arxiv_id == e.key else e.arxiv_id  # true: the key (usual)
+        fields = (e.key, e.title, e.url, e.line, arxiv_id, e.authors, e.year, e.venue)
+        row = [*fields, e.details, e.source, links, list(e.extra), e.description]
+        while len(row) > _FIXED and not row[-1]:
+            row.pop()  # no links, no extra lines, no description: left out (see _Unfrozen)
+        entries.append(row)
     children = _sections_data(section.children, entries, paths, keys)
     if children is None:
         return None
@@ -349,11 +355,14 @@ class _Unfrozen:
     __slots__ = Entry.__slots__
 
     def __init__(self, row: list[Any], section: tuple[str, ...]) -> None:
-        (self.key, self.title, self.url, self.line, self.arxiv_id, self.authors, self.year,
+        if len(row) != _FIXED + 3:  # the empty fields at the end were left out
+            row = [*row, *_TAIL[len(row) - _FIXED :]]
+        (self.key, self.title, self.url, self.line, arxiv_id, self.authors, self.year,
          self.venue, self.details, self.source, links, extra, self.description) = row  # fmt: skip
         self.section = section
-        if self.arxiv_id == self.key:  # the usual arXiv entry: one string for both
-            self.arxiv_id = self.key
+        # true: the arXiv id is the key (the usual arXiv entry; one string for both, and
+        # none made by the JSON parser to be dropped at once)
+        self.arxiv_id = self.key if arxiv_id is True else arxiv_id
         venue, year = self.venue, self.year
         if len(_VENUES) < 10_000:  # a few venues, each once ("arXiv" 100,000 times)
             self.venue = _VENUES.setdefault(venue, venue)
@@ -363,6 +372,10 @@ class _Unfrozen:
         self.extra = tuple(extra) if extra else ()
 
 
+# A cached row: the first _FIXED fields always, then links, extra lines and description
+# only up to the last that is not empty (a 100k list's rows held 200,000 empty lists).
+_FIXED = 10
+_TAIL: tuple[Any, ...] = ([], [], "")
 _set_class = object.__dict__["__class__"].__set__
 _VENUES: dict[str, str] = {}
 _YEARS: dict[int, int] = {}
