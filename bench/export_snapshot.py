@@ -2,20 +2,20 @@
 
 ``python bench/export_snapshot.py SRC OUT [NAME...]``: runs ``rlhf-reader export`` (each
 format, ``-o``) and ``rlhf-reader cite`` (each format, and the CSL styles apa and ieee) as
-whole processes with ``PYTHONPATH=SRC`` on the data sets of ``export_data.make_all`` whose name
-matches one of the NAME patterns (fnmatch; all without), writing the files into OUT. The JSON backup's
-``exported_at`` line is dropped (it is the clock). Two jobs at a time.
+whole processes with ``PYTHONPATH=SRC`` on the data sets of ``export_data.make_all`` whose
+name matches one of the NAME patterns (fnmatch; all without), writing the files into OUT. The
+JSON backup's ``exported_at`` line is dropped (it is the clock). Two jobs at a time.
 """
 
 from __future__ import annotations
 
 import os
-from fnmatch import fnmatch
 import re
 import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from fnmatch import fnmatch
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

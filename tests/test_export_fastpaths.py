@@ -101,6 +101,43 @@ def ref_venue(listed: str, journal_ref: str) -> tuple[str, str]:
     return listed, ""
 
 
+def ref_work_of(row: Row, today: date) -> Work:
+    """``work_of`` as it was: one path for rows with and without an arXiv record."""
+    entry, meta = row.entry, row.metadata or {}
+    title = ref_clean(meta.get("title") or entry.title)
+    from_meta = bool(meta.get("authors"))
+    raw = [str(a) for a in meta["authors"]] if from_meta else entry.author_list
+    names, et_al = ref_names(raw, from_meta)
+    published = str(meta.get("published") or "")
+    match = cite._DAY_RE.match(published)
+    if match:
+        year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+    else:
+        year, month, day = row.year, None, None
+    arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
+    url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else printable(entry.url.strip())
+    venue, kind = ref_venue(ref_clean(entry.venue), ref_clean(meta.get("journal_ref")))
+    accessed = (row.annotation.read_at or row.annotation.created or "")[:10]
+    if not cite._DAY_RE.fullmatch(accessed):
+        accessed = today.isoformat()
+    return Work(
+        key=entry.key,
+        title=title,
+        names=names,
+        et_al=et_al,
+        year=year,
+        month=month,
+        day=day,
+        url=url,
+        arxiv_id=arxiv_id,
+        primary_class=ref_clean(meta.get("primary_category")),
+        doi=ref_clean(meta.get("doi")),
+        venue=venue,
+        accessed=accessed,
+        venue_kind=kind,
+    )
+
+
 def ref_bib_title(title: str) -> str:
     balanced = cite._braces_balance(title)
     out = []
@@ -289,18 +326,23 @@ def make_row(
         url=f"https://example.org/{n}",
         section=("S", title[:5]),
         authors=", ".join(authors),
-        arxiv_id=f"2301.{n:05d}" if n % 2 else None,
+        arxiv_id=f"2301.{n:05d}" if n % 2 else ("" if n % 4 == 0 else None),
         venue=venue,
+        year=2000 + n if n % 3 else None,
     )
     record = {
         "title": title,
         "authors": authors,
         "abstract": abstract,
         "journal_ref": venue,
-        "published": "2023-05-29T17:57:46Z",
+        "published": "2023-05-29T17:57:46Z" if n % 5 else "",
+        "arxiv_id": "2401.00001" if n % 7 == 0 else None,
+        "doi": "10.1/x" if n % 6 == 0 else None,
+        "primary_category": title[:4],
         "score": 1e-07 if n % 3 == 0 else 2,  # a float: the backup writes it as json does
     }
-    annotation = Annotation(f"k{n}", status, tuple(tags), note, "2025-01-01T00:00:00Z")
+    created = "2025-01-01T00:00:00Z" if n % 4 else ""
+    annotation = Annotation(f"k{n}", status, tuple(tags), note, created)
     return Row(entry, annotation, record if meta else None)
 
 
@@ -324,6 +366,9 @@ ROWS = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(ROWS, st.booleans())
 def test_csv_and_json(rows: list[Row], raw: bool) -> None:
+    for row in rows:
+        work = work_of(row, TODAY)
+        assert type(work) is Work and work == ref_work_of(row, TODAY)
     assert export.to_csv(rows, raw=raw) == ref_csv(rows, raw)
     now = "2025-01-01T00:00:00Z"
     data = {

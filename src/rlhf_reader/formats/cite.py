@@ -195,10 +195,27 @@ def _author(raw: str) -> tuple[bool, Name | None, bool]:
 
 def work_of(row: Row, today: date | None = None) -> Work:
     """The citation data of ``row``."""
-    entry, meta = row.entry, row.metadata or {}
-    title = _clean(meta.get("title") or entry.title)
-    from_meta = bool(meta.get("authors"))
-    raw_names = [str(a) for a in meta["authors"]] if from_meta else entry.author_list
+    entry, meta = row.entry, row.metadata
+    year: int | None
+    month: int | None
+    day: int | None
+    if meta:
+        title = _clean(meta.get("title") or entry.title)
+        from_meta = bool(meta.get("authors"))
+        raw_names = [str(a) for a in meta["authors"]] if from_meta else entry.author_list
+        published = meta.get("published")
+        match = _DAY_RE.match(str(published)) if published else None  # _date_of(row)
+        if match:
+            year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        else:
+            year, month, day = row.year, None, None
+        arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
+        journal_ref = _clean(meta.get("journal_ref"))
+        primary_class, doi = _clean(meta.get("primary_category")), _clean(meta.get("doi"))
+    else:  # no arXiv record (most rows): what the list says
+        title, from_meta, raw_names = _clean(entry.title), False, entry.author_list
+        year, month, day = entry.year, None, None  # (what _date_of answers without one)
+        arxiv_id, journal_ref, primary_class, doi = entry.arxiv_id or None, "", "", ""
     et_al = False
     names: list[Name] = []
     all_names = True  # looks_like_names([n.full for n in names]), a name at a time
@@ -210,10 +227,8 @@ def work_of(row: Row, today: date | None = None) -> Work:
             all_names = all_names and looks
     if not from_meta and not all_names:
         names, et_al = [], False
-    year, month, day = _date_of(row)
-    arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
     url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else printable(entry.url.strip())
-    venue, kind = _venue(_clean(entry.venue), _clean(meta.get("journal_ref")))
+    venue, kind = _venue(_clean(entry.venue), journal_ref)
     accessed = (row.annotation.read_at or row.annotation.created or "")[:10]
     if not _is_day(accessed):
         accessed = (today or date.today()).isoformat()
@@ -229,8 +244,8 @@ def work_of(row: Row, today: date | None = None) -> Work:
         day,
         url,
         arxiv_id,
-        _clean(meta.get("primary_category")),
-        _clean(meta.get("doi")),
+        primary_class,
+        doi,
         venue,
         accessed,
         kind,
@@ -333,14 +348,6 @@ def _looks_published(venue: str) -> bool:
     return bool(_CONFERENCE_RE.search(venue) or _JOURNAL_RE.search(venue)) and not re.search(
         r"\bblog\b|\bpost\b|website|github", venue, re.IGNORECASE
     )
-
-
-def _date_of(row: Row) -> tuple[int | None, int | None, int | None]:
-    published = str((row.metadata or {}).get("published") or "")
-    match = _DAY_RE.match(published)
-    if match:
-        return int(match.group(1)), int(match.group(2)), int(match.group(3))
-    return row.year, None, None
 
 
 # citation keys ---------------------------------------------------------------------------

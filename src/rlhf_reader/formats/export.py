@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import functools
 import io
 import json
 import os
@@ -440,7 +441,13 @@ def to_ris(rows: Iterable[Row], today: date | None = None) -> str:
         fields += [("KW", printable(t)) for t in row.annotation.tags]
         if row.annotation.note.strip():
             fields.append(("N1", _one_line(row.annotation.note)))
-        out += [f"{tag}  - {_one_line(value)}" for tag, value in fields]
+        out += [
+            # _one_line(value), its usual case (already one clean line) asked here
+            f"{tag}  - {value}"
+            if value.isprintable() and "  " not in value and value[:1] != " " != value[-1:]
+            else f"{tag}  - {_one_line(value)}"
+            for tag, value in fields
+        ]
         out += ["ER  - ", ""]
     return "\n".join(out)
 
@@ -449,12 +456,18 @@ def to_ris(rows: Iterable[Row], today: date | None = None) -> str:
 
 
 def _csl_name(name: Name) -> dict[str, str]:
+    return dict(_csl_name_fields(name))  # a new dict per item: callers may change theirs
+
+
+@functools.lru_cache(maxsize=65_536)
+def _csl_name_fields(name: Name) -> tuple[tuple[str, str], ...]:
+    """The fields of a CSL name (names recur across a list: cached)."""
     if name.literal:
-        return {"literal": name.literal}
+        return (("literal", name.literal),)
     data = {"family": name.last, "given": name.given}
     if name.suffix:
         data["suffix"] = name.suffix
-    return {k: v for k, v in data.items() if v}
+    return tuple((k, v) for k, v in data.items() if v)
 
 
 def csl_item(row: Row, work: Work, key: str, *, personal: bool = True) -> dict[str, Any]:
@@ -530,7 +543,7 @@ def to_csl_json(rows: Iterable[Row], today: date | None = None) -> str:
     items = [_item_json(item, "  ") for item in _csl_items(rows, today)]
     if not items:
         return json_text([])
-    return _json_safe("[\n" + ",\n".join(items) + "\n]") + "\n"
+    return "[\n" + ",\n".join(items) + "\n]\n"  # (each item _json_safe already)
 
 
 # JSON backup -------------------------------------------------------------------------------
@@ -545,6 +558,8 @@ def json_text(data: Any) -> str:
 
 def _json_safe(text: str) -> str:
     """JSON text with DEL, C1 controls and line separators escaped (``\\u009b``)."""
+    if text.isascii() and "\x7f" not in text:
+        return text  # none of them in it (the usual case, answered without the pattern)
     return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -562,7 +577,7 @@ def _item_json(value: Any, pad: str, checked: bool = True) -> str:
             text = json.dumps(value, ensure_ascii=False, indent=2)
     else:
         text = json.dumps(value, ensure_ascii=False, indent=2)
-    return pad + text.replace("\n", "\n" + pad)
+    return _json_safe(pad + text.replace("\n", "\n" + pad))
 
 
 def _orjson_same(value: Any) -> bool:
@@ -665,7 +680,8 @@ def to_json(
     if not entries:
         return json_text({**head, "entries": []})
     text = json.dumps(head, ensure_ascii=False, indent=2)[:-2]  # without the final "\n}"
-    return _json_safe(f'{text},\n  "entries": [\n' + ",\n".join(entries) + "\n  ]\n}") + "\n"
+    # (each entry _json_safe already: the escapes are of single characters)
+    return _json_safe(f'{text},\n  "entries": [\n') + ",\n".join(entries) + "\n  ]\n}\n"
 
 
 # Writing -----------------------------------------------------------------------------------
