@@ -13,7 +13,10 @@ import json
 import re
 import unicodedata
 from datetime import date
+from pathlib import Path
 
+import pytest
+from conftest import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +43,8 @@ TODAY = date(2025, 3, 14)
 PIECES = st.sampled_from(
     [
         "a", "B", "rlhf", "RLHF", "PanGu-Coder2", "GPT-4", " ", "  ", "\t", "\n", "{", "}",
-        "\\", "%", "&", "#", "_", "$", "~", "^", "é", "Ü", "ß", "ł", "İ", "Σ", "ﬁ", "\x1b",
+        "\\", "%", "&", "#", "_", "$", "~", "^", "\"", "\r", "é", "Ü", "ß", "ł", "İ", "Σ",
+        "ﬁ", "\x1b",
         "\x07", "\x85", "\u2028", "\u00a0", "et al.", "et al", "others", "and others", ",",
         ".", ":", "-", "(", ")", "[", "]", "<", ">", "=", "@", "1", "2023", "von", "de la",
         "Jr.", "李", "ǅ", "\U0001d400", "\udc80",
@@ -416,3 +420,26 @@ def test_ascii_fold_reference() -> None:
     """(The key words' reference folds as ``cite.ascii_fold`` does: NFKD, then ASCII.)"""
     assert ref_key_word("Ünïcödé-Straße") == "unicodestrasse"
     assert unicodedata.normalize("NFKD", "é")[0] == "e"
+
+
+def test_cite_many_keys_resolves_as_one_at_a_time(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    """``cite K1 K2 …`` looks keys up in one index of the catalog: the same entries as
+    resolving each alone (a key, an arXiv URL, an id with a version, a title fragment, the
+    same paper twice), and a text naming nothing fails with the same message."""
+    typed = ["2305.18290", "https://arxiv.org/abs/2307.12966v2", "KTO", "2305.18290"]
+    alone = []
+    for text in typed:
+        code, out, _ = run_cli(capsys, db_path, "cite", text, "--format", "markdown")
+        assert code == 0
+        alone.append(out.strip())
+    code, out, _ = run_cli(capsys, db_path, "cite", *typed, "--format", "plain")
+    assert code == 0
+    code, out, _ = run_cli(capsys, db_path, "cite", *typed, "--format", "markdown")
+    assert code == 0 and out.strip().split("\n\n") == alone[:3]  # one per distinct paper
+    code, _, err_one = run_cli(capsys, db_path, "cite", "no such paper at all")
+    code_many, out, err_many = run_cli(
+        capsys, db_path, "cite", "2305.18290", "no such paper at all"
+    )
+    assert code == code_many == 1 and out == "" and err_many == err_one

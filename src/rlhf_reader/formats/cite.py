@@ -633,6 +633,7 @@ def _initials(given: str) -> str:
     return " ".join(o for o in out if o)
 
 
+@functools.lru_cache(maxsize=65_536)
 def last_first(name: Name, *, initials: bool = False) -> str:
     """``Last, Given[, Suffix]`` (APA and RIS), with the given names as initials if asked."""
     if name.literal:
