@@ -241,7 +241,7 @@ def test_key_word_and_bib_title(text: str) -> None:
     assert bib_title(cleaned) == ref_bib_title(cleaned)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(NAMES, st.booleans())
 def test_names(raw: list[str], from_meta: bool) -> None:
     assert looks_like_names(raw) == ref_looks_like_names(raw)
@@ -255,7 +255,7 @@ def test_names(raw: list[str], from_meta: bool) -> None:
     assert (work.names, work.et_al) == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(NAMES, st.booleans())
 def test_names_from_the_list(raw: list[str], _: bool) -> None:
     authors = ", ".join(raw)
@@ -264,7 +264,7 @@ def test_names_from_the_list(raw: list[str], _: bool) -> None:
     assert (work.names, work.et_al) == ref_names(entry.author_list, False)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.one_of(TEXT, st.sampled_from(["arXiv 2024", "NeurIPS 2023", "a blog post", "JMLR"])),
     st.one_of(TEXT, st.sampled_from(["", "Nature 1 (2020)", "Proc. ICML"])),
@@ -277,7 +277,7 @@ def test_venue(listed: str, journal_ref: str) -> None:
 WORDS = st.sampled_from(["smith", "smitha", "smithb", "smith2020", "lee", "a", "Lee"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(WORDS, st.sampled_from([None, 2020]), WORDS), max_size=60))
 def test_unique_keys(specs: list[tuple[str, int | None, str]]) -> None:
     """Bases that collide with other bases plus a suffix (``smith`` + ``a`` = ``smitha``)."""
@@ -367,7 +367,7 @@ ROWS = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(ROWS, st.booleans())
 def test_csv_and_json(rows: list[Row], raw: bool) -> None:
     for row in rows:
