@@ -108,7 +108,7 @@ def main() -> None:
                 cite.bib_author,
                 cite.last_first,
             ):
-                cached.cache_clear()  # fmt: skip
+                cached.cache_clear()
             return bibtex(all_rows, TODAY)
 
         ours, text = timed(ours_cold, repeats)
