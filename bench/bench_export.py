@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from genlist import make_list
 
+from rlhf_reader.formats import cite
 from rlhf_reader.formats.cite import bibtex, parse_name
 from rlhf_reader.formats.export import FORMATS, export
 from rlhf_reader.library.records import Row, rows
@@ -96,7 +97,18 @@ def main() -> None:
         all_rows, anns, meta = make_rows(list_path)
 
         def ours_cold() -> str:
-            parse_name.cache_clear()  # no help from an earlier run's name cache
+            # No help from an earlier run's caches (names, authors, key words, venues…).
+            for cached in (
+                parse_name,
+                cite._author,
+                cite._looks_like_name,
+                cite._key_word,
+                cite._venue,
+                cite._is_day,
+                cite.bib_author,
+                cite.last_first,
+            ):
+                cached.cache_clear()
             return bibtex(all_rows, TODAY)
 
         ours, text = timed(ours_cold, repeats)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rlhf_reader.library.bibimport import ImportPlan, Reference
     from rlhf_reader.library.records import Row
     from rlhf_reader.library.store import Library
+    from rlhf_reader.model import Entry
 
 CITE_FORMATS = ("bibtex", "apa", "markdown", "plain")
 EXPORT_FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
@@ -125,9 +126,29 @@ def _file_mode(text: str) -> int:
 
 
 def _rows_for(ctx: Context, typed: list[str]) -> list[Row]:
-    entries = [ctx.resolve(text) for text in typed]  # every key checked before any output
+    if len(typed) == 1:  # one key: the parse cache's key index answers without the catalog
+        entries = [ctx.resolve(typed[0])]
+    else:
+        entries = _resolve_all(ctx, typed)
     by_key = {row.key: row for row in reversed(ctx.rows())}
     return [by_key[entry.key] for entry in entries]
+
+
+def _resolve_all(ctx: Context, typed: list[str]) -> list[Entry]:
+    """``[ctx.resolve(text) for text in typed]``: every key checked before any output. Keys,
+    arXiv ids and URLs are looked up in one index of the catalog (the first listing of each
+    key, as ``keys.resolve`` answers) instead of a pass over 100,000 entries each; a title
+    fragment, or a text naming no key, goes to ``ctx.resolve``."""
+    from rlhf_reader.keys import keys_named
+
+    first: dict[str, tuple[int, Entry]] = {}
+    for index, entry in enumerate(ctx.catalog.entries):
+        first.setdefault(entry.key, (index, entry))
+    entries = []
+    for text in typed:
+        found = [first[key] for key in keys_named(text.strip()) if key in first]
+        entries.append(min(found, key=lambda pair: pair[0])[1] if found else ctx.resolve(text))
+    return entries
 
 
 def run_cite(ctx: Context) -> int:

@@ -107,16 +107,19 @@ def parse_name(text: str) -> Name:
 
 def looks_like_names(names: Sequence[str]) -> bool:
     """False for a description the list put where authors go (software entries)."""
-    for name in names:
-        words = name.split()
-        # A leading "=" or "@" is part of how someone wrote a name (a handle, a spreadsheet
-        # habit), not a sign of a description: only inside a name do they count.
-        if len(words) > 5 or _NON_NAME_RE.search(name.lstrip("=@")):
-            return False
-        lower = [w for w in words[1:] if w[:1].islower() and w.lower() not in PARTICLES]
-        if len(lower) >= 2:
-            return False
-    return True
+    return all(map(_looks_like_name, names))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _looks_like_name(name: str) -> bool:
+    """One name of :func:`looks_like_names` (names repeat across a list: cached)."""
+    words = name.split()
+    # A leading "=" or "@" is part of how someone wrote a name (a handle, a spreadsheet
+    # habit), not a sign of a description: only inside a name do they count.
+    if len(words) > 5 or _NON_NAME_RE.search(name.lstrip("=@")):
+        return False
+    lower = [w for w in words[1:] if w[:1].islower() and w.lower() not in PARTICLES]
+    return len(lower) < 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,65 +160,161 @@ class Work:
 
 def _clean(text: object) -> str:
     """One line, single spaces, control characters visible."""
+    if not text:
+        return ""  # (None, "": what str(text or "") makes of it)
+    if (
+        type(text) is str
+        and text.isprintable()  # no control, no white space but " " (split would drop it)
+        and "  " not in text
+        and text[:1] != " "
+        and text[-1:] != " "
+    ):
+        return text  # already clean (the usual case): split, join and printable keep it
     return printable(" ".join(str(text or "").split()))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _author(raw: str) -> tuple[bool, Name | None, bool]:
+    """One author string of a row: (is or ends in "et al.", its ``Name`` or None, whether
+    that name looks like a name: ``looks_like_names``)."""
+    cleaned = _clean(raw)
+    lowered = cleaned.lower()
+    et_al = False
+    if "al" in lowered or "others" in lowered:
+        if ET_AL_RE.match(cleaned.strip(" .")) or ET_AL_RE.match(cleaned):
+            return True, None, True
+        # "A et al." written as one name.
+        match = _TRAILING_ET_AL_RE.match(cleaned)
+        if match:
+            et_al, cleaned = True, match.group(1)
+    if not cleaned:
+        return et_al, None, True
+    name = parse_name(cleaned)
+    return et_al, name, _looks_like_name(name.full)
 
 
 def work_of(row: Row, today: date | None = None) -> Work:
     """The citation data of ``row``."""
-    entry, meta = row.entry, row.metadata or {}
-    title = _clean(meta.get("title") or entry.title)
-    raw_names = [str(a) for a in meta["authors"]] if meta.get("authors") else entry.author_list
+    entry, meta = row.entry, row.metadata
+    year: int | None
+    month: int | None
+    day: int | None
+    if meta:
+        title = _clean(meta.get("title") or entry.title)
+        from_meta = bool(meta.get("authors"))
+        raw_names = [str(a) for a in meta["authors"]] if from_meta else entry.author_list
+        published = meta.get("published")
+        match = _DAY_RE.match(str(published)) if published else None  # _date_of(row)
+        if match:
+            year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        else:
+            year, month, day = row.year, None, None
+        arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
+        journal_ref = _clean(meta.get("journal_ref"))
+        primary_class, doi = _clean(meta.get("primary_category")), _clean(meta.get("doi"))
+    else:  # no arXiv record (most rows): what the list says
+        title, from_meta, raw_names = _clean(entry.title), False, entry.author_list
+        year, month, day = entry.year, None, None  # (what _date_of answers without one)
+        arxiv_id, journal_ref, primary_class, doi = entry.arxiv_id or None, "", "", ""
     et_al = False
     names: list[Name] = []
+    all_names = True  # looks_like_names([n.full for n in names]), a name at a time
     for raw in raw_names:
-        cleaned = _clean(raw)
-        lowered = cleaned.lower()
-        if "al" in lowered or "others" in lowered:
-            if ET_AL_RE.match(cleaned.strip(" .")) or ET_AL_RE.match(cleaned):
-                et_al = True
-                continue
-            # "A et al." written as one name.
-            match = _TRAILING_ET_AL_RE.match(cleaned)
-            if match:
-                et_al, cleaned = True, match.group(1)
-        if cleaned:
-            names.append(parse_name(cleaned))
-    if not meta.get("authors") and not looks_like_names([n.full for n in names]):
+        ends, name, looks = _author(raw)
+        et_al = et_al or ends
+        if name is not None:
+            names.append(name)
+            all_names = all_names and looks
+    if not from_meta and not all_names:
         names, et_al = [], False
-    year, month, day = _date_of(row)
-    arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
     url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else printable(entry.url.strip())
+    venue, kind = _venue(_clean(entry.venue), journal_ref)
+    accessed = (row.annotation.read_at or row.annotation.created or "")[:10]
+    if not _is_day(accessed):
+        accessed = (today or date.today()).isoformat()
+    # Work(key=…, title=…, …) without the frozen __init__'s object.__setattr__ per field
+    # (a fifth of this function at 100,000 rows): see _UnfrozenWork.
+    work = _UnfrozenWork(
+        entry.key,
+        title,
+        tuple(names),
+        et_al,
+        year,
+        month,
+        day,
+        url,
+        arxiv_id,
+        primary_class,
+        doi,
+        venue,
+        accessed,
+        kind,
+    )
+    _set_class(work, Work)
+    return work  # type: ignore[return-value]
+
+
+class _UnfrozenWork:
+    """A :class:`Work` being made: the same slots in the same order, plain stores, then made
+    a ``Work`` by ``__class__`` assignment (as ``records.make_rows`` makes its rows)."""
+
+    __slots__ = Work.__slots__
+
+    def __init__(  # Work's fields, in order
+        self,
+        key: str,
+        title: str,
+        names: tuple[Name, ...],
+        et_al: bool,
+        year: int | None,
+        month: int | None,
+        day: int | None,
+        url: str,
+        arxiv_id: str | None,
+        primary_class: str,
+        doi: str,
+        venue: str,
+        accessed: str,
+        venue_kind: str,
+    ) -> None:
+        self.key = key
+        self.title = title
+        self.names = names
+        self.et_al = et_al
+        self.year = year
+        self.month = month
+        self.day = day
+        self.url = url
+        self.arxiv_id = arxiv_id
+        self.primary_class = primary_class
+        self.doi = doi
+        self.venue = venue
+        self.accessed = accessed
+        self.venue_kind = venue_kind
+
+
+_set_class = object.__dict__["__class__"].__set__
+
+
+@functools.lru_cache(maxsize=4_096)
+def _is_day(text: str) -> bool:
+    """``YYYY-MM-DD`` (the same few dates recur on every row: cached)."""
+    return _DAY_RE.fullmatch(text) is not None
+
+
+@functools.lru_cache(maxsize=16_384)
+def _venue(listed: str, journal_ref: str) -> tuple[str, str]:
+    """(venue, venue kind) of a paper from the list's venue and arXiv's journal_ref, both
+    cleaned (a list repeats its venues: cached)."""
     # A preprint's "venue" is arXiv itself; a real one comes from the list or journal_ref.
     # The list's venue counts when it names a conference or a journal ("NeurIPS, 2023"), not
     # "arXiv 2024", a blog or a company; arXiv's journal_ref always names a publication.
-    listed = _clean(entry.venue)
     listed = "" if _NOT_A_VENUE_RE.match(listed) else listed
-    journal_ref = _clean(meta.get("journal_ref"))
     if listed and _looks_published(listed):
-        venue, kind = listed, venue_kind(listed)
-    elif journal_ref:
-        venue, kind = journal_ref, venue_kind(journal_ref)
-    else:
-        venue, kind = listed, ""
-    accessed = (row.annotation.read_at or row.annotation.created or "")[:10]
-    if not _DAY_RE.fullmatch(accessed):
-        accessed = (today or date.today()).isoformat()
-    return Work(
-        key=entry.key,
-        title=title,
-        names=tuple(names),
-        et_al=et_al,
-        year=year,
-        month=month,
-        day=day,
-        url=url,
-        arxiv_id=arxiv_id,
-        primary_class=_clean(meta.get("primary_category")),
-        doi=_clean(meta.get("doi")),
-        venue=venue,
-        accessed=accessed,
-        venue_kind=kind,
-    )
+        return listed, venue_kind(listed)
+    if journal_ref:
+        return journal_ref, venue_kind(journal_ref)
+    return listed, ""
 
 
 # "arXiv", "arXiv preprint", "CoRR", "preprint": where a preprint is, not a publication.
@@ -251,14 +350,6 @@ def _looks_published(venue: str) -> bool:
     )
 
 
-def _date_of(row: Row) -> tuple[int | None, int | None, int | None]:
-    published = str((row.metadata or {}).get("published") or "")
-    match = _DAY_RE.match(published)
-    if match:
-        return int(match.group(1)), int(match.group(2)), int(match.group(3))
-    return row.year, None, None
-
-
 # citation keys ---------------------------------------------------------------------------
 
 
@@ -272,9 +363,13 @@ def ascii_fold(text: str) -> str:
 
 _NOT_KEY_RE = re.compile(r"[^a-z0-9]")
 _TITLE_SPLIT_RE = re.compile(r"[\s\-–—:/]+")
+_TITLE_WORD_RE = re.compile(r"[^\s\-–—:/]+")  # what _TITLE_SPLIT_RE splits apart, lazily
 
 
+@functools.lru_cache(maxsize=65_536)
 def _key_word(text: str) -> str:
+    if text.isascii() and text.isalnum():  # [A-Za-z0-9]+: nothing to fold or drop
+        return text.lower()
     return _NOT_KEY_RE.sub("", ascii_fold(text).lower())
 
 
@@ -287,8 +382,8 @@ def base_key(work: Work) -> str:
     # The first significant word; a one-letter word ("The N Implementation") only when no
     # other is left, and a stop word only when the title has nothing else.
     word = short = first = ""
-    for raw in _TITLE_SPLIT_RE.split(work.title):
-        candidate = _key_word(raw)
+    for match in _TITLE_WORD_RE.finditer(work.title):  # the words _TITLE_SPLIT_RE leaves
+        candidate = _key_word(match.group())
         if not candidate:
             continue
         first = first or candidate
@@ -304,15 +399,25 @@ def base_key(work: Work) -> str:
 
 
 def unique_keys(works: Iterable[Work]) -> list[str]:
-    """Keys for ``works`` in order; a key already given gets ``a``, ``b``, … ``aa``…"""
+    """Keys for ``works`` in order; a key already given gets ``a``, ``b``, … ``aa``…: the
+    first of ``base``, ``base + "a"``, ``base + "b"``… not given yet.
+
+    Linear: the search for a base resumes at the suffix where its last search stopped (every
+    suffix before it was given, and a given key stays given), instead of at ``a`` again.
+    """
     used: set[str] = set()
+    next_suffix: dict[str, int] = {}  # base → the first suffix number not known to be taken
     keys = []
     for work in works:
         base = base_key(work)
-        key, n = base, 0
-        while key in used:
+        key = base
+        if key in used:
+            n = next_suffix.get(base, 0)
             key = base + _suffix(n)
-            n += 1
+            while key in used:
+                n += 1
+                key = base + _suffix(n)
+            next_suffix[base] = n + 1
         used.add(key)
         keys.append(key)
     return keys
@@ -398,13 +503,21 @@ def _needs_protection(word: str) -> bool:
 _CORE_RE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
 
 
+# In an ASCII title, what makes bib_title change anything: a LaTeX special, or a capital
+# inside a word (after a character that is not the space that starts a word).
+_TITLE_WORK_RE = re.compile(r"[\\%&#_$~^{}]|[^ ][A-Z]")
+
+
 def bib_title(title: str) -> str:
     """The escaped title with acronyms and camel-case words in braces (``{RLHF}``)."""
+    if title.isascii() and not _TITLE_WORK_RE.search(title):
+        return title  # nothing to escape or protect (the usual case)
+    special = _BIB_SPECIAL_RE.search(title) is not None
     balanced = _braces_balance(title)
     out = []
     for word in title.split(" "):
         if not _needs_protection(word):
-            out.append(bib_escape(word, balanced))
+            out.append(bib_escape(word, balanced) if special else word)
             continue
         lead, core, trail = _CORE_RE.match(word).groups()  # type: ignore[union-attr]
         if _needs_protection(core):
@@ -427,6 +540,7 @@ def _url_field(url: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=65_536)
 def bib_author(name: Name) -> str:
     if name.literal:
         return "{" + bib_escape(name.literal) + "}"
@@ -453,39 +567,43 @@ def venue_name(work: Work) -> str:
 
 def bibtex_entry(work: Work, key: str, tags: Sequence[str] = ()) -> str:
     """One entry; ``tags`` become ``keywords`` (exports; citations leave them out)."""
-    fields: list[tuple[str, str]] = [("title", bib_title(work.title))]
+    # One line per field, "  name = {value},", gathered in one list and joined once.
+    lines = ["", f"  title = {{{bib_title(work.title)}}},"]
     if work.names:
-        authors = " and ".join(bib_author(n) for n in work.names)
-        fields.append(("author", authors + (" and others" if work.et_al else "")))
-    if work.venue_kind == "conference":
+        authors = " and ".join(map(bib_author, work.names))
+        lines.append(f"  author = {{{authors}{' and others' if work.et_al else ''}}},")
+    venue_kind = work.venue_kind
+    if venue_kind == "conference":
         kind = "inproceedings"
-        fields.append(("booktitle", bib_title(venue_name(work))))
-    elif work.venue_kind == "journal":
+        lines.append(f"  booktitle = {{{bib_title(venue_name(work))}}},")
+    elif venue_kind == "journal":
         kind = "article"
-        fields.append(("journal", bib_title(venue_name(work))))
+        lines.append(f"  journal = {{{bib_title(venue_name(work))}}},")
     else:
-        kind = "misc" if work.is_arxiv else "online"
+        kind = "misc" if work.arxiv_id else "online"
+    lines[0] = f"@{kind}{{{key},"
     if work.year:
-        fields.append(("year", str(work.year)))
-    if work.is_arxiv:
-        fields.append(("eprint", str(work.arxiv_id)))
-        fields.append(("eprinttype", "arxiv"))
-        fields.append(("archivePrefix", "arXiv"))
+        lines.append(f"  year = {{{work.year}}},")
+    url = _url_field(work.url)
+    if work.arxiv_id:
+        lines.append(
+            f"  eprint = {{{work.arxiv_id}}},\n  eprinttype = {{arxiv}},\n"
+            "  archivePrefix = {arXiv},"
+        )
         if work.primary_class:
-            fields.append(("primaryClass", bib_escape(work.primary_class)))
-        fields.append(("url", _url_field(work.url)))
+            lines.append(f"  primaryClass = {{{bib_escape(work.primary_class)}}},")
+        lines.append(f"  url = {{{url}}},")
     else:
-        fields.append(("url", _url_field(work.url)))
-        if not work.published:
-            fields.append(("urldate", work.accessed))
+        lines.append(f"  url = {{{url}}},")
+        if not venue_kind:
+            lines.append(f"  urldate = {{{work.accessed}}},")
             if work.venue:
-                fields.append(("note", bib_escape(work.venue)))
-    if work.any_doi:
-        fields.append(("doi", _url_field(work.any_doi)))
+                lines.append(f"  note = {{{bib_escape(work.venue)}}},")
+    doi = work.any_doi
+    if doi:
+        lines.append(f"  doi = {{{_url_field(doi)}}},")
     if tags:
-        fields.append(("keywords", bib_escape(", ".join(tags))))
-    lines = [f"@{kind}{{{key},"]
-    lines.extend(f"  {name} = {{{value}}}," for name, value in fields)
+        lines.append(f"  keywords = {{{bib_escape(', '.join(tags))}}},")
     lines.append("}")
     return "\n".join(lines)
 
@@ -515,6 +633,7 @@ def _initials(given: str) -> str:
     return " ".join(o for o in out if o)
 
 
+@functools.lru_cache(maxsize=65_536)
 def last_first(name: Name, *, initials: bool = False) -> str:
     """``Last, Given[, Suffix]`` (APA and RIS), with the given names as initials if asked."""
     if name.literal:
