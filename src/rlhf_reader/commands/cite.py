@@ -207,10 +207,9 @@ def run_export(ctx: Context) -> int:
     additions = {str(a.get("key")): a for a in ctx.library.additions()} if fmt == "json" else {}
     if fmt == "json" and not (args.status or args.tag or args.section or args.search):
         # The whole backup: also what the library holds about keys the list does not show.
-        from rlhf_reader.formats.export import unlisted_rows
+        from rlhf_reader.formats.export import backup_rows
 
-        library = ctx.library
-        rows += unlisted_rows(rows, library.annotations(), library.all_metadata(), additions)
+        rows = backup_rows(rows, ctx.library, additions)
     text = export(
         rows, fmt, title=ctx.list_catalog.title, additions=additions, csv_raw=args.csv_raw
     )

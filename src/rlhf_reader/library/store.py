@@ -846,9 +846,15 @@ class Library:
             doc = self._get("annotations", key)
             return _annotation(doc) if doc else Annotation(key=key)
 
-    def annotations(self) -> dict[str, Annotation]:
+    def annotations(self, keys: Iterable[str] | None = None) -> dict[str, Annotation]:
+        """Every stored annotation, or those of ``keys`` that have one."""
         with self._mutex:
-            docs = list(self._tables()["annotations"].values())
+            table = self._tables()["annotations"]
+            if keys is None:
+                docs = list(table.values())
+            else:
+                ids = self._ids(self._tables(), "annotations")
+                docs = [table[ids[k]] for k in keys if k in ids]
         tags: dict[tuple[str, ...], tuple[str, ...]] = {}
         with paused():  # 100,000s of objects, no cycles: linear with the collector paused
             made: list[Any] = list(map(_UnmadeAnnotation, docs, repeat(tags)))
@@ -969,6 +975,11 @@ class Library:
         with self._transaction() as txn:
             for doc in docs:
                 self._put(txn.tables, "annotations", doc["key"], doc)
+
+    def annotation_keys(self) -> list[str]:
+        """The key of every stored annotation (no ``Annotation`` made)."""
+        with self._mutex:
+            return list(self._ids(self._tables(), "annotations"))
 
     def annotated_keys(self, keys: Iterable[str]) -> frozenset[str]:
         """Those of ``keys`` that have an annotation."""
