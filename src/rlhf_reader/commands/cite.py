@@ -130,8 +130,9 @@ def _rows_for(ctx: Context, typed: list[str]) -> list[Row]:
         entries = [ctx.resolve(typed[0])]
     else:
         entries = _resolve_all(ctx, typed)
-    by_key = {row.key: row for row in reversed(ctx.rows())}
-    return [by_key[entry.key] for entry in entries]
+    # The rows of these entries only (each the first listing of its key, as the catalog's
+    # rows would give): a few are looked up by key, no Annotation of every key is made.
+    return ctx.keep(ctx.workspace.rows(entries))
 
 
 def _resolve_all(ctx: Context, typed: list[str]) -> list[Entry]:
