@@ -224,14 +224,7 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
         self._head = (text, note)
         static = self.text
         width = static.size.width
-        source = printable_block(note)
-        plain = plain_note(source)
-        self._note_width = None
-        if plain is not None:
-            text = text + content("\n" + plain)
-        elif source.strip():
-            self._note_width = width or NOTE_WIDTH
-            text = text + Content("\n") + note_content(source, self._note_width)
+        text, self._note_width = self._with_note(text, note)
         shown = (text.plain, tuple(text.spans))  # Content's == compares the text only
         if shown == self._shown:
             return
@@ -246,6 +239,31 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
             before[0] == width and (height == before[1] or before[1] < box >= height)
         )
         static.show(text, layout=not kept)
+
+    def _with_note(self, text: Content, note: str) -> tuple[Content, int | None]:
+        """``text`` with ``note`` below it; the width a Markdown note was drawn at."""
+        source = printable_block(note)
+        plain = plain_note(source)
+        if plain is not None:
+            return text + content("\n" + plain), None
+        if source.strip():
+            width = self.text.size.width or NOTE_WIDTH
+            return text + Content("\n") + note_content(source, width), width
+        return text, None
+
+    def prepare(
+        self,
+        entry: Entry,
+        row: Row,
+        listed: list[Entry],
+        reading: Reading | None = None,
+        also: Sequence[str] = (),
+    ) -> None:
+        """Draw what ``show`` would show for this paper now, while the app is idle (the
+        paper the cursor is likely to reach next): showing it then repaints the rows that
+        differ, nothing more."""
+        text = describe(entry, row, listed, reading, also, self.all_authors)
+        self.text.prepare(self._with_note(text, row.annotation.note)[0])
 
     def rewrap(self) -> None:
         """The text's width changed: a Markdown note shown is drawn again at the new one."""
