@@ -83,9 +83,12 @@ def draw_ahead(detail: DetailPane, tree: CatalogTree, reading: ReadingList) -> N
     if line == ahead.line and ahead.timer is not None:
         return  # the same move again (the cursor signal, then the highlight message)
     step = -1 if line < ahead.line else 1
-    ahead.line = line
+    moved, ahead.line = ahead.line != -1, line
     if ahead.timer is not None:
         ahead.timer.stop()
+        ahead.timer = None
+    if not moved:
+        return  # the first paper shown (at start): no direction yet, and the start stays light
 
     def draw() -> None:
         ahead.timer = None
