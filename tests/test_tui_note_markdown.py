@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Static
-from tui_helpers import CAI, DPO, INSTRUCT, SURVEY, build_app, write_list
+from tui_helpers import CAI, DPO, INSTRUCT, SURVEY, build_app, until, write_list
 
 from rlhf_reader.library.store import Library
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
@@ -80,6 +80,22 @@ async def test_markdown_notes_are_text_in_the_pane_literal_and_moves_lay_nothing
         await pilot.pause()
         second = static.content.plain
         assert second.endswith("\nNote\nSecond\n\n1. one\n2. two with code\n\n▌ a quote")
+
+        # The cursor rests after a move up: the paper above is drawn ahead, and shown as drawn.
+        assert tree.select_key(CAI)
+        await pilot.press("up")
+        assert tree.current_entry is not None and tree.current_entry.key == DPO
+        above = tree.get_node_at_line(tree.cursor_line - 1).data
+        assert above.key == INSTRUCT
+
+        def drawn_ahead() -> bool:
+            kept = [t for t in static._kept if t[0].startswith(above.title + "\n")]
+            return bool(kept)
+
+        assert await until(pilot, drawn_ahead)
+        await pilot.press("up")
+        assert static.content.plain.startswith(above.title + "\n")
+        assert static.is_kept(static.content)
 
         # Links: the one clicked opens if it is http(s); markup in the note runs nothing.
         assert tree.select_key(SURVEY)

@@ -95,6 +95,10 @@ class LineText(Static):
         self._drawn = (text, rows)
         return len(rows)
 
+    def is_kept(self, text: Content) -> bool:
+        """Whether ``text``'s rows are kept drawn for the widget's size and style."""
+        return self._kept_key == self._key() and (text.plain, tuple(text.spans)) in self._kept
+
     def prepare(self, text: Content) -> None:
         """Draw ``text``'s rows now (the app is idle), so that showing it later costs the
         comparison with the rows on screen only (kept while the size and style last)."""
