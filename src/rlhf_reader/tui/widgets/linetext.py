@@ -180,8 +180,9 @@ class LineText(Static):
         return Visual.to_strips(self, text, width, height, self.visual_style)
 
     def _key(self) -> tuple[Any, ...]:
-        """What the drawn rows depend on besides the text: size, style, selection."""
-        return (self.size, self.visual_style, self.text_selection)
+        """What the drawn rows depend on besides the text: size, style, selection, and the
+        theme (a text's ``$variables`` take its colours when drawn)."""
+        return (self.size, self.visual_style, self.text_selection, self.app.theme)
 
     def _current_rows(self) -> list[Strip] | None:
         """The rows on screen, if they were drawn for the widget as it is now."""
