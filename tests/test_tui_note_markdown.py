@@ -24,7 +24,13 @@ HOSTILE_NOTE = (
     "```\ncode [b]x[/b]\n```\n"
 )
 SECOND_NOTE = "# Second\n\n1. one\n2. two with `code`\n\n> a quote"
-NOTES = {SURVEY: HOSTILE_NOTE, DPO: SECOND_NOTE, INSTRUCT: "A plain note, two sentences."}
+LONG_NOTE = "\n\n".join(f"## Part {n}\n\n- a point about part {n}" for n in range(200))
+NOTES = {
+    SURVEY: HOSTILE_NOTE,
+    DPO: SECOND_NOTE,
+    INSTRUCT: "A plain note, two sentences.",
+    CAI: LONG_NOTE,
+}
 
 
 def rows(static: Static) -> list[str]:
@@ -112,6 +118,17 @@ async def test_markdown_notes_are_text_in_the_pane_literal_and_moves_lay_nothing
         await pilot.click("#detail-text", offset=(shown[line].index("quit[/]"), line))
         await pilot.pause()
         assert app.is_running and app.return_code is None
+
+        # A long note: its source at once, then drawn by a thread (the UI never waits).
+        assert tree.select_key(CAI)
+        await pilot.pause()
+        assert "## Part 0" in static.content.plain or "\nPart 0\n" in static.content.plain
+        assert await until(
+            pilot, lambda: "\nNote\nPart 0\n\n• a point about part 0\n" in static.content.plain
+        )
+        assert "## " not in static.content.plain and static.content.plain.endswith("part 199")
+        assert tree.select_key(SURVEY)
+        await pilot.pause()
 
         # Another width (80 columns: the pane goes below the tree, wider): drawn again.
         await pilot.resize_terminal(80, 36)

@@ -20,7 +20,7 @@ from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui.actions import VIM_KEYS
 from rlhf_reader.tui.literal import content
 from rlhf_reader.tui.widgets.linetext import LineText
-from rlhf_reader.tui.widgets.notemarkdown import note_content
+from rlhf_reader.tui.widgets.notemarkdown import draw_long_note, drawn_note
 from rlhf_reader.tui.widgets.vimkeys import VimKeys
 
 STATUS_STYLE = {
@@ -248,8 +248,27 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
             return text + content("\n" + plain), None
         if source.strip():
             width = self.text.size.width or NOTE_WIDTH
-            return text + Content("\n") + note_content(source, width), width
+            drawn = drawn_note(source, width)
+            if drawn is None:  # a long note: its source now, drawn in a thread (no wait)
+                self._draw_later(source, width)
+                return text + content("\n" + source), None
+            return text + Content("\n") + drawn, width
         return text, None
+
+    def _draw_later(self, source: str, width: int) -> None:
+        """Draw a long Markdown note in a thread; show it then if it is still the one shown."""
+
+        def draw() -> None:
+            draw_long_note(source, width)
+            self.app.call_from_thread(drawn)
+
+        def drawn() -> None:
+            if self._head is not None and printable_block(self._head[1]) == source:
+                self._update_head(*self._head)
+
+        self.run_worker(
+            draw, thread=True, group="long-note", name="draw a long note", exit_on_error=False
+        )
 
     def prepare(
         self,

@@ -35,6 +35,8 @@ CODE = "$text-accent"
 MUTED = "$foreground-muted"
 LINK = "underline $text-primary"
 BULLETS = ("•", "◦", "▪")
+MIN_WIDTH = 8
+"""The narrowest a block is wrapped to (nested deeper than the pane allows, it is wider)."""
 LINK_ACTION = "open_note_link"
 """The action a link's text runs on click, on the widget showing it, with the address."""
 
@@ -54,11 +56,35 @@ def _parse(source: str) -> SyntaxTreeNode:
     return SyntaxTreeNode(_parser().parse(source))
 
 
+LONG_NOTE = 4000
+"""Characters from which a note's drawing may take over 40 ms (~10 ms per 1,000): the pane
+shows its source until a thread has drawn it (``drawn_note``)."""
+
+
+def drawn_note(source: str, width: int) -> Content | None:
+    """``note_content(source, width)`` when it is quick or already drawn, else None (the
+    caller draws it in a thread, then asks again)."""
+    if len(source) <= LONG_NOTE or (source, width) in _long_drawn:
+        return note_content(source, width)
+    return None
+
+
+def draw_long_note(source: str, width: int) -> None:
+    """Draw a long note (in a worker thread); ``drawn_note`` then has it."""
+    note_content(source, width)
+    _long_drawn.add((source, width))
+    while len(_long_drawn) > 32:
+        _long_drawn.pop()
+
+
+_long_drawn: set[tuple[str, int]] = set()
+
+
 @lru_cache(maxsize=512)
 def note_content(source: str, width: int) -> Content:
     """``source`` (a note with Markdown in it) drawn as lines of at most ``width`` cells
     (parsed once for every width: a resize draws it again, a move back costs nothing)."""
-    width = max(width, 8)
+    width = max(width, MIN_WIDTH)
     lines = _blocks(_parse(source).children, width, 0)
     return Content("\n").join(lines)
 
@@ -90,7 +116,7 @@ def _block(node: SyntaxTreeNode, width: int, depth: int) -> list[Content]:
     if kind in ("fence", "code_block"):
         return _code(node.content, width)
     if kind == "hr":
-        return [Content("─" * width).stylize(MUTED)]
+        return [Content("─" * max(width, 1)).stylize(MUTED)]
     if kind == "table":
         return _table(node, width)
     if node.children:  # anything else: its blocks, as they are
@@ -133,9 +159,10 @@ def _indented(lines: list[Content], first: tuple[str, str], rest: tuple[str, str
 def _code(text: str, width: int) -> list[Content]:
     """A code block: its lines as written (folded when longer than the pane), indented."""
     lines: list[Content] = []
+    width = max(width - 2, MIN_WIDTH)
     for line in printable_block(text.rstrip("\n")).expandtabs(4).split("\n"):
         piece = Content(line).stylize(CODE)
-        lines += [Content("  ") + part for part in (piece.fold(width - 2) if line else [piece])]
+        lines += [Content("  ") + part for part in (piece.fold(width) if line else [piece])]
     return lines
 
 
@@ -169,6 +196,7 @@ def _inline_lines(children: list[SyntaxTreeNode], width: int, style: str = "") -
 
 
 def _wrap(text: Content, width: int) -> list[Content]:
+    width = max(width, MIN_WIDTH)  # deep in lists and quotes: wider than asked, never empty
     lines: list[Content] = []
     for line in text.split("\n", allow_blank=True):
         lines += line.wrap(width) if line.cell_length > width else [line]
