@@ -139,3 +139,14 @@ async def test_markdown_notes_are_text_in_the_pane_literal_and_moves_lay_nothing
         assert all(len(row.rstrip()) <= static.size.width for row in wider)
         assert any(len(row.rstrip()) > width for row in wider if row.startswith("• a second"))
         assert "[@click=app.quit]quit[/]" in static.content.plain.replace("\n", " ")
+
+
+def test_a_note_nested_deeper_than_the_pane_is_wide_is_still_drawn() -> None:
+    from rlhf_reader.tui.widgets.notemarkdown import note_content
+
+    nested = "".join("  " * n + f"- level {n} verylongwordwithoutspaces\n" for n in range(12))
+    source = f"> > > {nested}\n\n```\n{'x' * 50}\n```\n\n| a | b |\n|---|---|\n| 1 | 2 | 3 |\n\n---"
+    for width in (1, 3, 8, 20, 60):
+        drawn = note_content(source, width)
+        assert "level 11" in drawn.plain  # folded when narrow, never lost
+        assert "x" * 8 in drawn.plain and "│" in drawn.plain

@@ -46,7 +46,10 @@ def _parser() -> Any:
     """markdown-it, imported and made with the first note that has Markdown in it."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
+    # markdown-it drops what is nested deeper than maxNesting (20 by default): a note
+    # nested deeper than 20 lists and quotes lost its end.
+    options = {"html": False, "maxNesting": 100}
+    return MarkdownIt("commonmark", options).enable(["strikethrough", "table"])
 
 
 @lru_cache(maxsize=64)
