@@ -22,6 +22,13 @@ alternately so the load of the machine falls on both:
 
 The moves go down then up within the first sections (papers only, half with a note). The
 machine is shared: the ratios and the CPU times are the comparable figures.
+
+``--notes markdown`` runs our app on a copy of the library in which two papers in five (in
+pairs: the 1st and 2nd of every five) have a note written in Markdown (a heading, a list, a
+link, inline and fenced code, a quote; each note different), one in five a plain note, the
+rest as ``scaledata`` made them; our single moves are then also reported by kind: onto a
+Markdown note (from a paper or section without one), off one, between two, and the rest
+(``md_onto``, ``md_off``, ``md_between``, ``md_none``; ``paced_`` for the paced moves).
 ``--profile`` prints the top of a cProfile of our app's steps instead (``SORT=tottime``,
 ``TOP=80`` in the environment to change what is shown).
 """
@@ -31,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import dataclasses
 import json
 import os
 import platform
@@ -87,6 +95,82 @@ def bare_app() -> tuple[Any, Callable[[Any], bool]]:
     return BareTree(), shows_cursor
 
 
+MARKDOWN_NOTE = """## {title}
+
+The reward model **overfits** after *{steps}k* steps; see [the paper](https://arxiv.org/abs/{arxiv})
+and `kl_coef={kl}`.
+
+- {first}
+- {second}
+  1. nested: {third}
+
+```python
+def loss(x):
+    return x * {kl}
+```
+
+> {quote}
+"""
+
+
+def markdown_library(folder: Path, db_path: Path) -> Path:
+    """A copy of ``db_path`` (made once per folder) where entries 0 and 1 of every five have
+    a Markdown note and entry 2 a plain one (see ``--notes``)."""
+    import random
+
+    from genlist import WORDS
+
+    from rlhf_reader.library.store import Library
+
+    target = folder / (db_path.stem + "-markdown.json")
+    if target.exists():
+        return target
+    source = Library.open(db_path)
+    annotations = source.annotations()
+    source.close()
+    rng = random.Random(17)
+
+    def words(low: int, high: int) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high))).capitalize()
+
+    changed = []
+    for i, ann in enumerate(annotations.values()):
+        if i % 5 in (0, 1):
+            note = MARKDOWN_NOTE.format(
+                title=words(2, 5),
+                steps=rng.randint(1, 9),
+                arxiv=f"2{rng.randint(100, 999)}.{rng.randint(10000, 99999)}",
+                kl=rng.randint(1, 99) / 100,
+                first=words(4, 9),
+                second=words(12, 30),
+                third=words(3, 8),
+                quote=words(6, 20),
+            )
+        elif i % 5 == 2:
+            note = words(8, 20) + "."
+        else:
+            continue
+        changed.append(dataclasses.replace(ann, note=note))
+    copy = Library.open(target)
+    copy.put_annotations(list(annotations.values()))
+    copy.put_annotations(changed)
+    copy.close()
+    return target
+
+
+def has_markdown_note(app: Any) -> bool:
+    """Whether the paper under our app's cursor has a note with Markdown in it."""
+    from rlhf_reader.plainnote import plain_note
+    from rlhf_reader.textsafe import printable_block
+    from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
+
+    entry = app.screen.query_one(CatalogTree).current_entry
+    if entry is None:
+        return False
+    note = printable_block(app.workspace.library.annotation(entry.key).note)
+    return bool(note.strip()) and plain_note(note) is None
+
+
 def our_app(list_path: Path, db_path: Path) -> tuple[Any, Callable[[Any], bool]]:
     from textual.widgets import Static
 
@@ -110,9 +194,11 @@ async def moves(
     bursts: int,
     profile: cProfile.Profile | None = None,
     paced: int = 0,
+    kinds: bool = False,
 ) -> dict[str, list[float]]:
     """Wall and CPU milliseconds of ``steps`` single moves back to back, of ``paced`` single
-    moves ``PACE`` apart, and CPU per key of ``bursts``."""
+    moves ``PACE`` apart, and CPU per key of ``bursts``; with ``kinds``, the single moves
+    also by kind (``md_onto``, ``md_off``, ``md_between``, ``md_none``: see ``--notes``)."""
     from textual import events
     from textual.widgets import Tree
 
@@ -155,14 +241,26 @@ async def moves(
                 key = "down" if n < count // 2 else "up"
                 if pace:
                     await asyncio.sleep(pace)  # a user's next key: the app is idle by then
+                before = kinds and has_markdown_note(app)
                 wall, cpu = time.perf_counter(), time.process_time()
                 if profile is not None:
                     profile.enable()
                 await press([key])
                 if profile is not None:
                     profile.disable()
-                found[f"{prefix}cpu"].append((time.process_time() - cpu) * 1000)
-                found[f"{prefix}wall"].append((time.perf_counter() - wall) * 1000)
+                cpu_ms = (time.process_time() - cpu) * 1000
+                wall_ms = (time.perf_counter() - wall) * 1000
+                found[f"{prefix}cpu"].append(cpu_ms)
+                found[f"{prefix}wall"].append(wall_ms)
+                if kinds:
+                    after = has_markdown_note(app)
+                    kind = {
+                        (False, True): "md_onto",
+                        (True, False): "md_off",
+                        (True, True): "md_between",
+                    }.get((before, after), "md_none")
+                    found.setdefault(f"{prefix}{kind}_cpu", []).append(cpu_ms)
+                    found.setdefault(f"{prefix}{kind}_wall", []).append(wall_ms)
 
         await single_moves(steps, "", 0)
         await single_moves(paced, "paced_", PACE)
@@ -195,18 +293,27 @@ def main() -> int:
     parser.add_argument(
         "--profile", action="store_true", help="profile our app's steps (SORT=, TOP= env)"
     )
+    parser.add_argument(
+        "--notes",
+        choices=("plain", "markdown"),
+        default="plain",
+        help="markdown: two papers in five have a Markdown note (moves reported by kind)",
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="rlhf-bench-home-"))
     for var in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
         os.environ[var] = str(home / var.lower())
     list_path, db_path = make(args.data, args.size)
+    kinds = args.notes == "markdown"
+    if kinds:
+        db_path = markdown_library(args.data, db_path)
 
     def ours() -> tuple[Any, Callable[[Any], bool]]:
         return our_app(list_path, db_path)
 
     if args.profile:
         profile = cProfile.Profile()
-        asyncio.run(moves(ours, args.steps, 0, profile, paced=args.steps))
+        asyncio.run(moves(ours, args.steps, 0, profile, paced=args.steps, kinds=kinds))
         stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative"))
         stats.print_stats(int(os.environ.get("TOP", "45")))
         return 0
@@ -214,7 +321,15 @@ def main() -> int:
     asyncio.run(moves(ours, 4, 0))  # warm the parse cache and the imports
     for _ in range(args.rounds):
         for name, factory in (("ours", ours), ("bare", bare_app)):
-            found = asyncio.run(moves(factory, args.steps, args.bursts, paced=args.steps))
+            found = asyncio.run(
+                moves(
+                    factory,
+                    args.steps,
+                    args.bursts,
+                    paced=args.steps,
+                    kinds=kinds and name == "ours",
+                )
+            )
             for measure, values in found.items():
                 got[name].setdefault(measure, []).extend(values)
     result: dict[str, Any] = {
@@ -223,6 +338,7 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "size": args.size,
+        "notes": args.notes,
     }
     for name, found in got.items():
         result[name] = {measure: summary(values) for measure, values in found.items()}
@@ -231,6 +347,7 @@ def main() -> int:
             statistics.median(got["ours"][measure]) / statistics.median(got["bare"][measure]), 3
         )
         for measure in got["ours"]
+        if measure in got["bare"]
     }
     print(json.dumps(result, indent=2))
     return 0

@@ -17,6 +17,10 @@ Tree, Static and Textual's Footer) run alternately in the same session:
 
 Lists and libraries come from ``bench/scaledata.py`` (every entry annotated, half with a
 note). The cache and data folders are a temporary folder, never the user's.
+
+``--modes idle`` measures only what is named; ``--other-src DIR`` also starts the bundled list
+from another checkout's ``src/`` (compiled first, as ours is) in the same alternation, as
+``bundled@other``: a before/after A/B whose three cases share every minute's load.
 """
 
 from __future__ import annotations
@@ -242,8 +246,17 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "rlhf-scale")
+    parser.add_argument(
+        "--modes",
+        nargs="*",
+        default=["ready", "idle", "key", "mem", "move"],
+        help="what to measure (move: the in-process cursor moves on the 10k list)",
+    )
+    parser.add_argument("--other-src", type=Path, help="another checkout's src/ to compare")
     args = parser.parse_args()
     compileall.compile_dir(str(HERE.parent / "src" / "rlhf_reader"), quiet=1)
+    if args.other_src:
+        compileall.compile_dir(str(args.other_src / "rlhf_reader"), quiet=1)
     home = Path(tempfile.mkdtemp(prefix="rlhf-bench-home-"))
     env = {
         "XDG_CACHE_HOME": str(home / "cache"),
@@ -258,32 +271,37 @@ def main() -> int:
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     os.environ.update({k: v for k, v in env.items() if k.startswith("XDG")})
     cases = {"baseline": ("-", str(home / "unused.json")), "bundled": ("-", str(home / "b.json"))}
+    envs = {kind: env for kind in ("baseline", "bundled")}
+    if args.other_src:
+        cases["bundled@other"] = ("-", str(home / "b-other.json"))
+        envs["bundled@other"] = {**env, "PYTHONPATH": str(args.other_src.resolve())}
     for size in args.sizes:
         list_path, db_path = make(args.data, size)
         cases[f"{size // 1000}k"] = (str(list_path), str(db_path))
+        envs[f"{size // 1000}k"] = env
     tmux("start-server")
     results: dict[str, dict[str, list[float]]] = {kind: {} for kind in cases}
     try:
         for kind, (lp, dp) in cases.items():  # warm the disk cache, the parse cache, .pyc
-            run_child("ready", "baseline" if kind == "baseline" else "app", lp, dp, env)
+            run_child("ready", "baseline" if kind == "baseline" else "app", lp, dp, envs[kind])
         for _ in range(args.runs):
             for kind, (lp, dp) in cases.items():
                 app_kind = "baseline" if kind == "baseline" else "app"
                 modes = ["ready", "idle", "key"] + ([] if kind == "baseline" else ["mem"])
                 if kind.endswith("k") and int(kind[:-1]) >= 100:
                     modes = ["ready", "mem"]
-                for mode in modes:
+                for mode in [mode for mode in modes if mode in args.modes]:
                     try:
-                        got = run_child(mode, app_kind, lp, dp, env)
+                        got = run_child(mode, app_kind, lp, dp, envs[kind])
                     except RuntimeError:  # a start lost on the loaded machine: once more
-                        got = run_child(mode, app_kind, lp, dp, env)
+                        got = run_child(mode, app_kind, lp, dp, envs[kind])
                     for name, value in got.items():
                         if isinstance(value, (int, float)):
                             results[kind].setdefault(name, []).append(value)
         moves: list[float] = []
         bare_moves: list[float] = []
         ten_k = cases.get("10k")
-        if ten_k:
+        if ten_k and "move" in args.modes:
             for _ in range(2):  # alternately, 40 moves each time
                 moves += asyncio.run(cursor_moves(*ten_k, 40))
                 bare_moves += asyncio.run(cursor_moves(None, None, 40))

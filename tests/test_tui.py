@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Markdown, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 from tui_helpers import (
     BLOG,
     CAI,
@@ -294,10 +294,10 @@ async def test_n_edits_the_note_and_ctrl_s_saves(list_path: Path, db_path: Path)
         assert isinstance(app.screen, MainScreen)
         assert stored(db_path, SURVEY).note == "# Key idea\n**bold** claim"
         await pilot.pause()
-        note = app.main_screen.query_one("#detail-note", Markdown)
-        assert note.display
-        assert note.source == "# Key idea\n**bold** claim"
-        assert note.query("MarkdownH1")  # rendered as Markdown, not shown as source
+        shown = app.main_screen.query_one("#detail-text", Static).content
+        assert shown.plain.endswith("\nNote\nKey idea\n\nbold claim")  # drawn, not source
+        heading = shown.plain.rindex("Key idea")
+        assert any(s.start <= heading < s.end and "bold" in str(s.style) for s in shown.spans)
 
 
 async def test_esc_with_unsaved_note_asks(list_path: Path, db_path: Path) -> None:

@@ -1,14 +1,15 @@
 """The detail pane after fast cursor moves (issue 17): whatever the keys' pace, once the
-cursor stops the pane shows the paper under it, its note as plain text or as Markdown, and
-its text's box has the size a fresh layout would give it (the pane skips layouts when the
-size cannot change)."""
+cursor stops the pane shows the paper under it, its note as plain text or drawn from its
+Markdown, and its text's box has the size a fresh layout would give it (the pane skips
+layouts when the size cannot change)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from textual import events
-from textual.widgets import Markdown, Static
+from textual.content import Content
+from textual.widgets import Static
 from tui_helpers import BLOG, CAI, DPO, INSTRUCT, SURVEY, build_app, until, write_list
 
 from rlhf_reader.library.store import Library
@@ -32,49 +33,47 @@ def check_pane(app) -> None:  # type: ignore[no-untyped-def]
     pane = screen.detail
     static = pane.query_one("#detail-text", Static)
     text = static.content.plain
-    found = pane.query("#detail-note")
-    markdown = found.first(Markdown) if found else None
-    markdown_shown = markdown is not None and markdown.display
+    assert not pane.query("Markdown")  # the note is part of the pane's one text
     entry = tree.current_entry
     if entry is None:
         node = tree.cursor_node
         assert node is not None and isinstance(node.data, Section)
         assert text.startswith(node.data.title + "\n")
-        assert not markdown_shown
     else:
         assert text.startswith(entry.title + "\n"), (entry.key, text[:80])
         note = NOTES.get(entry.key, "")
-        if note == MARKDOWN:
-            assert markdown is not None and markdown_shown
-            assert markdown.source == MARKDOWN
-            assert markdown.query("MarkdownH1")  # drawn as Markdown
-            assert text.endswith("\nNote") and "Key idea" not in text
+        if note == MARKDOWN:  # drawn from its Markdown: no "#", no "**", the styles
+            assert text.endswith("\nNote\nKey idea\n\nbold claim")
+            assert styled(static.content, "Key idea", "bold")
+            assert styled(static.content, "bold claim", "bold", length=4)
         elif note:
-            assert not markdown_shown
             shown = "Reward hacking shows up after 2k steps.\n\nWorth a second read."
             expected = shown if note == PLAIN else note
             assert text.endswith("\nNote\n" + expected)
         else:
-            assert not markdown_shown and "\nNote" not in text
+            assert "\nNote" not in text
     # The box: as tall as its text, and at least the pane's height when nothing is below it.
     height = static.get_content_height(pane.size, app.size, static.size.width)
     viewport = pane.scrollable_content_region.height
-    if markdown_shown:
-        assert static.size.height == height
-    else:
-        assert static.size.height == max(height, viewport)
-        assert pane.max_scroll_y == max(0, height - viewport)
+    assert static.size.height == max(height, viewport)
+    assert pane.max_scroll_y == max(0, height - viewport)
+
+
+def styled(text: Content, words: str, style: str, length: int | None = None) -> bool:
+    """Whether the first ``length`` characters of ``words`` in ``text`` have a span whose
+    style names ``style``."""
+    start = text.plain.rindex(words)
+    end = start + (len(words) if length is None else length)
+    return any(
+        span.start <= start and end <= span.end and style in str(span.style).split()
+        for span in text.spans
+    )
 
 
 async def settle(pilot, app) -> None:  # type: ignore[no-untyped-def]
-    """The keys handled, the Markdown widget (which updates in a task) done, a frame drawn."""
+    """The keys handled and a frame drawn."""
     for _ in range(3):
         await pilot.pause()
-    markdown = app.main_screen.detail.query("#detail-note")
-    if markdown:  # shown: it has the one Markdown note; hidden: nothing to wait for
-        widget = markdown.first()
-        assert await until(pilot, lambda: not widget.display or widget.source == MARKDOWN)
-    await pilot.pause()
 
 
 async def test_fast_moves_leave_the_pane_on_the_paper_under_the_cursor(

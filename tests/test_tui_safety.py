@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import TEST_DATA
 from rich.text import Text
 from textual.content import Content
-from textual.widgets import Input, Markdown, Static
+from textual.widgets import Input, Static
 from tui_helpers import build_app, stored
 
 from rlhf_reader.library.store import LibraryError
@@ -90,9 +90,12 @@ async def test_tags_notes_and_notifications_stay_literal(db_path: Path) -> None:
             is None
         )
         await pilot.pause()
-        markdown = screen.query_one("#detail-note", Markdown)
-        assert markdown.display and "\x1b" not in markdown.source
-        await pilot.click("#detail-note", offset=(2, 1))
+        static = screen.query_one("#detail-text", Static)
+        shown = static.content.plain.replace("\n", " ")
+        assert "[@click=app.quit]quit[/] and [/] and [RLHF] " in shown and "\x1b" not in shown
+        rows = [static.render_line(y).text for y in range(static.size.height)]
+        line = next(n for n, row in enumerate(rows) if "[@click=app.quit]quit" in row)
+        await pilot.click("#detail-text", offset=(rows[line].index("quit[/]"), line))
         await pilot.pause()
         assert app.is_running
 

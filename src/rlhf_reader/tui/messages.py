@@ -4,6 +4,11 @@ Workers run in threads and never call into a screen: they post one of these (``p
 is thread-safe) and the screen handles it on the UI thread, where the library is written.
 Widgets post theirs upward the same way. This module imports nothing but ``textual.message``,
 so the screen can name every handler without importing the widgets that post them.
+
+The dataclasses make an ``__init__`` only (``eq=False, repr=False``: messages are never
+compared, and ``Message`` has its own repr): generating and compiling ``__eq__`` and
+``__repr__`` for 29 classes took two thirds of the 30 ms this module cost at every start
+(issue 17, the bundled list's time until idle).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ if TYPE_CHECKING:
 # the filter bar ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class FilterChanged(Message):
     """The filter's text changed (every keystroke)."""
 
@@ -39,7 +44,7 @@ class FilterSubmitted(Message):
 # background work -----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class TaskProgress(Message):
     """``done`` of ``total`` steps of the running task (only the newest one matters);
     ``total`` None: not known; ``note``: shown beside the bar (``1.2 of 3.4 MB``)."""
@@ -52,7 +57,7 @@ class TaskProgress(Message):
         return isinstance(message, TaskProgress)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class SearchIndexBuilt(Message):
     """The filter's search index, built in a thread from ``snapshot`` (None: no index)."""
 
@@ -60,14 +65,14 @@ class SearchIndexBuilt(Message):
     snapshot: dict[str, Row]
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class MetadataArrived(Message):
     """A batch of arXiv records, by key, to be cached and shown (more may follow)."""
 
     records: dict[str, dict[str, Any]]
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class FetchFinished(Message):
     """The arXiv fetch for ``where`` is over (completed, failed in part, or cancelled)."""
 
@@ -75,7 +80,7 @@ class FetchFinished(Message):
     where: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class PaperFetched(Message):
     """``a``: the paper's arXiv record, or None and ``problem`` saying why not."""
 
@@ -84,21 +89,21 @@ class PaperFetched(Message):
     problem: str = ""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ListFetched(Message):
     """``U``: the new version of the list, downloaded and compared; not saved yet."""
 
     plan: PlannedUpdate
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ListFetchFailed(Message):
     """``U``: the download or the parse failed; nothing changed."""
 
     reason: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class PdfDownloaded(Message):
     """``d``/``O``: the paper's PDF is on disk at ``path`` (``downloaded``: just now);
     ``then_open``: open it next."""
@@ -110,7 +115,7 @@ class PdfDownloaded(Message):
     then_open: bool = False
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class PdfFailed(Message):
     """``d``/``O``: no PDF was saved, and why (a refusal, an HTTP error, a timeout)."""
 
@@ -118,7 +123,7 @@ class PdfFailed(Message):
     reason: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class PdfOpened(Message):
     """``O``: the viewer was started on ``path``, or ``problem`` says why not (with the path)."""
 
@@ -129,14 +134,14 @@ class PdfOpened(Message):
 # from the background tasks to the screen ---------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class MetadataStored(Message):
     """arXiv records were cached in the library: show them."""
 
     records: dict[str, dict[str, Any]]
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class PdfsFound(Message):
     """The PDFs on disk (key → path): looked for in a thread once the screen is up, or
     one more after ``d``/``O``."""
@@ -144,7 +149,7 @@ class PdfsFound(Message):
     pdfs: dict[str, Path]
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class QueueChanged(Message):
     """The reading queue is now ``queue``; the cursor follows ``follow`` into the queue
     section when given (a move made there)."""
@@ -153,7 +158,7 @@ class QueueChanged(Message):
     follow: str | None = None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class WorkspaceChanged(Message):
     """A task changed the library or the list: show the files as they are now, the cursor on
     ``select`` (None: where it was); ``workspace``, when given, replaces the screen's one."""
@@ -162,7 +167,7 @@ class WorkspaceChanged(Message):
     select: str | None = None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ExportWritten(Message):
     """``e``: ``count`` entries were written as ``fmt`` to ``path``."""
 
@@ -171,19 +176,19 @@ class ExportWritten(Message):
     fmt: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ExportDelivered(Message):
     """``e`` in a browser: the export was handed to it as a download."""
 
     notice: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ExportFailed(Message):
     reason: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CitationRendered(Message):
     """``C``: a CSL citation rendered in a thread, to be copied as ``what``."""
 
@@ -191,14 +196,14 @@ class CitationRendered(Message):
     what: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CitationFailed(Message):
     """``C``: no citation in the chosen style, and why (the whole notification)."""
 
     reason: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Copied(Message):
     """A clipboard tool took ``text`` (``by_tool``), or only OSC 52 was sent."""
 
@@ -210,7 +215,7 @@ class Copied(Message):
 # several lists (``L``, ``list:NAME``, the dashboard) -----------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ListOpened(Message):
     """``L``: the chosen list (or every list) read in a thread; the screen goes on with
     ``workspace``, showing ``reading`` (built in the thread too, with the lists' keys)."""
@@ -219,14 +224,14 @@ class ListOpened(Message):
     reading: ReadingList
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ListOpenFailed(Message):
     """``L``: the chosen list could not be read; the screen stays on its list."""
 
     reason: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ListKeysRead(Message):
     """Each registered list's keys (``list:NAME``) and where each key is listed ("Also
     in"), read in a thread for ``workspace``."""
@@ -236,7 +241,7 @@ class ListKeysRead(Message):
     where: dict[str, list[tuple[str, tuple[str, ...]]]]
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ListsCounted(Message):
     """Each registered list's progress and the progress over all of them (a
     ``lists.views.progress_by_list`` result), for the list chooser and the dashboard."""
@@ -247,7 +252,7 @@ class ListsCounted(Message):
     """Why nothing could be counted (the library could not be read…); "" when all went well."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class LinkOpened(Message):
     """``o`` in a terminal: the browser took ``url`` (``opened``), or ``problem`` says why
     none could (no browser found, it failed to start)."""
@@ -260,7 +265,7 @@ class LinkOpened(Message):
 # from the main screen's write part (``screens.writes``) and its way out (``screens.copy_open``)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AnnotationsChanged(Message):
     """The annotations of ``keys`` were written, or a change undone; the reading list holds
     them already: redraw their rows, the header and the detail pane."""
@@ -268,7 +273,7 @@ class AnnotationsChanged(Message):
     keys: list[str]
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class NewMarksCleared(Message):
     """The new mark of ``keys`` is gone, in the library and the reading list; ``every``:
     ``N`` cleared them all (the tree is rebuilt: its "New since" section goes)."""
@@ -277,7 +282,7 @@ class NewMarksCleared(Message):
     every: bool = False
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class PaperOpened(Message):
     """The reader opened the paper ``key`` (its link): it is no longer new."""
 

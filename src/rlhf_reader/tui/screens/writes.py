@@ -18,14 +18,13 @@ public face, as the other parts do.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Protocol, cast
 
 from rlhf_reader.library.store import LibraryError
 from rlhf_reader.model import Annotation, Entry, Status
 from rlhf_reader.tui import messages
 from rlhf_reader.tui.screens.part import TaskPart
-from rlhf_reader.undo import History, short
 from rlhf_reader.workspace import NoteConflict, NoteSaved
 
 if TYPE_CHECKING:
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
 
     from rlhf_reader.tags import TagEdit
     from rlhf_reader.tui.state import ReadingList
+    from rlhf_reader.undo import History
     from rlhf_reader.workspace import Workspace
 
 
@@ -48,10 +48,13 @@ class LibraryWrites(TaskPart):
 
     DEFAULT_CSS = "LibraryWrites { display: none; }"
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id)
-        self.history = History()
-        """This window's changes to the library, for ``u`` (``rlhf_reader.undo``)."""
+    @cached_property
+    def history(self) -> History:
+        """This window's changes to the library, for ``u`` (``rlhf_reader.undo``, imported
+        with the first change: its dataclasses cost every start a few ms)."""
+        from rlhf_reader.undo import History
+
+        return History()
 
     @property
     def host(self) -> Host:
@@ -193,3 +196,10 @@ class LibraryWrites(TaskPart):
         rows = self.host.reading.rows
         message = done.summary(lambda key: short(rows[key].entry.title) if key in rows else key)
         self.say(message, "information" if done.complete else "warning")
+
+
+def short(title: str) -> str:
+    """A title shortened for a message (``undo.short``)."""
+    from rlhf_reader.undo import short
+
+    return short(title)

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-
-if TYPE_CHECKING:
-    from textual.widgets import Markdown
 
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Entry, Section, Status
@@ -22,6 +20,7 @@ from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui.actions import VIM_KEYS
 from rlhf_reader.tui.literal import content
 from rlhf_reader.tui.widgets.linetext import LineText
+from rlhf_reader.tui.widgets.notemarkdown import draw_long_note, drawn_note
 from rlhf_reader.tui.widgets.vimkeys import VimKeys
 
 STATUS_STYLE = {
@@ -160,20 +159,40 @@ def _metadata(entry: Entry, meta: dict[str, Any]) -> Content:
     return content(*parts)
 
 
+NOTE_WIDTH = 80
+"""The width a Markdown note is drawn at before the pane has one (drawn again once it has)."""
+
+
+class DetailText(LineText):
+    """The pane's text: a paper's details and its note, a note's links clickable."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        pane = self.parent
+        if isinstance(pane, DetailPane):
+            pane.rewrap()
+
+    def action_open_note_link(self, href: str) -> None:
+        """A link of a note was clicked (``notemarkdown``): opened if it is http or https."""
+        if href.startswith(("http://", "https://")):
+            self.app.open_url(href)
+        else:
+            self.notify(printable(f"Not opened (only http and https links): {href}"), markup=False)
+
+
 class DetailPane(VimKeys, VerticalScroll, can_focus=True):
     """Scrollable details of one entry; the note below them.
 
-    A cursor move costs one repaint of one widget, no layout (issue 17): the text and a
-    note with no Markdown syntax in it (``plainnote``) are one ``Static``, stretched to the
-    pane's height, so a paper whose text fits in the pane replaces one that did without any
-    widget moving or resizing. A note with Markdown syntax is drawn by a ``Markdown`` widget
-    below the text (created, with its imports, the first time one is shown). j/k/g/G scroll
-    it (``VIM_KEYS``), as the arrows and home/end do.
+    A cursor move costs one repaint of one widget, no layout (issue 17): the text and the
+    note are one ``LineText``, stretched to the pane's height, so a paper whose text fits in
+    the pane replaces one that did without any widget moving or resizing, and only the rows
+    that changed are repainted. A note with no Markdown syntax in it (``plainnote``) is shown
+    as its paragraphs; one with Markdown is drawn as text by ``notemarkdown`` at the text's
+    width (again when the width changes). j/k/g/G scroll it (``VIM_KEYS``), as the arrows and
+    home/end do.
     """
 
     DEFAULT_CSS = """
     DetailPane > #detail-text { min-height: 100%; }
-    DetailPane.-markdown-note > #detail-text { min-height: 0; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = list(VIM_KEYS)
@@ -183,16 +202,17 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
     """Every author of a long list, or the first ones (``toggle_authors``)."""
     _entry: tuple[Entry, Row, list[Entry], Reading | None, Sequence[str]] | None = None
     _entry_authors = False
-    _note_source: str | None = None
-    _note: Markdown | None = None
-    """The Markdown widget below the text, once a note with Markdown was shown."""
+    _head: tuple[Content, str] | None = None
+    """The text and the note last shown."""
+    _note_width: int | None = None
+    """The width the Markdown note shown was drawn at (None: no Markdown note shown)."""
     _laid_out: tuple[int, int] | None = None
     """(width, content height) of the text last shown, when known."""
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.text = LineText(id="detail-text")
-        """The pane's text (and a note with no Markdown in it)."""
+        self.text = DetailText(id="detail-text")
+        """The pane's text, the note included."""
 
     def compose(self) -> ComposeResult:
         yield self.text
@@ -201,21 +221,15 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
         """Show ``text`` and the note below it; the same again (the cursor's highlight after
         a jump, a refresh) costs nothing, a text that fits the pane no layout, and only the
         rows that changed are repainted (``LineText``)."""
-        source = printable_block(note)
-        plain = plain_note(source)
-        if plain is not None:
-            text = text + content("\n" + plain)
-            source = ""
-        markdown = bool(source.strip())
-        relayout = markdown or self.has_class("-markdown-note")
-        self.set_class(markdown, "-markdown-note")
-        self._set_note(source)
+        self._head = (text, note)
+        static = self.text
+        width = static.size.width
+        text, self._note_width = self._with_note(text, note)
         shown = (text.plain, tuple(text.spans))  # Content's == compares the text only
         if shown == self._shown:
             return
         self._shown = shown
-        static = self.text
-        width, before = static.size.width, self._laid_out
+        before = self._laid_out
         height = static.measure(text)
         self._laid_out = (width, height) if width else None
         # The text's box keeps its size when the two texts are as tall, or both fit in it
@@ -224,7 +238,57 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
         kept = before is not None and (
             before[0] == width and (height == before[1] or before[1] < box >= height)
         )
-        static.show(text, layout=relayout or not kept)
+        static.show(text, layout=not kept)
+
+    def _with_note(self, text: Content, note: str) -> tuple[Content, int | None]:
+        """``text`` with ``note`` below it; the width a Markdown note was drawn at."""
+        source = printable_block(note)
+        plain = plain_note(source)
+        if plain is not None:
+            return text + content("\n" + plain), None
+        if source.strip():
+            width = self.text.size.width or NOTE_WIDTH
+            drawn = drawn_note(source, width)
+            if drawn is None:  # a long note: its source now, drawn in a thread (no wait)
+                self._draw_later(source, width)
+                return text + content("\n" + source), None
+            return text + Content("\n") + drawn, width
+        return text, None
+
+    def _draw_later(self, source: str, width: int) -> None:
+        """Draw a long Markdown note in a thread; show it then if it is still the one shown."""
+
+        def draw() -> None:
+            draw_long_note(source, width)
+            self.app.call_from_thread(drawn)
+
+        def drawn() -> None:
+            if self._head is not None and printable_block(self._head[1]) == source:
+                self._update_head(*self._head)
+
+        self.run_worker(
+            draw, thread=True, group="long-note", name="draw a long note", exit_on_error=False
+        )
+
+    def prepare(
+        self,
+        entry: Entry,
+        row: Row,
+        listed: list[Entry],
+        reading: Reading | None = None,
+        also: Sequence[str] = (),
+    ) -> None:
+        """Draw what ``show`` would show for this paper now, while the app is idle (the
+        paper the cursor is likely to reach next): showing it then repaints the rows that
+        differ, nothing more."""
+        text = describe(entry, row, listed, reading, also, self.all_authors)
+        self.text.prepare(self._with_note(text, row.annotation.note)[0])
+
+    def rewrap(self) -> None:
+        """The text's width changed: a Markdown note shown is drawn again at the new one."""
+        width = self.text.size.width
+        if self._head is not None and self._note_width not in (None, width) and width:
+            self._update_head(*self._head)
 
     def show(
         self,
@@ -274,28 +338,3 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
     def show_message(self, message: str) -> None:
         self._entry = None
         self._update_head(content((message, MUTED)))
-
-    def _set_note(self, source: str) -> None:
-        """The Markdown widget shows ``source`` (hidden when it is empty)."""
-        widget = self._note
-        if widget is None:
-            if not source.strip():
-                return
-            from textual.widgets import Markdown
-
-            widget = self._note = Markdown(source, id="detail-note", open_links=False)
-            self.mount(widget)
-            self._note_source = source
-            return
-        if self._note_source != source:
-            self._note_source = source
-            widget.update(source)
-        widget.display = bool(source.strip())
-
-    def on_markdown_link_clicked(self, event: Any) -> None:
-        event.stop()
-        href = str(event.href)
-        if href.startswith(("http://", "https://")):
-            self.app.open_url(href)
-        else:
-            self.notify(printable(f"Not opened (only http and https links): {href}"), markup=False)

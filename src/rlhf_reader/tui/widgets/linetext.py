@@ -15,6 +15,7 @@ Textual's public partial repaint, ``Visual.to_strips`` the function Textual draw
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.content import Content
@@ -26,6 +27,10 @@ from textual.widgets import Static
 
 if TYPE_CHECKING:
     from textual.css.styles import RulesMap
+
+DRAWN_KEPT = 64
+"""Texts whose rows are kept drawn (``prepare``d, or shown lately): a text shown again at
+the same size and style is not drawn again."""
 
 
 class LineText(Static):
@@ -39,6 +44,8 @@ class LineText(Static):
         self._waiting = False
         self._drawn: tuple[Content, list[Strip]] | None = None
         self._frame_rows: list[Strip] | None = None
+        self._kept: OrderedDict[tuple[Any, ...], list[Strip]] = OrderedDict()
+        self._kept_key: tuple[Any, ...] | None = None
         self.drawn_rows = 0
         """Rows drawn for Textual to restyle since the widget was made (tests count them)."""
 
@@ -80,13 +87,41 @@ class LineText(Static):
         self._drawn = None
         if not width:
             return 0
-        if self._waiting or self._current_rows() is None:
+        rows = self._kept_rows(text, draw=not (self._waiting or self._current_rows() is None))
+        if rows is None:
             # The rules as Textual's own get_content_height passes them (its styles object).
             return text.get_height(cast("RulesMap", self.styles), width)
         # Wrapped as get_height wraps (same rules, no line-pad): as many rows as it counts.
-        rows = self._draw(text, width, None)
         self._drawn = (text, rows)
         return len(rows)
+
+    def is_kept(self, text: Content) -> bool:
+        """Whether ``text``'s rows are kept drawn for the widget's size and style."""
+        return self._kept_key == self._key() and (text.plain, tuple(text.spans)) in self._kept
+
+    def prepare(self, text: Content) -> None:
+        """Draw ``text``'s rows now (the app is idle), so that showing it later costs the
+        comparison with the rows on screen only (kept while the size and style last)."""
+        if self.size.width:
+            self._kept_rows(text, draw=True)
+
+    def _kept_rows(self, text: Content, draw: bool) -> list[Strip] | None:
+        """``text``'s rows at the widget's width: kept ones, else drawn (``draw``) and kept."""
+        key = self._key()
+        if key != self._kept_key:
+            self._kept.clear()
+            self._kept_key = key
+        name = (text.plain, tuple(text.spans))
+        rows = self._kept.get(name)
+        if rows is not None:
+            self._kept.move_to_end(name)
+            return rows
+        if not draw:
+            return None
+        rows = self._kept[name] = self._draw(text, self.size.width, None)
+        if len(self._kept) > DRAWN_KEPT:
+            self._kept.popitem(last=False)
+        return rows
 
     def show(self, text: Content, *, layout: bool) -> None:
         """Show ``text`` (measured just before with ``measure``, or not). With ``layout``,
@@ -145,8 +180,9 @@ class LineText(Static):
         return Visual.to_strips(self, text, width, height, self.visual_style)
 
     def _key(self) -> tuple[Any, ...]:
-        """What the drawn rows depend on besides the text: size, style, selection."""
-        return (self.size, self.visual_style, self.text_selection)
+        """What the drawn rows depend on besides the text: size, style, selection, and the
+        theme (a text's ``$variables`` take its colours when drawn)."""
+        return (self.size, self.visual_style, self.text_selection, self.app.theme)
 
     def _current_rows(self) -> list[Strip] | None:
         """The rows on screen, if they were drawn for the widget as it is now."""
