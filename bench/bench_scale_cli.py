@@ -1,4 +1,5 @@
-"""Every CLI command before/after, alternately: ``python bench/bench_scale_cli.py BEFORE_SRC``.
+"""Every CLI command before/after, alternately: ``python bench/bench_scale_cli.py BEFORE_SRC``
+(``--only NAME…`` for some; ``--meta`` for a library with arXiv records).
 
 Issue 17 asks every CLI command to take ≤ 2 s at 100,000 entries. For one list size
 (``--size``, from ``scaledata.make``: every entry annotated, half with notes), each command
@@ -9,7 +10,8 @@ one right after the other, ``--runs`` times; ``PYTHONPATH`` chooses the code. Wa
 time (user + system), peak RSS and minor page faults come from ``/usr/bin/time``.
 Temporary cache and data folders, the parse cache warmed for both sides first; the writes
 (``mark``, ``tag``) run on a copy of the library and alternate their change; three keys are
-queued first (for ``next`` and ``queue``). Prints one JSON
+queued first (for ``next`` and ``queue``). Every export format, ``cite`` of one key and of 60,
+and ``screenshot`` (the TUI's first frame, headless) are among the commands. Prints one JSON
 line per sample, then a table of medians: wall, CPU, RSS and the after/before ratios.
 """
 
@@ -55,7 +57,16 @@ def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float, f
         return elapsed, int(rss) / 1024, float(user) + float(system), int(faults)
 
 
-def commands(home: Path) -> dict[str, list[str]]:
+FORMATS = ("markdown", "csv", "json", "bibtex", "ris", "csl-json")
+
+
+def commands(home: Path, size: int) -> dict[str, list[str]]:
+    step = max(size // 60, 1)
+    keys = [f"{2000 + i // 10000:04d}.{i % 100000:05d}" for i in range(1, size, step)][:60]
+    exports = {
+        f"export {fmt}": ["export", "--format", fmt, "-o", str(home / f"out.{fmt}")]
+        for fmt in FORMATS
+    }
     return {
         "version": ["--version"],
         "locate": ["locate"],
@@ -73,7 +84,9 @@ def commands(home: Path) -> dict[str, list[str]]:
         "list --json": ["list", "--json"],
         "list --sort=-year": ["list", "--sort=-year"],
         "list --status read": ["list", "--status", "read"],
-        "export markdown": ["export", "--format", "markdown", "-o", str(home / "out.md")],
+        **exports,
+        "cite 60 keys": ["cite", *keys],
+        "screenshot": ["screenshot", str(home / "shot.svg")],
     }
 
 
@@ -84,18 +97,29 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "rlhf-scale")
     parser.add_argument("--only", nargs="*", help="these commands (names as in the table)")
+    parser.add_argument(
+        "--meta",
+        action="store_true",
+        help="export_data's library instead: an arXiv record for one paper in three (1k/10k/100k)",
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="rlhf-bench-cli-"))
     xdg = {
         f"XDG_{name}_HOME": str(home / name.lower())
         for name in ("CACHE", "DATA", "CONFIG", "STATE")
     }
-    list_path, source_db = make(args.data, args.size)
+    if args.meta:
+        from export_data import make_all
+
+        name = f"scale-{args.size}-meta"
+        _, list_path, source_db = next(s for s in make_all(args.data) if s[0] == name)
+    else:
+        list_path, source_db = make(args.data, args.size)
     db_path = home / "library.json"
     shutil.copyfile(source_db, db_path)  # mark and tag write: never the generated original
     sides = {"before": str(args.before.resolve()), "after": AFTER}
     base = ["--list", str(list_path), "--db", str(db_path)]
-    chosen = commands(home)
+    chosen = commands(home, args.size)
     if args.only:
         chosen = {name: chosen[name] for name in args.only}
     queued = ["2000.00001", "2000.00004", "2000.00002"]  # read, read, reading: next names the third

@@ -1,4 +1,4 @@
-"""Data for the export A/B and byte-identity checks (``bench_export_ab.py``).
+"""Data for the export A/B (``bench_scale_cli.py --meta``) and byte-identity checks.
 
 ``make_all(folder)`` writes, once per folder:
 
