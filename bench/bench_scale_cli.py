@@ -25,36 +25,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_scale import timed_process_faults  # noqa: E402
 from scaledata import make  # noqa: E402
 
 AFTER = str(HERE.parent / "src")
 KEY = "2000.00005"
-
-
-def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
-    """``bench_scale.timed_process`` and the minor page faults: (wall s, peak RSS MB, CPU s,
-    faults). The faults do not depend on the machine's load; on this VM each costs ~4.5 µs
-    of system time."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-        start = time.perf_counter()
-        proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%M %U %S %R", "-o", out.name, *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=env,
-            check=False,
-        )
-        elapsed = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise RuntimeError(f"{args} failed: {proc.stderr.decode(errors='replace')}")
-        rss, user, system, faults = Path(out.name).read_text().split()[-4:]
-        return elapsed, int(rss) / 1024, float(user) + float(system), int(faults)
 
 
 FORMATS = ("markdown", "csv", "json", "bibtex", "ris", "csl-json")
@@ -148,7 +128,7 @@ def main() -> int:
                 order = list(sides.items()) if run % 2 == 0 else list(sides.items())[::-1]
                 for side, src in order:
                     env = {**os.environ, **xdg, "PYTHONPATH": src}
-                    wall, mb, cpu, faults = timed_process(
+                    wall, mb, cpu, faults = timed_process_faults(
                         [sys.executable, "-m", "rlhf_reader", *base, *command], env
                     )
                     for what, value in (("wall", wall), ("cpu", cpu), ("mb", mb), ("pf", faults)):

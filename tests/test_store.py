@@ -515,3 +515,16 @@ def test_change_meta_is_a_change_to_the_value_in_the_file(db_path: Path) -> None
     before = db_path.stat().st_mtime_ns
     assert one.change_meta("whats_new", lambda v: v) == {"b": "2026-01-02"}
     assert db_path.stat().st_mtime_ns == before  # unchanged: nothing written
+
+
+def test_annotations_of_some_keys_and_the_keys_alone(db_path: Path) -> None:
+    """What the JSON backup asks for the keys the list lacks: only those annotations made."""
+    lib = Library.open(db_path)
+    lib.set_status(["b", "a", "c"], Status.READ)
+    lib.change_tags(["d"], TagEdit(add=("x",)))
+    assert lib.annotation_keys() == ["b", "a", "c", "d"]
+    every = lib.annotations()
+    some = lib.annotations(["d", "nope", "a"])
+    assert list(some) == ["d", "a"] and some == {k: every[k] for k in ("d", "a")}
+    assert lib.annotations([]) == {}
+    lib.close()
