@@ -10,9 +10,16 @@ from pathlib import Path
 from textual import events
 from textual.content import Content
 from textual.widgets import Static
-from tui_helpers import BLOG, CAI, DPO, INSTRUCT, SURVEY, build_app, until, write_list
+from tui_helpers import (
+    BLOG,
+    CAI,
+    DPO,
+    INSTRUCT,
+    SURVEY,
+    app_with_notes,
+    until,
+)
 
-from rlhf_reader.library.store import Library
 from rlhf_reader.model import Section
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 
@@ -79,11 +86,7 @@ async def settle(pilot, app) -> None:  # type: ignore[no-untyped-def]
 async def test_fast_moves_leave_the_pane_on_the_paper_under_the_cursor(
     tmp_path: Path, db_path: Path
 ) -> None:
-    library = Library.open(db_path)
-    for key, note in NOTES.items():
-        library.set_note(key, note)
-    library.close()
-    app = build_app(write_list(tmp_path), db_path)
+    app = app_with_notes(tmp_path, db_path, NOTES)
     async with app.run_test(size=SIZE) as pilot:
         tree = app.main_screen.query_one(CatalogTree)
         tree.focus()

@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Static
-from tui_helpers import CAI, DPO, INSTRUCT, SURVEY, build_app, until, write_list
+from tui_helpers import CAI, DPO, INSTRUCT, SURVEY, app_with_notes, until
 
-from rlhf_reader.library.store import Library
 from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
 
 SIZE = (120, 36)
@@ -41,11 +40,7 @@ def rows(static: Static) -> list[str]:
 async def test_markdown_notes_are_text_in_the_pane_literal_and_moves_lay_nothing_out(
     tmp_path: Path, db_path: Path, no_real_browser: list[str]
 ) -> None:
-    library = Library.open(db_path)
-    for key, note in NOTES.items():
-        library.set_note(key, note)
-    library.close()
-    app = build_app(write_list(tmp_path), db_path)
+    app = app_with_notes(tmp_path, db_path, NOTES)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = app.main_screen
         tree = screen.query_one(CatalogTree)

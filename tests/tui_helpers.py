@@ -57,6 +57,15 @@ def build_app(list_path: Path, db_path: Path) -> ReaderApp:
     return make_app(Workspace.open(list_path, db_path))
 
 
+def app_with_notes(folder: Path, db_path: Path, notes: dict[str, str]) -> ReaderApp:
+    """The app on the small list (written in ``folder``) with these notes in the library."""
+    library = Library.open(db_path)
+    for key, note in notes.items():
+        library.set_note(key, note)
+    library.close()
+    return build_app(write_list(folder), db_path)
+
+
 def stored(db_path: Path, key: str) -> Annotation:
     """What the library file holds for ``key``, read by a fresh ``Library``."""
     library = Library.open(db_path)
