@@ -106,38 +106,10 @@ def to_record(row: Row, added_at: str | None = None) -> dict[str, Any]:
 
 
 def records(rows: Iterable[Row], added: Mapping[str, str]) -> list[dict[str, Any]]:
-    """``to_record(row, added.get(row.key))`` of each row, written as JSON to the same text:
-    what ``list --json`` prints, a chunk of rows at a time.
-
-    The record's ``section`` and ``tags`` are the row's own tuples rather than new lists
-    (JSON writes a tuple as the list it holds), its status value is read from the member
-    (``_value_``: no ``Status.__hash__``, which is Python code, per row), and the authors
-    of a row without an arXiv record are split in place — at 100,000 rows these were a
-    third of the records' time."""
-    made: list[dict[str, Any]] = []
-    append = made.append
+    """:func:`to_record` of each row, with its ``added_at`` from ``added``: what
+    ``list --json`` prints, a chunk of rows at a time."""
     when = added.get if added else _none
-    for row in rows:
-        entry, ann = row.entry, row.annotation
-        meta, year = row.metadata, entry.year
-        append(
-            {
-                "key": entry.key,
-                "title": entry.title,
-                "url": entry.url,
-                "arxiv_id": entry.arxiv_id,
-                "authors": row.authors if meta else split_authors(entry.authors),
-                "year": year if year is not None else (row.year if meta else None),
-                "section": entry.section,
-                "status": ann.status._value_,
-                "tags": ann.tags,
-                "note": ann.note,
-                "read_at": ann.read_at,
-                "venue": entry.venue,
-                "added_at": when(entry.key),
-            }
-        )
-    return made
+    return [to_record(row, when(row.entry.key)) for row in rows]
 
 
 def _none(_key: str) -> None:
