@@ -157,9 +157,10 @@ def tail_digest(path: Path) -> str | None:
             tail = handle.read()
     except OSError:
         return None
-    start = tail.find(b"{", tail.rfind(b'"sync"'))
+    at = tail.rfind(b'"sync"')
+    start = tail.find(b"{", at)
     end = tail.rfind(b"}")  # the file's own closing brace
-    if tail.rfind(b'"sync"') < 0 or start < 0 or end <= start:
+    if at < 0 or start < 0 or end <= start:
         return None
     try:
         marker = orjson.loads(tail[start:end])
