@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rlhf_reader.library.records import Row
+from rlhf_reader.reclass import set_class
 from rlhf_reader.textsafe import printable
 
 FORMATS = ("bibtex", "apa", "markdown", "plain")
@@ -250,7 +251,7 @@ def work_of(row: Row, today: date | None = None) -> Work:
         accessed,
         kind,
     )
-    _set_class(work, Work)
+    set_class(work, Work)
     return work  # type: ignore[return-value]
 
 
@@ -291,9 +292,6 @@ class _UnfrozenWork:
         self.venue = venue
         self.accessed = accessed
         self.venue_kind = venue_kind
-
-
-_set_class = object.__dict__["__class__"].__set__
 
 
 @functools.lru_cache(maxsize=4_096)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
 from rlhf_reader.model import Annotation, Catalog, Entry, Status, split_authors
+from rlhf_reader.reclass import become
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ def make_rows(
     found = [Annotation(key=k) if ann is None else ann for k, ann in zip(keys, got, strict=True)]
     records = map(metadata.get, keys) if metadata else repeat(None)
     made: list[Any] = list(map(_UnfrozenRow, entries, found, records))
-    deque(map(_set_class, made, repeat(Row)), maxlen=0)  # a C loop: Rows from here on
+    become(made, Row)  # Rows from here on
     return made
 
 
@@ -74,9 +74,6 @@ class _UnfrozenRow:
         self.entry = entry
         self.annotation = annotation
         self.metadata = metadata
-
-
-_set_class = object.__dict__["__class__"].__set__
 
 
 _STATUS_VALUE = {status: status.value for status in Status}

@@ -61,7 +61,7 @@ import hashlib
 import os
 import stat
 import threading
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from itertools import repeat
@@ -74,6 +74,7 @@ from tinydb.storages import Storage
 from rlhf_reader.gcpause import paused
 from rlhf_reader.library import fileio
 from rlhf_reader.model import Annotation, Status
+from rlhf_reader.reclass import become
 from rlhf_reader.tags import TagEdit, normalize_tag
 
 if TYPE_CHECKING:
@@ -415,9 +416,6 @@ class _UnmadeAnnotation:
         self.created = get("created") or ""
         self.updated = get("updated") or ""
         self.read_at = get("read_at") or None
-
-
-_set_class = object.__dict__["__class__"].__set__
 
 
 def _describe(exc: OSError) -> str:
@@ -858,7 +856,7 @@ class Library:
         tags: dict[tuple[str, ...], tuple[str, ...]] = {}
         with paused():  # 100,000s of objects, no cycles: linear with the collector paused
             made: list[Any] = list(map(_UnmadeAnnotation, docs, repeat(tags)))
-            deque(map(_set_class, made, repeat(Annotation)), maxlen=0)  # Annotations now
+            become(made, Annotation)  # Annotations now
             return {annotation.key: annotation for annotation in made}
 
     def tally(self) -> Tally:

@@ -16,7 +16,6 @@ import dataclasses
 import functools
 import gc
 import hashlib
-from collections import deque
 from collections.abc import Collection, Iterator
 from itertools import chain, repeat
 from pathlib import Path
@@ -26,6 +25,7 @@ import orjson
 
 from rlhf_reader.library import fileio
 from rlhf_reader.model import Catalog, Entry, Link, Section
+from rlhf_reader.reclass import become
 
 # Bump when the meaning of the stored data changes; parser source changes are caught anyway.
 FORMAT = 5  # 4: skeleton, key index lines, one entry a line; 5: the lines in [ ], rows slim
@@ -330,7 +330,7 @@ def _entries(rows: list[list[Any]], paths: list[tuple[str, ...]], counts: list[i
         raise ValueError("the cache's sections and rows disagree")
     section = chain.from_iterable(map(repeat, paths, counts))
     built: list[Any] = list(map(_Unfrozen, rows, section))
-    deque(map(_set_class, built, repeat(Entry)), maxlen=0)  # a C loop: Entries from here on
+    become(built, Entry)  # Entries from here on
     return built
 
 
@@ -376,7 +376,6 @@ class _Unfrozen:
 # only up to the last that is not empty (a 100k list's rows held 200,000 empty lists).
 _FIXED = 10
 _TAIL: tuple[Any, ...] = ([], [], "")
-_set_class = object.__dict__["__class__"].__set__
 _VENUES: dict[str, str] = {}
 _YEARS: dict[int, int] = {}
 
