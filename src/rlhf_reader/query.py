@@ -67,7 +67,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import compress
 from typing import Any
 
@@ -75,6 +75,7 @@ from rlhf_reader.gcpause import paused
 from rlhf_reader.keys import entry_key, parse_arxiv_id
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Status
+from rlhf_reader.valueclass import Value
 
 __all__ = [
     "SYNTAX",
@@ -113,41 +114,35 @@ class QueryError(ValueError):
 # --- terms --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(Value):
     """A word of the query, split into its letter/digit parts (all must match)."""
 
     parts: tuple[str, ...]
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Phrase:
+class Phrase(Value):
     text: str
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class TagTerm:
+class TagTerm(Value):
     tag: str
     prefix: bool = False
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class StatusTerm:
+class StatusTerm(Value):
     statuses: frozenset[Status]
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class SectionTerm:
+class SectionTerm(Value):
     text: str
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class YearTerm:
+class YearTerm(Value):
     """Years from ``low`` to ``high``, both included; ``None`` is open."""
 
     low: int | None
@@ -160,51 +155,44 @@ class YearTerm:
         return (self.low is None or year >= self.low) and (self.high is None or year <= self.high)
 
 
-@dataclass(frozen=True, slots=True)
-class NewTerm:
+class NewTerm(Value):
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class KeyTerm:
+class KeyTerm(Value):
     """A pasted link or arXiv id: the entry with that key."""
 
     key: str
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class QueuedTerm:
+class QueuedTerm(Value):
     """``is:queued``: on the reading queue."""
 
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class PdfTerm:
+class PdfTerm(Value):
     """``has:pdf``: its PDF is on disk."""
 
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class AbstractWord:
+class AbstractWord(Value):
     """``abstract:word``: every part matches a word of the fetched abstract."""
 
     parts: tuple[str, ...]
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class AbstractPhrase:
+class AbstractPhrase(Value):
     """``abstract:"a phrase"``: the exact text in the fetched abstract."""
 
     text: str
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ListTerm:
+class ListTerm(Value):
     """``list:NAME``: listed in the registered list ``NAME`` (lower-cased, as registered)."""
 
     name: str
@@ -229,8 +217,7 @@ Term = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Marks:
+class Marks(Value):
     """The keys that answer ``is:new``, ``is:queued`` and ``has:pdf`` (sets the caller
     knows: the library's what's-new marks, its queue, the PDFs on disk)."""
 
@@ -339,8 +326,7 @@ def word_matches(part: str, word: str) -> bool:
 # --- parsing ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(Value):
     """A parsed filter: every term must hold."""
 
     terms: tuple[Term, ...] = ()

@@ -7,16 +7,15 @@ users remap keys by id with ``App.set_keymap``). No screen is imported here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual.binding import Binding
+
+from rlhf_reader.valueclass import Value
 
 STATE_NAME = "tui_state"
 """The library ``meta`` entry holding the view of last time (cursor, open sections, theme)."""
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(Value):
     """One user action: its binding (id ``group.name``), palette name and help text."""
 
     id: str

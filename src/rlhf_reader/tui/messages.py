@@ -5,19 +5,20 @@ is thread-safe) and the screen handles it on the UI thread, where the library is
 Widgets post theirs upward the same way. This module imports nothing but ``textual.message``,
 so the screen can name every handler without importing the widgets that post them.
 
-The dataclasses make an ``__init__`` only (``eq=False, repr=False``: messages are never
-compared, and ``Message`` has its own repr): generating and compiling ``__eq__`` and
-``__repr__`` for 29 classes took two thirds of the 30 ms this module cost at every start
-(issue 17, the bundled list's time until idle).
+A message's fields are its annotations (:class:`Carrying`): the ``__init__`` is written once,
+not generated per class as ``@dataclass`` does — generating and compiling one for each of these
+29 classes cost about 22 million instructions (~14 ms) at every start (issue 17, the bundled
+list's time until idle).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.message import Message
+
+from rlhf_reader.valueclass import bind, dataclass_transform, own_fields
 
 if TYPE_CHECKING:
     from rlhf_reader.library.records import Row
@@ -27,11 +28,31 @@ if TYPE_CHECKING:
     from rlhf_reader.workspace import Workspace
 
 
+@dataclass_transform()
+class Carrying(Message):
+    """A message with fields: the annotations of its class body, set by ``__init__`` from
+    positional or keyword arguments (defaults as written), then ``Message.__init__``."""
+
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._fields, cls._defaults = own_fields(cls.__dict__)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = type(self)
+        if kwargs or len(args) != len(cls._fields):
+            args = bind(cls.__qualname__, cls._fields, cls._defaults, args, kwargs)
+        for name, value in zip(cls._fields, args, strict=True):
+            setattr(self, name, value)
+        super().__init__()
+
+
 # the filter bar ------------------------------------------------------------------------------
 
 
-@dataclass(eq=False, repr=False)
-class FilterChanged(Message):
+class FilterChanged(Carrying):
     """The filter's text changed (every keystroke)."""
 
     text: str
@@ -44,8 +65,7 @@ class FilterSubmitted(Message):
 # background work -----------------------------------------------------------------------------
 
 
-@dataclass(eq=False, repr=False)
-class TaskProgress(Message):
+class TaskProgress(Carrying):
     """``done`` of ``total`` steps of the running task (only the newest one matters);
     ``total`` None: not known; ``note``: shown beside the bar (``1.2 of 3.4 MB``)."""
 
@@ -57,31 +77,27 @@ class TaskProgress(Message):
         return isinstance(message, TaskProgress)
 
 
-@dataclass(eq=False, repr=False)
-class SearchIndexBuilt(Message):
+class SearchIndexBuilt(Carrying):
     """The filter's search index, built in a thread from ``snapshot`` (None: no index)."""
 
     index: Any
     snapshot: dict[str, Row]
 
 
-@dataclass(eq=False, repr=False)
-class MetadataArrived(Message):
+class MetadataArrived(Carrying):
     """A batch of arXiv records, by key, to be cached and shown (more may follow)."""
 
     records: dict[str, dict[str, Any]]
 
 
-@dataclass(eq=False, repr=False)
-class FetchFinished(Message):
+class FetchFinished(Carrying):
     """The arXiv fetch for ``where`` is over (completed, failed in part, or cancelled)."""
 
     report: FetchReport
     where: str
 
 
-@dataclass(eq=False, repr=False)
-class PaperFetched(Message):
+class PaperFetched(Carrying):
     """``a``: the paper's arXiv record, or None and ``problem`` saying why not."""
 
     arxiv_id: str
@@ -89,22 +105,19 @@ class PaperFetched(Message):
     problem: str = ""
 
 
-@dataclass(eq=False, repr=False)
-class ListFetched(Message):
+class ListFetched(Carrying):
     """``U``: the new version of the list, downloaded and compared; not saved yet."""
 
     plan: PlannedUpdate
 
 
-@dataclass(eq=False, repr=False)
-class ListFetchFailed(Message):
+class ListFetchFailed(Carrying):
     """``U``: the download or the parse failed; nothing changed."""
 
     reason: str
 
 
-@dataclass(eq=False, repr=False)
-class PdfDownloaded(Message):
+class PdfDownloaded(Carrying):
     """``d``/``O``: the paper's PDF is on disk at ``path`` (``downloaded``: just now);
     ``then_open``: open it next."""
 
@@ -115,16 +128,14 @@ class PdfDownloaded(Message):
     then_open: bool = False
 
 
-@dataclass(eq=False, repr=False)
-class PdfFailed(Message):
+class PdfFailed(Carrying):
     """``d``/``O``: no PDF was saved, and why (a refusal, an HTTP error, a timeout)."""
 
     key: str
     reason: str
 
 
-@dataclass(eq=False, repr=False)
-class PdfOpened(Message):
+class PdfOpened(Carrying):
     """``O``: the viewer was started on ``path``, or ``problem`` says why not (with the path)."""
 
     path: Path
@@ -134,23 +145,20 @@ class PdfOpened(Message):
 # from the background tasks to the screen ---------------------------------------------------
 
 
-@dataclass(eq=False, repr=False)
-class MetadataStored(Message):
+class MetadataStored(Carrying):
     """arXiv records were cached in the library: show them."""
 
     records: dict[str, dict[str, Any]]
 
 
-@dataclass(eq=False, repr=False)
-class PdfsFound(Message):
+class PdfsFound(Carrying):
     """The PDFs on disk (key → path): looked for in a thread once the screen is up, or
     one more after ``d``/``O``."""
 
     pdfs: dict[str, Path]
 
 
-@dataclass(eq=False, repr=False)
-class QueueChanged(Message):
+class QueueChanged(Carrying):
     """The reading queue is now ``queue``; the cursor follows ``follow`` into the queue
     section when given (a move made there)."""
 
@@ -158,8 +166,7 @@ class QueueChanged(Message):
     follow: str | None = None
 
 
-@dataclass(eq=False, repr=False)
-class WorkspaceChanged(Message):
+class WorkspaceChanged(Carrying):
     """A task changed the library or the list: show the files as they are now, the cursor on
     ``select`` (None: where it was); ``workspace``, when given, replaces the screen's one."""
 
@@ -167,8 +174,7 @@ class WorkspaceChanged(Message):
     select: str | None = None
 
 
-@dataclass(eq=False, repr=False)
-class ExportWritten(Message):
+class ExportWritten(Carrying):
     """``e``: ``count`` entries were written as ``fmt`` to ``path``."""
 
     path: Path
@@ -176,35 +182,30 @@ class ExportWritten(Message):
     fmt: str
 
 
-@dataclass(eq=False, repr=False)
-class ExportDelivered(Message):
+class ExportDelivered(Carrying):
     """``e`` in a browser: the export was handed to it as a download."""
 
     notice: str
 
 
-@dataclass(eq=False, repr=False)
-class ExportFailed(Message):
+class ExportFailed(Carrying):
     reason: str
 
 
-@dataclass(eq=False, repr=False)
-class CitationRendered(Message):
+class CitationRendered(Carrying):
     """``C``: a CSL citation rendered in a thread, to be copied as ``what``."""
 
     text: str
     what: str
 
 
-@dataclass(eq=False, repr=False)
-class CitationFailed(Message):
+class CitationFailed(Carrying):
     """``C``: no citation in the chosen style, and why (the whole notification)."""
 
     reason: str
 
 
-@dataclass(eq=False, repr=False)
-class Copied(Message):
+class Copied(Carrying):
     """A clipboard tool took ``text`` (``by_tool``), or only OSC 52 was sent."""
 
     text: str
@@ -215,8 +216,7 @@ class Copied(Message):
 # several lists (``L``, ``list:NAME``, the dashboard) -----------------------------------------
 
 
-@dataclass(eq=False, repr=False)
-class ListOpened(Message):
+class ListOpened(Carrying):
     """``L``: the chosen list (or every list) read in a thread; the screen goes on with
     ``workspace``, showing ``reading`` (built in the thread too, with the lists' keys)."""
 
@@ -224,15 +224,13 @@ class ListOpened(Message):
     reading: ReadingList
 
 
-@dataclass(eq=False, repr=False)
-class ListOpenFailed(Message):
+class ListOpenFailed(Carrying):
     """``L``: the chosen list could not be read; the screen stays on its list."""
 
     reason: str
 
 
-@dataclass(eq=False, repr=False)
-class ListKeysRead(Message):
+class ListKeysRead(Carrying):
     """Each registered list's keys (``list:NAME``) and where each key is listed ("Also
     in"), read in a thread for ``workspace``."""
 
@@ -241,8 +239,7 @@ class ListKeysRead(Message):
     where: dict[str, list[tuple[str, tuple[str, ...]]]]
 
 
-@dataclass(eq=False, repr=False)
-class ListsCounted(Message):
+class ListsCounted(Carrying):
     """Each registered list's progress and the progress over all of them (a
     ``lists.views.progress_by_list`` result), for the list chooser and the dashboard."""
 
@@ -252,8 +249,7 @@ class ListsCounted(Message):
     """Why nothing could be counted (the library could not be read…); "" when all went well."""
 
 
-@dataclass(eq=False, repr=False)
-class LinkOpened(Message):
+class LinkOpened(Carrying):
     """``o`` in a terminal: the browser took ``url`` (``opened``), or ``problem`` says why
     none could (no browser found, it failed to start)."""
 
@@ -265,16 +261,14 @@ class LinkOpened(Message):
 # from the main screen's write part (``screens.writes``) and its way out (``screens.copy_open``)
 
 
-@dataclass(eq=False, repr=False)
-class AnnotationsChanged(Message):
+class AnnotationsChanged(Carrying):
     """The annotations of ``keys`` were written, or a change undone; the reading list holds
     them already: redraw their rows, the header and the detail pane."""
 
     keys: list[str]
 
 
-@dataclass(eq=False, repr=False)
-class NewMarksCleared(Message):
+class NewMarksCleared(Carrying):
     """The new mark of ``keys`` is gone, in the library and the reading list; ``every``:
     ``N`` cleared them all (the tree is rebuilt: its "New since" section goes)."""
 
@@ -282,8 +276,7 @@ class NewMarksCleared(Message):
     every: bool = False
 
 
-@dataclass(eq=False, repr=False)
-class PaperOpened(Message):
+class PaperOpened(Carrying):
     """The reader opened the paper ``key`` (its link): it is no longer new."""
 
     key: str

@@ -9,14 +9,12 @@ matching entries, again lazily.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.signal import Signal
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -24,6 +22,7 @@ from textual.widgets.tree import TreeNode
 from rlhf_reader.model import Entry, Section, Status
 from rlhf_reader.tui.compat import BatchedTree
 from rlhf_reader.tui.literal import literal
+from rlhf_reader.tui.messages import Carrying
 from rlhf_reader.tui.state import (
     NEW_GLYPH,
     NEW_PREFIX,
@@ -95,8 +94,7 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         ),
     ]
 
-    @dataclass
-    class EntryHighlighted(Message):
+    class EntryHighlighted(Carrying):
         """The cursor is on ``entry`` (None: on a section or nowhere)."""
 
         tree: CatalogTree
@@ -106,8 +104,7 @@ class CatalogTree(BatchedTree[NodeData], inherit_bindings=False):
         def control(self) -> CatalogTree:
             return self.tree
 
-    @dataclass
-    class EntryChosen(Message):
+    class EntryChosen(Carrying):
         """Enter was pressed on ``entry``."""
 
         tree: CatalogTree

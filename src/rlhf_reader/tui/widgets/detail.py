@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,6 +21,7 @@ from rlhf_reader.tui.literal import content
 from rlhf_reader.tui.widgets.linetext import LineText
 from rlhf_reader.tui.widgets.notemarkdown import draw_long_note, drawn_note
 from rlhf_reader.tui.widgets.vimkeys import VimKeys
+from rlhf_reader.valueclass import Value
 
 STATUS_STYLE = {
     Status.UNREAD: "$foreground-muted",
@@ -52,8 +52,7 @@ def authors_parts(authors: list[str], everyone: bool = False) -> list[str | tupl
     ]
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(Value):
     """Where the paper stands for reading: its PDF on disk and its place on the reading
     queue (1-based, of how many)."""
 
