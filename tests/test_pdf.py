@@ -25,10 +25,9 @@ from rlhf_reader.sources.pdf import (
     PdfSettings,
     download_all,
     is_direct_pdf,
-    pdf_filename,
-    pdf_keys,
     source_url,
 )
+from rlhf_reader.sources.pdffiles import pdf_filename, pdf_keys
 
 LIST = """\
 # Test list

@@ -15,7 +15,7 @@ from tui_helpers import BLOG, CAI, DPO, INSTRUCT, SURVEY, build_app, stored_meta
 
 from rlhf_reader.library.store import Library
 from rlhf_reader.model import Entry, Status
-from rlhf_reader.sources.pdf import pdf_filename
+from rlhf_reader.sources.pdffiles import pdf_filename
 from rlhf_reader.tui.actions import STATE_NAME
 from rlhf_reader.tui.app import ReaderApp
 from rlhf_reader.tui.state import PDF_GLYPH, QUEUE_PATH

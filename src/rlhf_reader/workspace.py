@@ -381,13 +381,13 @@ class Workspace:
     @property
     def pdf_folder(self) -> Path:
         """``pdfs/`` beside the library file."""
-        from rlhf_reader.sources.pdf import pdf_folder
+        from rlhf_reader.sources.pdffiles import pdf_folder
 
         return pdf_folder(self.db_path)
 
     def pdf_path(self, key: str) -> Path | None:
         """The key's PDF when it is on disk, else None."""
-        from rlhf_reader.sources.pdf import pdf_filename
+        from rlhf_reader.sources.pdffiles import pdf_filename
 
         path = self.pdf_folder / pdf_filename(key)
         return path if path.is_file() else None
@@ -395,7 +395,7 @@ class Workspace:
     def pdf_keys(self, keys: Iterable[str] | None = None) -> frozenset[str]:
         """Those of the catalog's keys (or ``keys``) with a PDF on disk: one directory
         listing, for ``has:pdf`` (``SearchIndex.set_pdf_keys``) and the tree's marks."""
-        from rlhf_reader.sources.pdf import pdf_keys
+        from rlhf_reader.sources.pdffiles import pdf_keys
 
         if keys is None:
             keys = {entry.key for entry in self.catalog.entries}

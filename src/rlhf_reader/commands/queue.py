@@ -113,7 +113,7 @@ def run_list(ctx: Context) -> int:
         annotations = ctx.library.annotations()
         with_pdf = ctx.workspace.pdf_keys(queue)
         pdf_folder = ctx.workspace.pdf_folder
-        from rlhf_reader.sources.pdf import pdf_filename
+        from rlhf_reader.sources.pdffiles import pdf_filename
 
         records = []
         for position, key in enumerate(queue, 1):

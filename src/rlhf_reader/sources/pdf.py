@@ -47,9 +47,7 @@ message saying why it could not (which includes the path).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import re
 import shlex
 import shutil
 import socket
@@ -65,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from rlhf_reader.library import fileio
-from rlhf_reader.library.fileio import expand_user
+from rlhf_reader.sources.pdffiles import pdf_filename
 
 if TYPE_CHECKING:
     import http.client
@@ -99,38 +97,6 @@ class PdfError(Exception):
 
 class Cancelled(PdfError):
     """The download was cancelled; nothing was saved."""
-
-
-# --- where PDFs live ------------------------------------------------------------------------
-
-
-def pdf_folder(db_path: Path) -> Path:
-    """``pdfs/`` beside the library file."""
-    return expand_user(db_path).parent / "pdfs"
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def pdf_filename(key: str) -> str:
-    """The file name of a key's PDF: the arXiv id (``/`` as ``_``), or for any other key a
-    readable part of it and a short hash (so two keys never share a file)."""
-    if re.fullmatch(r"\d{4}\.\d{4,5}", key):
-        return f"{key}.pdf"
-    if re.fullmatch(r"[a-z][a-z\-]*(?:\.[A-Za-z]{2})?/\d{7}", key):
-        return key.replace("/", "_") + ".pdf"
-    readable = _UNSAFE.sub("_", key).strip("._-")[:60] or "paper"
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
-    return f"{readable}-{digest}.pdf"
-
-
-def pdf_keys(folder: Path, keys: Iterable[str]) -> frozenset[str]:
-    """Those of ``keys`` whose PDF is in ``folder`` (one directory listing)."""
-    try:
-        names = set(os.listdir(folder))
-    except OSError:
-        return frozenset()
-    return frozenset(key for key in keys if pdf_filename(key) in names)
 
 
 # --- which URL --------------------------------------------------------------------------------

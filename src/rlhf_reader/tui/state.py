@@ -105,7 +105,7 @@ class ReadingList:
     def find_pdfs(workspace: Workspace, keys: Iterable[str]) -> dict[str, Path]:
         """Those of ``keys`` whose PDF is on disk → its path (one listing of ``pdfs/``, and
         a file name per key: safe in a thread, too slow for the first frame of a long list)."""
-        from rlhf_reader.sources.pdf import pdf_filename
+        from rlhf_reader.sources.pdffiles import pdf_filename
 
         folder = workspace.pdf_folder
         return {key: folder / pdf_filename(key) for key in workspace.pdf_keys(keys)}

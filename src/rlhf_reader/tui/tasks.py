@@ -101,6 +101,14 @@ def find_pdfs(post: Post, workspace: Workspace, keys: list[str]) -> None:
     post(messages.PdfsFound(ReadingList.find_pdfs(workspace, keys)))
 
 
+def read_list_keys(post: Post, workspace: Workspace) -> None:
+    """Each registered list's keys, for ``list:NAME`` in the filter, and where each paper is
+    listed, for the detail pane's "Also in"."""
+    from rlhf_reader.lists.views import keys_by_list, listings_by_key
+
+    post(messages.ListKeysRead(workspace, keys_by_list(workspace), listings_by_key(workspace)))
+
+
 def copy_with_tool(post: Post, text: str, what: str) -> None:
     """Hand ``text`` to a clipboard tool (xclip, wl-copy, pbcopy… may take a while)."""
     from rlhf_reader import clipboard

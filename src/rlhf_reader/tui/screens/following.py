@@ -23,7 +23,6 @@ from textual import on
 
 from rlhf_reader.library.store import LibraryError
 from rlhf_reader.tui import messages, tasks
-from rlhf_reader.tui.screens.lists import read_list_keys
 from rlhf_reader.tui.screens.part import TaskPart
 
 if TYPE_CHECKING:
@@ -68,7 +67,7 @@ class Following(TaskPart):
         self.run_worker(
             find, thread=True, group="pdf-marks", description="pdf marks", exit_on_error=False
         )
-        keys = partial(read_list_keys, self.post_message, workspace)  # for list:NAME
+        keys = partial(tasks.read_list_keys, self.post_message, workspace)  # for list:NAME
         self.run_worker(
             keys, thread=True, group="list-keys", description="list keys", exit_on_error=False
         )

@@ -5,7 +5,6 @@ a list not read yet is parsed first) and "All lists"; it is dismissed with the c
 (``ALL_VIEW`` for all of them). :func:`choose_list` then runs :func:`open_list` in a
 worker, which reads the chosen list and posts ``ListOpened`` (or ``ListOpenFailed``) to the
 main screen: the screen switches when that message arrives, never from here.
-:func:`read_list_keys` reads each list's keys for ``list:NAME`` the same way.
 """
 
 from __future__ import annotations
@@ -215,11 +214,3 @@ def open_list(post: Post, current: Workspace, choice: str, index: bool = False) 
         post(messages.ListOpenFailed(str(exc)))
     except Exception as exc:  # a bug must not end the app
         post(messages.ListOpenFailed(f"{type(exc).__name__}: {exc}"))
-
-
-def read_list_keys(post: Post, workspace: Workspace) -> None:
-    """Each registered list's keys, for ``list:NAME`` in the filter, and where each paper is
-    listed, for the detail pane's "Also in"."""
-    from rlhf_reader.lists.views import keys_by_list, listings_by_key
-
-    post(messages.ListKeysRead(workspace, keys_by_list(workspace), listings_by_key(workspace)))
