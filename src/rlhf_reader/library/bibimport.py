@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -37,6 +37,9 @@ from rlhf_reader.library.merge import ImportFileError
 from rlhf_reader.model import Annotation, Entry, Status
 from rlhf_reader.sources.paperlinks import PaperLinkError, parse_link, title_key
 from rlhf_reader.tags import TagEdit, normalize_tag
+
+if TYPE_CHECKING:
+    from rlhf_reader.library import bibfast
 
 READ_WORDS = {"read": Status.READ, "reading": Status.READING}
 _STATUS_PREFIX_RE = re.compile(r"^(?:_|/|status[:/])", re.IGNORECASE)
@@ -160,8 +163,32 @@ def parse_references(raw: bytes, fmt: str, source: str = "<file>") -> list[Refer
     return _from_csl(text, source)
 
 
-def _from_bibtex(text: str, source: str) -> list[Reference]:
+def _from_bibtex(text: str, source: str, *, fast: bool = True) -> list[Reference]:
+    """The references of a BibTeX text: what bibtexparser reads in it, read by
+    :mod:`bibfast` when the file has the common shape (``fast=False``: bibtexparser always;
+    the same references, the same refusals)."""
+    from rlhf_reader.library import bibfast
+
+    found = bibfast.entries(text) if fast else None
+    if found is None:
+        found = _bibtexparser_entries(text, source)
+    refs = []
+    for key, kind, items in found:
+        fields: dict[str, Any] = {}
+        for name, value in items:
+            name = name.lower()
+            if name in ("author", "editor"):
+                fields[name] = [_decode(part) for part in _split_names(value)]
+            else:
+                fields[name] = _decode(value)
+        refs.append(_bib_reference(key, kind.lower(), fields))
+    return refs
+
+
+def _bibtexparser_entries(text: str, source: str) -> list[bibfast.RawEntry]:
     import bibtexparser
+
+    from rlhf_reader.library import bibfast
 
     try:
         # No decoding middleware: bibtexparser's LatexDecodingMiddleware runs pylatexenc on
@@ -174,17 +201,7 @@ def _from_bibtex(text: str, source: str) -> list[Reference]:
         block = library.failed_blocks[0]
         line = getattr(block, "start_line", 0) + 1
         raise ImportFileError(f"{source}: line {line}: not a BibTeX entry")
-    refs = []
-    for entry in library.entries:
-        fields: dict[str, Any] = {}
-        for item in entry.fields:
-            name, value = item.key.lower(), str(item.value)
-            if name in ("author", "editor"):
-                fields[name] = [_decode(part) for part in _split_names(value)]
-            else:
-                fields[name] = _decode(value)
-        refs.append(_bib_reference(entry.key, entry.entry_type.lower(), fields))
-    return refs
+    return bibfast.library_entries(library)
 
 
 _latex_converter: Any = None
