@@ -21,10 +21,11 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,16 +174,27 @@ def _from_bibtex(text: str, source: str, *, fast: bool = True) -> list[Reference
     if found is None:
         found = _bibtexparser_entries(text, source)
     refs = []
+    used = _BIB_FIELDS
     for key, kind, items in found:
         fields: dict[str, Any] = {}
         for name, value in items:
             name = name.lower()
-            if name in ("author", "editor"):
+            if name not in used:
+                continue  # an abstract, a file, pages…: nothing an import reads
+            if name == "author":
                 fields[name] = [_decode(part) for part in _split_names(value)]
             else:
                 fields[name] = _decode(value)
         refs.append(_bib_reference(key, kind.lower(), fields))
     return refs
+
+
+# The fields _bib_reference reads (the others were decoded and never looked at: pylatexenc on
+# a Zotero abstract costs more than the rest of its entry).
+_BIB_FIELDS = frozenset(
+    "author title doi url journal journaltitle booktitle eprint eprinttype archiveprefix "
+    "note howpublished annote date year keywords".split()
+)
 
 
 def _bibtexparser_entries(text: str, source: str) -> list[bibfast.RawEntry]:
@@ -257,11 +269,17 @@ def _split_names_braced(value: str) -> list[str]:
 
 
 def _text(value: Any) -> str:
+    if not value:
+        return ""
     if isinstance(value, list):
         value = " and ".join(str(v) for v in value)
-    return " ".join(_LATEX_RE.sub("", str(value or "")).split())
+    value = str(value)
+    if "\\" in value or "{" in value or "}" in value or "$" in value:
+        value = _LATEX_RE.sub("", value)
+    return " ".join(value.split())
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same authors again and again in a big file
 def _bib_name(name: str) -> str:
     """``Rafailov, Rafael`` → ``Rafael Rafailov``; ``{OpenAI}`` → ``OpenAI``."""
     name = _text(name)
@@ -283,14 +301,7 @@ def _bib_reference(key: str, kind: str, fields: Mapping[str, Any]) -> Reference:
     url = _text(fields.get("url"))
     journal = _text(fields.get("journal") or fields.get("journaltitle"))
     booktitle = _text(fields.get("booktitle"))
-    candidates = [
-        _text(fields.get("eprint")) if _is_arxiv_eprint(fields) else "",
-        url,
-        journal,
-        _text(fields.get("note")),
-        _text(fields.get("howpublished")),
-    ]
-    arxiv_id = _arxiv_of(candidates, doi)
+    arxiv_id = _arxiv_of(_bib_candidates(fields, url, journal), doi)
     venue = booktitle or journal
     if _NOT_A_VENUE_RE.match(venue) or "arxiv" in venue.lower():
         venue = ""
@@ -314,6 +325,15 @@ def _bib_reference(key: str, kind: str, fields: Mapping[str, Any]) -> Reference:
         keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(_text(fields.get("keywords"))) if k),
         note=note,
     )
+
+
+def _bib_candidates(fields: Mapping[str, Any], url: str, journal: str) -> Iterator[str]:
+    """Where a BibTeX entry may name its arXiv id, in order, made as they are looked at."""
+    yield _text(fields.get("eprint")) if _is_arxiv_eprint(fields) else ""
+    yield url
+    yield journal
+    yield _text(fields.get("note"))
+    yield _text(fields.get("howpublished"))
 
 
 def _is_arxiv_eprint(fields: Mapping[str, Any]) -> bool:
@@ -455,23 +475,33 @@ class _Index:
     by_arxiv: dict[str, str] = field(default_factory=dict)
     by_doi: dict[str, str] = field(default_factory=dict)
     by_title: dict[str, set[str]] = field(default_factory=dict)
+    # Titles not normalised yet: most imports match every reference by arXiv id or DOI and
+    # never look a title up (normal_title of 100,000 titles: 0.3 s).
+    pending: list[tuple[str, Iterable[str]]] = field(default_factory=list)
 
     def add(self, key: str, arxiv_id: str | None, doi: str, titles: Iterable[str]) -> None:
         if arxiv_id:
             self.by_arxiv.setdefault(arxiv_id, key)
         if doi:
             self.by_doi.setdefault(doi.lower(), key)
-        for title in titles:
-            norm = normal_title(title)
-            if norm:
-                self.by_title.setdefault(norm, set()).add(key)
+        self.pending.append((key, titles))
+
+    def titles(self) -> dict[str, set[str]]:
+        by_title = self.by_title
+        for key, titles in self.pending:
+            for title in titles:
+                norm = normal_title(title)
+                if norm:
+                    by_title.setdefault(norm, set()).add(key)
+        self.pending.clear()
+        return by_title
 
     def match(self, ref: Reference) -> tuple[str, str] | None:
         if ref.arxiv_id and ref.arxiv_id in self.by_arxiv:
             return self.by_arxiv[ref.arxiv_id], "arXiv id"
         if ref.doi and ref.doi.lower() in self.by_doi:
             return self.by_doi[ref.doi.lower()], "DOI"
-        keys = self.by_title.get(normal_title(ref.title))
+        keys = self.titles().get(normal_title(ref.title))
         if keys and len(keys) == 1:
             return next(iter(keys)), "title"
         return None
@@ -507,13 +537,25 @@ def reference_key(ref: Reference) -> str:
     return title_key(ref.title)
 
 
-def _tags(ref: Reference) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _tags(
+    ref: Reference, known: dict[str, str | None] | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(tags, keywords that are no tag) of a reference; ``known``: the words seen before."""
     good, bad = [], []
+    known = {} if known is None else known
     for word in ref.keywords:
-        try:
-            good.append(normalize_tag(word))
-        except ValueError:
+        if word in known:
+            tag = known[word]
+        else:
+            try:
+                tag = normalize_tag(word)
+            except ValueError:
+                tag = None
+            known[word] = tag
+        if tag is None:
             bad.append(word)
+        else:
+            good.append(tag)
     return tuple(dict.fromkeys(good)), tuple(bad)
 
 
@@ -551,12 +593,13 @@ def plan_import(
     index = _index(entries, metadata, additions)
     plan = ImportPlan()
     notes = {key: ann.note for key, ann in annotations.items()}
+    known_tags: dict[str, str | None] = {}
     for ref in references:
         if not ref.title:
             plan.warnings.append(f"{ref.source_id}: no title, skipped")
             continue
         found = index.match(ref)
-        tags, bad = _tags(ref)
+        tags, bad = _tags(ref, known_tags)
         for word in bad:
             plan.warnings.append(f"{ref.source_id}: keyword {word!r} is not a valid tag, skipped")
         status = _status(ref) if status_from_keywords else None
