@@ -14,7 +14,7 @@ from conftest import TEST_DATA, run_cli
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from rlhf_reader.library import bibfast
+from rlhf_reader.library import bibfast, bibimport
 from rlhf_reader.library.bibimport import _from_bibtex
 from rlhf_reader.library.merge import ImportFileError
 
@@ -82,6 +82,7 @@ BALANCED = st.sampled_from(
         '"', ",", "=", "@", "#", "(", ")", "%", "\n", "\r\n", "é", "日本", "\u00a0", "\\{",
         "\\}", '\\"', "\\\\ ", '{"}', "LeQua @ {CLEF}", "a@b.org", "\\'e", '{\\"o}', "$x_1$",
         "\\&", " and ", "{and}", "~", "@misc{", "\n  @misc{x,", "{}", " {nested {twice}} ",
+        "\n@misc{x}", "\n @b{y, t = {z}}", " @c{d}",
     ]
 )  # fmt: skip
 
@@ -226,7 +227,9 @@ def common_bibtex(draw: st.DrawFn) -> str:
             value = draw(
                 st.one_of(
                     braced_content(2, BALANCED).map(lambda s: "{" + s + "}"),
-                    st.sampled_from(["2020", "jan", '"quoted"', '"a {"} b"', "{}", '"{a}"']),
+                    st.sampled_from(
+                        ["2020", "jan", '"quoted"', '"a {"} b"', "{}", '"{a}"', '"a {"', '"{"}"']
+                    ),
                 )
             )
             fields.append(f"{draw(SPACE)}{name}{draw(SPACE)}={draw(SPACE)}{value}")
@@ -276,6 +279,10 @@ ZOTERO = (TEST_DATA / "import" / "zotero.bib").read_text(encoding="utf-8")
         ("@misc{a, title = {open\n@misc{b, title = {y}}", "whole"),  # aborted: its warning
         ('@string{x = "y"}\n@misc{a, title = x}', "whole"),
         ("@misc{a, title = {never closed", "whole"),
+        ("@misc{a, title = {x\n@misc{b, t = {y}}}\n", "whole"),  # stops at the line's @
+        ("@misc{a, title = {x\n  @b{y}}}\n@misc{c, t = {y}}", "whole"),
+        ('@misc{a, title = "a {",x="}', "whole"),
+        ('@misc{a, title = "a {", x = {"}}', "common"),
         ("no entry here\n@comment{x}", "whole"),
     ],
 )
@@ -316,3 +323,73 @@ def test_whole_file_refusals_and_warnings_are_bibtexparsers(capsys, db_path: Pat
     code, _, err = run_cli(capsys, db_path, "import", str(nothing))
     assert code == 1
     assert "line 1: not a BibTeX entry" in err
+
+
+# The shortcuts of the conversion to references: the same as the regex they stand for -----
+
+NAME_PARTS = st.sampled_from(
+    ["a", "and", "AND", "And", "Sand", "Anderson", " ", "\t", "\n", "\x1c", " and ", "andand", ","]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NAME_PARTS, max_size=12).map("".join))
+def test_ascii_names_split_as_the_regex_splits(value: str) -> None:
+    expected = [n.strip() for n in bibimport._AND_RE.split(value) if n.strip()]
+    assert bibimport._split_names_ascii(value) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", " ", "\n", "\\emph", "{", "}", "$", "\\", "é", "  "])).map(
+        "".join
+    )
+)
+def test_text_is_the_regex_and_the_spaces(value: str) -> None:
+    expected = " ".join(bibimport._LATEX_RE.sub("", value).split())
+    assert bibimport._text(value) == expected
+
+
+# CSL-JSON: read once (by orjson when it reads the file as json does), the same references -
+
+CSL_ITEM = st.fixed_dictionaries(
+    {"id": st.one_of(st.text(max_size=5), st.integers(), st.just(123456789012345678901234)),
+     "type": st.sampled_from(["article", "book"])},
+    optional={
+        "title": st.text(max_size=8),
+        "author": st.lists(st.fixed_dictionaries({}, optional={
+            "family": st.text(max_size=5), "given": st.text(max_size=5),
+            "literal": st.text(max_size=5)}), max_size=2),
+        "issued": st.fixed_dictionaries({"date-parts": st.lists(st.lists(
+            st.one_of(st.integers(-10, 3000), st.just(10**20), st.floats(allow_nan=False)),
+            max_size=3), max_size=1)}),
+        "number": st.one_of(st.text(max_size=5), st.integers(), st.floats(allow_nan=False)),
+        "archive": st.sampled_from(["arXiv", "x"]),
+        "DOI": st.sampled_from(["10.48550/arXiv.2305.18290", "10.1/x", ""]),
+        "keyword": st.one_of(st.text(max_size=6), st.lists(st.text(max_size=3), max_size=2)),
+        "note": st.sampled_from(["arXiv:2402.01306", "a note", ""]),
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(CSL_ITEM, min_size=1, max_size=3),
+    st.sampled_from(["{}", '{"items": {}}', "{}\n", "\ufeff{}", " {}"]),
+    st.booleans(),
+)
+def test_csl_json_read_once_as_json_reads_it(items, wrapper: str, nan: bool) -> None:
+    import json
+
+    body = json.dumps(items, ensure_ascii=False)
+    if nan:
+        body = body.replace("[]", "[NaN]", 1)
+    text = wrapper.replace("{}", body, 1) if "items" not in wrapper else wrapper.replace("{}", body)
+    raw = text.encode("utf-8")
+    fmt = bibimport.detect_format(raw)
+    if fmt != "csl-json":
+        return
+    assert bibimport.references_in(raw, "x.json") == (
+        "csl-json",
+        bibimport.parse_references(raw, fmt, "x.json"),
+    )
