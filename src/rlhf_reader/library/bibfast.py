@@ -8,20 +8,24 @@ write: ``@type{key,`` then ``name = {braced {nested} value}`` / ``"quoted"`` / a
 number, separated by commas, ``}`` closing, free text between entries. Anything else is
 bibtexparser's.
 
+A file that is only entries of that shape, with text between them that starts no block, is
+read in one pass (``_common``: one regex, token by token, the way bibtexparser's splitter
+goes through it mark by mark). Any other file is read in chunks (``_chunked``):
+
 Why a part of a file can go to bibtexparser on its own: bibtexparser's splitter walks from
-"mark" to mark (``{ } " , = \\n`` unless right after a backslash, and ``@word`` before ``{`` or
-``(``). An ``@word{`` that starts a line (white space before it) ends whatever block the
+"mark" to mark (``{ } " , = \\n`` unless right after a backslash, and ``@word`` before ``{``
+or ``(``). An ``@word{`` that starts a line (white space before it) ends whatever block the
 splitter is in — it aborts a block still open, whatever it was looking for — and starts the
-next. So the text between two such line-start marks ("chunks") is split the same alone as
-inside the file. A chunk that is one entry of the common shape, with no other ``@word{`` in
-it, is read here; any other chunk (``@comment``, ``@preamble``, ``(``-delimited, a value with
-``#`` or a backslash before a comma, text with ``@misc{`` in the middle of a line…) is given
-to bibtexparser alone. What joins the chunks is the library's: an entry whose key came
-before is dropped (a duplicate), an entry with a field name twice is dropped. The whole file
-goes to bibtexparser when that would not be the same: an ``@string`` anywhere (it changes
-the entries before it too), a block bibtexparser cannot split (its warnings carry line
-numbers of the whole file), an error, or no entry at all (the import's refusal names the line
-of the first broken block).
+next; so does the first ``@word{`` after a block that closed. A chunk runs from such a mark
+to the next line-start one, and is split the same alone as inside the file. A chunk that
+begins with an entry of the common shape is read here up to that entry's end (the next chunk
+begins at the next ``@word{``); any other chunk (``@comment``, ``@preamble``, an entry in
+parentheses, a value with ``#`` or a backslash before a comma…) is given to bibtexparser
+alone. What joins the chunks is the library's: an entry whose key came before is dropped (a
+duplicate), an entry with a field name twice is dropped. The whole file goes to bibtexparser
+when that would not be the same: an ``@string`` anywhere (it changes the entries before it
+too), a block bibtexparser cannot split (its warnings carry line numbers of the whole file),
+an error, or no entry at all (the import's refusal names the line of the first broken block).
 
 ``tests/test_bib_fast.py`` compares the two on generated BibTeX with every case above.
 """
@@ -148,7 +152,7 @@ def _chunked(text: str) -> list[RawEntry] | None:
         found.append(hard)
     pos = first
     entry_re, any_block = _ENTRY_RE.match, _ANY_BLOCK_RE.search
-    while pos < size:  # pos: an @ that starts a line
+    while pos < size:  # pos: a block the splitter starts, whatever came before
         end = -1
         m = entry_re(text, pos)
         if m is not None:
@@ -158,18 +162,11 @@ def _chunked(text: str) -> list[RawEntry] | None:
                 end = -1
             elif text.find("@", pos + 1, end) >= 0 and _next_line_start(text, pos + 1) < end:
                 end = -1  # an unclosed value runs into the next entry: the splitter stops
-        if end >= 0:
+        if end >= 0:  # the splitter is between blocks again: the next one starts a chunk
+            found.append(_entry(m, kind))  # type: ignore[arg-type]
             after = any_block(text, end)
-            if after is None:
-                nxt = size
-            elif _at_line_start(text, after.start()):
-                nxt = after.start()
-            else:
-                nxt = -1  # a block starts in the text after the entry
-            if nxt >= 0:
-                found.append(_entry(m, kind))  # type: ignore[arg-type]
-                pos = nxt
-                continue
+            pos = size if after is None else after.start()
+            continue
         nxt = _next_line_start(text, pos + 1)
         hard = _chunk(text[pos:nxt])
         if hard is None:
@@ -219,8 +216,15 @@ def _strip_enclosing(value: str) -> str:
 def _at_line_start(text: str, pos: int) -> bool:
     """The splitter's ``_is_at_line_start``: only white space between the line's start and
     ``pos`` (the splitter puts a newline before the text)."""
-    start = text.rfind("\n", 0, pos) + 1
-    return start == pos or text[start:pos].isspace()
+    at = pos - 1
+    while at >= 0:  # back over white space only, like the splitter (not to the line's start:
+        char = text[at]  # a file on one line would make that quadratic)
+        if char == "\n":
+            return True
+        if not char.isspace():
+            return False
+        at -= 1
+    return True
 
 
 def _next_line_start(text: str, pos: int) -> int:
