@@ -1,0 +1,141 @@
+"""``import FILE.bib`` / ``import FILE.csl.json`` of a big library, before vs after, whole
+processes: ``python bench/bench_bib_import.py [--size N] [--runs R] [--before SRC_DIR]
+[--before-runs B] [--folder DIR]``.
+
+On a list and library of N entries from ``scaledata.make``, the library's own ``export
+--format bibtex`` and ``--format csl-json`` are imported back into a copy of the library
+(every reference matches by arXiv id). For the code in this tree and, with ``--before``, an
+older tree (``git archive REV src | tar -x -C DIR``; compiled here first), alternating: wall
+and CPU seconds (user + system) and the peak memory, medians of the runs. The output of the
+first run of each tree is kept and compared (``cmp``): it must be the same bytes.
+
+Then, in this process: the fast BibTeX reader against bibtexparser on the export (the same
+entries; ``--check-size`` entries, 10,000 by default: bibtexparser takes ~2 s for them), and
+where the time of ``references_in`` goes (reader, conversion to references).
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import gc
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_scale import timed_process  # noqa: E402
+from scaledata import make  # noqa: E402
+
+
+def run_cli(src: Path, env: dict[str, str], *args: str) -> bytes:
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlhf_reader", *args],
+        env={**env, "PYTHONPATH": str(src)},
+        capture_output=True,
+        check=True,
+    )
+    return proc.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--before", type=Path)
+    parser.add_argument("--before-runs", type=int, default=1)
+    parser.add_argument("--check-size", type=int, default=10_000)
+    parser.add_argument("--folder", type=Path, help="where the data is made (kept)")
+    args = parser.parse_args()
+    after_src = HERE.parent / "src"
+    folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-bib-"))
+    home = folder / "home"
+    env = {**os.environ, "HOME": str(home)}
+    for name in ("data", "cache", "config"):
+        env[f"XDG_{name.upper()}_HOME"] = str(home / name)
+    if args.before:
+        compileall.compile_dir(str(args.before), quiet=1)
+    list_path, db = make(folder / "scale", args.size)
+    files = {}
+    for fmt, suffix in (("bibtex", "bib"), ("csl-json", "csl.json")):
+        out = folder / f"export-{args.size}.{suffix}"
+        if not out.exists():
+            work = folder / "export-db.json"
+            shutil.copyfile(db, work)
+            run_cli(after_src, env, "--list", str(list_path), "--db", str(work), "export",
+                    "--format", fmt, "-o", str(out))  # fmt: skip
+        files[fmt] = out
+
+    trees = {"after": after_src}
+    if args.before:
+        trees["before"] = args.before
+    print(f"{args.size} references, {os.uname().sysname} {os.uname().machine}, "
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    for fmt, path in files.items():
+        outputs = {}
+        for name, src in trees.items():  # the bytes each tree prints, once
+            work = folder / f"import-{name}.json"
+            shutil.copyfile(db, work)
+            outputs[name] = run_cli(src, env, "--list", str(list_path), "--db", str(work),
+                                    "import", str(path))  # fmt: skip
+        if "before" in outputs:
+            same = outputs["before"] == outputs["after"]
+            print(f"import {path.name}: output before == after: {same}")
+        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in trees}
+        for i in range(max(args.runs, args.before_runs)):
+            for name, src in trees.items():
+                if name == "before" and i >= args.before_runs:
+                    continue
+                if name == "after" and i >= args.runs:
+                    continue
+                work = folder / f"import-{name}.json"
+                shutil.copyfile(db, work)
+                cli = [sys.executable, "-m", "rlhf_reader", "--list", str(list_path),
+                       "--db", str(work), "import", str(path)]  # fmt: skip
+                results[name].append(timed_process(cli, {**env, "PYTHONPATH": str(src)}))
+        for name, runs in results.items():
+            wall = statistics.median(r[0] for r in runs)
+            cpu = statistics.median(r[2] for r in runs)
+            peak = statistics.median(r[1] for r in runs)
+            print(f"  {fmt:9s} {name:6s} wall {wall:6.2f} s  CPU {cpu:6.2f} s  peak {peak:5.0f} MB"
+                  f"  ({len(runs)} runs; load {os.getloadavg()[0]:.1f})")  # fmt: skip
+    in_process(files["bibtex"], args.check_size)
+
+
+def in_process(path: Path, check_size: int) -> None:
+    sys.path.insert(0, str(HERE.parent / "src"))
+    import bibtexparser
+
+    from rlhf_reader.library import bibfast, bibimport
+
+    gc.disable()  # as the CLI runs
+    text = path.read_text(encoding="utf-8-sig")
+    start = time.process_time()
+    found = bibfast.entries(text)
+    reader = time.process_time() - start
+    start = time.process_time()
+    refs = bibimport._from_bibtex(text, str(path))
+    whole = time.process_time() - start
+    print(f"in process: bibfast.entries {reader:.2f} s CPU, _from_bibtex (reader + references) "
+          f"{whole:.2f} s CPU, {len(refs)} references")  # fmt: skip
+    assert found is not None and len(found) == len(refs)
+    sample = "\n@".join(text.split("\n@", check_size)[:check_size])  # the first entries
+    start = time.process_time()
+    expected = bibfast.library_entries(bibtexparser.parse_string(sample))
+    slow = time.process_time() - start
+    fast = bibfast.entries(sample)
+    assert fast == expected, "the fast reader and bibtexparser differ"
+    assert bibimport._from_bibtex(sample, "x", fast=False) == bibimport._from_bibtex(sample, "x")
+    print(f"  the first {len(expected)} entries: the same as bibtexparser's "
+          f"(bibtexparser {slow:.2f} s CPU for them)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
