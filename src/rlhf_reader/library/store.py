@@ -537,7 +537,8 @@ class SafeStorage(Storage):
         # again and again while they are made (it doubled the load of a 100k library).
         with paused():
             tables = self._snapshot(fingerprinted, len(raw))
-            read, migrated, known = tables is None, False, fingerprinted
+            read, migrated = tables is None, False
+            known: str | None = fingerprinted
             if read:
                 known = self._checked()
                 tables, migrated = decode(self.path, raw, checked=known == fingerprinted)
