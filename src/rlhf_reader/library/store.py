@@ -59,6 +59,7 @@ import glob
 import hashlib
 import os
 import stat
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -369,10 +370,19 @@ def _share_values(tables: Tables) -> None:
     (``created`` and ``updated`` are often the same moment, and imports share theirs).
     Sharing them is 30 MB less at 100,000 annotations, in the TUI for as long as it runs
     (``Library.open(…, long_lived=True)``). Only equal strings are shared: every value
-    stays what it was."""
+    stays what it was.
+
+    Keys are interned (``sys.intern``), as the parse cache interns the list's: a key of the
+    list and the same key of the library are then one object, found by identity in every
+    set and dict that joins them (rows, counts, ``stats``) instead of compared character by
+    character — and ``marshal`` keeps them interned in the snapshot."""
     seen: dict[str, str] = {}
     share = seen.setdefault
+    intern = sys.intern
     for doc in tables["annotations"].values():
+        key = doc.get("key")
+        if type(key) is str:
+            doc["key"] = intern(key)
         for field in _SHARED_FIELDS:
             value = doc.get(field)
             if type(value) is str:
@@ -890,18 +900,20 @@ class Library:
         ``Annotation`` per key (``stats`` of a 100,000-entry library)."""
         from rlhf_reader.library.progress import Tally
 
-        read: set[str] = set()
-        reading: set[str] = set()
+        read: list[str] = []
+        reading: list[str] = []
+        tags: dict[str, Any] = {}
         with self._mutex:
-            table = self._tables()["annotations"]
-            tags = {doc["key"]: doc.get("tags", ()) for doc in table.values()}
-            for doc in table.values():
+            for doc in self._tables()["annotations"].values():  # one pass: 100,000s of dicts
+                key = doc["key"]
+                tags[key] = doc.get("tags", ())
                 status = doc.get("status")
                 if status == "read":
-                    read.add(doc["key"])
+                    read.append(key)
                 elif status == "reading":
-                    reading.add(doc["key"])
+                    reading.append(key)
         return Tally(frozenset(read), frozenset(reading), tags)
+        return Tally(read, reading, tags)
 
     def _update(
         self, keys: Iterable[str], change: Callable[[Annotation], None]

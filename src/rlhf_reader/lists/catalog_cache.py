@@ -378,10 +378,13 @@ def _tuples(catalog: Catalog) -> list[tuple[Any, ...]]:
     for section in _walk(catalog.sections):
         path = share(section.path, section.path)
         for e in section.entries:
-            arxiv_id = e.key if e.arxiv_id == e.key else e.arxiv_id
+            # Interned, and so in the copy (marshal keeps that): the library's snapshot
+            # interns its keys too, so a key of both is one object (store._share_values).
+            key = sys.intern(e.key)
+            arxiv_id = key if e.arxiv_id == key else e.arxiv_id
             links = tuple((link.text, link.url) for link in e.links)
             year = share(("year", e.year), e.year)
-            out.append((e.key, e.title, e.url, path, e.line, arxiv_id, e.authors, year,
+            out.append((key, e.title, e.url, path, e.line, arxiv_id, e.authors, year,
                         share(e.venue, e.venue), e.details, e.source, links, e.extra,
                         e.description))  # fmt: skip
     return out
