@@ -178,3 +178,52 @@ def test_marshal_copy_json_file_and_parse_agree(source: Path, tmp_path: Path) ->
         assert all(type(link).__name__ == "Link" for link in entry.links)
     with pytest.raises(AttributeError):
         from_copy.entries[0].title = "changed"  # type: ignore[misc]  (still frozen)
+
+
+# --- check: the duplicates counted first ---------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(catalogs())
+def test_check_duplicates_as_catalog_duplicates(catalog: Catalog) -> None:
+    from rlhf_reader.commands.browse import _duplicates
+
+    found = _duplicates(catalog.entries)
+    assert found == catalog.duplicates()
+    assert list(found) == list(catalog.duplicates())
+
+
+# --- list: the lines of every entry from the statuses, not from rows ---------------------
+
+
+@pytest.mark.parametrize("source", LISTS[:3], ids=lambda p: p.name)
+def test_plain_list_prints_what_the_rows_print(
+    source: Path, tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """``list`` without filters prints from the statuses; the lines are those of the rows
+    (the path every filtered or sorted ``list`` takes), arXiv records and keys listed twice
+    included."""
+    from conftest import run_cli
+
+    from rlhf_reader.commands import browse
+    from rlhf_reader.model import Status
+
+    listed = tmp_path / source.name
+    shutil.copyfile(source, listed)
+    keys = list(dict.fromkeys(e.key for e in load(listed).entries))
+    library = Library.open(db_path)
+    library.set_status(keys[::3], Status.READ)
+    library.set_status(keys[1::5], Status.READING)
+    library.put_metadata(
+        {
+            keys[0]: {"title": "T", "authors": ["Ann One", "Bob Two"], "published": "2019-01-02"},
+            keys[2]: {"title": "U", "authors": []},
+        }
+    )
+    assert library.statuses() == {k: a.status for k, a in library.annotations().items()}
+    library.close()
+    plain = run_cli(capsys, db_path, "--list", str(listed), "list")
+    monkeypatch.setattr(browse, "_plain_list", lambda ctx: False)
+    by_rows = run_cli(capsys, db_path, "--list", str(listed), "list")
+    assert plain == by_rows and plain[0] == 0 and plain[1]
