@@ -139,10 +139,12 @@ def _check_key(key: object) -> str:
 
 
 def _json_copy(value: Any) -> Any:
-    """A copy of JSON-like data, so callers never mutate the cache."""
+    """A copy of JSON-like data, so callers never mutate the cache. A tuple becomes a list,
+    as it is in the file once written (and in the library's snapshot, which holds the
+    tables as written: see ``library/snapshot.py``)."""
     if isinstance(value, dict):
         return {k: _json_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_json_copy(v) for v in value]
     return value
 
