@@ -67,8 +67,9 @@ def _random_library(db_path: Path, seed: int) -> Library:
             for i in range(rng.randint(0, 5))
         }
     )
-    library.put_addition({"key": "mine", "title": "Mine", "tags": ["a"], "n": None})
+    library.put_addition({"key": "mine", "title": "Mine", "tags": ("a",), "n": None})
     library.set_meta("queue", ["k1", "k0"])
+    library.set_meta("nested", {"t": ("x", ("y",)), "l": [1.5, None]})  # tuples: stored as lists
     return library
 
 
