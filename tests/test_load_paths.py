@@ -99,7 +99,7 @@ def tallies(draw: st.DrawFn) -> Tally:
     return Tally(frozenset(read & tags.keys()), frozenset((reading - read) & tags.keys()), tags)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(catalogs(), tallies())
 def test_compute_stats_counts_as_before(catalog: Catalog, tally: Tally) -> None:
     assert compute_stats(catalog, tally) == old_compute_stats(catalog, tally)
@@ -108,7 +108,7 @@ def test_compute_stats_counts_as_before(catalog: Catalog, tally: Tally) -> None:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(KEYS, TAGS, max_size=30), st.frozensets(KEYS, max_size=30))
 def test_tags_counted_over_any_share_of_annotated_keys(
     tags_of: dict[str, list[str]], listed: frozenset[str]
@@ -183,7 +183,7 @@ def test_marshal_copy_json_file_and_parse_agree(source: Path, tmp_path: Path) ->
 # --- check: the duplicates counted first ---------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(catalogs())
 def test_check_duplicates_as_catalog_duplicates(catalog: Catalog) -> None:
     from rlhf_reader.commands.browse import _duplicates
