@@ -82,6 +82,13 @@ def main() -> int:
         action="store_true",
         help="export_data's library instead: an arXiv record for one paper in three (1k/10k/100k)",
     )
+    parser.add_argument(
+        "--own-library",
+        action="store_true",
+        help="each side its own copy of the library and its own cache folder (a user runs "
+        "one version: a side's writes are followed by its own reads, and the after side's "
+        "library snapshot is not undone by the before side's writes)",
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="rlhf-bench-cli-"))
     xdg = {
@@ -98,19 +105,28 @@ def main() -> int:
     db_path = home / "library.json"
     shutil.copyfile(source_db, db_path)  # mark and tag write: never the generated original
     sides = {"before": str(args.before.resolve()), "after": AFTER}
-    base = ["--list", str(list_path), "--db", str(db_path)]
+    bases = {side: ["--list", str(list_path), "--db", str(db_path)] for side in sides}
+    xdgs = {side: xdg for side in sides}
+    if args.own_library:
+        for side in sides:
+            own = home / f"library-{side}.json"
+            shutil.copyfile(source_db, own)
+            bases[side] = ["--list", str(list_path), "--db", str(own)]
+            xdgs[side] = {name: f"{value}-{side}" for name, value in xdg.items()}
     chosen = commands(home, args.size)
     if args.only:
         chosen = {name: chosen[name] for name in args.only}
     queued = ["2000.00001", "2000.00004", "2000.00002"]  # read, read, reading: next names the third
-    subprocess.run(
-        [sys.executable, "-m", "rlhf_reader", *base, "queue", "add", *queued],
-        env={**os.environ, **xdg, "PYTHONPATH": AFTER},
-        stdout=subprocess.DEVNULL,
-        check=True,
-    )
-    for src in sides.values():  # warm each side's parse cache (a cold parse is not measured)
-        env = {**os.environ, **xdg, "PYTHONPATH": src}
+    for side in sides if args.own_library else ["after"]:
+        subprocess.run(
+            [sys.executable, "-m", "rlhf_reader", *bases[side], "queue", "add", *queued],
+            env={**os.environ, **xdgs[side], "PYTHONPATH": sides[side]},
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+    for side, src in sides.items():  # warm each side's parse cache (a cold parse is not measured)
+        env = {**os.environ, **xdgs[side], "PYTHONPATH": src}
+        base = bases[side]
         subprocess.run(
             [sys.executable, "-m", "rlhf_reader", *base, "stats"],
             env=env,
@@ -127,9 +143,9 @@ def main() -> int:
                     command = [*command[:-1], "+bench" if run % 2 == 0 else "-bench"]
                 order = list(sides.items()) if run % 2 == 0 else list(sides.items())[::-1]
                 for side, src in order:
-                    env = {**os.environ, **xdg, "PYTHONPATH": src}
+                    env = {**os.environ, **xdgs[side], "PYTHONPATH": src}
                     wall, mb, cpu, faults = timed_process_faults(
-                        [sys.executable, "-m", "rlhf_reader", *base, *command], env
+                        [sys.executable, "-m", "rlhf_reader", *bases[side], *command], env
                     )
                     for what, value in (("wall", wall), ("cpu", cpu), ("mb", mb), ("pf", faults)):
                         found.setdefault(f"{name}/{what}/{side}", []).append(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 from pathlib import Path
@@ -103,11 +104,46 @@ def test_damaged_cache_is_ignored_and_rebuilt(tmp_path: Path, parses: list[str],
     path.write_text("# L\n## A\n- [One](https://a.example/1)\n", encoding="utf-8")
     expected = load(path)
     (cached,) = cache_files()
+    copy = catalog_cache.marshal_path(cached)
     cached.write_bytes(damage(cached.read_bytes()))
+    copy.write_bytes(damage(copy.read_bytes()))
     assert load(path) == expected
     assert len(parses) == 2  # parsed again…
     assert load(path) == expected
     assert len(parses) == 2  # …and the rebuilt cache is good
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda blob: b"",
+        lambda blob: blob[: len(blob) // 2],
+        lambda blob: blob[:-3] + bytes([blob[-3] ^ 1]) + blob[-2:],  # one bit: the digest
+        lambda blob: blob.replace(b"marshal %d " % marshal.version, b"marshal 99 ", 1),
+        lambda blob: blob.split(b"\n", 1)[1],  # no header line
+        lambda blob: bytes(range(256)),
+    ],
+    ids=["empty", "truncated", "bit", "format", "no-header", "binary"],
+)
+def test_damaged_marshal_copy_falls_back_to_the_json(
+    tmp_path: Path, parses: list[str], damage
+) -> None:  # type: ignore[no-untyped-def]
+    """The marshal copy is unmarshalled only when its digest holds; otherwise the JSON cache
+    file is read (no parse), and the catalog is the same."""
+    path = tmp_path / "list.md"
+    path.write_text(
+        "# L\n## A\n- [One](https://a.example/1) - text\n  - [code](https://c.example)\n"
+        "### B\n- [Two](https://arxiv.org/abs/2301.00001). Ann, Bob. NeurIPS, 2023.\n",
+        encoding="utf-8",
+    )
+    expected = load(path)
+    (cached,) = cache_files()
+    copy = catalog_cache.marshal_path(cached)
+    assert catalog_cache._read_marshal(path.read_bytes(), str(path)) == expected
+    copy.write_bytes(damage(copy.read_bytes()))
+    assert catalog_cache._read_marshal(path.read_bytes(), str(path)) is None
+    assert load(path) == expected
+    assert len(parses) == 1  # read from the JSON file, not parsed
 
 
 def test_other_parser_version_is_ignored(

@@ -65,9 +65,12 @@ def test_mark_by_key_never_builds_the_catalog(
     shutil.copyfile(LISTS[0], listed)
     title = next(e.title for e in load(listed).entries if e.key == "2305.18290")  # cached now
     built: list[str] = []
-    real_from_data = catalog_cache.from_data
+    real_from_data, real_from_tuples = catalog_cache.from_data, catalog_cache._from_tuples
     monkeypatch.setattr(
         catalog_cache, "from_data", lambda *a: built.append("cache") or real_from_data(*a)
+    )
+    monkeypatch.setattr(
+        catalog_cache, "_from_tuples", lambda *a: built.append("cache") or real_from_tuples(*a)
     )
     monkeypatch.setattr(catalog, "parse_bytes", lambda *a: built.append("parse"))
     code, out, err = run_cli(capsys, db_path, "--list", str(listed), "mark", "2305.18290", "read")

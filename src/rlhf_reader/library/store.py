@@ -55,11 +55,11 @@ thread. Do not share a ``SafeStorage`` between ``TinyDB`` instances and a ``Libr
 from __future__ import annotations
 
 import contextlib
-import gc
 import glob
 import hashlib
 import os
 import stat
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -72,7 +72,7 @@ import orjson
 from tinydb.storages import Storage
 
 from rlhf_reader.gcpause import paused
-from rlhf_reader.library import fileio
+from rlhf_reader.library import fileio, snapshot
 from rlhf_reader.model import Annotation, Status
 from rlhf_reader.reclass import become
 from rlhf_reader.tags import TagEdit, normalize_tag
@@ -139,10 +139,12 @@ def _check_key(key: object) -> str:
 
 
 def _json_copy(value: Any) -> Any:
-    """A copy of JSON-like data, so callers never mutate the cache."""
+    """A copy of JSON-like data, so callers never mutate the cache. A tuple becomes a list,
+    as it is in the file once written (and in the library's snapshot, which holds the
+    tables as written: see ``library/snapshot.py``)."""
     if isinstance(value, dict):
         return {k: _json_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_json_copy(v) for v in value]
     return value
 
@@ -370,10 +372,19 @@ def _share_values(tables: Tables) -> None:
     (``created`` and ``updated`` are often the same moment, and imports share theirs).
     Sharing them is 30 MB less at 100,000 annotations, in the TUI for as long as it runs
     (``Library.open(…, long_lived=True)``). Only equal strings are shared: every value
-    stays what it was."""
+    stays what it was.
+
+    Keys are interned (``sys.intern``), as the parse cache interns the list's: a key of the
+    list and the same key of the library are then one object, found by identity in every
+    set and dict that joins them (rows, counts, ``stats``) instead of compared character by
+    character — and ``marshal`` keeps them interned in the snapshot."""
     seen: dict[str, str] = {}
     share = seen.setdefault
+    intern = sys.intern
     for doc in tables["annotations"].values():
+        key = doc.get("key")
+        if type(key) is str:
+            doc["key"] = intern(key)
         for field in _SHARED_FIELDS:
             value = doc.get(field)
             if type(value) is str:
@@ -533,24 +544,29 @@ class SafeStorage(Storage):
             raise LibraryError(f"{self.path}: is a folder, not a library file") from None
         except OSError as exc:
             raise LibraryError(f"{self.path}: cannot read: {_describe(exc)}") from None
-        known = self._checked()
         fingerprinted = fingerprint(raw)
         # Tens of thousands of new dicts and no cycles: the cyclic collector would walk them
         # again and again while they are made (it doubled the load of a 100k library).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            tables, migrated = decode(self.path, raw, checked=known == fingerprinted)
-        finally:
-            if collecting:
-                gc.enable()
-        if known != fingerprinted:
-            self._remember_checked(fingerprinted)
-        if self._share:
-            _share_values(tables)
+        with paused():
+            tables = self._snapshot(fingerprinted, len(raw))
+            read, migrated = tables is None, False
+            known: str | None = fingerprinted
+            if read:
+                known = self._checked()
+                tables, migrated = decode(self.path, raw, checked=known == fingerprinted)
+                # One string for equal values: in the TUI for as long as it runs, and in
+                # the snapshot made of these tables (30 % less to unmarshal at each open).
+                kept = self._checked_path is not None and len(raw) >= snapshot.MIN_BYTES
+                if self._share or (kept and not migrated):
+                    _share_values(tables)
+        del raw
         self._tables = tables
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self.generation += 1
+        if known != fingerprinted:
+            self._remember_checked(fingerprinted, keep=not migrated)
+        elif read and not migrated:  # checked before, but no snapshot of these bytes yet
+            self._save_snapshot(fingerprinted)
         return migrated
 
     def _read_capped(self, handle: BinaryIO, size: int) -> bytes:
@@ -575,10 +591,29 @@ class SafeStorage(Storage):
         except (OSError, ValueError):
             return None
 
-    def _remember_checked(self, fingerprinted: str) -> None:
+    def _snapshot(self, fingerprinted: str, size: int) -> Tables | None:
+        """The tables of the library's bytes from their snapshot (``library/snapshot.py``),
+        or None: none, or the library is small."""
+        if self._checked_path is None or size < snapshot.MIN_BYTES:
+            return None
+        return snapshot.load(snapshot.path_for(self._checked_path), fingerprinted, TABLES)
+
+    def _save_snapshot(self, fingerprinted: str) -> None:
+        """Keep the cached tables — what the library's bytes with this fingerprint hold, as
+        read or as just written — as its snapshot, for the next process to read instead of
+        the JSON. Not in a long-lived process (the TUI writes at every key; the next
+        command makes one when it reads the file)."""
+        if self._checked_path is None or self._share or self._tables is None:
+            return
+        if self._stamp is None or self._stamp[1] < snapshot.MIN_BYTES:
+            return
+        snapshot.save(snapshot.path_for(self._checked_path), fingerprinted, self._tables)
+
+    def _remember_checked(self, fingerprinted: str, *, keep: bool = True) -> None:
         """Record that the bytes with this fingerprint pass :func:`decode`'s checks, so the
-        next process (a CLI command, the TUI) reading the same bytes skips them. Silent: a
-        record that cannot be written only costs the next open the checks."""
+        next process (a CLI command, the TUI) reading the same bytes skips them, and keep
+        the cached tables (which those bytes hold) as their snapshot. Silent: a record
+        that cannot be written only costs the next open the checks."""
         record = self._checked_path
         if record is None:
             return
@@ -587,6 +622,8 @@ class SafeStorage(Storage):
             fileio.write_atomic(record, fingerprinted.encode("ascii"), mode=0o600, durable=False)
         except OSError:
             pass
+        if keep:
+            self._save_snapshot(fingerprinted)
 
     def tables(self) -> Tables:
         """The cached tables, re-read first when the file changed on disk. Do not mutate
@@ -859,24 +896,34 @@ class Library:
             become(made, Annotation)  # Annotations now
             return {annotation.key: annotation for annotation in made}
 
+    def statuses(self) -> dict[str, Status]:
+        """Every annotated key's status, as :meth:`annotations` gives it (a key stored twice:
+        the last document), without an ``Annotation`` per key (``list`` at 100,000)."""
+        status = _STATUS.__getitem__
+        with self._mutex:
+            docs = self._tables()["annotations"].values()
+            return {doc["key"]: status(doc.get("status", "unread")) for doc in docs}
+
     def tally(self) -> Tally:
         """The keys read and being read, and every annotated key's tags, read from the
         stored documents: what ``progress.compute_stats`` counts, without building an
         ``Annotation`` per key (``stats`` of a 100,000-entry library)."""
         from rlhf_reader.library.progress import Tally
 
-        read: set[str] = set()
-        reading: set[str] = set()
+        read: list[str] = []
+        reading: list[str] = []
+        tags: dict[str, Any] = {}
         with self._mutex:
-            table = self._tables()["annotations"]
-            tags = {doc["key"]: doc.get("tags", ()) for doc in table.values()}
-            for doc in table.values():
+            for doc in self._tables()["annotations"].values():  # one pass: 100,000s of dicts
+                key = doc["key"]
+                tags[key] = doc.get("tags", ())
                 status = doc.get("status")
                 if status == "read":
-                    read.add(doc["key"])
+                    read.append(key)
                 elif status == "reading":
-                    reading.add(doc["key"])
+                    reading.append(key)
         return Tally(frozenset(read), frozenset(reading), tags)
+        return Tally(read, reading, tags)
 
     def _update(
         self, keys: Iterable[str], change: Callable[[Annotation], None]
@@ -998,7 +1045,7 @@ class Library:
             return _json_copy(doc) if doc else None
 
     def all_metadata(self) -> dict[str, dict[str, Any]]:
-        with self._mutex:
+        with self._mutex, paused():  # a copy of each record: many dicts and lists, no cycles
             table = self._tables()["metadata"]
             return {doc["key"]: _json_copy(doc) for doc in table.values()}
 

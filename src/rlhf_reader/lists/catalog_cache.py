@@ -16,6 +16,8 @@ import dataclasses
 import functools
 import gc
 import hashlib
+import marshal
+import sys
 from collections.abc import Collection, Iterator
 from itertools import chain, repeat
 from pathlib import Path
@@ -28,7 +30,8 @@ from rlhf_reader.model import Catalog, Entry, Link, Section
 from rlhf_reader.reclass import become
 
 # Bump when the meaning of the stored data changes; parser source changes are caught anyway.
-FORMAT = 5  # 4: skeleton, key index lines, one entry a line; 5: the lines in [ ], rows slim
+FORMAT = 6  # 4: skeleton, key index lines, one entry a line; 5: the lines in [ ], rows slim;
+# 6: beside it a marshal copy of the whole catalog for read()
 KEEP = 16  # cached lists kept; older ones are removed when a new one is written
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
@@ -74,7 +77,8 @@ def parser_version() -> str:
         except OSError:
             digest.update(__version__.encode())
     fields = ",".join(_ENTRY_FIELDS)
-    return f"{FORMAT}:{digest.hexdigest()[:16]}:{fields}"
+    python = f"marshal-{marshal.version}-{sys.implementation.cache_tag}"  # the .marshal copy's
+    return f"{FORMAT}:{digest.hexdigest()[:16]}:{fields}:{python}"
 
 
 def cache_path(raw: bytes, source: str) -> Path:
@@ -98,6 +102,34 @@ def read(raw: bytes, source: str) -> Catalog | None:
 
 
 def _read(raw: bytes, source: str) -> Catalog | None:
+    found = _read_marshal(raw, source)
+    return found if found is not None else _read_json(raw, source)
+
+
+def _read_marshal(raw: bytes, source: str) -> Catalog | None:
+    """The catalog from the marshal copy (``_write``): the entries' fields as tuples in
+    ``Entry``'s slot order, equal values one object (a section's path, a venue, an arXiv id
+    that is the key), so each entry is one tuple unpacked — less than building them from
+    the JSON rows (see bench/RESULTS.md). None when there is no usable copy."""
+    try:
+        data = marshal_path(cache_path(raw, source)).read_bytes()
+        end = data.find(b"\n")
+        view = memoryview(data)  # no copy of the payload
+        if end < 0 or data[:end] != _marshal_header(view[end + 1 :]):
+            return None  # damaged, truncated, edited or another Python's: never unmarshalled
+        skeleton, rows = marshal.loads(view[end + 1 :])
+        view.release()
+        del data, view
+        if skeleton.get("version") != parser_version() or skeleton.get("source") != source:
+            return None
+        return _from_tuples(skeleton, rows)
+    except Exception:  # any unusable cache file is simply rebuilt
+        return None
+
+
+def _read_json(raw: bytes, source: str) -> Catalog | None:
+    """The catalog from the JSON cache file, when the marshal copy is missing or unusable
+    (it could not be written, or another Python's)."""
     try:
         found = _open(raw, source)
         if found is None:
@@ -202,6 +234,9 @@ def _write(raw: bytes, source: str, catalog: Catalog) -> None:
             (orjson.dumps(skeleton), b"\n", index_block, b"[", b",\n".join(lines), b"]")
         )
         fileio.write_atomic(path, _header(payload) + b"\n" + payload, durable=False)
+        del payload, lines, index, index_block
+        copy = marshal.dumps((skeleton, _tuples(catalog)))
+        fileio.write_atomic(marshal_path(path), _marshal_header(copy) + b"\n" + copy, durable=False)
         _prune(path.parent, keep=path)
     except Exception:  # a cache we cannot write only costs time
         return
@@ -212,14 +247,28 @@ def _header(payload: bytes | memoryview) -> bytes:
     return b"rlhf-reader-catalog " + hashlib.sha256(payload).hexdigest().encode()
 
 
+def marshal_path(path: Path) -> Path:
+    """The marshal copy of the cache file ``path`` (what ``read`` reads; ``find`` reads the
+    JSON file's key index and one entry line)."""
+    return path.with_suffix(".marshal")
+
+
+def _marshal_header(payload: bytes | memoryview) -> bytes:
+    """The first line of a marshal copy: a magic word, this Python's marshal format and the
+    digest of the rest (checked before anything is unmarshalled)."""
+    tag = f"rlhf-reader-catalog-marshal {marshal.version} {sys.implementation.cache_tag} "
+    return tag.encode() + hashlib.sha256(payload).hexdigest().encode()
+
+
 def _prune(folder: Path, keep: Path) -> None:
     files = [p for p in folder.glob("*.json") if p != keep]
     if len(files) < KEEP:
         return
     files.sort(key=lambda p: p.stat().st_mtime)
     for old in files[: len(files) - KEEP + 1]:
-        with contextlib.suppress(OSError):
-            old.unlink()
+        for name in (old, marshal_path(old)):
+            with contextlib.suppress(OSError):
+                name.unlink()
 
 
 # --- to and from plain data ---------------------------------------------------------------
@@ -317,6 +366,67 @@ def from_data(skeleton: dict[str, Any], entries: list[list[Any]]) -> Catalog:
         unread=tuple((int(line), str(text)) for line, text in skeleton.get("unread", ())),
         skipped=tuple(str(note) for note in skeleton.get("skipped", ())),
     )
+
+
+def _tuples(catalog: Catalog) -> list[tuple[Any, ...]]:
+    """Every entry's fields in ``Entry``'s slot order (links as (text, url) pairs), in the
+    order of the rows; equal sections, venues and years one object each, and an arXiv id
+    equal to the key the key itself, so that ``marshal`` writes each once."""
+    shared: dict[Any, Any] = {}
+    share = shared.setdefault
+    out = []
+    for section in _walk(catalog.sections):
+        path = share(section.path, section.path)
+        for e in section.entries:
+            # Interned, and so in the copy (marshal keeps that): the library's snapshot
+            # interns its keys too, so a key of both is one object (store._share_values).
+            key = sys.intern(e.key)
+            arxiv_id = key if e.arxiv_id == key else e.arxiv_id
+            links = tuple((link.text, link.url) for link in e.links)
+            year = share(("year", e.year), e.year)
+            out.append((key, e.title, e.url, path, e.line, arxiv_id, e.authors, year,
+                        share(e.venue, e.venue), e.details, e.source, links, e.extra,
+                        e.description))  # fmt: skip
+    return out
+
+
+def _from_tuples(skeleton: dict[str, Any], rows: list[tuple[Any, ...]]) -> Catalog:
+    """The catalog ``_tuples`` stored (the file's digest has vouched for its contents)."""
+    paths: list[tuple[str, ...]] = []
+    counts: list[int] = []
+    sections = [_section(s, paths, counts) for s in skeleton["sections"]]
+    if len(rows) != sum(counts):
+        raise ValueError("the cache's sections and rows disagree")
+    built: list[Any] = list(map(_Unpacked, rows))
+    become(built, Entry)  # Entries from here on
+    at = 0
+    for section, count in zip(_walk(sections), counts, strict=True):
+        section.entries = built[at : at + count]
+        at += count
+        if count:  # one path object for the section and its entries, as the parser makes
+            if built[at - 1].section != section.path:
+                raise ValueError("an entry's section is not its section's path")
+            section.path = built[at - 1].section
+    return Catalog(
+        title=skeleton["title"],
+        sections=sections,
+        source=skeleton["source"],
+        unread=tuple((int(line), str(text)) for line, text in skeleton.get("unread", ())),
+        skipped=tuple(str(note) for note in skeleton.get("skipped", ())),
+    )
+
+
+class _Unpacked:
+    """An :class:`~rlhf_reader.model.Entry` being made from a tuple of ``_tuples``: the
+    same slots, one unpacking, then made an ``Entry`` (as :class:`_Unfrozen`)."""
+
+    __slots__ = Entry.__slots__
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        (self.key, self.title, self.url, self.section, self.line, self.arxiv_id, self.authors,
+         self.year, self.venue, self.details, self.source, links, self.extra,
+         self.description) = row  # fmt: skip
+        self.links = _links(links) if links else ()
 
 
 def _walk(sections: list[Section]) -> Iterator[Section]:
