@@ -59,6 +59,40 @@ def _export_data(ctx: Context) -> dict[str, Any]:
     }
 
 
+def _inputs(ctx: Context) -> str | None:
+    """A fingerprint of everything :func:`_export_data` reads: this code's version, the list
+    file (path, name and bytes) and the library's documents, every setting but the
+    ``sync_merged`` record of a sync (nothing of the export); None when one cannot be read.
+    Equal fingerprints make equal entries, so an unchanged own file is seen without
+    building the export (see ``library.sync``)."""
+    import hashlib
+
+    import orjson
+
+    from rlhf_reader import __version__
+    from rlhf_reader.library import fileio
+    from rlhf_reader.library.merge import JSON_VERSION
+    from rlhf_reader.library.sync import MERGED_SETTING
+    from rlhf_reader.lists.catalog import MAX_LIST_BYTES
+
+    workspace = ctx.workspace
+    try:
+        with fileio.open_regular(workspace.list_path) as handle:
+            listed = handle.read(MAX_LIST_BYTES + 1)
+        head = [__version__, JSON_VERSION, str(workspace.list_path), workspace.list_name]
+        library = ctx.library
+        settings = {k: v for k, v in library.documents("meta").items() if k != MERGED_SETTING}
+        tables = [library.documents(name) for name in ("annotations", "metadata", "additions")]
+        stored = orjson.dumps([*tables, settings])
+    except Exception:  # whatever it is, building the export meets it and says so
+        return None
+    digest = hashlib.sha256()
+    digest.update(orjson.dumps(head))
+    digest.update(hashlib.sha256(listed).digest())
+    digest.update(hashlib.sha256(stored).digest())
+    return digest.hexdigest()
+
+
 def run_sync(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
     from rlhf_reader.library.store import LibraryError
@@ -74,7 +108,13 @@ def run_sync(ctx: Context) -> int:
         except SyncError as exc:
             raise CliError(str(exc), code=2) from None
     try:
-        report = sync(args.folder, library, lambda: _export_data(ctx), dry_run=args.dry_run)
+        report = sync(
+            args.folder,
+            library,
+            lambda: _export_data(ctx),
+            dry_run=args.dry_run,
+            inputs=lambda: _inputs(ctx),
+        )
     except SyncError as exc:
         raise CliError(str(exc)) from None
     except (ValueError, LibraryError) as exc:
