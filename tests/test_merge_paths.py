@@ -339,6 +339,7 @@ def test_planning_gives_what_the_replaced_plan_gave(tmp_path: Path, data: st.Dat
             new = plan_for(parsed, library, keep_notes=keep_notes)
             old = old_plan_for(parsed, library, keep_notes=keep_notes)
             assert new.changes == old.changes
+            assert all(type(change) is Change for change in new.changes)
             assert new.annotations == old.annotations
             assert new.metadata == old.metadata and new.additions == old.additions
             assert new.summary() == old.summary()

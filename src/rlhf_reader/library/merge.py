@@ -408,11 +408,11 @@ def _plain_annotation(value: dict[str, Any], key: str) -> _Annotation | None:
         listed = tuple(tags)
         clean = _CLEAN_TAGS[listed] if listed in _CLEAN_TAGS else _clean_tags(listed)
         created, updated, read_at = get("created"), get("updated"), get("read_at")
-        for stamp in (created, updated, read_at):
-            if stamp in _VALID_TIMES or stamp is None or stamp == "":
-                continue
-            if type(stamp) is not str or not _is_time(stamp):
-                return None
+        valid = _VALID_TIMES  # (None and "" too: no time)
+        if not (created in valid and updated in valid and read_at in valid):
+            for stamp in (created, updated, read_at):
+                if stamp not in valid and (type(stamp) is not str or not _is_time(stamp)):
+                    return None
     except TypeError:  # an unhashable tag or stamp (a list, an object)
         return None
     if parsed is None or clean is None or len(note) > _NOTE_CHARS:
@@ -525,7 +525,7 @@ def _parse_time(text: str) -> datetime | None:
         return None
 
 
-_VALID_TIMES: set[str] = set()
+_VALID_TIMES: set[str | None] = {None, ""}  # "" and None: no time (the oldest)
 
 
 def _is_time(text: str) -> bool:
@@ -537,6 +537,7 @@ def _is_time(text: str) -> bool:
         return False
     if len(_VALID_TIMES) >= 1_000_000:
         _VALID_TIMES.clear()
+        _VALID_TIMES.update((None, ""))
     _VALID_TIMES.add(text)
     return True
 
@@ -608,9 +609,12 @@ def plan(
     (``keep_notes``: see :func:`merge_annotation`; ``same``: keys whose annotation is known
     to be the library's, which ``annotations`` need not hold)."""
     report = MergeReport()
+    unchanged: list[Any] = []  # stand-ins, made Change objects at the end (see _Unchanged)
     for item in data.items:
         if item.annotation is not None and item.key in same:
-            report.changes.append(Change(item.key, "annotation", "unchanged"))
+            change: Any = _Unchanged(item.key)
+            unchanged.append(change)
+            report.changes.append(change)
         elif item.annotation is not None:
             local = annotations.get(item.key)
             merged, fields = merge_annotation(local, item.annotation, keep_notes=keep_notes)
@@ -641,7 +645,21 @@ def plan(
             else:
                 report.changes.append(Change(item.key, "addition", "added"))
                 report.additions.append(item.addition)
+    become(unchanged, Change)
     return report
+
+
+class _Unchanged:
+    """``Change(key, "annotation", "unchanged")`` made by plain stores (``reclass``): the
+    frozen dataclass's ``__init__`` was most of planning a re-import of 100,000 entries."""
+
+    __slots__ = Change.__slots__
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.what = "annotation"
+        self.kind = "unchanged"
+        self.fields = ()
 
 
 def plan_for(data: ExportData, library: Library | None, *, keep_notes: bool = False) -> MergeReport:
