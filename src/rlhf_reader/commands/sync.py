@@ -82,8 +82,10 @@ def _inputs(ctx: Context) -> str | None:
         head = [__version__, JSON_VERSION, str(workspace.list_path), workspace.list_name]
         library = ctx.library
         settings = {k: v for k, v in library.documents("meta").items() if k != MERGED_SETTING}
-        tables = [library.documents(name) for name in ("annotations", "metadata", "additions")]
-        stored = orjson.dumps([*tables, settings])
+        # Annotations and arXiv records are read by key (the last document of a key, if a
+        # hand edit made two); additions as the list they are (the reader's own section).
+        tables = [library.documents("annotations"), library.documents("metadata")]
+        stored = orjson.dumps([*tables, library.additions(), settings])
     except Exception:  # whatever it is, building the export meets it and says so
         return None
     digest = hashlib.sha256()
