@@ -436,3 +436,30 @@ def test_sync_without_a_record_builds_the_export_as_before(
     assert "is up to date" in run_cli(capsys, db, *args)[1]
     assert run_cli(capsys, db, "mark", "2305.18290", "unread")[0] == 0
     assert "wrote" in run_cli(capsys, db, *args)[1]
+
+
+def test_a_write_while_the_export_is_built_leaves_no_record(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library changed after the export read it (here by this very process): the
+    record would pair the new library with the old export, so none is made."""
+    from rlhf_reader.commands import sync as command
+
+    listed, shared, db = tmp_path / "list.md", tmp_path / "shared", tmp_path / "a.json"
+    shutil.copyfile(BUNDLED, listed)
+    shared.mkdir()
+    real = command._export_data
+    built: list[int] = []
+
+    def export_then_write(ctx: Any) -> Any:
+        export = real(ctx)
+        built.append(1)
+        if len(built) == 1:
+            ctx.library.set_meta("changed_meanwhile", True)
+        return export
+
+    monkeypatch.setattr(command, "_export_data", export_then_write)
+    args = ("--list", str(listed), "sync", "--machine", "a", str(shared))
+    assert "wrote" in run_cli(capsys, db, *args)[1] and len(built) == 1
+    assert "is up to date" in run_cli(capsys, db, *args)[1] and len(built) == 2  # built
+    assert "is up to date" in run_cli(capsys, db, *args)[1] and len(built) == 2  # recorded
