@@ -236,7 +236,7 @@ def sync(
         and library.generation == generation
         and inputs() == before
     )
-    if on_disk == digest:
+    if tail_digest(own) == digest:  # (read again: the file as it is now)
         report.own_file, report.own_unchanged = own, True
     else:
         payload = sync_bytes(export, str(machine), digest)
