@@ -5,7 +5,8 @@ On a list and library of N entries from ``scaledata.make`` (every entry annotate
 code in this tree and, with ``--before``, an older tree (``git archive REV src | tar -x -C
 DIR``; compiled here first), alternating runs:
 
-- ``import`` of the library's own JSON export with four changes in it;
+- ``import`` of the library's own JSON export with four changes in it, then again (nothing
+  new: every entry equal to the library's);
 - a sync round: machine *a* alone, *b* (two papers changed) merging *a*, *a* merging *b*'s
   changes, then *b* and *a* again with nothing new.
 
@@ -29,8 +30,8 @@ sys.path.insert(0, str(HERE))
 from bench_scale import timed_process  # noqa: E402
 from scaledata import make  # noqa: E402
 
-STEPS = ("import json", "sync a alone", "sync b merges a", "sync a merges b", "sync b, nothing new",
-         "sync a, nothing new")  # fmt: skip
+STEPS = ("import json", "import json again", "sync a alone", "sync b merges a",
+         "sync a merges b", "sync b, nothing new", "sync a, nothing new")  # fmt: skip
 
 
 def one_round(src: Path, list_path: Path, db: Path, work: Path, env: dict[str, str]) -> list:
@@ -52,6 +53,7 @@ def one_round(src: Path, list_path: Path, db: Path, work: Path, env: dict[str, s
     run(b, "mark", first, "2000.00002", "unread")
     shared = str(work / "shared")
     return [
+        run(a, "import", str(work / "x.json")),
         run(a, "import", str(work / "x.json")),
         run(a, "sync", "--machine", "a", shared),
         run(b, "sync", "--machine", "b", shared),

@@ -59,6 +59,54 @@ def _export_data(ctx: Context) -> dict[str, Any]:
     }
 
 
+def _inputs(ctx: Context, known: dict[tuple[int, ...], bytes]) -> str | None:
+    """A fingerprint of everything :func:`_export_data` reads: this code's version, the list
+    file (path, name and bytes) and the library's documents, every setting but the
+    ``sync_merged`` record of a sync (nothing of the export); None when one cannot be read.
+    Equal fingerprints make equal entries, so an unchanged own file is seen without
+    building the export (see ``library.sync``).
+
+    ``known``: the library's part by the generation of the file it was read from and the
+    file's stamp (a write of this process changes the one, another's the other), for the
+    second call, after the export was built."""
+    import hashlib
+    import os
+
+    import orjson
+
+    from rlhf_reader import __version__
+    from rlhf_reader.library import fileio
+    from rlhf_reader.library.merge import JSON_VERSION
+    from rlhf_reader.library.sync import MERGED_SETTING
+    from rlhf_reader.lists.catalog import MAX_LIST_BYTES
+
+    workspace = ctx.workspace
+    try:
+        with fileio.open_regular(workspace.list_path) as handle:
+            listed = handle.read(MAX_LIST_BYTES + 1)
+        head = [__version__, JSON_VERSION, str(workspace.list_path), workspace.list_name]
+        library = ctx.library
+        library.refresh()  # (another process's write: a new generation)
+        st = os.stat(library.path)
+        read = (library.generation, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        stored = known.get(read)
+        if stored is None:
+            meta = library.documents("meta")
+            settings = {k: v for k, v in meta.items() if k != MERGED_SETTING}
+            # Annotations and arXiv records are read by key (the last document of a key, if
+            # a hand edit made two); additions as the list they are (the reader's section).
+            tables = [library.documents("annotations"), library.documents("metadata")]
+            dumped = orjson.dumps([*tables, library.additions(), settings])
+            stored = known[read] = hashlib.sha256(dumped).digest()
+    except Exception:  # whatever it is, building the export meets it and says so
+        return None
+    digest = hashlib.sha256()
+    digest.update(orjson.dumps(head))
+    digest.update(hashlib.sha256(listed).digest())
+    digest.update(stored)
+    return digest.hexdigest()
+
+
 def run_sync(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
     from rlhf_reader.library.store import LibraryError
@@ -73,8 +121,15 @@ def run_sync(ctx: Context) -> int:
             set_machine_id(library, args.machine)
         except SyncError as exc:
             raise CliError(str(exc), code=2) from None
+    known: dict[tuple[int, ...], bytes] = {}
     try:
-        report = sync(args.folder, library, lambda: _export_data(ctx), dry_run=args.dry_run)
+        report = sync(
+            args.folder,
+            library,
+            lambda: _export_data(ctx),
+            dry_run=args.dry_run,
+            inputs=lambda: _inputs(ctx, known),
+        )
     except SyncError as exc:
         raise CliError(str(exc)) from None
     except (ValueError, LibraryError) as exc:

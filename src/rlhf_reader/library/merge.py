@@ -27,8 +27,14 @@ from typing import Any
 import orjson
 
 from rlhf_reader.library import fileio
-from rlhf_reader.library.store import Library, metadata_problem, validate_note
+from rlhf_reader.library.store import (
+    MAX_NOTE_BYTES,
+    Library,
+    metadata_problem,
+    validate_note,
+)
 from rlhf_reader.model import Annotation, Status
+from rlhf_reader.reclass import become
 from rlhf_reader.tags import normalize_tag
 
 # The lossless JSON export: what `export --format json` writes and `import` reads.
@@ -49,6 +55,9 @@ class ImportItem:
     annotation: Annotation | None
     metadata: dict[str, Any] | None
     addition: dict[str, Any] | None
+    # The annotation's object in the file when it is already in the store's form (its tags
+    # clean, each once): equal to the library's document, the entry is unchanged (plan_for).
+    stored_form: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,26 +234,22 @@ def export_from_data(data: Any, source: str, *, checked: bool = False) -> Export
     entries = data.get("entries")
     if not isinstance(entries, list):
         raise fail("entries", f"expected a list, found {_kind(entries)}")
-    items = []
+    items: list[Any] = []
+    made: list[_Item] = []
     seen: set[str] = set()
     for index, record in enumerate(entries):
-        where = f"entries[{index}]"
-        if not isinstance(record, dict):
-            raise fail(where, f"expected an object, found {_kind(record)}")
-        key = record.get("key")
-        if not isinstance(key, str) or not key.strip():
-            raise fail(f"{where}.key", f"expected a non-empty string, found {key!r}")
-        if key in seen:
-            raise fail(f"{where}.key", f"{key!r} appears twice")
-        seen.add(key)
-        items.append(
-            ImportItem(
-                key=key,
-                annotation=_annotation(record.get("annotation"), key, f"{where}.annotation", fail),
-                metadata=_metadata(record.get("metadata"), key, f"{where}.metadata", fail),
-                addition=_record(record.get("addition"), key, f"{where}.addition", fail),
-            )
-        )
+        # Most entries are well formed: checked on a fast path that names no place; anything
+        # else goes through the checks that name the place and the value (_entry).
+        item: Any = _plain_entry(record, seen) if type(record) is dict else None
+        if item is None:
+            item = _entry(record, f"entries[{index}]", seen, fail)
+        else:
+            made.append(item)
+        seen.add(item.key)
+        items.append(item)
+    # The fast path's stand-ins become what they stand for (see _Item).
+    become([item.annotation for item in made if type(item.annotation) is _Annotation], Annotation)
+    become(made, ImportItem)
     exported_at = data.get("exported_at")
     return ExportData(
         source=source,
@@ -252,6 +257,167 @@ def export_from_data(data: Any, source: str, *, checked: bool = False) -> Export
         exported_at=exported_at if isinstance(exported_at, str) else "",
         items=tuple(items),
     )
+
+
+def _entry(record: object, where: str, seen: set[str], fail: Any) -> ImportItem:
+    """One entry of the file, checked; ``fail`` names ``where`` and the value otherwise."""
+    if not isinstance(record, dict):
+        raise fail(where, f"expected an object, found {_kind(record)}")
+    key = record.get("key")
+    if not isinstance(key, str) or not key.strip():
+        raise fail(f"{where}.key", f"expected a non-empty string, found {key!r}")
+    if key in seen:
+        raise fail(f"{where}.key", f"{key!r} appears twice")
+    value = record.get("annotation")
+    annotation = _annotation(value, key, f"{where}.annotation", fail)
+    return ImportItem(
+        key=key,
+        annotation=annotation,
+        metadata=_metadata(record.get("metadata"), key, f"{where}.metadata", fail),
+        addition=_record(record.get("addition"), key, f"{where}.addition", fail),
+        stored_form=_stored_form(value, annotation),
+    )
+
+
+class _Item:
+    """An :class:`ImportItem` made by plain stores (``reclass``): a frozen dataclass's
+    ``__init__`` was a third of checking 100,000 plain entries."""
+
+    __slots__ = ImportItem.__slots__
+
+    def __init__(
+        self,
+        key: str,
+        annotation: Any,
+        metadata: dict[str, Any] | None,
+        addition: dict[str, Any] | None,
+        stored_form: Mapping[str, Any] | None,
+    ) -> None:
+        self.key = key
+        self.annotation = annotation
+        self.metadata = metadata
+        self.addition = addition
+        self.stored_form = stored_form
+
+
+class _Annotation:
+    """An :class:`Annotation` made by plain stores, as :class:`_Item`."""
+
+    __slots__ = Annotation.__slots__
+
+    def __init__(
+        self,
+        key: str,
+        status: Status,
+        tags: tuple[str, ...],
+        note: str,
+        created: str,
+        updated: str,
+        read_at: str | None,
+    ) -> None:
+        self.key = key
+        self.status = status
+        self.tags = tags
+        self.note = note
+        self.created = created
+        self.updated = updated
+        self.read_at = read_at
+
+
+def _plain_entry(record: dict[str, Any], seen: set[str]) -> _Item | None:
+    """:func:`_entry` of a well-formed entry without building the messages it would need
+    for a bad one; None when any part is not plainly valid (then ``_entry`` decides)."""
+    get = record.get
+    key = get("key")
+    if type(key) is not str or key in seen or not key.strip():
+        return None
+    value = get("annotation")
+    annotation: _Annotation | None = None
+    if value is not None:
+        if type(value) is not dict:
+            return None
+        annotation = _plain_annotation(value, key)
+        if annotation is None:
+            return None
+    metadata = get("metadata")
+    if metadata is not None:
+        if type(metadata) is not dict or metadata.get("key", key) != key:
+            return None
+        metadata = {**metadata, "key": key}
+        if metadata_problem(metadata):
+            return None
+    addition = get("addition")
+    if addition is not None:
+        if type(addition) is not dict or addition.get("key", key) != key:
+            return None
+        addition = {**addition, "key": key}
+    # As _stored_form: the object itself when its tags are the store's (clean, each once).
+    if value is not None and annotation is not None:
+        plain = tuple(value.get("tags", ())) == annotation.tags
+        return _Item(key, annotation, metadata, addition, value if plain else None)
+    return _Item(key, annotation, metadata, addition, None)
+
+
+def _stored_form(value: object, annotation: Annotation | None) -> Mapping[str, Any] | None:
+    """``value``, the checked ``annotation``'s object, when its tags are what the store
+    keeps (clean, each once): then it equals the library's document only when the library
+    holds this very annotation."""
+    if annotation is None or not isinstance(value, dict):
+        return None
+    return value if tuple(value.get("tags", ())) == annotation.tags else None
+
+
+# Each distinct tuple of tags in a file → its clean tags, each once (None: not valid); an
+# export repeats the same few combinations thousands of times.
+_CLEAN_TAGS: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
+_NOTE_CHARS = MAX_NOTE_BYTES // 4  # UTF-8 takes at most 4 bytes a character
+
+
+def _clean_tags(tags: tuple[Any, ...]) -> tuple[str, ...] | None:
+    if tags in _CLEAN_TAGS:
+        return _CLEAN_TAGS[tags]
+    clean: tuple[str, ...] | None
+    try:
+        clean = tuple(dict.fromkeys(_normal_tag(t) if type(t) is str else _no_tag() for t in tags))
+    except ValueError:
+        clean = None
+    if len(_CLEAN_TAGS) >= 4096:
+        _CLEAN_TAGS.clear()
+    _CLEAN_TAGS[tags] = clean
+    return clean
+
+
+def _no_tag() -> str:
+    raise ValueError("not a string")
+
+
+def _plain_annotation(value: dict[str, Any], key: str) -> _Annotation | None:
+    """:func:`_annotation` of an annotation object written as the export writes it (or
+    valid in any other way these checks see at once); None when anything is not plainly
+    valid — then ``_annotation`` decides, and names the problem."""
+    get = value.get
+    if get("key", key) != key:
+        return None
+    status = get("status", "unread")
+    tags = get("tags", [])
+    note = get("note", "")
+    if type(status) is not str or type(tags) is not list or type(note) is not str:
+        return None
+    try:
+        parsed = _STATUSES.get(status)
+        listed = tuple(tags)
+        clean = _CLEAN_TAGS[listed] if listed in _CLEAN_TAGS else _clean_tags(listed)
+        created, updated, read_at = get("created"), get("updated"), get("read_at")
+        valid = _VALID_TIMES  # (None and "" too: no time)
+        if not (created in valid and updated in valid and read_at in valid):
+            for stamp in (created, updated, read_at):
+                if stamp not in valid and (type(stamp) is not str or not _is_time(stamp)):
+                    return None
+    except TypeError:  # an unhashable tag or stamp (a list, an object)
+        return None
+    if parsed is None or clean is None or len(note) > _NOTE_CHARS:
+        return None
+    return _Annotation(key, parsed, clean, note, created or "", updated or "", read_at or None)
 
 
 def _no_constant(name: str) -> None:
@@ -359,6 +525,23 @@ def _parse_time(text: str) -> datetime | None:
         return None
 
 
+_VALID_TIMES: set[str | None] = {None, ""}  # "" and None: no time (the oldest)
+
+
+def _is_time(text: str) -> bool:
+    """``_parse_time(text) is not None``, remembered: an import checks every stamp of the
+    file (300,000 at 100,000 entries, many alike) but compares only those that differ."""
+    if text in _VALID_TIMES:
+        return True
+    if _parse_time.__wrapped__(text) is None:  # (not filling the cache of compared times)
+        return False
+    if len(_VALID_TIMES) >= 1_000_000:
+        _VALID_TIMES.clear()
+        _VALID_TIMES.update((None, ""))
+    _VALID_TIMES.add(text)
+    return True
+
+
 _EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
 
 
@@ -420,12 +603,19 @@ def plan(
     additions: Mapping[str, Mapping[str, Any]],
     *,
     keep_notes: bool = False,
+    same: frozenset[str] | set[str] = frozenset(),
 ) -> MergeReport:
     """What importing ``data`` into a library holding these records would change
-    (``keep_notes``: see :func:`merge_annotation`)."""
+    (``keep_notes``: see :func:`merge_annotation`; ``same``: keys whose annotation is known
+    to be the library's, which ``annotations`` need not hold)."""
     report = MergeReport()
+    unchanged: list[Any] = []  # stand-ins, made Change objects at the end (see _Unchanged)
     for item in data.items:
-        if item.annotation is not None:
+        if item.annotation is not None and item.key in same:
+            change: Any = _Unchanged(item.key)
+            unchanged.append(change)
+            report.changes.append(change)
+        elif item.annotation is not None:
             local = annotations.get(item.key)
             merged, fields = merge_annotation(local, item.annotation, keep_notes=keep_notes)
             if local is None:
@@ -455,16 +645,47 @@ def plan(
             else:
                 report.changes.append(Change(item.key, "addition", "added"))
                 report.additions.append(item.addition)
+    become(unchanged, Change)
     return report
+
+
+class _Unchanged:
+    """``Change(key, "annotation", "unchanged")`` made by plain stores (``reclass``): the
+    frozen dataclass's ``__init__`` was most of planning a re-import of 100,000 entries."""
+
+    __slots__ = Change.__slots__
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.what = "annotation"
+        self.kind = "unchanged"
+        self.fields = ()
 
 
 def plan_for(data: ExportData, library: Library | None, *, keep_notes: bool = False) -> MergeReport:
     """``plan`` against ``library`` (``None``: an empty library, for a dry run on no file)."""
     if library is None:
         return plan(data, {}, {}, {})
-    additions = {str(a.get("key")): a for a in library.additions()}
+    # Compared as stored: an entry whose annotation object is the library's document is
+    # unchanged, without an Annotation made of either (a re-import or a sync of 100,000
+    # entries, most of them equal); only the others are merged field by field.
+    stored = library.documents("annotations")
+    same = set()
+    others = []
+    for item in data.items:
+        if item.annotation is not None:
+            form = item.stored_form
+            if form is not None and stored.get(item.key) == form:
+                same.add(item.key)
+            else:
+                others.append(item.key)
     return plan(
-        data, library.annotations(), library.all_metadata(), additions, keep_notes=keep_notes
+        data,
+        library.annotations(others) if others else {},
+        library.documents("metadata"),  # only read: no copies of the arXiv cache
+        library.documents("additions"),
+        keep_notes=keep_notes,
+        same=same,
     )
 
 

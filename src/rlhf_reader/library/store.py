@@ -1021,6 +1021,15 @@ class Library:
             for doc in docs:
                 self._put(txn.tables, "annotations", doc["key"], doc)
 
+    def documents(self, table: str) -> dict[str, Mapping[str, Any]]:
+        """Each document of ``table`` (``annotations``, ``metadata``, ``additions``, or the
+        settings of ``meta``) by its key (name), as stored: not copied, so only to read, and
+        only until the next write. An import compares a whole file against them without
+        making 100,000 Annotations; sync fingerprints them."""
+        field = _ID_FIELD[table]
+        with self._mutex:
+            return {doc[field]: doc for doc in self._tables()[table].values()}
+
     def annotation_keys(self) -> list[str]:
         """The key of every stored annotation (no ``Annotation`` made)."""
         with self._mutex:

@@ -19,7 +19,14 @@ each file (``meta`` setting ``sync_merged``), and a file whose ``sync`` object â
 the file, read without the rest â€” names the same SHA-256 is not read again; its changes are
 already in the library (merging them again would only bring back a tag or a note removed
 here since). Nor is this machine's file rewritten when its entries are the same as the file
-there already holds, so a sync tool has nothing to copy when nothing changed.
+there already holds, so a sync tool has nothing to copy when nothing changed. That is
+found without building the export when nothing it is made of changed: the caller gives a
+fingerprint of what the export reads (the list file, the library's documents but the
+``sync_merged`` setting), and a record in the user cache folder (``sync/``, one small file
+per own file) remembers which entries SHA-256 the export of that fingerprint had; when the
+own file still names it, the file is up to date. Any doubt (no record, another
+fingerprint, a changed own file, a library re-read while the export was built) builds the
+export and compares, as before.
 
 A file that does not parse, or whose entries do not match its SHA-256 (half-written by a sync
 tool, or cut short), is skipped with a message and never merged; the next sync takes it when
@@ -32,6 +39,7 @@ into its file, the second brings them everywhere).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import socket
@@ -176,10 +184,11 @@ def sync(
     build_export: Callable[[], dict[str, Any]],
     *,
     dry_run: bool = False,
+    inputs: Callable[[], str | None] | None = None,
 ) -> SyncReport:
     """Merge the other machines' files into ``library``, then write this machine's file
     (``build_export`` makes the JSON export's object of the library as it is after the
-    merge)."""
+    merge; ``inputs`` fingerprints everything it reads, or gives None: see the module)."""
     folder = expand_user(folder)
     if not folder.is_dir():
         problem = "is not a folder" if folder.exists() else "does not exist"
@@ -210,18 +219,71 @@ def sync(
         report.merged.append((path, merged))
     if dry_run or own is None:
         return report
-    export = build_export()
-    digest = entries_digest(export.get("entries"))
-    if tail_digest(own) == digest:
+    before = inputs() if inputs is not None else None
+    generation = library.generation
+    known = _recorded(own) if before is not None else None
+    on_disk = tail_digest(own)
+    if known is not None and known == {"inputs": before, "entries_sha256": on_disk}:
         report.own_file, report.own_unchanged = own, True
         return report
-    payload = sync_bytes(export, str(machine), digest)
-    try:
-        fileio.write_atomic(own, payload, mode=0o600)
-    except OSError as exc:
-        raise SyncError(f"{own}: cannot write: {exc.strerror or exc}") from None
-    report.own_file = own
+    export = build_export()
+    digest = entries_digest(export.get("entries"))
+    # The record only when the export was made of what ``before`` names: the library not
+    # re-read meanwhile (another process's write) and the fingerprint the same after.
+    same = (
+        inputs is not None
+        and before is not None
+        and library.generation == generation
+        and inputs() == before
+    )
+    if tail_digest(own) == digest:  # (read again: the file as it is now)
+        report.own_file, report.own_unchanged = own, True
+    else:
+        payload = sync_bytes(export, str(machine), digest)
+        try:
+            fileio.write_atomic(own, payload, mode=0o600)
+        except OSError as exc:
+            raise SyncError(f"{own}: cannot write: {exc.strerror or exc}") from None
+        report.own_file = own
+    if same:
+        _record(own, {"inputs": before, "entries_sha256": digest})
     return report
+
+
+def _record_path(own: Path) -> Path | None:
+    """Where what the export of a fingerprint held is recorded for ``own``: the user cache
+    folder, one small file per own file's path."""
+    try:
+        import platformdirs
+
+        name = hashlib.blake2b(os.fsencode(own.resolve()), digest_size=16).hexdigest()
+        return Path(platformdirs.user_cache_dir("rlhf-reader")) / "sync" / name
+    except Exception:  # no cache folder: the export is built every time, as before
+        return None
+
+
+def _recorded(own: Path) -> dict[str, Any] | None:
+    path = _record_path(own)
+    if path is None:
+        return None
+    try:
+        with fileio.open_regular(path) as handle:
+            value = orjson.loads(handle.read(4096))
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _record(own: Path, value: dict[str, Any]) -> None:
+    """Silent: a record that cannot be written only costs the next sync the export."""
+    path = _record_path(own)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fileio.write_atomic(path, orjson.dumps(value), mode=0o600, durable=False)
+    except OSError:
+        pass
 
 
 def _remember(name: str, digest: str) -> Callable[[Any], dict[str, str]]:
