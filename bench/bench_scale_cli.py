@@ -137,11 +137,16 @@ def main() -> int:
     exports_cache = home / "cache" / "rlhf-reader" / "exports"
     toggles = 0
 
+    saved = exports_cache.with_name("exports.saved")
+
     def prepare(name: str) -> None:
-        """Before a timed run: no export cache (``cold``), one tag changed (``changed``)."""
+        """Before a timed run: no export cache (``cold``: the others' files are put back
+        after it, see ``finish``), one tag changed (``changed``)."""
         nonlocal toggles
         if name.endswith(" cold"):
-            shutil.rmtree(exports_cache, ignore_errors=True)
+            shutil.rmtree(saved, ignore_errors=True)
+            if exports_cache.exists():
+                exports_cache.rename(saved)
         elif name.endswith(" changed"):
             toggles += 1
             edit = "+changed" if toggles % 2 else "-changed"  # a real change each time
@@ -151,6 +156,11 @@ def main() -> int:
                 stdout=subprocess.DEVNULL,
                 check=True,
             )
+
+    def finish(name: str) -> None:
+        if name.endswith(" cold") and saved.exists():
+            shutil.rmtree(exports_cache, ignore_errors=True)
+            saved.rename(exports_cache)
 
     found: dict[str, list[float]] = {}
     try:
@@ -172,6 +182,7 @@ def main() -> int:
                     sample = {"wall": round(wall, 3), "cpu": round(cpu, 3), "mb": round(mb)}
                     sample["faults"] = faults
                     print(json.dumps({"run": run, "side": side, name: sample}), flush=True)
+                    finish(name)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     med = {name: statistics.median(values) for name, values in found.items()}
