@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 CITE_FORMATS = ("bibtex", "apa", "markdown", "plain")
 EXPORT_FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
+# The formats 'export' keeps in the export cache (formats/export_cache.py). Not Markdown: at
+# 100,000 rows its formatting costs no more than the cache's digests and reading do
+# (bench/RESULTS.md, exportcache).
+CACHED_FORMATS = frozenset({"bibtex", "csv", "ris", "json", "csl-json"})
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -217,7 +221,7 @@ def run_export(ctx: Context) -> int:
         title=ctx.list_catalog.title,
         additions=additions,
         csv_raw=args.csv_raw,
-        cache_scope=_export_scope(ctx),
+        cache_scope=_export_scope(ctx) if fmt in CACHED_FORMATS else None,
     )
     if not args.output:
         if args.mode is not None:
