@@ -13,6 +13,13 @@ Temporary cache and data folders, the parse cache warmed for both sides first; t
 queued first (for ``next`` and ``queue``). Every export format, ``cite`` of one key and of 60,
 and ``screenshot`` (the TUI's first frame, headless) are among the commands. Prints one JSON
 line per sample, then a table of medians: wall, CPU, RSS and the after/before ratios.
+
+Exports and the export cache (``formats/export_cache.py``, where the code has one): each
+export is first run once per side, untimed, so ``export FMT`` is the repeated export (the
+cache written by the run before). ``export FMT cold`` deletes the cache folder before each
+timed run (the first export of a list: formatting everything and writing the cache);
+``export FMT changed`` toggles a tag of one paper before each timed run (untimed): the
+repeated export after one changed annotation.
 """
 
 from __future__ import annotations
@@ -43,10 +50,12 @@ FORMATS = ("markdown", "csv", "json", "bibtex", "ris", "csl-json")
 def commands(home: Path, size: int) -> dict[str, list[str]]:
     step = max(size // 60, 1)
     keys = [f"{2000 + i // 10000:04d}.{i % 100000:05d}" for i in range(1, size, step)][:60]
-    exports = {
-        f"export {fmt}": ["export", "--format", fmt, "-o", str(home / f"out.{fmt}")]
-        for fmt in FORMATS
-    }
+    exports = {}
+    for fmt in FORMATS:
+        command = ["export", "--format", fmt, "-o", str(home / f"out.{fmt}")]
+        exports[f"export {fmt}"] = command
+        exports[f"export {fmt} cold"] = command
+        exports[f"export {fmt} changed"] = command
     return {
         "version": ["--version"],
         "locate": ["locate"],
@@ -133,6 +142,46 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
             check=True,
         )
+        for name, command in chosen.items():  # and its export cache, where it has one
+            if name.startswith("export ") and len(name.split()) == 2:
+                subprocess.run(
+                    [sys.executable, "-m", "rlhf_reader", *base, *command],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    check=True,
+                )
+    toggles = 0
+
+    def exports_cache(side: str) -> Path:
+        return Path(xdgs[side]["XDG_CACHE_HOME"]) / "rlhf-reader" / "exports"
+
+    def prepare(name: str, side: str) -> None:
+        """Before a timed run: no export cache (``cold``: the others' files are put back
+        after it, see ``finish``), one tag changed (``changed``)."""
+        nonlocal toggles
+        cache = exports_cache(side)
+        saved = cache.with_name("exports.saved")
+        if name.endswith(" cold"):
+            shutil.rmtree(saved, ignore_errors=True)
+            if cache.exists():
+                cache.rename(saved)
+        elif name.endswith(" changed"):
+            toggles += 1
+            edit = "+changed" if toggles % 2 else "-changed"  # a real change each time
+            subprocess.run(
+                [sys.executable, "-m", "rlhf_reader", *bases[side], "tag", "2000.00007", edit],
+                env={**os.environ, **xdgs[side], "PYTHONPATH": sides[side]},
+                stdout=subprocess.DEVNULL,
+                check=True,
+            )
+
+    def finish(name: str, side: str) -> None:
+        cache = exports_cache(side)
+        saved = cache.with_name("exports.saved")
+        if name.endswith(" cold") and saved.exists():
+            shutil.rmtree(cache, ignore_errors=True)
+            saved.rename(cache)
+
     found: dict[str, list[float]] = {}
     try:
         for run in range(args.runs):
@@ -144,6 +193,7 @@ def main() -> int:
                 order = list(sides.items()) if run % 2 == 0 else list(sides.items())[::-1]
                 for side, src in order:
                     env = {**os.environ, **xdgs[side], "PYTHONPATH": src}
+                    prepare(name, side)
                     wall, mb, cpu, faults = timed_process_faults(
                         [sys.executable, "-m", "rlhf_reader", *bases[side], *command], env
                     )
@@ -152,6 +202,7 @@ def main() -> int:
                     sample = {"wall": round(wall, 3), "cpu": round(cpu, 3), "mb": round(mb)}
                     sample["faults"] = faults
                     print(json.dumps({"run": run, "side": side, name: sample}), flush=True)
+                    finish(name, side)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     med = {name: statistics.median(values) for name, values in found.items()}

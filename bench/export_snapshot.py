@@ -5,6 +5,10 @@ format, ``-o``) and ``rlhf-reader cite`` (each format, and the CSL styles apa an
 whole processes with ``PYTHONPATH=SRC`` on the data sets of ``export_data.make_all`` whose
 name matches one of the NAME patterns (fnmatch; all without), writing the files into OUT. The
 JSON backup's ``exported_at`` line is dropped (it is the clock). Two jobs at a time.
+
+The cache folder is a new temporary one, so every export is made without the export cache
+(``formats/export_cache.py``) — unless ``RLHF_SNAPSHOT_CACHE=DIR`` names one to use and
+keep: a second run with the same DIR then exports from the cache the first one wrote.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def main() -> None:
     env = {
         **os.environ,
         "PYTHONPATH": str(src),
-        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_CACHE_HOME": os.environ.get("RLHF_SNAPSHOT_CACHE") or str(home / "cache"),
         "XDG_DATA_HOME": str(home / "data"),
         "XDG_CONFIG_HOME": str(home / "config"),
         "XDG_STATE_HOME": str(home / "state"),

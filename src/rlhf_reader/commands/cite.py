@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 CITE_FORMATS = ("bibtex", "apa", "markdown", "plain")
 EXPORT_FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
+# The formats 'export' keeps in the export cache (formats/export_cache.py). Not Markdown: at
+# 100,000 rows its formatting costs no more than the cache's digests and reading do
+# (bench/RESULTS.md, exportcache).
+CACHED_FORMATS = frozenset({"bibtex", "csv", "ris", "json", "csl-json"})
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -212,7 +216,12 @@ def run_export(ctx: Context) -> int:
 
         rows = backup_rows(rows, ctx.library, additions)
     text = export(
-        rows, fmt, title=ctx.list_catalog.title, additions=additions, csv_raw=args.csv_raw
+        rows,
+        fmt,
+        title=ctx.list_catalog.title,
+        additions=additions,
+        csv_raw=args.csv_raw,
+        cache_scope=_export_scope(ctx) if fmt in CACHED_FORMATS else None,
     )
     if not args.output:
         if args.mode is not None:
@@ -234,6 +243,15 @@ def run_export(ctx: Context) -> int:
     if not rows:
         say("warning: no entries match the filters")
     return 0
+
+
+def _export_scope(ctx: Context) -> str:
+    """What names this export's cache (``formats.export_cache``): the list, the library and
+    the filters; the format is added there. One file each, so that a filtered export does
+    not replace the texts of the whole list's."""
+    args = ctx.args
+    filters = (args.status, args.tag, args.section, args.search, args.all_lists)
+    return "\0".join(map(str, (ctx.list_path, ctx.db_path, *filters)))
 
 
 def _refuse_library_files(ctx: Context, output: Path) -> None:

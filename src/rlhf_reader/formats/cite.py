@@ -403,19 +403,28 @@ def unique_keys(works: Iterable[Work]) -> list[str]:
     Linear: the search for a base resumes at the suffix where its last search stopped (every
     suffix before it was given, and a given key stays given), instead of at ``a`` again.
     """
+    return keys_of_bases(map(base_key, works))
+
+
+def keys_of_bases(bases: Iterable[str]) -> list[str]:
+    """:func:`unique_keys` of works whose :func:`base_key` are ``bases`` (the export cache
+    keeps each row's base key: a row's key depends on every row before it)."""
     used: set[str] = set()
     next_suffix: dict[str, int] = {}  # base → the first suffix number not known to be taken
     keys = []
-    for work in works:
-        base = base_key(work)
-        key = base
-        if key in used:
-            n = next_suffix.get(base, 0)
-            key = base + _suffix(n)
-            while key in used:
-                n += 1
-                key = base + _suffix(n)
-            next_suffix[base] = n + 1
+    suffixes, known = _SUFFIXES, len(_SUFFIXES)
+    for base in bases:
+        if base not in used:
+            used.add(base)
+            keys.append(base)
+            continue
+        n = next_suffix.get(base, 0)
+        while True:
+            key = base + (suffixes[n] if n < known else _suffix(n))
+            if key not in used:
+                break
+            n += 1
+        next_suffix[base] = n + 1
         used.add(key)
         keys.append(key)
     return keys
@@ -430,13 +439,21 @@ def _suffix(n: int) -> str:
     return letters
 
 
+# _suffix(n) of the suffixes of one and two letters (a, b, … z, aa, … zz).
+_SUFFIXES = tuple(_suffix(n) for n in range(26 + 26 * 26))
+
+
 def distinct(rows: Iterable[Row]) -> list[Row]:
     """The rows with the first of each entry key (a list may name a paper twice)."""
+    rows = list(rows)
+    keys = [row.entry.key for row in rows]
+    if len(set(keys)) == len(keys):
+        return rows  # every key once (the usual case): no pass that keeps the first
     seen: set[str] = set()
     out = []
-    for row in rows:
-        if row.key not in seen:
-            seen.add(row.key)
+    for row, key in zip(rows, keys, strict=True):
+        if key not in seen:
+            seen.add(key)
             out.append(row)
     return out
 

@@ -17,11 +17,13 @@ import errno
 import functools
 import io
 import json
+import operator
 import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timezone
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
@@ -32,6 +34,7 @@ from rlhf_reader.formats.cite import (
     Name,
     Work,
     bibtex,
+    bibtex_entry,
     distinct,
     last_first,
     md_text,
@@ -117,10 +120,31 @@ def export(
     today: date | None = None,
     now: str | None = None,
     csv_raw: bool = False,
+    cache_scope: str | None = None,
 ) -> str:
     """The text of ``rows`` exported as ``fmt`` (one of ``FORMATS``); ``csv_raw``: see
-    :func:`to_csv`."""
+    :func:`to_csv`.
+
+    ``cache_scope``: keep each row's formatted text in the export cache (``export_cache``)
+    under this name (the list, the library and the filters of a CLI export) and reuse what
+    is still valid; the text is the same either way. None: no cache.
+    """
     rows = list(rows)
+    if cache_scope is not None and fmt in FORMATS:
+        from rlhf_reader.formats import export_cache
+
+        text = export_cache.export(
+            rows,
+            fmt,
+            scope=cache_scope,
+            title=title,
+            additions=additions,
+            today=today,
+            now=now,
+            csv_raw=csv_raw,
+        )
+        if text is not None:
+            return text
     if fmt == "markdown":
         return to_markdown(rows, title=title, today=today)
     if fmt == "bibtex":
@@ -201,7 +225,23 @@ def to_markdown(
     It is itself an awesome-style list: ``catalog.parse`` reads it back to the same
     sections and entries (key, title, URL, authors, venue, year).
     """
-    papers = _paper_counts(rows)
+    sections = [row.entry.section for row in rows]
+    chunks = list(map(markdown_row, rows))
+    return markdown_text(paper_counts(rows), sections, chunks, title=title, today=today)
+
+
+def markdown_text(
+    papers: Counts,
+    sections: Sequence[tuple[str, ...]],
+    chunks: Sequence[str],
+    *,
+    title: str,
+    today: date | None,
+) -> str:
+    """The Markdown file of rows whose :func:`markdown_row` texts are ``chunks`` and whose
+    sections are ``sections``: the title, the counts, each section's heading where the
+    section changes, the chunks. (A chunk may also be the texts of consecutive rows of one
+    section joined with newlines: the export cache keeps blocks of rows.)"""
     stamp = (today or date.today()).isoformat()
     lines = [
         f"# {printable(title)}",
@@ -209,12 +249,8 @@ def to_markdown(
         f"{papers.read} of {papers.total} read, {papers.reading} in progress "
         f"(exported by rlhf-reader on {stamp}).",
     ]
-    add = lines.append
     current: tuple[str, ...] = ()
-    read, reading = Status.READ, Status.READING
-    for row in rows:  # 100,000 rows at scale: printable() etc. inlined for the usual case
-        entry, ann = row.entry, row.annotation
-        path = entry.section
+    for path, chunk in zip(sections, chunks, strict=True):
         if path != current:
             common = 0
             while common < min(len(path), len(current)) and path[common] == current[common]:
@@ -223,65 +259,76 @@ def to_markdown(
                 common -= 1  # back up to a parent: its heading again
             for depth in range(common, len(path)):
                 level = min(depth + 2, 6)
-                _blank(lines)
+                # One empty line before the heading, never two (a chunk that ends in one
+                # ends in "\n": its lines are joined, and no line holds a newline).
+                last = lines[-1]
+                if last != "" and last[-1:] != "\n":
+                    lines.append("")
                 lines += [f"{'#' * level} {printable(path[depth])}", ""]
             current = path
-        status = ann.status
-        title, url = entry.title, entry.url
-        title = _md_text(title if title.isprintable() else printable(title))
-        url = _md_url(url if url.isprintable() else printable(url))
-        line = f"- [{'x' if status is read else ' '}] [{title}]({url})"
-        if entry.source:
-            line += f" — source: {printable(entry.source)}"
-        if status is reading:
-            line += " — *reading*"
-        tags = ann.tags
-        if tags:
-            if " ".join(tags).isprintable():  # then so is each tag: printable(t) is t
-                line += " — `" + "` `".join(tags) + "`"
-            else:
-                line += " — " + " ".join([f"`{printable(t)}`" for t in tags])
-        add(line)
-        if row.metadata:
-            details = _details_line(row)
-        else:
-            details = entry.details
-            if not details.isprintable():
-                details = printable(details)
-        if details:
-            first = details[:1]
-            if first in _MAY_MARK or first.isspace() or first.isdigit():
-                details = _note_line(details)
-            add(f"  - {details}")
-        note = ann.note
-        if note and not note.isspace():  # (as note.strip(): white space only is no note)
-            if lines[-1] != "":
-                add("")
-            if note.isprintable():  # one line, nothing to escape or split
-                text = note.strip("\n")
-                add(f"  > {_note_line(text)}".rstrip() if text.strip() else "  >")
-            else:
-                lines.extend(
-                    f"  > {_note_line(text)}".rstrip() if text.strip() else "  >"
-                    for text in printable_block(note).strip("\n").split("\n")
-                )
-            add("")
+        lines.append(chunk)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _paper_counts(rows: Sequence[Row]) -> Counts:
+_READ, _READING = Status.READ, Status.READING
+
+
+def markdown_row(row: Row) -> str:
+    """One row's lines of the Markdown export, joined: the task-list item, its details
+    line, its note as a quote (then an empty line). Depends on the row only."""
+    # 100,000 rows at scale: printable() etc. inlined for the usual case
+    entry, ann = row.entry, row.annotation
+    status = ann.status
+    title, url = entry.title, entry.url
+    title = _md_text(title if title.isprintable() else printable(title))
+    url = _md_url(url if url.isprintable() else printable(url))
+    text = f"- [{'x' if status is _READ else ' '}] [{title}]({url})"
+    if entry.source:
+        text += f" — source: {printable(entry.source)}"
+    if status is _READING:
+        text += " — *reading*"
+    tags = ann.tags
+    if tags:
+        if " ".join(tags).isprintable():  # then so is each tag: printable(t) is t
+            text += " — `" + "` `".join(tags) + "`"
+        else:
+            text += " — " + " ".join([f"`{printable(t)}`" for t in tags])
+    if row.metadata:
+        details = _details_line(row)
+    else:
+        details = entry.details
+        if not details.isprintable():
+            details = printable(details)
+    if details:
+        first = details[:1]
+        if first in _MAY_MARK or first.isspace() or first.isdigit():
+            details = _note_line(details)
+        text += f"\n  - {details}"
+    note = ann.note
+    if note and not note.isspace():  # (as note.strip(): white space only is no note)
+        # An empty line, the quote, an empty line.
+        if note.isprintable():  # one line, nothing to escape or split
+            line = note.strip("\n")
+            text += "\n\n" + (f"  > {_note_line(line)}".rstrip() if line.strip() else "  >")
+        else:
+            text += "\n\n" + "\n".join(
+                f"  > {_note_line(line)}".rstrip() if line.strip() else "  >"
+                for line in printable_block(note).strip("\n").split("\n")
+            )
+        text += "\n"
+    return text
+
+
+def paper_counts(rows: Sequence[Row]) -> Counts:
     """``count`` of the rows' keys, each key once (its last row's annotation, as
     ``count(keys, {key: annotation})`` takes it), without a dict of annotations."""
-    statuses = {row.entry.key: row.annotation.status for row in rows}.values()
-    read = sum(1 for status in statuses if status is Status.READ)
-    reading = sum(1 for status in statuses if status is Status.READING)
+    keys = [row.entry.key for row in rows]
+    statuses = [row.annotation.status for row in rows]
+    if len(set(keys)) != len(keys):  # a key listed twice: its last row's status counts
+        statuses = list(dict(zip(keys, statuses, strict=True)).values())
+    read = sum(map(operator.is_, statuses, repeat(Status.READ)))
+    reading = sum(map(operator.is_, statuses, repeat(Status.READING)))
     return Counts(read, reading, len(statuses) - read - reading)
-
-
-def _blank(lines: list[str]) -> None:
-    """One empty line before what follows, never two."""
-    if lines and lines[-1] != "":
-        lines.append("")
 
 
 def write_export(
@@ -300,6 +347,20 @@ def write_export(
     text = export(rows, fmt, title=title, additions=additions)
     written = write_atomic(path, text, mode=mode)
     return written.resolve(), len({row.key for row in rows})
+
+
+# BibTeX (formats.cite writes it) ------------------------------------------------------------
+
+
+def bibtex_record(row: Row, work: Work, key: str) -> str:
+    """One row's BibTeX entry as the export writes it (its tags as ``keywords``)."""
+    return bibtex_entry(work, key, [printable(t) for t in row.annotation.tags])
+
+
+def bibtex_text(chunks: Sequence[str]) -> str:
+    """The BibTeX file of the :func:`bibtex_record` texts of distinct rows (what
+    ``cite.bibtex(rows, keywords=True)`` writes)."""
+    return "\n\n".join(chunks) + ("\n" if chunks else "")
 
 
 # CSV ---------------------------------------------------------------------------------------
@@ -370,9 +431,17 @@ def to_csv(rows: Iterable[Row], *, raw: bool = False) -> str:
     note, a tag such as ``=cmd``) gets a leading ``'`` so that a spreadsheet shows it instead
     of running it; ``raw`` writes every value exactly (for programs, not spreadsheets).
     """
-    lines = [_csv_line(CSV_COLUMNS)]
-    lines += [_csv_line(_csv_cells(row, raw=raw)) for row in distinct(rows)]
-    return "".join(lines)
+    return csv_text([_csv_line(_csv_cells(row, raw=raw)) for row in distinct(rows)])
+
+
+def csv_row(row: Row, raw: bool) -> str:
+    """One row's line of the CSV export (CRLF at its end)."""
+    return _csv_line(_csv_cells(row, raw=raw))
+
+
+def csv_text(chunks: Sequence[str]) -> str:
+    """The CSV file of the :func:`csv_row` lines of distinct rows: the header, the lines."""
+    return _csv_line(CSV_COLUMNS) + "".join(chunks)
 
 
 _CSV_COMMAS = len(CSV_COLUMNS) - 1
@@ -441,42 +510,51 @@ def to_ris(rows: Iterable[Row], today: date | None = None) -> str:
     """
     rows = distinct(rows)
     works = [work_of(row, today) for row in rows]
-    out: list[str] = []
-    for row, work, key in zip(rows, works, unique_keys(works), strict=True):
-        kind = _kind(work)
-        fields: list[tuple[str, str]] = [("TY", kind), ("ID", key), ("TI", work.title)]
-        fields += [("AU", last_first(n)) for n in work.names]
-        if work.year:
-            fields.append(("PY", str(work.year)))
-            if work.month and work.day:
-                fields.append(("DA", f"{work.year:04d}/{work.month:02d}/{work.day:02d}"))
-        if kind in ("CONF", "JOUR"):
-            fields.append(("T2", venue_name(work)))
-        elif work.is_arxiv:
-            fields += [("PB", "arXiv"), ("SN", f"arXiv:{work.arxiv_id}"), ("M3", "Preprint")]
-        elif work.venue:
-            fields.append(("T2", work.venue))
-        fields.append(("UR", work.url))
-        if work.any_doi:
-            fields.append(("DO", work.any_doi))
-        if work.is_arxiv:
-            fields.append(("M2", f"arXiv: {work.arxiv_id}"))
-        if kind in ("ELEC", "COMP", "VIDEO"):
-            fields.append(("Y2", work.accessed.replace("-", "/")))
-        abstract = (row.metadata or {}).get("abstract")
-        if abstract:
-            fields.append(("AB", _one_line(str(abstract))))
-        fields += [("KW", printable(t)) for t in row.annotation.tags]
-        if row.annotation.note.strip():
-            fields.append(("N1", _one_line(row.annotation.note)))
-        out += [
-            # _one_line(value), its usual case (already one clean line) asked here
-            f"{tag}  - {value}"
-            if value.isprintable() and "  " not in value and value[:1] != " " != value[-1:]
-            else f"{tag}  - {_one_line(value)}"
-            for tag, value in fields
-        ]
-        out += ["ER  - ", ""]
+    keys = unique_keys(works)
+    return ris_text([ris_record(r, w, k) for r, w, k in zip(rows, works, keys, strict=True)])
+
+
+def ris_text(chunks: Sequence[str]) -> str:
+    """The RIS file of the :func:`ris_record` texts of distinct rows."""
+    return "\n".join(chunks)
+
+
+def ris_record(row: Row, work: Work, key: str) -> str:
+    """One row's RIS record (``TY`` … ``ER``, then an empty line), its key ``key``."""
+    kind = _kind(work)
+    fields: list[tuple[str, str]] = [("TY", kind), ("ID", key), ("TI", work.title)]
+    fields += [("AU", last_first(n)) for n in work.names]
+    if work.year:
+        fields.append(("PY", str(work.year)))
+        if work.month and work.day:
+            fields.append(("DA", f"{work.year:04d}/{work.month:02d}/{work.day:02d}"))
+    if kind in ("CONF", "JOUR"):
+        fields.append(("T2", venue_name(work)))
+    elif work.is_arxiv:
+        fields += [("PB", "arXiv"), ("SN", f"arXiv:{work.arxiv_id}"), ("M3", "Preprint")]
+    elif work.venue:
+        fields.append(("T2", work.venue))
+    fields.append(("UR", work.url))
+    if work.any_doi:
+        fields.append(("DO", work.any_doi))
+    if work.is_arxiv:
+        fields.append(("M2", f"arXiv: {work.arxiv_id}"))
+    if kind in ("ELEC", "COMP", "VIDEO"):
+        fields.append(("Y2", work.accessed.replace("-", "/")))
+    abstract = (row.metadata or {}).get("abstract")
+    if abstract:
+        fields.append(("AB", _one_line(str(abstract))))
+    fields += [("KW", printable(t)) for t in row.annotation.tags]
+    if row.annotation.note.strip():
+        fields.append(("N1", _one_line(row.annotation.note)))
+    out = [
+        # _one_line(value), its usual case (already one clean line) asked here
+        f"{tag}  - {value}"
+        if value.isprintable() and "  " not in value and value[:1] != " " != value[-1:]
+        else f"{tag}  - {_one_line(value)}"
+        for tag, value in fields
+    ]
+    out += ["ER  - ", ""]
     return "\n".join(out)
 
 
@@ -568,10 +646,19 @@ def _csl_items(
 
 def to_csl_json(rows: Iterable[Row], today: date | None = None) -> str:
     """A JSON array of CSL items, one per distinct entry, ids unique (the BibTeX keys)."""
-    items = [_item_json(item, "  ") for item in _csl_items(rows, today)]
-    if not items:
+    return csl_text([_item_json(item, "  ") for item in _csl_items(rows, today)])
+
+
+def csl_record(row: Row, work: Work, key: str) -> str:
+    """One row's item of the CSL-JSON export, as written in its array, its id ``key``."""
+    return _item_json(csl_item(row, work, key), "  ")
+
+
+def csl_text(chunks: Sequence[str]) -> str:
+    """The CSL-JSON file of the :func:`csl_record` texts of distinct rows."""
+    if not chunks:
         return json_text([])
-    return "[\n" + ",\n".join(items) + "\n]\n"  # (each item _json_safe already)
+    return "[\n" + ",\n".join(chunks) + "\n]\n"  # (each item _json_safe already)
 
 
 # JSON backup -------------------------------------------------------------------------------
@@ -698,24 +785,36 @@ def to_json(
     cache) and ``addition``, each ``null`` when the library holds none.
     """
     additions = additions or {}
-    stamp = now or datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace(
-        "+00:00", "Z"
-    )
+    stamp = now or json_stamp()
+    # json_text({**head, "entries": [json_record(…) …]}), an entry at a time: each record is
+    # written (orjson) and dropped, instead of one dict tree of the whole library.
+    entries = [json_entry(row, additions.get(row.key)) for row in distinct(rows)]
+    return json_backup_text(entries, title=title, now=stamp)
+
+
+def json_stamp() -> str:
+    """``exported_at``: now, UTC, to the second (``2025-03-14T09:26:53Z``)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def json_entry(row: Row, addition: Mapping[str, Any] | None) -> str:
+    """One distinct row's entry of the JSON backup, as written in its array."""
+    record = json_record(row, addition)
+    # The entry's own fields and the annotation have JSON's types by construction; the
+    # arXiv cache and an addition are free-form documents.
+    same = _orjson_same(record["metadata"]) and _orjson_same(record["addition"])
+    return _item_json(record, "    ", same)
+
+
+def json_backup_text(entries: Sequence[str], *, title: str, now: str) -> str:
+    """The JSON backup of the :func:`json_entry` texts of distinct rows, exported at
+    ``now``."""
     head: dict[str, Any] = {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
-        "exported_at": stamp,
+        "exported_at": now,
         "list": {"title": title},
     }
-    # json_text({**head, "entries": [json_record(…) …]}), an entry at a time: each record is
-    # written (orjson) and dropped, instead of one dict tree of the whole library.
-    entries = []
-    for row in distinct(rows):
-        record = json_record(row, additions.get(row.key))
-        # The entry's own fields and the annotation have JSON's types by construction; the
-        # arXiv cache and an addition are free-form documents.
-        same = _orjson_same(record["metadata"]) and _orjson_same(record["addition"])
-        entries.append(_item_json(record, "    ", same))
     if not entries:
         return json_text({**head, "entries": []})
     text = json.dumps(head, ensure_ascii=False, indent=2)[:-2]  # without the final "\n}"
