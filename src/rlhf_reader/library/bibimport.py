@@ -708,25 +708,27 @@ def plan_import(
 def apply_import(plan: ImportPlan, library: Any) -> None:
     """Write ``plan``: additions, then each paper's changes, through the library's own
     change methods (tags added to the tags as they are, the note replaced only if it is
-    still what was planned against). Call it under ``library.exclusive()``."""
-    seen_additions: set[str] = set()
-    for step in plan.steps:
-        if step.addition is not None and step.key not in seen_additions:
-            seen_additions.add(step.key)
-            if step.metadata is not None:
-                library.put_metadata({step.key: step.metadata})
-            library.put_addition(step.addition)
-    by_tags: dict[tuple[str, ...], list[str]] = {}
-    for step in plan.steps:
-        if step.tags:
-            by_tags.setdefault(step.tags, []).append(step.key)
-        if step.note is not None:
-            library.set_note(step.key, step.note, base=step.note_base)
-    for tags, keys in by_tags.items():
-        library.change_tags(keys, TagEdit(add=tags))
-    by_status: dict[Status, list[str]] = {}
-    for step in plan.steps:
-        if step.status is not None:
-            by_status.setdefault(step.status, []).append(step.key)
-    for status, keys in by_status.items():
-        library.set_status(keys, status)
+    still what was planned against), written to the file once at the end. Call it under
+    ``library.exclusive()``."""
+    with library.batch():  # one write for the whole import
+        seen_additions: set[str] = set()
+        for step in plan.steps:
+            if step.addition is not None and step.key not in seen_additions:
+                seen_additions.add(step.key)
+                if step.metadata is not None:
+                    library.put_metadata({step.key: step.metadata})
+                library.put_addition(step.addition)
+        by_tags: dict[tuple[str, ...], list[str]] = {}
+        for step in plan.steps:
+            if step.tags:
+                by_tags.setdefault(step.tags, []).append(step.key)
+            if step.note is not None:
+                library.set_note(step.key, step.note, base=step.note_base)
+        for tags, keys in by_tags.items():
+            library.change_tags(keys, TagEdit(add=tags))
+        by_status: dict[Status, list[str]] = {}
+        for step in plan.steps:
+            if step.status is not None:
+                by_status.setdefault(step.status, []).append(step.key)
+        for status, keys in by_status.items():
+            library.set_status(keys, status)

@@ -474,6 +474,8 @@ class SafeStorage(Storage):
         self._tables: Tables | None = None
         self._stamp: tuple[int, int, int, int] | None = None
         self._backed_up = False
+        self._batch: Transaction | None = None  # see batched()
+        self._batch_failed = False
         self.generation = 0  # bumped whenever the cache is (re)loaded from disk
         self._checked_path = _checked_record(self.target)
         self._prepare()
@@ -673,14 +675,47 @@ class SafeStorage(Storage):
         written.
         """
         with self.locked():
-            txn = Transaction(self.tables())
+            batch = self._batch
+            txn = Transaction(self.tables() if batch is None else batch.tables)
             try:
                 yield txn
-                if txn.write:
+                if txn.write and batch is not None:
+                    batch.write = True  # written once, when the batch ends
+                elif txn.write:
                     self._commit(txn.tables)
+            except BaseException:
+                if batch is not None:
+                    self._batch_failed = True  # its tables may be half changed: never written
+                self.invalidate()
+                raise
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        """Lock, and let every transaction inside change the same tables: they are written
+        once, at the end, if any changed — or not at all if one fails (the cache is dropped:
+        the file on disk is the truth). An import of thousands of papers made one write per
+        paper's change, the whole file each time: quadratic."""
+        with self.locked():
+            if self._batch is not None:  # inside a batch already: part of that one
+                yield
+                return
+            batch = self._batch = Transaction(self.tables())
+            batch.write = False
+            self._batch_failed = False
+            try:
+                yield
+                if self._batch_failed:
+                    raise LibraryError(
+                        f"{self.path}: a change failed while others were being made; "
+                        "nothing was written"
+                    )
+                if batch.write:
+                    self._commit(batch.tables)
             except BaseException:
                 self.invalidate()
                 raise
+            finally:
+                self._batch = None
 
     def read_only(self) -> bool:
         """True when the library file exists and its mode says it must not be written: no
@@ -827,6 +862,17 @@ class Library:
         with self._mutex, self._storage.locked():
             self._storage.refresh()
             yield
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many changes, one write: every change method called inside writes nothing until
+        the block ends, then all at once (nothing if the block raises). Holds the lock."""
+        with self._mutex, self._storage.batched():
+            try:
+                yield
+            except BaseException:
+                self._index_generation = -1
+                raise
 
     # plumbing ------------------------------------------------------------------------------
 
