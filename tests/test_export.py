@@ -406,6 +406,19 @@ def test_write_export_for_the_tui(tmp_path: Path) -> None:
     assert len(read_ris(path.read_text(encoding="utf-8"))) == count
 
 
+def test_the_tuis_export_keeps_its_texts_in_the_export_cache(tmp_path: Path) -> None:
+    from rlhf_reader.formats import export_cache
+    from rlhf_reader.formats.export import write_export
+
+    catalog = load(BUNDLED_LIST)
+    made = rows(catalog, {}, {})
+    first, _ = write_export(tmp_path / "a.bib", made, "bibtex", cache="tui-scope")
+    assert list(export_cache.cache_dir().iterdir())  # the conftest's cache folder, not yours
+    again, _ = write_export(tmp_path / "b.bib", made, "bibtex", cache="tui-scope")
+    plain, _ = write_export(tmp_path / "c.bib", made, "bibtex")
+    assert first.read_bytes() == again.read_bytes() == plain.read_bytes()
+
+
 def test_write_atomic_writes_through_a_symlink_and_into_a_pipe(tmp_path: Path) -> None:
     # The link stays a link (like the library); a FIFO or device is written into, never
     # replaced by a regular file (``-o /dev/null`` as root once replaced the device).

@@ -26,10 +26,6 @@ if TYPE_CHECKING:
 
 CITE_FORMATS = ("bibtex", "apa", "markdown", "plain")
 EXPORT_FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
-# The formats 'export' keeps in the export cache (formats/export_cache.py). Not Markdown: at
-# 100,000 rows its formatting costs no more than the cache's digests and reading do
-# (bench/RESULTS.md, exportcache).
-CACHED_FORMATS = frozenset({"bibtex", "csv", "ris", "json", "csl-json"})
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -200,7 +196,7 @@ def export_format(args: argparse.Namespace) -> str:
 
 def run_export(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
-    from rlhf_reader.formats.export import ExportError, export, write_atomic
+    from rlhf_reader.formats.export import CACHED_FORMATS, ExportError, export, write_atomic
 
     args = ctx.args
     if args.output == "":

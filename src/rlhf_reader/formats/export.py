@@ -111,6 +111,12 @@ def default_filename(fmt: str, stem: str = "reading-list") -> str:
     return stem + EXTENSIONS[fmt]
 
 
+# The formats kept in the export cache (formats/export_cache.py) by ``rlhf-reader export``
+# and the TUI's export. Not Markdown: at 100,000 rows its formatting costs no more than the
+# cache's digests and reading do (bench/RESULTS.md, exportcache).
+CACHED_FORMATS = frozenset({"bibtex", "csv", "ris", "json", "csl-json"})
+
+
 def export(
     rows: Iterable[Row],
     fmt: str,
@@ -339,12 +345,15 @@ def write_export(
     title: str = "Reading list",
     additions: Mapping[str, Mapping[str, Any]] | None = None,
     mode: int | None = None,
+    cache: str | None = None,
 ) -> tuple[Path, int]:
     """Export ``rows`` as ``fmt`` into ``path`` atomically: the written path (absolute) and the
     number of distinct entries. For the TUI's export dialog; ``ExportError`` when unwritable.
-    A new file is 0600 unless ``mode`` says otherwise (see :func:`write_atomic`)."""
+    A new file is 0600 unless ``mode`` says otherwise (see :func:`write_atomic`). ``cache``:
+    the export cache's scope (see :func:`export`), used for the ``CACHED_FORMATS``."""
     rows = list(rows)
-    text = export(rows, fmt, title=title, additions=additions)
+    scope = cache if fmt in CACHED_FORMATS else None
+    text = export(rows, fmt, title=title, additions=additions, cache_scope=scope)
     written = write_atomic(path, text, mode=mode)
     return written.resolve(), len({row.key for row in rows})
 

@@ -237,7 +237,8 @@ def write_export(
 
     try:
         refuse_library_target(path, library_path)
-        written, count = write(path, rows, fmt, title=title, additions=additions)
+        scope = f"tui\0{library_path}\0{title}"  # the export cache's file for this view
+        written, count = write(path, rows, fmt, title=title, additions=additions, cache=scope)
     except (ExportError, OSError, ValueError) as exc:
         post(messages.ExportFailed(str(exc)))
         return
