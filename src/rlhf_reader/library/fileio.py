@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int | None = None, durable: bool = True) -> None:
+def write_atomic(
+    path: Path, data: bytes | tuple[bytes, ...], *, mode: int | None = None, durable: bool = True
+) -> None:
     """Write ``data`` to a temp file beside ``path`` (``.NAME.XXXX.tmp``), then ``os.replace``.
+
+    ``data`` may be several parts, written one after the other (a header and 20 MB after it
+    need no joined copy).
 
     ``mode``: permission bits of the file; None keeps an existing file's bits, or gives a new
     file the usual ``0o666 & ~umask``. ``durable`` fsyncs the file and then its folder.
@@ -27,9 +32,10 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None, durable: b
     try:
         try:
             os.fchmod(fd, _mode_for(path) if mode is None else mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for part in (data,) if isinstance(data, bytes) else data:
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
             if durable:
                 os.fsync(fd)
         finally:

@@ -24,12 +24,9 @@ library path, replaced at each write; only libraries of at least :data:`MIN_BYTE
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import marshal
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -83,26 +80,7 @@ def save(path: Path, fingerprint: str, tables: dict[str, Any]) -> None:
     try:
         payload = marshal.dumps(tables)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write(path, _header(fingerprint, payload), payload)
+        header = _header(fingerprint, payload)  # parts: no joined copy of 20 MB
+        fileio.write_atomic(path, (header, payload), mode=0o600, durable=False)
     except Exception:  # only costs the next open its parse
         return
-
-
-def _write(path: Path, header: bytes, payload: bytes) -> None:
-    """``fileio.write_atomic(path, header + payload, mode=0o600, durable=False)`` without
-    the copy of 20 MB that joining them makes (a write of ``mark`` at 100,000)."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        try:
-            os.fchmod(fd, 0o600)
-            for part in (header, payload):
-                view = memoryview(part)
-                while view:
-                    view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
