@@ -106,6 +106,9 @@ def run_screenshot(ctx: Context) -> int:
         raise CliError(f"{out.parent}: no such folder")
     ctx.workspace.catalog  # noqa: B018  (a bad list or library: an error before rendering)
     app = make_app(ctx.workspace)
+    # No filter typed: the search index would only compete for the GIL with the rendering
+    # (seconds at 100,000 entries); a filter builds it when first used, as the TUI does.
+    app.index_in_background = "slash" in keys or "/" in keys
 
     async def shoot() -> str:
         async with app.run_test(size=size) as pilot:

@@ -54,6 +54,9 @@ class ReaderApp(App[None]):
         self.workspace = workspace
         self.saved_state = state
         self.screenshots = Screenshots(self)
+        self.index_in_background = True
+        """Build the filter's search index in a thread at start (the ``screenshot`` command
+        turns it off when no ``/`` is pressed: the index is then built when first needed)."""
         self.keymap: Keymap = {}
         """The keys remapped by binding id (``set_keymap``), for the help screen."""
         theme = state.get("theme")

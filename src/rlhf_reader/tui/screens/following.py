@@ -58,11 +58,12 @@ class Following(TaskPart):
     def read(self) -> None:
         """Build the search index, look for the PDFs, read the lists' keys (in threads)."""
         workspace, rows = self.host.workspace, self.host.reading.rows
-        # A description, or Textual makes one with repr(work): every row, 0.2 s for 10,000.
-        work = partial(tasks.build_search_index, self.post_message, dict(rows))
-        self.run_worker(
-            work, thread=True, group="search-index", description="index", exit_on_error=False
-        )
+        if getattr(self.app, "index_in_background", True):
+            # A description, or Textual makes one with repr(work): every row, 0.2 s for 10k.
+            work = partial(tasks.build_search_index, self.post_message, dict(rows))
+            self.run_worker(
+                work, thread=True, group="search-index", description="index", exit_on_error=False
+            )
         find = partial(tasks.find_pdfs, self.post_message, workspace, list(rows))
         self.run_worker(
             find, thread=True, group="pdf-marks", description="pdf marks", exit_on_error=False
