@@ -359,13 +359,7 @@ def from_data(skeleton: dict[str, Any], entries: list[list[Any]]) -> Catalog:
     for section, count in zip(_walk(sections), counts, strict=True):  # the same order as the rows
         section.entries = built[at : at + count]
         at += count
-    return Catalog(
-        title=skeleton["title"],
-        sections=sections,
-        source=skeleton["source"],
-        unread=tuple((int(line), str(text)) for line, text in skeleton.get("unread", ())),
-        skipped=tuple(str(note) for note in skeleton.get("skipped", ())),
-    )
+    return _catalog(skeleton, sections)
 
 
 def _tuples(catalog: Catalog) -> list[tuple[Any, ...]]:
@@ -407,13 +401,7 @@ def _from_tuples(skeleton: dict[str, Any], rows: list[tuple[Any, ...]]) -> Catal
             if built[at - 1].section != section.path:
                 raise ValueError("an entry's section is not its section's path")
             section.path = built[at - 1].section
-    return Catalog(
-        title=skeleton["title"],
-        sections=sections,
-        source=skeleton["source"],
-        unread=tuple((int(line), str(text)) for line, text in skeleton.get("unread", ())),
-        skipped=tuple(str(note) for note in skeleton.get("skipped", ())),
-    )
+    return _catalog(skeleton, sections)
 
 
 class _Unpacked:
@@ -427,6 +415,17 @@ class _Unpacked:
          self.year, self.venue, self.details, self.source, links, self.extra,
          self.description) = row  # fmt: skip
         self.links = _links(links) if links else ()
+
+
+def _catalog(skeleton: dict[str, Any], sections: list[Section]) -> Catalog:
+    """The catalog of a stored skeleton and its sections (entries filled in)."""
+    return Catalog(
+        title=skeleton["title"],
+        sections=sections,
+        source=skeleton["source"],
+        unread=tuple((int(line), str(text)) for line, text in skeleton.get("unread", ())),
+        skipped=tuple(str(note) for note in skeleton.get("skipped", ())),
+    )
 
 
 def _walk(sections: list[Section]) -> Iterator[Section]:
