@@ -2,8 +2,9 @@
 
 Workers run in threads and never call into a screen: they post one of these (``post_message``
 is thread-safe) and the screen handles it on the UI thread, where the library is written.
-Widgets post theirs upward the same way. This module imports nothing but ``textual.message``,
-so the screen can name every handler without importing the widgets that post them.
+Widgets post theirs upward the same way. This module imports nothing but ``textual.message``
+and the pure ``valueclass``, so the screen can name every handler without importing the
+widgets that post them.
 
 A message's fields are its annotations (:class:`Carrying`): the ``__init__`` is written once,
 not generated per class as ``@dataclass`` does — generating and compiling one for each of these
