@@ -372,9 +372,10 @@ def _tuples(catalog: Catalog) -> list[tuple[Any, ...]]:
     for section in _walk(catalog.sections):
         path = share(section.path, section.path)
         for e in section.entries:
-            # Interned, and so in the copy (marshal keeps that): the library's snapshot
-            # interns its keys too, so a key of both is one object (store._share_values).
-            key = sys.intern(e.key)
+            # Not interned: ``marshal.loads`` interns every string the copy marks so, and
+            # 100,000 new keys in the interpreter's table cost 0.15-0.2 s of each load —
+            # more than finding a key by identity in the joins ever saved (RESULTS.md).
+            key = e.key
             arxiv_id = key if e.arxiv_id == key else e.arxiv_id
             links = tuple((link.text, link.url) for link in e.links)
             year = share(("year", e.year), e.year)
