@@ -4,10 +4,14 @@ bytes it was made of; anything else is parsed and checked as before."""
 from __future__ import annotations
 
 import json
+import marshal
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rlhf_reader.library import snapshot, store
 from rlhf_reader.library.store import Library, LibraryError
@@ -204,3 +208,85 @@ def test_small_libraries_get_no_snapshot(db_path: Path, monkeypatch: pytest.Monk
     Library.open(db_path).set_status(["a"], Status.READ)
     Library.open(db_path)
     assert not snapshot_of(db_path).exists()
+
+
+# --- packed tables: what the snapshot holds, and what is read from it ----------------------
+
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.text(max_size=8),
+    st.lists(st.text(max_size=4), max_size=3),
+)
+_docs = st.dictionaries(st.sampled_from(["key", "status", "tags", "x", "é"]), _values, max_size=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_docs, max_size=12))
+def test_a_packed_table_gives_back_its_documents_in_order(docs: list[dict[str, Any]]) -> None:
+    table = {str(i * 7 % 13): doc for i, doc in enumerate(docs)}
+    packed = snapshot.Packed(marshal.loads(marshal.dumps(snapshot.pack(table))))
+    assert packed.docs() == table
+    assert [list(doc) for doc in packed.docs().values()] == [list(doc) for doc in table.values()]
+    assert list(packed.docs()) == list(table)
+    fields = ("key", "status")
+    assert packed.uniform(fields) == all(tuple(doc) == fields for doc in table.values())
+
+
+def _read_both_ways(db_path: Path) -> tuple[Library, Library]:
+    """The library as read from its snapshot (its tables still packed) and as parsed."""
+    from_snapshot = Library.open(db_path)
+    assert from_snapshot._storage.packed("annotations") is not None
+    saved = snapshot_of(db_path).read_bytes()
+    snapshot_of(db_path).unlink()
+    parsed = Library.open(db_path)
+    assert parsed._storage.packed("annotations") is None
+    snapshot_of(db_path).write_bytes(saved)
+    return from_snapshot, parsed
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reading_the_packed_tables_answers_as_the_documents_do(db_path: Path, seed: int) -> None:
+    _random_library(db_path, seed).close()
+    if seed % 2:  # a document of another shape (fields in another order): read as a dict
+        data = json.loads(db_path.read_text())
+        if data["annotations"]:
+            doc = data["annotations"][next(iter(data["annotations"]))]
+            data["annotations"][next(iter(data["annotations"]))] = dict(reversed(doc.items()))
+        db_path.write_text(json.dumps(data))
+        Library.open(db_path).close()  # parsed, checked, its snapshot kept
+    packed, parsed = _read_both_ways(db_path)
+    assert packed.statuses() == parsed.statuses()
+    assert packed.tally() == parsed.tally()
+    got, expected = packed.annotations(), parsed.annotations()
+    assert got == expected and list(got) == list(expected)
+    assert all(type(a) is Annotation for a in got.values())
+    # the tuples answered (no dict was made), unless a document had another shape
+    assert (packed._storage.packed("annotations") is None) == bool(seed % 2 and got)
+    assert packed.all_metadata() == parsed.all_metadata()
+    assert packed.annotation_keys() == parsed.annotation_keys()
+    assert packed._tables() == parsed._tables()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_write_after_reading_some_tables_writes_the_same_file(db_path: Path, seed: int) -> None:
+    """A table made dicts alone (the arXiv cache), then a change: the file written is the
+    one a library parsed from the JSON writes, tables in the same order."""
+    _random_library(db_path, seed).close()
+    copy = db_path.with_name("copy.json")
+    copy.write_bytes(db_path.read_bytes())
+    packed = Library.open(db_path)
+    packed.all_metadata()
+    packed.get_meta("queue")
+    packed.set_status(["k0", "new"], Status.READING)
+    parsed = Library.open(copy)
+    snapshot_of(copy).unlink(missing_ok=True)
+    parsed = Library.open(copy)
+    parsed.all_metadata()
+    parsed.set_status(["k0", "new"], Status.READING)
+    written, expected = json.loads(db_path.read_bytes()), json.loads(copy.read_bytes())
+    for doc in (*written["annotations"].values(), *expected["annotations"].values()):
+        doc.pop("created") if doc["key"] == "new" else None
+        doc.pop("updated")
+    assert written == expected and list(written) == list(expected)

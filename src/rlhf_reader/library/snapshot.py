@@ -20,6 +20,12 @@ and the JSON is read: a snapshot only saves time. It lives in the user cache fol
 verdict of the same library (``checked/NAME.tables``, 0600, never beside the library), one per
 library path, replaced at each write; only libraries of at least :data:`MIN_BYTES` get one
 (smaller ones parse in a few milliseconds).
+
+Each table is kept packed (:class:`Packed`): a tuple of each document's values, the field
+names once per shape. ``marshal.loads`` of 100,000 seven-field dicts took 0.25-0.45 s, of the
+same values as tuples 0.1-0.15 s; a command that only reads annotations (``list``,
+``stats``, an export) makes them from the tuples and never builds the dicts, and any other
+use builds a table's dicts when first asked for it (``SafeStorage.table``).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from rlhf_reader.library import fileio
 MIN_BYTES = 1_000_000
 """Libraries smaller than this are parsed every time (tests set it to 0)."""
 
-_FORMAT = 1
+_FORMAT = 2  # 2: tables packed (Packed)
 _TAG = f"rlhf-reader-tables {_FORMAT} marshal-{marshal.version} {sys.implementation.cache_tag}"
 
 
@@ -49,9 +55,59 @@ def _header(fingerprint: str, payload: bytes | memoryview) -> bytes:
     return f"{_TAG}\t{fingerprint}\t{digest}\n".encode("ascii")
 
 
-def load(path: Path, fingerprint: str, tables: tuple[str, ...]) -> dict[str, Any] | None:
-    """The tables of the library whose bytes have ``fingerprint``, or None (no usable
-    snapshot). ``tables``: the names every library has."""
+class Packed:
+    """One table as the snapshot keeps it: ``ids`` (document ids, in order), ``shapes``
+    (the field names of the documents, each distinct tuple once), ``which`` (each document's
+    shape, by index; None when all have the first) and ``rows`` (each document's values, in
+    its shape's order). :meth:`docs` makes the table's dicts, equal to those packed."""
+
+    __slots__ = ("ids", "rows", "shapes", "which")
+
+    def __init__(self, stored: tuple[Any, ...]) -> None:
+        shapes, ids, which, rows = stored
+        if type(shapes) is not list or type(ids) is not list or type(rows) is not list:
+            raise ValueError("not a packed table")
+        if len(ids) != len(rows) or (which is not None and len(which) != len(rows)):
+            raise ValueError("a packed table's columns disagree")
+        if rows and not shapes:
+            raise ValueError("a packed table without shapes")
+        self.shapes: list[tuple[str, ...]] = shapes
+        self.ids: list[str] = ids
+        self.which: list[int] | None = which
+        self.rows: list[tuple[Any, ...]] = rows
+
+    def uniform(self, fields: tuple[str, ...]) -> bool:
+        """Every document has exactly ``fields``, in this order (or there is none)."""
+        return not self.rows or (self.which is None and self.shapes[0] == fields)
+
+    def docs(self) -> dict[str, dict[str, Any]]:
+        """The table as ``SafeStorage`` holds it: document id → document."""
+        if not self.rows:
+            return {}
+        if self.which is None:
+            shape = self.shapes[0]
+            return {
+                i: dict(zip(shape, row, strict=True))
+                for i, row in zip(self.ids, self.rows, strict=True)
+            }
+        shapes = self.shapes
+        return {
+            i: dict(zip(shapes[w], row, strict=True))
+            for i, w, row in zip(self.ids, self.which, self.rows, strict=True)
+        }
+
+
+def pack(table: dict[str, dict[str, Any]]) -> tuple[Any, ...]:
+    """``table`` (document id → document) as :class:`Packed` stores it."""
+    shapes: dict[tuple[str, ...], int] = {}
+    which = [shapes.setdefault(tuple(doc), len(shapes)) for doc in table.values()]
+    rows = [tuple(doc.values()) for doc in table.values()]
+    return list(shapes), list(table), which if len(shapes) > 1 else None, rows
+
+
+def load(path: Path, fingerprint: str, tables: tuple[str, ...]) -> dict[str, Packed] | None:
+    """The tables of the library whose bytes have ``fingerprint`` (packed, in the file's
+    order), or None (no usable snapshot). ``tables``: the names every library has."""
     try:
         with fileio.open_regular(path) as handle:  # (a FIFO in its place would block)
             data = handle.read()
@@ -67,9 +123,9 @@ def load(path: Path, fingerprint: str, tables: tuple[str, ...]) -> dict[str, Any
             return None  # damaged: never unmarshalled
         found = marshal.loads(payload)
         del payload
-        if type(found) is not dict or any(type(found.get(name)) is not dict for name in tables):
+        if type(found) is not dict or any(type(found.get(name)) is not tuple for name in tables):
             return None
-        return found
+        return {name: Packed(stored) for name, stored in found.items()}
     except Exception:  # unreadable, not ours, not this Python's: the JSON is read instead
         return None
 
@@ -78,7 +134,7 @@ def save(path: Path, fingerprint: str, tables: dict[str, Any]) -> None:
     """Write the snapshot of ``tables`` (the library's bytes have ``fingerprint``); silent
     when it cannot (a value ``marshal`` does not take, a folder that cannot be written)."""
     try:
-        payload = marshal.dumps(tables)
+        payload = marshal.dumps({name: pack(table) for name, table in tables.items()})
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         header = _header(fingerprint, payload)  # parts: no joined copy of 20 MB
         fileio.write_atomic(path, (header, payload), mode=0o600, durable=False)

@@ -423,6 +423,28 @@ class _UnmadeAnnotation:
         self.read_at = get("read_at") or None
 
 
+_ANNOTATION_FIELDS = ("key", "status", "tags", "note", "created", "updated", "read_at")
+"""The fields of an annotation's document, in ``Annotation.to_dict``'s order: a snapshot's
+table of such documents only is read by :class:`_UnpackedAnnotation`."""
+
+
+class _UnpackedAnnotation:
+    """An :class:`Annotation` made from a packed document (``snapshot.Packed``, fields
+    :data:`_ANNOTATION_FIELDS`) as :class:`_UnmadeAnnotation` makes it from the dict."""
+
+    __slots__ = Annotation.__slots__
+
+    def __init__(self, row: tuple[Any, ...], tags: dict[tuple[str, ...], tuple[str, ...]]) -> None:
+        self.key, status, listed, note, created, updated, read_at = row
+        self.status = _STATUS[status]
+        listed = tuple(listed)
+        self.tags = tags.setdefault(listed, listed) if listed else ()
+        self.note = note or ""
+        self.created = created or ""
+        self.updated = updated or ""
+        self.read_at = read_at or None
+
+
 def _describe(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
@@ -465,7 +487,11 @@ class SafeStorage(Storage):
         self.backup_path = self.target.with_name(self.target.name + ".bak")
         self.lock_path = self.target.with_name(self.target.name + ".lock")
         self._lock = fileio.ProcessLock(self.lock_path, timeout=lock_timeout)
+        # The tables: all as dicts (``_tables``), or, read from the snapshot, packed
+        # (``_packed``) with those asked for by name made dicts so far (``_made``).
         self._tables: Tables | None = None
+        self._packed: dict[str, snapshot.Packed] | None = None
+        self._made: Tables = {}
         self._stamp: tuple[int, int, int, int] | None = None
         self._backed_up = False
         self._batch: Transaction | None = None  # see batched()
@@ -543,9 +569,10 @@ class SafeStorage(Storage):
         fingerprinted = fingerprint(raw)
         # Tens of thousands of new dicts and no cycles: the cyclic collector would walk them
         # again and again while they are made (it doubled the load of a 100k library).
+        tables: Tables | None = None
         with paused():
-            tables = self._snapshot(fingerprinted, len(raw))
-            read, migrated = tables is None, False
+            packed = self._snapshot(fingerprinted, len(raw))
+            read, migrated = packed is None, False
             known: str | None = fingerprinted
             if read:
                 known = self._checked()
@@ -556,7 +583,7 @@ class SafeStorage(Storage):
                 if self._share or (kept and not migrated):
                     _share_values(tables)
         del raw
-        self._tables = tables
+        self._tables, self._packed, self._made = tables, packed, {}
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self.generation += 1
         if known != fingerprinted:
@@ -587,7 +614,7 @@ class SafeStorage(Storage):
         except (OSError, ValueError):
             return None
 
-    def _snapshot(self, fingerprinted: str, size: int) -> Tables | None:
+    def _snapshot(self, fingerprinted: str, size: int) -> dict[str, snapshot.Packed] | None:
         """The tables of the library's bytes from their snapshot (``library/snapshot.py``),
         or None: none, or the library is small."""
         if self._checked_path is None or size < snapshot.MIN_BYTES:
@@ -600,7 +627,7 @@ class SafeStorage(Storage):
         the JSON. Not in a long-lived process (the TUI writes at every key; the next
         command makes one when it reads the file)."""
         if self._checked_path is None or self._share or self._tables is None:
-            return
+            return  # (tables still packed: read from the snapshot of these very bytes)
         if self._stamp is None or self._stamp[1] < snapshot.MIN_BYTES:
             return
         snapshot.save(snapshot.path_for(self._checked_path), fingerprinted, self._tables)
@@ -621,13 +648,41 @@ class SafeStorage(Storage):
         if keep:
             self._save_snapshot(fingerprinted)
 
+    def _current(self) -> None:
+        """Re-read the file when it changed on disk (or nothing is cached)."""
+        if (self._tables is None and self._packed is None) or self._current_stamp() != self._stamp:
+            self._load()
+
     def tables(self) -> Tables:
         """The cached tables, re-read first when the file changed on disk. Do not mutate
         outside :meth:`transaction`."""
-        if self._tables is None or self._current_stamp() != self._stamp:
-            self._load()
-        assert self._tables is not None
+        self._current()
+        if self._tables is None:  # packed: every table made dicts, in the file's order
+            assert self._packed is not None
+            made = self._made
+            self._tables = {n: made.get(n) or p.docs() for n, p in self._packed.items()}
+            self._packed, self._made = None, {}
         return self._tables
+
+    def table(self, name: str) -> dict[str, dict[str, Any]]:
+        """One cached table (as in :meth:`tables`), without making the others' dicts when
+        they are still packed."""
+        self._current()
+        if self._tables is not None:
+            return self._tables[name]
+        assert self._packed is not None
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = self._packed[name].docs()
+        return made
+
+    def packed(self, name: str) -> snapshot.Packed | None:
+        """The table as read from the snapshot, when no dict of it was made yet (a reader of
+        every document can use its tuples instead); None otherwise."""
+        self._current()
+        if self._packed is None or name in self._made:
+            return None
+        return self._packed[name]
 
     def refresh(self) -> bool:
         """Re-read the file if another process changed it; True when it did."""
@@ -637,7 +692,8 @@ class SafeStorage(Storage):
 
     def invalidate(self) -> None:
         """Forget the cache: the next access re-reads the file."""
-        self._tables = None
+        self._tables = self._packed = None
+        self._made = {}
         self._stamp = None
 
     # locking and writing -------------------------------------------------------------------
@@ -758,7 +814,7 @@ class SafeStorage(Storage):
         self._backed_up = True
         st = os.stat(self.target)
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-        self._tables = tables
+        self._tables, self._packed, self._made = tables, None, {}
         if checked:
             self._remember_checked(fingerprint(payload))
 
@@ -790,7 +846,8 @@ class SafeStorage(Storage):
             self._commit(_json_copy(data), checked=False)
 
     def close(self) -> None:
-        self._tables = None
+        self._tables = self._packed = None
+        self._made = {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -897,10 +954,14 @@ class Library:
                 self._index_generation = -1
                 raise
 
+    def _table(self, table: str) -> dict[str, dict[str, Any]]:
+        """One table, to read (the others stay packed if they are: ``SafeStorage.table``)."""
+        return self._storage.table(table)
+
     def _get(self, table: str, ident: str) -> dict[str, Any] | None:
-        tables = self._tables()
-        doc_id = self._ids(tables, table).get(ident)
-        return tables[table][doc_id] if doc_id is not None else None
+        docs = self._table(table)
+        doc_id = self._ids({table: docs}, table).get(ident)
+        return docs[doc_id] if doc_id is not None else None
 
     def _put(self, tables: Tables, table: str, ident: str, doc: dict[str, Any]) -> None:
         """Insert, or update the fields of, the document named ``ident`` (TinyDB upsert)."""
@@ -923,16 +984,22 @@ class Library:
 
     def annotations(self, keys: Iterable[str] | None = None) -> dict[str, Annotation]:
         """Every stored annotation, or those of ``keys`` that have one."""
+        tags: dict[tuple[str, ...], tuple[str, ...]] = {}
         with self._mutex:
-            table = self._tables()["annotations"]
+            packed = self._storage.packed("annotations") if keys is None else None
+            if packed is not None and packed.uniform(_ANNOTATION_FIELDS):
+                with paused():  # made from the snapshot's tuples: no dict per document
+                    made: list[Any] = list(map(_UnpackedAnnotation, packed.rows, repeat(tags)))
+                    become(made, Annotation)
+                    return {annotation.key: annotation for annotation in made}
+            table = self._table("annotations")
             if keys is None:
                 docs = list(table.values())
             else:
-                ids = self._ids(self._tables(), "annotations")
+                ids = self._ids({"annotations": table}, "annotations")
                 docs = [table[ids[k]] for k in keys if k in ids]
-        tags: dict[tuple[str, ...], tuple[str, ...]] = {}
         with paused():  # 100,000s of objects, no cycles: linear with the collector paused
-            made: list[Any] = list(map(_UnmadeAnnotation, docs, repeat(tags)))
+            made = list(map(_UnmadeAnnotation, docs, repeat(tags)))
             become(made, Annotation)  # Annotations now
             return {annotation.key: annotation for annotation in made}
 
@@ -941,7 +1008,10 @@ class Library:
         the last document), without an ``Annotation`` per key (``list`` at 100,000)."""
         status = _STATUS.__getitem__
         with self._mutex:
-            docs = self._tables()["annotations"].values()
+            packed = self._storage.packed("annotations")
+            if packed is not None and packed.uniform(_ANNOTATION_FIELDS):
+                return {row[0]: status(row[1]) for row in packed.rows}
+            docs = self._table("annotations").values()
             return {doc["key"]: status(doc.get("status", "unread")) for doc in docs}
 
     def tally(self) -> Tally:
@@ -954,10 +1024,14 @@ class Library:
         reading: list[str] = []
         tags: dict[str, Any] = {}
         with self._mutex:
-            for doc in self._tables()["annotations"].values():  # one pass: 100,000s of dicts
-                key = doc["key"]
-                tags[key] = doc.get("tags", ())
-                status = doc.get("status")
+            packed = self._storage.packed("annotations")
+            if packed is not None and packed.uniform(_ANNOTATION_FIELDS):
+                found: Iterable[tuple[Any, ...]] = packed.rows  # key, status, tags first
+            else:
+                docs = self._table("annotations").values()
+                found = ((d["key"], d.get("status"), d.get("tags", ())) for d in docs)
+            for key, status, listed, *_ in found:  # one pass over 100,000s of documents
+                tags[key] = listed
                 if status == "read":
                     read.append(key)
                 elif status == "reading":
@@ -1068,22 +1142,22 @@ class Library:
         making 100,000 Annotations; sync fingerprints them."""
         field = _ID_FIELD[table]
         with self._mutex:
-            return {doc[field]: doc for doc in self._tables()[table].values()}
+            return {doc[field]: doc for doc in self._table(table).values()}
 
     def annotation_keys(self) -> list[str]:
         """The key of every stored annotation (no ``Annotation`` made)."""
         with self._mutex:
-            return list(self._ids(self._tables(), "annotations"))
+            return list(self._ids({"annotations": self._table("annotations")}, "annotations"))
 
     def annotated_keys(self, keys: Iterable[str]) -> frozenset[str]:
         """Those of ``keys`` that have an annotation."""
         with self._mutex:
-            index = self._ids(self._tables(), "annotations")
+            index = self._ids({"annotations": self._table("annotations")}, "annotations")
             return frozenset(k for k in keys if k in index)
 
     def tags_in_use(self) -> Counter[str]:
         with self._mutex:
-            table = self._tables()["annotations"]
+            table = self._table("annotations")
             return Counter(tag for doc in table.values() for tag in doc.get("tags", ()))
 
     # arXiv metadata cache ------------------------------------------------------------------
@@ -1095,7 +1169,7 @@ class Library:
 
     def all_metadata(self) -> dict[str, dict[str, Any]]:
         with self._mutex, paused():  # a copy of each record: many dicts and lists, no cycles
-            table = self._tables()["metadata"]
+            table = self._table("metadata")
             return {doc["key"]: _json_copy(doc) for doc in table.values()}
 
     def put_metadata(self, records: Mapping[str, Mapping[str, Any]]) -> None:
@@ -1119,7 +1193,7 @@ class Library:
 
     def additions(self) -> list[dict[str, Any]]:
         with self._mutex:
-            return [_json_copy(doc) for doc in self._tables()["additions"].values()]
+            return [_json_copy(doc) for doc in self._table("additions").values()]
 
     def put_addition(self, record: Mapping[str, Any]) -> None:
         key = _check_key(record.get("key"))
