@@ -212,3 +212,33 @@ def test_every_parsing_module_is_in_the_parser_version() -> None:
     # only words the error for a list with no entries
     assert {f"lists/{name}.py" for name in parsing} <= listed
     assert {"lists/shapes.py", "lists/fastpath.py", "lists/text.py"} <= listed
+
+
+def test_a_list_of_several_write_blocks_reads_back_whole_and_key_by_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JSON file's entry lines are made a block at a time (``_BLOCK``): the file read
+    whole, and each key's entry found through the key index, are the parser's — on either
+    side of a block's end, and for a key listed twice (its first listing)."""
+    monkeypatch.setattr(catalog_cache, "_BLOCK", 7)
+    lines = ["# Blocks", ""]
+    for section in range(4):
+        lines += [f"## Part {section}", ""]
+        for n in range(9):
+            number = (section * 9 + n) % 30  # the last six repeat keys of the first part
+            lines.append(
+                f"- [Paper {section}-{n}](https://arxiv.org/abs/2401.{number:05d}) - A. B."
+            )
+        lines.append("")
+    path = tmp_path / "blocks.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    parsed = load(path)
+    raw = path.read_bytes()
+    assert catalog_cache._read_json(raw, str(path)) == parsed
+    firsts = {}
+    for entry in parsed.entries:
+        firsts.setdefault(entry.key, entry)
+    assert len(firsts) == 30 and len(parsed.entries) == 36
+    for key, entry in firsts.items():
+        found = catalog_cache.find(path, [key])
+        assert found is not None and found[0] == entry
