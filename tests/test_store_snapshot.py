@@ -249,13 +249,16 @@ def _read_both_ways(db_path: Path) -> tuple[Library, Library]:
 @pytest.mark.parametrize("seed", range(6))
 def test_reading_the_packed_tables_answers_as_the_documents_do(db_path: Path, seed: int) -> None:
     _random_library(db_path, seed).close()
-    if seed % 2:  # a document of another shape (fields in another order): read as a dict
-        data = json.loads(db_path.read_text())
-        if data["annotations"]:
-            doc = data["annotations"][next(iter(data["annotations"]))]
-            data["annotations"][next(iter(data["annotations"]))] = dict(reversed(doc.items()))
-        db_path.write_text(json.dumps(data))
-        Library.open(db_path).close()  # parsed, checked, its snapshot kept
+    data = json.loads(db_path.read_text())
+    if data["annotations"]:
+        first = next(iter(data["annotations"]))
+        doc = data["annotations"][first]
+        # the same key stored twice: the last document is the one read
+        data["annotations"]["999"] = {**doc, "status": "read", "note": "the later one"}
+        if seed % 2:  # a document of another shape (fields in another order): read as a dict
+            data["annotations"][first] = dict(reversed(doc.items()))
+    db_path.write_text(json.dumps(data))
+    Library.open(db_path).close()  # parsed, checked, its snapshot kept
     packed, parsed = _read_both_ways(db_path)
     assert packed.statuses() == parsed.statuses()
     assert packed.tally() == parsed.tally()
@@ -264,6 +267,12 @@ def test_reading_the_packed_tables_answers_as_the_documents_do(db_path: Path, se
     assert all(type(a) is Annotation for a in got.values())
     # the tuples answered (no dict was made), unless a document had another shape
     assert (packed._storage.packed("annotations") is None) == bool(seed % 2 and got)
+    for key in [*parsed.annotation_keys(), "missing"]:  # one document, found in the tuples
+        assert packed.annotation(key) == parsed.annotation(key)
+        assert packed.metadata(key) == parsed.metadata(key)
+    assert packed.get_meta("queue") == parsed.get_meta("queue") == ["k1", "k0"]
+    assert packed.get_meta("nested") == parsed.get_meta("nested")
+    assert packed.queue() == parsed.queue()
     assert packed.all_metadata() == parsed.all_metadata()
     assert packed.annotation_keys() == parsed.annotation_keys()
     assert packed._tables() == parsed._tables()

@@ -80,6 +80,19 @@ class Packed:
         """Every document has exactly ``fields``, in this order (or there is none)."""
         return not self.rows or (self.which is None and self.shapes[0] == fields)
 
+    def find(self, field: str, value: Any) -> dict[str, Any] | None:
+        """The document whose ``field`` is ``value`` (the last, as a key → id index of the
+        table has it), made alone; None when there is none (``show`` of one paper)."""
+        at = {shape: shape.index(field) for shape in self.shapes if field in shape}
+        which = self.which
+        for number in range(len(self.rows) - 1, -1, -1):
+            shape = self.shapes[0 if which is None else which[number]]
+            place = at.get(shape)
+            row = self.rows[number]
+            if place is not None and row[place] == value:
+                return dict(zip(shape, row, strict=True))
+        return None
+
     def docs(self) -> dict[str, dict[str, Any]]:
         """The table as ``SafeStorage`` holds it: document id → document."""
         if not self.rows:

@@ -959,6 +959,11 @@ class Library:
         return self._storage.table(table)
 
     def _get(self, table: str, ident: str) -> dict[str, Any] | None:
+        """The document named ``ident``, to read (found in the packed table without making
+        its dicts when it is still packed)."""
+        packed = self._storage.packed(table)
+        if packed is not None:
+            return packed.find(_ID_FIELD[table], ident)
         docs = self._table(table)
         doc_id = self._ids({table: docs}, table).get(ident)
         return docs[doc_id] if doc_id is not None else None
