@@ -265,6 +265,7 @@ def test_reading_the_packed_tables_answers_as_the_documents_do(db_path: Path, se
     got, expected = packed.annotations(), parsed.annotations()
     assert got == expected and list(got) == list(expected)
     assert all(type(a) is Annotation for a in got.values())
+    assert not packed.refresh()  # (the TUI polls: nothing changed, nothing made)
     # the tuples answered (no dict was made), unless a document had another shape
     assert (packed._storage.packed("annotations") is None) == bool(seed % 2 and got)
     for key in [*parsed.annotation_keys(), "missing"]:  # one document, found in the tuples

@@ -687,7 +687,7 @@ class SafeStorage(Storage):
     def refresh(self) -> bool:
         """Re-read the file if another process changed it; True when it did."""
         before = self.generation
-        self.tables()
+        self._current()  # (tables read from the snapshot stay packed)
         return self.generation != before
 
     def invalidate(self) -> None:
