@@ -300,3 +300,31 @@ def test_a_write_after_reading_some_tables_writes_the_same_file(db_path: Path, s
         doc.pop("created") if doc["key"] == "new" else None
         doc.pop("updated")
     assert written == expected and list(written) == list(expected)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda t: {**t, "annotations": (t["annotations"][0], t["annotations"][1], None,
+                                        [row[:-1] for row in t["annotations"][3]])},
+        lambda t: {**t, "annotations": (t["annotations"][0], t["annotations"][1],
+                                        [7] * len(t["annotations"][3]), t["annotations"][3])},
+        lambda t: {**t, "meta": ([], [], None, [("x",)])},
+        lambda t: {**t, "metadata": {}},
+    ],
+    ids=["short-row", "no-such-shape", "no-shapes", "not-packed"],
+)  # fmt: skip
+def test_a_snapshot_of_the_wrong_shape_is_not_used(  # type: ignore[no-untyped-def]
+    db_path: Path, decodes: list[Path], spoil
+) -> None:
+    """Intact (its digest right) but not what ``pack`` makes: the JSON is read instead."""
+    _random_library(db_path, 2).close()
+    expected, _ = store.decode(db_path, db_path.read_bytes())
+    kept = snapshot_of(db_path)
+    head, _, payload = kept.read_bytes().partition(b"\n")
+    fingerprint = head.decode().split("\t")[1]
+    bad = marshal.dumps(spoil(marshal.loads(payload)))
+    kept.write_bytes(snapshot._header(fingerprint, bad) + bad)
+    decodes.clear()
+    assert Library.open(db_path)._tables() == expected
+    assert decodes == [db_path]

@@ -71,6 +71,13 @@ class Packed:
             raise ValueError("a packed table's columns disagree")
         if rows and not shapes:
             raise ValueError("a packed table without shapes")
+        widths = [len(shape) for shape in shapes]
+        if which is None:
+            fits = not rows or set(map(len, rows)) == {widths[0]}
+        else:
+            fits = all(len(row) == widths[w] for w, row in zip(which, rows, strict=True))
+        if not fits:  # (checked once here: the dicts are made without zip's strict check)
+            raise ValueError("a packed document has more or fewer values than fields")
         self.shapes: list[tuple[str, ...]] = shapes
         self.ids: list[str] = ids
         self.which: list[int] | None = which
@@ -99,10 +106,8 @@ class Packed:
             return {}
         if self.which is None:
             shape = self.shapes[0]
-            return {
-                i: dict(zip(shape, row, strict=True))
-                for i, row in zip(self.ids, self.rows, strict=True)
-            }
+            made = [dict(zip(shape, row)) for row in self.rows]  # noqa: B905  (see __init__)
+            return dict(zip(self.ids, made, strict=True))
         shapes = self.shapes
         return {
             i: dict(zip(shapes[w], row, strict=True))
