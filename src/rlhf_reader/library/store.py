@@ -660,7 +660,7 @@ class SafeStorage(Storage):
         if self._tables is None:  # packed: every table made dicts, in the file's order
             assert self._packed is not None
             made = self._made
-            self._tables = {n: made.get(n) or p.docs() for n, p in self._packed.items()}
+            self._tables = {n: made[n] if n in made else p.docs() for n, p in self._packed.items()}
             self._packed, self._made = None, {}
         return self._tables
 
