@@ -404,6 +404,10 @@ def _parse(text: str, source: str) -> Catalog:
                 continue  # an empty heading names nothing: its entries stay where they are
             blocks = open_section(heading, level, tok.map[0] + 1 if tok.map else 0, "heading")
 
+    # The blocks hold what is still needed of the tokens (the inline ones): the rest of them
+    # goes now, and each section's blocks once its entries are made — at 100,000 entries the
+    # tokens and blocks are most of the parse's peak memory.
+    del tokens
     if not title:
         title = _fallback_title(source, headings)
     if not blocks_by_section and preamble:
@@ -414,6 +418,8 @@ def _parse(text: str, source: str) -> Catalog:
     unread: list[tuple[int, str]] = []
     for section, items in blocks_by_section:
         section.entries.extend(_entries(items, section.path, slugs, inline, unread))
+        if items is not preamble:  # (read again below)
+            items.clear()
     if blocks_by_section and preamble and blocks_by_section[0][1] is not preamble:
         _unread_blocks(preamble, inline, unread)
     roots = _prune(roots)
