@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timezone
-from itertools import repeat
+from itertools import chain, filterfalse, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
@@ -113,9 +113,9 @@ def default_filename(fmt: str, stem: str = "reading-list") -> str:
 
 
 # The formats kept in the export cache (formats/export_cache.py) by ``rlhf-reader export``
-# and the TUI's export. Not Markdown: at 100,000 rows its formatting costs no more than the
-# cache's digests and reading do (bench/RESULTS.md, exportcache).
-CACHED_FORMATS = frozenset({"bibtex", "csv", "ris", "json", "csl-json"})
+# and the TUI's export: all of them (Markdown too since its stored blocks are copied into
+# the file as bytes: bench/RESULTS.md, exports, seventh session).
+CACHED_FORMATS = frozenset(FORMATS)
 
 
 def export(
@@ -352,12 +352,15 @@ def write_export(
     number of distinct entries. For the TUI's export dialog; ``ExportError`` when unwritable.
     A new file is 0600 unless ``mode`` says otherwise (see :func:`write_atomic`). ``cache``:
     the export cache's scope (see :func:`export`), used for the ``CACHED_FORMATS``."""
+    from rlhf_reader.gcpause import paused
+
     rows = list(rows)
     scope = cache if fmt in CACHED_FORMATS else None
-    written = export_file(
-        path, rows, fmt, title=title, additions=additions, cache_scope=scope, mode=mode
-    )
-    return written.resolve(), len({row.key for row in rows})
+    with paused():  # 100,000s of short-lived tuples and strings, no cycles (see gcpause)
+        written = export_file(
+            path, rows, fmt, title=title, additions=additions, cache_scope=scope, mode=mode
+        )
+    return written.resolve(), len(set(map(_ROW_KEY, rows)))
 
 
 def export_file(
@@ -809,8 +812,8 @@ def unlisted_rows(
     Added to the unfiltered JSON backup, so that it keeps everything the library holds (an
     ``import`` of it restores them), not only what the current list shows.
     """
-    listed = {row.key for row in rows}
-    keys = dict.fromkeys(k for k in (*annotations, *metadata, *additions) if k not in listed)
+    listed = set(map(_ROW_KEY, rows))
+    keys = dict.fromkeys(filterfalse(listed.__contains__, chain(annotations, metadata, additions)))
     out = []
     for key in keys:
         meta = metadata.get(key)
@@ -827,9 +830,12 @@ def backup_rows(
     """``rows`` and the :func:`unlisted_rows` of ``library``: what the whole JSON backup
     (and a sync file) holds. Only the annotations of unlisted keys are made (reading all
     100,000 again took a second of the backup)."""
-    listed = {row.key for row in rows}
-    others = library.annotations(k for k in library.annotation_keys() if k not in listed)
+    listed = set(map(_ROW_KEY, rows))  # (in C: a pass in Python cost 40 ms at 100,000)
+    others = library.annotations(filterfalse(listed.__contains__, library.annotation_keys()))
     return rows + unlisted_rows(rows, others, library.all_metadata(), additions)
+
+
+_ROW_KEY = operator.attrgetter("entry.key")
 
 
 def to_json(

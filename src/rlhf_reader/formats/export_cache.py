@@ -63,6 +63,7 @@ from rlhf_reader.formats.cite import Work, base_key, distinct, keys_of_bases, wo
 from rlhf_reader.library import fileio
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Annotation, Entry
+from rlhf_reader.textsafe import printable
 
 # Bump when the meaning of the stored data changes; source changes are caught anyway.
 FORMAT = 2
@@ -464,18 +465,17 @@ def _rendered(
     kept: dict[bytes, tuple[Any, ...]] = {}  # what the cache file is to hold: this export's
     bases_digest = ""
     separator = _SEPARATOR[fmt].encode()
+    trails: list[int] = []
     if fmt in _KEYED:
         units, bases_digest, new = _keyed(fmt, selected, cut, stored, stored_bases, kept, day)
     else:
-        units, new = _plain(fmt, selected, cut, stored, kept, extra, csv_raw)
+        units, new, trails = _plain(fmt, selected, cut, stored, kept, extra, csv_raw)
     last.rows = len(selected)
     update = functools.partial(_update, path, identity, stored, kept, new, bases_digest)
     rendered = Rendered([], source, base, update)
     if sections is not None:  # Markdown: each block's section, for the headings
-        chunks = _texts(rendered, units, len(separator))
         starts = [sections[start] for start, _end, _digest in cut]
-        text = fx.markdown_text(fx.paper_counts(rows), starts, chunks, title=title, today=day)
-        rendered.parts = [text.encode("utf-8")]
+        rendered.parts = _markdown(rows, starts, units, trails, title=title, day=day)
         return rendered
     if not units:  # the file of no rows: as the formatter writes it
         rendered.parts = [fx.export_frame(fmt, 0, title=title, now=now)[0].encode("utf-8")]
@@ -489,17 +489,6 @@ def _rendered(
         units[-1] = (offset, length, check, length - len(separator))
     rendered.parts = [head.encode("utf-8"), *units, tail.encode("utf-8")]
     return rendered
-
-
-def _texts(rendered: Rendered, units: Sequence[Part], separator: int) -> list[str]:
-    """Each unit's text, without its separator (Markdown: its headings are made between)."""
-    out = []
-    for unit in units:
-        data = (
-            unit if type(unit) is bytes else Rendered([unit], rendered.source, rendered.base).data()
-        )
-        out.append(data[: len(data) - separator].decode("utf-8"))
-    return out
 
 
 # How each format's file joins its rows' texts (and so a block's text joins its rows').
@@ -519,12 +508,14 @@ def _plain(
     kept: dict[bytes, tuple[Any, ...]],
     extra: Sequence[Any] | None,
     csv_raw: bool,
-) -> tuple[list[Part], int]:
+) -> tuple[list[Part], int, list[int]]:
     """The bytes of the blocks of Markdown, CSV or JSON rows (each block's text and the
-    separator after it): a unit of the cache file where stored, else made; and how many
-    were made. The blocks of this export go into ``kept``: ``(unit,)`` stored, ``(bytes,
-    CRC-32)`` made."""
-    if fmt == "markdown":
+    separator after it): a unit of the cache file where stored, else made; how many were
+    made; for Markdown the number of newlines each block's text ends with (the headings
+    between blocks depend on it). The blocks of this export go into ``kept``: ``(unit,)``
+    stored, ``(bytes, CRC-32)`` made (and for Markdown those newlines after either)."""
+    markdown = fmt == "markdown"
+    if markdown:
         make: Callable[[int, Row], str] = lambda _i, row: fx.markdown_row(row)  # noqa: E731
     elif fmt == "csv":
         make = lambda _i, row: fx.csv_row(row, csv_raw)  # noqa: E731
@@ -532,24 +523,94 @@ def _plain(
         assert extra is not None
         make = lambda i, row: fx.json_entry(row, extra[i])  # noqa: E731
     separator = _SEPARATOR[fmt]
+    shape = 4 if markdown else 3
     units: list[Part] = []
+    trails: list[int] = []
     new = 0
     for start, end, digest in cut:
         value = stored.get(digest) if digest is not None else None
-        if value is not None and len(value) == 3:
-            unit: Part = (*value, value[1])
+        if value is not None and len(value) == shape:
+            unit: Part = (*value[:3], value[1])
             last.reused += end - start
             if digest is not None:
-                kept[digest] = (unit,)
+                kept[digest] = (unit, *value[3:])
+            if markdown:
+                trails.append(value[3])
         else:
-            made = _unit(separator.join([make(i, rows[i]) for i in range(start, end)]), separator)
+            text = separator.join([make(i, rows[i]) for i in range(start, end)])
+            made = _unit(text, separator)
             unit = made
             last.made += end - start
+            trail = len(text) - len(text.rstrip("\n")) if markdown else 0
+            if markdown:
+                trails.append(trail)
             if digest is not None:
-                kept[digest] = (made, zlib.crc32(made))
+                kept[digest] = (
+                    (made, zlib.crc32(made), trail) if markdown else (made, zlib.crc32(made))
+                )
                 new += 1
         units.append(unit)
-    return units, new
+    return units, new, trails
+
+
+def _markdown(
+    rows: Sequence[Row],
+    starts: Sequence[tuple[str, ...]],
+    units: list[Part],
+    trails: Sequence[int],
+    *,
+    title: str,
+    day: date,
+) -> list[Part]:
+    """The parts of the Markdown file whose blocks are ``units`` (each its rows' texts and
+    a newline) and begin in the sections ``starts``: what ``export.markdown_text`` makes of
+    their texts — the title, the counts, each section's heading where the section changes
+    (an empty line before it unless the text before ends in one), the blocks, one newline
+    at the end."""
+    papers = fx.paper_counts(rows)
+    lines = [
+        f"# {printable(title)}",
+        "",
+        f"{papers.read} of {papers.total} read, {papers.reading} in progress "
+        f"(exported by rlhf-reader on {day.isoformat()}).",
+    ]
+    blank_needed = True  # the line before is not empty and does not end in a newline
+    parts: list[Part] = []
+    current: tuple[str, ...] = ()
+    for path, unit, trail in zip(starts, units, trails, strict=True):
+        if path != current:
+            common = 0
+            while common < min(len(path), len(current)) and path[common] == current[common]:
+                common += 1
+            if common == len(path):
+                common -= 1  # back up to a parent: its heading again
+            for depth in range(common, len(path)):
+                if blank_needed:
+                    lines.append("")
+                lines += [f"{'#' * min(depth + 2, 6)} {printable(path[depth])}", ""]
+                blank_needed = False
+            current = path
+        if lines:
+            parts.append(("\n".join(lines) + "\n").encode("utf-8"))
+            lines = []
+        parts.append(unit)
+        length = len(unit) if type(unit) is bytes else unit[1]
+        blank_needed = not trail and length > 1  # (a text "" or ending in a newline: not)
+    if lines:  # no rows: the head only
+        parts.append(("\n".join(lines) + "\n").encode("utf-8"))
+        return parts
+    # The file ends in one newline: the last block's own trailing newlines are left out.
+    final = parts[-1]
+    length = len(final) if type(final) is bytes else final[1]  # type: ignore[index]
+    trail = trails[-1]
+    if trail + 1 >= length:  # a text of newlines only: rstrip would go on (never made)
+        raise ValueError("a Markdown block of newlines only")
+    if type(final) is bytes:
+        parts[-1] = final[: length - trail]
+    else:
+        offset, length, check, _written = final  # type: ignore[misc]
+        parts[-1] = (offset, length, check, length - trail)
+    return parts
 
 
 def _keyed(
