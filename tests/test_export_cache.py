@@ -11,6 +11,7 @@ import dataclasses
 import marshal
 import os
 import re
+import threading
 import zlib
 from datetime import date
 from pathlib import Path
@@ -48,6 +49,9 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(export_cache, "BLOCK_BITS", 1)
     monkeypatch.setattr(export_cache, "MAX_BLOCK", 3)
     monkeypatch.setattr(export_cache, "KEEP", 100)  # (a test exports in 14 ways at a time)
+    # Runs of stored blocks read 512 bytes at a time: a run of a few blocks, a block longer
+    # than that read on its own.
+    monkeypatch.setattr(export_cache, "BUFFER", 512)
 
 
 # A list file from a description ---------------------------------------------------------
@@ -417,6 +421,30 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(setup: Setup, fmt: str) -> 
         export_file(out, chosen, fmt, cache_scope="s", **kwargs)
         assert out.read_bytes() == expected.encode()
         assert export_cache.last.made == 0
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "markdown"])
+def test_an_export_into_a_pipe_from_a_damaged_cache_gets_the_export_once(
+    setup: Setup, fmt: str
+) -> None:
+    """A named pipe cannot take back what it was given: the stored blocks are read and
+    checked before the first byte goes into it; a damaged cache file is found before,
+    and the reader gets the export, once."""
+    rows, _, _ = setup.rows()
+    expected = export(rows, fmt, today=DAY).encode()
+    export(rows, fmt, today=DAY, cache_scope="s")
+    good = cache_file(fmt).read_bytes()
+    pipe = setup.folder / "pipe"
+    os.mkfifo(pipe)
+    for data in (good, damaged(good)[2]):
+        cache_file(fmt).write_bytes(data)
+        got: list[bytes] = []
+        reader = threading.Thread(target=lambda sink: sink.append(pipe.read_bytes()), args=(got,))
+        reader.start()
+        export_file(pipe, rows, fmt, today=DAY, cache_scope="s")
+        reader.join(timeout=10)
+        assert got == [expected]
+        assert export_cache.last.reused == (export_cache.last.rows if data == good else 0)
 
 
 def test_a_cache_file_of_other_code_or_another_scope_is_not_used(setup: Setup) -> None:

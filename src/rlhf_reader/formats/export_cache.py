@@ -31,10 +31,19 @@ The cache of one export lives in ``platformdirs.user_cache_dir("rlhf-reader")/ex
 one file per list, library, filters, format and option (the ``scope`` the caller names),
 under the SHA-256 of those and of the code's version: a digest of the formatting modules'
 source, this format, the Python (its Unicode tables decide ``str.isprintable``) and orjson
-versions. It holds the blocks of the export that wrote it, nothing else. Its first line
-holds the length and CRC-32 of the rest: a damaged, truncated or foreign file is ignored
-and replaced. Writes are atomic (temporary file, ``os.replace``), the file is 0600 (it holds
-the reader's notes and tags, as an export does), and only ``KEEP`` files are kept.
+versions. It holds the blocks of the export that wrote it, nothing else, as UTF-8 bytes:
+each block's text and the format's separator after it, one after another in the order of
+that export (the blob), after an index (marshal: each block's digest → its offset, length
+and CRC-32, and a keyed block's keys) and a first line with the index's length and CRC-32
+and the blob's length. Only the index is read before the export: a repeated export is a
+list of parts — the head, runs of stored blocks, blocks made now, the tail — which
+``export.export_file`` writes into the exported file, the stored blocks copied from the
+cache file a megabyte at a time without being decoded (:class:`Rendered`). Every stored
+block is checked against its CRC-32 as it is read: a damaged, truncated or foreign file is
+ignored (found while copying: the half-written temp file is dropped, the cache file removed
+and the export made again). Writes are atomic (temporary file, ``os.replace``), the file is
+0600 (it holds the reader's notes and tags, as an export does) in a 0700 folder, and only
+``KEEP`` files are kept.
 """
 
 from __future__ import annotations
