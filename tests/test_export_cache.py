@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from rlhf_reader.formats import export_cache
 from rlhf_reader.formats.export import FORMATS, backup_rows, export, export_file
+from rlhf_reader.library import fileio
 from rlhf_reader.library.records import Row
 from rlhf_reader.library.store import Library
 from rlhf_reader.model import Annotation, Entry, Link, Status
@@ -445,6 +446,32 @@ def test_an_export_into_a_pipe_from_a_damaged_cache_gets_the_export_once(
         reader.join(timeout=10)
         assert got == [expected]
         assert export_cache.last.reused == (export_cache.last.rows if data == good else 0)
+
+
+def test_a_damaged_cache_leaves_the_exported_file_as_it_was_until_the_export_is_made(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored blocks are copied into the temp file beside the export: when one turns
+    out damaged, the temp file is dropped (the old export is never half replaced) and no
+    temp file is left behind."""
+    rows, _, _ = setup.rows()
+    out = setup.folder / "out.ris"
+    out.write_text("the old export\n")
+    export(rows, "ris", today=DAY, cache_scope="s")
+    cache_file("ris").write_bytes(damaged(cache_file("ris").read_bytes())[2])
+    seen: list[bytes] = []
+    real = fileio.write_atomic_with
+
+    def watched(path: Path, fill: Any, **kwargs: Any) -> None:
+        if Path(path) == out:
+            seen.append(out.read_bytes())  # what a reader sees while it is written
+        real(path, fill, **kwargs)
+
+    monkeypatch.setattr(fileio, "write_atomic_with", watched)
+    export_file(out, rows, "ris", today=DAY, cache_scope="s")
+    assert seen == [b"the old export\n", b"the old export\n"]  # (the damaged try, the export)
+    assert out.read_text(encoding="utf-8") == export(rows, "ris", today=DAY)
+    assert sorted(p.name for p in setup.folder.iterdir() if p.name.startswith(".")) == []
 
 
 def test_a_cache_file_of_other_code_or_another_scope_is_not_used(setup: Setup) -> None:
