@@ -424,6 +424,17 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(setup: Setup, fmt: str) -> 
         assert export_cache.last.made == 0
 
 
+def test_stored_blocks_read_without_preadv(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the system has no ``preadv`` (Windows): seek and read, the same bytes."""
+    monkeypatch.setattr(export_cache, "_PREADV", False)
+    rows, _, _ = setup.rows()
+    out = setup.folder / "out.csv"
+    for _ in range(2):
+        export_file(out, rows, "csv", cache_scope="s")
+        assert out.read_bytes() == export(rows, "csv").encode()
+    assert export_cache.last.reused == export_cache.last.rows > 0
+
+
 @pytest.mark.parametrize("fmt", ["bibtex", "markdown"])
 def test_an_export_into_a_pipe_from_a_damaged_cache_gets_the_export_once(
     setup: Setup, fmt: str

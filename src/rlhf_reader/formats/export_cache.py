@@ -244,6 +244,7 @@ class Damaged(Exception):
 Unit = tuple[int, int, int, int]
 Part = bytes | Unit
 BUFFER = 1 << 20  # bytes read from the cache file at a time
+_PREADV = hasattr(os, "preadv")
 
 
 class Rendered:
@@ -318,16 +319,21 @@ class Rendered:
             i = j
 
     def _read_into(self, view: memoryview, offset: int) -> None:
+        """Fill ``view`` from the blob at ``offset`` (``Damaged`` if the file is shorter)."""
         if self.source is None:
             raise Damaged(offset)
-        fd = self.source.fileno()
         done = 0
         while done < len(view):
+            at = self.base + offset + done
             try:
-                n = os.preadv(fd, [view[done:]], self.base + offset + done)
+                if _PREADV:  # no seek: one call
+                    n = os.preadv(self.source.fileno(), [view[done:]], at)
+                else:  # (Windows)
+                    self.source.seek(at)
+                    n = self.source.readinto(view[done:])
             except OSError as exc:
                 raise Damaged(offset) from exc
-            if n <= 0:
+            if not n:
                 raise Damaged(offset)
             done += n
 
