@@ -412,11 +412,13 @@ def test_the_tuis_export_keeps_its_texts_in_the_export_cache(tmp_path: Path) -> 
 
     catalog = load(BUNDLED_LIST)
     made = rows(catalog, {}, {})
-    first, _ = write_export(tmp_path / "a.bib", made, "bibtex", cache="tui-scope")
-    assert list(export_cache.cache_dir().iterdir())  # the conftest's cache folder, not yours
-    again, _ = write_export(tmp_path / "b.bib", made, "bibtex", cache="tui-scope")
-    plain, _ = write_export(tmp_path / "c.bib", made, "bibtex")
-    assert first.read_bytes() == again.read_bytes() == plain.read_bytes()
+    for fmt in ("bibtex", "markdown"):
+        first, _ = write_export(tmp_path / f"a.{fmt}", made, fmt, cache="tui-scope")
+        assert list(export_cache.cache_dir().iterdir())  # the conftest's cache folder
+        again, _ = write_export(tmp_path / f"b.{fmt}", made, fmt, cache="tui-scope")
+        assert export_cache.last.reused == export_cache.last.rows > 0  # copied from it
+        plain, _ = write_export(tmp_path / f"c.{fmt}", made, fmt)
+        assert first.read_bytes() == again.read_bytes() == plain.read_bytes()
 
 
 def test_write_atomic_writes_through_a_symlink_and_into_a_pipe(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ no ESC or BEL from the data reaches it. Files keep the data with control charact
 from __future__ import annotations
 
 import argparse
+import operator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from rlhf_reader.model import Entry
 
 CITE_FORMATS = ("bibtex", "apa", "markdown", "plain")
+_KEY = operator.attrgetter("entry.key")
 EXPORT_FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
 
 
@@ -196,7 +198,7 @@ def export_format(args: argparse.Namespace) -> str:
 
 def run_export(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
-    from rlhf_reader.formats.export import CACHED_FORMATS, ExportError, export, write_atomic
+    from rlhf_reader.formats.export import CACHED_FORMATS, ExportError, export, export_file
 
     args = ctx.args
     if args.output == "":
@@ -211,17 +213,16 @@ def run_export(ctx: Context) -> int:
         from rlhf_reader.formats.export import backup_rows
 
         rows = backup_rows(rows, ctx.library, additions)
-    text = export(
-        rows,
-        fmt,
-        title=ctx.list_catalog.title,
-        additions=additions,
-        csv_raw=args.csv_raw,
-        cache_scope=_export_scope(ctx) if fmt in CACHED_FORMATS else None,
-    )
+    options = {
+        "title": ctx.list_catalog.title,
+        "additions": additions,
+        "csv_raw": args.csv_raw,
+        "cache_scope": _export_scope(ctx) if fmt in CACHED_FORMATS else None,
+    }
     if not args.output:
         if args.mode is not None:
             raise CliError("--mode: only with -o FILE", code=2)
+        text = export(rows, fmt, **options)
         if fmt not in ("json", "csl-json"):
             text = printable_block(text)
         elif not encodes_everything(ctx.out):  # escaped, so the JSON keeps every character
@@ -230,10 +231,11 @@ def run_export(ctx: Context) -> int:
         return 0
     _refuse_library_files(ctx, expand_user(args.output))
     try:
-        path = write_atomic(args.output, text, mode=args.mode)
+        # (the export cache's blocks copied into the file as bytes: see export_file)
+        path = export_file(args.output, rows, fmt, mode=args.mode, **options)
     except ExportError as exc:
         raise CliError(str(exc)) from None
-    count = len({row.entry.key for row in rows})
+    count = len(set(map(_KEY, rows)))
     noun = "entry" if count == 1 else "entries"
     ctx.print(printable(f"wrote {count} {noun} ({fmt}) to {path}"))
     if not rows:

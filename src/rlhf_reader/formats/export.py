@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timezone
-from itertools import repeat
+from itertools import chain, filterfalse, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
@@ -51,6 +51,7 @@ from rlhf_reader.model import Annotation, Entry, Status
 from rlhf_reader.textsafe import printable, printable_block
 
 if TYPE_CHECKING:
+    from rlhf_reader.formats import export_cache
     from rlhf_reader.library.store import Library
 
 FORMATS = ("markdown", "bibtex", "csv", "ris", "json", "csl-json")
@@ -112,9 +113,9 @@ def default_filename(fmt: str, stem: str = "reading-list") -> str:
 
 
 # The formats kept in the export cache (formats/export_cache.py) by ``rlhf-reader export``
-# and the TUI's export. Not Markdown: at 100,000 rows its formatting costs no more than the
-# cache's digests and reading do (bench/RESULTS.md, exportcache).
-CACHED_FORMATS = frozenset({"bibtex", "csv", "ris", "json", "csl-json"})
+# and the TUI's export: all of them (Markdown too since its stored blocks are copied into
+# the file as bytes: bench/RESULTS.md, exports, seventh session).
+CACHED_FORMATS = frozenset(FORMATS)
 
 
 def export(
@@ -351,11 +352,65 @@ def write_export(
     number of distinct entries. For the TUI's export dialog; ``ExportError`` when unwritable.
     A new file is 0600 unless ``mode`` says otherwise (see :func:`write_atomic`). ``cache``:
     the export cache's scope (see :func:`export`), used for the ``CACHED_FORMATS``."""
+    from rlhf_reader.gcpause import paused
+
     rows = list(rows)
     scope = cache if fmt in CACHED_FORMATS else None
-    text = export(rows, fmt, title=title, additions=additions, cache_scope=scope)
-    written = write_atomic(path, text, mode=mode)
-    return written.resolve(), len({row.key for row in rows})
+    with paused():  # 100,000s of short-lived tuples and strings, no cycles (see gcpause)
+        written = export_file(
+            path, rows, fmt, title=title, additions=additions, cache_scope=scope, mode=mode
+        )
+    return written.resolve(), len(set(map(_ROW_KEY, rows)))
+
+
+def export_file(
+    path: str | Path,
+    rows: Iterable[Row],
+    fmt: str,
+    *,
+    title: str = "Reading list",
+    additions: Mapping[str, Mapping[str, Any]] | None = None,
+    today: date | None = None,
+    now: str | None = None,
+    csv_raw: bool = False,
+    cache_scope: str | None = None,
+    mode: int | None = None,
+) -> Path:
+    """``write_atomic(path, export(rows, fmt, …), mode=mode)``, the same bytes. With
+    ``cache_scope``, the blocks the export cache still holds are copied from its file
+    into ``path`` as they are stored (checked against their CRC-32), not decoded, joined
+    and encoded again: a repeated export of 100,000 rows touches a buffer of a megabyte
+    instead of the whole text three times. A cache file found damaged while copying is
+    removed and the export made again (``path`` is replaced once, by the whole export)."""
+    rows = list(rows)
+    if cache_scope is not None and fmt in FORMATS:
+        from rlhf_reader.formats import export_cache
+
+        for _attempt in range(2):
+            rendered = export_cache.render(
+                rows,
+                fmt,
+                scope=cache_scope,
+                title=title,
+                additions=additions,
+                today=today,
+                now=now,
+                csv_raw=csv_raw,
+            )
+            if rendered is None:
+                break
+            with rendered:
+                try:
+                    written = write_atomic(path, rendered, mode=mode)
+                except export_cache.Damaged:
+                    rendered.forget()  # and made again, without it
+                    continue
+                rendered.finish()
+                return written
+    text = export(
+        rows, fmt, title=title, additions=additions, today=today, now=now, csv_raw=csv_raw
+    )
+    return write_atomic(path, text, mode=mode)
 
 
 # BibTeX (formats.cite writes it) ------------------------------------------------------------
@@ -757,8 +812,8 @@ def unlisted_rows(
     Added to the unfiltered JSON backup, so that it keeps everything the library holds (an
     ``import`` of it restores them), not only what the current list shows.
     """
-    listed = {row.key for row in rows}
-    keys = dict.fromkeys(k for k in (*annotations, *metadata, *additions) if k not in listed)
+    listed = set(map(_ROW_KEY, rows))
+    keys = dict.fromkeys(filterfalse(listed.__contains__, chain(annotations, metadata, additions)))
     out = []
     for key in keys:
         meta = metadata.get(key)
@@ -775,9 +830,12 @@ def backup_rows(
     """``rows`` and the :func:`unlisted_rows` of ``library``: what the whole JSON backup
     (and a sync file) holds. Only the annotations of unlisted keys are made (reading all
     100,000 again took a second of the backup)."""
-    listed = {row.key for row in rows}
-    others = library.annotations(k for k in library.annotation_keys() if k not in listed)
+    listed = set(map(_ROW_KEY, rows))  # (in C: a pass in Python cost 40 ms at 100,000)
+    others = library.annotations(filterfalse(listed.__contains__, library.annotation_keys()))
     return rows + unlisted_rows(rows, others, library.all_metadata(), additions)
+
+
+_ROW_KEY = operator.attrgetter("entry.key")
 
 
 def to_json(
@@ -818,17 +876,48 @@ def json_entry(row: Row, addition: Mapping[str, Any] | None) -> str:
 def json_backup_text(entries: Sequence[str], *, title: str, now: str) -> str:
     """The JSON backup of the :func:`json_entry` texts of distinct rows, exported at
     ``now``."""
-    head: dict[str, Any] = {
+    if not entries:
+        return json_text({**_json_backup_head(title, now), "entries": []})
+    # (each entry _json_safe already: the escapes are of single characters)
+    return json_backup_start(title, now) + ",\n".join(entries) + JSON_BACKUP_END
+
+
+def _json_backup_head(title: str, now: str) -> dict[str, Any]:
+    return {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
         "exported_at": now,
         "list": {"title": title},
     }
-    if not entries:
-        return json_text({**head, "entries": []})
-    text = json.dumps(head, ensure_ascii=False, indent=2)[:-2]  # without the final "\n}"
-    # (each entry _json_safe already: the escapes are of single characters)
-    return _json_safe(f'{text},\n  "entries": [\n') + ",\n".join(entries) + "\n  ]\n}\n"
+
+
+def json_backup_start(title: str, now: str) -> str:
+    """The JSON backup's text before its first entry."""
+    text = json.dumps(_json_backup_head(title, now), ensure_ascii=False, indent=2)[:-2]
+    return _json_safe(f'{text},\n  "entries": [\n')  # (without the head's final "\n}")
+
+
+JSON_BACKUP_END = "\n  ]\n}\n"  # after its last entry
+
+
+def export_frame(fmt: str, rows: int, *, title: str, now: str | None) -> tuple[str, str]:
+    """What a ``fmt`` file (not Markdown) holds before and after its ``rows`` rows' texts,
+    which the format's separator joins (``json_backup_text``, ``csv_text``…); with no row,
+    the whole file of none and "". The export cache writes its blocks between them."""
+    if fmt == "csv":
+        return _csv_line(CSV_COLUMNS), ""
+    if fmt == "json":
+        stamp = now or json_stamp()
+        if not rows:
+            return json_backup_text([], title=title, now=stamp), ""
+        return json_backup_start(title, stamp), JSON_BACKUP_END
+    if fmt == "bibtex":
+        return "", "\n" if rows else ""
+    if fmt == "ris":
+        return "", ""
+    if fmt == "csl-json":
+        return (json_text([]), "") if not rows else ("[\n", "\n]\n")
+    raise ValueError(f"no frame for {fmt!r}")
 
 
 # Writing -----------------------------------------------------------------------------------
@@ -867,21 +956,30 @@ def _open_device(path: Path) -> BinaryIO:
 NEW_FILE_MODE = 0o600
 
 
-def write_atomic(path: str | Path, text: str, *, mode: int | None = None) -> Path:
+def write_atomic(
+    path: str | Path, text: str | export_cache.Rendered, *, mode: int | None = None
+) -> Path:
     """Write ``text`` (UTF-8) to ``path``, replacing an existing file in one step (readers see
     the old or the new file, never half of one). ``ExportError`` names the path and the reason
     when it cannot be written.
+
+    ``text`` may be the export cache's bytes of an export (``export_cache.Rendered``):
+    written as they come (``export_cache.Damaged`` when the cache file is, and ``path`` is
+    left as it was).
 
     ``mode``: the file's permission bits. None gives a new file ``NEW_FILE_MODE`` (0600, only
     its owner can read it) and keeps an existing file's mode.
     """
     path = fileio.expand_user(path)
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else None
     if path.is_dir():
         raise ExportError(f"{path}: is a folder, not a file")
     if path.exists() and not path.is_file():
         # A device or a pipe (/dev/stdout, a FIFO, >(gzip …)): write into it. Replacing it
-        # would put a regular file where the device was (as root: over /dev/null).
+        # would put a regular file where the device was (as root: over /dev/null). From the
+        # cache: every byte read and checked first (a pipe keeps what it was given).
+        if data is None:
+            data = text.data()  # type: ignore[union-attr]
         try:
             with _open_device(path) as handle:
                 handle.write(data)
@@ -897,8 +995,14 @@ def write_atomic(path: str | Path, text: str, *, mode: int | None = None) -> Pat
         raise ExportError(f"{path}: folder {target.parent} {problem}")
     if mode is None and not target.exists():
         mode = NEW_FILE_MODE
+    # A file is filled as the bytes come (from a damaged cache: into the temp file only).
+    fill = text.write if data is None else functools.partial(_write_data, data)  # type: ignore[union-attr]
     try:
-        fileio.write_atomic(target, data, mode=mode)
+        fileio.write_atomic_with(target, fill, mode=mode)
     except OSError as exc:
         raise ExportError(f"{path}: cannot write: {exc.strerror or exc}") from None
     return path
+
+
+def _write_data(data: bytes, fd: int) -> None:
+    fileio.write_all(fd, (data,))

@@ -31,10 +31,19 @@ The cache of one export lives in ``platformdirs.user_cache_dir("rlhf-reader")/ex
 one file per list, library, filters, format and option (the ``scope`` the caller names),
 under the SHA-256 of those and of the code's version: a digest of the formatting modules'
 source, this format, the Python (its Unicode tables decide ``str.isprintable``) and orjson
-versions. It holds the blocks of the export that wrote it, nothing else. Its first line
-holds the length and CRC-32 of the rest: a damaged, truncated or foreign file is ignored
-and replaced. Writes are atomic (temporary file, ``os.replace``), the file is 0600 (it holds
-the reader's notes and tags, as an export does), and only ``KEEP`` files are kept.
+versions. It holds the blocks of the export that wrote it, nothing else, as UTF-8 bytes:
+each block's text and the format's separator after it, one after another in the order of
+that export (the blob), after an index (marshal: each block's digest → its offset, length
+and CRC-32, and a keyed block's keys) and a first line with the index's length and CRC-32
+and the blob's length. Only the index is read before the export: a repeated export is a
+list of parts — the head, runs of stored blocks, blocks made now, the tail — which
+``export.export_file`` writes into the exported file, the stored blocks copied from the
+cache file a megabyte at a time without being decoded (:class:`Rendered`). Every stored
+block is checked against its CRC-32 as it is read: a damaged, truncated or foreign file is
+ignored (found while copying: the half-written temp file is dropped, the cache file removed
+and the export made again). Writes are atomic (temporary file, ``os.replace``), the file is
+0600 (it holds the reader's notes and tags, as an export does) in a 0700 folder, and only
+``KEEP`` files are kept.
 """
 
 from __future__ import annotations
@@ -44,11 +53,13 @@ import dataclasses
 import functools
 import hashlib
 import itertools
+import marshal
 import operator
+import os
 import re
 import sys
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from itertools import compress
 from pathlib import Path
@@ -61,9 +72,10 @@ from rlhf_reader.formats.cite import Work, base_key, distinct, keys_of_bases, wo
 from rlhf_reader.library import fileio
 from rlhf_reader.library.records import Row
 from rlhf_reader.model import Annotation, Entry
+from rlhf_reader.textsafe import printable
 
 # Bump when the meaning of the stored data changes; source changes are caught anyway.
-FORMAT = 1
+FORMAT = 2
 KEEP = 16  # cache files kept (six formats of a list, filtered exports, other lists)
 MAGIC = b"rlhf-reader-export-cache"
 # A file is rewritten when at least this share of its blocks changed (1/32: at 100,000 rows
@@ -141,20 +153,28 @@ def cache_path(fmt: str, option: str, scope: str) -> Path:
     return cache_dir() / f"{digest.hexdigest()}.cache"
 
 
-def row_inputs(rows: Sequence[Row], extra: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+# What the rows' texts depend on besides the day (see row_inputs): their entries,
+# annotations, arXiv records and extras (None, or one per row), in row order.
+Inputs = tuple[list[Entry], list[Annotation], list[Any], "Sequence[Any] | None"]
+_ENTRY = operator.attrgetter("entry")
+_ANNOTATION = operator.attrgetter("annotation")
+_METADATA = operator.attrgetter("metadata")
+_KEY = operator.attrgetter("key")  # (an entry's)
+_ROW_KEY = operator.attrgetter("entry.key")
+
+
+def row_inputs(rows: Sequence[Row], extra: Sequence[Any] | None = None) -> Inputs:
     """What each row's text depends on besides the day: its entry's fields (but those no
     formatter reads), its annotation's, its arXiv record, and ``extra[i]`` (the JSON
     backup's addition). They are the JSON data the library reads (orjson) and the list's
-    entries, whose field types are fixed: their orjson text tells any two apart."""
-    entries = map(_ENTRY_INPUTS, [row.entry for row in rows])
-    annotations = map(_ANNOTATION_INPUTS, [row.annotation for row in rows])
-    metadata = [row.metadata for row in rows]
-    if extra is None:
-        return list(zip(entries, annotations, metadata, strict=True))
-    return list(zip(entries, annotations, metadata, extra, strict=True))
+    entries, whose field types are fixed: their orjson text tells any two apart. (Lists
+    of the rows' objects: a block takes their fields when it is digested.)"""
+    entries = list(map(_ENTRY, rows))
+    annotations = list(map(_ANNOTATION, rows))
+    return entries, annotations, list(map(_METADATA, rows)), extra
 
 
-Block = tuple[int, int, str | None]  # (first row, end, digest of the rows' inputs)
+Block = tuple[int, int, bytes | None]  # (first row, end, digest of the rows' inputs)
 BLOCK_BITS = 5  # blocks of 32 rows on average
 MAX_BLOCK = 512
 _KEY_BYTES = functools.partial(str.encode, encoding="utf-8", errors="surrogatepass")
@@ -162,7 +182,7 @@ _KEY_BYTES = functools.partial(str.encode, encoding="utf-8", errors="surrogatepa
 
 def blocks(
     rows: Sequence[Row],
-    inputs: Sequence[tuple[Any, ...]],
+    inputs: Inputs,
     sections: Sequence[tuple[str, ...]] | None = None,
 ) -> list[Block]:
     """The rows cut into blocks, each with the digest of its rows' inputs.
@@ -176,7 +196,7 @@ def blocks(
     block that orjson cannot write (a lone surrogate, a huge integer) has no digest: its
     rows are formatted every time."""
     count = len(rows)
-    crcs = map(zlib.crc32, map(_KEY_BYTES, [row.entry.key for row in rows]))
+    crcs = map(zlib.crc32, map(_KEY_BYTES, map(_KEY, inputs[0])))
     # (in C: a pass over the rows in Python cost 30 ms at 100,000)
     low_bits = functools.partial(operator.and_, (1 << BLOCK_BITS) - 1)
     cuts = set(compress(itertools.count(1), map(operator.not_, map(low_bits, crcs))))
@@ -195,12 +215,150 @@ def blocks(
     return out
 
 
-def _block(inputs: Sequence[tuple[Any, ...]], start: int, end: int) -> Block:
+def _block(inputs: Inputs, start: int, end: int) -> Block:
+    """The block of rows ``start`` to ``end`` and the digest of the orjson text of their
+    inputs: the entries' fields, the annotations' fields, the arXiv records, the extras."""
+    entries, annotations, metadata, extra = inputs
     try:
-        data = orjson.dumps(inputs[start:end])
+        data = orjson.dumps(
+            (
+                list(map(_ENTRY_INPUTS, entries[start:end])),
+                list(map(_ANNOTATION_INPUTS, annotations[start:end])),
+                metadata[start:end],
+                None if extra is None else extra[start:end],
+            )
+        )
     except Exception:
         return start, end, None
-    return start, end, hashlib.sha256(data).hexdigest()[:32]
+    return start, end, hashlib.sha256(data).digest()[:16]
+
+
+class Damaged(Exception):
+    """Bytes of the cache file that are not what its index says (their CRC-32 differs, the
+    file is shorter): the export is made without the cache."""
+
+
+# A block's bytes in the cache file: (offset in the blob, length, CRC-32, length written).
+# The stored bytes are the block's text and the format's separator after it; the last block
+# of an export is written without its separator (the length written is shorter).
+Unit = tuple[int, int, int, int]
+Part = bytes | Unit
+BUFFER = 1 << 20  # bytes read from the cache file at a time
+_PREADV = hasattr(os, "preadv")
+
+
+class Rendered:
+    """The bytes of one export: literal parts (the head, blocks formatted now, the tail)
+    and blocks of the cache file, read, checked against their CRC-32 and written without
+    decoding. ``write`` into a file descriptor, ``data`` / ``text`` for the whole; then
+    ``finish`` brings the cache file up to date. Close it (a context manager)."""
+
+    def __init__(
+        self,
+        parts: list[Part],
+        source: Any = None,
+        base: int = 0,
+        update: Callable[[Rendered], None] | None = None,
+    ) -> None:
+        self.parts = parts
+        self.source = source  # the open cache file the units are read from
+        self.base = base  # where its blob starts
+        self._update = update
+        self.path: Path | None = None  # the cache file (forgotten when damaged)
+
+    def __enter__(self) -> Rendered:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
+            self.source = None
+
+    def chunks(self) -> Iterator[bytes | memoryview]:
+        """The export's bytes, in pieces; a memoryview is valid until the next piece.
+        ``Damaged`` when the cache file's bytes are not the stored ones."""
+        parts = self.parts
+        count = len(parts)
+        buffer = bytearray()
+        i = 0
+        while i < count:
+            part = parts[i]
+            if type(part) is bytes:
+                yield part
+                i += 1
+                continue
+            # A run of units one after the other in the file: read at once (up to BUFFER).
+            first = part[0]
+            end = first + part[1]
+            j = i + 1
+            while (
+                j < count
+                and type(unit := parts[j]) is tuple
+                and unit[0] == end
+                and end - first + unit[1] <= BUFFER
+                and parts[j - 1][3] == parts[j - 1][1]  # type: ignore[index]
+            ):
+                end += unit[1]
+                j += 1
+            size = end - first
+            if len(buffer) < size:
+                buffer = bytearray(max(size, BUFFER))
+            view = memoryview(buffer)
+            self._read_into(view[:size], first)
+            at = 0
+            for unit in parts[i:j]:
+                offset, length, check, _written = unit  # type: ignore[misc]
+                if zlib.crc32(view[at : at + length]) != check:
+                    raise Damaged(offset)
+                at += length
+            last = parts[j - 1]
+            yield view[: size - (last[1] - last[3])]  # type: ignore[index]
+            i = j
+
+    def _read_into(self, view: memoryview, offset: int) -> None:
+        """Fill ``view`` from the blob at ``offset`` (``Damaged`` if the file is shorter)."""
+        if self.source is None:
+            raise Damaged(offset)
+        done = 0
+        while done < len(view):
+            at = self.base + offset + done
+            try:
+                if _PREADV:  # no seek: one call
+                    n = os.preadv(self.source.fileno(), [view[done:]], at)
+                else:  # (Windows)
+                    self.source.seek(at)
+                    n = self.source.readinto(view[done:])
+            except OSError as exc:
+                raise Damaged(offset) from exc
+            if not n:
+                raise Damaged(offset)
+            done += n
+
+    def write(self, fd: int) -> None:
+        """Write the export into ``fd`` (all of it, or ``Damaged`` / ``OSError``)."""
+        fileio.write_all(fd, self.chunks())
+
+    def data(self) -> bytes:
+        return b"".join([bytes(chunk) for chunk in self.chunks()])
+
+    def text(self) -> str:
+        return self.data().decode("utf-8")
+
+    def finish(self) -> None:
+        """Bring the cache file up to date (after the export was written); silent."""
+        update, self._update = self._update, None
+        if update is not None:
+            update(self)
+
+    def forget(self) -> None:
+        """The cache file is damaged: removed, so that the next export rebuilds it."""
+        self.close()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
 
 
 def export(
@@ -217,15 +375,58 @@ def export(
     """``export.export(rows, fmt, …)`` with the rows' texts from the cache of ``scope``
     where they are still valid (and the cache brought up to date); None if anything went
     wrong (then the caller formats the rows itself)."""
+    for _attempt in range(2):
+        rendered = render(
+            rows, fmt, scope=scope, title=title, additions=additions, today=today, now=now,
+            csv_raw=csv_raw,
+        )  # fmt: skip
+        if rendered is None:
+            return None
+        with rendered:
+            try:
+                text = rendered.text()
+            except Damaged:
+                rendered.forget()  # and made again, without it
+                continue
+            except Exception:
+                return None
+            rendered.finish()
+            return text
+    return None
+
+
+def render(
+    rows: list[Row],
+    fmt: str,
+    *,
+    scope: str,
+    title: str,
+    additions: Mapping[str, Mapping[str, Any]] | None,
+    today: date | None,
+    now: str | None,
+    csv_raw: bool,
+) -> Rendered | None:
+    """The bytes of ``export.export(rows, fmt, …)`` as a :class:`Rendered`: the rows'
+    texts from the cache of ``scope`` where they are still valid, the others formatted;
+    None if anything went wrong (then the caller formats the rows itself). Its ``finish``
+    writes the cache file when enough changed."""
     global last
-    last = Stats()
-    try:
-        return _export(rows, fmt, scope, title, additions or {}, today, now, csv_raw)
-    except Exception:  # the cache only saves time: the caller formats the rows
-        return None
+    for attempt in range(2):
+        last = Stats()
+        try:
+            return _render(rows, fmt, scope, title, additions or {}, today, now, csv_raw)
+        except Damaged as exc:  # (a block read now: Markdown's) removed, and made again
+            if attempt == 0 and isinstance(exc.args[0], Path):
+                with contextlib.suppress(OSError):
+                    exc.args[0].unlink()
+                continue
+            return None
+        except Exception:  # the cache only saves time: the caller formats the rows
+            return None
+    return None
 
 
-def _export(
+def _render(
     rows: list[Row],
     fmt: str,
     scope: str,
@@ -234,38 +435,75 @@ def _export(
     today: date | None,
     now: str | None,
     csv_raw: bool,
-) -> str:
+) -> Rendered:
     day = today or date.today()  # once: every row of this export has the same day
     option = "raw" if fmt == "csv" and csv_raw else ""
     path = cache_path(fmt, option, scope)
     identity = f"{code_version()}\0{fmt}\0{option}\0{scope}"
-    stored, stored_bases = _read(path, identity)
+    source, base, stored, stored_bases = _read(path, identity)
+    try:
+        rendered = _rendered(
+            rows, fmt, path, identity, source, base, stored, stored_bases, title, additions,
+            day, now, csv_raw,
+        )  # fmt: skip
+    except Damaged:
+        if source is not None:
+            source.close()
+        raise Damaged(path) from None
+    except BaseException:
+        if source is not None:
+            source.close()
+        raise
+    rendered.path = path
+    return rendered
+
+
+def _rendered(
+    rows: list[Row],
+    fmt: str,
+    path: Path,
+    identity: str,
+    source: Any,
+    base: int,
+    stored: dict[bytes, tuple[Any, ...]],
+    stored_bases: str,
+    title: str,
+    additions: Mapping[str, Mapping[str, Any]],
+    day: date,
+    now: str | None,
+    csv_raw: bool,
+) -> Rendered:
     selected = rows if fmt == "markdown" else distinct(rows)
-    extra = [additions.get(row.key) for row in selected] if fmt == "json" else None
+    extra = list(map(additions.get, map(_ROW_KEY, selected))) if fmt == "json" else None
     sections = [row.entry.section for row in rows] if fmt == "markdown" else None
     cut = blocks(selected, row_inputs(selected, extra), sections)
-    kept: dict[str, Any] = {}  # what the cache file is to hold: this export's blocks
+    kept: dict[bytes, tuple[Any, ...]] = {}  # what the cache file is to hold: this export's
     bases_digest = ""
+    separator = _SEPARATOR[fmt].encode()
+    trails: list[int] = []
     if fmt in _KEYED:
-        chunks, bases_digest = _keyed(fmt, selected, cut, stored, stored_bases, kept, day)
+        units, bases_digest, new = _keyed(fmt, selected, cut, stored, stored_bases, kept, day)
     else:
-        chunks = _plain(fmt, selected, cut, stored, kept, extra, csv_raw)
+        units, new, trails = _plain(fmt, selected, cut, stored, kept, extra, csv_raw)
+    last.rows = len(selected)
+    update = functools.partial(_update, path, identity, stored, kept, new, bases_digest)
+    rendered = Rendered([], source, base, update)
     if sections is not None:  # Markdown: each block's section, for the headings
         starts = [sections[start] for start, _end, _digest in cut]
-        text = fx.markdown_text(fx.paper_counts(rows), starts, chunks, title=title, today=day)
-    elif fmt == "csv":
-        text = fx.csv_text(chunks)
-    elif fmt == "json":
-        text = fx.json_backup_text(chunks, title=title, now=now or fx.json_stamp())
-    elif fmt == "bibtex":
-        text = fx.bibtex_text(chunks)
-    elif fmt == "ris":
-        text = fx.ris_text(chunks)
+        rendered.parts = _markdown(rows, starts, units, trails, title=title, day=day)
+        return rendered
+    if not units:  # the file of no rows: as the formatter writes it
+        rendered.parts = [fx.export_frame(fmt, 0, title=title, now=now)[0].encode("utf-8")]
+        return rendered
+    head, tail = fx.export_frame(fmt, len(units), title=title, now=now)
+    last_unit = units[-1]
+    if type(last_unit) is bytes:
+        units[-1] = last_unit[: len(last_unit) - len(separator)]
     else:
-        text = fx.csl_text(chunks)
-    last.rows = len(selected)
-    _update(path, identity, stored, kept, bases_digest)
-    return text
+        offset, length, check, _written = last_unit
+        units[-1] = (offset, length, check, length - len(separator))
+    rendered.parts = [head.encode("utf-8"), *units, tail.encode("utf-8")]
+    return rendered
 
 
 # How each format's file joins its rows' texts (and so a block's text joins its rows').
@@ -273,19 +511,26 @@ _SEPARATOR = {"markdown": "\n", "csv": "", "json": ",\n", "bibtex": "\n\n", "ris
 _SEPARATOR["csl-json"] = ",\n"
 
 
+def _unit(text: str, separator: str) -> bytes:
+    return (text + separator).encode("utf-8")
+
+
 def _plain(
     fmt: str,
     rows: Sequence[Row],
     cut: Sequence[Block],
-    stored: dict[str, Any],
-    kept: dict[str, Any],
+    stored: dict[bytes, tuple[Any, ...]],
+    kept: dict[bytes, tuple[Any, ...]],
     extra: Sequence[Any] | None,
     csv_raw: bool,
-) -> list[str]:
-    """The texts of the blocks of Markdown, CSV or JSON rows: stored, else made. A block's
-    text is its rows' texts joined as the file joins them; the blocks of this export go
-    into ``kept``."""
-    if fmt == "markdown":
+) -> tuple[list[Part], int, list[int]]:
+    """The bytes of the blocks of Markdown, CSV or JSON rows (each block's text and the
+    separator after it): a unit of the cache file where stored, else made; how many were
+    made; for Markdown the number of newlines each block's text ends with (the headings
+    between blocks depend on it). The blocks of this export go into ``kept``: ``(unit,)``
+    stored, ``(bytes, CRC-32)`` made (and for Markdown those newlines after either)."""
+    markdown = fmt == "markdown"
+    if markdown:
         make: Callable[[int, Row], str] = lambda _i, row: fx.markdown_row(row)  # noqa: E731
     elif fmt == "csv":
         make = lambda _i, row: fx.csv_row(row, csv_raw)  # noqa: E731
@@ -293,38 +538,116 @@ def _plain(
         assert extra is not None
         make = lambda i, row: fx.json_entry(row, extra[i])  # noqa: E731
     separator = _SEPARATOR[fmt]
-    chunks: list[str] = []
+    shape = 4 if markdown else 3
+    units: list[Part] = []
+    trails: list[int] = []
+    new = 0
     for start, end, digest in cut:
-        text = stored.get(digest) if digest is not None else None
-        if type(text) is str:
+        value = stored.get(digest) if digest is not None else None
+        if value is not None and len(value) == shape:
+            unit: Part = (*value[:3], value[1])
             last.reused += end - start
+            if digest is not None:
+                kept[digest] = (unit, *value[3:])
+            if markdown:
+                trails.append(value[3])
         else:
             text = separator.join([make(i, rows[i]) for i in range(start, end)])
+            made = _unit(text, separator)
+            unit = made
             last.made += end - start
-        chunks.append(text)
-        if digest is not None:
-            kept[digest] = text
-    return chunks
+            trail = len(text) - len(text.rstrip("\n")) if markdown else 0
+            if markdown:
+                trails.append(trail)
+            if digest is not None:
+                kept[digest] = (
+                    (made, zlib.crc32(made), trail) if markdown else (made, zlib.crc32(made))
+                )
+                new += 1
+        units.append(unit)
+    return units, new, trails
+
+
+def _markdown(
+    rows: Sequence[Row],
+    starts: Sequence[tuple[str, ...]],
+    units: list[Part],
+    trails: Sequence[int],
+    *,
+    title: str,
+    day: date,
+) -> list[Part]:
+    """The parts of the Markdown file whose blocks are ``units`` (each its rows' texts and
+    a newline) and begin in the sections ``starts``: what ``export.markdown_text`` makes of
+    their texts — the title, the counts, each section's heading where the section changes
+    (an empty line before it unless the text before ends in one), the blocks, one newline
+    at the end."""
+    papers = fx.paper_counts(rows)
+    lines = [
+        f"# {printable(title)}",
+        "",
+        f"{papers.read} of {papers.total} read, {papers.reading} in progress "
+        f"(exported by rlhf-reader on {day.isoformat()}).",
+    ]
+    blank_needed = True  # the line before is not empty and does not end in a newline
+    parts: list[Part] = []
+    current: tuple[str, ...] = ()
+    for path, unit, trail in zip(starts, units, trails, strict=True):
+        if path != current:
+            common = 0
+            while common < min(len(path), len(current)) and path[common] == current[common]:
+                common += 1
+            if common == len(path):
+                common -= 1  # back up to a parent: its heading again
+            for depth in range(common, len(path)):
+                if blank_needed:
+                    lines.append("")
+                lines += [f"{'#' * min(depth + 2, 6)} {printable(path[depth])}", ""]
+                blank_needed = False
+            current = path
+        if lines:
+            parts.append(("\n".join(lines) + "\n").encode("utf-8"))
+            lines = []
+        parts.append(unit)
+        length = len(unit) if type(unit) is bytes else unit[1]
+        blank_needed = not trail and length > 1  # (a text "" or ending in a newline: not)
+    if lines:  # no rows: the head only
+        parts.append(("\n".join(lines) + "\n").encode("utf-8"))
+        return parts
+    # The file ends in one newline: the last block's own trailing newlines are left out.
+    final = parts[-1]
+    length = len(final) if type(final) is bytes else final[1]  # type: ignore[index]
+    trail = trails[-1]
+    if trail + 1 >= length:  # a text of newlines only: rstrip would go on (never made)
+        raise ValueError("a Markdown block of newlines only")
+    if type(final) is bytes:
+        parts[-1] = final[: length - trail]
+    else:
+        offset, length, check, _written = final  # type: ignore[misc]
+        parts[-1] = (offset, length, check, length - trail)
+    return parts
 
 
 def _keyed(
     fmt: str,
     rows: Sequence[Row],
     cut: Sequence[Block],
-    stored: dict[str, Any],
+    stored: dict[bytes, tuple[Any, ...]],
     stored_bases: str,
-    kept: dict[str, Any],
+    kept: dict[bytes, tuple[Any, ...]],
     day: date,
-) -> tuple[list[str], str]:
-    """The texts of the blocks of BibTeX, RIS or CSL-JSON rows, their keys given across
-    all rows (``keys_of_bases``, as the uncached export gives them), and the digest of the
-    rows' base keys.
+) -> tuple[list[Part], str, int]:
+    """The bytes of the blocks of BibTeX, RIS or CSL-JSON rows, their keys given across
+    all rows (``keys_of_bases``, as the uncached export gives them), the digest of the
+    rows' base keys, and how many blocks are new to the cache file (made, or at another
+    place).
 
-    A stored block is ``[its rows' base keys, their keys, its text, day, its first row's
-    number]`` (keys joined by newlines; the day "" unless a record's ``accessed`` was
-    today: then usable on that day only). Its text is used when its rows get the keys it
-    was made with: when all rows' bases and its place are those of the export that stored
-    it (the keys are then the same), else when the keys given now are its keys."""
+    A stored block is ``(offset, length, CRC-32, its rows' base keys, their keys, day, its
+    first row's number)`` (keys joined by newlines; the day "" unless a record's
+    ``accessed`` was today: then usable on that day only). Its bytes are used when its rows
+    get the keys it was made with: when all rows' bases and its place are those of the
+    export that stored it (the keys are then the same), else when the keys given now are
+    its keys."""
     record = _KEYED[fmt]
     today = day.isoformat()
     bases: list[str] = []
@@ -333,10 +656,10 @@ def _keyed(
     for start, end, digest in cut:
         value = stored.get(digest) if digest is not None else None
         if (
-            type(value) is list
-            and len(value) == 5
-            and (not value[3] or value[3] == today)
-            and len(names := value[0].split("\n")) == end - start
+            value is not None
+            and len(value) == 7
+            and (not value[5] or value[5] == today)
+            and len(names := value[3].split("\n")) == end - start
         ):
             bases += names
             found.append(value)
@@ -349,103 +672,132 @@ def _keyed(
     same_bases = digest_of_bases == stored_bases
     keys: list[str] | None = None
     separator = _SEPARATOR[fmt]
-    chunks: list[str] = []
+    units: list[Part] = []
+    new = 0
     for (start, end, digest), value in zip(cut, found, strict=True):
         if value is not None:
-            if same_bases and value[4] == start:
-                block_keys = value[1]
+            if same_bases and value[6] == start:
+                block_keys = value[4]
             else:
                 keys = keys or keys_of_bases(bases)
                 block_keys = "\n".join(keys[start:end])
-            if block_keys == value[1]:
-                chunks.append(value[2])
-                kept[digest] = value if value[4] == start else [*value[:4], start]  # type: ignore[index]
+            if block_keys == value[4]:
+                assert digest is not None  # (a stored block has one)
+                units.append((*value[:3], value[1]))
+                if value[6] != start:
+                    new += 1
+                    value = (*value[:6], start)
+                kept[digest] = ((*value[:3], value[1]), *value[3:])
                 last.reused += end - start
                 continue
             for i in range(start, end):  # other keys now: made again
                 works[i] = work_of(rows[i], day)
         keys = keys or keys_of_bases(bases)
         texts = [record(rows[i], works[i], keys[i]) for i in range(start, end)]
-        chunks.append(separator.join(texts))
+        made = _unit(separator.join(texts), separator)
+        units.append(made)
         last.made += end - start
         block_bases = "\n".join(bases[start:end])
         # (base_key makes [a-z0-9]+: the joined bases and keys split back as they were)
         if digest is not None and _PLAIN_KEYS.fullmatch(block_bases):
             when = today if any(works[i].accessed == today for i in range(start, end)) else ""
-            kept[digest] = [block_bases, "\n".join(keys[start:end]), chunks[-1], when, start]
-    return chunks, digest_of_bases
+            kept[digest] = (
+                made,
+                zlib.crc32(made),
+                block_bases,
+                "\n".join(keys[start:end]),
+                when,
+                start,
+            )
+            new += 1
+    return units, digest_of_bases, new
 
 
 # Reading and writing ----------------------------------------------------------------------
 
 
-def _read(path: Path, identity: str) -> tuple[dict[str, Any], str]:
-    """The blocks of the cache file at ``path`` (digest → its text, or for a keyed format
-    the list ``_keyed`` describes) and the digest of the base keys of the export that wrote
-    it; ({}, "") when there is none or it is not usable."""
+def _read(path: Path, identity: str) -> tuple[Any, int, dict[bytes, tuple[Any, ...]], str]:
+    """The open cache file at ``path``, where its blob starts, its blocks (digest → the
+    unit's offset, length and CRC-32, for a keyed format also what ``_keyed`` describes)
+    and the digest of the base keys of the export that wrote it; (None, 0, {}, "") when
+    there is none or it is not usable. Only the head and the index are read: a block's
+    bytes are read (and checked) when the export is written."""
+    handle = None
     try:
-        with fileio.open_regular(path) as handle:
-            data = handle.read()
-        end = data.find(b"\n")
-        magic, size, check = data[:end].split(b" ")
-        payload = memoryview(data)[end + 1 :]
-        if magic != MAGIC or int(size) != len(payload) or int(check, 16) != zlib.crc32(payload):
-            return {}, ""
-        split = data.index(b"\n", end + 1)
-        head = orjson.loads(payload[: split - end - 1])
-        if head["version"] != identity or type(head["bases"]) is not str:
-            return {}, ""
-        blob = str(payload[split - end :], "utf-8", "surrogatepass")
-        found: dict[str, Any] = {}
-        at = 0
-        for digest, length, *rest in head["blocks"]:
-            text = blob[at : at + length]
-            at += length
-            found[digest] = [*rest[:2], text, *rest[2:]] if rest else text
-        if at != len(blob):
-            return {}, ""
-        return found, head["bases"]
+        handle = fileio.open_regular(path)
+        head = handle.readline(256)
+        magic, size_text, check, blob_text = head.split(b" ")
+        index_size, blob_size = int(size_text), int(blob_text)
+        if magic != MAGIC or index_size < 0 or blob_size < 0:
+            raise Damaged(path)
+        base = len(head) + index_size
+        if os.fstat(handle.fileno()).st_size != base + blob_size:
+            raise Damaged(path)
+        index = handle.read(index_size)
+        if len(index) != index_size or int(check, 16) != zlib.crc32(index):
+            raise Damaged(path)
+        version, bases, found = marshal.loads(index)
+        if version != identity or type(bases) is not str or type(found) is not dict:
+            raise Damaged(path)
+        for value in found.values():  # every unit inside the blob
+            offset, length = value[0], value[1]
+            if type(offset) is not int or type(length) is not int:
+                raise Damaged(path)
+            if offset < 0 or length < 0 or offset + length > blob_size:
+                raise Damaged(path)
+        return handle, base, found, bases
     except Exception:  # no file, damaged, truncated, foreign: rebuilt
-        return {}, ""
+        if handle is not None:
+            handle.close()
+        return None, 0, {}, ""
 
 
 def _update(
-    path: Path, identity: str, stored: dict[str, Any], kept: dict[str, Any], bases: str
+    path: Path,
+    identity: str,
+    stored: dict[bytes, tuple[Any, ...]],
+    kept: dict[bytes, tuple[Any, ...]],
+    new: int,
+    bases: str,
+    rendered: Rendered,
 ) -> None:
-    """Write this export's blocks when enough has changed: blocks not stored, or stored
-    ones this export does not have (or not at the same place)."""
-    new = sum(1 for digest, value in kept.items() if stored.get(digest) != value)
+    """Write this export's blocks when enough has changed: blocks not stored (or stored at
+    another place), or stored ones this export does not have."""
     stale = len(stored) - (len(kept) - new)
     changed = new + max(stale, 0)
     if not changed:
         return
     if len(kept) > SMALL and changed * REWRITE_SHARE < len(kept):
         return  # a few blocks made again each time cost less than rewriting the file
-    _write(path, {"version": identity, "bases": bases, "blocks": kept})
+    _write(path, identity, bases, kept, rendered)
 
 
-def _write(path: Path, document: dict[str, Any]) -> None:
-    """The file: a line with the magic word, the length and the CRC-32 of the rest; a line
-    of JSON (the version, the base keys' digest, each block's digest, text length and for a
-    keyed format its bases, keys, day and place); the blocks' texts, one after another."""
+def _write(
+    path: Path, identity: str, bases: str, kept: dict[bytes, tuple[Any, ...]], rendered: Rendered
+) -> None:
+    """The file: a line with the magic word, the index's length and CRC-32 and the blob's
+    length; the index (marshal: the version, the base keys' digest, each block's digest →
+    its offset in the blob, length, CRC-32 and for a keyed format its bases, keys, day and
+    place); the blob: the blocks' bytes in the order of this export, each its text and the
+    format's separator. Blocks kept from the old file are copied from it (and checked)."""
     try:
-        heads: list[list[Any]] = []
-        texts: list[str] = []
-        for digest, value in document.pop("blocks").items():
-            if type(value) is str:
-                heads.append([digest, len(value)])
-                texts.append(value)
+        index: dict[bytes, tuple[Any, ...]] = {}
+        parts: list[Part] = []
+        offset = 0
+        for digest, value in kept.items():
+            data = value[0]
+            if type(data) is bytes:
+                length, check, rest = len(data), value[1], value[2:]
             else:
-                bases, keys, text, day, place = value
-                heads.append([digest, len(text), bases, keys, day, place])
-                texts.append(text)
-        document["blocks"] = heads
-        blob = "".join(texts).encode("utf-8", "surrogatepass")
-        line = orjson.dumps(document) + b"\n"
-        size, check = len(line) + len(blob), zlib.crc32(blob, zlib.crc32(line))
-        data = b"".join((b"%s %d %08x\n" % (MAGIC, size, check), line, blob))
+                length, check, rest = data[1], data[2], value[1:]
+            parts.append(data)
+            index[digest] = (offset, length, check, *rest)
+            offset += length
+        packed = marshal.dumps((identity, bases, index))
+        head = b"%s %d %08x %d\n" % (MAGIC, len(packed), zlib.crc32(packed), offset)
+        copy = Rendered([head, packed, *parts], rendered.source, rendered.base)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fileio.write_atomic(path, data, mode=0o600, durable=False)
+        fileio.write_atomic_with(path, copy.write, mode=0o600, durable=False)
         last.written = True
         _prune(path.parent, keep=path)
     except Exception:  # a cache we cannot write only costs time

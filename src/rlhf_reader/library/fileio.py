@@ -10,6 +10,7 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,15 +28,22 @@ def write_atomic(
     A symlink is written through: its target gets the new content and the link stays.
     Raises ``OSError``; callers turn it into their own one-line error naming the path.
     """
+    parts = (data,) if isinstance(data, bytes) else data
+    write_atomic_with(path, lambda fd: write_all(fd, parts), mode=mode, durable=durable)
+
+
+def write_atomic_with(
+    path: Path, fill: Callable[[int], object], *, mode: int | None = None, durable: bool = True
+) -> None:
+    """:func:`write_atomic` of what ``fill(fd)`` writes into the temp file's descriptor (an
+    export copying byte ranges of its cache file). Whatever ``fill`` raises leaves ``path``
+    as it was (the temp file is removed) and is raised."""
     path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         try:
             os.fchmod(fd, _mode_for(path) if mode is None else mode)
-            for part in (data,) if isinstance(data, bytes) else data:
-                view = memoryview(part)
-                while view:
-                    view = view[os.write(fd, view) :]
+            fill(fd)
             if durable:
                 os.fsync(fd)
         finally:
@@ -47,6 +55,14 @@ def write_atomic(
         raise
     if durable:
         fsync_dir(path.parent)
+
+
+def write_all(fd: int, parts: Iterable[bytes | bytearray | memoryview]) -> None:
+    """Write every part into ``fd``, in order (short writes continued)."""
+    for part in parts:
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def expand_user(path: str | os.PathLike[str]) -> Path:
