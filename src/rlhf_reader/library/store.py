@@ -991,10 +991,16 @@ class Library:
         """Every stored annotation, or those of ``keys`` that have one."""
         tags: dict[tuple[str, ...], tuple[str, ...]] = {}
         with self._mutex:
-            packed = self._storage.packed("annotations") if keys is None else None
+            packed = self._storage.packed("annotations")
             if packed is not None and packed.uniform(_ANNOTATION_FIELDS):
+                rows = packed.rows
+                if keys is not None:  # each key's last document, in the order of ``keys``
+                    keys = list(keys)
+                    wanted = set(keys)
+                    last = {row[0]: row for row in rows if row[0] in wanted}
+                    rows = [last[key] for key in keys if key in last]
                 with paused():  # made from the snapshot's tuples: no dict per document
-                    made: list[Any] = list(map(_UnpackedAnnotation, packed.rows, repeat(tags)))
+                    made: list[Any] = list(map(_UnpackedAnnotation, rows, repeat(tags)))
                     become(made, Annotation)
                     return {annotation.key: annotation for annotation in made}
             table = self._table("annotations")
@@ -1152,6 +1158,9 @@ class Library:
     def annotation_keys(self) -> list[str]:
         """The key of every stored annotation (no ``Annotation`` made)."""
         with self._mutex:
+            packed = self._storage.packed("annotations")
+            if packed is not None and packed.uniform(_ANNOTATION_FIELDS):
+                return list(dict.fromkeys([row[0] for row in packed.rows]))
             return list(self._ids({"annotations": self._table("annotations")}, "annotations"))
 
     def annotated_keys(self, keys: Iterable[str]) -> frozenset[str]:
