@@ -276,6 +276,9 @@ def test_reading_the_packed_tables_answers_as_the_documents_do(db_path: Path, se
     assert packed.queue() == parsed.queue()
     assert packed.all_metadata() == parsed.all_metadata()
     assert packed.annotation_keys() == parsed.annotation_keys()
+    fields = packed.annotation_fields()
+    assert fields == parsed.annotation_fields() and list(fields) == list(expected)
+    assert fields == {k: (list(a.tags), a.note, a.read_at) for k, a in expected.items()}
     some = [*parsed.annotation_keys()[::-2], "missing", *parsed.annotation_keys()[:2]]
     chosen = packed.annotations(iter(some))
     assert chosen == parsed.annotations(some) and list(chosen) == list(parsed.annotations(some))
