@@ -192,20 +192,27 @@ def _from_bibtex(text: str, source: str, *, fast: bool = True) -> list[Reference
     found = bibfast.entries(text) if fast else None
     if found is None:
         found = _bibtexparser_entries(text, source)
+    plain, general = _plain_bib_reference, _bib_entry_reference
     refs = []
-    used = _BIB_FIELDS
     for key, kind, items in found:
-        fields: dict[str, Any] = {}
-        for name, value in items:
-            name = name.lower()
-            if name not in used:
-                continue  # an abstract, a file, pages…: nothing an import reads
-            if name == "author":
-                fields[name] = [_decode(part) for part in _split_names(value)]
-            else:
-                fields[name] = _decode(value)
-        refs.append(_bib_reference(key, kind.lower(), fields))
+        ref = plain(key, kind, items)
+        refs.append(ref if ref is not None else general(key, kind, items))
     return refs
+
+
+def _bib_entry_reference(key: str, kind: str, items: list[tuple[str, str]]) -> Reference:
+    """The reference of any entry: its fields read decoded (LaTeX, braces, names split)."""
+    fields: dict[str, Any] = {}
+    used = _BIB_FIELDS
+    for name, value in items:
+        name = name.lower()
+        if name not in used:
+            continue  # an abstract, a file, pages…: nothing an import reads
+        if name == "author":
+            fields[name] = [_decode(part) for part in _split_names(value)]
+        else:
+            fields[name] = _decode(value)
+    return _bib_reference(key, kind.lower(), fields)
 
 
 # The fields _bib_reference reads (the others were decoded and never looked at: pylatexenc on
@@ -357,6 +364,66 @@ def _bib_reference(key: str, kind: str, fields: Mapping[str, Any]) -> Reference:
         url=url,
         venue=venue,
         keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(_text(fields.get("keywords"))) if k),
+        note=note,
+    )
+
+
+def _plain_bib_reference(key: str, kind: str, items: list[tuple[str, str]]) -> Reference | None:
+    """The :class:`Reference` that ``_bib_reference`` makes of an entry (its fields decoded
+    as :func:`_from_bibtex` decodes them) whose every field read is plain text: no
+    backslash, brace or ``$`` (nothing for ``_decode`` or ``_text`` to take out) and, for
+    ``author``, ASCII. None for any other entry: then the general path. Most entries of
+    most files are plain; here a field costs a dictionary store, not three calls (2.3 s
+    for 100,000 entries went to the calls)."""
+    fields: dict[str, str] = {}
+    used = _BIB_FIELDS
+    for name, value in items:
+        name = name.lower()
+        if name in used:
+            fields[name] = value
+    for value in fields.values():
+        if "\\" in value or "{" in value or "}" in value or "$" in value:
+            return None
+    author = fields.get("author")
+    if author:
+        if not author.isascii():
+            return None
+        names = tuple(
+            n
+            for n in (_bib_name(a) for a in _split_names_ascii(author))
+            if n and n.lower() != "others"
+        )
+    else:
+        names = ()
+    get = fields.get
+    doi = _clean_doi(" ".join(get("doi", "").split()))
+    url = " ".join(get("url", "").split())
+    journal = " ".join((get("journal") or get("journaltitle") or "").split())
+    booktitle = " ".join(get("booktitle", "").split())
+    arxiv_id = _arxiv_of(_bib_candidates(fields, url, journal), doi)
+    venue = booktitle or journal
+    if venue and (_NOT_A_VENUE_RE.match(venue) or "arxiv" in venue.lower()):
+        venue = ""
+    annote, note = get("annote", "").strip(), get("note", "").strip()
+    note = f"{annote}\n\n{note}" if annote and note else annote or note
+    if note and (_ARXIV_IN_TEXT_RE.fullmatch(note.strip()) or note.startswith("arXiv:")):
+        note = ""
+    date = " ".join(get("date", "").split())
+    year_text = " ".join(get("year", "").split()) or date[:4]
+    keywords = get("keywords")
+    return Reference(
+        source_id=key,
+        title=" ".join(get("title", "").split()),
+        authors=names,
+        year=int(year_text) if year_text[:4].isdigit() and len(year_text) == 4 else None,
+        date=date if date and _DATE_RE.fullmatch(date) else "",
+        arxiv_id=arxiv_id,
+        doi="" if _ARXIV_DOI_RE.match(doi) else doi,
+        url=url,
+        venue=venue,
+        keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(" ".join(keywords.split())) if k)
+        if keywords
+        else (),
         note=note,
     )
 
