@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,181 @@ def test_our_own_exports_at_1k_import_the_same(
         with monkeypatch.context() as patch:
             general_only(patch)
             assert references(out) == fast
+
+
+# plan_import: the replaced code (as it was at 4ee76ab) is the reference --------------------
+
+from rlhf_reader.library.bibimport import (  # noqa: E402
+    ImportPlan,
+    Reference,
+    Step,
+    _Index,
+    _merged_note,
+    _status,
+    _tags,
+    plan_import,
+    reference_key,
+)
+from rlhf_reader.model import Annotation, Entry, Status  # noqa: E402
+
+
+def old_index(entries, metadata, additions) -> _Index:
+    index = _Index()
+    doi_of = {str(a.get("key")): str(a.get("doi") or "") for a in additions}
+    for entry in entries:
+        meta = metadata.get(entry.key) or {}
+        doi = str(meta.get("doi") or "") or doi_of.get(entry.key, "")
+        titles = [entry.title] + ([str(meta["title"])] if meta.get("title") else [])
+        index.add(entry.key, entry.arxiv_id, doi, titles)
+    return index
+
+
+def old_plan_import(
+    references: Sequence[Reference],
+    entries: Iterable[Entry],
+    annotations: Mapping[str, Annotation],
+    metadata: Mapping[str, Mapping[str, Any]],
+    additions: Iterable[Mapping[str, Any]],
+    *,
+    status_from_keywords: bool = False,
+    added: str = "",
+) -> ImportPlan:
+    """What importing ``references`` would do to a library holding these records."""
+    additions = list(additions)
+    index = old_index(entries, metadata, additions)
+    plan = ImportPlan()
+    notes = {key: ann.note for key, ann in annotations.items()}
+    known_tags: dict[str, str | None] = {}
+    for ref in references:
+        if not ref.title:
+            plan.warnings.append(f"{ref.source_id}: no title, skipped")
+            continue
+        found = index.match(ref)
+        tags, bad = _tags(ref, known_tags)
+        for word in bad:
+            plan.warnings.append(f"{ref.source_id}: keyword {word!r} is not a valid tag, skipped")
+        status = _status(ref) if status_from_keywords else None
+        if found is not None:
+            key, how = found
+            ann = annotations.get(key) or Annotation(key=key)
+            have_tags = set(ann.tags)
+            base = notes.get(key, "")
+            note = _merged_note(base, ref.note)
+            if note is not None:
+                notes[key] = note
+            plan.steps.append(
+                Step(
+                    reference=ref,
+                    key=key,
+                    matched_by=how,
+                    tags=tuple(t for t in tags if t not in have_tags),
+                    note=note,
+                    note_base=base,
+                    status=status if status is not None and status is not ann.status else None,
+                    skipped_tags=bad,
+                )
+            )
+            continue
+        key = reference_key(ref)
+        record = {
+            "key": key,
+            "arxiv_id": ref.arxiv_id,
+            "title": ref.title,
+            "url": f"https://arxiv.org/abs/{ref.arxiv_id}"
+            if ref.arxiv_id
+            else (ref.url or (f"https://doi.org/{ref.doi}" if ref.doi else "")),
+            "authors": list(ref.authors),
+            "year": ref.year,
+            "venue": ref.venue,
+            "doi": ref.doi or None,
+            "added": added,
+        }
+        meta: dict[str, Any] = {
+            "key": key,
+            "title": ref.title,
+            "authors": list(ref.authors) or None,
+            "published": ref.date or (f"{ref.year}" if ref.year else None),
+            "doi": ref.doi or None,
+            "journal_ref": ref.venue or None,
+            "source": "import",
+        }
+        if ref.arxiv_id:
+            meta["arxiv_id"] = ref.arxiv_id
+        plan.steps.append(
+            Step(
+                reference=ref,
+                key=key,
+                matched_by="",
+                tags=tags,
+                note=ref.note.strip() or None,
+                status=status,
+                addition=record,
+                metadata=meta if key not in metadata else None,
+                skipped_tags=bad,
+            )
+        )
+        index.add(key, ref.arxiv_id, ref.doi, [ref.title])  # a duplicate in the file matches
+        if ref.note.strip():
+            notes[key] = ref.note.strip()
+    return plan
+
+
+TITLES = [
+    "Direct Preference Optimization",
+    "direct preference optimization!",
+    "RLHF",
+    "",
+    "Ünïcode",
+]
+REF_KEYWORDS = [
+    (),
+    ("dpo",),
+    ("read",),
+    ("dpo", "_read"),
+    ("bad tag!",),
+    ("reading", "DPO"),
+    ("-x",),
+]
+ARXIV = [None, "2305.18290", "2402.01306"]
+
+
+@st.composite
+def plan_cases(draw: st.DrawFn) -> Any:
+    entries = [
+        Entry(key=key, title=draw(st.sampled_from(TITLES)), url=f"https://arxiv.org/abs/{key}",
+              section=("S",), arxiv_id=key if draw(st.booleans()) else None)
+        for key in draw(st.lists(st.sampled_from(["2305.18290", "2402.01306", "x.org/a"]),
+                                 unique=True))
+    ]  # fmt: skip
+    annotations = {
+        key: Annotation(key=key, status=draw(st.sampled_from(list(Status))),
+                        tags=tuple(draw(st.lists(st.sampled_from(["dpo", "rm"]), unique=True))),
+                        note=draw(st.sampled_from(["", "mine", "Read it."])))
+        for key in draw(st.lists(st.sampled_from(["2305.18290", "2402.01306", "x.org/a"]),
+                                 unique=True))
+    }  # fmt: skip
+    metadata = {
+        "x.org/a": {"key": "x.org/a", "title": draw(st.sampled_from(TITLES)),
+                    "doi": draw(st.sampled_from([None, "10.1/A"]))}
+    } if draw(st.booleans()) else {}  # fmt: skip
+    additions = [{"key": "x.org/a", "doi": "10.1/a"}] if draw(st.booleans()) else []
+    refs = [
+        Reference(source_id=f"r{i}", title=draw(st.sampled_from(TITLES)),
+                  arxiv_id=draw(st.sampled_from(ARXIV)),
+                  doi=draw(st.sampled_from(["", "10.1/a", "10.2/b"])),
+                  keywords=draw(st.sampled_from(REF_KEYWORDS)),
+                  note=draw(st.sampled_from(["", "Read it.", "new"])))
+        for i in range(draw(st.integers(0, 6)))
+    ]  # fmt: skip
+    return refs, entries, annotations, metadata, additions
+
+
+@settings(max_examples=400, deadline=None)
+@given(plan_cases(), st.booleans())
+def test_plan_import_plans_what_the_replaced_code_planned(case: Any, from_keywords: bool) -> None:
+    refs, entries, annotations, metadata, additions = case
+    args = (refs, entries, annotations, metadata, additions)
+    new = plan_import(*args, status_from_keywords=from_keywords, added="t")
+    old = old_plan_import(*args, status_from_keywords=from_keywords, added="t")
+    assert new.steps == old.steps and new.warnings == old.warnings
+    assert [s.describe() for s in new.steps] == [s.describe() for s in old.steps]

@@ -618,11 +618,22 @@ def _index(
 ) -> _Index:
     index = _Index()
     doi_of = {str(a.get("key")): str(a.get("doi") or "") for a in additions}
-    for entry in entries:
-        meta = metadata.get(entry.key) or {}
-        doi = str(meta.get("doi") or "") or doi_of.get(entry.key, "")
-        titles = [entry.title] + ([str(meta["title"])] if meta.get("title") else [])
-        index.add(entry.key, entry.arxiv_id, doi, titles)
+    by_arxiv, by_doi, pending = index.by_arxiv, index.by_doi, index.pending
+    for entry in entries:  # index.add inlined: 100,000 entries
+        key = entry.key
+        meta = metadata.get(key)
+        if meta:
+            doi = str(meta.get("doi") or "") or doi_of.get(key, "")
+            titles: tuple[str, ...] = (
+                (entry.title, str(meta["title"])) if meta.get("title") else (entry.title,)
+            )
+        else:
+            doi, titles = doi_of.get(key, "") if doi_of else "", (entry.title,)
+        if entry.arxiv_id:
+            by_arxiv.setdefault(entry.arxiv_id, key)
+        if doi:
+            by_doi.setdefault(doi.lower(), key)
+        pending.append((key, titles))
     return index
 
 
@@ -698,32 +709,41 @@ def plan_import(
     plan = ImportPlan()
     notes = {key: ann.note for key, ann in annotations.items()}
     known_tags: dict[str, str | None] = {}
+    # The same few keyword lists again and again: each made tags once.
+    by_keywords: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for ref in references:
         if not ref.title:
             plan.warnings.append(f"{ref.source_id}: no title, skipped")
             continue
         found = index.match(ref)
-        tags, bad = _tags(ref, known_tags)
+        made = by_keywords.get(ref.keywords)
+        if made is None:
+            made = by_keywords[ref.keywords] = _tags(ref, known_tags)
+        tags, bad = made
         for word in bad:
             plan.warnings.append(f"{ref.source_id}: keyword {word!r} is not a valid tag, skipped")
         status = _status(ref) if status_from_keywords else None
         if found is not None:
             key, how = found
-            ann = annotations.get(key) or Annotation(key=key)
-            have_tags = set(ann.tags)
+            ann = annotations.get(key)  # (none: no tags, unread)
+            if tags and ann is not None:
+                have_tags = set(ann.tags)
+                tags = tuple(t for t in tags if t not in have_tags)
             base = notes.get(key, "")
             note = _merged_note(base, ref.note)
             if note is not None:
                 notes[key] = note
+            if status is not None and status is (Status.UNREAD if ann is None else ann.status):
+                status = None
             plan.steps.append(
                 Step(
                     reference=ref,
                     key=key,
                     matched_by=how,
-                    tags=tuple(t for t in tags if t not in have_tags),
+                    tags=tags,
                     note=note,
                     note_base=base,
-                    status=status if status is not None and status is not ann.status else None,
+                    status=status,
                     skipped_tags=bad,
                 )
             )
