@@ -488,18 +488,25 @@ def _from_csl(text: str, source: str, parsed: Any = _UNREAD) -> list[Reference]:
 
 
 def _csl_reference(item: Mapping[str, Any], index: int) -> Reference:
+    get = item.get
     names = []
-    for author in item.get("author") or []:
+    for author in get("author") or []:
         if not isinstance(author, dict):
             continue
-        if author.get("literal"):
-            names.append(str(author["literal"]))
+        literal = author.get("literal")
+        if literal:
+            names.append(str(literal))
+            continue
+        given, particle, family = (
+            author.get("given"), author.get("non-dropping-particle"), author.get("family")
+        )  # fmt: skip
+        if type(given) is str and type(family) is str and given and family and not particle:
+            names.append(f"{given} {family}")  # (most names: the join below, without it)
         else:
-            parts = [author.get("given"), author.get("non-dropping-particle"), author.get("family")]
-            names.append(" ".join(str(p) for p in parts if p))
+            names.append(" ".join(str(p) for p in (given, particle, family) if p))
     year = None
     date = ""
-    issued = item.get("issued")
+    issued = get("issued")
     if isinstance(issued, dict):
         parts = (
             (issued.get("date-parts") or [[]])[0]
@@ -511,35 +518,39 @@ def _csl_reference(item: Mapping[str, Any], index: int) -> Reference:
             year = int(numbers[0])
             if len(numbers) == 3 and numbers[1].isdigit() and numbers[2].isdigit():
                 date = f"{year:04d}-{int(numbers[1]):02d}-{int(numbers[2]):02d}"
-    doi = _clean_doi(str(item.get("DOI") or ""))
-    url = str(item.get("URL") or "")
-    archive = str(item.get("archive") or item.get("publisher") or "").lower()
-    candidates = [
-        str(item.get("number") or "") if "arxiv" in archive else "",
-        str(item.get("archive_location") or ""),
-        url,
-        str(item.get("note") or "") if "arxiv" in str(item.get("note") or "").lower() else "",
-    ]
-    keywords = item.get("keyword") or item.get("keywords") or ""
+    doi = _clean_doi(str(get("DOI") or ""))
+    url = str(get("URL") or "")
+    keywords = get("keyword") or get("keywords") or ""
     if isinstance(keywords, list):
         keywords = ", ".join(str(k) for k in keywords)
-    venue = str(item.get("container-title") or "")
-    note = str(item.get("note") or "")
+    venue = str(get("container-title") or "")
+    note = str(get("note") or "")
     if note and _ARXIV_IN_TEXT_RE.fullmatch(note.strip()):
         note = ""
     return Reference(
-        source_id=str(item.get("id") or f"item {index}"),
-        title=" ".join(str(item.get("title") or "").split()),
+        source_id=str(get("id") or f"item {index}"),
+        title=" ".join(str(get("title") or "").split()),
         authors=tuple(n for n in names if n),
         year=year,
         date=date,
-        arxiv_id=_arxiv_of(candidates, doi),
+        arxiv_id=_arxiv_of(_csl_candidates(item, url), doi),
         doi="" if _ARXIV_DOI_RE.match(doi) else doi,
         url=url,
         venue="" if _NOT_A_VENUE_RE.match(venue) else venue,
-        keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(str(keywords)) if k),
+        keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(str(keywords)) if k) if keywords else (),
         note=note,
     )
+
+
+def _csl_candidates(item: Mapping[str, Any], url: str) -> Iterator[str]:
+    """Where a CSL item may name its arXiv id, in order, made as they are looked at (most
+    items name it in their DOI, looked at first)."""
+    archive = str(item.get("archive") or item.get("publisher") or "").lower()
+    yield str(item.get("number") or "") if "arxiv" in archive else ""
+    yield str(item.get("archive_location") or "")
+    yield url
+    note = str(item.get("note") or "")
+    yield note if "arxiv" in note.lower() else ""
 
 
 def read_references(path: str | Path) -> tuple[str, list[Reference]]:
