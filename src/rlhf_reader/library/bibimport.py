@@ -381,9 +381,9 @@ def _plain_bib_reference(key: str, kind: str, items: list[tuple[str, str]]) -> R
         name = name.lower()
         if name in used:
             fields[name] = value
-    for value in fields.values():
-        if "\\" in value or "{" in value or "}" in value or "$" in value:
-            return None
+    joined = "".join(fields.values())  # (one look at all of them: 4 scans, not 4 a field)
+    if "\\" in joined or "{" in joined or "}" in joined or "$" in joined:
+        return None
     author = fields.get("author")
     if author:
         if not author.isascii():
