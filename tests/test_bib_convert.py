@@ -19,7 +19,7 @@ from conftest import run_cli
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from rlhf_reader.library import bibimport
+from rlhf_reader.library import bibimport, import_cache
 from rlhf_reader.library.bibimport import _bib_entry_reference, _plain_bib_reference
 
 TESTS = Path(__file__).resolve().parent
@@ -74,7 +74,9 @@ def test_a_plain_entry_takes_the_fast_path() -> None:
 
 
 def general_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every entry through the general path, and nothing from the import cache."""
     monkeypatch.setattr(bibimport, "_plain_bib_reference", lambda *args: None)
+    monkeypatch.setattr(import_cache, "load", lambda *args: None)
 
 
 def references(path: Path) -> Any:

@@ -174,24 +174,45 @@ def parse_references(
 ) -> list[Reference]:
     """The references of a file of format ``fmt``; ``parsed``: its JSON value as
     :func:`_detect` read it."""
+    return _references(raw, fmt, source, parsed)[0]
+
+
+def _references(raw: bytes, fmt: str, source: str, parsed: Any) -> tuple[list[Reference], bool]:
+    """:func:`parse_references`, and whether reading the file printed nothing (no
+    bibtexparser, no pylatexenc: what may warn): then the references may be kept."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"{source}: not UTF-8 text (byte offset {exc.start})") from None
     if fmt == "bibtex":
-        return _from_bibtex(text, source)
-    return _from_csl(text, source, parsed)
+        return _read_bibtex(text, source)
+    return _from_csl(text, source, parsed), True
 
 
 def _from_bibtex(text: str, source: str, *, fast: bool = True) -> list[Reference]:
     """The references of a BibTeX text: what bibtexparser reads in it, read by
     :mod:`bibfast` when the file has the common shape (``fast=False``: bibtexparser always;
     the same references, the same refusals)."""
+
+    if fast:
+        return _read_bibtex(text, source)[0]
+    return _converted(_bibtexparser_entries(text, source))
+
+
+def _read_bibtex(text: str, source: str) -> tuple[list[Reference], bool]:
+    """:func:`_from_bibtex`, and whether nothing was printed: the whole file read by the
+    fast reader's one pass (no bibtexparser) and no field given to pylatexenc."""
     from rlhf_reader.library import bibfast
 
-    found = bibfast.entries(text) if fast else None
+    found, quiet = bibfast.read(text)
     if found is None:
         found = _bibtexparser_entries(text, source)
+    latex = _latex_calls[0]
+    refs = _converted(found)
+    return refs, quiet and _latex_calls[0] == latex
+
+
+def _converted(found: list[bibfast.RawEntry]) -> list[Reference]:
     plain, general = _plain_bib_reference, _bib_entry_reference
     refs = []
     for key, kind, items in found:
@@ -243,6 +264,7 @@ def _bibtexparser_entries(text: str, source: str) -> list[bibfast.RawEntry]:
 
 
 _latex_converter: Any = None
+_latex_calls = [0]  # how many values pylatexenc converted (it may print warnings)
 
 
 def _decode(value: str) -> str:
@@ -254,6 +276,7 @@ def _decode(value: str) -> str:
             from pylatexenc.latex2text import LatexNodes2Text
 
             _latex_converter = LatexNodes2Text()
+        _latex_calls[0] += 1
         try:
             value = _latex_converter.latex_to_text(value)
         except Exception:  # pylatexenc on malformed LaTeX: keep the text as written
@@ -560,14 +583,26 @@ def read_references(path: str | Path) -> tuple[str, list[Reference]]:
 
 
 def references_in(raw: bytes, path: str) -> tuple[str, list[Reference]]:
-    """:func:`read_references` of bytes already read from ``path``."""
+    """:func:`read_references` of bytes already read from ``path``: the references kept
+    from the last import of the same bytes (:mod:`import_cache`), else read and kept."""
+    from rlhf_reader.library import import_cache
+
+    if _EXPORT_START_RE.match(raw):
+        return "json", []  # (as _detect: an export is merge's, never kept here)
+    key = import_cache.file_key(raw)
+    kept = import_cache.load(key, str(path))
+    if kept is not None:
+        return kept  # read from these very bytes: the same format and references
     try:
         fmt, parsed = _detect(raw)
     except ImportFileError as exc:
         raise ImportFileError(f"{path}: {exc}") from None
     if fmt == "json":
         return fmt, []
-    return fmt, parse_references(raw, fmt, str(path), parsed=parsed)
+    references, quiet = _references(raw, fmt, str(path), parsed)
+    if quiet:
+        import_cache.store(key, str(path), fmt, references)
+    return fmt, references
 
 
 # planning -----------------------------------------------------------------------------------
