@@ -280,7 +280,7 @@ def plan_cases(draw: st.DrawFn) -> Any:
     return refs, entries, annotations, metadata, additions
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(plan_cases(), st.booleans())
 def test_plan_import_plans_what_the_replaced_code_planned(case: Any, from_keywords: bool) -> None:
     refs, entries, annotations, metadata, additions = case

@@ -111,3 +111,17 @@ def test_import_twice_prints_and_writes_the_same(
         assert results[0][0] == 0
         assert results[0] == results[2] and results[1] == results[3]
     assert len(cache_files()) == 2
+
+
+def test_only_the_files_imported_last_are_kept(tmp_path: Path) -> None:
+    source = TEST_DATA.joinpath("cite", "dpo.bib").read_text(encoding="utf-8")
+    paths = []
+    for n in range(import_cache.KEEP + 3):
+        path = tmp_path / f"f{n}.bib"
+        path.write_text(source, encoding="utf-8")
+        read_references(path)
+        paths.append(path)
+    assert len(cache_files()) == import_cache.KEEP
+    # The last one is still kept: read again without reading the file.
+    kept = import_cache.load(import_cache.file_key(paths[-1].read_bytes()), str(paths[-1]))
+    assert kept is not None and kept == read_references(paths[-1])

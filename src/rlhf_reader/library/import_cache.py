@@ -108,8 +108,24 @@ def store(key: str, source: str, fmt: str, references: list[Reference]) -> None:
         head = b" ".join((_MAGIC, key.encode(), hashlib.sha256(payload).hexdigest().encode()))
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fileio.write_atomic(path, head + b"\n" + payload, mode=0o600, durable=False)
+        _prune(path.parent, KEEP)
     except (OSError, ValueError):
         pass
+
+
+KEEP = 8  # files kept: those of the files imported last
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Only the ``keep`` most recently written files of ``folder`` (temp files of a write
+    in progress, ``.…tmp``, are left alone)."""
+    kept = sorted(
+        (p for p in folder.iterdir() if not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime_ns,
+        reverse=True,
+    )
+    for old in kept[keep:]:
+        old.unlink(missing_ok=True)
 
 
 class _Made:
