@@ -193,7 +193,6 @@ def _from_bibtex(text: str, source: str, *, fast: bool = True) -> list[Reference
     """The references of a BibTeX text: what bibtexparser reads in it, read by
     :mod:`bibfast` when the file has the common shape (``fast=False``: bibtexparser always;
     the same references, the same refusals)."""
-
     if fast:
         return _read_bibtex(text, source)[0]
     return _converted(_bibtexparser_entries(text, source))
@@ -585,10 +584,10 @@ def read_references(path: str | Path) -> tuple[str, list[Reference]]:
 def references_in(raw: bytes, path: str) -> tuple[str, list[Reference]]:
     """:func:`read_references` of bytes already read from ``path``: the references kept
     from the last import of the same bytes (:mod:`import_cache`), else read and kept."""
-    from rlhf_reader.library import import_cache
-
     if _EXPORT_START_RE.match(raw):
         return "json", []  # (as _detect: an export is merge's, never kept here)
+    from rlhf_reader.library import import_cache
+
     key = import_cache.file_key(raw)
     kept = import_cache.load(key, str(path))
     if kept is not None:
