@@ -85,16 +85,28 @@ def main() -> None:
             shutil.copyfile(db, work)
             outputs[name] = run_cli(src, env, "--list", str(list_path), "--db", str(work),
                                     "import", str(path))  # fmt: skip
+        work = folder / "import-again.json"
+        shutil.copyfile(db, work)
+        again = run_cli(trees["after"], env, "--list", str(list_path), "--db", str(work),
+                        "import", str(path))  # fmt: skip
+        print(f"import {path.name}: output after, again (import cache) == after: "
+              f"{again == outputs['after']}")  # fmt: skip
         if "before" in outputs:
             same = outputs["before"] == outputs["after"]
             print(f"import {path.name}: output before == after: {same}")
-        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in trees}
+        # The after tree twice: "cold" without the import cache (a file imported the first
+        # time), "warm" right after it (the same file again: its references kept).
+        variants = [(n, s) for n, s in trees.items() if n != "after"]
+        variants += [("cold", trees["after"]), ("warm", trees["after"])]
+        results: dict[str, list[tuple[float, float, float]]] = {n: [] for n, _ in variants}
         for i in range(max(args.runs, args.before_runs)):
-            for name, src in trees.items():
+            for name, src in variants:
                 if name == "before" and i >= args.before_runs:
                     continue
-                if name == "after" and i >= args.runs:
+                if name != "before" and i >= args.runs:
                     continue
+                if name == "cold":
+                    shutil.rmtree(home / "cache" / "rlhf-reader" / "imports", ignore_errors=True)
                 work = folder / f"import-{name}.json"
                 shutil.copyfile(db, work)
                 cli = [sys.executable, "-m", "rlhf_reader", "--list", str(list_path),

@@ -463,3 +463,27 @@ def test_a_write_while_the_export_is_built_leaves_no_record(
     assert "wrote" in run_cli(capsys, db, *args)[1] and len(built) == 1
     assert "is up to date" in run_cli(capsys, db, *args)[1] and len(built) == 2  # built
     assert "is up to date" in run_cli(capsys, db, *args)[1] and len(built) == 2  # recorded
+
+
+def test_an_import_is_one_write_of_the_library(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Annotations, arXiv records and additions of a JSON export: written together (it was
+    one write for each addition)."""
+    from test_store_batch import counted_writes
+
+    source, target = tmp_path / "source.json", tmp_path / "target.json"
+    assert run_cli(capsys, source, "mark", "2305.18290", "read")[0] == 0
+    for n in range(4):
+        assert run_cli(capsys, source, "add", f"10.5555/x.{n}", "--title", f"Mine {n}")[0] == 0
+    backup = tmp_path / "backup.json"
+    assert run_cli(capsys, source, "export", "--format", "json", "-o", str(backup))[0] == 0
+    assert run_cli(capsys, target, "mark", "2402.01306", "reading")[0] == 0
+    writes = counted_writes(monkeypatch)
+    code, out, err = run_cli(capsys, target, "import", str(backup))
+    assert code == 0, err
+    assert out.splitlines()[-1] == "annotations: 1 added; metadata: 4 added; additions: 4 added"
+    assert [w for w in writes if w.name == "target.json"] == [target.resolve()]
+    library = Library.open(target)
+    assert len(library.additions()) == 4 and len(library.annotations()) == 2
+    library.close()

@@ -228,3 +228,28 @@ def test_a_file_that_is_not_regular_is_skipped(capsys, tmp_path: Path) -> None:
     code, out, err = run_cli(capsys, db, "sync", str(folder), "--machine", "laptop")
     assert code == 0 and "skipped" in err and "rlhf-reader-pipe.sync.json" in err
     assert out.startswith("wrote ")
+
+
+def test_a_merge_and_its_record_are_one_write_of_the_library(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Merging a file with annotations and additions, and remembering it: one write (it was
+    one for the annotations, one per addition and one for the record)."""
+    from test_store_batch import counted_writes
+
+    a, b, shared = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "shared"
+    shared.mkdir()
+    diverge(capsys, a, b)
+    for n in range(5):
+        assert run_cli(capsys, b, "add", f"10.5555/more.{n}", "--title", f"More {n}")[0] == 0
+    assert run_cli(capsys, b, "sync", "--machine", "b", str(shared))[0] == 0
+    writes = counted_writes(monkeypatch)
+    code, out, err = run_cli(capsys, a, "sync", "--machine", "a", str(shared))
+    assert code == 0, err
+    assert "additions: 6 added" in out
+    # (the day's backup,) the machine id, then the merge and its record
+    assert [w for w in writes if w.name == "a.json"] == [a.resolve(), a.resolve()]
+    library = Library.open(a)
+    assert isinstance(library.get_meta("sync_merged"), dict)
+    assert len(library.additions()) == 7
+    library.close()

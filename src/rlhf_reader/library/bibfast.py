@@ -89,8 +89,16 @@ _LINE_MARK_RE = re.compile(r"\n[^\S\n]*@\w*[ \t]*[{(]")
 def entries(text: str) -> list[RawEntry] | None:
     """The entries of ``text`` as bibtexparser reads them, or None: read the whole file with
     bibtexparser (see the module's docstring)."""
+    return read(text)[0]
+
+
+def read(text: str) -> tuple[list[RawEntry] | None, bool]:
+    """:func:`entries`, and whether the one pass read the whole file (nothing of it left
+    to bibtexparser, which may print warnings)."""
     found = _common(text)
-    return found if found is not None else _chunked(text)
+    if found is not None:
+        return found, True
+    return _chunked(text), False
 
 
 def _common(text: str) -> list[RawEntry] | None:

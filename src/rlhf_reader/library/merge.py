@@ -690,12 +690,15 @@ def plan_for(data: ExportData, library: Library | None, *, keep_notes: bool = Fa
 
 
 def apply(report: MergeReport, library: Library) -> None:
-    """Write what ``report`` planned, with the store's public API only."""
+    """Write what ``report`` planned, with the store's public API only: in one write of the
+    library file (``Library.batch``), not one for the annotations, one for the arXiv cache
+    and one for each addition — nothing is written if one of them is refused."""
     if not report.changed:
         return
-    if report.annotations:
-        library.put_annotations(report.annotations)
-    if report.metadata:
-        library.put_metadata(report.metadata)
-    for addition in report.additions:
-        library.put_addition(addition)
+    with library.batch():
+        if report.annotations:
+            library.put_annotations(report.annotations)
+        if report.metadata:
+            library.put_metadata(report.metadata)
+        for addition in report.additions:
+            library.put_addition(addition)

@@ -214,8 +214,9 @@ def sync(
             continue
         with library.exclusive():
             merged = plan_for(data, library, keep_notes=True)
-            apply(merged, library)
-            library.change_meta(MERGED_SETTING, _remember(path.name, digest))
+            with library.batch():  # the merge and its record: one write of the library
+                apply(merged, library)
+                library.change_meta(MERGED_SETTING, _remember(path.name, digest))
         report.merged.append((path, merged))
     if dry_run or own is None:
         return report
