@@ -277,11 +277,13 @@ def run_import(ctx: Context) -> int:
 
     args = ctx.args
     try:
-        raw = read_import_file(args.file)  # once: a regular file, bounded
-        fmt, references = references_in(raw, args.file)
+        # Kept until the command ends (ctx.keep): 100,000 parsed records are not freed one
+        # object at a time when this function returns.
+        raw = ctx.keep(read_import_file(args.file))  # once: a regular file, bounded
+        fmt, references = ctx.keep(references_in(raw, args.file))
         if fmt != "json":
             return _import_references(ctx, references)
-        data = parse_export(raw, args.file)
+        data = ctx.keep(parse_export(raw, args.file))
     except ImportFileError as exc:
         raise CliError(f"import refused, library unchanged: {exc}") from None
     prefix = "would be " if args.dry_run else ""
@@ -300,12 +302,14 @@ def run_import(ctx: Context) -> int:
     # The list's titles only when a change is printed (a re-import changes nothing: at
     # 100,000 entries the list's catalog is most of a second).
     titles = _titles(ctx) if report.changed else {}
+    lines = []
     for change in report.changes:
         if change.kind == "unchanged":
             continue
         title = titles.get(change.key, "")
         line = f"{prefix}{change.describe()}" + (f"  ({title})" if title else "")
-        ctx.print(printable(line))
+        lines.append(printable(line))
+    _print_lines(ctx, lines)
     summary = report.summary()
     ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
@@ -344,11 +348,17 @@ def _import_references(ctx: Context, references: list[Reference]) -> int:
     prefix = "would " if args.dry_run else ""
     for warning in plan.warnings:
         say(f"warning: {warning}")
-    for step in plan.steps:
-        ctx.print(printable(prefix + step.describe()))
+    _print_lines(ctx, [printable(prefix + step.describe()) for step in plan.steps])
     summary = plan.summary()
     ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
+
+
+def _print_lines(ctx: Context, lines: list[str]) -> None:
+    """Print each of ``lines`` (as ``ctx.print`` each would), in one write: an import's
+    report has a line per paper (100,000 prints took 0.1-0.2 s)."""
+    if lines:
+        ctx.print("\n".join(lines))
 
 
 def _titles(ctx: Context) -> dict[str, str]:
