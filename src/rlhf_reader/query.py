@@ -694,13 +694,247 @@ def select(
     for term in query.terms:
         if isinstance(term, ListTerm):
             list_keys_of(term, list_keys)
-    return [
-        row
-        for row in rows
-        if query.matches(
-            row, new_keys, queued_keys=queued_keys, pdf_keys=pdf_keys, list_keys=list_keys
+    marks = Marks(new_keys, queued_keys, pdf_keys, list_keys)
+    return select_terms(list(rows), query.terms, marks)
+
+
+_TEXT_TERMS = (Word, Phrase, AbstractWord, AbstractPhrase)
+
+
+def select_terms(rows: list[Row], terms: Sequence[Term], marks: Marks) -> list[Row]:
+    """``[row for row in rows if Query(terms).matches(row, …marks)]``, answered a term at
+    a time over all the rows instead of a row at a time over all the terms (the terms
+    have no effects, so the order they are tested in does not change the answer): the
+    structured terms (status, tag, section, year…) first, each in one pass with what it
+    reads remembered per distinct value, then the words and phrases on the rows left,
+    over their text folded in bulk (:class:`_Texts`). ``list --status read`` or
+    ``list --search dpo`` at 100,000 rows made a ``Marks`` and a ``_RowFacts`` per row
+    and folded and split every row's text (seconds)."""
+    for term in terms:
+        if not rows:
+            return rows
+        if not isinstance(term, _TEXT_TERMS):
+            rows = _keep(rows, term, marks)
+    text_terms = [term for term in terms if isinstance(term, _TEXT_TERMS)]
+    if text_terms and rows:
+        rows = _Texts(rows, marks).select(text_terms)
+    return rows
+
+
+def _keep(rows: list[Row], term: Term, marks: Marks) -> list[Row]:
+    """The rows ``_row_term`` answers ``not term.negated`` for (a structured term)."""
+    negated = term.negated
+    if isinstance(term, StatusTerm):
+        statuses = term.statuses
+        return [row for row in rows if (row.annotation.status in statuses) != negated]
+    if isinstance(term, TagTerm):
+        return _keep_by(
+            rows, lambda row: row.annotation.tags, lambda t: _tag_matches(term, t), negated
         )
-    ]
+    if isinstance(term, SectionTerm):
+        text = term.text
+        return _keep_by(
+            rows, lambda row: row.entry.section, lambda s: text in fold(" › ".join(s)), negated
+        )
+    if isinstance(term, YearTerm):
+        accepts = term.accepts
+        return [row for row in rows if accepts(row.year) != negated]
+    if isinstance(term, KeyTerm):
+        key = term.key
+        return [row for row in rows if (row.key == key) != negated]
+    if isinstance(term, (QueuedTerm, PdfTerm, ListTerm)):
+        if isinstance(term, QueuedTerm):
+            keys = marks.queued
+        elif isinstance(term, PdfTerm):
+            keys = marks.pdf
+        else:
+            keys = list_keys_of(term, marks.lists)
+        return [row for row in rows if (row.key in keys) != negated]
+    if isinstance(term, NewTerm):
+        new = marks.new
+        return [row for row in rows if _is_new(row, new) != negated]
+    return [row for row in rows if _row_term(term, row, _RowFacts(row), marks) != negated]
+
+
+def _keep_by(rows: list[Row], value: Any, answer: Any, negated: bool) -> list[Row]:
+    """The rows whose ``answer(value(row))`` is not ``negated``, each distinct value
+    answered once (tag tuples are shared between annotations, sections between entries)."""
+    known: dict[Any, bool] = {}
+    kept = []
+    for row in rows:
+        got = value(row)
+        try:
+            hit = known[got]
+        except KeyError:
+            hit = known[got] = bool(answer(got))
+        except TypeError:  # not hashable (tags given as a list): answered each time
+            hit = bool(answer(got))
+        if hit != negated:
+            kept.append(row)
+    return kept
+
+
+# Two joiners in a row ("a--b", "x-'y"): the words of the text are no longer those of its
+# alphanumeric runs once the joiners are taken out (see _Group); such rows are judged alone.
+_IRREGULAR = re.compile("[-'’]{2}")
+_JOINER_PAIRS = [a + b for a in "-'’" for b in "-'’"]
+_SEPARATOR = "\n\x00\n"
+
+
+class _Group:
+    """One field group of some rows (the main fields, or the abstracts), folded in bulk.
+
+    ``texts[i]`` is row ``i``'s text folded as ``_haystack`` (``_abstract_haystack``)
+    folds it, but with its white space as written (words do not depend on it); ``joined[i]``
+    is that text without the joiners ``-``, ``'``, ``’`` and ``_``. For a row without two
+    joiners in a row (not in ``irregular``), its words (``_folded_words``) are exactly the
+    alphanumeric runs of ``texts[i]`` (the words, and the parts of hyphenated words) and
+    those of ``joined[i]`` (the words, and hyphenated words written together); every word
+    is a piece of ``joined[i]``. So a query word (:func:`word_matches`) matches a word of
+    the row when:
+
+    - ``inside``: it is in ``joined[i]``;
+    - ``start``: it is there, at the start of a run of ``texts[i]`` or ``joined[i]``;
+    - ``word``, ``prefix``: it is in ``joined[i]``, or one of the runs starting with its
+      first letter that it matches with typos (found once in the whole text) is a whole
+      run of ``texts[i]`` or ``joined[i]``.
+
+    ``usable`` is False when a row's text holds the separator or a capital sigma (whose
+    lower case depends on the letters around it): the caller then judges each row alone.
+    """
+
+    def __init__(self, raw: list[str]) -> None:
+        whole = _SEPARATOR.join(raw)
+        self.usable = whole.count("\x00") == len(raw) - 1 and "\u03a3" not in whole
+        if not self.usable:
+            return
+        self.text = fold(whole)
+        self.joined_text = _strip_joiners(self.text)
+        self.texts = self.text.split(_SEPARATOR)
+        self.joined = self.joined_text.split(_SEPARATOR)
+        self.usable = len(self.texts) == len(self.joined) == len(raw)
+        self.irregular: set[int] = set()
+        if any(pair in self.text for pair in _JOINER_PAIRS):  # str.find: faster than the regex
+            self.irregular = {i for i, t in enumerate(self.texts) if _IRREGULAR.search(t)}
+        self._hits: dict[str, set[int]] = {}
+
+    def hits(self, part: str) -> set[int]:
+        """The rows (not ``irregular``) with a word the query word ``part`` matches; for
+        an irregular row the answer means nothing."""
+        found = self._hits.get(part)
+        if found is None:
+            found = self._hits[part] = self._find(part)
+        return found
+
+    def _find(self, part: str) -> set[int]:
+        kind, _k = _regime(part)
+        joined = self.joined
+        inside = {i for i, text in enumerate(joined) if part in text}
+        if kind == "inside":
+            return inside
+        first = re.escape(part[0])
+        before = f"(?<![^\\W_]{first})"  # the letter starts a run
+        if kind == "start":
+            starts = re.compile(re.escape(part) + f"(?<![^\\W_]{re.escape(part)})")
+            texts = self.texts
+            return {i for i in inside if starts.search(texts[i]) or starts.search(joined[i])}
+        # Runs starting with the first letter, long enough to be matched with typos.
+        runs = re.compile(f"{first}{before}[^\\W_]{{{max(len(part) - 3, 0)},}}")
+        typos = {
+            word
+            for text in (self.text, self.joined_text)
+            for word in set(runs.findall(text))
+            if part not in word and word_matches(part, word)
+        }
+        if not typos:
+            return inside
+        # Every word of a row is a piece of its joined text: the rows holding one of these
+        # words there, then whether one is a whole run of either text.
+        holding: set[int] = set()
+        for word in typos:
+            holding.update(i for i, text in enumerate(joined) if word in text)
+        holding -= inside
+        if not holding:
+            return inside
+        whole = "|".join(re.escape(word[1:]) for word in sorted(typos, key=len, reverse=True))
+        pattern = re.compile(f"{first}{before}(?:{whole})(?![^\\W_])")
+        texts = self.texts
+        typed = {i for i in holding if pattern.search(texts[i]) or pattern.search(joined[i])}
+        return inside | typed
+
+    def has_pieces(self, pieces: list[str]) -> set[int]:
+        """The rows whose text holds every piece (a phrase's words: a row whose folded,
+        white-space-normalised text holds the phrase holds each of them)."""
+        return {i for i, text in enumerate(self.texts) if all(p in text for p in pieces)}
+
+
+def _strip_joiners(text: str) -> str:
+    return text.replace("-", "").replace("'", "").replace("’", "").replace("_", "")
+
+
+class _Texts:
+    """The words and phrases of a query answered for many rows at once (:class:`_Group`),
+    each row the bulk reading cannot answer (``irregular``, or every row when a group is not
+    ``usable``) by ``_row_term`` as :meth:`Query.matches` answers it; a phrase is looked for
+    with ``_row_term`` in the rows holding its words."""
+
+    def __init__(self, rows: list[Row], marks: Marks) -> None:
+        self.rows = rows
+        self.marks = marks
+        self._main: _Group | None = None
+        self._abstract: _Group | None = None
+        self._facts: dict[int, _RowFacts] = {}
+
+    def main(self) -> _Group:
+        if self._main is None:
+            self._main = _Group(["\n".join(_fields(row)) for row in self.rows])
+        return self._main
+
+    def abstract(self) -> _Group:
+        if self._abstract is None:
+            abstracts = (
+                row.metadata.get("abstract") if row.metadata else None for row in self.rows
+            )
+            self._abstract = _Group([a if isinstance(a, str) else "" for a in abstracts])
+        return self._abstract
+
+    def _exact(self, i: int, term: Term) -> bool:
+        facts = self._facts.get(i)
+        if facts is None:
+            facts = self._facts[i] = _RowFacts(self.rows[i])
+        return _row_term(term, self.rows[i], facts, self.marks)
+
+    def select(self, terms: list[Term]) -> list[Row]:
+        alive = list(range(len(self.rows)))
+        for term in terms:
+            groups = [self.abstract()] if isinstance(term, (AbstractWord, AbstractPhrase)) else []
+            if isinstance(term, (Word, Phrase)):
+                groups = [self.main(), self.abstract()]
+            if not all(group.usable for group in groups):
+                alive = [i for i in alive if self._exact(i, term) != term.negated]
+            else:
+                alive = self._select(alive, term, groups)
+            if not alive:
+                break
+        rows = self.rows
+        return [rows[i] for i in alive]
+
+    def _select(self, alive: list[int], term: Term, groups: list[_Group]) -> list[int]:
+        negated = term.negated
+        if isinstance(term, (Phrase, AbstractPhrase)):
+            pieces = term.text.split(" ")
+            found = set().union(*(group.has_pieces(pieces) for group in groups))
+            return [i for i in alive if (i in found and self._exact(i, term)) != negated]
+        assert isinstance(term, (Word, AbstractWord))
+        irregular = set().union(*(group.irregular for group in groups))
+        hits: set[int] | None = None
+        for part in term.parts:
+            part_hits = set().union(*(group.hits(part) for group in groups))
+            hits = part_hits if hits is None else hits & part_hits
+        assert hits is not None
+        return [
+            i for i in alive if (self._exact(i, term) if i in irregular else i in hits) != negated
+        ]
 
 
 # --- the index for the filter bar ---------------------------------------------------------
