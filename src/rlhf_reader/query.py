@@ -66,10 +66,11 @@ import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from itertools import compress
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from rlhf_reader.gcpause import paused
 from rlhf_reader.keys import entry_key, parse_arxiv_id
@@ -678,6 +679,20 @@ def select(
     section path, ``search`` a query in the filter language (:class:`QueryError` if bad,
     also for a ``list:NAME`` not in ``list_keys``, even when there are no rows).
     """
+    terms = filter_terms(status=status, tag=tag, section=section, search=search)
+    check_lists(terms, list_keys)
+    marks = Marks(new_keys, queued_keys, pdf_keys, list_keys)
+    return select_terms(list(rows), terms, marks)
+
+
+def filter_terms(
+    *,
+    status: str | None = None,
+    tag: str | None = None,
+    section: str | None = None,
+    search: str | None = None,
+) -> tuple[Term, ...]:
+    """The terms :func:`select` tests for these options (:class:`QueryError` if bad)."""
     terms: list[Term] = []
     if status:
         try:
@@ -690,15 +705,44 @@ def select(
         terms.append(SectionTerm(" ".join(fold(section).split())))
     if search:
         terms.extend(parse(search).terms)
-    query = Query(tuple(terms), search or "")
-    for term in query.terms:
+    return tuple(terms)
+
+
+def check_lists(terms: Iterable[Term], list_keys: Mapping[str, Collection[str]] | None) -> None:
+    """:class:`QueryError` for a ``list:NAME`` term naming no list of ``list_keys``."""
+    for term in terms:
         if isinstance(term, ListTerm):
             list_keys_of(term, list_keys)
-    marks = Marks(new_keys, queued_keys, pdf_keys, list_keys)
-    return select_terms(list(rows), query.terms, marks)
 
 
 _TEXT_TERMS = (Word, Phrase, AbstractWord, AbstractPhrase)
+
+
+def is_text_term(term: Term) -> bool:
+    """Whether ``term`` looks at the text (words, phrases), not at the tables."""
+    return isinstance(term, _TEXT_TERMS)
+
+
+class ItemFacts(NamedTuple):
+    """How :func:`keep_structured` reads an item (a row, or an entry with the library's
+    tables beside it): the values :meth:`Query.matches` reads of its row."""
+
+    key: Callable[[Any], str]
+    status: Callable[[Any], Status]
+    tags: Callable[[Any], Any]
+    section: Callable[[Any], tuple[str, ...]]
+    year: Callable[[Any], int | None]
+    new: Callable[[Any, Collection[str]], bool]
+
+
+ROW_FACTS = ItemFacts(
+    key=attrgetter("key"),
+    status=lambda row: row.annotation.status,
+    tags=lambda row: row.annotation.tags,
+    section=lambda row: row.entry.section,
+    year=attrgetter("year"),
+    new=lambda row, new_keys: _is_new(row, new_keys),
+)
 
 
 def select_terms(rows: list[Row], terms: Sequence[Term], marks: Marks) -> list[Row]:
@@ -710,59 +754,65 @@ def select_terms(rows: list[Row], terms: Sequence[Term], marks: Marks) -> list[R
     over their text folded in bulk (:class:`_Texts`). ``list --status read`` or
     ``list --search dpo`` at 100,000 rows made a ``Marks`` and a ``_RowFacts`` per row
     and folded and split every row's text (seconds)."""
-    for term in terms:
-        if not rows:
-            return rows
-        if not isinstance(term, _TEXT_TERMS):
-            rows = _keep(rows, term, marks)
+    rows = keep_structured(rows, terms, marks, ROW_FACTS)
     text_terms = [term for term in terms if isinstance(term, _TEXT_TERMS)]
     if text_terms and rows:
         rows = _Texts(rows, marks).select(text_terms)
     return rows
 
 
-def _keep(rows: list[Row], term: Term, marks: Marks) -> list[Row]:
-    """The rows ``_row_term`` answers ``not term.negated`` for (a structured term)."""
+def keep_structured(
+    items: list[Any], terms: Iterable[Term], marks: Marks, facts: ItemFacts
+) -> list[Any]:
+    """The items passing every term that is not a word or a phrase (those are skipped),
+    read through ``facts``."""
+    for term in terms:
+        if not items:
+            break
+        if not isinstance(term, _TEXT_TERMS):
+            items = _keep(items, term, marks, facts)
+    return items
+
+
+def _keep(items: list[Any], term: Term, marks: Marks, facts: ItemFacts) -> list[Any]:
+    """The items ``_row_term`` answers ``not term.negated`` for (a structured term)."""
     negated = term.negated
     if isinstance(term, StatusTerm):
-        statuses = term.statuses
-        return [row for row in rows if (row.annotation.status in statuses) != negated]
+        statuses, status = term.statuses, facts.status
+        return [item for item in items if (status(item) in statuses) != negated]
     if isinstance(term, TagTerm):
-        return _keep_by(
-            rows, lambda row: row.annotation.tags, lambda t: _tag_matches(term, t), negated
-        )
+        return _keep_by(items, facts.tags, lambda t: _tag_matches(term, t), negated)
     if isinstance(term, SectionTerm):
         text = term.text
-        return _keep_by(
-            rows, lambda row: row.entry.section, lambda s: text in fold(" › ".join(s)), negated
-        )
+        return _keep_by(items, facts.section, lambda s: text in fold(" › ".join(s)), negated)
     if isinstance(term, YearTerm):
-        accepts = term.accepts
-        return [row for row in rows if accepts(row.year) != negated]
+        accepts, year = term.accepts, facts.year
+        return [item for item in items if accepts(year(item)) != negated]
+    key_of = facts.key
     if isinstance(term, KeyTerm):
         key = term.key
-        return [row for row in rows if (row.key == key) != negated]
-    if isinstance(term, (QueuedTerm, PdfTerm, ListTerm)):
-        if isinstance(term, QueuedTerm):
-            keys = marks.queued
-        elif isinstance(term, PdfTerm):
-            keys = marks.pdf
-        else:
-            keys = list_keys_of(term, marks.lists)
-        return [row for row in rows if (row.key in keys) != negated]
+        return [item for item in items if (key_of(item) == key) != negated]
     if isinstance(term, NewTerm):
-        new = marks.new
-        return [row for row in rows if _is_new(row, new) != negated]
-    return [row for row in rows if _row_term(term, row, _RowFacts(row), marks) != negated]
+        new, is_new = marks.new, facts.new
+        return [item for item in items if is_new(item, new) != negated]
+    if isinstance(term, QueuedTerm):
+        keys = marks.queued
+    elif isinstance(term, PdfTerm):
+        keys = marks.pdf
+    elif isinstance(term, ListTerm):
+        keys = list_keys_of(term, marks.lists)
+    else:  # pragma: no cover  (every structured term is one of the above)
+        raise TypeError(f"not a structured term: {term!r}")
+    return [item for item in items if (key_of(item) in keys) != negated]
 
 
-def _keep_by(rows: list[Row], value: Any, answer: Any, negated: bool) -> list[Row]:
-    """The rows whose ``answer(value(row))`` is not ``negated``, each distinct value
+def _keep_by(items: list[Any], value: Any, answer: Any, negated: bool) -> list[Any]:
+    """The items whose ``answer(value(item))`` is not ``negated``, each distinct value
     answered once (tag tuples are shared between annotations, sections between entries)."""
     known: dict[Any, bool] = {}
     kept = []
-    for row in rows:
-        got = value(row)
+    for item in items:
+        got = value(item)
         try:
             hit = known[got]
         except KeyError:
@@ -770,7 +820,7 @@ def _keep_by(rows: list[Row], value: Any, answer: Any, negated: bool) -> list[Ro
         except TypeError:  # not hashable (tags given as a list): answered each time
             hit = bool(answer(got))
         if hit != negated:
-            kept.append(row)
+            kept.append(item)
     return kept
 
 
@@ -904,7 +954,7 @@ class _Texts:
             facts = self._facts[i] = _RowFacts(self.rows[i])
         return _row_term(term, self.rows[i], facts, self.marks)
 
-    def select(self, terms: list[Term]) -> list[Row]:
+    def select(self, terms: Sequence[Term]) -> list[Row]:
         alive = list(range(len(self.rows)))
         for term in terms:
             groups = [self.abstract()] if isinstance(term, (AbstractWord, AbstractPhrase)) else []
