@@ -75,7 +75,7 @@ from typing import Any, NamedTuple
 from rlhf_reader.gcpause import paused
 from rlhf_reader.keys import entry_key, parse_arxiv_id
 from rlhf_reader.library.records import Row
-from rlhf_reader.model import Status
+from rlhf_reader.model import Entry, Status
 from rlhf_reader.valueclass import Value
 
 __all__ = [
@@ -543,9 +543,22 @@ def _fields(row: Row) -> list[str]:
     """The text words and phrases are looked for in (authors from arXiv once fetched, else
     as the list wrote them)."""
     ann = row.annotation
-    fetched = row.metadata.get("authors") if row.metadata else None
-    authors = ", ".join(str(a) for a in fetched) if fetched else row.entry.authors
-    return [row.entry.title, authors, " ".join(ann.tags), ann.note, row.key]
+    return field_list(row.entry, ann.tags, ann.note, row.metadata)
+
+
+def field_list(
+    entry: Entry, tags: Iterable[str], note: str, metadata: Mapping[str, Any] | None
+) -> list[str]:
+    """``_fields`` of the row of ``entry`` with these tags, note and arXiv record."""
+    fetched = metadata.get("authors") if metadata else None
+    authors = ", ".join(str(a) for a in fetched) if fetched else entry.authors
+    return [entry.title, authors, " ".join(tags), note, entry.key]
+
+
+def abstract_text(metadata: Mapping[str, Any] | None) -> str:
+    """The abstract of an arXiv record as written ("" when there is none)."""
+    abstract = metadata.get("abstract") if metadata else None
+    return abstract if isinstance(abstract, str) else ""
 
 
 def _haystack(row: Row) -> str:
@@ -757,7 +770,15 @@ def select_terms(rows: list[Row], terms: Sequence[Term], marks: Marks) -> list[R
     rows = keep_structured(rows, terms, marks, ROW_FACTS)
     text_terms = [term for term in terms if isinstance(term, _TEXT_TERMS)]
     if text_terms and rows:
-        rows = _Texts(rows, marks).select(text_terms)
+        kept = select_text_terms(
+            len(rows),
+            text_terms,
+            marks,
+            main_texts=lambda: ["\n".join(_fields(row)) for row in rows],
+            abstract_texts=lambda: [abstract_text(row.metadata) for row in rows],
+            row=rows.__getitem__,
+        )
+        rows = [rows[i] for i in kept]
     return rows
 
 
@@ -827,7 +848,6 @@ def _keep_by(items: list[Any], value: Any, answer: Any, negated: bool) -> list[A
 # Two joiners in a row ("a--b", "x-'y"): the words of the text are no longer those of its
 # alphanumeric runs once the joiners are taken out (see _Group); such rows are judged alone.
 _IRREGULAR = re.compile("[-'’]{2}")
-_JOINER_PAIRS = [a + b for a in "-'’" for b in "-'’"]
 _SEPARATOR = "\n\x00\n"
 
 
@@ -864,7 +884,9 @@ class _Group:
         self.joined = self.joined_text.split(_SEPARATOR)
         self.usable = len(self.texts) == len(self.joined) == len(raw)
         self.irregular: set[int] = set()
-        if any(pair in self.text for pair in _JOINER_PAIRS):  # str.find: faster than the regex
+        there = [joiner for joiner in "-'’" if joiner in self.text]
+        pairs = [a + b for a in there for b in there]
+        if any(pair in self.text for pair in pairs):  # str.find: faster than the regex
             self.irregular = {i for i, t in enumerate(self.texts) if _IRREGULAR.search(t)}
         self._hits: dict[str, set[int]] = {}
 
@@ -922,40 +944,63 @@ def _strip_joiners(text: str) -> str:
     return text.replace("-", "").replace("'", "").replace("’", "").replace("_", "")
 
 
+def select_text_terms(
+    count: int,
+    terms: Sequence[Term],
+    marks: Marks,
+    *,
+    main_texts: Callable[[], list[str]],
+    abstract_texts: Callable[[], list[str]],
+    row: Callable[[int], Row],
+) -> list[int]:
+    """The positions (of ``count`` items) passing every word and phrase of ``terms``, as
+    :meth:`Query.matches` of each item's row answers: ``main_texts()`` gives each item's
+    ``"\\n".join(_fields(its row))``, ``abstract_texts()`` its :func:`abstract_text`, and
+    ``row(i)`` the row itself, asked only for the few items the bulk reading cannot answer
+    (``list`` makes no row per entry for ``--search dpo``)."""
+    return _Texts(count, marks, main_texts, abstract_texts, row).select(terms)
+
+
 class _Texts:
     """The words and phrases of a query answered for many rows at once (:class:`_Group`),
     each row the bulk reading cannot answer (``irregular``, or every row when a group is not
     ``usable``) by ``_row_term`` as :meth:`Query.matches` answers it; a phrase is looked for
     with ``_row_term`` in the rows holding its words."""
 
-    def __init__(self, rows: list[Row], marks: Marks) -> None:
-        self.rows = rows
+    def __init__(
+        self,
+        count: int,
+        marks: Marks,
+        main_texts: Callable[[], list[str]],
+        abstract_texts: Callable[[], list[str]],
+        row: Callable[[int], Row],
+    ) -> None:
+        self.count = count
         self.marks = marks
+        self._main_texts, self._abstract_texts, self._row = main_texts, abstract_texts, row
         self._main: _Group | None = None
         self._abstract: _Group | None = None
-        self._facts: dict[int, _RowFacts] = {}
+        self._facts: dict[int, tuple[Row, _RowFacts]] = {}
 
     def main(self) -> _Group:
         if self._main is None:
-            self._main = _Group(["\n".join(_fields(row)) for row in self.rows])
+            self._main = _Group(self._main_texts())
         return self._main
 
     def abstract(self) -> _Group:
         if self._abstract is None:
-            abstracts = (
-                row.metadata.get("abstract") if row.metadata else None for row in self.rows
-            )
-            self._abstract = _Group([a if isinstance(a, str) else "" for a in abstracts])
+            self._abstract = _Group(self._abstract_texts())
         return self._abstract
 
     def _exact(self, i: int, term: Term) -> bool:
-        facts = self._facts.get(i)
-        if facts is None:
-            facts = self._facts[i] = _RowFacts(self.rows[i])
-        return _row_term(term, self.rows[i], facts, self.marks)
+        known = self._facts.get(i)
+        if known is None:
+            row = self._row(i)
+            known = self._facts[i] = (row, _RowFacts(row))
+        return _row_term(term, known[0], known[1], self.marks)
 
-    def select(self, terms: Sequence[Term]) -> list[Row]:
-        alive = list(range(len(self.rows)))
+    def select(self, terms: Sequence[Term]) -> list[int]:
+        alive = list(range(self.count))
         for term in terms:
             groups = [self.abstract()] if isinstance(term, (AbstractWord, AbstractPhrase)) else []
             if isinstance(term, (Word, Phrase)):
@@ -966,14 +1011,18 @@ class _Texts:
                 alive = self._select(alive, term, groups)
             if not alive:
                 break
-        rows = self.rows
-        return [rows[i] for i in alive]
+        return alive
 
     def _select(self, alive: list[int], term: Term, groups: list[_Group]) -> list[int]:
         negated = term.negated
         if isinstance(term, (Phrase, AbstractPhrase)):
             pieces = term.text.split(" ")
             found = set().union(*(group.has_pieces(pieces) for group in groups))
+            if len(pieces) == 1:
+                # Without white space, the phrase is in the folded, white-space-normalised
+                # text exactly when it is in the text folded as written (the same runs of
+                # other characters): found is the answer.
+                return [i for i in alive if (i in found) != negated]
             return [i for i in alive if (i in found and self._exact(i, term)) != negated]
         assert isinstance(term, (Word, AbstractWord))
         irregular = set().union(*(group.irregular for group in groups))

@@ -268,9 +268,9 @@ def _print_rows(ctx: Context, selected: list[Row]) -> None:
 def _list_entries(ctx: Context) -> int:
     """``list`` with filters, an order or --json, made from the catalog's entries and the
     library's tables (``records.Tables``): the filters that read a status, tags, a
-    section, a year or a key are answered before any row is made, and rows are made only
-    for the entries left when the query has words or phrases (``query.select_terms``).
-    Prints what :func:`list_rows` prints."""
+    section, a year or a key are answered from the statuses and the stored documents, the
+    words and phrases over the entries' text folded in bulk (``query.select_text_terms``: a
+    row is made only for an entry it cannot judge). Prints what :func:`list_rows` prints."""
     from rlhf_reader.cli import CliError
     from rlhf_reader.library.records import Tables
     from rlhf_reader.lists.views import keys_by_list
@@ -278,12 +278,13 @@ def _list_entries(ctx: Context) -> int:
         ItemFacts,
         Marks,
         QueryError,
+        abstract_text,
         check_lists,
         filter_terms,
         is_text_term,
         keep_structured,
         parse,
-        select_terms,
+        select_text_terms,
     )
     from rlhf_reader.sorting import added_dates
 
@@ -320,8 +321,15 @@ def _list_entries(ctx: Context) -> int:
     words = [term for term in terms if is_text_term(term)]
     added = added_dates(workspace.new_keys(), library.additions())
     if words and entries:
-        rows = select_terms(ctx.keep(tables.rows(entries)), words, marks)
-        entries = [row.entry for row in rows]
+        kept = select_text_terms(
+            len(entries),
+            words,
+            marks,
+            main_texts=lambda: tables.search_texts(entries),
+            abstract_texts=lambda: [abstract_text(tables.metadata.get(e.key)) for e in entries],
+            row=lambda i: tables.row(entries[i]),
+        )
+        entries = [entries[i] for i in kept]
     if args.sort:
         entries = _sorted_entries(entries, args.sort, tables, added)
     if args.json:
@@ -357,16 +365,34 @@ def _sorted_entries(
 
 def _print_entries(ctx: Context, entries: list[Entry], tables: Any, *, flat: bool) -> None:
     """The lines :func:`_print_rows` prints for the entries' rows, from the tables."""
-    status_of, record_of = tables.statuses.get, tables.metadata.get
+    _print_lines(ctx, entries, tables.statuses, tables.metadata, flat=flat)
+
+
+def _print_lines(
+    ctx: Context,
+    entries: list[Entry],
+    statuses: dict[str, Status],
+    metadata: dict[str, dict[str, Any]],
+    *,
+    flat: bool,
+) -> None:
+    """The lines of ``list`` for ``entries``, each made as for its row (:func:`line_of` of
+    the entry, its key's status and arXiv record, as ``Workspace.rows`` joins them): grouped
+    under their sections, or ``flat`` (sorted), each line naming its section. Written a
+    chunk at a time."""
+    status_of, record_of = statuses.get, metadata.get
     unread = Status.UNREAD
+    where: dict[tuple[str, ...], str] = {}  # a section's "  (path)", made once
     for start in range(0, len(entries), _CHUNK):
         chunk = entries[start : start + _CHUNK]
         if flat:  # sorted across sections: one flat list, each line naming its section
-            lines = [
-                line_of(e, status_of(e.key, unread), record_of(e.key))
-                + printable(f"  ({e.section_path})")
-                for e in chunk
-            ]
+            lines = []
+            for entry in chunk:
+                key, section = entry.key, entry.section
+                named = where.get(section)
+                if named is None:
+                    named = where[section] = printable(f"  ({entry.section_path})")
+                lines.append(line_of(entry, status_of(key, unread), record_of(key)) + named)
         else:
             lines = []
             current = entries[start - 1].section if start else None
@@ -417,28 +443,11 @@ def _grouped_lines(rows: list[Row], current: tuple[str, ...] | None) -> list[str
 
 
 def _print_listed(ctx: Context, entries: list[Entry]) -> None:
-    """The lines of ``list`` for every entry of the catalog, made as for its rows
-    (:func:`line_of` of each entry, its key's status and arXiv record, as ``Workspace.rows``
-    joins them) and written a chunk at a time."""
+    """The lines of ``list`` for every entry of the catalog (:func:`_print_lines`)."""
     library = ctx.library
     statuses = ctx.keep(library.statuses())
     metadata = ctx.keep(library.all_metadata())
-    unread = Status.UNREAD
-    status_of, record_of = statuses.get, metadata.get
-    for start in range(0, len(entries), _CHUNK):
-        chunk = entries[start : start + _CHUNK]
-        current = entries[start - 1].section if start else None
-        lines = []
-        for entry in chunk:
-            section = entry.section
-            if section != current:
-                if current is not None:
-                    lines.append("")
-                current = section
-                lines.append(printable(entry.section_path))
-            key = entry.key
-            lines.append("  " + line_of(entry, status_of(key, unread), record_of(key)))
-        ctx.out.write("\n".join(lines) + "\n")  # what a print() per line writes
+    _print_lines(ctx, entries, statuses, metadata, flat=False)
 
 
 _GLYPH = {status.value: status.glyph for status in Status}

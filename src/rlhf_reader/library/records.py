@@ -165,11 +165,23 @@ class Tables:
             return entry.year
         return year_of(entry, self.metadata.get(entry.key))
 
-    def rows(self, entries: list[Entry]) -> list[Row]:
-        """The rows of ``entries`` (``make_rows``), an ``Annotation`` made only for them."""
-        keys = [entry.key for entry in entries]
-        annotations = self.library.annotations(keys if len(keys) < len(self.statuses) else None)
-        return make_rows(entries, annotations, self.metadata)
+    def row(self, entry: Entry) -> Row:
+        """The entry's row, as ``make_rows`` makes it."""
+        return Row(entry, self.library.annotation(entry.key), self.metadata.get(entry.key))
+
+    def search_texts(self, entries: Iterable[Entry]) -> list[str]:
+        """``"\\n".join(query._fields(row))`` of each entry's row: the text words and phrases
+        are looked for in."""
+        from rlhf_reader.query import field_list
+
+        docs, metadata = self.docs, self.metadata
+        texts = []
+        for entry in entries:
+            key = entry.key
+            doc = docs.get(key)
+            tags, note = (doc.get("tags", ()), doc.get("note") or "") if doc else ((), "")
+            texts.append("\n".join(field_list(entry, tags, note, metadata.get(key))))
+        return texts
 
     def records(self, entries: Iterable[Entry], added: Mapping[str, str]) -> list[dict[str, Any]]:
         """``records`` of the entries' rows, the same JSON (a section is given as its
