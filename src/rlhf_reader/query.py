@@ -774,7 +774,7 @@ def select_terms(rows: list[Row], terms: Sequence[Term], marks: Marks) -> list[R
             len(rows),
             text_terms,
             marks,
-            main_texts=lambda: ["\n".join(_fields(row)) for row in rows],
+            main_texts=lambda: [FIELD_SEPARATOR.join(_fields(row)) for row in rows],
             abstract_texts=lambda: [abstract_text(row.metadata) for row in rows],
             row=rows.__getitem__,
         )
@@ -849,6 +849,9 @@ def _keep_by(items: list[Any], value: Any, answer: Any, negated: bool) -> list[A
 # alphanumeric runs once the joiners are taken out (see _Group); such rows are judged alone.
 _IRREGULAR = re.compile("[-'’]{2}")
 _SEPARATOR = "\n\x00\n"
+FIELD_SEPARATOR = "\x01"
+"""Between the fields of a row's text given to :func:`select_text_terms` (not white space:
+a phrase does not run from one field into the next)."""
 
 
 class _Group:
@@ -869,24 +872,36 @@ class _Group:
       first letter that it matches with typos (found once in the whole text) is a whole
       run of ``texts[i]`` or ``joined[i]``.
 
-    ``usable`` is False when a row's text holds the separator or a capital sigma (whose
+    A row's fields are separated by :data:`FIELD_SEPARATOR` (``fields - 1`` of them a row),
+    not white space: a phrase is not found across two fields. ``ascii`` tells whether every
+    row is ASCII: then (and for each ASCII row, :meth:`phrase_rows`) a phrase is in the
+    row's folded, white-space-normalised field exactly when its words, separated by any
+    white space, are in ``texts[i]``.
+
+    ``usable`` is False when a row's text holds a separator or a capital sigma (whose
     lower case depends on the letters around it): the caller then judges each row alone.
     """
 
-    def __init__(self, raw: list[str]) -> None:
+    def __init__(self, raw: list[str], fields: int = 1) -> None:
         whole = _SEPARATOR.join(raw)
-        self.usable = whole.count("\x00") == len(raw) - 1 and "\u03a3" not in whole
+        self.usable = (
+            whole.count("\x00") == len(raw) - 1
+            and whole.count(FIELD_SEPARATOR) == (fields - 1) * len(raw)
+            and "\u03a3" not in whole
+        )
         if not self.usable:
             return
-        self.text = fold(whole)
-        self.joined_text = _strip_joiners(self.text)
-        self.texts = self.text.split(_SEPARATOR)
-        self.joined = self.joined_text.split(_SEPARATOR)
+        self.ascii = whole.isascii()
+        self._raw = raw
+        text = fold(whole)
+        del whole
+        self.texts = text.split(_SEPARATOR)
+        self.joined = _strip_joiners(text).split(_SEPARATOR)
         self.usable = len(self.texts) == len(self.joined) == len(raw)
         self.irregular: set[int] = set()
-        there = [joiner for joiner in "-'’" if joiner in self.text]
+        there = [joiner for joiner in "-'’" if joiner in text]
         pairs = [a + b for a in there for b in there]
-        if any(pair in self.text for pair in pairs):  # str.find: faster than the regex
+        if any(pair in text for pair in pairs):  # str.find: faster than the regex
             self.irregular = {i for i, t in enumerate(self.texts) if _IRREGULAR.search(t)}
         self._hits: dict[str, set[int]] = {}
 
@@ -914,8 +929,8 @@ class _Group:
         runs = re.compile(f"{first}{before}[^\\W_]{{{max(len(part) - 3, 0)},}}")
         typos = {
             word
-            for text in (self.text, self.joined_text)
-            for word in set(runs.findall(text))
+            for texts in (self.texts, self.joined)
+            for word in set(runs.findall(_SEPARATOR.join(texts)))
             if part not in word and word_matches(part, word)
         }
         if not typos:
@@ -939,6 +954,20 @@ class _Group:
         white-space-normalised text holds the phrase holds each of them)."""
         return {i for i, text in enumerate(self.texts) if all(p in text for p in pieces)}
 
+    def phrase_rows(self, pieces: list[str], rows: Iterable[int]) -> tuple[set[int], set[int]]:
+        """Of ``rows``: those whose ASCII text holds the phrase of these words (``found``),
+        and those not ASCII (``unknown``: NFKD may have made spaces the white-space
+        normalisation would have merged)."""
+        pattern = re.compile("\\s+".join(map(re.escape, pieces)))
+        raw, texts = self._raw, self.texts
+        found, unknown = set(), set()
+        for i in rows:
+            if not (self.ascii or raw[i].isascii()):
+                unknown.add(i)
+            elif pattern.search(texts[i]):
+                found.add(i)
+        return found, unknown
+
 
 def _strip_joiners(text: str) -> str:
     return text.replace("-", "").replace("'", "").replace("’", "").replace("_", "")
@@ -955,9 +984,9 @@ def select_text_terms(
 ) -> list[int]:
     """The positions (of ``count`` items) passing every word and phrase of ``terms``, as
     :meth:`Query.matches` of each item's row answers: ``main_texts()`` gives each item's
-    ``"\\n".join(_fields(its row))``, ``abstract_texts()`` its :func:`abstract_text`, and
-    ``row(i)`` the row itself, asked only for the few items the bulk reading cannot answer
-    (``list`` makes no row per entry for ``--search dpo``)."""
+    ``FIELD_SEPARATOR.join(_fields(its row))``, ``abstract_texts()`` its
+    :func:`abstract_text`, and ``row(i)`` the row itself, asked only for the few items the
+    bulk reading cannot answer (``list`` makes no row per entry for ``--search dpo``)."""
     return _Texts(count, marks, main_texts, abstract_texts, row).select(terms)
 
 
@@ -984,7 +1013,7 @@ class _Texts:
 
     def main(self) -> _Group:
         if self._main is None:
-            self._main = _Group(self._main_texts())
+            self._main = _Group(self._main_texts(), fields=5)
         return self._main
 
     def abstract(self) -> _Group:
@@ -1023,7 +1052,16 @@ class _Texts:
                 # text exactly when it is in the text folded as written (the same runs of
                 # other characters): found is the answer.
                 return [i for i in alive if (i in found) != negated]
-            return [i for i in alive if (i in found and self._exact(i, term)) != negated]
+            said: set[int] = set()
+            unknown: set[int] = set()
+            for group in groups:
+                got, unsure = group.phrase_rows(pieces, found)
+                said |= got
+                unknown |= unsure
+            unknown -= said
+            return [
+                i for i in alive if (self._exact(i, term) if i in unknown else i in said) != negated
+            ]
         assert isinstance(term, (Word, AbstractWord))
         irregular = set().union(*(group.irregular for group in groups))
         hits: set[int] | None = None

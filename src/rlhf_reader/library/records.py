@@ -170,9 +170,9 @@ class Tables:
         return Row(entry, self.library.annotation(entry.key), self.metadata.get(entry.key))
 
     def search_texts(self, entries: Iterable[Entry]) -> list[str]:
-        """``"\\n".join(query._fields(row))`` of each entry's row: the text words and phrases
-        are looked for in."""
-        from rlhf_reader.query import field_list
+        """``FIELD_SEPARATOR.join(query._fields(row))`` of each entry's row: the text words
+        and phrases are looked for in."""
+        from rlhf_reader.query import FIELD_SEPARATOR, field_list
 
         docs, metadata = self.docs, self.metadata
         texts = []
@@ -180,7 +180,7 @@ class Tables:
             key = entry.key
             doc = docs.get(key)
             tags, note = (doc.get("tags", ()), doc.get("note") or "") if doc else ((), "")
-            texts.append("\n".join(field_list(entry, tags, note, metadata.get(key))))
+            texts.append(FIELD_SEPARATOR.join(field_list(entry, tags, note, metadata.get(key))))
         return texts
 
     def records(self, entries: Iterable[Entry], added: Mapping[str, str]) -> list[dict[str, Any]]:
