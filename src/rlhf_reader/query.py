@@ -892,7 +892,7 @@ class _Group:
         if not self.usable:
             return
         self.ascii = whole.isascii()
-        self._raw = raw
+        self._raw = None if self.ascii else raw  # each row's ASCII-ness, only when it varies
         text = fold(whole)
         del whole
         self.texts = text.split(_SEPARATOR)
@@ -962,7 +962,7 @@ class _Group:
         raw, texts = self._raw, self.texts
         found, unknown = set(), set()
         for i in rows:
-            if not (self.ascii or raw[i].isascii()):
+            if raw is not None and not raw[i].isascii():
                 unknown.add(i)
             elif pattern.search(texts[i]):
                 found.add(i)
