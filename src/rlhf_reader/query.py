@@ -889,21 +889,30 @@ class _Group:
             and whole.count(FIELD_SEPARATOR) == (fields - 1) * len(raw)
             and "\u03a3" not in whole
         )
+        self.ascii = whole.isascii()
+        del whole
         if not self.usable:
             return
-        self.ascii = whole.isascii()
         self._raw = None if self.ascii else raw  # each row's ASCII-ness, only when it varies
-        text = fold(whole)
-        del whole
-        self.texts = text.split(_SEPARATOR)
-        self.joined = _strip_joiners(text).split(_SEPARATOR)
-        self.usable = len(self.texts) == len(self.joined) == len(raw)
-        self.irregular: set[int] = set()
-        there = [joiner for joiner in "-'’" if joiner in text]
-        pairs = [a + b for a in there for b in there]
-        if any(pair in text for pair in pairs):  # str.find: faster than the regex
-            self.irregular = {i for i, t in enumerate(self.texts) if _IRREGULAR.search(t)}
         self._hits: dict[str, set[int]] = {}
+        if self.ascii:
+            self.texts, self.joined, self.irregular = _folded_rows(raw)
+            return
+        # A text with one character beyond ASCII is stored wider and every operation on it is
+        # slower (lower() most): the ASCII rows are folded together, the others apart.
+        plain = [i for i, text in enumerate(raw) if text.isascii()]
+        other = [i for i, text in enumerate(raw) if not text.isascii()]
+        texts: list[str] = [""] * len(raw)
+        joined: list[str] = [""] * len(raw)
+        self.irregular = set()
+        for rows in (plain, other):
+            if not rows:
+                continue
+            part_texts, part_joined, part_irregular = _folded_rows([raw[i] for i in rows])
+            for i, text, bare in zip(rows, part_texts, part_joined, strict=True):
+                texts[i], joined[i] = text, bare
+            self.irregular.update(rows[i] for i in part_irregular)
+        self.texts, self.joined = texts, joined
 
     def hits(self, part: str) -> set[int]:
         """The rows (not ``irregular``) with a word the query word ``part`` matches; for
@@ -967,6 +976,34 @@ class _Group:
             elif pattern.search(texts[i]):
                 found.add(i)
         return found, unknown
+
+
+def _folded_rows(raw: list[str]) -> tuple[list[str], list[str], set[int]]:
+    """For :class:`_Group`: each row's text folded (:func:`fold`), without its joiners, and
+    the rows with two joiners in a row — made over all the rows' text at once (a row is
+    folded alike alone or between others: no capital sigma, separators that NFKD keeps)."""
+    lowered = _SEPARATOR.join(raw).lower()
+    if lowered.isascii():  # fold() of an ASCII text: lower-cased
+        text = lowered
+        texts = text.split(_SEPARATOR)
+    else:  # the rest of fold(), row by row for the rows not ASCII
+        texts = [t if t.isascii() else _unmarked(t) for t in lowered.split(_SEPARATOR)]
+        text = _SEPARATOR.join(texts)
+    del lowered
+    joined = _strip_joiners(text).split(_SEPARATOR)
+    irregular: set[int] = set()
+    there = [joiner for joiner in "-'’" if joiner in text]
+    pairs = [a + b for a in there for b in there]
+    if any(pair in text for pair in pairs):  # str.find: faster than the regex
+        irregular = {i for i, t in enumerate(texts) if _IRREGULAR.search(t)}
+    if not len(texts) == len(joined) == len(raw):  # pragma: no cover  (separators checked)
+        raise AssertionError("a row's text held a separator")
+    return texts, joined, irregular
+
+
+def _unmarked(lowered: str) -> str:
+    """What :func:`fold` makes of a lower-cased text that is not ASCII."""
+    return _MARKS.sub("", unicodedata.normalize("NFKD", lowered))
 
 
 def _strip_joiners(text: str) -> str:
