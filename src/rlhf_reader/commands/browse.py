@@ -7,15 +7,15 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from rlhf_reader.commands.helptext import described
-from rlhf_reader.library.records import Row, records, to_record
-from rlhf_reader.model import Annotation, Entry, Status, first_author
+from rlhf_reader.library.records import Row, records, to_record, year_of
+from rlhf_reader.model import Entry, Status, first_author
 from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
 
 if TYPE_CHECKING:
@@ -372,7 +372,7 @@ def _print_lines(
     ctx: Context,
     entries: list[Entry],
     statuses: dict[str, Status],
-    metadata: dict[str, dict[str, Any]],
+    metadata: Mapping[str, Mapping[str, Any]],
     *,
     flat: bool,
 ) -> None:
@@ -446,7 +446,7 @@ def _print_listed(ctx: Context, entries: list[Entry]) -> None:
     """The lines of ``list`` for every entry of the catalog (:func:`_print_lines`)."""
     library = ctx.library
     statuses = ctx.keep(library.statuses())
-    metadata = ctx.keep(library.all_metadata())
+    metadata = ctx.keep(library.documents("metadata"))  # only read: not copied
     _print_lines(ctx, entries, statuses, metadata, flat=False)
 
 
@@ -459,15 +459,15 @@ def line_for(row: Row) -> str:
 
 
 def line_of(
-    entry: Entry, status: Status, metadata: dict[str, Any] | None, row: Row | None = None
+    entry: Entry, status: Status, metadata: Mapping[str, Any] | None, row: Row | None = None
 ) -> str:
     """The line of an entry with this status and arXiv record (``line_for`` of its row)."""
-    if metadata:
-        if row is None:
-            row = Row(entry, Annotation(entry.key), metadata)  # its authors and year
-        authors = row.authors
-        first, more = (authors[0], len(authors) > 1) if authors else ("", False)
-        year = row.year
+    if metadata:  # Row.authors and Row.year, without a Row, and only the first name
+        fetched = metadata.get("authors")
+        first, more = (
+            (str(fetched[0]), len(fetched) > 1) if fetched else first_author(entry.authors)
+        )
+        year = year_of(entry, metadata)
     else:  # Row.authors and Row.year without an arXiv record, and only the first name
         first, more = first_author(entry.authors)
         year = entry.year
