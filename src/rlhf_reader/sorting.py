@@ -23,6 +23,7 @@ from rlhf_reader.model import Status
 
 if TYPE_CHECKING:
     from rlhf_reader.library.records import Row
+    from rlhf_reader.model import Entry
 
 SORT_KEYS = ("year", "title", "status", "read", "added")
 # Every accepted spelling, for --help, errors and shell completion.
@@ -57,19 +58,6 @@ def _title_key(title: str) -> str:
     return text[start:].strip()  # quotes, brackets and dashes in front do not count
 
 
-def _value(key: str, row: Row, added: Mapping[str, str]) -> Any:
-    """The row's value for ``key``; None when it has none (sorted last)."""
-    if key == "year":
-        return row.year
-    if key == "title":
-        return _title_key(row.entry.title)
-    if key == "status":
-        return _STATUS_ORDER[row.annotation.status]
-    if key == "read":
-        return row.annotation.read_at or None
-    return added.get(row.key) or None
-
-
 def sort_rows(
     rows: Iterable[Row], spec: str, *, added: Mapping[str, str] | None = None
 ) -> list[Row]:
@@ -80,13 +68,57 @@ def sort_rows(
     """
     key, reverse = parse_sort(spec)
     rows = list(rows)
-    values = [_value(key, row, added or {}) for row in rows]
+    return [rows[i] for i in ordered(row_values(key, rows, added or {}), reverse)]
+
+
+def ordered(values: list[Any], reverse: bool) -> list[int]:
+    """The positions of ``values`` in sort order: the known values ascending (descending
+    when ``reverse``), ties in their order, then the ``None`` ones in theirs."""
     known = [i for i, value in enumerate(values) if value is not None]
     missing = [i for i, value in enumerate(values) if value is None]
     # sorted() is stable, and reverse=True keeps ties in their original order too.
     by_value: Callable[[int], Any] = values.__getitem__
-    ordered = sorted(known, key=by_value, reverse=reverse)
-    return [rows[i] for i in (*ordered, *missing)]
+    return sorted(known, key=by_value, reverse=reverse) + missing
+
+
+def row_values(key: str, rows: list[Row], added: Mapping[str, str]) -> list[Any]:
+    """Each row's value for ``key`` (``None`` when it has none: sorted last), one pass per
+    key rather than a function call per row."""
+    if key == "year":
+        return [row.year for row in rows]
+    if key == "title":
+        return [_title_key(row.entry.title) for row in rows]
+    if key == "status":
+        order = _STATUS_ORDER
+        return [order[row.annotation.status] for row in rows]
+    if key == "read":
+        return [row.annotation.read_at or None for row in rows]
+    when = added.get
+    return [when(row.key) or None for row in rows]
+
+
+def entry_values(
+    key: str,
+    entries: list[Entry],
+    *,
+    status: Callable[[str], Status],
+    read_at: Callable[[str], str | None],
+    year: Callable[[Entry], int | None],
+    added: Mapping[str, str],
+) -> list[Any]:
+    """:func:`row_values` of the entries' rows, read through the given functions (a key's
+    status and date read, an entry's year) instead of from rows."""
+    if key == "year":
+        return [entry.year if entry.year is not None else year(entry) for entry in entries]
+    if key == "title":
+        return [_title_key(entry.title) for entry in entries]
+    if key == "status":
+        order = _STATUS_ORDER
+        return [order[status(entry.key)] for entry in entries]
+    if key == "read":
+        return [read_at(entry.key) or None for entry in entries]
+    when = added.get
+    return [when(entry.key) or None for entry in entries]
 
 
 def added_dates(

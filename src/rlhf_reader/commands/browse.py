@@ -7,14 +7,15 @@ import json
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from rlhf_reader.commands.helptext import described
-from rlhf_reader.library.records import Row, records, to_record
-from rlhf_reader.model import Annotation, Entry, Status, first_author
+from rlhf_reader.library.records import Row, records, to_record, year_of
+from rlhf_reader.model import Entry, Status, first_author
 from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block
 
 if TYPE_CHECKING:
@@ -219,12 +220,27 @@ def _plain_list(ctx: Context) -> bool:
 
 
 def run_list(ctx: Context) -> int:
+    if _plain_list(ctx):  # every entry, in list order: lines from the statuses
+        from rlhf_reader.sorting import added_dates
+
+        entries = _Listed(ctx.keep(ctx.catalog.entries))
+        added_dates(ctx.workspace.new_keys(), ctx.library.additions())  # read as before
+        if not entries:
+            ctx.print("no entries match")
+            return 0
+        _print_listed(ctx, entries)
+        return 0
+    if ctx.args.all_lists:
+        return list_rows(ctx)
+    return _list_entries(ctx)
+
+
+def list_rows(ctx: Context) -> int:
+    """``list`` made from a row per entry (``filtered_rows``): ``--all-lists``, and what
+    the listing from the tables (:func:`_list_entries`) is tested against."""
     from rlhf_reader.sorting import added_dates, sort_rows
 
-    if _plain_list(ctx):
-        selected: list[Any] = _Listed(ctx.keep(ctx.catalog.entries))
-    else:
-        selected = filtered_rows(ctx)
+    selected = filtered_rows(ctx)
     added = added_dates(ctx.workspace.new_keys(), ctx.library.additions())
     if ctx.args.sort:
         selected = sort_rows(selected, ctx.args.sort, added=added)
@@ -235,9 +251,11 @@ def run_list(ctx: Context) -> int:
     if not selected:
         ctx.print("no entries match")
         return 0
-    if isinstance(selected, _Listed):  # every entry, in list order: lines from the statuses
-        _print_listed(ctx, selected)
-        return 0
+    _print_rows(ctx, selected)
+    return 0
+
+
+def _print_rows(ctx: Context, selected: list[Row]) -> None:
     for start in range(0, len(selected), _CHUNK):
         chunk = selected[start : start + _CHUNK]
         if ctx.args.sort:  # sorted across sections: one flat list, each line naming its section
@@ -245,7 +263,163 @@ def run_list(ctx: Context) -> int:
         else:
             lines = _grouped_lines(chunk, selected[start - 1].entry.section if start else None)
         ctx.out.write("\n".join(lines) + "\n")  # what a print() per line writes
+
+
+def _list_entries(ctx: Context) -> int:
+    """``list`` with filters, an order or --json, made from the catalog's entries and the
+    library's tables (``records.Tables``): the filters that read a status, tags, a
+    section, a year or a key are answered from the statuses and the stored documents, the
+    words and phrases over the entries' text folded in bulk (``query.select_text_terms``: a
+    row is made only for an entry it cannot judge). Prints what :func:`list_rows` prints."""
+    from rlhf_reader.cli import CliError
+    from rlhf_reader.library.records import Tables
+    from rlhf_reader.lists.views import keys_by_list
+    from rlhf_reader.query import (
+        ItemFacts,
+        Marks,
+        QueryError,
+        abstract_text,
+        check_lists,
+        filter_terms,
+        is_text_term,
+        keep_structured,
+        parse,
+        select_text_terms,
+    )
+    from rlhf_reader.sorting import added_dates
+
+    args = ctx.args
+    workspace = ctx.workspace
+    # What filtered_rows reads, in its order (the first error wins alike).
+    new = workspace.new_keys() if args.search else {}
+    try:
+        named = parse(args.search).list_names if args.search else frozenset()
+        library = ctx.library
+        tables = ctx.keep(Tables(library))
+        entries: list[Entry] = ctx.keep(ctx.catalog.entries)
+        marks = Marks(
+            new,
+            workspace.queued_keys() if args.search else frozenset(),
+            workspace.pdf_keys() if args.search else frozenset(),
+            keys_by_list(workspace) if named else None,
+        )
+        terms = filter_terms(
+            status=args.status, tag=args.tag, section=args.section, search=args.search
+        )
+        check_lists(terms, marks.lists)
+    except QueryError as exc:
+        raise CliError(f"--search: {exc}", code=2) from None
+    facts = ItemFacts(
+        key=_KEY,
+        status=lambda entry: tables.status(entry.key),
+        tags=lambda entry: tables.tags(entry.key),
+        section=_SECTION,
+        year=tables.year,
+        new=lambda entry, new_keys: entry.key in new_keys,  # an Entry has no "new" flag
+    )
+    entries = keep_structured(entries, terms, marks, facts)
+    words = [term for term in terms if is_text_term(term)]
+    added = added_dates(workspace.new_keys(), library.additions())
+    if words and entries:
+        kept = select_text_terms(
+            len(entries),
+            words,
+            marks,
+            main_texts=lambda: tables.search_texts(entries),
+            abstract_texts=lambda: [abstract_text(tables.metadata.get(e.key)) for e in entries],
+            row=lambda i: tables.row(entries[i]),
+        )
+        entries = [entries[i] for i in kept]
+    if args.sort:
+        entries = _sorted_entries(entries, args.sort, tables, added)
+    if args.json:
+        _print_entry_records(ctx, entries, tables, added)
+        return 0
+    if not entries:
+        ctx.print("no entries match")
+        return 0
+    _print_entries(ctx, entries, tables, flat=bool(args.sort))
     return 0
+
+
+_SECTION = attrgetter("section")
+
+
+def _sorted_entries(
+    entries: list[Entry], spec: str, tables: Any, added: dict[str, str]
+) -> list[Entry]:
+    """``sort_rows`` of the entries' rows, as entries."""
+    from rlhf_reader.sorting import entry_values, ordered, parse_sort
+
+    key, reverse = parse_sort(spec)
+    values = entry_values(
+        key,
+        entries,
+        status=tables.status,
+        read_at=tables.read_at,
+        year=tables.year,
+        added=added,
+    )
+    return [entries[i] for i in ordered(values, reverse)]
+
+
+def _print_entries(ctx: Context, entries: list[Entry], tables: Any, *, flat: bool) -> None:
+    """The lines :func:`_print_rows` prints for the entries' rows, from the tables."""
+    _print_lines(ctx, entries, tables.statuses, tables.metadata, flat=flat)
+
+
+def _print_lines(
+    ctx: Context,
+    entries: list[Entry],
+    statuses: dict[str, Status],
+    metadata: Mapping[str, Mapping[str, Any]],
+    *,
+    flat: bool,
+) -> None:
+    """The lines of ``list`` for ``entries``, each made as for its row (:func:`line_of` of
+    the entry, its key's status and arXiv record, as ``Workspace.rows`` joins them): grouped
+    under their sections, or ``flat`` (sorted), each line naming its section. Written a
+    chunk at a time."""
+    status_of, record_of = statuses.get, metadata.get
+    unread = Status.UNREAD
+    where: dict[tuple[str, ...], str] = {}  # a section's "  (path)", made once
+    for start in range(0, len(entries), _CHUNK):
+        chunk = entries[start : start + _CHUNK]
+        if flat:  # sorted across sections: one flat list, each line naming its section
+            lines = []
+            for entry in chunk:
+                key, section = entry.key, entry.section
+                named = where.get(section)
+                if named is None:
+                    named = where[section] = printable(f"  ({entry.section_path})")
+                lines.append(line_of(entry, status_of(key, unread), record_of(key)) + named)
+        else:
+            lines = []
+            current = entries[start - 1].section if start else None
+            for entry in chunk:
+                section = entry.section
+                if section != current:
+                    if current is not None:
+                        lines.append("")
+                    current = section
+                    lines.append(printable(entry.section_path))
+                key = entry.key
+                lines.append("  " + line_of(entry, status_of(key, unread), record_of(key)))
+        ctx.out.write("\n".join(lines) + "\n")  # what a print() per line writes
+
+
+def _print_entry_records(
+    ctx: Context, entries: list[Entry], tables: Any, added: dict[str, str]
+) -> None:
+    """What ``print_records`` prints for the entries' rows, the records made from the
+    tables (``Tables.records``)."""
+    if not entries:
+        print_json(ctx, [])
+        return
+    _write_records(
+        ctx,
+        (tables.records(entries[s : s + _CHUNK], added) for s in range(0, len(entries), _CHUNK)),
+    )
 
 
 # Rows written at a time by ``list``: their records or lines are made, written and let go
@@ -269,28 +443,11 @@ def _grouped_lines(rows: list[Row], current: tuple[str, ...] | None) -> list[str
 
 
 def _print_listed(ctx: Context, entries: list[Entry]) -> None:
-    """The lines of ``list`` for every entry of the catalog, made as for its rows
-    (:func:`line_of` of each entry, its key's status and arXiv record, as ``Workspace.rows``
-    joins them) and written a chunk at a time."""
+    """The lines of ``list`` for every entry of the catalog (:func:`_print_lines`)."""
     library = ctx.library
     statuses = ctx.keep(library.statuses())
-    metadata = ctx.keep(library.all_metadata())
-    unread = Status.UNREAD
-    status_of, record_of = statuses.get, metadata.get
-    for start in range(0, len(entries), _CHUNK):
-        chunk = entries[start : start + _CHUNK]
-        current = entries[start - 1].section if start else None
-        lines = []
-        for entry in chunk:
-            section = entry.section
-            if section != current:
-                if current is not None:
-                    lines.append("")
-                current = section
-                lines.append(printable(entry.section_path))
-            key = entry.key
-            lines.append("  " + line_of(entry, status_of(key, unread), record_of(key)))
-        ctx.out.write("\n".join(lines) + "\n")  # what a print() per line writes
+    metadata = ctx.keep(library.documents("metadata"))  # only read: not copied
+    _print_lines(ctx, entries, statuses, metadata, flat=False)
 
 
 _GLYPH = {status.value: status.glyph for status in Status}
@@ -302,15 +459,15 @@ def line_for(row: Row) -> str:
 
 
 def line_of(
-    entry: Entry, status: Status, metadata: dict[str, Any] | None, row: Row | None = None
+    entry: Entry, status: Status, metadata: Mapping[str, Any] | None, row: Row | None = None
 ) -> str:
     """The line of an entry with this status and arXiv record (``line_for`` of its row)."""
-    if metadata:
-        if row is None:
-            row = Row(entry, Annotation(entry.key), metadata)  # its authors and year
-        authors = row.authors
-        first, more = (authors[0], len(authors) > 1) if authors else ("", False)
-        year = row.year
+    if metadata:  # Row.authors and Row.year, without a Row, and only the first name
+        fetched = metadata.get("authors")
+        first, more = (
+            (str(fetched[0]), len(fetched) > 1) if fetched else first_author(entry.authors)
+        )
+        year = year_of(entry, metadata)
     else:  # Row.authors and Row.year without an arXiv record, and only the first name
         first, more = first_author(entry.authors)
         year = entry.year
@@ -328,19 +485,30 @@ def print_records(
 ) -> None:
     """``print_json`` of the rows' records (``to_record``; with ``lists``, each record's
     ``lists``: the lists its key is in) — the same bytes, made and written a chunk of rows at
-    a time: ``[`` and ``]`` around the chunks' items, which orjson indents alike at any
-    length. A chunk with something to escape is written as ``json_text`` writes it."""
+    a time (:func:`_write_records`)."""
     if not rows:
         print_json(ctx, [])
         return
+
+    def chunks() -> Iterator[list[dict[str, Any]]]:
+        for start in range(0, len(rows), _CHUNK):
+            chunk = records(rows[start : start + _CHUNK], added)
+            if lists is not None:
+                for record in chunk:
+                    record["lists"] = lists.get(record["key"], [])
+            yield chunk
+
+    _write_records(ctx, chunks())
+
+
+def _write_records(ctx: Context, chunks: Iterable[list[dict[str, Any]]]) -> None:
+    """``print_json`` of all the chunks' records as one array, the same bytes: ``[`` and
+    ``]`` around the chunks' items, which orjson indents alike at any length. A chunk with
+    something to escape is written as ``json_text`` writes it."""
     buffer = _byte_stream(ctx.out)
     ctx.out.write("[\n")
-    for start in range(0, len(rows), _CHUNK):
-        chunk = records(rows[start : start + _CHUNK], added)
-        if lists is not None:
-            for record in chunk:
-                record["lists"] = lists.get(record["key"], [])
-        if start:
+    for number, chunk in enumerate(chunks):
+        if number:
             ctx.out.write(",\n")
         try:
             data = orjson.dumps(chunk, option=orjson.OPT_INDENT_2)
