@@ -139,27 +139,28 @@ class Tables:
         # The stored records, only read here: not copied (all_metadata() copies each one,
         # 0.3 s at 100,000 entries with a record for a third of them).
         self.metadata = library.documents("metadata")
-        self._docs: dict[str, Mapping[str, Any]] | None = None
+        self._fields: dict[str, tuple[list[str], str, str | None]] | None = None
 
     @property
-    def docs(self) -> dict[str, Mapping[str, Any]]:
-        """Each annotated key's stored document (only to read)."""
-        if self._docs is None:
-            self._docs = self.library.documents("annotations")
-        return self._docs
+    def fields(self) -> dict[str, tuple[list[str], str, str | None]]:
+        """Each annotated key's stored tags, note and ``read_at`` (``Library.annotation_fields``:
+        read from the library snapshot's tuples, no document dict made)."""
+        if self._fields is None:
+            self._fields = self.library.annotation_fields()
+        return self._fields
 
     def status(self, key: str) -> Status:
         return self.statuses.get(key, Status.UNREAD)
 
     def tags(self, key: str) -> tuple[str, ...]:
         """``annotation.tags`` of the key's row."""
-        doc = self.docs.get(key)
-        return tuple(doc.get("tags", ())) if doc else ()
+        found = self.fields.get(key)
+        return tuple(found[0]) if found else ()
 
     def read_at(self, key: str) -> str | None:
         """``annotation.read_at`` of the key's row."""
-        doc = self.docs.get(key)
-        return (doc.get("read_at") or None) if doc else None
+        found = self.fields.get(key)
+        return found[2] if found else None
 
     def year(self, entry: Entry) -> int | None:
         """``Row.year`` of the entry's row."""
@@ -178,26 +179,26 @@ class Tables:
         and phrases are looked for in."""
         from rlhf_reader.query import FIELD_SEPARATOR, field_list
 
-        docs, metadata = self.docs, self.metadata
+        fields, metadata = self.fields, self.metadata
         texts = []
         for entry in entries:
             key = entry.key
-            doc = docs.get(key)
-            tags, note = (doc.get("tags", ()), doc.get("note") or "") if doc else ((), "")
+            found = fields.get(key)
+            tags, note = (found[0], found[1]) if found else ((), "")
             texts.append(FIELD_SEPARATOR.join(field_list(entry, tags, note, metadata.get(key))))
         return texts
 
     def records(self, entries: Iterable[Entry], added: Mapping[str, str]) -> list[dict[str, Any]]:
         """``records`` of the entries' rows, the same JSON (a section is given as its
         tuple, tags as the stored list: orjson and json write them as arrays alike)."""
-        docs, metadata, statuses = self.docs, self.metadata, self.statuses
+        fields, metadata, statuses = self.fields, self.metadata, self.statuses
         when = added.get if added else _none
         unread = Status.UNREAD
         made = []
         for entry in entries:
             key = entry.key
             meta = metadata.get(key)
-            doc = docs.get(key)
+            found = fields.get(key)
             year = entry.year
             made.append(
                 {
@@ -209,9 +210,9 @@ class Tables:
                     "year": year if year is not None else year_of(entry, meta),
                     "section": entry.section,
                     "status": _STATUS_VALUE[statuses.get(key, unread)],
-                    "tags": doc.get("tags", _NO_TAGS) if doc else _NO_TAGS,
-                    "note": (doc.get("note") or "") if doc else "",
-                    "read_at": (doc.get("read_at") or None) if doc else None,
+                    "tags": found[0] if found else _NO_TAGS,
+                    "note": found[1] if found else "",
+                    "read_at": found[2] if found else None,
                     "venue": entry.venue,
                     "added_at": when(key),
                 }
