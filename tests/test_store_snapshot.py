@@ -334,3 +334,22 @@ def test_a_snapshot_of_the_wrong_shape_is_not_used(  # type: ignore[no-untyped-d
     decodes.clear()
     assert Library.open(db_path)._tables() == expected
     assert decodes == [db_path]
+
+
+_id_docs = st.dictionaries(
+    st.sampled_from(["key", "status", "x"]),
+    st.one_of(st.sampled_from(["a", "b", "c"]), st.integers(0, 2), st.none()),
+    max_size=3,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_id_docs, max_size=12))
+def test_find_gives_the_last_document_of_a_value_in_any_shape(docs: list[dict[str, Any]]) -> None:
+    """``Packed.find`` answers what the table's key → id index (last document wins) does,
+    whatever the documents' shapes (some without the field)."""
+    table = {str(i): doc for i, doc in enumerate(docs)}
+    packed = snapshot.Packed(marshal.loads(marshal.dumps(snapshot.pack(table))))
+    last = {doc["key"]: doc for doc in table.values() if "key" in doc}
+    for value in ["a", "b", "c", 0, 1, 2, None, "missing"]:
+        assert packed.find("key", value) == last.get(value)

@@ -61,7 +61,7 @@ class Packed:
     shape, by index; None when all have the first) and ``rows`` (each document's values, in
     its shape's order). :meth:`docs` makes the table's dicts, equal to those packed."""
 
-    __slots__ = ("ids", "rows", "shapes", "which")
+    __slots__ = ("_found", "ids", "rows", "shapes", "which")
 
     def __init__(self, stored: tuple[Any, ...]) -> None:
         shapes, ids, which, rows = stored
@@ -82,23 +82,38 @@ class Packed:
         self.ids: list[str] = ids
         self.which: list[int] | None = which
         self.rows: list[tuple[Any, ...]] = rows
+        self._found: dict[str, dict[Any, int]] = {}  # field → value → its last row (find)
 
     def uniform(self, fields: tuple[str, ...]) -> bool:
         """Every document has exactly ``fields``, in this order (or there is none)."""
         return not self.rows or (self.which is None and self.shapes[0] == fields)
 
     def find(self, field: str, value: Any) -> dict[str, Any] | None:
-        """The document whose ``field`` is ``value`` (the last, as a key → id index of the
-        table has it), made alone; None when there is none (``show`` of one paper)."""
-        at = {shape: shape.index(field) for shape in self.shapes if field in shape}
-        which = self.which
-        for number in range(len(self.rows) - 1, -1, -1):
-            shape = self.shapes[0 if which is None else which[number]]
-            place = at.get(shape)
-            row = self.rows[number]
-            if place is not None and row[place] == value:
-                return dict(zip(shape, row, strict=True))
-        return None
+        """The document whose ``field`` (a document's id field: a string) is ``value`` —
+        the last, as a key → id index of the table has it — made alone; None when there is
+        none (``show`` of one paper, ``cite`` of 60). The first call for a field indexes
+        it (a dict of the table's values, not a dict per document)."""
+        index = self._found.get(field)
+        if index is None:
+            index = self._found[field] = self._index(field)
+        number = index.get(value)
+        if number is None:
+            return None
+        shape = self.shapes[0 if self.which is None else self.which[number]]
+        return dict(zip(shape, self.rows[number], strict=True))
+
+    def _index(self, field: str) -> dict[Any, int]:
+        at = [shape.index(field) if field in shape else -1 for shape in self.shapes]
+        if self.which is None:
+            if not self.rows or at[0] < 0:
+                return {}
+            place = at[0]
+            return {row[place]: number for number, row in enumerate(self.rows)}
+        index = {}
+        for number, (shape, row) in enumerate(zip(self.which, self.rows, strict=True)):
+            if at[shape] >= 0:
+                index[row[at[shape]]] = number
+        return index
 
     def docs(self) -> dict[str, dict[str, Any]]:
         """The table as ``SafeStorage`` holds it: document id → document."""
