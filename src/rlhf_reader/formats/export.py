@@ -237,6 +237,18 @@ def to_markdown(
     return markdown_text(paper_counts(rows), sections, chunks, title=title, today=today)
 
 
+def new_headings(current: tuple[str, ...], path: tuple[str, ...]) -> range:
+    """The depths of ``path`` whose headings the Markdown export writes before a section's
+    entries that follow those of ``current``: from where the two paths part — or, when
+    ``path`` is ``current``'s parent, its own last heading again."""
+    common = 0
+    while common < min(len(path), len(current)) and path[common] == current[common]:
+        common += 1
+    if common == len(path):
+        common -= 1  # back up to a parent: its heading again
+    return range(common, len(path))
+
+
 def markdown_text(
     papers: Counts,
     sections: Sequence[tuple[str, ...]],
@@ -259,12 +271,7 @@ def markdown_text(
     current: tuple[str, ...] = ()
     for path, chunk in zip(sections, chunks, strict=True):
         if path != current:
-            common = 0
-            while common < min(len(path), len(current)) and path[common] == current[common]:
-                common += 1
-            if common == len(path):
-                common -= 1  # back up to a parent: its heading again
-            for depth in range(common, len(path)):
+            for depth in new_headings(current, path):
                 level = min(depth + 2, 6)
                 # One empty line before the heading, never two (a chunk that ends in one
                 # ends in "\n": its lines are joined, and no line holds a newline).

@@ -594,12 +594,7 @@ def _markdown(
     current: tuple[str, ...] = ()
     for path, unit, trail in zip(starts, units, trails, strict=True):
         if path != current:
-            common = 0
-            while common < min(len(path), len(current)) and path[common] == current[common]:
-                common += 1
-            if common == len(path):
-                common -= 1  # back up to a parent: its heading again
-            for depth in range(common, len(path)):
+            for depth in fx.new_headings(current, path):
                 if blank_needed:
                     lines.append("")
                 lines += [f"{'#' * min(depth + 2, 6)} {printable(path[depth])}", ""]
