@@ -364,20 +364,42 @@ def _bib_reference(key: str, kind: str, fields: Mapping[str, Any]) -> Reference:
     url = _text(fields.get("url"))
     journal = _text(fields.get("journal") or fields.get("journaltitle"))
     booktitle = _text(fields.get("booktitle"))
-    arxiv_id = _arxiv_of(_bib_candidates(fields, url, journal), doi)
-    venue = booktitle or journal
-    if _NOT_A_VENUE_RE.match(venue) or "arxiv" in venue.lower():
-        venue = ""
     note = "\n\n".join(
         t for t in (str(fields.get(n) or "").strip() for n in ("annote", "note")) if t
     )
+    date = _text(fields.get("date"))
+    return _bib_made(
+        key, fields, names, _text(fields.get("title")), doi, url, journal, booktitle, note,
+        date, _text(fields.get("year")) or date[:4], _text(fields.get("keywords")),
+    )  # fmt: skip
+
+
+def _bib_made(
+    key: str,
+    fields: Mapping[str, Any],
+    names: tuple[str, ...],
+    title: str,
+    doi: str,
+    url: str,
+    journal: str,
+    booktitle: str,
+    note: str,
+    date: str,
+    year_text: str,
+    keywords: str,
+) -> Reference:
+    """The :class:`Reference` of a BibTeX entry whose fields are read and cleaned (by
+    ``_bib_reference`` or, for a plain entry, ``_plain_bib_reference``): its arXiv id, venue,
+    note, date and year worked out the same way for both."""
+    arxiv_id = _arxiv_of(_bib_candidates(fields, url, journal), doi)
+    venue = booktitle or journal
+    if venue and (_NOT_A_VENUE_RE.match(venue) or "arxiv" in venue.lower()):
+        venue = ""
     if note and (_ARXIV_IN_TEXT_RE.fullmatch(note.strip()) or note.startswith("arXiv:")):
         note = ""  # Zotero and Scholar put the arXiv number in `note`: not a reading note
-    date = _text(fields.get("date"))
-    year_text = _text(fields.get("year")) or date[:4]
     return Reference(
         source_id=key,
-        title=_text(fields.get("title")),
+        title=title,
         authors=names,
         year=int(year_text) if year_text[:4].isdigit() and len(year_text) == 4 else None,
         date=date if date and _DATE_RE.fullmatch(date) else "",
@@ -385,7 +407,7 @@ def _bib_reference(key: str, kind: str, fields: Mapping[str, Any]) -> Reference:
         doi="" if _ARXIV_DOI_RE.match(doi) else doi,
         url=url,
         venue=venue,
-        keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(_text(fields.get("keywords"))) if k),
+        keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(keywords) if k) if keywords else (),
         note=note,
     )
 
@@ -422,32 +444,14 @@ def _plain_bib_reference(key: str, kind: str, items: list[tuple[str, str]]) -> R
     url = " ".join(get("url", "").split())
     journal = " ".join((get("journal") or get("journaltitle") or "").split())
     booktitle = " ".join(get("booktitle", "").split())
-    arxiv_id = _arxiv_of(_bib_candidates(fields, url, journal), doi)
-    venue = booktitle or journal
-    if venue and (_NOT_A_VENUE_RE.match(venue) or "arxiv" in venue.lower()):
-        venue = ""
     annote, note = get("annote", "").strip(), get("note", "").strip()
     note = f"{annote}\n\n{note}" if annote and note else annote or note
-    if note and (_ARXIV_IN_TEXT_RE.fullmatch(note.strip()) or note.startswith("arXiv:")):
-        note = ""
     date = " ".join(get("date", "").split())
-    year_text = " ".join(get("year", "").split()) or date[:4]
-    keywords = get("keywords")
-    return Reference(
-        source_id=key,
-        title=" ".join(get("title", "").split()),
-        authors=names,
-        year=int(year_text) if year_text[:4].isdigit() and len(year_text) == 4 else None,
-        date=date if date and _DATE_RE.fullmatch(date) else "",
-        arxiv_id=arxiv_id,
-        doi="" if _ARXIV_DOI_RE.match(doi) else doi,
-        url=url,
-        venue=venue,
-        keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(" ".join(keywords.split())) if k)
-        if keywords
-        else (),
-        note=note,
-    )
+    return _bib_made(
+        key, fields, names, " ".join(get("title", "").split()), doi, url, journal, booktitle,
+        note, date, " ".join(get("year", "").split()) or date[:4],
+        " ".join(get("keywords", "").split()),
+    )  # fmt: skip
 
 
 def _bib_candidates(fields: Mapping[str, Any], url: str, journal: str) -> Iterator[str]:
