@@ -1,0 +1,187 @@
+"""Run a pure job on parts of a big input on more than one core (the CLI at 100,000 entries).
+
+A command that formats or reads every one of 100,000 records spends seconds in Python on one
+core while the machine's others idle. :func:`map_parts` runs ``job(part)`` for each part:
+the first in this process, each other in a child made by ``fork`` (it shares this process's
+memory as it is: the parts are not copied or pickled on the way in). A child sends its
+result back through a pipe as ``marshal`` bytes, so a job's result must be made of what
+``marshal`` keeps (bytes, str, int, float, None, bool, tuples, lists, dicts, sets).
+
+Where forking is not safe or not worth it, every part runs here, one after another, with the
+same results:
+
+- no ``os.fork`` (Windows), or macOS (system libraries there are not safe after a fork);
+- more than one thread in this process (the TUI's workers: a lock another thread holds at
+  the fork stays held in the child forever);
+- one core to run on, or ``RLHF_READER_PROCESSES=1`` in the environment.
+
+A child that fails (an exception, a signal, a result that does not arrive whole) costs
+nothing but time: its part is run again here, where an exception is raised as usual.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import struct
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+ENV = "RLHF_READER_PROCESSES"
+_MAX = 4  # more processes than this gain little for the sizes here and cost memory
+_HEADER = struct.Struct("<Q")  # the length of the marshal bytes that follow
+_in_child = False  # a child runs its part on its own: no grandchildren
+
+
+def processes() -> int:
+    """How many processes :func:`map_parts` would use now (1: everything runs here).
+
+    Callers split their input into this many parts (or fewer, for small inputs).
+    """
+    wanted = os.environ.get(ENV, "").strip()
+    if wanted.isdigit() and int(wanted) >= 1:
+        limit = int(wanted)
+    else:
+        limit = _MAX
+    if limit == 1 or _in_child or not _may_fork():
+        return 1
+    return max(1, min(limit, _cores()))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    except (AttributeError, OSError):  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _may_fork() -> bool:
+    return hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
+
+
+def map_parts(job: Callable[[P], R], parts: Sequence[P]) -> list[R]:
+    """``[job(part) for part in parts]``: the parts after the first in forked children when
+    :func:`processes` allows more than one (at most that many at a time), else here."""
+    if len(parts) < 2 or processes() < 2:
+        return [job(part) for part in parts]
+    results: list[R] = []
+    # Buffered output would be written twice (by the parent and again by a child's exit).
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    children = [_start(job, part) for part in parts[1:]]
+    try:
+        results.append(job(parts[0]))
+        for child, part in zip(children, parts[1:], strict=True):
+            got = _finish(child)
+            results.append(got[0] if got is not None else job(part))  # type: ignore[arg-type]
+    finally:
+        for child in children:
+            _reap(child)
+    return results
+
+
+class _Child:
+    __slots__ = ("done", "fd", "pid")
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid, self.fd, self.done = pid, fd, False
+
+
+def _start(job: Callable[[P], R], part: P) -> _Child | None:
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or too many processes: the parent does this part
+        os.close(read_fd)
+        os.close(write_fd)
+        return None
+    if pid == 0:  # the child: never returns
+        _child(job, part, read_fd, write_fd)
+    os.close(write_fd)
+    return _Child(pid, read_fd)
+
+
+def _child(job: Callable[[P], R], part: P, read_fd: int, write_fd: int) -> None:
+    global _in_child
+    _in_child = True
+    status = 1
+    try:
+        os.close(read_fd)
+        data = marshal.dumps(job(part))
+        view = memoryview(_HEADER.pack(len(data)) + data)
+        while view:
+            view = view[os.write(write_fd, view) :]
+        status = 0
+    except BaseException:  # the parent runs this part again and reports
+        pass
+    finally:
+        os._exit(status)  # no atexit handlers, no flush of the parent's buffers
+
+
+def _finish(child: _Child | None) -> tuple[object] | None:
+    """The child's result as a 1-tuple, or None when it failed."""
+    if child is None:
+        return None
+    chunks = []
+    try:
+        while True:
+            chunk = os.read(child.fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(child.fd)
+        child.fd = -1
+    _, status = os.waitpid(child.pid, 0)
+    child.done = True
+    data = b"".join(chunks)
+    if status != 0 or len(data) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack_from(data)
+    if size != len(data) - _HEADER.size:
+        return None
+    try:
+        return (marshal.loads(memoryview(data)[_HEADER.size :]),)
+    except (EOFError, ValueError, TypeError):
+        return None
+
+
+def _reap(child: _Child | None) -> None:
+    """After an exception in the parent: no child left running or unwaited."""
+    if child is None or child.done:
+        return
+    if child.fd >= 0:
+        os.close(child.fd)
+        child.fd = -1
+    try:
+        os.kill(child.pid, 9)
+        os.waitpid(child.pid, 0)
+    except (OSError, ChildProcessError):
+        pass
+    child.done = True
+
+
+def split(items: Sequence[P], count: int) -> list[Sequence[P]]:
+    """``items`` in ``count`` (or fewer, never empty) slices of nearly equal length, in order."""
+    count = max(1, min(count, len(items)))
+    size, extra = divmod(len(items), count)
+    out = []
+    start = 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out
