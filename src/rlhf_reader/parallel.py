@@ -118,7 +118,7 @@ def _child(job: Callable[[P], R], part: P, read_fd: int, write_fd: int) -> None:
     status = 1
     try:
         os.close(read_fd)
-        data = marshal.dumps(job(part))
+        data = marshal.dumps(job(part))  # type: ignore[arg-type]  # (see the module doc)
         view = memoryview(_HEADER.pack(len(data)) + data)
         while view:
             view = view[os.write(write_fd, view) :]
