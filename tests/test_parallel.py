@@ -124,3 +124,109 @@ def test_buffered_output_is_written_once(tmp_path: Path) -> None:
     )
     assert done.stdout == "before[1, 2]\n"
     assert done.stderr == "err"
+
+
+# detach --------------------------------------------------------------------------------
+
+WAIT = 30.0  # seconds a detached job waits for the test's go-ahead before giving up
+
+
+def _wait_for(path: Path) -> bool:
+    """Whether ``path`` appears (polled; a detached process writes it)."""
+    import time
+
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+DETACHING = """
+import os, sys, time
+from pathlib import Path
+from rlhf_reader import parallel
+parallel._cores = lambda: 2
+folder = Path(sys.argv[1])
+held = open(folder / "lock", "w")
+if sys.argv[2] == "lock":
+    import fcntl
+    fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+
+def job():
+    deadline = time.monotonic() + float(sys.argv[3])
+    while not (folder / "go").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    word = "done" if (folder / "go").exists() else "timeout"
+    (folder / "tmp").write_text(f"{word} {os.getpid()} {os.getsid(0)}")
+    os.replace(folder / "tmp", folder / "result")
+
+print("detached", parallel.detach(job), flush=True)
+print("printed after")
+"""
+
+
+@pytest.mark.parametrize("lock", ["lock", "nolock"])
+def test_a_detached_job_outlives_its_process_and_holds_nothing(tmp_path: Path, lock: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    env.pop(parallel.ENV, None)
+    done = subprocess.run(
+        [sys.executable, "-c", DETACHING, str(tmp_path), lock, str(WAIT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=WAIT / 2,  # a pipe held by the job would keep this waiting until WAIT
+    )
+    assert done.stdout == "detached True\nprinted after\n"  # once each, nothing from the job
+    assert not (tmp_path / "result").exists()  # the job is still waiting
+    if lock == "lock":  # the lock ended with the process that took it
+        import fcntl
+
+        with open(tmp_path / "lock", "w") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    (tmp_path / "go").touch()
+    assert _wait_for(tmp_path / "result")
+    word, pid, sid = (tmp_path / "result").read_text().split()
+    assert word == "done"
+    assert int(sid) == int(pid) or int(sid) != os.getsid(0)  # a session of its own
+
+
+def test_no_detaching_with_one_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(parallel.ENV, "1")
+    ran: list[int] = []
+    assert parallel.detach(lambda: ran.append(1)) is False
+    assert ran == []  # the caller runs it
+
+
+def test_a_big_lists_cache_is_written_by_a_detached_process(
+    two_cores: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from rlhf_reader.lists import catalog, catalog_cache
+
+    source = SRC / "rlhf_reader" / "data" / "awesome-rlhf.md"
+    path = tmp_path / "list.md"
+    path.write_bytes(source.read_bytes())
+    parent = os.getpid()
+    writers: list[int] = []
+    real = catalog_cache.write
+
+    def write(*args: object) -> None:
+        if os.getpid() == parent:
+            writers.append(parent)
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog_cache, "write", write)
+    monkeypatch.setattr(catalog, "DETACHED_WRITE_BYTES", 1000)
+    first = catalog.load(path)
+    assert writers == []  # not written here
+    cached = catalog_cache.cache_path(path.read_bytes(), str(path))
+    assert _wait_for(catalog_cache.marshal_path(cached))
+    again = catalog_cache.read(path.read_bytes(), str(path))
+    assert again == first
+    monkeypatch.setattr(catalog, "DETACHED_WRITE_BYTES", 10**9)  # small: written here
+    other = tmp_path / "other.md"
+    other.write_bytes(source.read_bytes() + b"\n")
+    catalog.load(other)
+    assert writers == [parent]

@@ -17,6 +17,9 @@ same results:
 
 A child that fails (an exception, a signal, a result that does not arrive whole) costs
 nothing but time: its part is run again here, where an exception is raised as usual.
+
+:func:`detach` runs a job this process does not wait for (writing a cache of what it has
+just read) in a process of its own, under the same conditions.
 """
 
 from __future__ import annotations
@@ -70,12 +73,7 @@ def map_parts(job: Callable[[P], R], parts: Sequence[P]) -> list[R]:
     if len(parts) < 2 or processes() < 2:
         return [job(part) for part in parts]
     results: list[R] = []
-    # Buffered output would be written twice (by the parent and again by a child's exit).
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
+    _flush()
     children = [_start(job, part) for part in parts[1:]]
     try:
         results.append(job(parts[0]))
@@ -172,6 +170,77 @@ def _reap(child: _Child | None) -> None:
     except (OSError, ChildProcessError):
         pass
     child.done = True
+
+
+def detach(job: Callable[[], object]) -> bool:
+    """Start ``job()`` in a process of its own that this one does not wait for; False (and
+    nothing started) when :func:`processes` is 1 or no process can be made: the caller then
+    runs the job itself.
+
+    Meant for work whose result is a file another run reads and no one waits for, such as
+    a cache: the process has no terminal (stdin, stdout and stderr are the null device, so
+    a pipe this process writes to ends when this process ends), no other open file (a lock
+    this process holds stays this process's) and a session of its own (a Ctrl-C in the
+    terminal is not for it). Its errors are ignored; the job must leave nothing half-made
+    (write a temporary file, then rename it).
+    """
+    if processes() < 2:
+        return False
+    _flush()
+    try:
+        pid = os.fork()
+    except OSError:
+        return False
+    if pid == 0:  # the child: makes the grandchild, which init adopts, and exits
+        status = 1
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                _detached(job)
+            status = 0
+        except BaseException:  # no grandchild: the parent runs the job
+            pass
+        finally:
+            os._exit(status)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return False
+    return status == 0
+
+
+def _detached(job: Callable[[], object]) -> None:
+    global _in_child
+    _in_child = True
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, _max_fd())
+        job()
+    except BaseException:  # a cache not written is made again next time
+        pass
+    finally:
+        os._exit(0)
+
+
+def _max_fd() -> int:
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):  # pragma: no cover - POSIX has resource
+        soft = 1024
+    return soft if 0 < soft < 1 << 20 else 1 << 20
+
+
+def _flush() -> None:
+    """Buffered output would be written twice (by the parent and again by a child's exit)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def split(items: Sequence[P], count: int) -> list[Sequence[P]]:

@@ -215,6 +215,7 @@ def load(path: str | Path) -> Catalog:
     A list parsed before (same bytes, same path, same parser) comes from the cache of
     :mod:`rlhf_reader.lists.catalog_cache` instead of being parsed again.
     """
+    from rlhf_reader import parallel
     from rlhf_reader.library import fileio
     from rlhf_reader.lists import catalog_cache
 
@@ -238,8 +239,17 @@ def load(path: str | Path) -> Catalog:
         from rlhf_reader.lists import report
 
         raise CatalogError(report.no_entries(str(path), raw.decode("utf-8")))
-    catalog_cache.write(raw, str(path), catalog)
+    if len(raw) < DETACHED_WRITE_BYTES or not parallel.detach(
+        lambda: catalog_cache.write(raw, str(path), catalog)
+    ):
+        catalog_cache.write(raw, str(path), catalog)
     return catalog
+
+
+# A list this big (~17,000 entries) has its cache written by a process of its own, on
+# another core, while this one goes on (the write is a second of a 100,000-entry list's
+# first read); a smaller one's is written here (tens of milliseconds).
+DETACHED_WRITE_BYTES = 2_000_000
 
 
 def parse_bytes(raw: bytes, source: str = "<list>") -> Catalog:
