@@ -353,3 +353,39 @@ def test_find_gives_the_last_document_of_a_value_in_any_shape(docs: list[dict[st
     last = {doc["key"]: doc for doc in table.values() if "key" in doc}
     for value in ["a", "b", "c", 0, 1, 2, None, "missing"]:
         assert packed.find("key", value) == last.get(value)
+
+
+def test_a_big_librarys_snapshot_is_written_by_a_detached_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, decodes: list[Path]
+) -> None:
+    import os
+    import time
+
+    from rlhf_reader import parallel
+
+    monkeypatch.delenv(parallel.ENV, raising=False)
+    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    parent, saved_here = os.getpid(), []
+    real = snapshot.save
+
+    def save(path: Path, fingerprint: str, tables: dict[str, Any]) -> None:
+        if os.getpid() == parent:
+            saved_here.append(path)
+        real(path, fingerprint, tables)
+
+    monkeypatch.setattr(snapshot, "save", save)
+    db_path = tmp_path / "lib.json"
+    library = _random_library(db_path, 3)  # (snapshots saved here)
+    saved_here.clear()
+    monkeypatch.setattr(snapshot, "DETACHED_BYTES", 0)
+    library.set_status("k0", Status.READ)  # one write: its snapshot saved by another process
+    assert saved_here == []
+    written = snapshot_of(db_path)
+    want = store.fingerprint(db_path.read_bytes())
+    deadline = time.monotonic() + 30
+    while snapshot.load(written, want, store.TABLES) is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # written by the detached process, for the bytes written last
+    decodes.clear()
+    again = Library.open(db_path)
+    assert again.annotations() == library.annotations()
+    assert decodes == []  # read from that snapshot

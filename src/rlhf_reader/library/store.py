@@ -70,6 +70,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 from tinydb.storages import Storage
 
+from rlhf_reader import parallel
 from rlhf_reader.gcpause import paused
 from rlhf_reader.library import fileio, snapshot
 from rlhf_reader.model import Annotation, Status
@@ -630,7 +631,14 @@ class SafeStorage(Storage):
             return  # (tables still packed: read from the snapshot of these very bytes)
         if self._stamp is None or self._stamp[1] < snapshot.MIN_BYTES:
             return
-        snapshot.save(snapshot.path_for(self._checked_path), fingerprinted, self._tables)
+        path, tables, stamp = snapshot.path_for(self._checked_path), self._tables, self._stamp
+
+        def save_if_current() -> None:  # (by then another write may have made this one old)
+            if self._current_stamp() == stamp:
+                snapshot.save(path, fingerprinted, tables)
+
+        if stamp[1] < snapshot.DETACHED_BYTES or not parallel.detach(save_if_current):
+            snapshot.save(path, fingerprinted, tables)
 
     def _remember_checked(self, fingerprinted: str, *, keep: bool = True) -> None:
         """Record that the bytes with this fingerprint pass :func:`decode`'s checks, so the
