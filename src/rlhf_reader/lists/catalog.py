@@ -13,12 +13,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
+import itertools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from rlhf_reader import lazyre
+from rlhf_reader import lazyre, parallel
 from rlhf_reader.keys import arxiv_id_from_url, normalize_url
 from rlhf_reader.lists import fastpath, shapes
 from rlhf_reader.lists import text as text_mod
@@ -215,7 +217,6 @@ def load(path: str | Path) -> Catalog:
     A list parsed before (same bytes, same path, same parser) comes from the cache of
     :mod:`rlhf_reader.lists.catalog_cache` instead of being parsed again.
     """
-    from rlhf_reader import parallel
     from rlhf_reader.library import fileio
     from rlhf_reader.lists import catalog_cache
 
@@ -426,10 +427,19 @@ def _parse(text: str, source: str) -> Catalog:
         roots.append(section)
         blocks_by_section.append((section, preamble))
     unread: list[tuple[int, str]] = []
-    for section, items in blocks_by_section:
-        section.entries.extend(_entries(items, section.path, slugs, inline, unread))
-        if items is not preamble:  # (read again below)
-            items.clear()
+    if (
+        sum(len(items) for _, items in blocks_by_section) < PARALLEL_BLOCKS
+        or parallel.processes() < 2
+    ):
+        for section, items in blocks_by_section:
+            section.entries.extend(_entries(items, section.path, slugs, inline, unread))
+            if items is not preamble:  # (read again below)
+                items.clear()
+    else:
+        _entries_in_parts(blocks_by_section, slugs, inline, unread)
+        for _, items in blocks_by_section:
+            if items is not preamble:
+                items.clear()
     if blocks_by_section and preamble and blocks_by_section[0][1] is not preamble:
         _unread_blocks(preamble, inline, unread)
     roots = _prune(roots)
@@ -437,6 +447,61 @@ def _parse(text: str, source: str) -> Catalog:
     return Catalog(
         title=title, sections=roots, source=source, unread=tuple(unread), skipped=tuple(skipped)
     )
+
+
+# A list with this many top-level blocks (list items, table rows, paragraphs) has its entries
+# made in parts, on as many cores as ``parallel.processes`` allows: at 100,000 entries this
+# is half of the parse after the tokens.
+PARALLEL_BLOCKS = 20_000
+
+
+def _entries_in_parts(
+    blocks_by_section: list[tuple[Section, list[_Block]]],
+    slugs: set[str],
+    inline: _Inline,
+    unread: list[tuple[int, str]],
+) -> None:
+    """``section.entries`` of every section, as the serial loop of ``_parse`` makes them,
+    with the sections in ``parallel.processes()`` runs of about as many blocks each, the
+    runs after the first made in forked processes (their entries come back as tuples:
+    ``catalog_cache.entry_tuples``). ``unread`` gets every part's notes."""
+    from rlhf_reader.lists import catalog_cache
+
+    count = parallel.processes()
+    total = sum(len(items) for _, items in blocks_by_section)
+    bounds, seen, at = [0], 0, 0
+    for at, (_, items) in enumerate(blocks_by_section, 1):
+        seen += len(items)
+        if len(bounds) < count and seen * count >= total * len(bounds):
+            bounds.append(at)
+    bounds.append(len(blocks_by_section))
+    parts = [range(start, end) for start, end in itertools.pairwise(bounds)]
+
+    here = os.getpid()
+
+    def job(part: range) -> tuple[bool, list[list[Any]], list[tuple[int, str]]]:
+        """(made here, each section's entries — as tuples when made in a child — notes)."""
+        notes: list[tuple[int, str]] = []
+        shared: dict[Any, Any] = {}
+        made: list[list[Any]] = []
+        in_child = os.getpid() != here
+        for i in part:
+            section, items = blocks_by_section[i]
+            found = _entries(items, section.path, slugs, inline, notes)
+            made.append(catalog_cache.entry_tuples(found, shared) if in_child else found)
+        return not in_child, made, notes
+
+    for part, (made_here, made, notes) in zip(parts, parallel.map_parts(job, parts), strict=True):
+        for i, rows in zip(part, made, strict=True):
+            section = blocks_by_section[i][0]
+            if made_here:
+                section.entries.extend(rows)
+                continue
+            entries = catalog_cache.entries_of_tuples(rows)
+            if entries:  # one path object for the section and its entries, as in the loop
+                section.path = entries[0].section
+            section.entries.extend(entries)
+        unread += notes
 
 
 # markdown-it stops reading a document at its nesting limit (each list level is two or three

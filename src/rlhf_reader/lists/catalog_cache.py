@@ -18,7 +18,7 @@ import gc
 import hashlib
 import marshal
 import sys
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
@@ -385,22 +385,38 @@ def _tuples(catalog: Catalog) -> list[tuple[Any, ...]]:
     order of the rows; equal sections, venues and years one object each, and an arXiv id
     equal to the key the key itself, so that ``marshal`` writes each once."""
     shared: dict[Any, Any] = {}
+    out: list[tuple[Any, ...]] = []
+    for section in _walk(catalog.sections):
+        out += entry_tuples(section.entries, shared)
+    return out
+
+
+def entry_tuples(entries: Iterable[Entry], shared: dict[Any, Any]) -> list[tuple[Any, ...]]:
+    """``entries`` as tuples of their fields in ``Entry``'s slot order (links as (text, url)
+    pairs), for ``marshal``; equal sections, venues and years (kept in ``shared``) one
+    object each and an arXiv id equal to the key the key itself, so that each is written
+    once. :func:`entries_of_tuples` makes them Entries again."""
     share = shared.setdefault
     out = []
-    for section in _walk(catalog.sections):
-        path = share(section.path, section.path)
-        for e in section.entries:
-            # Not interned: ``marshal.loads`` interns every string the copy marks so, and
-            # 100,000 new keys in the interpreter's table cost 0.15-0.2 s of each load —
-            # more than finding a key by identity in the joins ever saved (RESULTS.md).
-            key = e.key
-            arxiv_id = key if e.arxiv_id == key else e.arxiv_id
-            links = tuple((link.text, link.url) for link in e.links)
-            year = share(("year", e.year), e.year)
-            out.append((key, e.title, e.url, path, e.line, arxiv_id, e.authors, year,
-                        share(e.venue, e.venue), e.details, e.source, links, e.extra,
-                        e.description))  # fmt: skip
+    for e in entries:
+        # Not interned: ``marshal.loads`` interns every string the copy marks so, and
+        # 100,000 new keys in the interpreter's table cost 0.15-0.2 s of each load —
+        # more than finding a key by identity in the joins ever saved (RESULTS.md).
+        key = e.key
+        arxiv_id = key if e.arxiv_id == key else e.arxiv_id
+        links = tuple((link.text, link.url) for link in e.links)
+        year = share(("year", e.year), e.year)
+        out.append((key, e.title, e.url, share(e.section, e.section), e.line, arxiv_id,
+                    e.authors, year, share(e.venue, e.venue), e.details, e.source, links,
+                    e.extra, e.description))  # fmt: skip
     return out
+
+
+def entries_of_tuples(rows: Iterable[tuple[Any, ...]]) -> list[Entry]:
+    """The Entries :func:`entry_tuples` describes (made as the parser makes them)."""
+    built: list[Any] = list(map(_Unpacked, rows))
+    become(built, Entry)  # Entries from here on
+    return built
 
 
 def _from_tuples(skeleton: dict[str, Any], rows: list[tuple[Any, ...]]) -> Catalog:
@@ -410,8 +426,7 @@ def _from_tuples(skeleton: dict[str, Any], rows: list[tuple[Any, ...]]) -> Catal
     sections = [_section(s, paths, counts) for s in skeleton["sections"]]
     if len(rows) != sum(counts):
         raise ValueError("the cache's sections and rows disagree")
-    built: list[Any] = list(map(_Unpacked, rows))
-    become(built, Entry)  # Entries from here on
+    built = entries_of_tuples(rows)
     at = 0
     for section, count in zip(_walk(sections), counts, strict=True):
         section.entries = built[at : at + count]
