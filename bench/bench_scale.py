@@ -80,6 +80,13 @@ def in_process(list_path: Path, db_path: Path, runs: int) -> dict[str, float]:
         start = time.perf_counter()
         load(list_path)
         cold.append(time.perf_counter() - start)
+        # A big list's cache is written by a detached process (parallel.detach): the
+        # cached read waits for it, or it would time a second parse.
+        raw = list_path.read_bytes()
+        written = catalog_cache.marshal_path(catalog_cache.cache_path(raw, str(list_path)))
+        deadline = time.monotonic() + 60
+        while not written.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
         start = time.perf_counter()
         load(list_path)
         cached.append(time.perf_counter() - start)
