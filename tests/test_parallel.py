@@ -230,3 +230,23 @@ def test_a_big_lists_cache_is_written_by_a_detached_process(
     other.write_bytes(source.read_bytes() + b"\n")
     catalog.load(other)
     assert writers == [parent]
+
+
+def _big(part: list[int]) -> bytes:
+    return bytes([part[0] % 256]) * (20 << 20)  # far more than a pipe holds
+
+
+@pytest.mark.parametrize("memfd", [True, False], ids=["memfd", "temporary file"])
+def test_a_big_result_comes_back_whole(
+    two_cores: None, monkeypatch: pytest.MonkeyPatch, memfd: bool
+) -> None:
+    if not memfd:
+
+        def no_memfd(*args: object) -> int:
+            raise OSError("no memfd here")
+
+        monkeypatch.setattr(os, "memfd_create", no_memfd, raising=False)
+    got = parallel.map_parts(_big, [[1], [2], [3]])
+    assert [len(b) for b in got] == [20 << 20] * 3
+    assert [b[:1] + b[-1:] for b in got] == [b"\x01\x01", b"\x02\x02", b"\x03\x03"]
+    assert _no_children_left()
