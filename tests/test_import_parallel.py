@@ -210,7 +210,8 @@ MACROS = """@string{acl = "Proc. of ACL"}
 LATEX = (
     "".join(
         f"@misc{{k{i}, title = {{Caf\\'e {i}}}, author = {{J{{\\'e}}r{{\\'e}}my Doe}}, "
-        f"keywords = {{ok, not a tag!}}}}\n\n@misc{{p{i}, title = {{Plain {i}}}, year = {{2024}}}}\n\n"
+        f"keywords = {{ok, not a tag!}}}}\n\n"
+        f"@misc{{p{i}, title = {{Plain {i}}}, year = {{2024}}}}\n\n"
         for i in range(6)
     )
     + "@misc{k0, title = {Again}}\n\n@misc{p5, title = {And again}}\n"

@@ -731,13 +731,11 @@ def _csl_piece(raw: bytes, bounds: tuple[int, int]) -> tuple[list[Row], list[int
     place here: the caller renames them). None: not a part of CSL items orjson reads as
     ``json`` reads them."""
     start, stop = bounds
-    piece = raw[start + 1 : stop] if stop >= 0 else raw[start + 1 :]
-    if merge._has_long_number(piece):
+    inside = memoryview(raw)[start + 1 : stop if stop >= 0 else len(raw)]
+    piece = b"".join((b"[" if start >= 0 else b"", inside, b"]" if stop >= 0 else b""))
+    inside.release()
+    if merge._has_long_number(piece):  # (the brackets are no digits)
         return None
-    if start >= 0:
-        piece = b"[" + piece
-    if stop >= 0:
-        piece += b"]"
     try:
         data = orjson.loads(piece)
     except orjson.JSONDecodeError:
