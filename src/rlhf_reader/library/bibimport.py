@@ -548,7 +548,7 @@ def _bib_made(
         key,  # source_id
         title,
         names,  # authors
-        int(year_text) if year_text[:4].isdigit() and len(year_text) == 4 else None,  # year
+        int(year_text) if year_text[:4].isdecimal() and len(year_text) == 4 else None,  # year
         date if date and _DATE_RE.fullmatch(date) else "",  # date
         arxiv_id,
         "" if _ARXIV_DOI_RE.match(doi) else doi,  # doi
@@ -794,9 +794,9 @@ def _csl_row(item: Mapping[str, Any], index: int) -> Row:
             else []
         )
         numbers = [str(p) for p in parts] if isinstance(parts, list) else []
-        if numbers and numbers[0].isdigit() and len(numbers[0]) == 4:
+        if numbers and numbers[0].isdecimal() and len(numbers[0]) == 4:
             year = int(numbers[0])
-            if len(numbers) == 3 and numbers[1].isdigit() and numbers[2].isdigit():
+            if len(numbers) == 3 and numbers[1].isdecimal() and numbers[2].isdecimal():
                 date = f"{year:04d}-{int(numbers[1]):02d}-{int(numbers[2]):02d}"
     doi = _clean_doi(str(get("DOI") or ""))
     url = str(get("URL") or "")
