@@ -28,6 +28,10 @@ too), a block bibtexparser cannot split (its warnings carry line numbers of the 
 an error, or no entry at all (the import's refusal names the line of the first broken block).
 
 ``tests/test_bib_fast.py`` compares the two on generated BibTeX with every case above.
+
+A big file is read in parts on several cores (bibimport): :func:`cuts` says where,
+:func:`read_part` reads a part the way the one pass reads it inside the whole file, or
+refuses (``tests/test_import_parallel.py`` tries every cut of generated files).
 """
 
 from __future__ import annotations
