@@ -135,13 +135,13 @@ def cut_files(draw: st.DrawFn) -> str:
     return "".join(parts)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cut_files())
 def test_cut_files_read_in_parts_as_in_one_pass(text: str) -> None:
     event(check_cuts(text))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(bibtex(), common_bibtex()))
 def test_any_bibtex_read_in_parts_as_in_one_pass(text: str) -> None:
     event(check_cuts(text))
