@@ -1,13 +1,16 @@
 """``import FILE.bib`` / ``import FILE.csl.json`` of a big library, before vs after, whole
 processes: ``python bench/bench_bib_import.py [--size N] [--runs R] [--before SRC_DIR]
-[--before-runs B] [--folder DIR]``.
+[--before-runs B] [--folder DIR] [--files BIB CSL]``.
 
 On a list and library of N entries from ``scaledata.make``, the library's own ``export
 --format bibtex`` and ``--format csl-json`` are imported back into a copy of the library
 (every reference matches by arXiv id). For the code in this tree and, with ``--before``, an
 older tree (``git archive REV src | tar -x -C DIR``; compiled here first), alternating: wall
-and CPU seconds (user + system) and the peak memory, medians of the runs. The output of the
-first run of each tree is kept and compared (``cmp``): it must be the same bytes.
+and CPU seconds (user + system, the processes of a read in parts included) and the peak
+memory, medians of the runs: the first import (no import cache) before, after in one process
+(``RLHF_READER_PROCESSES=1``) and after as it runs (the file read in parts on the cores
+there are), then the same file again (the import cache warm) before and after. The output
+of the first run of each tree is kept and compared (``cmp``): it must be the same bytes.
 
 Then, in this process: the fast BibTeX reader against bibtexparser on the export (the same
 entries; ``--check-size`` entries, 10,000 by default: bibtexparser takes ~2 s for them), and
@@ -53,6 +56,8 @@ def main() -> None:
     parser.add_argument("--before-runs", type=int, default=1)
     parser.add_argument("--check-size", type=int, default=10_000)
     parser.add_argument("--folder", type=Path, help="where the data is made (kept)")
+    parser.add_argument("--files", type=Path, nargs=2, metavar=("BIB", "CSL"),
+                        help="the exports to import (else made here)")  # fmt: skip
     args = parser.parse_args()
     after_src = HERE.parent / "src"
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-bib-"))
@@ -66,6 +71,8 @@ def main() -> None:
     files = {}
     for fmt, suffix in (("bibtex", "bib"), ("csl-json", "csl.json")):
         out = folder / f"export-{args.size}.{suffix}"
+        if args.files:
+            out = args.files[0] if fmt == "bibtex" else args.files[1]
         if not out.exists():
             work = folder / "export-db.json"
             shutil.copyfile(db, work)
@@ -94,24 +101,32 @@ def main() -> None:
         if "before" in outputs:
             same = outputs["before"] == outputs["after"]
             print(f"import {path.name}: output before == after: {same}")
-        # The after tree twice: "cold" without the import cache (a file imported the first
-        # time), "warm" right after it (the same file again: its references kept).
-        variants = [(n, s) for n, s in trees.items() if n != "after"]
-        variants += [("cold", trees["after"]), ("warm", trees["after"])]
+        # "before" and "cold…" without the import cache (a file imported the first time;
+        # "cold 1" in one process), "warm…" right after (the same file again: its
+        # references kept; one cache file a path: each tree's warm run follows its cold).
+        variants = []
+        if "before" in trees:
+            variants += [("before", trees["before"]), ("b-warm", trees["before"])]
+        variants += [("cold 1", trees["after"]), ("cold", trees["after"]),
+                     ("warm", trees["after"])]  # fmt: skip
         results: dict[str, list[tuple[float, float, float]]] = {n: [] for n, _ in variants}
         for i in range(max(args.runs, args.before_runs)):
             for name, src in variants:
-                if name == "before" and i >= args.before_runs:
+                if name in ("before", "b-warm") and i >= args.before_runs:
                     continue
-                if name != "before" and i >= args.runs:
+                if name not in ("before", "b-warm") and i >= args.runs:
                     continue
-                if name == "cold":
+                if name in ("before", "cold", "cold 1"):
                     shutil.rmtree(home / "cache" / "rlhf-reader" / "imports", ignore_errors=True)
-                work = folder / f"import-{name}.json"
+                work = folder / f"import-{name.replace(' ', '')}.json"
                 shutil.copyfile(db, work)
                 cli = [sys.executable, "-m", "rlhf_reader", "--list", str(list_path),
                        "--db", str(work), "import", str(path)]  # fmt: skip
-                results[name].append(timed_process(cli, {**env, "PYTHONPATH": str(src)}))
+                run_env = {**env, "PYTHONPATH": str(src)}
+                run_env.pop("RLHF_READER_PROCESSES", None)
+                if name == "cold 1":
+                    run_env["RLHF_READER_PROCESSES"] = "1"
+                results[name].append(timed_process(cli, run_env))
         for name, runs in results.items():
             wall = statistics.median(r[0] for r in runs)
             cpu = statistics.median(r[2] for r in runs)

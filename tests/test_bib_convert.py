@@ -75,7 +75,7 @@ def test_a_plain_entry_takes_the_fast_path() -> None:
 
 def general_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every entry through the general path, and nothing from the import cache."""
-    monkeypatch.setattr(bibimport, "_plain_bib_reference", lambda *args: None)
+    monkeypatch.setattr(bibimport, "_plain_bib_row", lambda *args: None)
     monkeypatch.setattr(import_cache, "load", lambda *args: None)
 
 

@@ -198,6 +198,15 @@ def test_odd_values_never_crash(capsys, db_path: Path, tmp_path: Path) -> None:
     bib.write_text("@misc{ok, title={Fine Title}, year={20x4}}\n@misc{broken, title={x\n", "utf-8")
     code, out, err = run_cli(capsys, db_path, "import", str(bib), "--dry-run")
     assert code == 0 and "would add title:fine-title: Fine Title" in out
+    # Digits int() does not read (superscripts): no year or date, no traceback.
+    bib.write_text("@misc{s, title={Superscript Year}, year={\u00b2\u00b2\u00b2\u00b2}}\n", "utf-8")
+    csl.write_text(json.dumps([{"id": "c", "type": "book", "title": "Superscript Date",
+                                "issued": {"date-parts": [["2024", "\u00b2", "1"]]}}]))  # fmt: skip
+    for path in (bib, csl):
+        assert run_cli(capsys, db_path, "import", str(path), "--dry-run")[0] == 0
+    assert read_references(bib)[1][0].year is None
+    (ref,) = read_references(csl)[1]
+    assert (ref.year, ref.date) == (2024, "")
 
 
 # The fast paths of name splitting and title matching (issue 17: 100,000 titles) give what

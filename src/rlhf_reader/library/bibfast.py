@@ -28,6 +28,10 @@ too), a block bibtexparser cannot split (its warnings carry line numbers of the 
 an error, or no entry at all (the import's refusal names the line of the first broken block).
 
 ``tests/test_bib_fast.py`` compares the two on generated BibTeX with every case above.
+
+A big file is read in parts on several cores (bibimport): :func:`cuts` says where,
+:func:`read_part` reads a part the way the one pass reads it inside the whole file, or
+refuses (``tests/test_import_parallel.py`` tries every cut of generated files).
 """
 
 from __future__ import annotations
@@ -101,16 +105,18 @@ def read(text: str) -> tuple[list[RawEntry] | None, bool]:
     return _chunked(text), False
 
 
-def _common(text: str) -> list[RawEntry] | None:
+def _common(text: str, start: int = 0, stop: int = -1, part: bool = False) -> list[RawEntry] | None:
     """The entries of a file that is only entries of the common shape and text without a
     block between them, read in one pass (what bibtexparser's splitter does with it, mark by
-    mark); None for any other file."""
+    mark); None for any other file. ``part``: read ``text[start:stop]`` as :func:`read_part`
+    does."""
     result: list[RawEntry] = []
     seen: set[str] = set()
     fields: list[tuple[str, str]] | None = None
     names: set[str] = set()
     key = kind = ""
-    for head, raw_key, name, enclosed, bare, end, other in _TOKEN_RE.findall(text):
+    tokens = _TOKEN_RE.findall(text, start, len(text) if stop < 0 else stop)
+    for head, raw_key, name, enclosed, bare, end, other in tokens:
         if fields is not None:  # in an entry: only fields
             if not end:
                 return None
@@ -142,9 +148,49 @@ def _common(text: str) -> list[RawEntry] | None:
             key, kind, fields, names = raw_key.strip(), lowered[1:].strip(), [], set()
         elif not other or (other[0] == "@" and other != "@"):
             return None  # a field between entries, or a block that is not an entry
-    if fields is not None or not result:
+        elif part and "=" in other:
+            return None  # (see read_part)
+    if fields is not None or not (result or part):
         return None
     return result
+
+
+# Where a big file is cut into parts read apart (on several cores: bibimport): before an
+# ``@type{`` that starts a line (right after the newline).
+_CUT_RE = re.compile(r"\n(?=@\w*[ \t]*\{)")
+
+
+def cuts(text: str, count: int) -> list[int]:
+    """Up to ``count - 1`` places, in order, that cut ``text`` into parts of about the same
+    length for :func:`read_part`: each right after a newline, before an ``@type{``."""
+    found: list[int] = []
+    size = len(text)
+    for i in range(1, count):
+        m = _CUT_RE.search(text, max(size * i // count, found[-1] if found else 0))
+        if m is None:
+            break
+        found.append(m.end())
+    return found
+
+
+def read_part(text: str, start: int, stop: int) -> list[RawEntry] | None:
+    """The entries of ``text[start:stop]``, a part of a file cut at :func:`cuts`, as the
+    one pass reads them in the whole file; None when this part (and so the whole file, or
+    at least its reading by parts) is not of the common shape.
+
+    The entries of the parts, one after another, are the one pass's entries of the whole
+    file (without its dropping of a key that came before in another part: the caller's;
+    and the whole file must have an entry) when every part reads: a cut is then where the
+    whole file's pass is between two entries, and the pass from there is the part's. Why:
+    the regex's tokens end at the same places in a part as in the whole file unless one of
+    them would run on past the cut in the whole file. An entry's head or field of the part
+    cannot (it ends at its own comma or brace, and every repetition in the regex is
+    possessive: it goes no other way for the ``@`` after the cut than for the part's end);
+    text between entries without ``=`` cannot either (it could only be read as a field); a
+    part with ``=`` between its entries is None here. A value holding the line-start ``@``
+    of a cut does not read as a value in its part (never closed), so its part is None — as
+    the whole file's one pass is (``_LINE_MARK_RE``)."""
+    return _common(text, start, stop, part=True)
 
 
 def _chunked(text: str) -> list[RawEntry] | None:

@@ -21,6 +21,7 @@ Rules:
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 import re
@@ -36,6 +37,7 @@ from rlhf_reader.keys import entry_key, parse_arxiv_id
 from rlhf_reader.library import merge
 from rlhf_reader.library.merge import ImportFileError
 from rlhf_reader.model import Annotation, Entry, Status
+from rlhf_reader.reclass import become
 from rlhf_reader.sources.paperlinks import PaperLinkError, parse_link, title_key
 from rlhf_reader.tags import TagEdit, normalize_tag
 
@@ -133,10 +135,17 @@ def detect_format(raw: bytes) -> str:
 def _detect(raw: bytes) -> tuple[str, Any]:
     """:func:`detect_format` and, for CSL-JSON that orjson read exactly as ``json`` reads it
     (strict UTF-8, no BOM, no NaN, no number orjson would make a float), its JSON value —
-    so that the file is not read a second time (90 MB of CSL-JSON: 2.5 s with ``json``)."""
+    so that the file is not read a second time (90 MB of CSL-JSON: 2.5 s with ``json``);
+    for BibTeX in UTF-8, its text (decoded once)."""
     if _EXPORT_START_RE.match(raw):
         return "json", None  # an export names itself first: no need to read 100 MB twice
-    text = raw.decode("utf-8-sig", errors="replace").lstrip()
+    spaces = _SPACE_RE.match(raw, 3 if raw.startswith(codecs.BOM_UTF8) else 0)
+    at = spaces.end() if spaces is not None else 0
+    first = raw[at : at + 1]
+    if first in (b"{", b"[") or not first.isascii() or b"\x1c" <= first <= b"\x1f":
+        text = raw.decode("utf-8-sig", errors="replace").lstrip()  # (what str.isspace says)
+    else:
+        text = ""  # the text starts with this ASCII character: no JSON
     if text.startswith(("{", "[")):
         parsed = _UNREAD
         try:
@@ -154,14 +163,19 @@ def _detect(raw: bytes) -> tuple[str, Any]:
         if isinstance(data, list) and data and all(_is_csl_item(i) for i in data):
             return "csl-json", top if parsed is not _UNREAD else _UNREAD
         return "json", None  # the JSON export's reader says what is wrong with it
+    try:  # (once: _references reads the text decoded here)
+        text = strict = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text, strict = raw.decode("utf-8-sig", errors="replace"), _UNREAD
     if re.search(r"^\s*@[A-Za-z]+\s*[{(]", text, re.MULTILINE):
-        return "bibtex", None
+        return "bibtex", strict
     raise ImportFileError(
         "not a file import reads (expected an rlhf-reader JSON export, CSL-JSON, or BibTeX)"
     )
 
 
 _UNREAD: Any = object()  # CSL-JSON still to be read
+_SPACE_RE = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.isspace and str.isspace say
 
 
 def _is_csl_item(item: object) -> bool:
@@ -174,12 +188,51 @@ def parse_references(
 ) -> list[Reference]:
     """The references of a file of format ``fmt``; ``parsed``: its JSON value as
     :func:`_detect` read it."""
-    return _references(raw, fmt, source, parsed)[0]
+    return made(_references(raw, fmt, source, parsed)[0])
 
 
-def _references(raw: bytes, fmt: str, source: str, parsed: Any) -> tuple[list[Reference], bool]:
-    """:func:`parse_references`, and whether reading the file printed nothing (no
-    bibtexparser, no pylatexenc: what may warn): then the references may be kept."""
+# A Reference as the tuple of its fields in their order (Reference.__slots__): what reading
+# makes, what the import cache keeps and what the processes of a read in parts send back.
+Row = tuple[Any, ...]
+
+
+class _Made:
+    """A :class:`Reference` made by plain stores from its row (``reclass``)."""
+
+    __slots__ = Reference.__slots__
+
+    def __init__(self, row: Row) -> None:
+        (
+            self.source_id,
+            self.title,
+            self.authors,
+            self.year,
+            self.date,
+            self.arxiv_id,
+            self.doi,
+            self.url,
+            self.venue,
+            self.keywords,
+            self.note,
+        ) = row
+
+
+def made(rows: Iterable[Row]) -> list[Reference]:
+    """The :class:`Reference` of each row (a frozen dataclass's ``__init__`` per reference
+    was a tenth of reading 100,000)."""
+    out: list[Any] = list(map(_Made, rows))
+    become(out, Reference)
+    return out
+
+
+def _references(raw: bytes, fmt: str, source: str, parsed: Any) -> tuple[list[Row], bool]:
+    """:func:`parse_references` (rows), and whether reading the file printed nothing (no
+    bibtexparser, no pylatexenc: what may warn): then the references may be kept.
+    ``parsed``: what :func:`_detect` read: the JSON value, or the BibTeX text."""
+    if fmt == "bibtex" and isinstance(parsed, str):
+        return _read_bibtex(parsed, source)
+    if fmt != "bibtex" and parsed is not _UNREAD:  # orjson read it: UTF-8 without a BOM
+        return _from_csl("", source, parsed), True
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -194,34 +247,128 @@ def _from_bibtex(text: str, source: str, *, fast: bool = True) -> list[Reference
     :mod:`bibfast` when the file has the common shape (``fast=False``: bibtexparser always;
     the same references, the same refusals)."""
     if fast:
-        return _read_bibtex(text, source)[0]
-    return _converted(_bibtexparser_entries(text, source))
+        return made(_read_bibtex(text, source)[0])
+    return made(_converted(_bibtexparser_entries(text, source)))
 
 
-def _read_bibtex(text: str, source: str) -> tuple[list[Reference], bool]:
-    """:func:`_from_bibtex`, and whether nothing was printed: the whole file read by the
-    fast reader's one pass (no bibtexparser) and no field given to pylatexenc."""
+# Smaller inputs are read in one process (a fork and the rows sent back cost more than the
+# second core saves); tests lower them to read small files in parts.
+PARALLEL_MIN_CHARS = 1_000_000  # of BibTeX text (~2,500 entries of our export)
+PARALLEL_MIN_ITEMS = 2_500  # CSL-JSON items
+
+
+def _read_bibtex(text: str, source: str) -> tuple[list[Row], bool]:
+    """:func:`_from_bibtex` (rows), and whether nothing was printed: the whole file read by
+    the fast reader's one pass (no bibtexparser) and no field given to pylatexenc."""
     from rlhf_reader.library import bibfast
 
+    by_parts = _read_bibtex_parts(text)
+    if by_parts is not None:
+        return by_parts
     found, quiet = bibfast.read(text)
     if found is None:
         found = _bibtexparser_entries(text, source)
     latex = _latex_calls[0]
-    refs = _converted(found)
-    return refs, quiet and _latex_calls[0] == latex
+    rows = _converted(found)
+    return rows, quiet and _latex_calls[0] == latex
 
 
-def _converted(found: list[bibfast.RawEntry]) -> list[Reference]:
-    plain, general = _plain_bib_reference, _bib_entry_reference
-    refs = []
+# A block the one pass leaves to bibtexparser: a file with one is read whole (a prefilter,
+# case-insensitive like bibfast's test of the lowered head, with more matches if anything).
+_SPECIAL_BLOCK_RE = re.compile(r"@(?i:comment|preamble|string)")
+
+
+def _read_bibtex_parts(text: str) -> tuple[list[Row], bool] | None:
+    """:func:`_read_bibtex` of a big file of the common shape on several cores: cut at
+    ``bibfast.cuts``, each part read (``bibfast.read_part``) and converted to rows in its
+    own process, joined here in order. None when it is not read so (a small file, one
+    process, a part not of the common shape): then the file is read whole, as before.
+
+    The same rows as one pass and :func:`_converted`: a key that came in a part before is
+    dropped here (the one pass drops a key it has seen), and an entry whose fields have
+    LaTeX is converted here, after the join, in the file's order (pylatexenc may print:
+    the same words in the same order as the whole file's conversion)."""
+    if len(text) < PARALLEL_MIN_CHARS:
+        return None
+    from rlhf_reader import parallel
+    from rlhf_reader.library import bibfast
+
+    count = parallel.processes()
+    if count < 2 or _SPECIAL_BLOCK_RE.search(text):
+        return None
+    cuts = bibfast.cuts(text, count)
+    if not cuts:
+        return None
+    bounds = list(zip([0, *cuts], [*cuts, len(text)], strict=True))
+    parts = parallel.map_parts(functools.partial(_bib_part, text), bounds)
+    rows: list[Row] = []
+    seen: set[str] = set()  # the keys of the parts before
+    latex = _latex_calls[0]
+    for number, part in enumerate(parts):
+        if part is None:
+            return None
+        found, later = part
+        keys = [row[0] for row in found]
+        keep: Iterable[int] | None = None
+        if number and not seen.isdisjoint(keys):
+            keep = [i for i, key in enumerate(keys) if key not in seen]
+        seen.update(keys)
+        if later:
+            at = set(later)
+            rows.extend(
+                _bib_entry_row(*found[i]) if i in at else found[i]
+                for i in (range(len(found)) if keep is None else keep)
+            )
+        elif keep is not None:
+            rows.extend(found[i] for i in keep)
+        else:
+            rows.extend(found)
+    if not rows:
+        return None  # no entry: the whole file's reading says why
+    return rows, _latex_calls[0] == latex
+
+
+def _bib_part(text: str, bounds: tuple[int, int]) -> tuple[list[Any], list[int]] | None:
+    """A part's rows (the job of a process, see :func:`_read_bibtex_parts`): the entries
+    of ``text[start:stop]`` converted, but those with LaTeX left as they were read (their
+    indexes: the second list); None: this part is not of the common shape."""
+    from rlhf_reader.library import bibfast
+
+    found = bibfast.read_part(text, *bounds)
+    if found is None:
+        return None
+    plain, general, used = _plain_bib_row, _bib_entry_row, _BIB_FIELDS
+    rows: list[Any] = []
+    later = []
+    for entry in found:
+        row = plain(*entry)
+        if row is None:
+            if any("\\" in value for name, value in entry[2] if name.lower() in used):
+                later.append(len(rows))
+                row = entry  # _decode would give a field with a backslash to pylatexenc
+            else:
+                row = general(*entry)
+        rows.append(row)
+    return rows, later
+
+
+def _converted(found: list[bibfast.RawEntry]) -> list[Row]:
+    plain, general = _plain_bib_row, _bib_entry_row
+    rows = []
     for key, kind, items in found:
-        ref = plain(key, kind, items)
-        refs.append(ref if ref is not None else general(key, kind, items))
-    return refs
+        row = plain(key, kind, items)
+        rows.append(row if row is not None else general(key, kind, items))
+    return rows
 
 
 def _bib_entry_reference(key: str, kind: str, items: list[tuple[str, str]]) -> Reference:
-    """The reference of any entry: its fields read decoded (LaTeX, braces, names split)."""
+    """:func:`_bib_entry_row` as a :class:`Reference`."""
+    return Reference(*_bib_entry_row(key, kind, items))
+
+
+def _bib_entry_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row:
+    """The reference (row) of any entry: its fields read decoded (LaTeX, braces, names
+    split)."""
     fields: dict[str, Any] = {}
     used = _BIB_FIELDS
     for name, value in items:
@@ -232,7 +379,7 @@ def _bib_entry_reference(key: str, kind: str, items: list[tuple[str, str]]) -> R
             fields[name] = [_decode(part) for part in _split_names(value)]
         else:
             fields[name] = _decode(value)
-    return _bib_reference(key, kind.lower(), fields)
+    return _bib_row(key, kind.lower(), fields)
 
 
 # The fields _bib_reference reads (the others were decoded and never looked at: pylatexenc on
@@ -355,7 +502,7 @@ def _bib_name(name: str) -> str:
     return name
 
 
-def _bib_reference(key: str, kind: str, fields: Mapping[str, Any]) -> Reference:
+def _bib_row(key: str, kind: str, fields: Mapping[str, Any]) -> Row:
     authors = fields.get("author") or []
     if isinstance(authors, str):
         authors = re.split(r"\s+and\s+", authors)
@@ -387,33 +534,39 @@ def _bib_made(
     date: str,
     year_text: str,
     keywords: str,
-) -> Reference:
-    """The :class:`Reference` of a BibTeX entry whose fields are read and cleaned (by
-    ``_bib_reference`` or, for a plain entry, ``_plain_bib_reference``): its arXiv id, venue,
-    note, date and year worked out the same way for both."""
+) -> Row:
+    """The :class:`Reference` (its row) of a BibTeX entry whose fields are read and cleaned
+    (by ``_bib_row`` or, for a plain entry, ``_plain_bib_row``): its arXiv id, venue, note,
+    date and year worked out the same way for both."""
     arxiv_id = _arxiv_of(_bib_candidates(fields, url, journal), doi)
     venue = booktitle or journal
     if venue and (_NOT_A_VENUE_RE.match(venue) or "arxiv" in venue.lower()):
         venue = ""
     if note and (_ARXIV_IN_TEXT_RE.fullmatch(note.strip()) or note.startswith("arXiv:")):
         note = ""  # Zotero and Scholar put the arXiv number in `note`: not a reading note
-    return Reference(
-        source_id=key,
-        title=title,
-        authors=names,
-        year=int(year_text) if year_text[:4].isdigit() and len(year_text) == 4 else None,
-        date=date if date and _DATE_RE.fullmatch(date) else "",
-        arxiv_id=arxiv_id,
-        doi="" if _ARXIV_DOI_RE.match(doi) else doi,
-        url=url,
-        venue=venue,
-        keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(keywords) if k) if keywords else (),
-        note=note,
+    return (
+        key,  # source_id
+        title,
+        names,  # authors
+        int(year_text) if year_text[:4].isdecimal() and len(year_text) == 4 else None,  # year
+        date if date and _DATE_RE.fullmatch(date) else "",  # date
+        arxiv_id,
+        "" if _ARXIV_DOI_RE.match(doi) else doi,  # doi
+        url,
+        venue,
+        tuple(k for k in _KEYWORD_SPLIT_RE.split(keywords) if k) if keywords else (),  # keywords
+        note,
     )
 
 
 def _plain_bib_reference(key: str, kind: str, items: list[tuple[str, str]]) -> Reference | None:
-    """The :class:`Reference` that ``_bib_reference`` makes of an entry (its fields decoded
+    """:func:`_plain_bib_row` as a :class:`Reference`."""
+    row = _plain_bib_row(key, kind, items)
+    return None if row is None else Reference(*row)
+
+
+def _plain_bib_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row | None:
+    """The :class:`Reference` (row) that ``_bib_row`` makes of an entry (its fields decoded
     as :func:`_from_bibtex` decodes them) whose every field read is plain text: no
     backslash, brace or ``$`` (nothing for ``_decode`` or ``_text`` to take out) and, for
     ``author``, ASCII. None for any other entry: then the general path. Most entries of
@@ -493,7 +646,7 @@ def _arxiv_of(candidates: Iterable[str], doi: str) -> str | None:
     return None
 
 
-def _from_csl(text: str, source: str, parsed: Any = _UNREAD) -> list[Reference]:
+def _from_csl(text: str, source: str, parsed: Any = _UNREAD) -> list[Row]:
     if parsed is not _UNREAD:
         data = parsed
     else:
@@ -505,15 +658,116 @@ def _from_csl(text: str, source: str, parsed: Any = _UNREAD) -> list[Reference]:
         data = data.get("items")
     if not isinstance(data, list):
         raise ImportFileError(f"{source}: CSL-JSON must be a list of items")
-    refs = []
-    for index, item in enumerate(data):
+    if len(data) >= PARALLEL_MIN_ITEMS:
+        from rlhf_reader import parallel
+
+        count = parallel.processes()
+        if count > 1:  # the items in slices, each converted in its own process
+            step = -(-len(data) // count)
+            bounds = [(start, min(start + step, len(data))) for start in range(0, len(data), step)]
+            parts = parallel.map_parts(functools.partial(_csl_part, data, source), bounds)
+            return [row for part in parts for row in part]
+    return _csl_part(data, source, (0, len(data)))
+
+
+PARALLEL_MIN_BYTES = 2_000_000  # of CSL-JSON read in parts (~2,000 items of our export)
+
+# A pretty-printed list of items (what Zotero, Better BibTeX and our export write): ``[``, a
+# line break, then the first item's ``{`` after its indentation.
+_CSL_LIST_RE = re.compile(rb"[ \t\r\n]*\[[ \t\r]*\n([ \t]*)\{")
+
+
+def _csl_by_parts(raw: bytes) -> list[Row] | None:
+    """The rows of a big CSL-JSON file that is a pretty-printed list of items, read on
+    several cores: the file cut at commas between two items (a line ``},`` and a line ``{``
+    at the first item's indentation), each part read as a list (``[`` and ``]`` put around
+    it) and converted in its own process. None when it is not read so (a small file, one
+    process, another shape, a part that is not a list of CSL items as :func:`_detect` wants
+    them): then it is read whole.
+
+    The same rows as :func:`_detect` and :func:`_from_csl` of the whole file: when every
+    part is a list of values, the file is the list of all of them, in order (a cut inside
+    a string or a nested value leaves a part that is no JSON: a string cannot hold a line
+    break, and brackets must pair up inside each part); orjson reads each value alone as in
+    the file; a number orjson would read otherwise than ``json`` (``_has_long_number``) or
+    an item that is not a CSL item makes its part None."""
+    if len(raw) < PARALLEL_MIN_BYTES:
+        return None
+    found = _CSL_LIST_RE.match(raw)
+    if found is None:
+        return None
+    from rlhf_reader import parallel
+
+    count = parallel.processes()
+    if count < 2:
+        return None
+    indent = re.escape(found.group(1))
+    between = re.compile(rb"\n" + indent + rb"\}(,)[ \t\r]*\n" + indent + rb"\{")
+    cuts: list[int] = []
+    for i in range(1, count):
+        m = between.search(raw, max(len(raw) * i // count, cuts[-1] if cuts else 0))
+        if m is None:
+            break
+        cuts.append(m.start(1))
+    if not cuts:
+        return None
+    bounds = list(zip([-1, *cuts], [*cuts, -1], strict=True))
+    parts = parallel.map_parts(functools.partial(_csl_piece, raw), bounds)
+    rows: list[Row] = []
+    for part in parts:
+        if part is None:
+            return None
+        got, unnamed = part
+        for i in unnamed:  # an item without an id is named by its place in the whole list
+            got[i] = (f"item {len(rows) + i}", *got[i][1:])
+        rows.extend(got)
+    return rows
+
+
+def _csl_piece(raw: bytes, bounds: tuple[int, int]) -> tuple[list[Row], list[int]] | None:
+    """The rows of a part of a CSL-JSON list (the job of a process, see
+    :func:`_csl_by_parts`): ``raw[start + 1 : stop]`` (-1: the file's start or end) read as
+    a list; and the indexes of the rows of items without an id (named ``item N`` by their
+    place here: the caller renames them). None: not a part of CSL items orjson reads as
+    ``json`` reads them."""
+    start, stop = bounds
+    inside = memoryview(raw)[start + 1 : stop if stop >= 0 else len(raw)]
+    piece = b"".join((b"[" if start >= 0 else b"", inside, b"]" if stop >= 0 else b""))
+    inside.release()
+    if merge._has_long_number(piece):  # (the brackets are no digits)
+        return None
+    try:
+        data = orjson.loads(piece)
+    except orjson.JSONDecodeError:
+        return None
+    del piece
+    if not isinstance(data, list) or not data or not all(_is_csl_item(i) for i in data):
+        return None
+    unnamed = [i for i, item in enumerate(data) if not item.get("id")]
+    return _csl_part(data, "", (0, len(data))), unnamed
+
+
+def _csl_part(data: list[Any], source: str, bounds: tuple[int, int]) -> list[Row]:
+    """The rows of ``data[start:stop]`` (the job of a process: see :func:`_from_csl`; an
+    item that is no object stops it, and a process that stopped has its part done again
+    here, where the error is raised)."""
+    rows = []
+    row = _csl_row
+    for index in range(*bounds):
+        item = data[index]
         if not isinstance(item, dict):
             raise ImportFileError(f"{source}: item {index}: expected an object")
-        refs.append(_csl_reference(item, index))
-    return refs
+        rows.append(row(item, index))
+    return rows
 
 
 def _csl_reference(item: Mapping[str, Any], index: int) -> Reference:
+    """:func:`_csl_row` as a :class:`Reference`."""
+    return Reference(*_csl_row(item, index))
+
+
+def _csl_row(item: Mapping[str, Any], index: int) -> Row:
+    """The reference (row) of a CSL-JSON item."""
     get = item.get
     names = []
     for author in get("author") or []:
@@ -540,9 +794,9 @@ def _csl_reference(item: Mapping[str, Any], index: int) -> Reference:
             else []
         )
         numbers = [str(p) for p in parts] if isinstance(parts, list) else []
-        if numbers and numbers[0].isdigit() and len(numbers[0]) == 4:
+        if numbers and numbers[0].isdecimal() and len(numbers[0]) == 4:
             year = int(numbers[0])
-            if len(numbers) == 3 and numbers[1].isdigit() and numbers[2].isdigit():
+            if len(numbers) == 3 and numbers[1].isdecimal() and numbers[2].isdecimal():
                 date = f"{year:04d}-{int(numbers[1]):02d}-{int(numbers[2]):02d}"
     doi = _clean_doi(str(get("DOI") or ""))
     url = str(get("URL") or "")
@@ -553,18 +807,18 @@ def _csl_reference(item: Mapping[str, Any], index: int) -> Reference:
     note = str(get("note") or "")
     if note and _ARXIV_IN_TEXT_RE.fullmatch(note.strip()):
         note = ""
-    return Reference(
-        source_id=str(get("id") or f"item {index}"),
-        title=" ".join(str(get("title") or "").split()),
-        authors=tuple(n for n in names if n),
-        year=year,
-        date=date,
-        arxiv_id=_arxiv_of(_csl_candidates(item, url), doi),
-        doi="" if _ARXIV_DOI_RE.match(doi) else doi,
-        url=url,
-        venue="" if _NOT_A_VENUE_RE.match(venue) else venue,
-        keywords=tuple(k for k in _KEYWORD_SPLIT_RE.split(str(keywords)) if k) if keywords else (),
-        note=note,
+    return (
+        str(get("id") or f"item {index}"),  # source_id
+        " ".join(str(get("title") or "").split()),  # title
+        tuple(n for n in names if n),  # authors
+        year,
+        date,
+        _arxiv_of(_csl_candidates(item, url), doi),  # arxiv_id
+        "" if _ARXIV_DOI_RE.match(doi) else doi,  # doi
+        url,
+        "" if _NOT_A_VENUE_RE.match(venue) else venue,  # venue
+        tuple(k for k in _KEYWORD_SPLIT_RE.split(str(keywords)) if k) if keywords else (),
+        note,
     )
 
 
@@ -596,16 +850,20 @@ def references_in(raw: bytes, path: str) -> tuple[str, list[Reference]]:
     kept = import_cache.load(key, str(path))
     if kept is not None:
         return kept  # read from these very bytes: the same format and references
-    try:
-        fmt, parsed = _detect(raw)
-    except ImportFileError as exc:
-        raise ImportFileError(f"{path}: {exc}") from None
-    if fmt == "json":
-        return fmt, []
-    references, quiet = _references(raw, fmt, str(path), parsed)
+    rows = _csl_by_parts(raw)
+    if rows is not None:
+        fmt, quiet = "csl-json", True
+    else:
+        try:
+            fmt, parsed = _detect(raw)
+        except ImportFileError as exc:
+            raise ImportFileError(f"{path}: {exc}") from None
+        if fmt == "json":
+            return fmt, []
+        rows, quiet = _references(raw, fmt, str(path), parsed)
     if quiet:
-        import_cache.store(key, str(path), fmt, references)
-    return fmt, references
+        import_cache.store(key, str(path), fmt, rows)
+    return fmt, made(rows)
 
 
 # planning -----------------------------------------------------------------------------------

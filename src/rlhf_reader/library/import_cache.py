@@ -23,13 +23,10 @@ import importlib.util
 import marshal
 import os
 import sys
-from operator import attrgetter
 from pathlib import Path
-from typing import Any
 
 from rlhf_reader.library import fileio
-from rlhf_reader.library.bibimport import Reference
-from rlhf_reader.reclass import become
+from rlhf_reader.library.bibimport import Reference, Row, made
 
 FORMAT = 1
 _MAGIC = b"rlhf-reader-import"
@@ -90,21 +87,21 @@ def load(key: str, source: str) -> tuple[str, list[Reference]] | None:
         if hashlib.sha256(payload).hexdigest().encode() != check:
             return None
         fmt, rows = marshal.loads(payload)
-        made: list[Any] = list(map(_Made, rows))
+        references = made(rows)
     except Exception:  # missing, damaged, foreign: read the file
         return None
-    become(made, Reference)
-    return str(fmt), made
+    return str(fmt), references
 
 
-def store(key: str, source: str, fmt: str, references: list[Reference]) -> None:
-    """Keep ``references`` as what the file ``source`` with the bytes of ``key`` holds.
-    Silent: a cache that cannot be written only costs the next import the reading."""
+def store(key: str, source: str, fmt: str, rows: list[Row]) -> None:
+    """Keep ``rows`` (of references: ``bibimport.Row``) as what the file ``source`` with
+    the bytes of ``key`` holds. Silent: a cache that cannot be written only costs the next
+    import the reading."""
     path = _path(source)
     if path is None:
         return
     try:
-        payload = marshal.dumps((fmt, list(map(attrgetter(*_FIELDS), references))))
+        payload = marshal.dumps((fmt, rows))
         head = b" ".join((_MAGIC, key.encode(), hashlib.sha256(payload).hexdigest().encode()))
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fileio.write_atomic(path, head + b"\n" + payload, mode=0o600, durable=False)
@@ -126,24 +123,3 @@ def _prune(folder: Path, keep: int) -> None:
     )
     for old in kept[keep:]:
         old.unlink(missing_ok=True)
-
-
-class _Made:
-    """A :class:`Reference` made by plain stores from its kept fields (``reclass``)."""
-
-    __slots__ = Reference.__slots__
-
-    def __init__(self, row: tuple[Any, ...]) -> None:
-        (
-            self.source_id,
-            self.title,
-            self.authors,
-            self.year,
-            self.date,
-            self.arxiv_id,
-            self.doi,
-            self.url,
-            self.venue,
-            self.keywords,
-            self.note,
-        ) = row
