@@ -125,3 +125,35 @@ def test_only_the_files_imported_last_are_kept(tmp_path: Path) -> None:
     # The last one is still kept: read again without reading the file.
     kept = import_cache.load(import_cache.file_key(paths[-1].read_bytes()), str(paths[-1]))
     assert kept is not None and kept == read_references(paths[-1])
+
+
+def test_many_references_are_kept_by_a_detached_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import time
+
+    from rlhf_reader import parallel
+
+    monkeypatch.delenv(parallel.ENV, raising=False)
+    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    monkeypatch.setattr(bibimport, "DETACHED_STORE_ROWS", 0)
+    parent, stored_here = os.getpid(), []
+    real = import_cache.store
+
+    def store(*args: object) -> None:
+        if os.getpid() == parent:
+            stored_here.append(args)
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(import_cache, "store", store)
+    path = tmp_path / "dpo.bib"
+    shutil.copyfile(TEST_DATA / "cite" / "dpo.bib", path)
+    first = read_references(path)
+    assert stored_here == []
+    deadline = time.monotonic() + 30
+    while not cache_files() and time.monotonic() < deadline:
+        time.sleep(0.02)  # written by the detached process
+    with monkeypatch.context() as patch:
+        no_reading(patch)
+        assert read_references(path) == first
