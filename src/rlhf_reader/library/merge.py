@@ -156,13 +156,17 @@ _DIGITS_AS_ZERO = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
 _CHUNK = 1 << 20
 
 
-def _has_long_number(raw: bytes) -> bool:
-    """True when ``raw`` holds 19 digits in a row (a 1 MB chunk at a time: 10x a regex)."""
+def has_long_number(raw: bytes) -> bool:
+    """True when ``raw`` holds 19 digits in a row (a 1 MB chunk at a time: 10x a regex):
+    then :func:`load_json` reads it with ``json``, not orjson."""
     run = b"0" * 19
     for start in range(0, len(raw), _CHUNK):
         if run in raw[start : start + _CHUNK + 18].translate(_DIGITS_AS_ZERO):
             return True
     return False
+
+
+_has_long_number = has_long_number  # (the name bibimport uses)
 
 
 def load_json(raw: bytes | str, source: str = "<export>") -> Any:
@@ -172,7 +176,7 @@ def load_json(raw: bytes | str, source: str = "<export>") -> Any:
     orjson reads it when it can (4-5x faster: a 100,000-entry export is ~100 MB); whatever
     orjson refuses, and numbers it would read differently, go through ``json``, whose
     messages say where the problem is."""
-    if isinstance(raw, bytes) and not _has_long_number(raw):
+    if isinstance(raw, bytes) and not has_long_number(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
