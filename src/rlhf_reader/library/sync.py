@@ -173,11 +173,11 @@ def built(
 
     def job(part: Sequence[T]) -> tuple[bytes, bytes]:
         records = [record(item) for item in part]
-        pretty = orjson.dumps(records, option=orjson.OPT_INDENT_2)
+        # The items as the file has them (an array at the depth of the file's "entries")
+        # and as its digest has them (compact, keys sorted).
+        pretty = orjson.dumps({"entries": records}, option=orjson.OPT_INDENT_2)
         compact = orjson.dumps(records, option=orjson.OPT_SORT_KEYS)
-        # The items of an indented array, one level deeper (a JSON string holds no newline),
-        # and the items of the compact one: what the whole file and its digest hold of them.
-        return b"  " + pretty[2:-2].replace(b"\n", b"\n  "), compact[1:-1]
+        return pretty[len(_PRETTY_START) : -len(_PRETTY_END)], compact[1:-1]
 
     texts = parallel.map_parts(job, parallel.split(items, count))
     digest = hashlib.sha256(b"[")
@@ -190,6 +190,7 @@ def built(
 
 
 _ENTRIES_STAND_IN = b'"entries": [\n    0\n  ]'  # ``"entries": [0]`` indented, at its depth
+_PRETTY_START, _PRETTY_END = b'{\n  "entries": [\n', b"\n  ]\n}"  # around a part's items
 
 
 def sync_bytes(
