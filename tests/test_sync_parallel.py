@@ -33,6 +33,7 @@ def cores(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(syncing, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(syncing, "PARALLEL_ENTRIES", 0)
     monkeypatch.setattr(merge, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(merge, "PARALLEL_ENTRIES", 0)
 
     def use(n: int) -> None:
         monkeypatch.setenv(parallel.ENV, str(n))
@@ -264,3 +265,35 @@ def test_import_with_a_failing_child_gives_the_same(
     two = _imports(capsys, tmp_path / "run2")
     assert _same_paths(two[0]) == one[0]
     assert two[1] == one[1]
+
+
+def test_import_titles_and_the_lists_warning_on_two_cores(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, cores: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report's titles are read by a child while the library is written; a list that
+    warns when read is read by the command itself, which warns once, as ever."""
+    from test_catalog_limits import nested
+
+    from rlhf_reader.lists.catalog import MAX_NESTING
+
+    bundled = Path(__file__).parents[1] / "src" / "rlhf_reader" / "data" / "awesome-rlhf.md"
+    plain, warning = tmp_path / "plain.md", tmp_path / "warning.md"
+    plain.write_text(bundled.read_text(encoding="utf-8"), encoding="utf-8")
+    warning.write_text(plain.read_text() + "\n" + nested(MAX_NESTING), encoding="utf-8")
+    source = tmp_path / "source.json"
+    assert run_cli(capsys, source, "mark", DPO, KTO, "read")[0] == 0
+    backup = tmp_path / "backup.json"
+    assert run_cli(capsys, source, "export", "--format", "json", "-o", str(backup))[0] == 0
+    children = _children(monkeypatch)
+    got = {}
+    for n in (1, 2):
+        cores(n)
+        for listed in (plain, warning):
+            db = tmp_path / f"{listed.stem}-{n}.json"
+            got[n, listed.stem] = run_cli(capsys, db, "--list", str(listed), "import", str(backup))
+    assert children
+    for stem in ("plain", "warning"):
+        assert got[1, stem] == got[2, stem]
+        code, out, err = got[1, stem]
+        assert code == 0 and "added annotation" in out and "Direct Preference" in out
+        assert err.count("deep; skipped") == (stem == "warning")

