@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import marshal
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -758,11 +759,13 @@ def apply_beside(
     if not report.changed or size < PARALLEL_ENTRIES or parallel.processes() < 2:
         apply(report, library)
         return (None,)
+    from rlhf_reader.library import spill
 
-    def job(here: bool) -> Any:
+    def job(here: bool) -> tuple[bytes]:
         if here:
             apply(report, library)
-            return None
-        return other()
+            return (b"",)
+        return (marshal.dumps(other()),)  # type: ignore[arg-type]  # (via a file: see spill)
 
-    return (parallel.map_parts(job, [True, False])[1],)
+    (made,) = spill.map_parts(job, [True, False])[1]
+    return (marshal.loads(made),)
