@@ -325,3 +325,27 @@ def test_spilled_parts_come_back_whole_or_are_made_here(
             got = spill.map_parts(job, [0, 1, 2])
         assert [tuple(bytes(piece) for piece in result) for result in got] == expected
         assert made_in == ([True, True, True] if case == "damaged" else [True])
+
+
+def test_with_threads_running_everything_stays_here(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, cores: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in the TUI (worker threads): no child, the same files."""
+    import threading
+
+    cores(1)
+    one = _rounds(capsys, tmp_path / "run1")
+    cores(2)
+    children = _children(monkeypatch)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert parallel.processes() == 1
+        two = _rounds(capsys, tmp_path / "run2")
+    finally:
+        stop.set()
+        thread.join()
+    assert not children
+    assert _same_paths(two[0]) == one[0]
+    assert two[1] == one[1]
