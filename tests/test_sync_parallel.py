@@ -168,18 +168,18 @@ def test_built_export_writes_the_bytes_of_the_whole_export(cores: Any) -> None:
 def test_a_failing_child_gives_the_same_files(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, cores: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every child dies (the checksum, the records of this machine's file): its part is
-    made here, and the outcome is the same."""
+    """Every child dies (the long-number scan of a peer's file, the records of this
+    machine's file): its part is made here, and the outcome is the same."""
     cores(1)
     one = _rounds(capsys, tmp_path / "run1")
     cores(2)
     parent = os.getpid()
-    real_digest, real_record = syncing.entries_digest, syncing.built
+    real_scan, real_record = syncing.has_long_number, syncing.built
 
-    def digest_not_in_a_child(entries: object) -> str:
+    def scan_not_in_a_child(raw: bytes) -> bool:
         if os.getpid() != parent:
             os._exit(3)
-        return real_digest(entries)
+        return real_scan(raw)
 
     def built_failing(head: Any, items: Any, record: Any) -> Any:
         def record_not_in_a_child(item: Any) -> Any:
@@ -189,7 +189,7 @@ def test_a_failing_child_gives_the_same_files(
 
         return real_record(head, items, record_not_in_a_child)
 
-    monkeypatch.setattr(syncing, "entries_digest", digest_not_in_a_child)
+    monkeypatch.setattr(syncing, "has_long_number", scan_not_in_a_child)
     monkeypatch.setattr(syncing, "built", built_failing)
     two = _rounds(capsys, tmp_path / "run2")
     assert _same_paths(two[0]) == one[0]
