@@ -34,6 +34,11 @@ it is whole. Several machines — or several processes — may sync at once: eac
 own file, every write is a rename, and every merge is under the library's lock. Two rounds of
 ``sync`` on every machine make them all equal (the first round carries each machine's changes
 into its file, the second brings them everywhere).
+
+At 100,000 entries (a ~100 MB file) a second core helps where ``parallel`` allows one (not in
+the TUI, not with ``RLHF_READER_PROCESSES=1``): this machine's file is made in parts, one per
+process (:func:`built`), and a peer's file is scanned for long numbers by a child while it
+is parsed and checked here. The bytes written and read are the same either way.
 """
 
 from __future__ import annotations
