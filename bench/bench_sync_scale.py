@@ -10,7 +10,9 @@ DIR``; compiled here first), alternating runs:
 - a sync round: machine *a* alone, *b* (two papers changed) merging *a*, *a* merging *b*'s
   changes, then *b* and *a* again with nothing new.
 
-Prints wall and CPU seconds (user + system) and the peak memory, medians of the runs.
+Prints wall and CPU seconds (user + system, the children's included: on two cores CPU can
+exceed wall) and the peak memory, medians of the runs. ``--one-process`` adds the code in this
+tree with ``RLHF_READER_PROCESSES=1`` (everything in one process, as in the TUI) as a column.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ STEPS = ("import json", "import json again", "sync a alone", "sync b merges a",
 
 def one_round(src: Path, list_path: Path, db: Path, work: Path, env: dict[str, str]) -> list:
     env = {**env, "PYTHONPATH": str(src)}
+    if work.name == "after-1":
+        env["RLHF_READER_PROCESSES"] = "1"
     cli = [sys.executable, "-m", "rlhf_reader", "--list", str(list_path)]
 
     def run(db_path: Path, *args: str) -> tuple[float, float, float]:
@@ -69,8 +73,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--before", type=Path, help="an older tree's src folder")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "rlhf-scale")
+    parser.add_argument(
+        "--one-process", action="store_true", help="also this tree with RLHF_READER_PROCESSES=1"
+    )
     args = parser.parse_args()
     trees = {"after": HERE.parent / "src"}
+    if args.one_process:
+        trees = {"after-1": HERE.parent / "src", **trees}
     if args.before:
         trees = {"before": args.before, **trees}
     for src in trees.values():

@@ -233,8 +233,9 @@ def test_a_file_that_is_not_regular_is_skipped(capsys, tmp_path: Path) -> None:
 def test_a_merge_and_its_record_are_one_write_of_the_library(
     capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Merging a file with annotations and additions, and remembering it: one write (it was
-    one for the annotations, one per addition and one for the record)."""
+    """Merging a file with annotations and additions, remembering it and saving the machine
+    id given: one write (it was one for the annotations, one per addition, one for the
+    record and one for the machine id)."""
     from test_store_batch import counted_writes
 
     a, b, shared = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "shared"
@@ -247,9 +248,10 @@ def test_a_merge_and_its_record_are_one_write_of_the_library(
     code, out, err = run_cli(capsys, a, "sync", "--machine", "a", str(shared))
     assert code == 0, err
     assert "additions: 6 added" in out
-    # (the day's backup,) the machine id, then the merge and its record
-    assert [w for w in writes if w.name == "a.json"] == [a.resolve(), a.resolve()]
+    # (the day's backup,) the machine id, the merge and its record
+    assert [w for w in writes if w.name == "a.json"] == [a.resolve()]
     library = Library.open(a)
     assert isinstance(library.get_meta("sync_merged"), dict)
+    assert library.get_meta("machine_id") == "a"
     assert len(library.additions()) == 7
     library.close()

@@ -10,6 +10,7 @@ from rlhf_reader.textsafe import printable, say
 
 if TYPE_CHECKING:
     from rlhf_reader.cli import Context
+    from rlhf_reader.library.sync import BuiltExport
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,26 +38,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_sync)
 
 
-def _export_data(ctx: Context) -> dict[str, Any]:
+def _export_data(ctx: Context) -> dict[str, Any] | BuiltExport:
     """The unfiltered JSON export of the library as it is now, as an object: what
     ``export --format json`` writes (``formats.export.to_json``), built without its
-    indented text, which sync writes with orjson (5x faster on 2,000 entries)."""
+    indented text, which sync writes with orjson (5x faster on 2,000 entries) — for a big
+    library its records made and written on several cores (``library.sync.built``)."""
     from rlhf_reader.formats.cite import distinct
     from rlhf_reader.formats.export import backup_rows, json_record
     from rlhf_reader.library.merge import JSON_FORMAT, JSON_VERSION
     from rlhf_reader.library.store import now_iso
+    from rlhf_reader.library.sync import built
 
     ctx.workspace.rebuild()  # additions merged in are entries now
     library = ctx.library
     additions = {str(a.get("key")): a for a in library.additions()}
     rows = backup_rows(ctx.rows(), library, additions)
-    return {
+    head = {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
         "exported_at": now_iso(),
         "list": {"title": ctx.list_catalog.title},
-        "entries": [json_record(row, additions.get(row.key)) for row in distinct(rows)],
     }
+    return built(head, distinct(rows), lambda row: json_record(row, additions.get(row.key)))
 
 
 def _inputs(ctx: Context, known: dict[tuple[int, ...], bytes]) -> str | None:
@@ -110,28 +113,38 @@ def _inputs(ctx: Context, known: dict[tuple[int, ...], bytes]) -> str | None:
 def run_sync(ctx: Context) -> int:
     from rlhf_reader.cli import CliError
     from rlhf_reader.library.store import LibraryError
-    from rlhf_reader.library.sync import SyncError, set_machine_id, sync
+    from rlhf_reader.library.sync import (
+        MachineIdNotSaved,
+        SyncError,
+        checked_machine_id,
+        sync,
+    )
 
     args = ctx.args
     if args.folder == "":
         raise CliError("DIR: empty path", code=2)
     library = ctx.library
+    machine = None
     if args.machine is not None:
         try:
-            set_machine_id(library, args.machine)
+            machine = checked_machine_id(args.machine)
         except SyncError as exc:
             raise CliError(str(exc), code=2) from None
     known: dict[tuple[int, ...], bytes] = {}
     try:
+        # (--machine is saved by sync: with the first merge, in the same write)
         report = sync(
             args.folder,
             library,
             lambda: _export_data(ctx),
             dry_run=args.dry_run,
             inputs=lambda: _inputs(ctx, known),
+            machine=machine,
         )
     except SyncError as exc:
         raise CliError(str(exc)) from None
+    except MachineIdNotSaved as exc:  # as it was when --machine was saved before the sync
+        raise exc.error from None
     except (ValueError, LibraryError) as exc:
         raise CliError(f"sync failed: {exc}") from None
     prefix = "would merge" if args.dry_run else "merged"

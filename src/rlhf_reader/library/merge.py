@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import functools
 import json
+import marshal
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
+from rlhf_reader import parallel
 from rlhf_reader.library import fileio
 from rlhf_reader.library.store import (
     MAX_NOTE_BYTES,
@@ -37,11 +39,19 @@ from rlhf_reader.model import Annotation, Status
 from rlhf_reader.reclass import become
 from rlhf_reader.tags import normalize_tag
 
+T = TypeVar("T")
+
 # The lossless JSON export: what `export --format json` writes and `import` reads.
 JSON_FORMAT = "rlhf-reader-export"
 JSON_VERSION = 1
 
 MAX_IMPORT_BYTES = 200_000_000
+PARALLEL_BYTES = 4_000_000
+"""An export of at least this many bytes is read on two cores (:func:`parse_export`; tests
+lower it)."""
+PARALLEL_ENTRIES = 4_000
+"""An import of at least this many entries works out the report's titles in a child
+while the library is written (:func:`apply_beside`; tests lower it)."""
 ANNOTATION_FIELDS = ("status", "read_at", "note", "tags")
 
 
@@ -147,7 +157,37 @@ def read_import_file(path: str | Path) -> bytes:
 
 def parse_export(raw: bytes | str, source: str = "<export>") -> ExportData:
     """Validate an export's text; every problem names ``source`` and where it is."""
+    if isinstance(raw, bytes) and len(raw) >= PARALLEL_BYTES and parallel.processes() > 1:
+        parsed = _parse_on_two_cores(raw, source)
+        if parsed is not None:
+            return parsed
     return export_from_data(load_json(raw, source), source, checked=True)
+
+
+def _parse_on_two_cores(raw: bytes, source: str) -> ExportData | None:
+    """:func:`parse_export` of a big file: read by orjson and checked here while a child
+    looks for the long numbers that would make :func:`load_json` read it with ``json``
+    (0.2-0.3 s of 100 MB). None when the file has one, or orjson refuses it: then
+    ``parse_export`` reads it one step after the other, with the same outcome as ever."""
+
+    def job(here: bool) -> Any:
+        if not here:
+            return has_long_number(raw)
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        try:
+            return export_from_data(data, source, checked=True)
+        except ImportFileError as exc:
+            return exc  # (raised below when the file is read as load_json reads it)
+
+    parsed, long = parallel.map_parts(job, [True, False])
+    if long or parsed is None:
+        return None
+    if isinstance(parsed, ImportFileError):
+        raise parsed
+    return parsed  # type: ignore[no-any-return]
 
 
 # 19 digits in a row: maybe an integer orjson would read as a float where ``json`` keeps it
@@ -156,13 +196,17 @@ _DIGITS_AS_ZERO = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
 _CHUNK = 1 << 20
 
 
-def _has_long_number(raw: bytes) -> bool:
-    """True when ``raw`` holds 19 digits in a row (a 1 MB chunk at a time: 10x a regex)."""
+def has_long_number(raw: bytes) -> bool:
+    """True when ``raw`` holds 19 digits in a row (a 1 MB chunk at a time: 10x a regex):
+    then :func:`load_json` reads it with ``json``, not orjson."""
     run = b"0" * 19
     for start in range(0, len(raw), _CHUNK):
         if run in raw[start : start + _CHUNK + 18].translate(_DIGITS_AS_ZERO):
             return True
     return False
+
+
+_has_long_number = has_long_number  # (the name bibimport uses)
 
 
 def load_json(raw: bytes | str, source: str = "<export>") -> Any:
@@ -172,7 +216,7 @@ def load_json(raw: bytes | str, source: str = "<export>") -> Any:
     orjson reads it when it can (4-5x faster: a 100,000-entry export is ~100 MB); whatever
     orjson refuses, and numbers it would read differently, go through ``json``, whose
     messages say where the problem is."""
-    if isinstance(raw, bytes) and not _has_long_number(raw):
+    if isinstance(raw, bytes) and not has_long_number(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -702,3 +746,26 @@ def apply(report: MergeReport, library: Library) -> None:
             library.put_metadata(report.metadata)
         for addition in report.additions:
             library.put_addition(addition)
+
+
+def apply_beside(
+    report: MergeReport, library: Library, other: Callable[[], T], *, size: int
+) -> tuple[T | None]:
+    """:func:`apply`, and ``other()`` in a child meanwhile when two cores may be used and
+    ``size`` (the entries of the import) is at least ``PARALLEL_ENTRIES``: ``(its result,)``
+    — the result must be what ``marshal`` keeps — or ``(None,)`` when it was not run (the
+    caller then does that work itself, after). At 100,000 entries the write of the library
+    and, say, the list's titles for the report take 0.7 and 0.4 s, one beside the other."""
+    if not report.changed or size < PARALLEL_ENTRIES or parallel.processes() < 2:
+        apply(report, library)
+        return (None,)
+    from rlhf_reader.library import spill
+
+    def job(here: bool) -> tuple[bytes]:
+        if here:
+            apply(report, library)
+            return (b"",)
+        return (marshal.dumps(other()),)  # type: ignore[arg-type]  # (via a file: see spill)
+
+    (made,) = spill.map_parts(job, [True, False])[1]
+    return (marshal.loads(made),)
