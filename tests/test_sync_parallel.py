@@ -299,34 +299,6 @@ def test_import_titles_and_the_lists_warning_on_two_cores(
         assert err.count("deep; skipped") == (stem == "warning")
 
 
-def test_spilled_parts_come_back_whole_or_are_made_here(
-    cores: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A child's big bytes come back through a file; without one (no temporary file can
-    be made) through the pipe; a file that does not hold them: made here."""
-    from rlhf_reader.library import spill
-
-    parent = os.getpid()
-    made_in: list[bool] = []
-
-    def job(n: int) -> tuple[bytes, bytes]:
-        made_in.append(os.getpid() == parent)  # (a child's append is its own)
-        return bytes([n]) * (300_000 + n), f"part {n}".encode()
-
-    expected = [job(n) for n in range(3)]
-    cores(3)
-    for case in ("file", "pipe", "damaged"):
-        with monkeypatch.context() as patch:
-            if case == "pipe":
-                patch.setattr(spill, "_temporary", lambda: None)
-            if case == "damaged":
-                patch.setattr(spill, "_read", lambda file, lengths: None)
-            made_in.clear()
-            got = spill.map_parts(job, [0, 1, 2])
-        assert [tuple(bytes(piece) for piece in result) for result in got] == expected
-        assert made_in == ([True, True, True] if case == "damaged" else [True])
-
-
 def test_with_threads_running_everything_stays_here(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, cores: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -151,7 +151,7 @@ def _detect(raw: bytes) -> tuple[str, Any]:
         parsed = _UNREAD
         try:
             data = orjson.loads(raw)  # most files: 4-5x json's time
-            if not merge._has_long_number(raw):
+            if not merge.has_long_number(raw):
                 parsed = data
         except orjson.JSONDecodeError:
             try:
@@ -687,7 +687,7 @@ def _csl_by_parts(raw: bytes) -> list[Row] | None:
     part is a list of values, the file is the list of all of them, in order (a cut inside
     a string or a nested value leaves a part that is no JSON: a string cannot hold a line
     break, and brackets must pair up inside each part); orjson reads each value alone as in
-    the file; a number orjson would read otherwise than ``json`` (``_has_long_number``) or
+    the file; a number orjson would read otherwise than ``json`` (``merge.has_long_number``) or
     an item that is not a CSL item makes its part None."""
     if len(raw) < PARALLEL_MIN_BYTES:
         return None
@@ -731,7 +731,7 @@ def _csl_piece(raw: bytes, bounds: tuple[int, int]) -> tuple[list[Row], list[int
     inside = memoryview(raw)[start + 1 : stop if stop >= 0 else len(raw)]
     piece = b"".join((b"[" if start >= 0 else b"", inside, b"]" if stop >= 0 else b""))
     inside.release()
-    if merge._has_long_number(piece):  # (the brackets are no digits)
+    if merge.has_long_number(piece):  # (the brackets are no digits)
         return None
     try:
         data = orjson.loads(piece)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import json
-import marshal
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -204,9 +203,6 @@ def has_long_number(raw: bytes) -> bool:
         if run in raw[start : start + _CHUNK + 18].translate(_DIGITS_AS_ZERO):
             return True
     return False
-
-
-_has_long_number = has_long_number  # (the name bibimport uses)
 
 
 def load_json(raw: bytes | str, source: str = "<export>") -> Any:
@@ -759,13 +755,11 @@ def apply_beside(
     if not report.changed or size < PARALLEL_ENTRIES or parallel.processes() < 2:
         apply(report, library)
         return (None,)
-    from rlhf_reader.library import spill
 
-    def job(here: bool) -> tuple[bytes]:
+    def job(here: bool) -> T | None:
         if here:
             apply(report, library)
-            return (b"",)
-        return (marshal.dumps(other()),)  # type: ignore[arg-type]  # (via a file: see spill)
+            return None
+        return other()
 
-    (made,) = spill.map_parts(job, [True, False])[1]
-    return (marshal.loads(made),)
+    return (parallel.map_parts(job, [True, False])[1],)

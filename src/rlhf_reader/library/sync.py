@@ -56,7 +56,7 @@ from typing import Any, TypeVar
 import orjson
 
 from rlhf_reader import parallel
-from rlhf_reader.library import fileio, spill
+from rlhf_reader.library import fileio
 from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.merge import (
     ExportData,
@@ -184,8 +184,8 @@ def built(
         compact = orjson.dumps(records, option=orjson.OPT_SORT_KEYS)
         return pretty[len(_PRETTY_START) : -len(_PRETTY_END)], compact[1:-1]
 
-    # (the children's parts, 50 MB at 100,000 entries, through files: see spill)
-    texts = spill.map_parts(job, parallel.split(items, count))
+    # (the children's parts, 50 MB at 100,000 entries, come back through memfd files)
+    texts = parallel.map_parts(job, parallel.split(items, count))
     digest = hashlib.sha256(b"[")
     for i, (_, compact) in enumerate(texts):
         if i:
