@@ -605,9 +605,9 @@ class _Maker:
         """What each block of ``ranges`` (its first row and end) is made into, in order."""
         count = sum(end - start for start, end in ranges)
         processes = parallel.processes() if count >= PARALLEL_ROWS else 1
-        if processes < 2:
+        parts = _balanced(ranges, processes, count) if processes > 1 else []
+        if len(parts) < 2:  # (one block: one part)
             return self.job(ranges)
-        parts = _balanced(ranges, processes, count)
         return [made for part in parallel.map_parts(self.job, parts) for made in part]
 
     def job(self, ranges: Sequence[tuple[int, int]]) -> list[Made]:
