@@ -555,14 +555,12 @@ def _rendered(
 _SEPARATOR = {"markdown": "\n", "csv": "", "json": ",\n", "bibtex": "\n\n", "ris": "\n"}
 _SEPARATOR["csl-json"] = ",\n"
 
-# Where a keyed format's record (``_KEYED``) writes its key: the key's offset in the text.
-# The key is written there only, as it is given (a key is [a-z0-9]+: nothing to escape),
-# so the record of another key is this text with the other key in its place.
-_KEY_AT: dict[str, Callable[[str], int]] = {
-    "bibtex": lambda text: text.index("{") + 1,  # @misc{KEY,
-    "ris": lambda text: text.index("\nID  - ") + 7,  # TY  - RPRT / ID  - KEY
-    "csl-json": lambda text: text.index('"id": "') + 7,  # {"id": "KEY", (its first field)
-}
+# A keyed format's record (``_KEYED``) writes its key once, as it is given (a key is
+# [a-z0-9]+: nothing to escape), and nothing else of it depends on the key: made with the
+# key "%s", a record is the template of its record with any key (with "%" doubled
+# elsewhere; a record with a "%" of its own is made with this placeholder instead, which
+# then takes the "%s"'s place).
+_PLACEHOLDER = "rlhfreaderkeyplaceholder0q9z"
 
 # Rows to format (of the blocks not found in the cache) from which the formatting is
 # shared among processes (``parallel.map_parts``); fewer are formatted here (a fork costs
@@ -677,24 +675,21 @@ class _Maker:
 
     def _keyed_block(self, start: int, end: int) -> tuple[bytes, str, str]:
         fmt, day = self.fmt, self.day
-        record, locate, separator = _KEYED[fmt], _KEY_AT[fmt], _SEPARATOR[fmt]
+        record, separator = _KEYED[fmt], _SEPARATOR[fmt]
         today = day.isoformat()
         pieces: list[str] = []
         names: list[str] = []
         when = ""
         for row in self.rows[start:end]:
             work = work_of(row, day)
-            name = base_key(work)
-            text = record(row, work, name)
-            at = locate(text)
-            after = at + len(name)
-            if text[at:after] != name:  # (never: the cache is then not used at all)
-                raise ValueError(f"{fmt}: the key is not where it is looked for")
-            if "%" in text:
-                pieces.append(f"{text[:at].replace('%', '%%')}%s{text[after:].replace('%', '%%')}")
-            else:
-                pieces.append(f"{text[:at]}%s{text[after:]}")
-            names.append(name)
+            text = record(row, work, "%s")
+            if text.count("%") != 1:  # a "%" of its own (a tag "100%"): escaped
+                text = record(row, work, _PLACEHOLDER).replace("%", "%%")
+                if text.count(_PLACEHOLDER) != 1:  # (never: the cache is then not used)
+                    raise ValueError(f"{fmt}: a record with the key placeholder in it")
+                text = text.replace(_PLACEHOLDER, "%s")
+            pieces.append(text)
+            names.append(base_key(work))
             if work.accessed == today:
                 when = today
         return _unit(separator.join(pieces), separator), "\n".join(names), when
@@ -882,6 +877,7 @@ def _keyed(
     digest_of_bases = hashlib.sha256("\n".join(bases).encode()).hexdigest()
     same_bases = digest_of_bases == stored_bases
     keys: list[str] | None = None
+    key_bytes: list[bytes] | None = None
     separator = _SEPARATOR[fmt]
     units: list[Part] = []
     new = 0
@@ -906,7 +902,11 @@ def _keyed(
         if block is not None:  # made: each row's key put in its place
             if maker.digests:
                 digest_ = block[0]
-            data = block[1] % tuple(map(_KEY_BYTES, keys[start:end]))
+            if key_bytes is None:  # (every key encoded at once: one join, encode, split)
+                key_bytes = "\n".join(keys).encode().split(b"\n")
+                if len(key_bytes) != len(keys):  # (never: a key is [a-z0-9]+)
+                    raise ValueError("keys")
+            data = block[1] % tuple(key_bytes[start:end])
             block_bases, when = block[2], block[3]
         else:  # stored, but its rows have other keys now: made again, here
             works = [work_of(rows[i], day) for i in range(start, end)]
