@@ -883,6 +883,7 @@ def _keyed(
             raise ValueError("base keys")  # (never: the cache is then not used at all)
         bases += names
         fresh.append(made_block)
+    del made, given  # (each template freed once filled: the file's bytes once, not twice)
     digest_of_bases = hashlib.sha256("\n".join(bases).encode()).hexdigest()
     same_bases = digest_of_bases == stored_bases
     keys: list[str] | None = None
@@ -890,7 +891,8 @@ def _keyed(
     separator = _SEPARATOR[fmt]
     units: list[Part] = []
     new = 0
-    for (start, end, digest_), hit, block in zip(cut, found, fresh, strict=True):
+    for index, ((start, end, digest_), hit) in enumerate(zip(cut, found, strict=True)):
+        block, fresh[index] = fresh[index], None
         if hit is not None:
             value = hit[0]
             if same_bases and value[6] == start:
