@@ -408,12 +408,13 @@ def export_file(
                 break
             with rendered:
                 try:
-                    written = write_atomic(path, rendered, mode=mode)
+                    # (and the cache file brought up to date: after, or beside it)
+                    return rendered.write_and_finish(
+                        functools.partial(write_atomic, path, rendered, mode=mode)
+                    )
                 except export_cache.Damaged:
                     rendered.forget()  # and made again, without it
                     continue
-                rendered.finish()
-                return written
     text = export(
         rows, fmt, title=title, additions=additions, today=today, now=now, csv_raw=csv_raw
     )
