@@ -251,28 +251,6 @@ def test_a_child_killed_costs_time_only(
     assert cached_file(setup, "ris", rows, additions) == expected
 
 
-@pytest.mark.parametrize("room", ["some", "none", "no map"])
-def test_blocks_that_do_not_fit_the_childs_outbox_come_through_the_pipe(
-    setup: Setup, forked: list[int], monkeypatch: pytest.MonkeyPatch, room: str
-) -> None:
-    """A child puts its blocks' bytes into its outbox (shared memory) while they fit and
-    sends the others back through the pipe; with no outbox at all (no memory for it),
-    every block comes through the pipe. The same bytes either way."""
-    if room == "no map":
-
-        def no_memory(*args: Any) -> Any:
-            raise OSError(12, "Cannot allocate memory")
-
-        monkeypatch.setattr(export_cache.mmap, "mmap", no_memory)
-    else:
-        monkeypatch.setattr(export_cache, "OUTBOX_PER_ROW", 40 if room == "some" else 0)
-    rows, backup, additions = setup.rows()
-    for fmt in FORMATS:
-        chosen = backup if fmt == "json" else rows
-        assert cached_file(setup, fmt, chosen, additions) == uncached(setup, fmt, chosen, additions)
-    assert forked == [2] * len(FORMATS)
-
-
 def test_the_parts_have_nearly_the_same_rows() -> None:
     ranges = [(0, 5), (5, 6), (6, 40), (40, 41), (41, 60), (60, 64)]
     for count in (1, 2, 3, 4):

@@ -63,7 +63,6 @@ import functools
 import hashlib
 import itertools
 import marshal
-import mmap
 import operator
 import os
 import re
@@ -597,11 +596,8 @@ class _Maker:
     its rows only, never on the part it is in: the keys of BibTeX, RIS and CSL-JSON, which
     depend on every row before, are put into the templates afterwards, here (``_keyed``).
 
-    A child puts its blocks' bytes into an anonymous shared memory map made for its part
-    before the fork (its outbox) and sends back where they are: through the pipe and
-    ``marshal`` the 50 MB of half a JSON backup were copied four times and took 0.2 s of
-    this process's time after the child was done. What does not fit is sent back as
-    bytes."""
+    A child's blocks come back as ``parallel.map_parts`` returns every result: marshalled
+    into a file with no name that this process reads once the child ended."""
 
     def __init__(
         self, fmt: str, rows: Sequence[Row], inputs: Inputs, day: date, csv_raw: bool,
@@ -613,7 +609,6 @@ class _Maker:
         self.day = day
         self.csv_raw = csv_raw
         self.digests = digests  # the blocks' digests are taken here (no cache file)
-        self.outboxes: list[mmap.mmap | None] = []
 
     def make(self, ranges: list[tuple[int, int]]) -> list[Made]:
         """What each block of ``ranges`` (its first row and end) is made into, in order."""
@@ -621,51 +616,17 @@ class _Maker:
         processes = parallel.processes() if count >= PARALLEL_ROWS else 1
         parts = _balanced(ranges, processes, count) if processes > 1 else []
         if len(parts) < 2:  # (one block: one part)
-            return self.job((-1, ranges))
-        self.outboxes = [None, *map(_outbox, parts[1:])]  # (the first part's: here)
-        try:
-            done = parallel.map_parts(self.job, list(enumerate(parts)))
-            return [
-                self._received(made, self.outboxes[index])
-                for index, part in enumerate(done)
-                for made in part
-            ]
-        finally:
-            for outbox in self.outboxes:
-                if outbox is not None:
-                    outbox.close()
-            self.outboxes = []
+            return self.job(ranges)
+        return [made for part in parallel.map_parts(self.job, parts) for made in part]
 
-    def job(self, part: tuple[int, Sequence[tuple[int, int]]]) -> list[Made]:
-        """The blocks of one part (run in a child: its result is marshalled back); with
-        an outbox (a part after the first), each block's bytes put into it while they fit,
-        and ``(offset, length)`` in their place."""
-        index, ranges = part
+    def job(self, ranges: Sequence[tuple[int, int]]) -> list[Made]:
+        """The blocks of one part (run in a child: its result is marshalled back)."""
         block = self._keyed_block if self.fmt in _KEYED else self._plain_block
         inputs, digests = self.inputs, self.digests
-        made = [
+        return [
             (digest(inputs, start, end) if digests else None, *block(start, end))
             for start, end in ranges
         ]
-        outbox = self.outboxes[index] if 0 < index < len(self.outboxes) else None
-        if outbox is not None:
-            at, size = 0, len(outbox)
-            for i, (digest_, data, *rest) in enumerate(made):
-                end = at + len(data)
-                if end > size:
-                    break
-                outbox[at:end] = data
-                made[i] = (digest_, (at, len(data)), *rest)
-                at = end
-        return made
-
-    @staticmethod
-    def _received(made: Made, outbox: mmap.mmap | None) -> Made:
-        if type(made[1]) is bytes:
-            return made
-        assert outbox is not None
-        at, length = made[1]
-        return (made[0], outbox[at : at + length], *made[2:])
 
     def _plain_block(self, start: int, end: int) -> tuple[bytes, int]:
         fmt, rows = self.fmt, self.rows
@@ -702,21 +663,6 @@ class _Maker:
             if work.accessed == today:
                 when = today
         return _unit(separator.join(pieces), separator), "\n".join(names), when
-
-
-# Bytes a child's outbox holds per row of its part (a JSON backup's row: 1 KB; an arXiv
-# record with an abstract: 3 KB): memory reserved, not used until written.
-OUTBOX_PER_ROW = 8_192
-
-
-def _outbox(ranges: Sequence[tuple[int, int]]) -> mmap.mmap | None:
-    """A shared memory map for the bytes of the blocks of ``ranges`` (None: there is no
-    memory for it; the child then sends them through the pipe)."""
-    rows = sum(end - start for start, end in ranges)
-    try:
-        return mmap.mmap(-1, (rows + 16) * OUTBOX_PER_ROW)  # (MAP_SHARED, zero pages)
-    except (OSError, ValueError, OverflowError):
-        return None
 
 
 def _balanced(ranges: list[tuple[int, int]], count: int, rows: int) -> list[list[tuple[int, int]]]:
