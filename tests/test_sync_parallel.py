@@ -174,7 +174,7 @@ def test_a_failing_child_gives_the_same_files(
     one = _rounds(capsys, tmp_path / "run1")
     cores(2)
     parent = os.getpid()
-    real_scan, real_record = syncing.has_long_number, syncing.built
+    real_scan, real_record = merge.has_long_number, syncing.built
 
     def scan_not_in_a_child(raw: bytes) -> bool:
         if os.getpid() != parent:
@@ -189,7 +189,7 @@ def test_a_failing_child_gives_the_same_files(
 
         return real_record(head, items, record_not_in_a_child)
 
-    monkeypatch.setattr(syncing, "has_long_number", scan_not_in_a_child)
+    monkeypatch.setattr(merge, "has_long_number", scan_not_in_a_child)  # (sync's scan too)
     monkeypatch.setattr(syncing, "built", built_failing)
     two = _rounds(capsys, tmp_path / "run2")
     assert _same_paths(two[0]) == one[0]

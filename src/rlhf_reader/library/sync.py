@@ -64,8 +64,8 @@ from rlhf_reader.library.merge import (
     MergeReport,
     apply,
     export_from_data,
-    has_long_number,
     load_json,
+    loads_beside_scan,
     plan_for,
 )
 from rlhf_reader.library.store import Library, LibraryError, now_iso
@@ -253,19 +253,11 @@ def _read(raw: bytes, path: Path) -> tuple[ExportData, str, str]:
 
 def _read_on_two_cores(raw: bytes, path: Path) -> tuple[ExportData, str, str] | None:
     """:func:`_read` of a big file whose JSON orjson reads, while a child looks for the long
-    numbers that would make ``load_json`` read it with ``json`` (0.2-0.3 s of 100 MB). The
-    child reads only the file's bytes, which neither process writes: a child that worked
-    on the parsed file would make both copy most of its pages (Python writes reference
-    counts), which cost more than it saved. None when the file has a long number, or
-    orjson refuses it: then :func:`_read` reads it, with the same outcome as ever."""
+    numbers that would make ``load_json`` read it with ``json`` (``loads_beside_scan``).
+    None when the file has a long number, or orjson refuses it: then :func:`_read` reads
+    it, with the same outcome as ever."""
 
-    def job(here: bool) -> Any:
-        if not here:
-            return has_long_number(raw)
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return None
+    def checked(data: Any) -> tuple[Any, Any, str | None, ExportData | ImportFileError | None]:
         marker = data.get("sync") if isinstance(data, dict) else None
         if not isinstance(marker, dict) or "entries_sha256" not in marker:
             return data, marker, None, None  # (raised below: the file has no long number)
@@ -277,8 +269,8 @@ def _read_on_two_cores(raw: bytes, path: Path) -> tuple[ExportData, str, str] | 
         except ImportFileError as exc:
             return data, marker, digest, exc
 
-    read, long = parallel.map_parts(job, [True, False])
-    if long or read is None:
+    read = loads_beside_scan(raw, checked)
+    if read is None:
         return None
     _, marker, digest, export = read
     if digest is None:
@@ -287,6 +279,7 @@ def _read_on_two_cores(raw: bytes, path: Path) -> tuple[ExportData, str, str] | 
         raise ImportFileError("its entries do not match its checksum (written only in part)")
     if isinstance(export, ImportFileError):
         raise export
+    assert export is not None
     return export, str(marker.get("machine") or ""), digest
 
 
