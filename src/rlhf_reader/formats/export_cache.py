@@ -29,11 +29,11 @@ the CSV header) is made every time.
 
 The blocks the cache does not hold (all of them on the first export) are formatted by
 ``_Maker``: from ``PARALLEL_ROWS`` rows on, in parts on more than one core
-(``parallel.map_parts``: a forked child formats a part and puts its bytes into shared
-memory; with ``RLHF_READER_PROCESSES=1``, in threads and where forking is unsafe, all
-here). A keyed block is made with a place for each key (``%s``, its rows' base keys beside
-it), filled in here once the keys are given from every row's base key: a block's bytes are
-the same whichever process made it. When every block is made now, the cache file is
+(``parallel.map_parts``: a forked child formats a part and sends its bytes back; with
+``RLHF_READER_PROCESSES=1``, in threads and where forking is unsafe, all here). A keyed
+block is made with a place for each key (``%s``, its rows' base keys beside it), filled in
+here once the keys are given from every row's base key: a block's bytes are the same
+whichever process made it. When every block is made now, the cache file is
 written in a thread while the export's file is written and synced.
 
 The cache of one export lives in ``platformdirs.user_cache_dir("rlhf-reader")/exports``,

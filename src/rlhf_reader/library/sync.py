@@ -241,6 +241,11 @@ def _read(raw: bytes, path: Path) -> tuple[ExportData, str, str]:
         data = load_json(raw, path.name)
     except ImportFileError as exc:
         raise ImportFileError(f"not whole JSON ({exc})") from None
+    return _checked(data, path)
+
+
+def _checked(data: Any, path: Path) -> tuple[ExportData, str, str]:
+    """:func:`read_sync_file` of the file's parsed JSON ``data``."""
     marker = data.get("sync") if isinstance(data, dict) else None
     if not isinstance(marker, dict) or "entries_sha256" not in marker:
         raise ImportFileError("not an rlhf-reader sync file (no 'sync' object)")
@@ -257,30 +262,16 @@ def _read_on_two_cores(raw: bytes, path: Path) -> tuple[ExportData, str, str] | 
     None when the file has a long number, or orjson refuses it: then :func:`_read` reads
     it, with the same outcome as ever."""
 
-    def checked(data: Any) -> tuple[Any, Any, str | None, ExportData | ImportFileError | None]:
-        marker = data.get("sync") if isinstance(data, dict) else None
-        if not isinstance(marker, dict) or "entries_sha256" not in marker:
-            return data, marker, None, None  # (raised below: the file has no long number)
-        digest = entries_digest(data.get("entries"))
-        if digest != marker["entries_sha256"]:
-            return data, marker, digest, None
+    def checked(data: Any) -> tuple[ExportData, str, str] | ImportFileError:
         try:
-            return data, marker, digest, export_from_data(data, str(path), checked=True)
+            return _checked(data, path)
         except ImportFileError as exc:
-            return data, marker, digest, exc
+            return exc  # (raised below: the file has no long number)
 
     read = loads_beside_scan(raw, checked)
-    if read is None:
-        return None
-    _, marker, digest, export = read
-    if digest is None:
-        raise ImportFileError("not an rlhf-reader sync file (no 'sync' object)")
-    if digest != marker["entries_sha256"]:
-        raise ImportFileError("its entries do not match its checksum (written only in part)")
-    if isinstance(export, ImportFileError):
-        raise export
-    assert export is not None
-    return export, str(marker.get("machine") or ""), digest
+    if isinstance(read, ImportFileError):
+        raise read
+    return read
 
 
 def tail_digest(path: Path) -> str | None:
