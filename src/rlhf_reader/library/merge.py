@@ -168,19 +168,7 @@ def _parse_on_two_cores(raw: bytes, source: str) -> ExportData | None:
     looks for the long numbers that would make :func:`load_json` read it with ``json``
     (0.2-0.3 s of 100 MB). None when the file has one, or orjson refuses it: then
     ``parse_export`` reads it one step after the other, with the same outcome as ever."""
-
-    def checked(data: Any) -> ExportData | ImportFileError:
-        try:
-            return export_from_data(data, source, checked=True)
-        except ImportFileError as exc:
-            return exc  # (raised below when the file is read as load_json reads it)
-
-    parsed = loads_beside_scan(raw, checked)
-    if parsed is None:
-        return None
-    if isinstance(parsed, ImportFileError):
-        raise parsed
-    return parsed
+    return loads_beside_scan(raw, lambda data: export_from_data(data, source, checked=True))
 
 
 def loads_beside_scan(raw: bytes, then: Callable[[Any], T]) -> T | None:
@@ -188,7 +176,9 @@ def loads_beside_scan(raw: bytes, then: Callable[[Any], T]) -> T | None:
     over ``raw`` (the 0.2-0.3 s of 100 MB; the child reads only the bytes, which neither
     process writes: one that worked on the parsed data would make both copy most of its
     pages, as Python writes reference counts). None when orjson refuses ``raw`` or it has
-    a long number: then the caller reads it as :func:`load_json` does."""
+    a long number: then the caller reads it as :func:`load_json` does. An
+    ``ImportFileError`` of ``then`` is raised only when ``raw`` has no long number (with
+    one, ``json`` reads other values, which ``then`` is not given)."""
 
     def job(here: bool) -> Any:
         if not here:
@@ -197,12 +187,18 @@ def loads_beside_scan(raw: bytes, then: Callable[[Any], T]) -> T | None:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return None
-        return (then(data),)
+        try:
+            return then(data), None
+        except ImportFileError as exc:
+            return None, exc
 
     made, long = parallel.map_parts(job, [True, False])
     if long or made is None:
         return None
-    return made[0]  # type: ignore[no-any-return]
+    result, error = made
+    if error is not None:
+        raise error
+    return result  # type: ignore[no-any-return]
 
 
 # 19 digits in a row: maybe an integer orjson would read as a float where ``json`` keeps it

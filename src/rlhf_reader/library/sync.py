@@ -261,17 +261,7 @@ def _read_on_two_cores(raw: bytes, path: Path) -> tuple[ExportData, str, str] | 
     numbers that would make ``load_json`` read it with ``json`` (``loads_beside_scan``).
     None when the file has a long number, or orjson refuses it: then :func:`_read` reads
     it, with the same outcome as ever."""
-
-    def checked(data: Any) -> tuple[ExportData, str, str] | ImportFileError:
-        try:
-            return _checked(data, path)
-        except ImportFileError as exc:
-            return exc  # (raised below: the file has no long number)
-
-    read = loads_beside_scan(raw, checked)
-    if isinstance(read, ImportFileError):
-        raise read
-    return read
+    return loads_beside_scan(raw, lambda data: _checked(data, path))
 
 
 def tail_digest(path: Path) -> str | None:
