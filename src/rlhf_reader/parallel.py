@@ -71,8 +71,9 @@ def _may_fork() -> bool:
 
 
 def map_parts(job: Callable[[P], R], parts: Sequence[P]) -> list[R]:
-    """``[job(part) for part in parts]``: the parts after the first in forked children when
-    :func:`processes` allows more than one (at most that many at a time), else here."""
+    """``[job(part) for part in parts]``: each part after the first in a forked child of its
+    own when :func:`processes` allows more than one (callers make at most that many
+    parts), else every part here."""
     if len(parts) < 2 or processes() < 2:
         return [job(part) for part in parts]
     results: list[R] = []
