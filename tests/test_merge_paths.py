@@ -353,14 +353,14 @@ def test_planning_gives_what_the_replaced_plan_gave(tmp_path: Path, data: st.Dat
 def test_sync_sees_an_unchanged_own_file_without_building_the_export(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rlhf_reader.commands import sync as command
+    from rlhf_reader.library import sync as syncing
 
     listed, shared, db = tmp_path / "list.md", tmp_path / "shared", tmp_path / "a.json"
     shutil.copyfile(BUNDLED, listed)
     shared.mkdir()
     built: list[int] = []
-    real = command._export_data
-    monkeypatch.setattr(command, "_export_data", lambda ctx: built.append(1) or real(ctx))
+    real = syncing.own_export
+    monkeypatch.setattr(syncing, "own_export", lambda *a: built.append(1) or real(*a))
     own = shared / "rlhf-reader-a.sync.json"
 
     def sync() -> str:
@@ -384,33 +384,28 @@ def test_sync_sees_an_unchanged_own_file_without_building_the_export(
     assert entry["annotation"]["status"] == "reading"
     assert "is up to date" in sync() and len(built) == 2
 
-    # A change in the list (a title): the same.
+    # A change in the list (a title): nothing to write, the file holds the library's
+    # records only (every machine reads its own list).
     text = listed.read_text(encoding="utf-8")
-    title = entry["title"]
-    listed.write_text(text.replace(title, title + " Revised", 1), encoding="utf-8")
-    assert "wrote" in sync() and len(built) == 3
-    titles = {e["key"]: e["title"] for e in json.loads(own.read_text())["entries"]}
-    assert titles["2305.18290"] == title + " Revised"
-    assert "is up to date" in sync() and len(built) == 3
+    listed.write_text(text.replace("Direct Preference", "Direct Preference Revised", 1))
+    assert "is up to date" in sync() and len(built) == 2
+    assert own.read_bytes() != written and "title" not in entry
 
     # The own file changed by something else (an old copy put back): written again.
     own.write_bytes(written)
-    assert "wrote" in sync() and len(built) == 4
+    assert "wrote" in sync() and len(built) == 3
     assert (
         json.loads(own.read_text())["sync"]["entries_sha256"]
         != json.loads(written)["sync"]["entries_sha256"]
     )
 
-    # A setting only sync keeps (the digest of a merged file) does not make the export.
-    other = Library.open(db)
-    other.set_meta("sync_merged", {"rlhf-reader-z.sync.json": "0" * 64})
-    other.close()
-    assert "is up to date" in sync() and len(built) == 4
-    # Any other setting may (the list's name, what is retired…): the export is built.
+    # Any write of the library by another process (here a setting): the export is built
+    # once, found the same, and recorded for the library as it is now.
     other = Library.open(db)
     other.set_meta("some_setting", 1)
     other.close()
-    assert "is up to date" in sync() and len(built) == 5
+    assert "is up to date" in sync() and len(built) == 4
+    assert "is up to date" in sync() and len(built) == 4
 
 
 def test_sync_without_a_record_builds_the_export_as_before(
@@ -443,22 +438,22 @@ def test_a_write_while_the_export_is_built_leaves_no_record(
 ) -> None:
     """The library changed after the export read it (here by this very process): the
     record would pair the new library with the old export, so none is made."""
-    from rlhf_reader.commands import sync as command
+    from rlhf_reader.library import sync as syncing
 
     listed, shared, db = tmp_path / "list.md", tmp_path / "shared", tmp_path / "a.json"
     shutil.copyfile(BUNDLED, listed)
     shared.mkdir()
-    real = command._export_data
+    real = syncing.own_export
     built: list[int] = []
 
-    def export_then_write(ctx: Any) -> Any:
-        export = real(ctx)
+    def export_then_write(library: Any, *rest: Any) -> Any:
+        export = real(library, *rest)
         built.append(1)
         if len(built) == 1:
-            ctx.library.set_meta("changed_meanwhile", True)
+            library.set_meta("changed_meanwhile", True)
         return export
 
-    monkeypatch.setattr(command, "_export_data", export_then_write)
+    monkeypatch.setattr(syncing, "own_export", export_then_write)
     args = ("--list", str(listed), "sync", "--machine", "a", str(shared))
     assert "wrote" in run_cli(capsys, db, *args)[1] and len(built) == 1
     assert "is up to date" in run_cli(capsys, db, *args)[1] and len(built) == 2  # built

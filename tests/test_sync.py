@@ -255,3 +255,59 @@ def test_a_merge_and_its_record_are_one_write_of_the_library(
     assert library.get_meta("machine_id") == "a"
     assert len(library.additions()) == 7
     library.close()
+
+
+def test_the_own_file_holds_the_librarys_records_an_entry_per_line(
+    capsys, tmp_path: Path
+) -> None:
+    """This machine's file: per key the library holds anything about (sorted, the list's
+    entries without any left out), the annotation, arXiv record and addition — not the
+    list's fields — one entry per line, its checksum that of the entries as every reader
+    computes it; and its annotations keep odd text (a line break, U+2028, quotes) whole."""
+    from rlhf_reader.library import sync as syncing
+    from rlhf_reader.library.merge import export_from_data
+
+    a, b, folder = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "shared"
+    folder.mkdir()
+    diverge(capsys, a, b)
+    odd = 'line one\nline two \u2028 "quoted" \\ back'
+    assert run_cli(capsys, a, "note", KTO, odd)[0] == 0
+    assert run_cli(capsys, a, "sync", str(folder), "--machine", "laptop")[0] == 0
+    raw = (folder / "rlhf-reader-laptop.sync.json").read_bytes()
+    lines = raw.splitlines()
+    data = json.loads(raw)
+    entries = data["entries"]
+    assert [e["key"] for e in entries] == sorted(
+        {DPO, KTO, SURVEY, OPEN, "title:only-on-a"}
+    )
+    assert len(lines) == len(entries) + 2  # the head, an entry per line, the sync object
+    assert all(set(e) == {"key", "annotation", "metadata", "addition"} for e in entries)
+    by_key = {e["key"]: e for e in entries}
+    assert by_key[KTO]["annotation"]["note"] == odd
+    assert by_key["title:only-on-a"]["addition"]["title"] == "Only On A"
+    assert data["sync"]["entries_sha256"] == syncing.entries_digest(entries)
+    assert syncing.tail_digest(folder / "rlhf-reader-laptop.sync.json") == syncing.entries_digest(
+        entries
+    )
+    read = export_from_data(data, "laptop")  # what any rlhf-reader's import reads
+    assert {item.key for item in read.items} == set(by_key)
+
+
+def test_a_whole_export_written_by_an_older_version_is_merged(capsys, tmp_path: Path) -> None:
+    """A machine still on a version that wrote the whole JSON export (the list's fields too,
+    indented): its file is read and merged as ever."""
+    from rlhf_reader.library import sync as syncing
+
+    a, b, folder = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "shared"
+    folder.mkdir()
+    diverge(capsys, a, b)
+    backup = tmp_path / "backup.json"
+    assert run_cli(capsys, a, "export", "--format", "json", "-o", str(backup))[0] == 0
+    data = json.loads(backup.read_text())
+    assert "title" in data["entries"][0]  # the whole export
+    data["sync"] = {"machine": "old", "entries_sha256": syncing.entries_digest(data["entries"])}
+    (folder / "rlhf-reader-old.sync.json").write_text(json.dumps(data, indent=2))
+    assert run_cli(capsys, b, "sync", str(folder), "--machine", "server")[0] == 0
+    assert run_cli(capsys, a, "sync", str(folder), "--machine", "old")[0] == 0
+    assert run_cli(capsys, b, "sync", str(folder))[0] == 0
+    check_converged(a, b)

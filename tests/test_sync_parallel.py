@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from conftest import run_cli
 from test_sync import DPO, KTO, diverge
@@ -31,7 +30,6 @@ def cores(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(export, "json_stamp", lambda: NOW)
     monkeypatch.setattr(syncing, "now_iso", lambda: NOW)
     monkeypatch.setattr(syncing, "PARALLEL_BYTES", 0)
-    monkeypatch.setattr(syncing, "PARALLEL_ENTRIES", 0)
     monkeypatch.setattr(merge, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(merge, "PARALLEL_ENTRIES", 0)
 
@@ -122,7 +120,7 @@ def test_sync_on_two_cores_gives_what_one_gives(
     assert not children
     cores(2)
     two = _rounds(capsys, tmp_path / "run2")
-    assert len(children) >= 8  # each first own file, each peer file read
+    assert len(children) >= 6  # each peer file read
     assert _same_paths(two[0]) == one[0]
     assert two[1] == one[1]
     outs = one[0]
@@ -139,58 +137,23 @@ def _same_paths(outs: list[Any]) -> list[Any]:
     return [(c, o.replace("run2", "run1"), e.replace("run2", "run1")) for c, o, e in outs]
 
 
-def test_built_export_writes_the_bytes_of_the_whole_export(cores: Any) -> None:
-    """Made in parts (here 1, 2 and 3 of them), the file's bytes and digest are those of
-    the export made at once: odd records too (empty lists and objects, nesting, escapes)."""
-    head = {"format": "f", "version": 1, "exported_at": NOW, "list": {"title": 'a "t"\n'}}
-    items = list(range(11))
-
-    def record(n: int) -> dict[str, Any]:
-        return {
-            "key": f"k{n}",
-            "zeta": [],
-            "alpha": {} if n % 2 else {"b": [1, {"c": None}], "a": "\x00é\u2028"},
-            "n": n * 1.5,
-        }
-
-    whole = {**head, "entries": [record(n) for n in items]}
-    expected = syncing.sync_bytes(whole, "m", syncing.entries_digest(whole["entries"]))
-    for n in (1, 2, 3):
-        cores(n)
-        made = syncing.built(head, items, record)
-        assert isinstance(made, syncing.BuiltExport) == (n > 1)
-        assert syncing.sync_bytes(made, "m") == expected
-        if isinstance(made, syncing.BuiltExport):
-            assert made.digest == syncing.entries_digest(whole["entries"])
-            assert orjson.loads(expected)["sync"]["entries_sha256"] == made.digest
-
-
 def test_a_failing_child_gives_the_same_files(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, cores: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every child dies (the long-number scan of a peer's file, the records of this
-    machine's file): its part is made here, and the outcome is the same."""
+    """Every child dies (the long-number scan of a peer's file): its part is made here,
+    and the outcome is the same."""
     cores(1)
     one = _rounds(capsys, tmp_path / "run1")
     cores(2)
     parent = os.getpid()
-    real_scan, real_record = merge.has_long_number, syncing.built
+    real_scan = merge.has_long_number
 
     def scan_not_in_a_child(raw: bytes) -> bool:
         if os.getpid() != parent:
             os._exit(3)
         return real_scan(raw)
 
-    def built_failing(head: Any, items: Any, record: Any) -> Any:
-        def record_not_in_a_child(item: Any) -> Any:
-            if os.getpid() != parent:
-                raise RuntimeError("a child's failure")
-            return record(item)
-
-        return real_record(head, items, record_not_in_a_child)
-
     monkeypatch.setattr(merge, "has_long_number", scan_not_in_a_child)  # (sync's scan too)
-    monkeypatch.setattr(syncing, "built", built_failing)
     two = _rounds(capsys, tmp_path / "run2")
     assert _same_paths(two[0]) == one[0]
     assert two[1] == one[1]

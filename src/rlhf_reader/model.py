@@ -158,6 +158,11 @@ class Annotation:
     updated: str = ""
     read_at: str | None = None
 
+    def recorded(self) -> bool:
+        """Whether this annotation records anything: a time, or a field not the default
+        (what the JSON export and a sync file write; the others are ``null`` there)."""
+        return bool(self.created or self.updated) or self != Annotation(key=self.key)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "key": self.key,

@@ -285,7 +285,7 @@ def run_import(ctx: Context) -> int:
         fmt, references = ctx.keep(references_in(raw, args.file))
         if fmt != "json":
             return _import_references(ctx, references)
-        data = ctx.keep(parse_export(raw, args.file))
+        data = ctx.keep(parse_export(raw, args.file, _library_if_any(ctx)))
     except ImportFileError as exc:
         raise CliError(f"import refused, library unchanged: {exc}") from None
     prefix = "would be " if args.dry_run else ""
@@ -317,6 +317,20 @@ def run_import(ctx: Context) -> int:
     summary = report.summary()
     ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
+
+
+def _library_if_any(ctx: Context) -> Library | None:
+    """The library an import merges into, for reading the file against it (see
+    ``merge.export_from_data``); None when there is no library file yet or it cannot be
+    read (the import then meets that as ever, after reading the file)."""
+    from rlhf_reader.library.store import LibraryError
+
+    if not ctx.db_path.exists():
+        return None
+    try:
+        return ctx.library
+    except LibraryError:
+        return None
 
 
 def _import_references(ctx: Context, references: list[Reference]) -> int:

@@ -498,6 +498,9 @@ class SafeStorage(Storage):
         self._batch: Transaction | None = None  # see batched()
         self._batch_failed = False
         self.generation = 0  # bumped whenever the cache is (re)loaded from disk
+        # The fingerprint of the file's bytes as last read or written here (None: written by
+        # TinyDB's own write, not computed).
+        self.content: str | None = None
         self._checked_path = _checked_record(self.target)
         self._prepare()
 
@@ -587,6 +590,7 @@ class SafeStorage(Storage):
         self._tables, self._packed, self._made = tables, packed, {}
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self.generation += 1
+        self.content = fingerprinted
         if known != fingerprinted:
             self._remember_checked(fingerprinted, keep=not migrated)
         elif read and not migrated:  # checked before, but no snapshot of these bytes yet
@@ -823,8 +827,10 @@ class SafeStorage(Storage):
         st = os.stat(self.target)
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self._tables, self._packed, self._made = tables, None, {}
+        self.content = None
         if checked:
-            self._remember_checked(fingerprint(payload))
+            self.content = fingerprint(payload)
+            self._remember_checked(self.content)
 
     def _backup(self) -> None:
         """Copy the file as it is to ``.bak`` (the first write of this run)."""
@@ -903,6 +909,15 @@ class Library:
         whether another process's changes came in since, even when they were read by one of
         this process's own writes (which re-read the file under the lock first)."""
         return self._storage.generation
+
+    @property
+    def content_fingerprint(self) -> str | None:
+        """A fingerprint of the library file's bytes as this process last read or wrote
+        them (refreshed first: another process's write is read); None when unknown. Equal
+        fingerprints, equal contents: sync knows from it that nothing it writes changed."""
+        with self._mutex:
+            self._storage.refresh()
+            return self._storage.content
 
     @property
     def read_only(self) -> bool:
@@ -1021,6 +1036,38 @@ class Library:
             made = list(map(_UnmadeAnnotation, docs, repeat(tags)))
             become(made, Annotation)  # Annotations now
             return {annotation.key: annotation for annotation in made}
+
+    def annotation_records(self) -> dict[str, dict[str, Any]]:
+        """Every annotated key's annotation as ``Annotation.to_dict`` gives the one
+        :meth:`annotations` makes (a key stored twice: the last document) — of those that
+        record anything (``Annotation.recorded``) — made from the snapshot's tuples or the
+        documents without an ``Annotation`` per key (a sync file at 100,000)."""
+        with self._mutex:
+            packed = self._storage.packed("annotations")
+            if packed is not None and packed.uniform(_ANNOTATION_FIELDS):
+                rows: Iterable[tuple[Any, ...]] = packed.rows
+            else:
+                rows = [
+                    (d["key"], d.get("status", "unread"), d.get("tags", ()), d.get("note"),
+                     d.get("created"), d.get("updated"), d.get("read_at"))
+                    for d in self._table("annotations").values()
+                ]  # fmt: skip
+            out: dict[str, dict[str, Any]] = {}
+            with paused():
+                for key, status, tags, note, created, updated, read_at in rows:
+                    if not (created or updated or status != "unread" or tags or note or read_at):
+                        out.pop(key, None)  # (as the last document of its key has it)
+                        continue
+                    out[key] = {
+                        "key": key,
+                        "status": status,
+                        "tags": list(tags),
+                        "note": note or "",
+                        "created": created or "",
+                        "updated": updated or "",
+                        "read_at": read_at or None,
+                    }
+            return out
 
     def statuses(self) -> dict[str, Status]:
         """Every annotated key's status, as :meth:`annotations` gives it (a key stored twice:

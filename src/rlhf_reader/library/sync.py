@@ -2,17 +2,25 @@
 (Syncthing, Dropbox, a git repository, a USB stick).
 
 Each machine has a machine id, kept in its library (``meta`` setting ``machine_id``), and owns
-one file in the folder: ``rlhf-reader-<machine id>.sync.json``, the lossless JSON export
-(``export --format json``) plus a ``sync`` object with the machine id, the time and a SHA-256
-of the entries. ``sync(folder)``:
+one file in the folder: ``rlhf-reader-<machine id>.sync.json``, a JSON export (``format``
+``rlhf-reader-export``, what ``import`` reads) of what the library holds — per key its
+annotation, arXiv record and addition, not the list's fields, which every machine reads from
+its own list (:func:`own_export`) — one entry per line, so that a git folder diffs it paper
+by paper, ending with a ``sync`` object: the machine id, the time and a SHA-256 of the
+entries. ``sync(folder)``:
 
 1. reads every other machine's file and merges it with the import rules (``merge.plan``): per
    paper the newer ``updated`` wins status and read date, tags are merged, a note is never
    lost (two different notes are both kept, the newer first), arXiv metadata and additions
    the library lacks are added, nothing is deleted. Each file is merged under the library's
-   lock, against the library as it is then;
+   lock, against the library as it is then. A file written as this version writes it is
+   merged line by line (:func:`_plan_framed`): a line equal to this library's own line for
+   its key is unchanged and not read; only the others are read and checked. Any other file
+   (an older version's whole export, one edited by hand) is read whole, as before;
 2. writes its own file, atomically (a temp file ``.rlhf-reader-….tmp`` beside it, then a
-   rename), so the others always find a whole file or the previous one.
+   rename), so the others always find a whole file or the previous one. The own export made
+   for step 1 is kept in step with the merges (only the entries they changed are made
+   again) and written.
 
 Nothing is done twice: the library remembers the SHA-256 of the entries it last merged from
 each file (``meta`` setting ``sync_merged``), and a file whose ``sync`` object — the end of
@@ -21,12 +29,11 @@ already in the library (merging them again would only bring back a tag or a note
 here since). Nor is this machine's file rewritten when its entries are the same as the file
 there already holds, so a sync tool has nothing to copy when nothing changed. That is
 found without building the export when nothing it is made of changed: the caller gives a
-fingerprint of what the export reads (the list file, the library's documents but the
-``sync_merged`` setting), and a record in the user cache folder (``sync/``, one small file
-per own file) remembers which entries SHA-256 the export of that fingerprint had; when the
-own file still names it, the file is up to date. Any doubt (no record, another
-fingerprint, a changed own file, a library re-read while the export was built) builds the
-export and compares, as before.
+fingerprint of what the export reads (this version and the library file's bytes), and a
+record in the user cache folder (``sync/``, one small file per own file) remembers which
+entries SHA-256 the export of that fingerprint had; when the own file still names it, the
+file is up to date. Any doubt (no record, another fingerprint, a changed own file, a library
+re-read while the export was built) builds the export and compares, as before.
 
 A file that does not parse, or whose entries do not match its SHA-256 (half-written by a sync
 tool, or cut short), is skipped with a message and never merged; the next sync takes it when
@@ -35,23 +42,25 @@ own file, every write is a rename, and every merge is under the library's lock. 
 ``sync`` on every machine make them all equal (the first round carries each machine's changes
 into its file, the second brings them everywhere).
 
-At 100,000 entries (a ~100 MB file) a second core helps where ``parallel`` allows one (not in
-the TUI, not with ``RLHF_READER_PROCESSES=1``): this machine's file is made in parts, one per
-process (:func:`built`), and a peer's file is scanned for long numbers by a child while it
-is parsed and checked here. The bytes written and read are the same either way.
+A peer's file written by an older version (the whole export, ~100 MB at 100,000 entries) is
+scanned for long numbers by a child while it is parsed and checked here, where ``parallel``
+allows one (not in the TUI, not with ``RLHF_READER_PROCESSES=1``); the outcome is the same
+either way.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import os
 import re
 import secrets
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
@@ -59,6 +68,8 @@ from rlhf_reader import parallel
 from rlhf_reader.library import fileio
 from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.merge import (
+    JSON_FORMAT,
+    JSON_VERSION,
     ExportData,
     ImportFileError,
     MergeReport,
@@ -70,8 +81,6 @@ from rlhf_reader.library.merge import (
 )
 from rlhf_reader.library.store import Library, LibraryError, now_iso
 
-T = TypeVar("T")
-
 PREFIX = "rlhf-reader-"
 SUFFIX = ".sync.json"
 MACHINE_SETTING = "machine_id"
@@ -81,10 +90,11 @@ _MACHINE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 # At 100,000 entries (a ~100 MB file) a peer's file is checked, and this machine's built,
 # on two cores (``parallel``); smaller ones here, where a fork would cost more than it saves.
+OWN_FILE_FORM = 2
+"""What :func:`own_export` writes: 2 = the library's records only (1 was the whole JSON
+export, the list's fields too); part of the fingerprint of the own file's record."""
 PARALLEL_BYTES = 4_000_000
 """A peer's file of at least this many bytes: its checksum in a child (tests lower it)."""
-PARALLEL_ENTRIES = 4_000
-"""An own export of at least this many entries: built in parts (tests lower it)."""
 
 
 class SyncError(Exception):
@@ -154,97 +164,262 @@ def entries_digest(entries: object) -> str:
     return hashlib.sha256(orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+_ANNOTATION, _METADATA, _ADDITION = 1, 2, 4  # what an own entry holds (OwnFile.parts)
+
+
 @dataclass(frozen=True, slots=True)
-class BuiltExport:
-    """An export whose entries were written in parts, on several cores (:func:`built`):
-    the export's object without its entries (``head``), the entries' text in the sync file
-    (``parts``, joined by ``",\n"``) and their :func:`entries_digest`."""
+class OwnFile:
+    """This machine's sync file before its ``sync`` object (:func:`own_export`): each key's
+    entry as one line of compact JSON with sorted keys (``lines``, in the order of
+    ``keys``), what each holds (``parts``: annotation 1, metadata 2, addition 4), the time
+    of the export and the :func:`entries_digest` of the entries — the SHA-256 of those very
+    lines, joined; ``generation``: the library's when it was made."""
 
-    head: dict[str, Any]
-    parts: tuple[bytes | memoryview, ...]
+    exported_at: str
+    keys: list[str]
+    lines: list[bytes]
+    parts: list[int]
     digest: str
+    generation: int
+
+    def index(self) -> dict[bytes, int]:
+        """Each line's position."""
+        return {line: at for at, line in enumerate(self.lines)}
 
 
-def built(
-    head: dict[str, Any], items: Sequence[T], record: Callable[[T], dict[str, Any]]
-) -> dict[str, Any] | BuiltExport:
-    """The export ``{**head, "entries": [record(item) for item in items]}`` — for many
-    items a :class:`BuiltExport` instead, whose records are made and written in parts on
-    the cores ``parallel`` allows: at 100,000 entries making and writing them is 1.2 s of
-    a machine's first sync. :func:`sync_bytes` writes the same bytes either way."""
-    count = parallel.processes()
-    if count < 2 or len(items) < max(2, PARALLEL_ENTRIES):
-        return {**head, "entries": [record(item) for item in items]}
+def own_export(
+    library: Library, previous: OwnFile | None = None, changed: Iterable[str] = ()
+) -> OwnFile:
+    """What this machine's sync file holds: one entry per key the library holds anything
+    about, sorted by key, with what the JSON export writes of the library for it —
+    ``annotation`` (when it records anything), ``metadata`` (the arXiv record) and
+    ``addition``, each ``null`` when the library holds none — but not the list's fields
+    (title, authors, links…): every machine reads its own list, and ``import`` reads only
+    these. A third of the export's bytes at 100,000 entries, made without the list.
 
-    def job(part: Sequence[T]) -> tuple[bytes, bytes]:
-        records = [record(item) for item in part]
-        # The items as the file has them (an array at the depth of the file's "entries")
-        # and as its digest has them (compact, keys sorted).
-        pretty = orjson.dumps({"entries": records}, option=orjson.OPT_INDENT_2)
-        compact = orjson.dumps(records, option=orjson.OPT_SORT_KEYS)
-        return pretty[len(_PRETTY_START) : -len(_PRETTY_END)], compact[1:-1]
+    Sorted by key, two machines that hold the same write the same entries, however their
+    libraries came to hold them.
 
-    # (the children's parts, 50 MB at 100,000 entries, come back through memfd files)
-    texts = parallel.map_parts(job, parallel.split(items, count))
-    digest = hashlib.sha256(b"[")
-    for i, (_, compact) in enumerate(texts):
-        if i:
-            digest.update(b",")
-        digest.update(compact)
-    digest.update(b"]")
-    return BuiltExport(dict(head), tuple(pretty for pretty, _ in texts), digest.hexdigest())
-
-
-_ENTRIES_STAND_IN = b'"entries": [\n    0\n  ]'  # ``"entries": [0]`` indented, at its depth
-_PRETTY_START, _PRETTY_END = b'{\n  "entries": [\n', b"\n  ]\n}"  # around a part's items
+    ``previous``: the export of the library before it changed only for the keys
+    ``changed`` (this process's merge): only their entries are made again."""
+    metadata = library.documents("metadata")
+    additions = {str(a.get("key")): a for a in library.additions()}
+    if previous is not None:
+        return _patched(library, previous, set(changed), metadata, additions)
+    annotations = library.annotation_records()
+    keys = sorted({*annotations, *metadata, *additions})
+    parts, records = _records(keys, annotations, metadata, additions)
+    # One dump of them all (orjson: a list is its items joined by ","; keys sorted, what
+    # entries_digest hashes), cut into an entry per line.
+    dumped = orjson.dumps(records, option=orjson.OPT_SORT_KEYS)
+    lines = _cut(dumped, len(records)) or [
+        orjson.dumps(record, option=orjson.OPT_SORT_KEYS) for record in records
+    ]
+    digest = hashlib.sha256(dumped).hexdigest()
+    return OwnFile(now_iso(), keys, lines, parts, digest, library.generation)
 
 
-def sync_bytes(
-    export: dict[str, Any] | BuiltExport, machine: str, digest: str | None = None
-) -> bytes:
-    """The export (the ``json`` export's object) with its ``sync`` object (machine, time,
-    digest of the entries), indented so that a git folder diffs it line by line."""
-    if isinstance(export, BuiltExport):
-        data = {**export.head, "entries": [0], "sync": _marker(machine, export.digest)}
-        framed = orjson.dumps(data, option=orjson.OPT_INDENT_2)
-        start, end = framed.split(_ENTRIES_STAND_IN)
-        entries = b",\n".join(export.parts)
-        return b"".join((start, b'"entries": [\n', entries, b"\n  ]", end, b"\n"))
-    data = {**export, "sync": _marker(machine, digest or entries_digest(export.get("entries")))}
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
+def _records(
+    keys: list[str],
+    annotations: Mapping[str, Any],
+    metadata: Mapping[str, Any],
+    additions: Mapping[str, Any],
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """Each key's entry (keys sorted, as orjson sorts them) and what it holds."""
+    parts = []
+    records = []
+    for key in keys:
+        annotation, meta, addition = annotations.get(key), metadata.get(key), additions.get(key)
+        parts.append(
+            (_ANNOTATION if annotation is not None else 0)
+            | (_METADATA if meta else 0)
+            | (_ADDITION if addition else 0)
+        )
+        records.append(
+            {"addition": addition or None, "annotation": annotation, "key": key,
+             "metadata": meta or None}
+        )  # fmt: skip
+    return parts, records
+
+
+def _patched(
+    library: Library,
+    previous: OwnFile,
+    redo: set[str],
+    metadata: Mapping[str, Any],
+    additions: Mapping[str, Any],
+) -> OwnFile:
+    """:func:`own_export` of the library that ``previous`` was made of but for the keys
+    ``redo``: their entries made again, the others' kept."""
+    annotations = {k: a.to_dict() for k, a in library.annotations(redo).items() if a.recorded()}
+    order = sorted(redo)
+    parts, records = _records(order, annotations, metadata, additions)
+    made = {
+        key: (orjson.dumps(record, option=orjson.OPT_SORT_KEYS), part)
+        for key, record, part in zip(order, records, parts, strict=True)
+        if part  # (a key left with nothing has no entry)
+    }
+    kept = zip(previous.keys, previous.lines, previous.parts, strict=True)
+    made.update((key, (line, part)) for key, line, part in kept if key not in redo)
+    keys = sorted(made)
+    lines = [made[key][0] for key in keys]
+    digest = hashlib.sha256(b"[" + b",".join(lines) + b"]").hexdigest()
+    return OwnFile(
+        now_iso(), keys, lines, [made[key][1] for key in keys], digest, library.generation
+    )
+
+
+_NEXT_ENTRY = b'},{"addition":'  # between two entries in the dump of them all
+
+
+def _cut(dumped: bytes, count: int) -> list[bytes] | None:
+    """The dump of ``count`` entries (a JSON array of objects whose first key is
+    ``addition``) cut into each entry's JSON; None when it does not cut into ``count``
+    (an addition or arXiv record holding a list of objects whose first key is
+    ``addition``: the caller dumps each entry alone)."""
+    if not count:
+        return []
+    pieces = dumped[1:-1].split(_NEXT_ENTRY)
+    if len(pieces) != count:
+        return None
+    head = b'{"addition":'
+    last = len(pieces) - 1
+    return [
+        (head if at else b"") + piece + (b"}" if at < last else b"")
+        for at, piece in enumerate(pieces)
+    ]
+
+
+def sync_bytes(own: OwnFile, machine: str) -> bytes:
+    """The file: the JSON export's object of ``own`` with its ``sync`` object (machine,
+    time, digest of the entries) last, an entry per line — so that a git folder diffs it
+    paper by paper — and the rest compact (``{"format":…,"entries":[`` on the first line,
+    ``],"sync":{…}}`` on the last)."""
+    head = orjson.dumps({"format": JSON_FORMAT, "version": JSON_VERSION,
+                         "exported_at": own.exported_at})  # fmt: skip
+    marker = orjson.dumps(_marker(machine, own.digest))
+    entries = b"\n" + b",\n".join(own.lines) + b"\n" if own.lines else b""
+    return b"".join((head[:-1], b',"entries":[', entries, b'],"sync":', marker, b"}\n"))
 
 
 def _marker(machine: str, digest: str) -> dict[str, str]:
     return {"machine": machine, "written_at": now_iso(), "entries_sha256": digest}
 
 
-def read_sync_file(path: Path) -> tuple[ExportData, str, str]:
+def read_sync_file(path: Path, library: Library | None = None) -> tuple[ExportData, str, str]:
     """``(ExportData, machine, entries SHA-256)`` of a whole sync file; ImportFileError when
-    it is not one."""
+    it is not one (``library``: the one it will be merged into, see
+    ``merge.export_from_data``)."""
+    return sync_file_of(_read_bytes(path), path, library)
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
         with fileio.open_regular(path) as handle:
-            raw = handle.read()
+            return handle.read()
     except fileio.NotARegularFile as exc:
         raise ImportFileError(str(exc)) from None
     except OSError as exc:
         raise ImportFileError(f"cannot read: {exc.strerror or exc}") from None
+
+
+def sync_file_of(
+    raw: bytes, path: Path, library: Library | None = None
+) -> tuple[ExportData, str, str]:
+    """:func:`read_sync_file` of the file's bytes."""
     if len(raw) >= PARALLEL_BYTES and parallel.processes() > 1:
-        read = _read_on_two_cores(raw, path)
+        read = _read_on_two_cores(raw, path, library)
         if read is not None:
             return read
-    return _read(raw, path)
+    return _read(raw, path, library)
 
 
-def _read(raw: bytes, path: Path) -> tuple[ExportData, str, str]:
+_HEAD_END, _TAIL_START = b',"entries":[', b'],"sync":'  # around the lines (sync_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Framed:
+    """A sync file as :func:`sync_bytes` writes it: the object but its entries (``head``),
+    the entries' lines and the ``sync`` object."""
+
+    head: dict[str, Any]
+    lines: list[bytes]
+    marker: dict[str, Any]
+
+
+def _framed(raw: bytes) -> _Framed | None:
+    """The parts of a file written as :func:`sync_bytes` writes it, whose entries' lines are
+    those its checksum was made of (compact JSON, keys sorted); None for any other file (an
+    older version's, an empty one, one edited or cut short): it is read whole."""
+    first = raw.find(b"\n")
+    last = raw.rfind(b"\n" + _TAIL_START)
+    if first < 0 or last <= first or not raw[:first].endswith(_HEAD_END):
+        return None
+    tail = raw[last + 1 + len(_TAIL_START) :].rstrip(b"\r\n\t ")
+    try:
+        head = orjson.loads(raw[: first - len(_HEAD_END)] + b"}")
+        marker = orjson.loads(tail[:-1]) if tail.endswith(b"}") else None
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(head, dict) or not isinstance(marker, dict) or "entries" in head:
+        return None
+    lines = raw[first + 1 : last].split(b",\n")
+    # Equal to the checksum, the lines are the entries' compact JSON with sorted keys, as
+    # the writer made them: each one whole, none with a line break inside.
+    if hashlib.sha256(b"[" + b",".join(lines) + b"]").hexdigest() != marker.get("entries_sha256"):
+        return None
+    return _Framed(head, lines, marker)
+
+
+def _plan_framed(framed: _Framed, path: Path, library: Library, own: OwnFile) -> MergeReport | None:
+    """``plan_for(the file, library)`` of a file :func:`_framed` read, ``own`` being the
+    library's own export as it is now: a line equal to the library's own line for its key
+    is an entry the library holds as it is (unchanged, as ``merge.export_from_data`` takes
+    it), not read at all; only the other lines are read, checked and planned. At 100,000
+    entries of which a few changed, this is most of a merging sync. None when the file
+    holds a key twice or another line fails the checks: the caller then reads it whole,
+    and says where the problem is."""
+    index = own.index()
+    same: list[int] = []
+    others: list[bytes] = []
+    for line in framed.lines:
+        at = index.get(line)
+        if at is None:
+            others.append(line)
+        else:
+            same.append(at)
+    if len(set(same)) != len(same):
+        return None
+    try:
+        entries = load_json(b"[" + b",".join(others) + b"]", path.name) if others else []
+        data = export_from_data(
+            {**framed.head, "entries": entries}, str(path), checked=True, library=library
+        )
+    except ImportFileError:
+        return None
+    keys, parts = own.keys, own.parts
+    if not {keys[at] for at in same}.isdisjoint(item.key for item in data.items):
+        return None  # a key twice
+    report = plan_for(data, library, keep_notes=True)
+    for part, what in (
+        (_ANNOTATION, "annotation"),
+        (_METADATA, "metadata"),
+        (_ADDITION, "addition"),
+    ):
+        report.add_unchanged([keys[at] for at in same if parts[at] & part], what)
+    return report
+
+
+def _read(raw: bytes, path: Path, library: Library | None) -> tuple[ExportData, str, str]:
     """:func:`read_sync_file` of the file's bytes, one step after the other."""
     try:
         data = load_json(raw, path.name)
     except ImportFileError as exc:
         raise ImportFileError(f"not whole JSON ({exc})") from None
-    return _checked(data, path)
+    return _checked(data, path, library)
 
 
-def _checked(data: Any, path: Path) -> tuple[ExportData, str, str]:
+def _checked(data: Any, path: Path, library: Library | None) -> tuple[ExportData, str, str]:
     """:func:`read_sync_file` of the file's parsed JSON ``data``."""
     marker = data.get("sync") if isinstance(data, dict) else None
     if not isinstance(marker, dict) or "entries_sha256" not in marker:
@@ -252,16 +427,18 @@ def _checked(data: Any, path: Path) -> tuple[ExportData, str, str]:
     digest = entries_digest(data.get("entries"))
     if digest != marker["entries_sha256"]:
         raise ImportFileError("its entries do not match its checksum (written only in part)")
-    export = export_from_data(data, str(path), checked=True)
+    export = export_from_data(data, str(path), checked=True, library=library)
     return export, str(marker.get("machine") or ""), digest
 
 
-def _read_on_two_cores(raw: bytes, path: Path) -> tuple[ExportData, str, str] | None:
+def _read_on_two_cores(
+    raw: bytes, path: Path, library: Library | None
+) -> tuple[ExportData, str, str] | None:
     """:func:`_read` of a big file whose JSON orjson reads, while a child looks for the long
     numbers that would make ``load_json`` read it with ``json`` (``loads_beside_scan``).
     None when the file has a long number, or orjson refuses it: then :func:`_read` reads
     it, with the same outcome as ever."""
-    return loads_beside_scan(raw, lambda data: _checked(data, path))
+    return loads_beside_scan(raw, lambda data: _checked(data, path, library))
 
 
 def tail_digest(path: Path) -> str | None:
@@ -290,16 +467,14 @@ def tail_digest(path: Path) -> str | None:
 def sync(
     folder: str | Path,
     library: Library,
-    build_export: Callable[[], dict[str, Any] | BuiltExport],
     *,
     dry_run: bool = False,
     inputs: Callable[[], str | None] | None = None,
     machine: str | None = None,
 ) -> SyncReport:
     """Merge the other machines' files into ``library``, then write this machine's file
-    (``build_export`` makes the JSON export's object of the library as it is after the
-    merge, or its :func:`built` form; ``inputs`` fingerprints everything it reads, or gives
-    None: see the module).
+    (:func:`own_export` of the library as it is after the merge; ``inputs`` fingerprints
+    everything it is made of, or gives None: see the module).
 
     ``machine``: the machine id to set (checked by :func:`checked_machine_id`). It is
     saved with the first merge, in the same write of the library (it was a write of its
@@ -326,6 +501,7 @@ def sync(
     own = file_for(folder, str(machine)) if machine else None
     remembered = library.get_meta(MERGED_SETTING)
     merged_before: dict[str, str] = remembered if isinstance(remembered, dict) else {}
+    current: OwnFile | None = None  # the library's own export, kept in step with the merges
     try:
         for path in sorted(folder.glob(f"{PREFIX}*{SUFFIX}")):
             if path.name.startswith(".") or (own is not None and path.name == own.name):
@@ -334,21 +510,40 @@ def sync(
                 report.unchanged.append(path)
                 continue
             try:
-                data, _their_machine, digest = read_sync_file(path)
+                raw = _read_bytes(path)
+                framed = _framed(raw)
+                data = digest = None
+                if framed is None:  # (read before the lock, as it takes longest)
+                    data, _their_machine, digest = sync_file_of(raw, path, library)
             except ImportFileError as exc:
                 report.skipped.append((path, str(exc)))
                 continue
-            if dry_run:
-                report.merged.append((path, plan_for(data, library, keep_notes=True)))
-                continue
-            with library.exclusive():
-                merged = plan_for(data, library, keep_notes=True)
-                with library.batch():  # the merge and its record: one write of the library
-                    if pending is not None:
-                        _save_machine(library, pending, given)
-                    apply(merged, library)
-                    library.change_meta(MERGED_SETTING, _remember(path.name, digest))
-                pending = None
+            with contextlib.nullcontext() if dry_run else library.exclusive():
+                merged = None
+                if framed is not None:
+                    if current is None or current.generation != library.generation:
+                        current = own_export(library)
+                    merged = _plan_framed(framed, path, library, current)
+                    digest = framed.marker["entries_sha256"]
+                    if merged is None:
+                        try:
+                            data, _their_machine, digest = sync_file_of(raw, path, library)
+                        except ImportFileError as exc:
+                            report.skipped.append((path, str(exc)))
+                            continue
+                if merged is None:
+                    assert data is not None
+                    merged = plan_for(data, library, keep_notes=True)
+                if not dry_run:
+                    assert digest is not None
+                    with library.batch():  # the merge and its record: one write
+                        if pending is not None:
+                            _save_machine(library, pending, given)
+                        apply(merged, library)
+                        library.change_meta(MERGED_SETTING, _remember(path.name, digest))
+                    pending = None
+                    if current is not None and merged.changed:
+                        current = own_export(library, current, _changed_keys(merged))
             report.merged.append((path, merged))
     finally:
         if pending is not None:  # nothing merged (or a merge failed): saved on its own
@@ -362,11 +557,11 @@ def sync(
     if known is not None and known == {"inputs": before, "entries_sha256": on_disk}:
         report.own_file, report.own_unchanged = own, True
         return report
-    export = build_export()
-    if isinstance(export, BuiltExport):
-        digest = export.digest
+    if current is not None and current.generation == generation:  # (kept in step)
+        export = dataclasses.replace(current, exported_at=now_iso())
     else:
-        digest = entries_digest(export.get("entries"))
+        export = own_export(library)
+    digest = export.digest
     # The record only when the export was made of what ``before`` names: the library not
     # re-read meanwhile (another process's write) and the fingerprint the same after.
     same = (
@@ -378,7 +573,7 @@ def sync(
     if tail_digest(own) == digest:  # (read again: the file as it is now)
         report.own_file, report.own_unchanged = own, True
     else:
-        payload = sync_bytes(export, str(machine), digest)
+        payload = sync_bytes(export, str(machine))
         try:
             fileio.write_atomic(own, payload, mode=0o600)
         except OSError as exc:
@@ -387,6 +582,14 @@ def sync(
     if same:
         _record(own, {"inputs": before, "entries_sha256": digest})
     return report
+
+
+def _changed_keys(merged: MergeReport) -> set[str]:
+    """The keys whose records a merge changed."""
+    keys = {annotation.key for annotation in merged.annotations}
+    keys.update(merged.metadata)
+    keys.update(str(addition.get("key")) for addition in merged.additions)
+    return keys
 
 
 def _save_machine(library: Library, name: str, given: bool) -> None:
