@@ -347,6 +347,93 @@ def test_planning_gives_what_the_replaced_plan_gave(tmp_path: Path, data: st.Dat
         library.close()
 
 
+def _clean(docs: dict[str, dict[str, Any]]) -> bool:
+    """Every document as the store writes it (no hand edit): tags clean, each once."""
+    try:
+        return all(
+            doc.get("tags", []) == list(dict.fromkeys(_normal_tag(t) for t in doc.get("tags", [])))
+            for doc in docs.values()
+        )
+    except ValueError:
+        return False
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_entries_held_as_the_library_holds_them_plan_as_before(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    """Read against the library, the entries equal to its documents are held (no item made)
+    and counted unchanged: the plan is the replaced one's, but for the order of its
+    ``unchanged`` changes. A document only a hand edit makes (a tag in capitals, twice, with
+    a space) equal in the file is left as it is, where the replaced code merged or refused
+    it; the store's own documents give the same plan."""
+    docs = data.draw(stored_docs())
+    entries = data.draw(imports(docs))
+    export = {"format": merge.JSON_FORMAT, "version": 1, "exported_at": "", "entries": entries}
+    library = library_with(tmp_path / "library.json", docs)
+    try:
+        held = outcome(lambda: export_from_data(export, "f.json", checked=True, library=library))
+        whole = outcome(lambda: export_from_data(export, "f.json", checked=True))
+        if not _clean(docs):
+            return
+        assert isinstance(held, ExportData) == isinstance(whole, ExportData)
+        if not isinstance(held, ExportData):
+            assert held == whole
+            return
+        assert held.keys() == whole.keys() and held.size == whole.size
+        for keep_notes in (False, True):
+            new = plan_for(held, library, keep_notes=keep_notes)
+            old = old_plan_for(whole, library, keep_notes=keep_notes)
+            key = lambda c: (c.key, c.what)  # noqa: E731
+            assert sorted(new.changes, key=key) == sorted(old.changes, key=key)
+            assert all(type(change) is Change for change in new.changes)
+            assert new.annotations == old.annotations
+            assert new.metadata == old.metadata and new.additions == old.additions
+            assert new.summary() == old.summary()
+    finally:
+        library.close()
+
+
+def test_held_entries_are_checked_when_the_library_changed_before_the_plan(
+    tmp_path: Path,
+) -> None:
+    """Another process wrote between reading the file and planning it (under the lock): the
+    entries held are compared with the library as it is now; those no longer its documents
+    are checked (a bad one refuses the file, naming it) and merged."""
+    docs = {
+        "k1": {"key": "k1", "status": "read", "tags": ["dpo"], "note": "",
+               "created": STAMPS[2], "updated": STAMPS[2], "read_at": None},
+        "k2": {"key": "k2", "status": "unread", "tags": ["DPO", "a,b"], "note": "",
+               "created": STAMPS[2], "updated": STAMPS[2], "read_at": None},
+    }  # fmt: skip
+    entries = [{"key": k, "annotation": dict(d)} for k, d in docs.items()]
+    export = {"format": merge.JSON_FORMAT, "version": 1, "exported_at": "", "entries": entries}
+    path = tmp_path / "library.json"
+    library = library_with(path, docs)
+    try:
+        data = export_from_data(export, "f.json", checked=True, library=library)
+        assert set(data.held) == {"k1", "k2"} and not data.items
+        assert plan_for(data, library).summary() == "annotations: 2 unchanged"
+        other = Library.open(path)
+        other.set_status(["k1"], Status.READING)  # newer than the file's
+        other.close()
+        library.refresh()
+        report = plan_for(data, library)  # k1 merged (the library's is newer), k2 still held
+        assert report.summary() == "annotations: 2 unchanged"
+        assert library.annotation("k1").status is Status.READING
+        other = Library.open(path)
+        other.set_status(["k2"], Status.READ)
+        other.close()
+        library.refresh()
+        with pytest.raises(ImportFileError, match=r"f.json: entries\[1\].annotation.tags\[1\]"):
+            plan_for(data, library)
+    finally:
+        library.close()
+
+
 # sync: the own file's check without its export -----------------------------------------
 
 

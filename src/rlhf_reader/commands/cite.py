@@ -290,18 +290,21 @@ def run_import(ctx: Context) -> int:
         raise CliError(f"import refused, library unchanged: {exc}") from None
     prefix = "would be " if args.dry_run else ""
     titles: dict[str, str] | None = None
-    if args.dry_run:
-        # A dry run never creates a library file that does not exist yet.
-        report = plan_for(data, ctx.library if ctx.db_path.exists() else None)
-    else:
-        library = ctx.library
-        # Plan and write under one lock: a `mark` from another process cannot slip between.
-        with library.exclusive():
-            report = plan_for(data, library)
-            try:  # (on two cores the titles are read while the library is written)
-                (titles,) = apply_beside(report, library, _quiet_titles(ctx), size=len(data.items))
-            except (ValueError, LibraryError) as exc:
-                raise CliError(f"import failed: {exc}") from None
+    try:
+        if args.dry_run:
+            # A dry run never creates a library file that does not exist yet.
+            report = plan_for(data, ctx.library if ctx.db_path.exists() else None)
+        else:
+            library = ctx.library
+            # Plan and write under one lock: a `mark` from another process cannot slip in.
+            with library.exclusive():
+                report = plan_for(data, library)
+                try:  # (on two cores the titles are read while the library is written)
+                    (titles,) = apply_beside(report, library, _quiet_titles(ctx), size=data.size)
+                except (ValueError, LibraryError) as exc:
+                    raise CliError(f"import failed: {exc}") from None
+    except ImportFileError as exc:  # (an entry checked only now: see plan_for)
+        raise CliError(f"import refused, library unchanged: {exc}") from None
     # The list's titles only when a change is printed (a re-import changes nothing: at
     # 100,000 entries the list's catalog is most of a second).
     if titles is None:

@@ -15,6 +15,7 @@ Rules (what ``rlhf-reader import`` does):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections import Counter
@@ -71,12 +72,26 @@ class ImportItem:
 
 @dataclass(frozen=True, slots=True)
 class ExportData:
-    """A validated export file."""
+    """A validated export file: its entries as ``items``, but for those ``held`` — read
+    against a library (:func:`export_from_data`), the entries whose records all equal the
+    library's documents then, by key: the entry's place in the file and its object — and
+    ``held_in``, the library's read they were compared with (:func:`_read_of`)."""
 
     source: str
     version: int
     exported_at: str
     items: tuple[ImportItem, ...]
+    held: Mapping[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    held_in: tuple[int, int] | None = None
+
+    @property
+    def size(self) -> int:
+        """How many entries the file holds."""
+        return len(self.items) + len(self.held)
+
+    def keys(self) -> set[str]:
+        """The key of every entry."""
+        return {*(item.key for item in self.items), *self.held}
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,10 +289,11 @@ def export_from_data(
 
     ``library``: the library it will be merged into. An entry whose every record equals the
     library's own document for its key (the annotation; the arXiv record and the addition
-    when it has them) is taken as the library holds it, unchecked: the store checked that
-    document when it read it, and merged with itself it stays as it is. Most entries of a
-    sync or a re-import are such entries (100,000 of 100,000 when nothing changed), and
-    checking them was most of reading the file."""
+    when it has them) is ``held``: taken as the library holds it, unchecked — the store
+    checked that document when it read it, and merged with itself it stays as it is — and
+    no item is made of it (:func:`plan_for` counts it unchanged). Most entries of a sync or
+    a re-import are such entries (100,000 of 100,000 when nothing changed), and checking
+    them and making their items was most of reading the file."""
     if not checked:
         try:
             orjson.dumps(data)
@@ -307,18 +323,51 @@ def export_from_data(
     entries = data.get("entries")
     if not isinstance(entries, list):
         raise fail("entries", f"expected a list, found {_kind(entries)}")
+    items, held = _items(entries, fail, _Held(library) if library is not None else None)
+    exported_at = data.get("exported_at")
+    return ExportData(
+        source=source,
+        version=version,
+        exported_at=exported_at if isinstance(exported_at, str) else "",
+        items=tuple(items),
+        held=held,
+        held_in=_read_of(library) if library is not None else None,
+    )
+
+
+def _items(
+    entries: list[Any], fail: Any, library: _Held | None, at: list[int] | None = None
+) -> tuple[list[ImportItem], dict[str, tuple[int, dict[str, Any]]]]:
+    """The checked items of ``entries`` (``at``: their places in the file, when not
+    0, 1, 2…) and, with ``library``, the entries it holds as they are, not checked."""
     items: list[Any] = []
     made: list[_Item] = []
     seen: set[str] = set()
-    held = _Held(library) if library is not None else None
+    held: dict[str, tuple[int, dict[str, Any]]] = {}
+    # (Held.holds, written out: a call per entry was a third of reading 100,000)
+    nothing: Mapping[str, Any] = {}
+    docs, metadata, additions = library.documents if library else (nothing, nothing, nothing)
     for index, record in enumerate(entries):
+        if at is not None:
+            index = at[index]
         # Most entries are well formed: checked on a fast path that names no place; anything
         # else goes through the checks that name the place and the value (_entry).
         item: Any = None
         if type(record) is dict:
-            item = held.item(record, seen) if held is not None else None
-            if item is None:
-                item = _plain_entry(record, seen)
+            get = record.get
+            key, value = get("key"), get("annotation")
+            if (
+                type(key) is str
+                and value is not None
+                and value == docs.get(key)
+                and key not in seen
+                and ((meta := get("metadata")) is None or meta == metadata.get(key))
+                and ((addition := get("addition")) is None or addition == additions.get(key))
+            ):
+                held[key] = (index, record)
+                seen.add(key)
+                continue
+            item = _plain_entry(record, seen)
         if item is None:
             item = _entry(record, f"entries[{index}]", seen, fail)
         else:
@@ -328,13 +377,12 @@ def export_from_data(
     # The fast path's stand-ins become what they stand for (see _Item).
     become([item.annotation for item in made if type(item.annotation) is _Annotation], Annotation)
     become(made, ImportItem)
-    exported_at = data.get("exported_at")
-    return ExportData(
-        source=source,
-        version=version,
-        exported_at=exported_at if isinstance(exported_at, str) else "",
-        items=tuple(items),
-    )
+    return items, held
+
+
+def _read_of(library: Library) -> tuple[int, int]:
+    """Which read of which library: its documents are the same while this is."""
+    return (id(library), library.generation)
 
 
 def _entry(record: object, where: str, seen: set[str], fail: Any) -> ImportItem:
@@ -361,36 +409,24 @@ class _Held:
     """The library's documents, for :func:`export_from_data`'s entries that equal them."""
 
     def __init__(self, library: Library) -> None:
-        self.annotations = library.documents("annotations")
-        self.metadata = library.documents("metadata")
-        self.additions = library.documents("additions")
+        self.documents: tuple[Mapping[str, Any], ...] = (
+            library.documents("annotations"),
+            library.documents("metadata"),
+            library.documents("additions"),
+        )
 
-    def item(self, record: dict[str, Any], seen: set[str]) -> _Item | None:
-        """The entry as the library holds it, when every record of it equals the library's
-        document (an annotation at least); None otherwise (then it is checked)."""
+    def holds(self, record: dict[str, Any]) -> bool:
+        """Whether every record of the entry equals the library's document for its key (an
+        annotation at least)."""
+        docs, metadata, additions = self.documents
         get = record.get
         key, value = get("key"), get("annotation")
-        if value is None or type(key) is not str or key in seen:
-            return None
-        doc = self.annotations.get(key)
-        if doc is None or value != doc:
-            return None
-        metadata, addition = get("metadata"), get("addition")
-        if metadata is not None and metadata != self.metadata.get(key):
-            return None
-        if addition is not None and addition != self.additions.get(key):
-            return None
-        tags = doc.get("tags", ())
-        annotation = _Annotation(
-            key,
-            _STATUSES[doc.get("status", "unread")],
-            tuple(tags),
-            doc.get("note") or "",
-            doc.get("created") or "",
-            doc.get("updated") or "",
-            doc.get("read_at") or None,
+        if type(key) is not str or value is None or value != docs.get(key):
+            return False
+        meta, addition = get("metadata"), get("addition")
+        return (meta is None or meta == metadata.get(key)) and (
+            addition is None or addition == additions.get(key)
         )
-        return _Item(key, annotation, metadata, addition, value)
 
 
 class _Item:
@@ -777,9 +813,50 @@ class _Unchanged:
 
 
 def plan_for(data: ExportData, library: Library | None, *, keep_notes: bool = False) -> MergeReport:
-    """``plan`` against ``library`` (``None``: an empty library, for a dry run on no file)."""
+    """``plan`` against ``library`` (``None``: an empty library, for a dry run on no file).
+
+    The entries ``data`` holds as the library held them (``ExportData.held``) are unchanged
+    — when the library was re-read since (another process's write), those that no longer
+    equal its documents are checked and merged as the others: then, and only then,
+    ImportFileError when one is not a valid entry."""
+    data = _held_now(data, library)
     if library is None:
-        return plan(data, {}, {}, {})
+        report = plan(data, {}, {}, {})
+    else:
+        report = _plan_items(data, library, keep_notes)
+    held = data.held
+    if held:
+        report.add_unchanged(list(held), "annotation")
+        for what in ("metadata", "addition"):
+            report.add_unchanged([k for k, (_, r) in held.items() if r.get(what) is not None], what)
+    return report
+
+
+def _held_now(data: ExportData, library: Library | None) -> ExportData:
+    """``data`` with its held entries those the library holds as it is now: the others
+    made items (checked: ImportFileError)."""
+    if not data.held or (library is not None and data.held_in == _read_of(library)):
+        return data
+    now = _Held(library) if library is not None else None
+    held: dict[str, tuple[int, dict[str, Any]]] = {}
+    records: list[dict[str, Any]] = []
+    places: list[int] = []
+    for key, (index, record) in data.held.items():
+        if now is not None and now.holds(record):
+            held[key] = (index, record)
+        else:
+            records.append(record)
+            places.append(index)
+
+    def fail(where: str, problem: str) -> ImportFileError:
+        return ImportFileError(f"{data.source}: {where}: {problem}")
+
+    items, _ = _items(records, fail, None, places)
+    return dataclasses.replace(data, items=(*data.items, *items), held=held)
+
+
+def _plan_items(data: ExportData, library: Library, keep_notes: bool) -> MergeReport:
+    """:func:`plan` of ``data``'s items against ``library``."""
     # Compared as stored: an entry whose annotation object is the library's document is
     # unchanged, without an Annotation made of either (a re-import or a sync of 100,000
     # entries, most of them equal); only the others are merged field by field.

@@ -398,9 +398,12 @@ def _plan_framed(framed: _Framed, path: Path, library: Library, own: OwnFile) ->
     except ImportFileError:
         return None
     keys, parts = own.keys, own.parts
-    if not {keys[at] for at in same}.isdisjoint(item.key for item in data.items):
+    if not {keys[at] for at in same}.isdisjoint(data.keys()):
         return None  # a key twice
-    report = plan_for(data, library, keep_notes=True)
+    try:
+        report = plan_for(data, library, keep_notes=True)
+    except ImportFileError:  # (not while the lock is held: see plan_for)
+        return None
     for part, what in (
         (_ANNOTATION, "annotation"),
         (_METADATA, "metadata"),
@@ -533,7 +536,11 @@ def sync(
                             continue
                 if merged is None:
                     assert data is not None
-                    merged = plan_for(data, library, keep_notes=True)
+                    try:
+                        merged = plan_for(data, library, keep_notes=True)
+                    except ImportFileError as exc:  # (checked only now: see plan_for)
+                        report.skipped.append((path, str(exc)))
+                        continue
                 if not dry_run:
                     assert digest is not None
                     with library.batch():  # the merge and its record: one write
