@@ -523,8 +523,9 @@ def test_sync_without_a_record_builds_the_export_as_before(
 def test_a_write_while_the_export_is_built_leaves_no_record(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The library changed after the export read it (here by this very process): the
-    record would pair the new library with the old export, so none is made."""
+    """Another process changed the library while the export was made: the record would pair
+    the new library with an export that may lack the change, so none is made; the next
+    sync makes the export again and writes the change."""
     from rlhf_reader.library import sync as syncing
 
     listed, shared, db = tmp_path / "list.md", tmp_path / "shared", tmp_path / "a.json"
@@ -532,19 +533,60 @@ def test_a_write_while_the_export_is_built_leaves_no_record(
     shared.mkdir()
     real = syncing.own_export
     built: list[int] = []
+    meanwhile: list[bool] = []
 
     def export_then_write(library: Any, *rest: Any) -> Any:
         export = real(library, *rest)
         built.append(1)
-        if len(built) == 1:
-            library.set_meta("changed_meanwhile", True)
+        if meanwhile and not meanwhile.pop():
+            other = Library.open(db)  # (as another process would)
+            other.set_status(["2402.01306"], Status.READING)
+            other.close()
         return export
 
     monkeypatch.setattr(syncing, "own_export", export_then_write)
     args = ("--list", str(listed), "sync", "--machine", "a", str(shared))
     assert "wrote" in run_cli(capsys, db, *args)[1] and len(built) == 1
-    assert "is up to date" in run_cli(capsys, db, *args)[1] and len(built) == 2  # built
-    assert "is up to date" in run_cli(capsys, db, *args)[1] and len(built) == 2  # recorded
+    assert run_cli(capsys, db, "mark", "2305.18290", "read")[0] == 0
+    meanwhile.append(False)
+    assert "wrote" in run_cli(capsys, db, *args)[1] and len(built) == 2  # (no record)
+    own = json.loads((shared / "rlhf-reader-a.sync.json").read_text())
+    assert "2402.01306" not in {e["key"] for e in own["entries"]}
+    assert "wrote" in run_cli(capsys, db, *args)[1] and len(built) == 3  # built, recorded
+    own = json.loads((shared / "rlhf-reader-a.sync.json").read_text())
+    assert "2402.01306" in {e["key"] for e in own["entries"]}
+    assert "is up to date" in run_cli(capsys, db, *args)[1] and len(built) == 3
+
+
+def test_a_first_sync_made_before_a_write_of_another_process_is_made_again(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first sync makes its export before it saves the machine id; another process's
+    write in between is read by that save, and the export is made again with it."""
+    from rlhf_reader.library import sync as syncing
+
+    listed, shared, db = tmp_path / "list.md", tmp_path / "shared", tmp_path / "a.json"
+    shutil.copyfile(BUNDLED, listed)
+    shared.mkdir()
+    assert run_cli(capsys, db, "mark", "2305.18290", "read")[0] == 0
+    real = syncing.own_export
+    built: list[int] = []
+
+    def export_then_write(library: Any, *rest: Any) -> Any:
+        export = real(library, *rest)
+        built.append(1)
+        if len(built) == 1:
+            other = Library.open(db)
+            other.set_status(["2402.01306"], Status.READING)
+            other.close()
+        return export
+
+    monkeypatch.setattr(syncing, "own_export", export_then_write)
+    args = ("--list", str(listed), "sync", "--machine", "a", str(shared))
+    assert "wrote" in run_cli(capsys, db, *args)[1] and len(built) == 2
+    own = json.loads((shared / "rlhf-reader-a.sync.json").read_text())
+    assert {"2305.18290", "2402.01306"} <= {e["key"] for e in own["entries"]}
+    assert "is up to date" in run_cli(capsys, db, *args)[1] and len(built) == 2
 
 
 def test_an_import_is_one_write_of_the_library(

@@ -257,9 +257,7 @@ def test_a_merge_and_its_record_are_one_write_of_the_library(
     library.close()
 
 
-def test_the_own_file_holds_the_librarys_records_an_entry_per_line(
-    capsys, tmp_path: Path
-) -> None:
+def test_the_own_file_holds_the_librarys_records_an_entry_per_line(capsys, tmp_path: Path) -> None:
     """This machine's file: per key the library holds anything about (sorted, the list's
     entries without any left out), the annotation, arXiv record and addition — not the
     list's fields — one entry per line, its checksum that of the entries as every reader
@@ -277,9 +275,7 @@ def test_the_own_file_holds_the_librarys_records_an_entry_per_line(
     lines = raw.splitlines()
     data = json.loads(raw)
     entries = data["entries"]
-    assert [e["key"] for e in entries] == sorted(
-        {DPO, KTO, SURVEY, OPEN, "title:only-on-a"}
-    )
+    assert [e["key"] for e in entries] == sorted({DPO, KTO, SURVEY, OPEN, "title:only-on-a"})
     assert len(lines) == len(entries) + 2  # the head, an entry per line, the sync object
     assert all(set(e) == {"key", "annotation", "metadata", "addition"} for e in entries)
     by_key = {e["key"]: e for e in entries}

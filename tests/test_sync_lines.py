@@ -115,7 +115,9 @@ def test_merging_line_by_line_gives_what_reading_whole_files_gives(
 
     monkeypatch.setattr(syncing, "_plan_framed", counted)
     lines = _rounds(capsys, tmp_path / "lines")
-    assert read_lines.count(True) >= 8 and read_lines.count(False) == 4  # twice, bad: dry run and real
+    assert (
+        read_lines.count(True) >= 8 and read_lines.count(False) == 4
+    )  # twice, bad: dry run and real
     monkeypatch.setattr(syncing, "_framed", lambda raw: None)  # every file read whole
     whole = _rounds(capsys, tmp_path / "whole")
     rename = [(c, o.replace("/whole/", "/lines/"), e.replace("/whole/", "/lines/"))

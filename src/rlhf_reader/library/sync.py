@@ -552,9 +552,16 @@ def sync(
                     if current is not None and merged.changed:
                         current = own_export(library, current, _changed_keys(merged))
             report.merged.append((path, merged))
-    finally:
-        if pending is not None:  # nothing merged (or a merge failed): saved on its own
+    except BaseException:
+        if pending is not None:  # a merge failed: saved on its own, as ever
             _save_machine(library, pending, given)
+        raise
+    if pending is not None:  # nothing merged: saved on its own
+        if own is not None and current is None and library.get_meta(MACHINE_SETTING) != pending:
+            # (a first sync: made before the write, from the snapshot's tuples, not after
+            # it from the tables the write leaves)
+            current = own_export(library)
+        _save_machine(library, pending, given)
     if dry_run or own is None:
         return report
     before = inputs() if inputs is not None else None
