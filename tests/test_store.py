@@ -248,6 +248,35 @@ def test_symlinked_library_is_written_through_the_link(tmp_path: Path) -> None:
     assert Library.open(real).annotation("a").status is Status.READ
 
 
+def test_backup_is_a_second_name_of_the_file_before_the_write(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ``.bak`` of a private library is the file itself under a second name (no copy);
+    of a file others may read, or where there are no hard links, a copy with mode 0600."""
+
+    Library.open(db_path).set_status(["a"], Status.READ)
+    before = db_path.stat()
+    Library.open(db_path).set_status(["b"], Status.READ)
+    bak = db_path.with_name("library.json.bak")
+    assert bak.stat().st_ino == before.st_ino != db_path.stat().st_ino
+    assert stat.S_IMODE(bak.stat().st_mode) == 0o600
+    assert not list(db_path.parent.glob(".library.json*.tmp"))
+    db_path.chmod(0o640)
+    kept = db_path.read_bytes()
+    Library.open(db_path).set_status(["c"], Status.READ)
+    assert bak.read_bytes() == kept and stat.S_IMODE(bak.stat().st_mode) == 0o600
+    assert bak.stat().st_ino != db_path.stat().st_ino
+    db_path.chmod(0o600)
+
+    def no_links(*_args: object) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    kept = db_path.read_bytes()
+    Library.open(db_path).set_status(["d"], Status.READ)
+    assert bak.read_bytes() == kept and stat.S_IMODE(bak.stat().st_mode) == 0o600
+
+
 def test_backup_is_the_file_before_the_first_write_of_each_run(db_path: Path) -> None:
     Library.open(db_path).set_status(["a"], Status.READ)
     bak = db_path.with_name("library.json.bak")

@@ -58,6 +58,7 @@ import contextlib
 import glob
 import hashlib
 import os
+import secrets
 import stat
 import threading
 from collections import Counter
@@ -833,7 +834,15 @@ class SafeStorage(Storage):
             self._remember_checked(self.content)
 
     def _backup(self) -> None:
-        """Copy the file as it is to ``.bak`` (the first write of this run)."""
+        """Keep the file as it is as ``.bak`` (the first write of this run).
+
+        A second name for the file (a hard link) when the file system allows it and the
+        file is private (mode 0600 or less): the write that follows replaces the library by
+        a new file and never changes this one, so the link keeps it as it was — with no
+        copy (0.1-0.3 s of every write command at 100,000 annotations, read and written and
+        synced to disk). Otherwise a copy, mode 0600."""
+        if self._link_backup():
+            return
         try:
             with fileio.open_regular(self.target) as handle:
                 raw = self._read_capped(handle, os.fstat(handle.fileno()).st_size)
@@ -843,6 +852,23 @@ class SafeStorage(Storage):
             raise LibraryError(f"{self.path}: cannot read: {_describe(exc)}") from None
         if raw:
             self._atomic_write(self.backup_path, raw, 0o600)
+
+    def _link_backup(self) -> bool:
+        """``.bak`` made a hard link to the file; False when it was not (then copy it)."""
+        try:
+            if stat.S_IMODE(os.stat(self.target).st_mode) & 0o077:
+                return False  # (a copy keeps a 0600 backup of a file others may read)
+            temp = self.folder / f".{self.target.name}.{secrets.token_hex(6)}.tmp"
+            os.link(self.target, temp)  # (a stale one is removed as any temp file)
+        except OSError:  # no such file, no hard links here (FAT, some network shares)
+            return False
+        try:
+            os.replace(temp, self.backup_path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            return False
+        return True  # (the folder is synced to disk by the write that follows)
 
     def _atomic_write(self, dest: Path, payload: bytes, mode: int) -> None:
         try:
