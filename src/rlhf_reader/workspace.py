@@ -16,7 +16,7 @@ and wherever it is listed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -193,6 +193,27 @@ class Workspace:
         entry, skipped = found
         self._warn_skipped(skipped)
         return entry
+
+    def listed_titles(self, keys: Collection[str]) -> dict[str, str] | None:
+        """The title of each of ``keys`` the list has (a key's first listing), read from
+        the parse cache's key index without building the catalog (an import's report names
+        the few papers it changed); None when the list is not cached yet — then read
+        :attr:`list_catalog`."""
+        if self._list is None:
+            from rlhf_reader.lists import catalog_cache
+
+            found = catalog_cache.find_each(self.list_path, keys)
+            if found is None:
+                return None
+            entries, skipped = found
+            self._warn_skipped(skipped)
+            return {key: entry.title for key, entry in entries.items()}
+        wanted = set(keys)
+        titles: dict[str, str] = {}
+        for entry in self._list.entries:
+            if entry.key in wanted:
+                titles.setdefault(entry.key, entry.title)
+        return titles
 
     @property
     def library(self) -> Library:

@@ -19,10 +19,11 @@ from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.textsafe import ascii_json, encodes_everything, printable, printable_block, say
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from rlhf_reader.cli import Context
     from rlhf_reader.library.bibimport import ImportPlan, Reference
+    from rlhf_reader.library.merge import MergeReport
     from rlhf_reader.library.records import Row
     from rlhf_reader.library.store import Library
     from rlhf_reader.model import Entry
@@ -270,6 +271,7 @@ def run_import(ctx: Context) -> int:
     from rlhf_reader.library.bibimport import references_in
     from rlhf_reader.library.merge import (
         ImportFileError,
+        apply,
         apply_beside,
         parse_export,
         plan_for,
@@ -299,14 +301,22 @@ def run_import(ctx: Context) -> int:
             # Plan and write under one lock: a `mark` from another process cannot slip in.
             with library.exclusive():
                 report = plan_for(data, library)
-                try:  # (on two cores the titles are read while the library is written)
-                    (titles,) = apply_beside(report, library, _quiet_titles(ctx), size=data.size)
+                try:
+                    if _few_changed(report) is not None:
+                        apply(report, library)  # (their titles looked up by key, after)
+                    else:  # (on two cores the list's titles read while the library is written)
+                        (titles,) = apply_beside(
+                            report, library, _quiet_titles(ctx), size=data.size
+                        )
                 except (ValueError, LibraryError) as exc:
                     raise CliError(f"import failed: {exc}") from None
     except ImportFileError as exc:  # (an entry checked only now: see plan_for)
         raise CliError(f"import refused, library unchanged: {exc}") from None
     # The list's titles only when a change is printed (a re-import changes nothing: at
-    # 100,000 entries the list's catalog is most of a second).
+    # 100,000 entries the list's catalog is most of a second), by key when they are few.
+    few = _few_changed(report)
+    if titles is None and few is not None:
+        titles = ctx.workspace.listed_titles(few)
     if titles is None:
         titles = _titles(ctx) if report.changed else {}
     lines = []
@@ -382,6 +392,16 @@ def _print_lines(ctx: Context, lines: list[str]) -> None:
         ctx.print("\n".join(lines))
 
 
+_FEW_TITLES = 1_000
+"""An import that changes at most this many papers looks their titles up by key."""
+
+
+def _few_changed(report: MergeReport) -> list[str] | None:
+    """The keys an import changes, when there are some and at most ``_FEW_TITLES``."""
+    keys = list(dict.fromkeys(c.key for c in report.changes if c.kind != "unchanged"))
+    return keys if 0 < len(keys) <= _FEW_TITLES else None
+
+
 def _quiet_titles(ctx: Context) -> Callable[[], dict[str, str] | None]:
     """:func:`_titles` for a child process: None when reading the list would print a
     warning (then the command reads it itself, and warns, as ever)."""
@@ -397,7 +417,7 @@ def _quiet_titles(ctx: Context) -> Callable[[], dict[str, str] | None]:
             return None
         if catalog.skipped:
             return None
-        return {entry.key: entry.title for entry in catalog.entries}
+        return _first_titles(catalog.entries)
 
     return titles
 
@@ -406,6 +426,14 @@ def _titles(ctx: Context) -> dict[str, str]:
     from rlhf_reader.lists.catalog import CatalogError
 
     try:
-        return {entry.key: entry.title for entry in ctx.list_catalog.entries}
+        return _first_titles(ctx.list_catalog.entries)
     except CatalogError:  # a list that cannot be read does not stop an import
         return {}
+
+
+def _first_titles(entries: Iterable[Entry]) -> dict[str, str]:
+    """Each key's title, as the list first lists it."""
+    titles: dict[str, str] = {}
+    for entry in entries:
+        titles.setdefault(entry.key, entry.title)
+    return titles

@@ -169,6 +169,29 @@ def find(path: Path, keys: Collection[str]) -> tuple[Entry, tuple[str, ...]] | N
     on what its parser skipped — read from the cache's key index, without building the
     catalog (a CLI write names one paper of a list of 100,000). None when the list is not
     cached (or cannot be read) or no entry has one of the keys: then load it whole."""
+    found = _found(path, keys)
+    if not found or not found[0]:
+        return None
+    hits, skipped = found
+    return min(hits.values(), key=lambda hit: hit[0])[1], skipped
+
+
+def find_each(path: Path, keys: Collection[str]) -> tuple[dict[str, Entry], tuple[str, ...]] | None:
+    """Each of ``keys``'s first entry in the list at ``path`` (the keys it lists), and the
+    notes on what its parser skipped, read as :func:`find` reads one (an import's report
+    names the few papers it changed); None when the list is not cached or cannot be read."""
+    found = _found(path, keys)
+    if found is None:
+        return None
+    hits, skipped = found
+    return {key: entry for key, (_number, entry) in hits.items()}, skipped
+
+
+def _found(
+    path: Path, keys: Collection[str]
+) -> tuple[dict[str, tuple[int, Entry]], tuple[str, ...]] | None:
+    """For each of ``keys`` the list has, (its first entry's number, the entry), and the
+    notes on what the parser skipped; None when the list is not cached or cannot be read."""
     from rlhf_reader.lists.catalog import MAX_LIST_BYTES
 
     try:
@@ -181,18 +204,16 @@ def find(path: Path, keys: Collection[str]) -> tuple[Entry, tuple[str, ...]] | N
             return None
         skeleton, index, entries = found
         text = bytes(index)  # "\n" + one line a key: "KEY"<tab>entry<tab>path<tab>at<tab>size
-        hits = []
+        hits = {}
         for key in keys:
             at = text.find(b"\n" + orjson.dumps(key) + b"\t")
             if at >= 0:
                 line = text[at + 1 : text.index(b"\n", at + 1)]
-                hits.append([int(n) for n in line.rsplit(b"\t", 4)[1:]])
-        if not hits:
-            return None
-        _number, path_number, start, size = min(hits)
-        section = tuple(skeleton["paths"][path_number])
-        skipped = tuple(str(note) for note in skeleton.get("skipped", ()))
-        return _entry(orjson.loads(entries[start : start + size]), section), skipped
+                number, path_number, start, size = (int(n) for n in line.rsplit(b"\t", 4)[1:])
+                section = tuple(skeleton["paths"][path_number])
+                entry = _entry(orjson.loads(entries[start : start + size]), section)
+                hits[key] = (number, entry)
+        return hits, tuple(str(note) for note in skeleton.get("skipped", ()))
     except Exception:  # the cache is an optimisation: the caller loads the list instead
         return None
 
