@@ -50,6 +50,7 @@ either way.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import hashlib
@@ -250,23 +251,27 @@ def _patched(
     additions: Mapping[str, Any],
 ) -> OwnFile:
     """:func:`own_export` of the library that ``previous`` was made of but for the keys
-    ``redo``: their entries made again, the others' kept."""
+    ``redo``: their entries made again, put in their places among the others' (kept)."""
     annotations = {k: a.to_dict() for k, a in library.annotations(redo).items() if a.recorded()}
     order = sorted(redo)
     parts, records = _records(order, annotations, metadata, additions)
-    made = {
-        key: (orjson.dumps(record, option=orjson.OPT_SORT_KEYS), part)
-        for key, record, part in zip(order, records, parts, strict=True)
-        if part  # (a key left with nothing has no entry)
-    }
-    kept = zip(previous.keys, previous.lines, previous.parts, strict=True)
-    made.update((key, (line, part)) for key, line, part in kept if key not in redo)
-    keys = sorted(made)
-    lines = [made[key][0] for key in keys]
+    keys, lines, held = list(previous.keys), list(previous.lines), list(previous.parts)
+    for key, record, part in zip(order, records, parts, strict=True):
+        at = bisect.bisect_left(keys, key)  # (the keys are sorted, and stay so)
+        there = at < len(keys) and keys[at] == key
+        if not part:  # (a key left with nothing has no entry)
+            if there:
+                del keys[at], lines[at], held[at]
+            continue
+        line = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+        if there:
+            lines[at], held[at] = line, part
+        else:
+            keys.insert(at, key)
+            lines.insert(at, line)
+            held.insert(at, part)
     digest = hashlib.sha256(b"[" + b",".join(lines) + b"]").hexdigest()
-    return OwnFile(
-        now_iso(), keys, lines, [made[key][1] for key in keys], digest, library.generation
-    )
+    return OwnFile(now_iso(), keys, lines, held, digest, library.generation)
 
 
 _NEXT_ENTRY = b'},{"addition":'  # between two entries in the dump of them all
