@@ -208,7 +208,8 @@ def own_export(
     if previous is not None:
         return _patched(library, previous, set(changed), metadata, additions)
     annotations = library.annotation_records()
-    keys = sorted({*annotations, *metadata, *additions})
+    # (in the library's order first: mostly sorted already, which sorted() takes in one pass)
+    keys = sorted(dict.fromkeys([*annotations, *metadata, *additions]))
     parts, records = _records(keys, annotations, metadata, additions)
     # One dump of them all (orjson: a list is its items joined by ","; keys sorted, what
     # entries_digest hashes), cut into an entry per line.
@@ -227,6 +228,11 @@ def _records(
     additions: Mapping[str, Any],
 ) -> tuple[list[int], list[dict[str, Any]]]:
     """Each key's entry (keys sorted, as orjson sorts them) and what it holds."""
+    if not metadata and not additions and len(annotations) == len(keys):  # (a common library)
+        return [_ANNOTATION] * len(keys), [
+            {"addition": None, "annotation": annotations[key], "key": key, "metadata": None}
+            for key in keys
+        ]
     parts = []
     records = []
     for key in keys:
@@ -284,15 +290,10 @@ def _cut(dumped: bytes, count: int) -> list[bytes] | None:
     ``addition``: the caller dumps each entry alone)."""
     if not count:
         return []
-    pieces = dumped[1:-1].split(_NEXT_ENTRY)
-    if len(pieces) != count:
+    if dumped.count(_NEXT_ENTRY) != count - 1:
         return None
-    head = b'{"addition":'
-    last = len(pieces) - 1
-    return [
-        (head if at else b"") + piece + (b"}" if at < last else b"")
-        for at, piece in enumerate(pieces)
-    ]
+    # Compact JSON has no line break but between entries once this puts one there.
+    return dumped[1:-1].replace(_NEXT_ENTRY, b'}\n{"addition":').split(b"\n")
 
 
 def sync_bytes(own: OwnFile, machine: str) -> bytes:
