@@ -26,7 +26,7 @@ import functools
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -546,18 +546,19 @@ def _bib_row(key: str, kind: str, fields: Mapping[str, Any]) -> Row:
     date = _text(fields.get("date"))
     year_text = _text(fields.get("year")) or date[:4]
     keywords = _text(fields.get("keywords"))
+    arxiv_id, doi = _ids(doi, _bib_candidates, fields, url)
     return (
         key,  # source_id
         _text(fields.get("title")),  # title
         names,  # authors
         _year(year_text),
         date if date and _DATE_RE.fullmatch(date) else "",  # date
-        _arxiv_of(_bib_candidates(fields, url), doi),  # arxiv_id
-        "" if _ARXIV_DOI_RE.match(doi) else doi,  # doi
+        arxiv_id,
+        doi,
         url,
         venue,
-        tuple(k for k in _KEYWORD_SPLIT_RE.split(keywords) if k) if keywords else (),  # keywords
-        _reading_note(note),
+        _keywords(keywords) if keywords else (),
+        _reading_note(note) if note else "",
         None,  # _rest: every field made
     )
 
@@ -622,18 +623,19 @@ def _plain_bib_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row | N
         get("journal") or get("journaltitle") or "",
         get("booktitle", ""),
     )
+    arxiv_id, doi = _ids(doi, _bib_candidates, fields, url)
     return (
         key,  # source_id
         " ".join(get("title", "").split()),  # title
         None,  # authors (made from _rest)
         None,  # year
         None,  # date
-        _arxiv_of(_bib_candidates(fields, url), doi),  # arxiv_id
-        "" if _ARXIV_DOI_RE.match(doi) else doi,  # doi
+        arxiv_id,
+        doi,
         url,
         None,  # venue
-        tuple(k for k in _KEYWORD_SPLIT_RE.split(keywords) if k) if keywords else (),  # keywords
-        _reading_note(note),
+        _keywords(keywords) if keywords else (),
+        _reading_note(note) if note else "",
         rest,
     )
 
@@ -679,6 +681,23 @@ def _is_arxiv_eprint(fields: Mapping[str, Any]) -> bool:
 def _clean_doi(text: str) -> str:
     match = _DOI_RE.search(text)
     return match.group(1).rstrip(".,;") if match else ""
+
+
+def _ids(
+    doi: str, candidates: Callable[[Any, str], Iterable[str]], fields: Any, url: str
+) -> tuple[str | None, str]:
+    """``(_arxiv_of(candidates(fields, url), doi), the DOI unless it is arXiv's)``: the
+    candidates made only when arXiv's DOI does not name the id (most references of an export
+    from arXiv: the DOI looked at once)."""
+    match = _ARXIV_DOI_RE.match(doi) if doi else None
+    if match is None:
+        return _arxiv_of(candidates(fields, url), ""), doi
+    return parse_arxiv_id(match.group(1)) or _arxiv_of(candidates(fields, url), ""), ""
+
+
+@functools.lru_cache(maxsize=1 << 12)  # the same few keyword lists again and again
+def _keywords(text: str) -> tuple[str, ...]:
+    return tuple(k for k in _KEYWORD_SPLIT_RE.split(text) if k)
 
 
 def _arxiv_of(candidates: Iterable[str], doi: str) -> str | None:
@@ -865,11 +884,10 @@ def _csl_row(item: Mapping[str, Any], index: int) -> Row:
         tuple(n for n in names if n),  # authors
         year,
         date,
-        _arxiv_of(_csl_candidates(item, url), doi),  # arxiv_id
-        "" if _ARXIV_DOI_RE.match(doi) else doi,  # doi
+        *_ids(doi, _csl_candidates, item, url),  # arxiv_id, doi
         url,
         "" if _NOT_A_VENUE_RE.match(venue) else venue,  # venue
-        tuple(k for k in _KEYWORD_SPLIT_RE.split(str(keywords)) if k) if keywords else (),
+        _keywords(str(keywords)) if keywords else (),
         note,
         None,  # _rest: every field made
     )
