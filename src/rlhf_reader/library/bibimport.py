@@ -842,6 +842,11 @@ def _csl_row(item: Mapping[str, Any], index: int) -> Row:
     get = item.get
     names = []
     for author in get("author") or []:
+        if type(author) is dict and len(author) == 2:  # most: {"family": …, "given": …}
+            given, family = author.get("given"), author.get("family")
+            if type(given) is str and type(family) is str and given and family:
+                names.append(f"{given} {family}")
+                continue
         if not isinstance(author, dict):
             continue
         literal = author.get("literal")
@@ -1119,6 +1124,7 @@ def plan_import(
     known_tags: dict[str, str | None] = {}
     # The same few keyword lists again and again: each made tags once.
     by_keywords: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    new_tags: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
     for ref in references:
         if not ref.title:
             warnings.append(f"{ref.source_id}: no title, skipped")
@@ -1140,8 +1146,12 @@ def plan_import(
             key, how = found
             ann = annotation_of(key)  # (none: no tags, unread)
             if tags and ann is not None:
-                have_tags = set(ann.tags)
-                tags = tuple(t for t in tags if t not in have_tags)
+                pair = (tags, ann.tags)  # (a few pairs again and again: each worked out once)
+                new = new_tags.get(pair)
+                if new is None:
+                    have_tags = set(ann.tags)
+                    new = new_tags[pair] = tuple(t for t in tags if t not in have_tags)
+                tags = new
             if key in notes:
                 base = notes[key]
             else:
