@@ -80,20 +80,28 @@ class Reference:
 
         def __getattr__(self, name: str) -> Any:
             """Only reached for a field not made yet (an unset slot): make them now."""
-            if name in _PENDING_FIELDS:
-                rest = self._rest
-                if rest is not None:
-                    made = _finish_plain(*rest)
-                    for slot, value in zip(_PENDING_FIELDS, made, strict=True):
-                        object.__setattr__(self, slot, value)
-                    object.__setattr__(self, "_rest", None)
-                    return made[_PENDING_FIELDS.index(name)]
+            if name in _PENDING_FIELDS and self._rest is not None:
+                _make_pending(self)
+                return object.__getattribute__(self, name)
             raise AttributeError(name)
 
 
 # The fields of a Reference that a match needs none of, made only when read (an addition, a
 # comparison): splitting 100,000 author lists was a fifth of reading a .bib file.
 _PENDING_FIELDS = ("authors", "year", "date", "venue")
+_store = object.__setattr__  # (past the frozen dataclass's guard)
+
+
+def _make_pending(ref: Reference) -> None:
+    """Make the pending fields of ``ref`` (if any) from its ``_rest``."""
+    rest = ref._rest
+    if rest is not None:
+        authors, year, date, venue = _finish_plain(*rest)
+        _store(ref, "authors", authors)
+        _store(ref, "year", year)
+        _store(ref, "date", date)
+        _store(ref, "venue", venue)
+        _store(ref, "_rest", None)
 
 
 @dataclass(slots=True)
@@ -1169,6 +1177,7 @@ def plan_import(
             steps.append(Step(ref, key, how, tags, note, base, status, None, None, bad))
             continue
         key = reference_key(ref)
+        _make_pending(ref)  # (read below: made at once, not through __getattr__)
         record = {
             "key": key,
             "arxiv_id": ref.arxiv_id,
