@@ -1168,7 +1168,8 @@ def plan_import(
                 base = notes[key]
             else:
                 base = ann.note if ann is not None else ""
-            note = _merged_note(base, ref.note) if ref.note else None
+            incoming = ref.note  # (in the note already, as is: nothing to merge)
+            note = _merged_note(base, incoming) if incoming and incoming not in base else None
             if note is not None:
                 notes[key] = note
             if status is not None and status is (Status.UNREAD if ann is None else ann.status):
