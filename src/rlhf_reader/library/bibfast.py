@@ -109,13 +109,16 @@ def _common(text: str, start: int = 0, stop: int = -1, part: bool = False) -> li
     """The entries of a file that is only entries of the common shape and text without a
     block between them, read in one pass (what bibtexparser's splitter does with it, mark by
     mark); None for any other file. ``part``: read ``text[start:stop]`` as :func:`read_part`
-    does."""
+    does. The entries written a field a line at its start are read a whole entry at a time
+    (:func:`_lines`), the rest token by token."""
     result: list[RawEntry] = []
     seen: set[str] = set()
+    stop = len(text) if stop < 0 else stop
+    start = _lines(text, start, stop, result, seen)
     fields: list[tuple[str, str]] | None = None
     names: set[str] = set()
     key = kind = ""
-    tokens = _TOKEN_RE.findall(text, start, len(text) if stop < 0 else stop)
+    tokens = _TOKEN_RE.findall(text, start, stop)
     for head, raw_key, name, enclosed, bare, end, other in tokens:
         if fields is not None:  # in an entry: only fields
             if not end:
@@ -153,6 +156,60 @@ def _common(text: str, start: int = 0, stop: int = -1, part: bool = False) -> li
     if fields is not None or not (result or part):
         return None
     return result
+
+
+# The shape our export (and most tools) write: ``@type{key,``, then each field on a line of
+# its own, ``name = {value}`` with at most one level of braces inside the value and no line
+# break, a comma between fields (and after the last, or not), ``}`` alone on the last line,
+# line breaks between entries. An entry of this shape is what the token pass reads in it:
+# the same key, type, names and values (see :func:`_lines`).
+_LINE_VALUE = r"(?:[^{}\\\n]++|\{[^{}\\\n]*+\})*+"
+
+
+def _line_field(group: str) -> str:
+    """A field of the line shape; ``group``: ``""`` (name and value captured) or ``"?:"``."""
+    return rf"\n[ \t]++({group}[A-Za-z][\w\-]*+)[ \t]*+=[ \t]*+\{{({group}{_LINE_VALUE})\}}[ \t]*+"
+
+
+_LINE_FIELD_RE = re.compile(_line_field(""))
+_LINE_ENTRY_RE = re.compile(
+    rf'@(\w++)\{{([^\s{{}}",=@\\]++),'
+    rf"({_line_field('?:')}(?:,{_line_field('?:')})*+,?)\n\}}\n*+"
+)
+# Off: every entry read token by token (the tests compare the two ways).
+LINES = True
+
+
+def _lines(text: str, pos: int, stop: int, result: list[RawEntry], seen: set[str]) -> int:
+    """Read the entries of the line shape (``_LINE_ENTRY_RE``) from ``pos`` on, one after
+    another, into ``result`` (a key in ``seen`` dropped, as an entry with a field name
+    twice); where the first other text begins (then the token pass goes on from there).
+
+    Why it reads what the token pass reads: from an entry's ``@`` the token pass reads the
+    head ``@type{key,`` (the key has no mark, no white space to strip), then each field
+    ``name = {value}`` up to its comma (white space around the name stripped; the value a
+    braced one without backslash, so the inside is the value as written), the last one's
+    comma (if any) with the ``}`` after it closing the entry; a value without a line break
+    holds no line-start ``@``. The line breaks after the entry are text between entries
+    (no ``=``); the pass is then between entries at the next ``@``, in the state it starts
+    in, with the keys seen so far: where this hands over."""
+    if not LINES:
+        return pos
+    match, fields_of = _LINE_ENTRY_RE.match, _LINE_FIELD_RE.findall
+    while pos < stop:
+        found = match(text, pos, stop)
+        if found is None:
+            break
+        head, key, body = found.groups()
+        lowered = ("@" + head).lower()
+        if lowered.startswith(_SPECIAL_BLOCKS):
+            break
+        fields = fields_of(body)
+        if key not in seen and len(dict(fields)) == len(fields):
+            seen.add(key)
+            result.append((key, lowered[1:], fields))
+        pos = found.end()
+    return pos
 
 
 # Where a big file is cut into parts read apart (on several cores: bibimport): before an

@@ -26,7 +26,7 @@ import functools
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +71,37 @@ class Reference:
     venue: str = ""
     keywords: tuple[str, ...] = ()
     note: str = ""
+    # What ``authors``, ``year``, ``date`` and ``venue`` are made of when they were not made
+    # yet (a reference read from a plain BibTeX entry: see :func:`_plain_bib_row`); None
+    # once they are. Not compared, not shown: the fields are made when first read.
+    _rest: tuple[str, ...] | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+    if not TYPE_CHECKING:  # (for mypy, a Reference has its fields and nothing else)
+
+        def __getattr__(self, name: str) -> Any:
+            """Only reached for a field not made yet (an unset slot): make them now."""
+            if name in _PENDING_FIELDS and self._rest is not None:
+                _make_pending(self)
+                return object.__getattribute__(self, name)
+            raise AttributeError(name)
+
+
+# The fields of a Reference that a match needs none of, made only when read (an addition, a
+# comparison): splitting 100,000 author lists was a fifth of reading a .bib file.
+_PENDING_FIELDS = ("authors", "year", "date", "venue")
+_store = object.__setattr__  # (past the frozen dataclass's guard)
+
+
+def _make_pending(ref: Reference) -> None:
+    """Make the pending fields of ``ref`` (if any) from its ``_rest``."""
+    rest = ref._rest
+    if rest is not None:
+        authors, year, date, venue = _finish_plain(*rest)
+        _store(ref, "authors", authors)
+        _store(ref, "year", year)
+        _store(ref, "date", date)
+        _store(ref, "venue", venue)
+        _store(ref, "_rest", None)
 
 
 @dataclass(slots=True)
@@ -143,17 +174,21 @@ def _detect(raw: bytes) -> tuple[str, Any]:
     spaces = _SPACE_RE.match(raw, 3 if raw.startswith(codecs.BOM_UTF8) else 0)
     at = spaces.end() if spaces is not None else 0
     first = raw[at : at + 1]
-    if first in (b"{", b"[") or not first.isascii() or b"\x1c" <= first <= b"\x1f":
+    if first in (b"{", b"["):  # (only ASCII white space before it: the text starts so too)
+        text = ""  # decoded only if orjson refuses the bytes (90 MB: 0.1 s)
+    elif not first.isascii() or b"\x1c" <= first <= b"\x1f":
         text = raw.decode("utf-8-sig", errors="replace").lstrip()  # (what str.isspace says)
     else:
         text = ""  # the text starts with this ASCII character: no JSON
-    if text.startswith(("{", "[")):
+    if first in (b"{", b"[") or text.startswith(("{", "[")):
         parsed = _UNREAD
         try:
             data = orjson.loads(raw)  # most files: 4-5x json's time
             if not merge.has_long_number(raw):
                 parsed = data
         except orjson.JSONDecodeError:
+            if not text:
+                text = raw.decode("utf-8-sig", errors="replace").lstrip()
             try:
                 data = json.loads(text)  # a BOM, NaN, a lone surrogate: json's rules
             except ValueError:
@@ -192,13 +227,16 @@ def parse_references(
     return made(_references(raw, fmt, source, parsed)[0])
 
 
-# A Reference as the tuple of its fields in their order (Reference.__slots__): what reading
-# makes, what the import cache keeps and what the processes of a read in parts send back.
+# A Reference as the tuple of its slots in their order (Reference.__slots__: its fields,
+# then ``_rest``): what reading makes, what the import cache keeps and what the processes of
+# a read in parts send back. A row whose ``_rest`` is not None has None for the fields it
+# makes (_PENDING_FIELDS).
 Row = tuple[Any, ...]
 
 
 class _Made:
-    """A :class:`Reference` made by plain stores from its row (``reclass``)."""
+    """A :class:`Reference` made by plain stores from its row (``reclass``); the fields of
+    a row with ``_rest`` are left unset (made when first read)."""
 
     __slots__ = Reference.__slots__
 
@@ -206,16 +244,19 @@ class _Made:
         (
             self.source_id,
             self.title,
-            self.authors,
-            self.year,
-            self.date,
+            authors,
+            year,
+            date,
             self.arxiv_id,
             self.doi,
             self.url,
-            self.venue,
+            venue,
             self.keywords,
             self.note,
+            self._rest,
         ) = row
+        if self._rest is None:
+            self.authors, self.year, self.date, self.venue = authors, year, date, venue
 
 
 def made(rows: Iterable[Row]) -> list[Reference]:
@@ -363,7 +404,7 @@ def _converted(found: list[bibfast.RawEntry]) -> list[Row]:
 
 def _bib_entry_reference(key: str, kind: str, items: list[tuple[str, str]]) -> Reference:
     """:func:`_bib_entry_row` as a :class:`Reference`."""
-    return Reference(*_bib_entry_row(key, kind, items))
+    return made([_bib_entry_row(key, kind, items)])[0]
 
 
 def _bib_entry_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row:
@@ -510,59 +551,51 @@ def _bib_row(key: str, kind: str, fields: Mapping[str, Any]) -> Row:
     doi = _clean_doi(_text(fields.get("doi")))
     url = _text(fields.get("url"))
     journal = _text(fields.get("journal") or fields.get("journaltitle"))
-    booktitle = _text(fields.get("booktitle"))
+    venue = _venue(_text(fields.get("booktitle")), journal)
     note = "\n\n".join(
         t for t in (str(fields.get(n) or "").strip() for n in ("annote", "note")) if t
     )
     date = _text(fields.get("date"))
-    return _bib_made(
-        key, fields, names, _text(fields.get("title")), doi, url, journal, booktitle, note,
-        date, _text(fields.get("year")) or date[:4], _text(fields.get("keywords")),
-    )  # fmt: skip
-
-
-def _bib_made(
-    key: str,
-    fields: Mapping[str, Any],
-    names: tuple[str, ...],
-    title: str,
-    doi: str,
-    url: str,
-    journal: str,
-    booktitle: str,
-    note: str,
-    date: str,
-    year_text: str,
-    keywords: str,
-) -> Row:
-    """The :class:`Reference` (its row) of a BibTeX entry whose fields are read and cleaned
-    (by ``_bib_row`` or, for a plain entry, ``_plain_bib_row``): its arXiv id, venue, note,
-    date and year worked out the same way for both."""
-    arxiv_id = _arxiv_of(_bib_candidates(fields, url, journal), doi)
-    venue = booktitle or journal
-    if venue and (_NOT_A_VENUE_RE.match(venue) or "arxiv" in venue.lower()):
-        venue = ""
-    if note and (_ARXIV_IN_TEXT_RE.fullmatch(note.strip()) or note.startswith("arXiv:")):
-        note = ""  # Zotero and Scholar put the arXiv number in `note`: not a reading note
+    year_text = _text(fields.get("year")) or date[:4]
+    keywords = _text(fields.get("keywords"))
+    arxiv_id, doi = _ids(doi, _bib_candidates, fields, url)
     return (
         key,  # source_id
-        title,
+        _text(fields.get("title")),  # title
         names,  # authors
-        int(year_text) if year_text[:4].isdecimal() and len(year_text) == 4 else None,  # year
+        _year(year_text),
         date if date and _DATE_RE.fullmatch(date) else "",  # date
         arxiv_id,
-        "" if _ARXIV_DOI_RE.match(doi) else doi,  # doi
+        doi,
         url,
         venue,
-        tuple(k for k in _KEYWORD_SPLIT_RE.split(keywords) if k) if keywords else (),  # keywords
-        note,
+        _keywords(keywords) if keywords else (),
+        _reading_note(note) if note else "",
+        None,  # _rest: every field made
     )
+
+
+def _venue(booktitle: str, journal: str) -> str:
+    venue = booktitle or journal
+    if venue and (_NOT_A_VENUE_RE.match(venue) or "arxiv" in venue.lower()):
+        return ""
+    return venue
+
+
+def _year(text: str) -> int | None:
+    return int(text) if text[:4].isdecimal() and len(text) == 4 else None
+
+
+def _reading_note(note: str) -> str:
+    if note and (_ARXIV_IN_TEXT_RE.fullmatch(note.strip()) or note.startswith("arXiv:")):
+        return ""  # Zotero and Scholar put the arXiv number in `note`: not a reading note
+    return note
 
 
 def _plain_bib_reference(key: str, kind: str, items: list[tuple[str, str]]) -> Reference | None:
     """:func:`_plain_bib_row` as a :class:`Reference`."""
     row = _plain_bib_row(key, kind, items)
-    return None if row is None else Reference(*row)
+    return None if row is None else made([row])[0]
 
 
 def _plain_bib_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row | None:
@@ -571,7 +604,12 @@ def _plain_bib_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row | N
     backslash, brace or ``$`` (nothing for ``_decode`` or ``_text`` to take out) and, for
     ``author``, ASCII. None for any other entry: then the general path. Most entries of
     most files are plain; here a field costs a dictionary store, not three calls (2.3 s
-    for 100,000 entries went to the calls)."""
+    for 100,000 entries went to the calls).
+
+    Only what a match and the report need is made here (title, arXiv id, DOI, link,
+    keywords, note); the authors, year, date and venue are made from the raw values kept
+    in the row's ``_rest`` (:func:`_finish_plain`) when first read: an import that matches
+    every reference never splits an author list."""
     fields: dict[str, str] = {}
     used = _BIB_FIELDS
     for name, value in items:
@@ -581,10 +619,46 @@ def _plain_bib_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row | N
     joined = "".join(fields.values())  # (one look at all of them: 4 scans, not 4 a field)
     if "\\" in joined or "{" in joined or "}" in joined or "$" in joined:
         return None
-    author = fields.get("author")
+    get = fields.get
+    author = get("author", "")
+    if not author.isascii():
+        return None
+    doi = _clean_doi(" ".join(get("doi", "").split()))
+    url = " ".join(get("url", "").split())
+    annote, note = get("annote", "").strip(), get("note", "").strip()
+    note = f"{annote}\n\n{note}" if annote and note else annote or note
+    keywords = " ".join(get("keywords", "").split())
+    rest = (
+        author,
+        get("year", ""),
+        get("date", ""),
+        get("journal") or get("journaltitle") or "",
+        get("booktitle", ""),
+    )
+    arxiv_id, doi = _ids(doi, _bib_candidates, fields, url)
+    return (
+        key,  # source_id
+        " ".join(get("title", "").split()),  # title
+        None,  # authors (made from _rest)
+        None,  # year
+        None,  # date
+        arxiv_id,
+        doi,
+        url,
+        None,  # venue
+        _keywords(keywords) if keywords else (),
+        _reading_note(note) if note else "",
+        rest,
+    )
+
+
+def _finish_plain(
+    author: str, year: str, date: str, journal: str, booktitle: str
+) -> tuple[tuple[str, ...], int | None, str, str]:
+    """The authors, year, date and venue of a plain entry (:func:`_plain_bib_row`) from its
+    raw ``author``, ``year``, ``date``, ``journal`` (or ``journaltitle``) and ``booktitle``:
+    what ``_bib_row`` makes of them."""
     if author:
-        if not author.isascii():
-            return None
         names = tuple(
             n
             for n in (_bib_name(a) for a in _split_names_ascii(author))
@@ -592,26 +666,21 @@ def _plain_bib_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row | N
         )
     else:
         names = ()
-    get = fields.get
-    doi = _clean_doi(" ".join(get("doi", "").split()))
-    url = " ".join(get("url", "").split())
-    journal = " ".join((get("journal") or get("journaltitle") or "").split())
-    booktitle = " ".join(get("booktitle", "").split())
-    annote, note = get("annote", "").strip(), get("note", "").strip()
-    note = f"{annote}\n\n{note}" if annote and note else annote or note
-    date = " ".join(get("date", "").split())
-    return _bib_made(
-        key, fields, names, " ".join(get("title", "").split()), doi, url, journal, booktitle,
-        note, date, " ".join(get("year", "").split()) or date[:4],
-        " ".join(get("keywords", "").split()),
-    )  # fmt: skip
+    date = " ".join(date.split())
+    year_text = " ".join(year.split()) or date[:4]
+    return (
+        names,
+        _year(year_text),
+        date if date and _DATE_RE.fullmatch(date) else "",
+        _venue(" ".join(booktitle.split()), " ".join(journal.split())),
+    )
 
 
-def _bib_candidates(fields: Mapping[str, Any], url: str, journal: str) -> Iterator[str]:
+def _bib_candidates(fields: Mapping[str, Any], url: str) -> Iterator[str]:
     """Where a BibTeX entry may name its arXiv id, in order, made as they are looked at."""
     yield _text(fields.get("eprint")) if _is_arxiv_eprint(fields) else ""
     yield url
-    yield journal
+    yield _text(fields.get("journal") or fields.get("journaltitle"))
     yield _text(fields.get("note"))
     yield _text(fields.get("howpublished"))
 
@@ -624,6 +693,23 @@ def _is_arxiv_eprint(fields: Mapping[str, Any]) -> bool:
 def _clean_doi(text: str) -> str:
     match = _DOI_RE.search(text)
     return match.group(1).rstrip(".,;") if match else ""
+
+
+def _ids(
+    doi: str, candidates: Callable[[Any, str], Iterable[str]], fields: Any, url: str
+) -> tuple[str | None, str]:
+    """``(_arxiv_of(candidates(fields, url), doi), the DOI unless it is arXiv's)``: the
+    candidates made only when arXiv's DOI does not name the id (most references of an export
+    from arXiv: the DOI looked at once)."""
+    match = _ARXIV_DOI_RE.match(doi) if doi else None
+    if match is None:
+        return _arxiv_of(candidates(fields, url), ""), doi
+    return parse_arxiv_id(match.group(1)) or _arxiv_of(candidates(fields, url), ""), ""
+
+
+@functools.lru_cache(maxsize=1 << 12)  # the same few keyword lists again and again
+def _keywords(text: str) -> tuple[str, ...]:
+    return tuple(k for k in _KEYWORD_SPLIT_RE.split(text) if k)
 
 
 def _arxiv_of(candidates: Iterable[str], doi: str) -> str | None:
@@ -760,7 +846,7 @@ def _csl_part(data: list[Any], source: str, bounds: tuple[int, int]) -> list[Row
 
 def _csl_reference(item: Mapping[str, Any], index: int) -> Reference:
     """:func:`_csl_row` as a :class:`Reference`."""
-    return Reference(*_csl_row(item, index))
+    return made([_csl_row(item, index)])[0]
 
 
 def _csl_row(item: Mapping[str, Any], index: int) -> Row:
@@ -768,6 +854,11 @@ def _csl_row(item: Mapping[str, Any], index: int) -> Row:
     get = item.get
     names = []
     for author in get("author") or []:
+        if type(author) is dict and len(author) == 2:  # most: {"family": …, "given": …}
+            given, family = author.get("given"), author.get("family")
+            if type(given) is str and type(family) is str and given and family:
+                names.append(f"{given} {family}")
+                continue
         if not isinstance(author, dict):
             continue
         literal = author.get("literal")
@@ -810,12 +901,12 @@ def _csl_row(item: Mapping[str, Any], index: int) -> Row:
         tuple(n for n in names if n),  # authors
         year,
         date,
-        _arxiv_of(_csl_candidates(item, url), doi),  # arxiv_id
-        "" if _ARXIV_DOI_RE.match(doi) else doi,  # doi
+        *_ids(doi, _csl_candidates, item, url),  # arxiv_id, doi
         url,
-        "" if _NOT_A_VENUE_RE.match(venue) else venue,  # venue
-        tuple(k for k in _KEYWORD_SPLIT_RE.split(str(keywords)) if k) if keywords else (),
+        venue if venue and not _NOT_A_VENUE_RE.match(venue) else "",  # venue
+        _keywords(str(keywords)) if keywords else (),
         note,
+        None,  # _rest: every field made
     )
 
 
@@ -894,6 +985,9 @@ class _Index:
     # Titles not normalised yet: most imports match every reference by arXiv id or DOI and
     # never look a title up (normal_title of 100,000 titles: 0.3 s).
     pending: list[tuple[str, Iterable[str]]] = field(default_factory=list)
+    # The catalog's entries and the metadata whose titles are indexed when a title is first
+    # looked up (not even listed before: a (key, titles) pair per entry was 0.1 s).
+    listed: tuple[Sequence[Entry], Mapping[str, Mapping[str, Any]]] | None = None
 
     def add(self, key: str, arxiv_id: str | None, doi: str, titles: Iterable[str]) -> None:
         if arxiv_id:
@@ -904,6 +998,17 @@ class _Index:
 
     def titles(self) -> dict[str, set[str]]:
         by_title = self.by_title
+        if self.listed is not None:
+            entries, metadata = self.listed
+            self.listed = None
+            listed: list[tuple[str, Iterable[str]]] = []
+            for entry in entries:
+                meta = metadata.get(entry.key)
+                if meta and meta.get("title"):
+                    listed.append((entry.key, (entry.title, str(meta["title"]))))
+                else:
+                    listed.append((entry.key, (entry.title,)))
+            self.pending[:0] = listed  # (a set per title: the order does not matter)
         for key, titles in self.pending:
             for title in titles:
                 norm = normal_title(title)
@@ -930,22 +1035,26 @@ def _index(
 ) -> _Index:
     index = _Index()
     doi_of = {str(a.get("key")): str(a.get("doi") or "") for a in additions}
-    by_arxiv, by_doi, pending = index.by_arxiv, index.by_doi, index.pending
-    for entry in entries:  # index.add inlined: 100,000 entries
-        key = entry.key
-        meta = metadata.get(key)
-        if meta:
-            doi = str(meta.get("doi") or "") or doi_of.get(key, "")
-            titles: tuple[str, ...] = (
-                (entry.title, str(meta["title"])) if meta.get("title") else (entry.title,)
-            )
-        else:
-            doi, titles = doi_of.get(key, "") if doi_of else "", (entry.title,)
-        if entry.arxiv_id:
-            by_arxiv.setdefault(entry.arxiv_id, key)
-        if doi:
-            by_doi.setdefault(doi.lower(), key)
-        pending.append((key, titles))
+    listed = entries if isinstance(entries, (list, tuple)) else list(entries)
+    by_arxiv, by_doi = index.by_arxiv, index.by_doi
+    setdefault = by_arxiv.setdefault
+    if metadata or doi_of:
+        for entry in listed:  # index.add inlined: 100,000 entries
+            key = entry.key
+            meta = metadata.get(key)
+            if meta:
+                doi = str(meta.get("doi") or "") or doi_of.get(key, "")
+            else:
+                doi = doi_of.get(key, "") if doi_of else ""
+            if entry.arxiv_id:
+                setdefault(entry.arxiv_id, key)
+            if doi:
+                by_doi.setdefault(doi.lower(), key)
+    else:  # no DOI to index (the list alone names none)
+        for entry in listed:
+            if entry.arxiv_id:
+                setdefault(entry.arxiv_id, entry.key)
+    index.listed = (listed, metadata)
     return index
 
 
@@ -1019,48 +1128,57 @@ def plan_import(
     additions = list(additions)
     index = _index(entries, metadata, additions)
     plan = ImportPlan()
-    notes = {key: ann.note for key, ann in annotations.items()}
+    steps, warnings = plan.steps, plan.warnings
+    # The notes this plan changed; any other key's is its annotation's (a dict of 100,000
+    # notes made first was 0.1 s).
+    notes: dict[str, str] = {}
+    by_arxiv, annotation_of = index.by_arxiv, annotations.get
     known_tags: dict[str, str | None] = {}
     # The same few keyword lists again and again: each made tags once.
     by_keywords: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    new_tags: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
     for ref in references:
         if not ref.title:
-            plan.warnings.append(f"{ref.source_id}: no title, skipped")
+            warnings.append(f"{ref.source_id}: no title, skipped")
             continue
-        found = index.match(ref)
+        arxiv_id = ref.arxiv_id  # (index.match's first look, inlined: most references)
+        key = by_arxiv.get(arxiv_id) if arxiv_id else None
+        if key is not None:
+            found: tuple[str, str] | None = key, "arXiv id"
+        else:
+            found = index.match(ref)
         made = by_keywords.get(ref.keywords)
         if made is None:
             made = by_keywords[ref.keywords] = _tags(ref, known_tags)
         tags, bad = made
         for word in bad:
-            plan.warnings.append(f"{ref.source_id}: keyword {word!r} is not a valid tag, skipped")
+            warnings.append(f"{ref.source_id}: keyword {word!r} is not a valid tag, skipped")
         status = _status(ref) if status_from_keywords else None
         if found is not None:
             key, how = found
-            ann = annotations.get(key)  # (none: no tags, unread)
+            ann = annotation_of(key)  # (none: no tags, unread)
             if tags and ann is not None:
-                have_tags = set(ann.tags)
-                tags = tuple(t for t in tags if t not in have_tags)
-            base = notes.get(key, "")
-            note = _merged_note(base, ref.note)
+                pair = (tags, ann.tags)  # (a few pairs again and again: each worked out once)
+                new = new_tags.get(pair)
+                if new is None:
+                    have_tags = set(ann.tags)
+                    new = new_tags[pair] = tuple(t for t in tags if t not in have_tags)
+                tags = new
+            if key in notes:
+                base = notes[key]
+            else:
+                base = ann.note if ann is not None else ""
+            incoming = ref.note  # (in the note already, as is: nothing to merge)
+            note = _merged_note(base, incoming) if incoming and incoming not in base else None
             if note is not None:
                 notes[key] = note
             if status is not None and status is (Status.UNREAD if ann is None else ann.status):
                 status = None
-            plan.steps.append(
-                Step(
-                    reference=ref,
-                    key=key,
-                    matched_by=how,
-                    tags=tags,
-                    note=note,
-                    note_base=base,
-                    status=status,
-                    skipped_tags=bad,
-                )
-            )
+            # (positional: half the time of keywords for 100,000 steps)
+            steps.append(Step(ref, key, how, tags, note, base, status, None, None, bad))
             continue
         key = reference_key(ref)
+        _make_pending(ref)  # (read below: made at once, not through __getattr__)
         record = {
             "key": key,
             "arxiv_id": ref.arxiv_id,
@@ -1108,7 +1226,10 @@ def apply_import(plan: ImportPlan, library: Any) -> None:
     """Write ``plan``: additions, then each paper's changes, through the library's own
     change methods (tags added to the tags as they are, the note replaced only if it is
     still what was planned against), written to the file once at the end. Call it under
-    ``library.exclusive()``."""
+    ``library.exclusive()``. A plan that changes nothing writes nothing: the batch (which
+    makes every table's dicts to change them: 0.2 s at 100,000) is not even begun."""
+    if not any(step.changes for step in plan.steps):
+        return
     with library.batch():  # one write for the whole import
         seen_additions: set[str] = set()
         for step in plan.steps:
