@@ -29,8 +29,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from rlhf_reader.library.records import Row
+from rlhf_reader.model import split_authors
 from rlhf_reader.reclass import set_class
 from rlhf_reader.textsafe import printable
 
@@ -57,9 +59,13 @@ _FOLD = str.maketrans(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
-    """One author: ``given`` and ``family`` (with its particle), or a ``literal`` name."""
+class Name(NamedTuple):
+    """One author: ``given`` and ``family`` (with its particle), or a ``literal`` name.
+
+    A named tuple, not a frozen dataclass: the names of a row are looked up in the caches
+    of their texts (``bib_author``, ``last_first``…), and a tuple's hash is taken in C where
+    a dataclass's ``__hash__`` is a Python call (a tenth of an export's formatting at
+    100,000 rows with five names each)."""
 
     given: str = ""
     family: str = ""
@@ -213,24 +219,20 @@ def work_of(row: Row, today: date | None = None) -> Work:
         arxiv_id = entry.arxiv_id or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None)
         journal_ref = _clean(meta.get("journal_ref"))
         primary_class, doi = _clean(meta.get("primary_category")), _clean(meta.get("doi"))
+        venue, kind = _venue(_clean(entry.venue), journal_ref)
     else:  # no arXiv record (most rows): what the list says
-        title, from_meta, raw_names = _clean(entry.title), False, entry.author_list
+        # (100,000 rows at scale: _clean's usual case asked here, the venue by one string)
+        title = entry.title
+        if not (title.isprintable() and "  " not in title and title[:1] != " " != title[-1:]):
+            title = _clean(title)
+        from_meta, raw_names = False, split_authors(entry.authors)
         year, month, day = entry.year, None, None  # (what _date_of answers without one)
-        arxiv_id, journal_ref, primary_class, doi = entry.arxiv_id or None, "", "", ""
-    et_al = False
-    names: list[Name] = []
-    all_names = True  # looks_like_names([n.full for n in names]), a name at a time
-    for raw in raw_names:
-        ends, name, looks = _author(raw)
-        et_al = et_al or ends
-        if name is not None:
-            names.append(name)
-            all_names = all_names and looks
-    if not from_meta and not all_names:
-        names, et_al = [], False
+        arxiv_id, primary_class, doi = entry.arxiv_id or None, "", ""
+        venue, kind = _listed_venue(entry.venue)
+    names, et_al = _names(raw_names, from_meta)
     url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else printable(entry.url.strip())
-    venue, kind = _venue(_clean(entry.venue), journal_ref)
-    accessed = (row.annotation.read_at or row.annotation.created or "")[:10]
+    annotation = row.annotation
+    accessed = (annotation.read_at or annotation.created or "")[:10]
     if not _is_day(accessed):
         accessed = (today or date.today()).isoformat()
     # Work(key=…, title=…, …) without the frozen __init__'s object.__setattr__ per field
@@ -238,7 +240,7 @@ def work_of(row: Row, today: date | None = None) -> Work:
     work = _UnfrozenWork(
         entry.key,
         title,
-        tuple(names),
+        names,
         et_al,
         year,
         month,
@@ -253,6 +255,45 @@ def work_of(row: Row, today: date | None = None) -> Work:
     )
     set_class(work, Work)
     return work  # type: ignore[return-value]
+
+
+# Author strings whose ``_author`` is an ordinary name (not "et al.", looks like a name) →
+# that name: a row whose authors are all in it has its names in one pass in C, without
+# the loop of :func:`_names` (most rows). Emptied when it holds ``_PLAIN_MAX``.
+_PLAIN_NAMES: dict[str, Name] = {}
+_PLAIN_MAX = 65_536
+
+
+def _names(raw_names: Sequence[str], from_meta: bool) -> tuple[tuple[Name, ...], bool]:
+    """The names of a row's author strings and whether they end in "et al."; none when
+    they came from the list and one does not look like a name (a description)."""
+    plain = _PLAIN_NAMES
+    try:
+        return tuple(map(plain.__getitem__, raw_names)), False
+    except KeyError:
+        pass
+    et_al = False
+    names: list[Name] = []
+    all_names = True  # looks_like_names([n.full for n in names]), a name at a time
+    for raw in raw_names:
+        ends, name, looks = _author(raw)
+        et_al = et_al or ends
+        if name is not None:
+            names.append(name)
+            all_names = all_names and looks
+            if looks and not ends:
+                if len(plain) >= _PLAIN_MAX:
+                    plain.clear()
+                plain[raw] = name
+    if not from_meta and not all_names:
+        return (), False
+    return tuple(names), et_al
+
+
+@functools.lru_cache(maxsize=16_384)
+def _listed_venue(venue: str) -> tuple[str, str]:
+    """``_venue(_clean(venue), "")``: the venue of a row without an arXiv record."""
+    return _venue(_clean(venue), "")
 
 
 class _UnfrozenWork:
@@ -521,11 +562,27 @@ _CORE_RE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
 # In an ASCII title, what makes bib_title change anything: a LaTeX special, or a capital
 # inside a word (after a character that is not the space that starts a word).
 _TITLE_WORK_RE = re.compile(r"[\\%&#_$~^{}]|[^ ][A-Z]")
+# The shape of an ASCII title's bytes: a capital → "A", a LaTeX special → "%", a space →
+# " ", anything else → "a". With no "%" and every "A" first or after a space, the title
+# has nothing _TITLE_WORK_RE finds (asked with a translation and three counts in C: the
+# pattern tries two branches at every character, 2 µs a title).
+_TITLE_SHAPE = bytes(
+    0x41 if 0x41 <= i <= 0x5A else 0x25 if chr(i) in "\\%&#_$~^{}" else 0x20 if i == 0x20 else 0x61
+    for i in range(256)
+)
+
+
+def _plain_title(title: str) -> bool:
+    """An ASCII title that ``bib_title`` leaves as it is (``_TITLE_WORK_RE`` finds nothing)."""
+    if not title.isascii():
+        return False
+    shape = title.encode("ascii").translate(_TITLE_SHAPE)
+    return b"%" not in shape and shape.count(b"A") == shape.count(b" A") + (shape[:1] == b"A")
 
 
 def bib_title(title: str) -> str:
     """The escaped title with acronyms and camel-case words in braces (``{RLHF}``)."""
-    if title.isascii() and not _TITLE_WORK_RE.search(title):
+    if _plain_title(title):
         return title  # nothing to escape or protect (the usual case)
     special = _BIB_SPECIAL_RE.search(title) is not None
     balanced = _braces_balance(title)

@@ -426,7 +426,10 @@ def export_file(
 
 def bibtex_record(row: Row, work: Work, key: str) -> str:
     """One row's BibTeX entry as the export writes it (its tags as ``keywords``)."""
-    return bibtex_entry(work, key, [printable(t) for t in row.annotation.tags])
+    tags = row.annotation.tags
+    if tags and not "".join(tags).isprintable():  # (else printable(t) is t for each tag)
+        tags = tuple(map(printable, tags))
+    return bibtex_entry(work, key, tags)
 
 
 def bibtex_text(chunks: Sequence[str]) -> str:
@@ -592,7 +595,96 @@ def ris_text(chunks: Sequence[str]) -> str:
 
 
 def ris_record(row: Row, work: Work, key: str) -> str:
-    """One row's RIS record (``TY`` … ``ER``, then an empty line), its key ``key``."""
+    """One row's RIS record (``TY`` … ``ER``, then an empty line), its key ``key``.
+
+    Each field's value is written as it is when it is already one clean line (printable, no
+    double space, none at either end), else made one (``_one_line``). The values that are
+    not constants are asked that once, joined (100,000 records at scale: a check and a
+    tuple per field were half of the record); when one is not clean, every field is
+    asked on its own (:func:`_ris_fields`)."""
+    kind = _kind(work)
+    title, arxiv_id, year = work.title, work.arxiv_id, work.year
+    lines = [f"TY  - {kind}", f"ID  - {key}", f"TI  - {title}"]
+    values = [key, title]  # what each line but a constant's is made of
+    names = work.names
+    if names:
+        authors = list(map(last_first, names))
+        values += authors
+        lines += map(_AU.__add__, authors)
+    if year:
+        py = str(year)
+        values.append(py)
+        lines.append(f"PY  - {py}")
+        if work.month and work.day:
+            da = f"{year:04d}/{work.month:02d}/{work.day:02d}"
+            values.append(da)
+            lines.append(f"DA  - {da}")
+    if kind == "CONF" or kind == "JOUR":
+        venue = venue_name(work)
+        values.append(venue)
+        lines.append(f"T2  - {venue}")
+    elif arxiv_id:  # (the id clean: "arXiv:ID" and "arXiv: ID" are too)
+        values.append(arxiv_id)
+        lines += ["PB  - arXiv", f"SN  - arXiv:{arxiv_id}", "M3  - Preprint"]
+    elif work.venue:
+        values.append(work.venue)
+        lines.append(f"T2  - {work.venue}")
+    url = work.url
+    values.append(url)
+    lines.append(f"UR  - {url}")
+    doi = work.doi or (f"10.48550/arXiv.{arxiv_id}" if arxiv_id else "")  # work.any_doi
+    if doi:
+        values.append(doi)
+        lines.append(f"DO  - {doi}")
+    if arxiv_id:
+        values.append(arxiv_id)
+        lines.append(f"M2  - arXiv: {arxiv_id}")
+    if kind == "ELEC" or kind == "COMP" or kind == "VIDEO":
+        accessed = work.accessed.replace("-", "/")
+        values.append(accessed)
+        lines.append(f"Y2  - {accessed}")
+    metadata = row.metadata
+    if metadata:
+        abstract = metadata.get("abstract")
+        if abstract:
+            text = _one_line(str(abstract))
+            values.append(text)
+            lines.append(f"AB  - {text}")
+    annotation = row.annotation
+    tags = annotation.tags
+    if tags:
+        if not "".join(tags).isprintable():  # (else printable(t) is t)
+            tags = tuple(map(printable, tags))
+        values += tags
+        lines += map(_KW.__add__, tags)
+    note = annotation.note
+    if note.strip():
+        text = _one_line(note)
+        values.append(text)
+        lines.append(f"N1  - {text}")
+    joined = _APART.join(values)
+    if not (
+        joined.isprintable()
+        and "  " not in joined
+        and _SPACE_APART not in joined
+        and _APART_SPACE not in joined
+        and joined[:1] != " " != joined[-1:]
+    ):  # a value that is not one clean line
+        return _ris_lines(_ris_fields(row, work, key))
+    lines += _ER
+    return "\n".join(lines)
+
+
+_AU, _KW = "AU  - ", "KW  - "
+_ER = ("ER  - ", "")
+# Joins the values of a RIS record to ask them at once: printable, not a space, rare in
+# data (a value with a space beside it only sends the record down the per-field way).
+_APART = "\u2016"
+_SPACE_APART, _APART_SPACE = " " + _APART, _APART + " "
+
+
+def _ris_fields(row: Row, work: Work, key: str) -> list[tuple[str, str]]:
+    """The fields of :func:`ris_record`, each (tag, value) before ``_one_line``."""
     kind = _kind(work)
     fields: list[tuple[str, str]] = [("TY", kind), ("ID", key), ("TI", work.title)]
     fields += [("AU", last_first(n)) for n in work.names]
@@ -619,6 +711,11 @@ def ris_record(row: Row, work: Work, key: str) -> str:
     fields += [("KW", printable(t)) for t in row.annotation.tags]
     if row.annotation.note.strip():
         fields.append(("N1", _one_line(row.annotation.note)))
+    return fields
+
+
+def _ris_lines(fields: list[tuple[str, str]]) -> str:
+    """The record of RIS ``fields``: each value made one clean line (``_one_line``)."""
     out = [
         # _one_line(value), its usual case (already one clean line) asked here
         f"{tag}  - {value}"
@@ -722,8 +819,116 @@ def to_csl_json(rows: Iterable[Row], today: date | None = None) -> str:
 
 
 def csl_record(row: Row, work: Work, key: str) -> str:
-    """One row's item of the CSL-JSON export, as written in its array, its id ``key``."""
-    return _item_json(csl_item(row, work, key), "  ")
+    """One row's item of the CSL-JSON export, as written in its array, its id ``key``:
+    ``_item_json(csl_item(row, work, key), "  ")``, written here member by member
+    (:func:`_csl_text`) unless a value is one that text does not take."""
+    try:
+        return _csl_text(row, work, key)
+    except (TypeError, orjson.JSONEncodeError):  # (not a str, a lone surrogate…)
+        return _item_json(csl_item(row, work, key), "  ")
+
+
+def _csl_text(row: Row, work: Work, key: str) -> str:
+    """The text orjson writes of ``csl_item(row, work, key)`` as an item of the CSL-JSON
+    array (indented by two, then ``_json_safe``), without the item's dicts: each string
+    as JSON writes it (:func:`_json_string`), each author's object once per name
+    (``_csl_name_json``). At 100,000 rows the dicts and their indented encoding were two
+    thirds of a record. ``TypeError`` or ``orjson.JSONEncodeError`` for a value it does
+    not write as ``_item_json`` would (tests/test_export_records.py compares the two)."""
+    js = _json_string
+    kind = _kind(work)
+    csl_type = _CSL_TYPES.get(kind, "webpage")
+    arxiv_id, year = work.arxiv_id, work.year
+    parts = [
+        f'  {{\n    "id": {js(key)},\n    "type": "{csl_type}",\n    "title": {js(work.title)}'
+    ]
+    names = work.names
+    if names:
+        parts.append('    "author": [\n' + ",\n".join(map(_csl_name_json, names)) + "\n    ]")
+    if year:
+        month, day = work.month, work.day
+        if month and day:
+            parts.append(_csl_date("issued", _int(year), _int(month), _int(day)))
+        else:
+            parts.append(_csl_date("issued", _int(year)))
+    parts.append(f'    "URL": {js(work.url)}')
+    doi = work.doi or (f"10.48550/arXiv.{arxiv_id}" if arxiv_id else "")  # work.any_doi
+    if doi:
+        parts.append(f'    "DOI": {js(doi)}')
+    published = kind == "CONF" or kind == "JOUR"
+    if published:
+        parts.append(f'    "container-title": {js(venue_name(work))}')
+    if arxiv_id:
+        if kind == "RPRT":
+            parts.append(
+                f'    "number": {js(arxiv_id)},\n    "publisher": "arXiv",\n    "genre": "Preprint"'
+            )
+        parts.append(f'    "archive": "arXiv",\n    "archive_location": {js(f"arXiv:{arxiv_id}")}')
+    elif not published:
+        y, m, d = (int(p) for p in work.accessed.split("-"))
+        parts.append(_csl_date("accessed", y, m, d))
+        if work.venue:
+            parts.append(f'    "container-title": {js(work.venue)}')
+    metadata = row.metadata
+    if metadata:
+        abstract = metadata.get("abstract")
+        if abstract:
+            parts.append(f'    "abstract": {js(printable_block(str(abstract)))}')
+    annotation = row.annotation
+    tags = annotation.tags
+    if tags:
+        keywords = ", ".join(tags)
+        if not keywords.isprintable():  # (else printable(t) is t for each tag)
+            keywords = ", ".join(printable(t) for t in tags)
+        parts.append(f'    "keyword": {js(keywords)}')
+    note = annotation.note
+    if note.strip():
+        parts.append(f'    "note": {js(printable_block(note))}')
+    return _json_safe(",\n".join(parts) + "\n  }")
+
+
+_CSL_TYPES = {
+    "CONF": "paper-conference",
+    "JOUR": "article-journal",
+    "RPRT": "article",
+    "COMP": "software",
+}
+
+
+def _json_string(value: str) -> str:
+    """``orjson.dumps(value)`` of a str, answered without it for a printable one with no
+    quote or backslash (nothing to escape); ``TypeError`` for another type."""
+    if type(value) is not str:
+        raise TypeError(value)
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return orjson.dumps(value).decode("utf-8")
+
+
+def _int(value: object) -> int:
+    """An int as JSON writes it (``TypeError`` for a bool or another type)."""
+    if type(value) is not int:
+        raise TypeError(value)
+    return value
+
+
+def _csl_date(name: str, *parts: int) -> str:
+    """A CSL date member (``"issued": {"date-parts": [[2023, 5, 29]]}``) as an item's."""
+    numbers = ",\n".join([f"          {part}" for part in parts])
+    return f'    "{name}": {{\n      "date-parts": [\n        [\n{numbers}{_CSL_DATE_END}'
+
+
+_CSL_DATE_END = "\n        ]\n      ]\n    }"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _csl_name_json(name: Name) -> str:
+    """A CSL name's object as an item's ``author`` writes it (names recur: cached)."""
+    fields = _csl_name_fields(name)
+    if not fields:
+        return "      {}"
+    members = ",\n".join(f"        {_json_string(k)}: {_json_string(v)}" for k, v in fields)
+    return f"      {{\n{members}\n      }}"
 
 
 def csl_text(chunks: Sequence[str]) -> str:

@@ -71,7 +71,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
-from itertools import compress
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -647,22 +647,30 @@ class _Maker:
         fmt, day = self.fmt, self.day
         record, separator = _KEYED[fmt], _SEPARATOR[fmt]
         today = day.isoformat()
-        pieces: list[str] = []
-        names: list[str] = []
-        when = ""
-        for row in self.rows[start:end]:
-            work = work_of(row, day)
-            text = record(row, work, "%s")
-            if text.count("%") != 1:  # a "%" of its own (a tag "100%"): escaped
-                text = record(row, work, _PLACEHOLDER).replace("%", "%%")
-                if text.count(_PLACEHOLDER) != 1:  # (never: the cache is then not used)
-                    raise ValueError(f"{fmt}: a record with the key placeholder in it")
-                text = text.replace(_PLACEHOLDER, "%s")
-            pieces.append(text)
-            names.append(base_key(work))
-            if work.accessed == today:
-                when = today
-        return _unit(separator.join(pieces), separator), "\n".join(names), when
+        rows = self.rows[start:end]
+        works = list(map(work_of, rows, repeat(day)))
+        pieces = list(map(record, rows, works, repeat("%s")))
+        text = separator.join(pieces)
+        # Each record writes its key once: with no "%" of their own, the block has one "%"
+        # a record (asked of the block's text at once; the separators have none).
+        if text.count("%") != len(pieces):  # a "%" of its own (a tag "100%"): escaped
+            text = separator.join(map(functools.partial(_template, fmt), rows, works, pieces))
+        when = today if today in map(_ACCESSED, works) else ""
+        return _unit(text, separator), "\n".join(map(base_key, works)), when
+
+
+_ACCESSED = operator.attrgetter("accessed")
+
+
+def _template(fmt: str, row: Row, work: Work, text: str) -> str:
+    """The template of a row's keyed record whose text with the key "%s" is ``text``: the
+    "%s" where the key goes, any "%" of the record's own doubled."""
+    if text.count("%") == 1:
+        return text
+    text = _KEYED[fmt](row, work, _PLACEHOLDER).replace("%", "%%")
+    if text.count(_PLACEHOLDER) != 1:  # (never: the cache is then not used)
+        raise ValueError(f"{fmt}: a record with the key placeholder in it")
+    return text.replace(_PLACEHOLDER, "%s")
 
 
 def _balanced(ranges: list[tuple[int, int]], count: int, rows: int) -> list[list[tuple[int, int]]]:
