@@ -196,6 +196,28 @@ def test_names_tags_and_notes(authors: list[str], tags: list[str], note: str, me
     assert_same_records(rows)
 
 
+AUTHOR_PIECES = st.sampled_from(
+    ["Ann Lee", "Bo Chen", ", ", ",", " and ", "and ", "And ", ";", " ", "  ", "et al.",
+     "Lee Jr.", "von Werra", "OpenAI", "", "\t", "Ann Lee,", " Bo Chen", "and and Cy Dee"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(AUTHOR_PIECES, max_size=6).map("".join), min_size=1, max_size=4))
+def test_list_authors_looked_up_without_splitting(texts: list[str]) -> None:
+    """A list's authors are looked up by their ", "-separated parts once every part is a
+    known ordinary name (``cite._PLAIN_NAMES``): the names are those split_authors and
+    the loop give, whatever the commas, "and"s, semicolons and spaces around them."""
+    for _ in range(2):  # the second time the names are known
+        for text in texts:
+            row = Row(Entry("k", "T", "u", ("S",), authors=text), Annotation("k"))
+            work = work_of(row, TODAY)
+            assert (work.names, work.et_al) == (ref_work_of(row, TODAY).names,
+                                                ref_work_of(row, TODAY).et_al)  # fmt: skip
+    for key in cite._PLAIN_NAMES:
+        assert cite.split_authors(key) == [key]
+
+
 def test_plain_names_emptied_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
     """The dict of ordinary author strings is emptied when it holds its maximum; the
     names found are the same before and after."""

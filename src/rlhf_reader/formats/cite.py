@@ -206,6 +206,7 @@ def work_of(row: Row, today: date | None = None) -> Work:
     year: int | None
     month: int | None
     day: int | None
+    raw_names: list[str] | None
     if meta:
         title = _clean(meta.get("title") or entry.title)
         from_meta = bool(meta.get("authors"))
@@ -225,11 +226,22 @@ def work_of(row: Row, today: date | None = None) -> Work:
         title = entry.title
         if not (title.isprintable() and "  " not in title and title[:1] != " " != title[-1:]):
             title = _clean(title)
-        from_meta, raw_names = False, split_authors(entry.authors)
         year, month, day = entry.year, None, None  # (what _date_of answers without one)
         arxiv_id, primary_class, doi = entry.arxiv_id or None, "", ""
         venue, kind = _listed_venue(entry.venue)
-    names, et_al = _names(raw_names, from_meta)
+        from_meta, raw_names = False, None
+        authors = entry.authors
+        names: tuple[Name, ...] = ()  # (no authors: split_authors gives none)
+        et_al = False
+        if " and " in authors or ";" in authors:
+            raw_names = split_authors(authors)
+        elif authors:
+            try:  # each an ordinary name that split_authors gives as it is: _PLAIN_NAMES
+                names = tuple(map(_PLAIN_NAMES.__getitem__, authors.split(", ")))
+            except KeyError:
+                raw_names = split_authors(authors)
+    if raw_names is not None:
+        names, et_al = _names(raw_names, from_meta)
     url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else printable(entry.url.strip())
     annotation = row.annotation
     accessed = (annotation.read_at or annotation.created or "")[:10]
@@ -260,6 +272,12 @@ def work_of(row: Row, today: date | None = None) -> Work:
 # Author strings whose ``_author`` is an ordinary name (not "et al.", looks like a name) →
 # that name: a row whose authors are all in it has its names in one pass in C, without
 # the loop of :func:`_names` (most rows). Emptied when it holds ``_PLAIN_MAX``.
+#
+# Every key is one name as split_authors gives it: not empty, stripped, without "," or
+# ";" or " and ", not starting with "and " (any case; such a one is not kept). So a list's
+# authors without " and " or ";" whose ", "-separated parts are all keys are what
+# split_authors gives them (it would split at the same commas, strip nothing, drop no
+# "and "): work_of looks them up without splitting them first.
 _PLAIN_NAMES: dict[str, Name] = {}
 _PLAIN_MAX = 65_536
 
@@ -281,13 +299,25 @@ def _names(raw_names: Sequence[str], from_meta: bool) -> tuple[tuple[Name, ...],
         if name is not None:
             names.append(name)
             all_names = all_names and looks
-            if looks and not ends:
+            if looks and not ends and _splits_as_itself(raw):
                 if len(plain) >= _PLAIN_MAX:
                     plain.clear()
                 plain[raw] = name
     if not from_meta and not all_names:
         return (), False
     return tuple(names), et_al
+
+
+def _splits_as_itself(raw: str) -> bool:
+    """Whether ``split_authors`` gives ``raw`` as one name as it is (see _PLAIN_NAMES)."""
+    return (
+        bool(raw)
+        and raw == raw.strip()
+        and "," not in raw
+        and ";" not in raw
+        and " and " not in raw
+        and not raw.lower().startswith("and ")
+    )
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -414,14 +444,23 @@ def _key_word(text: str) -> str:
 
 def base_key(work: Work) -> str:
     """``rafailov2023direct``: first author's last name, year, first significant title word."""
-    author = ""
-    if work.names:
-        lead = work.names[0]
-        author = _key_word(lead.family or lead.literal)
-    # The first significant word; a one-letter word ("The N Implementation") only when no
-    # other is left, and a stop word only when the title has nothing else.
+    names = work.names
+    author = _key_word(names[0].family or names[0].literal) if names else ""
+    title = work.title
+    match = _TITLE_WORD_RE.search(title)  # the first word (usually the one: asked alone)
+    word = _key_word(match.group()) if match is not None else ""
+    if len(word) < 2 or word in STOP_WORDS:
+        word = _title_word(title)
+    key = f"{author}{work.year or ''}{word}"
+    return key or "entry"
+
+
+def _title_word(title: str) -> str:
+    """The first significant word of ``title`` as a key word; a one-letter word ("The N
+    Implementation") only when no other is left, and a stop word only when the title has
+    nothing else."""
     word = short = first = ""
-    for match in _TITLE_WORD_RE.finditer(work.title):  # the words _TITLE_SPLIT_RE leaves
+    for match in _TITLE_WORD_RE.finditer(title):  # the words _TITLE_SPLIT_RE leaves
         candidate = _key_word(match.group())
         if not candidate:
             continue
@@ -432,9 +471,7 @@ def base_key(work: Work) -> str:
             word = candidate
             break
         short = short or candidate
-    word = word or short or first
-    key = f"{author}{work.year or ''}{word}"
-    return key or "entry"
+    return word or short or first
 
 
 def unique_keys(works: Iterable[Work]) -> list[str]:

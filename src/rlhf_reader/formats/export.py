@@ -598,19 +598,23 @@ def ris_record(row: Row, work: Work, key: str) -> str:
     """One row's RIS record (``TY`` … ``ER``, then an empty line), its key ``key``.
 
     Each field's value is written as it is when it is already one clean line (printable, no
-    double space, none at either end), else made one (``_one_line``). The values that are
-    not constants are asked that once, joined (100,000 records at scale: a check and a
-    tuple per field were half of the record); when one is not clean, every field is
-    asked on its own (:func:`_ris_fields`)."""
+    double space, none at either end), else made one (``_one_line``). At 100,000 records
+    a check and a tuple per field were half of the record: here an author's line is made
+    once per name (``_ris_author``), the abstract and the note are made one line as
+    always (``_one_line`` of its own text is that text), and the other values that are not
+    constants are asked at once, joined by spaces (a value with a space at either end,
+    or an empty one, then shows as a double space). When one is not clean, or a name's
+    is not, every field is asked on its own (:func:`_ris_fields`)."""
     kind = _kind(work)
     title, arxiv_id, year = work.title, work.arxiv_id, work.year
     lines = [f"TY  - {kind}", f"ID  - {key}", f"TI  - {title}"]
-    values = [key, title]  # what each line but a constant's is made of
+    values = [key, title]  # what each other line but a constant's is made of
     names = work.names
     if names:
-        authors = list(map(last_first, names))
-        values += authors
-        lines += map(_AU.__add__, authors)
+        authors = list(map(_ris_author, names))
+        if None in authors:  # a name that is not one clean line
+            return _ris_lines(_ris_fields(row, work, key))
+        lines += authors  # type: ignore[arg-type]
     if year:
         py = str(year)
         values.append(py)
@@ -637,7 +641,6 @@ def ris_record(row: Row, work: Work, key: str) -> str:
         values.append(doi)
         lines.append(f"DO  - {doi}")
     if arxiv_id:
-        values.append(arxiv_id)
         lines.append(f"M2  - arXiv: {arxiv_id}")
     if kind == "ELEC" or kind == "COMP" or kind == "VIDEO":
         accessed = work.accessed.replace("-", "/")
@@ -647,9 +650,7 @@ def ris_record(row: Row, work: Work, key: str) -> str:
     if metadata:
         abstract = metadata.get("abstract")
         if abstract:
-            text = _one_line(str(abstract))
-            values.append(text)
-            lines.append(f"AB  - {text}")
+            lines.append(f"AB  - {_one_line(str(abstract))}")
     annotation = row.annotation
     tags = annotation.tags
     if tags:
@@ -659,28 +660,26 @@ def ris_record(row: Row, work: Work, key: str) -> str:
         lines += map(_KW.__add__, tags)
     note = annotation.note
     if note.strip():
-        text = _one_line(note)
-        values.append(text)
-        lines.append(f"N1  - {text}")
-    joined = _APART.join(values)
-    if not (
-        joined.isprintable()
-        and "  " not in joined
-        and _SPACE_APART not in joined
-        and _APART_SPACE not in joined
-        and joined[:1] != " " != joined[-1:]
-    ):  # a value that is not one clean line
-        return _ris_lines(_ris_fields(row, work, key))
+        lines.append(f"N1  - {_one_line(note)}")
+    joined = " ".join(values)
+    if not (joined.isprintable() and "  " not in joined and joined[:1] != " " != joined[-1:]):
+        return _ris_lines(_ris_fields(row, work, key))  # a value that is not one clean line
     lines += _ER
     return "\n".join(lines)
 
 
-_AU, _KW = "AU  - ", "KW  - "
+_KW = "KW  - "
 _ER = ("ER  - ", "")
-# Joins the values of a RIS record to ask them at once: printable, not a space, rare in
-# data (a value with a space beside it only sends the record down the per-field way).
-_APART = "\u2016"
-_SPACE_APART, _APART_SPACE = " " + _APART, _APART + " "
+
+
+@functools.lru_cache(maxsize=65_536)
+def _ris_author(name: Name) -> str | None:
+    """A name's ``AU`` line of a RIS record; None when ``last_first(name)`` is not one
+    clean line (names recur: cached)."""
+    text = last_first(name)
+    if text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]:
+        return f"AU  - {text}"
+    return None
 
 
 def _ris_fields(row: Row, work: Work, key: str) -> list[tuple[str, str]]:
@@ -849,21 +848,24 @@ def _csl_text(row: Row, work: Work, key: str) -> str:
         month, day = work.month, work.day
         if month and day:
             parts.append(_csl_date("issued", _int(year), _int(month), _int(day)))
-        else:
-            parts.append(_csl_date("issued", _int(year)))
+        else:  # (_csl_date("issued", year))
+            parts.append(f'    "issued": {_CSL_DATE_START}{_int(year)}{_CSL_DATE_END}')
     parts.append(f'    "URL": {js(work.url)}')
-    doi = work.doi or (f"10.48550/arXiv.{arxiv_id}" if arxiv_id else "")  # work.any_doi
-    if doi:
-        parts.append(f'    "DOI": {js(doi)}')
+    # The id as a JSON string ("…"): "arXiv:ID" and the like are that text after a prefix.
+    id_json = js(arxiv_id) if arxiv_id else ""
+    if work.doi:  # (work.any_doi)
+        parts.append(f'    "DOI": {js(work.doi)}')
+    elif arxiv_id:
+        parts.append(f'    "DOI": "10.48550/arXiv.{id_json[1:]}')
     published = kind == "CONF" or kind == "JOUR"
     if published:
         parts.append(f'    "container-title": {js(venue_name(work))}')
     if arxiv_id:
         if kind == "RPRT":
             parts.append(
-                f'    "number": {js(arxiv_id)},\n    "publisher": "arXiv",\n    "genre": "Preprint"'
+                f'    "number": {id_json},\n    "publisher": "arXiv",\n    "genre": "Preprint"'
             )
-        parts.append(f'    "archive": "arXiv",\n    "archive_location": {js(f"arXiv:{arxiv_id}")}')
+        parts.append(f'    "archive": "arXiv",\n    "archive_location": "arXiv:{id_json[1:]}')
     elif not published:
         y, m, d = (int(p) for p in work.accessed.split("-"))
         parts.append(_csl_date("accessed", y, m, d))
@@ -873,7 +875,7 @@ def _csl_text(row: Row, work: Work, key: str) -> str:
     if metadata:
         abstract = metadata.get("abstract")
         if abstract:
-            parts.append(f'    "abstract": {js(printable_block(str(abstract)))}')
+            parts.append(f'    "abstract": {_json_block(str(abstract))}')
     annotation = row.annotation
     tags = annotation.tags
     if tags:
@@ -883,8 +885,11 @@ def _csl_text(row: Row, work: Work, key: str) -> str:
         parts.append(f'    "keyword": {js(keywords)}')
     note = annotation.note
     if note.strip():
-        parts.append(f'    "note": {js(printable_block(note))}')
-    return _json_safe(",\n".join(parts) + "\n  }")
+        parts.append(f'    "note": {_json_block(note)}')
+    text = ",\n".join(parts) + "\n  }"
+    if text.isascii() and "\x7f" not in text:  # (_json_safe's usual case, asked here)
+        return text
+    return _json_safe(text)
 
 
 _CSL_TYPES = {
@@ -905,6 +910,15 @@ def _json_string(value: str) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
+def _json_block(text: str) -> str:
+    """``_json_string(printable_block(text))``, a long printable text looked at once."""
+    if text.isprintable():  # (printable_block(text) is text)
+        if '"' not in text and "\\" not in text:
+            return f'"{text}"'
+        return orjson.dumps(text).decode("utf-8")
+    return _json_string(printable_block(text))
+
+
 def _int(value: object) -> int:
     """An int as JSON writes it (``TypeError`` for a bool or another type)."""
     if type(value) is not int:
@@ -914,10 +928,11 @@ def _int(value: object) -> int:
 
 def _csl_date(name: str, *parts: int) -> str:
     """A CSL date member (``"issued": {"date-parts": [[2023, 5, 29]]}``) as an item's."""
-    numbers = ",\n".join([f"          {part}" for part in parts])
-    return f'    "{name}": {{\n      "date-parts": [\n        [\n{numbers}{_CSL_DATE_END}'
+    numbers = ",\n          ".join(map(str, parts))
+    return f'    "{name}": {_CSL_DATE_START}{numbers}{_CSL_DATE_END}'
 
 
+_CSL_DATE_START = '{\n      "date-parts": [\n        [\n          '
 _CSL_DATE_END = "\n        ]\n      ]\n    }"
 
 
