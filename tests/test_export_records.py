@@ -13,6 +13,7 @@ give the same text both ways.
 from __future__ import annotations
 
 import random
+import zlib
 from datetime import date
 from pathlib import Path
 
@@ -216,6 +217,63 @@ def test_list_authors_looked_up_without_splitting(texts: list[str]) -> None:
                                                 ref_work_of(row, TODAY).et_al)  # fmt: skip
     for key in cite._PLAIN_NAMES:
         assert cite.split_authors(key) == [key]
+
+
+def ref_keys_of_bases(bases: list[str]) -> list[str]:
+    used: set[str] = set()
+    keys = []
+    for base in bases:
+        key, n = base, 0
+        while key in used:
+            key = base + cite._suffix(n)
+            n += 1
+        used.add(key)
+        keys.append(key)
+    return keys
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["smith", "smitha", "smithb", "smithab", "lee", "leea", "x"])))
+def test_keys_of_bases(bases: list[str]) -> None:
+    """Keys counted in C when no base plus a suffix is another's key; else one at a time."""
+    assert cite.keys_of_bases(bases) == ref_keys_of_bases(bases)
+
+
+def test_keys_of_a_base_used_more_than_the_suffixes_of_two_letters() -> None:
+    bases = ["smith"] * 800 + ["lee", "smithzz"] * 3
+    keys = cite.keys_of_bases(bases)
+    assert keys == ref_keys_of_bases(bases) and keys[703] == "smithaaa"
+
+
+def ref_cuts(keys: list[str]) -> list[tuple[int, int]]:
+    """Where ``export_cache.cuts`` cut before (a CRC-32 per key in Python)."""
+    crcs = [zlib.crc32(key.encode("utf-8", "surrogatepass")) for key in keys]
+    ends = {i + 1 for i, crc in enumerate(crcs) if not crc & 31}
+    ends.add(len(keys))
+    out, start = [], 0
+    for end in sorted(ends):
+        while end - start > export_cache.MAX_BLOCK:
+            out.append((start, start + export_cache.MAX_BLOCK))
+            start += export_cache.MAX_BLOCK
+        if end > start:
+            out.append((start, end))
+            start = end
+    return out
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(TEXT, st.sampled_from(["k\nx", "2301.00001", "\udc80"])), max_size=90))
+def test_cuts_where_they_were(keys: list[str]) -> None:
+    """Blocks end after the same keys (keys with a newline, lone surrogates, duplicates)."""
+    rows = [Row(Entry(key, "T", "u", ("S",)), Annotation(key)) for key in keys]
+    inputs = export_cache.row_inputs(rows)
+    assert export_cache.cuts(rows, inputs) == ref_cuts(keys)
+
+
+def test_cuts_of_many_rows() -> None:
+    many = [f"{i}" for i in range(3000)] + ["x"] * 1200
+    rows = [Row(Entry(key, "T", "u", ("S",)), Annotation(key)) for key in many]
+    assert export_cache.cuts(rows, export_cache.row_inputs(rows)) == ref_cuts(many)
 
 
 def test_plain_names_emptied_when_full(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,9 +24,12 @@ Choices a Zotero / Better BibTeX user would recognise:
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -486,7 +489,14 @@ def unique_keys(works: Iterable[Work]) -> list[str]:
 
 def keys_of_bases(bases: Iterable[str]) -> list[str]:
     """:func:`unique_keys` of works whose :func:`base_key` are ``bases`` (the export cache
-    keeps each row's base key: a row's key depends on every row before it)."""
+    keeps each row's base key: a row's key depends on every row before it).
+
+    Asked first in C (:func:`_counted_keys`); when that does not answer, one base at a
+    time."""
+    bases = list(bases)
+    keys = _counted_keys(bases)
+    if keys is not None:
+        return keys
     used: set[str] = set()
     next_suffix: dict[str, int] = {}  # base → the first suffix number not known to be taken
     keys = []
@@ -508,6 +518,21 @@ def keys_of_bases(bases: Iterable[str]) -> list[str]:
     return keys
 
 
+def _counted_keys(bases: list[str]) -> list[str] | None:
+    """The keys of ``bases`` when each base's n-th use gets the n-th suffix (its first
+    itself, then ``a``, ``b``… up to ``zz``) and no two keys are then the same: what
+    :func:`keys_of_bases` gives them (a key is taken only when another base plus a suffix
+    is that key, or a base is used more than 703 times: then None). Every step in C: at
+    100,000 rows with 5,000 distinct bases, a loop in Python cost 0.1 s."""
+    uses: defaultdict[str, Iterator[int]] = defaultdict(itertools.count)
+    numbers = map(next, map(uses.__getitem__, bases))  # each base's 0, 1, 2… in order
+    try:
+        keys = list(map(operator.add, bases, map(_NTH_SUFFIX.__getitem__, numbers)))
+    except IndexError:  # a base used more than 703 times
+        return None
+    return keys if len(set(keys)) == len(keys) else None
+
+
 def _suffix(n: int) -> str:
     letters = ""
     n += 1
@@ -519,12 +544,14 @@ def _suffix(n: int) -> str:
 
 # _suffix(n) of the suffixes of one and two letters (a, b, … z, aa, … zz).
 _SUFFIXES = tuple(_suffix(n) for n in range(26 + 26 * 26))
+_NTH_SUFFIX = ("", *_SUFFIXES)
+_ROW_KEY = operator.attrgetter("entry.key")  # what the n-th use of a base gets (its first: nothing)
 
 
 def distinct(rows: Iterable[Row]) -> list[Row]:
     """The rows with the first of each entry key (a list may name a paper twice)."""
     rows = list(rows)
-    keys = [row.entry.key for row in rows]
+    keys = list(map(_ROW_KEY, rows))
     if len(set(keys)) == len(keys):
         return rows  # every key once (the usual case): no pass that keeps the first
     seen: set[str] = set()
