@@ -245,10 +245,10 @@ def test_keys_of_a_base_used_more_than_the_suffixes_of_two_letters() -> None:
     assert keys == ref_keys_of_bases(bases) and keys[703] == "smithaaa"
 
 
-def ref_cuts(keys: list[str]) -> list[tuple[int, int]]:
+def ref_cuts(keys: list[str], bits: int = 5) -> list[tuple[int, int]]:
     """Where ``export_cache.cuts`` cut before (a CRC-32 per key in Python)."""
     crcs = [zlib.crc32(key.encode("utf-8", "surrogatepass")) for key in keys]
-    ends = {i + 1 for i, crc in enumerate(crcs) if not crc & 31}
+    ends = {i + 1 for i, crc in enumerate(crcs) if not crc & ((1 << bits) - 1)}
     ends.add(len(keys))
     out, start = [], 0
     for end in sorted(ends):
@@ -270,10 +270,14 @@ def test_cuts_where_they_were(keys: list[str]) -> None:
     assert export_cache.cuts(rows, inputs) == ref_cuts(keys)
 
 
-def test_cuts_of_many_rows() -> None:
+@pytest.mark.parametrize("bits", [5, 2, 0, 9])
+def test_cuts_of_many_rows(monkeypatch: pytest.MonkeyPatch, bits: int) -> None:
+    """Many rows, a run longer than a block can be, and other block sizes (the tests of
+    the parallel export make smaller blocks; more than eight bits: asked one by one)."""
+    monkeypatch.setattr(export_cache, "BLOCK_BITS", bits)
     many = [f"{i}" for i in range(3000)] + ["x"] * 1200
     rows = [Row(Entry(key, "T", "u", ("S",)), Annotation(key)) for key in many]
-    assert export_cache.cuts(rows, export_cache.row_inputs(rows)) == ref_cuts(many)
+    assert export_cache.cuts(rows, export_cache.row_inputs(rows)) == ref_cuts(many, bits)
 
 
 def test_plain_names_emptied_when_full(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -234,8 +234,10 @@ def cuts(
     return out
 
 
-# A CRC-32's low byte → 1 when its low BLOCK_BITS bits are zero (a block ends there), else 0.
-_ENDS_BLOCK = bytes(int(not i & ((1 << BLOCK_BITS) - 1)) for i in range(256))
+@functools.lru_cache(maxsize=4)
+def _ends_block(bits: int) -> bytes:
+    """A CRC-32's low byte → 1 when its low ``bits`` bits are zero (a block ends), else 0."""
+    return bytes(int(not i & ((1 << bits) - 1)) for i in range(256))
 
 
 def _cut_marks(keys: list[bytes]) -> Iterable[int]:
@@ -243,11 +245,11 @@ def _cut_marks(keys: list[bytes]) -> Iterable[int]:
     the CRCs in an array, their low bytes translated (a pass in Python cost 30 ms at
     100,000 rows, a map of small functions over the numbers 20 ms)."""
     crcs = array.array("I", map(zlib.crc32, keys))
-    if crcs.itemsize != 4:  # (an unsigned int of another size: the numbers asked one by one)
+    if crcs.itemsize != 4 or not 0 <= BLOCK_BITS <= 8:  # (the numbers asked one by one)
         low_bits = functools.partial(operator.and_, (1 << BLOCK_BITS) - 1)
         return map(operator.not_, map(low_bits, crcs))
     low = crcs.tobytes()[0 if sys.byteorder == "little" else 3 :: 4]
-    return low.translate(_ENDS_BLOCK)
+    return low.translate(_ends_block(BLOCK_BITS))
 
 
 def _keys_bytes(keys: list[str]) -> list[bytes]:
