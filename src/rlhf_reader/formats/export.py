@@ -426,7 +426,10 @@ def export_file(
 
 def bibtex_record(row: Row, work: Work, key: str) -> str:
     """One row's BibTeX entry as the export writes it (its tags as ``keywords``)."""
-    return bibtex_entry(work, key, [printable(t) for t in row.annotation.tags])
+    tags = row.annotation.tags
+    if tags and not "".join(tags).isprintable():  # (else printable(t) is t for each tag)
+        tags = tuple(map(printable, tags))
+    return bibtex_entry(work, key, tags)
 
 
 def bibtex_text(chunks: Sequence[str]) -> str:
@@ -592,7 +595,95 @@ def ris_text(chunks: Sequence[str]) -> str:
 
 
 def ris_record(row: Row, work: Work, key: str) -> str:
-    """One row's RIS record (``TY`` … ``ER``, then an empty line), its key ``key``."""
+    """One row's RIS record (``TY`` … ``ER``, then an empty line), its key ``key``.
+
+    Each field's value is written as it is when it is already one clean line (printable, no
+    double space, none at either end), else made one (``_one_line``). At 100,000 records
+    a check and a tuple per field were half of the record: here an author's line is made
+    once per name (``_ris_author``), the abstract and the note are made one line as
+    always (``_one_line`` of its own text is that text), and the other values that are not
+    constants are asked at once, joined by spaces (a value with a space at either end,
+    or an empty one, then shows as a double space). When one is not clean, or a name's
+    is not, every field is asked on its own (:func:`_ris_fields`)."""
+    kind = _kind(work)
+    title, arxiv_id, year = work.title, work.arxiv_id, work.year
+    lines = [f"TY  - {kind}", f"ID  - {key}", f"TI  - {title}"]
+    values = [key, title]  # what each other line but a constant's is made of
+    names = work.names
+    if names:
+        authors = list(map(_ris_author, names))
+        if None in authors:  # a name that is not one clean line
+            return _ris_lines(_ris_fields(row, work, key))
+        lines += authors  # type: ignore[arg-type]
+    if year:
+        py = str(year)
+        values.append(py)
+        lines.append(f"PY  - {py}")
+        if work.month and work.day:
+            da = f"{year:04d}/{work.month:02d}/{work.day:02d}"
+            values.append(da)
+            lines.append(f"DA  - {da}")
+    if kind == "CONF" or kind == "JOUR":
+        venue = venue_name(work)
+        values.append(venue)
+        lines.append(f"T2  - {venue}")
+    elif arxiv_id:  # (the id clean: "arXiv:ID" and "arXiv: ID" are too)
+        values.append(arxiv_id)
+        lines += ["PB  - arXiv", f"SN  - arXiv:{arxiv_id}", "M3  - Preprint"]
+    elif work.venue:
+        values.append(work.venue)
+        lines.append(f"T2  - {work.venue}")
+    url = work.url
+    values.append(url)
+    lines.append(f"UR  - {url}")
+    doi = work.doi or (f"10.48550/arXiv.{arxiv_id}" if arxiv_id else "")  # work.any_doi
+    if doi:
+        values.append(doi)
+        lines.append(f"DO  - {doi}")
+    if arxiv_id:
+        lines.append(f"M2  - arXiv: {arxiv_id}")
+    if kind == "ELEC" or kind == "COMP" or kind == "VIDEO":
+        accessed = work.accessed.replace("-", "/")
+        values.append(accessed)
+        lines.append(f"Y2  - {accessed}")
+    metadata = row.metadata
+    if metadata:
+        abstract = metadata.get("abstract")
+        if abstract:
+            lines.append(f"AB  - {_one_line(str(abstract))}")
+    annotation = row.annotation
+    tags = annotation.tags
+    if tags:
+        if not "".join(tags).isprintable():  # (else printable(t) is t)
+            tags = tuple(map(printable, tags))
+        values += tags
+        lines += map(_KW.__add__, tags)
+    note = annotation.note
+    if note.strip():
+        lines.append(f"N1  - {_one_line(note)}")
+    joined = " ".join(values)
+    if not (joined.isprintable() and "  " not in joined and joined[:1] != " " != joined[-1:]):
+        return _ris_lines(_ris_fields(row, work, key))  # a value that is not one clean line
+    lines += _ER
+    return "\n".join(lines)
+
+
+_KW = "KW  - "
+_ER = ("ER  - ", "")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _ris_author(name: Name) -> str | None:
+    """A name's ``AU`` line of a RIS record; None when ``last_first(name)`` is not one
+    clean line (names recur: cached)."""
+    text = last_first(name)
+    if text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]:
+        return f"AU  - {text}"
+    return None
+
+
+def _ris_fields(row: Row, work: Work, key: str) -> list[tuple[str, str]]:
+    """The fields of :func:`ris_record`, each (tag, value) before ``_one_line``."""
     kind = _kind(work)
     fields: list[tuple[str, str]] = [("TY", kind), ("ID", key), ("TI", work.title)]
     fields += [("AU", last_first(n)) for n in work.names]
@@ -619,6 +710,11 @@ def ris_record(row: Row, work: Work, key: str) -> str:
     fields += [("KW", printable(t)) for t in row.annotation.tags]
     if row.annotation.note.strip():
         fields.append(("N1", _one_line(row.annotation.note)))
+    return fields
+
+
+def _ris_lines(fields: list[tuple[str, str]]) -> str:
+    """The record of RIS ``fields``: each value made one clean line (``_one_line``)."""
     out = [
         # _one_line(value), its usual case (already one clean line) asked here
         f"{tag}  - {value}"
@@ -722,8 +818,132 @@ def to_csl_json(rows: Iterable[Row], today: date | None = None) -> str:
 
 
 def csl_record(row: Row, work: Work, key: str) -> str:
-    """One row's item of the CSL-JSON export, as written in its array, its id ``key``."""
-    return _item_json(csl_item(row, work, key), "  ")
+    """One row's item of the CSL-JSON export, as written in its array, its id ``key``:
+    ``_item_json(csl_item(row, work, key), "  ")``, written here member by member
+    (:func:`_csl_text`) unless a value is one that text does not take."""
+    try:
+        return _csl_text(row, work, key)
+    except (TypeError, orjson.JSONEncodeError):  # (not a str, a lone surrogate…)
+        return _item_json(csl_item(row, work, key), "  ")
+
+
+def _csl_text(row: Row, work: Work, key: str) -> str:
+    """The text orjson writes of ``csl_item(row, work, key)`` as an item of the CSL-JSON
+    array (indented by two, then ``_json_safe``), without the item's dicts: each string
+    as JSON writes it (:func:`_json_string`), each author's object once per name
+    (``_csl_name_json``). At 100,000 rows the dicts and their indented encoding were two
+    thirds of a record. ``TypeError`` or ``orjson.JSONEncodeError`` for a value it does
+    not write as ``_item_json`` would (tests/test_export_records.py compares the two)."""
+    js = _json_string
+    kind = _kind(work)
+    csl_type = _CSL_TYPES.get(kind, "webpage")
+    arxiv_id, year = work.arxiv_id, work.year
+    parts = [
+        f'  {{\n    "id": {js(key)},\n    "type": "{csl_type}",\n    "title": {js(work.title)}'
+    ]
+    names = work.names
+    if names:
+        parts.append('    "author": [\n' + ",\n".join(map(_csl_name_json, names)) + "\n    ]")
+    if year:
+        month, day = work.month, work.day
+        if month and day:
+            parts.append(_csl_date("issued", _int(year), _int(month), _int(day)))
+        else:  # (_csl_date("issued", year))
+            parts.append(f'    "issued": {_CSL_DATE_START}{_int(year)}{_CSL_DATE_END}')
+    parts.append(f'    "URL": {js(work.url)}')
+    # The id as a JSON string ("…"): "arXiv:ID" and the like are that text after a prefix.
+    id_json = js(arxiv_id) if arxiv_id else ""
+    if work.doi:  # (work.any_doi)
+        parts.append(f'    "DOI": {js(work.doi)}')
+    elif arxiv_id:
+        parts.append(f'    "DOI": "10.48550/arXiv.{id_json[1:]}')
+    published = kind == "CONF" or kind == "JOUR"
+    if published:
+        parts.append(f'    "container-title": {js(venue_name(work))}')
+    if arxiv_id:
+        if kind == "RPRT":
+            parts.append(
+                f'    "number": {id_json},\n    "publisher": "arXiv",\n    "genre": "Preprint"'
+            )
+        parts.append(f'    "archive": "arXiv",\n    "archive_location": "arXiv:{id_json[1:]}')
+    elif not published:
+        y, m, d = (int(p) for p in work.accessed.split("-"))
+        parts.append(_csl_date("accessed", y, m, d))
+        if work.venue:
+            parts.append(f'    "container-title": {js(work.venue)}')
+    metadata = row.metadata
+    if metadata:
+        abstract = metadata.get("abstract")
+        if abstract:
+            parts.append(f'    "abstract": {_json_block(str(abstract))}')
+    annotation = row.annotation
+    tags = annotation.tags
+    if tags:
+        keywords = ", ".join(tags)
+        if not keywords.isprintable():  # (else printable(t) is t for each tag)
+            keywords = ", ".join(printable(t) for t in tags)
+        parts.append(f'    "keyword": {js(keywords)}')
+    note = annotation.note
+    if note.strip():
+        parts.append(f'    "note": {_json_block(note)}')
+    text = ",\n".join(parts) + "\n  }"
+    if text.isascii() and "\x7f" not in text:  # (_json_safe's usual case, asked here)
+        return text
+    return _json_safe(text)
+
+
+_CSL_TYPES = {
+    "CONF": "paper-conference",
+    "JOUR": "article-journal",
+    "RPRT": "article",
+    "COMP": "software",
+}
+
+
+def _json_string(value: str) -> str:
+    """``orjson.dumps(value)`` of a str, answered without it for a printable one with no
+    quote or backslash (nothing to escape); ``TypeError`` for another type."""
+    if type(value) is not str:
+        raise TypeError(value)
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return orjson.dumps(value).decode("utf-8")
+
+
+def _json_block(text: str) -> str:
+    """``_json_string(printable_block(text))``, a long printable text looked at once."""
+    if text.isprintable():  # (printable_block(text) is text)
+        if '"' not in text and "\\" not in text:
+            return f'"{text}"'
+        return orjson.dumps(text).decode("utf-8")
+    return _json_string(printable_block(text))
+
+
+def _int(value: object) -> int:
+    """An int as JSON writes it (``TypeError`` for a bool or another type)."""
+    if type(value) is not int:
+        raise TypeError(value)
+    return value
+
+
+def _csl_date(name: str, *parts: int) -> str:
+    """A CSL date member (``"issued": {"date-parts": [[2023, 5, 29]]}``) as an item's."""
+    numbers = ",\n          ".join(map(str, parts))
+    return f'    "{name}": {_CSL_DATE_START}{numbers}{_CSL_DATE_END}'
+
+
+_CSL_DATE_START = '{\n      "date-parts": [\n        [\n          '
+_CSL_DATE_END = "\n        ]\n      ]\n    }"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _csl_name_json(name: Name) -> str:
+    """A CSL name's object as an item's ``author`` writes it (names recur: cached)."""
+    fields = _csl_name_fields(name)
+    if not fields:
+        return "      {}"
+    members = ",\n".join(f"        {_json_string(k)}: {_json_string(v)}" for k, v in fields)
+    return f"      {{\n{members}\n      }}"
 
 
 def csl_text(chunks: Sequence[str]) -> str:
