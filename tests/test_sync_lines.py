@@ -15,6 +15,7 @@ import orjson
 import pytest
 from conftest import run_cli
 from test_sync import DPO, KTO, SURVEY, diverge
+from test_sync_parallel import _files
 
 from rlhf_reader.library import merge, snapshot, store
 from rlhf_reader.library import sync as syncing
@@ -27,14 +28,6 @@ NOW = "2026-12-02T12:00:00Z"
 def _fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "now_iso", lambda: NOW)
     monkeypatch.setattr(syncing, "now_iso", lambda: NOW)
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.suffix in (".json", ".bak")
-    }
 
 
 def _framed_peer(whole: bytes, change: Any) -> bytes:

@@ -296,13 +296,15 @@ def run_import(ctx: Context) -> int:
         if args.dry_run:
             # A dry run never creates a library file that does not exist yet.
             report = plan_for(data, ctx.library if ctx.db_path.exists() else None)
+            few = _few_changed(report)
         else:
             library = ctx.library
             # Plan and write under one lock: a `mark` from another process cannot slip in.
             with library.exclusive():
                 report = plan_for(data, library)
+                few = _few_changed(report)
                 try:
-                    if _few_changed(report) is not None:
+                    if few is not None:
                         apply(report, library)  # (their titles looked up by key, after)
                     else:  # (on two cores the list's titles read while the library is written)
                         (titles,) = apply_beside(
@@ -314,7 +316,6 @@ def run_import(ctx: Context) -> int:
         raise CliError(f"import refused, library unchanged: {exc}") from None
     # The list's titles only when a change is printed (a re-import changes nothing: at
     # 100,000 entries the list's catalog is most of a second), by key when they are few.
-    few = _few_changed(report)
     if titles is None and few is not None:
         titles = ctx.workspace.listed_titles(few)
     if titles is None:

@@ -323,7 +323,7 @@ def export_from_data(
     entries = data.get("entries")
     if not isinstance(entries, list):
         raise fail("entries", f"expected a list, found {_kind(entries)}")
-    items, held = _items(entries, fail, _Held(library) if library is not None else None)
+    items, held = _items(entries, fail, _documents(library) if library is not None else None)
     exported_at = data.get("exported_at")
     return ExportData(
         source=source,
@@ -336,17 +336,17 @@ def export_from_data(
 
 
 def _items(
-    entries: list[Any], fail: Any, library: _Held | None, at: list[int] | None = None
+    entries: list[Any], fail: Any, library: _Documents | None, at: list[int] | None = None
 ) -> tuple[list[ImportItem], dict[str, tuple[int, dict[str, Any]]]]:
     """The checked items of ``entries`` (``at``: their places in the file, when not
-    0, 1, 2…) and, with ``library``, the entries it holds as they are, not checked."""
+    0, 1, 2…) and, with the ``library``'s documents, the entries whose every record equals
+    its document for the key (an annotation at least): held as they are, not checked."""
     items: list[Any] = []
     made: list[_Item] = []
     seen: set[str] = set()
     held: dict[str, tuple[int, dict[str, Any]]] = {}
-    # (Held.holds, written out: a call per entry was a third of reading 100,000)
     nothing: Mapping[str, Any] = {}
-    docs, metadata, additions = library.documents if library else (nothing, nothing, nothing)
+    docs, metadata, additions = library or (nothing, nothing, nothing)
     for index, record in enumerate(entries):
         if at is not None:
             index = at[index]
@@ -405,28 +405,17 @@ def _entry(record: object, where: str, seen: set[str], fail: Any) -> ImportItem:
     )
 
 
-class _Held:
-    """The library's documents, for :func:`export_from_data`'s entries that equal them."""
+_Documents = tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]
 
-    def __init__(self, library: Library) -> None:
-        self.documents: tuple[Mapping[str, Any], ...] = (
-            library.documents("annotations"),
-            library.documents("metadata"),
-            library.documents("additions"),
-        )
 
-    def holds(self, record: dict[str, Any]) -> bool:
-        """Whether every record of the entry equals the library's document for its key (an
-        annotation at least)."""
-        docs, metadata, additions = self.documents
-        get = record.get
-        key, value = get("key"), get("annotation")
-        if type(key) is not str or value is None or value != docs.get(key):
-            return False
-        meta, addition = get("metadata"), get("addition")
-        return (meta is None or meta == metadata.get(key)) and (
-            addition is None or addition == additions.get(key)
-        )
+def _documents(library: Library) -> _Documents:
+    """The library's annotations, arXiv records and additions by key, for the entries of a
+    file that equal them (:func:`_items`)."""
+    return (
+        library.documents("annotations"),
+        library.documents("metadata"),
+        library.documents("additions"),
+    )
 
 
 class _Item:
@@ -837,21 +826,14 @@ def _held_now(data: ExportData, library: Library | None) -> ExportData:
     made items (checked: ImportFileError)."""
     if not data.held or (library is not None and data.held_in == _read_of(library)):
         return data
-    now = _Held(library) if library is not None else None
-    held: dict[str, tuple[int, dict[str, Any]]] = {}
-    records: list[dict[str, Any]] = []
-    places: list[int] = []
-    for key, (index, record) in data.held.items():
-        if now is not None and now.holds(record):
-            held[key] = (index, record)
-        else:
-            records.append(record)
-            places.append(index)
+    records = [record for _index, record in data.held.values()]
+    places = [index for index, _record in data.held.values()]
 
     def fail(where: str, problem: str) -> ImportFileError:
         return ImportFileError(f"{data.source}: {where}: {problem}")
 
-    items, _ = _items(records, fail, None, places)
+    now = _documents(library) if library is not None else None
+    items, held = _items(records, fail, now, places)
     return dataclasses.replace(data, items=(*data.items, *items), held=held)
 
 

@@ -312,13 +312,6 @@ def _marker(machine: str, digest: str) -> dict[str, str]:
     return {"machine": machine, "written_at": now_iso(), "entries_sha256": digest}
 
 
-def read_sync_file(path: Path, library: Library | None = None) -> tuple[ExportData, str, str]:
-    """``(ExportData, machine, entries SHA-256)`` of a whole sync file; ImportFileError when
-    it is not one (``library``: the one it will be merged into, see
-    ``merge.export_from_data``)."""
-    return sync_file_of(_read_bytes(path), path, library)
-
-
 def _read_bytes(path: Path) -> bytes:
     try:
         with fileio.open_regular(path) as handle:
@@ -332,7 +325,9 @@ def _read_bytes(path: Path) -> bytes:
 def sync_file_of(
     raw: bytes, path: Path, library: Library | None = None
 ) -> tuple[ExportData, str, str]:
-    """:func:`read_sync_file` of the file's bytes."""
+    """``(ExportData, machine, entries SHA-256)`` of a whole sync file's bytes;
+    ImportFileError when it is not one (``library``: the one it will be merged into, see
+    ``merge.export_from_data``)."""
     if len(raw) >= PARALLEL_BYTES and parallel.processes() > 1:
         read = _read_on_two_cores(raw, path, library)
         if read is not None:
@@ -420,7 +415,7 @@ def _plan_framed(framed: _Framed, path: Path, library: Library, own: OwnFile) ->
 
 
 def _read(raw: bytes, path: Path, library: Library | None) -> tuple[ExportData, str, str]:
-    """:func:`read_sync_file` of the file's bytes, one step after the other."""
+    """:func:`sync_file_of`, one step after the other."""
     try:
         data = load_json(raw, path.name)
     except ImportFileError as exc:
@@ -429,7 +424,7 @@ def _read(raw: bytes, path: Path, library: Library | None) -> tuple[ExportData, 
 
 
 def _checked(data: Any, path: Path, library: Library | None) -> tuple[ExportData, str, str]:
-    """:func:`read_sync_file` of the file's parsed JSON ``data``."""
+    """:func:`sync_file_of` of the file's parsed JSON ``data``."""
     marker = data.get("sync") if isinstance(data, dict) else None
     if not isinstance(marker, dict) or "entries_sha256" not in marker:
         raise ImportFileError("not an rlhf-reader sync file (no 'sync' object)")
