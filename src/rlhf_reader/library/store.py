@@ -950,6 +950,11 @@ class Library:
         """True when the file is read-only: reading works, every write raises LibraryError."""
         return self._storage.read_only()
 
+    def on_lock_wait(self, callback: Callable[[], object] | None) -> None:
+        """Call ``callback`` (in the waiting thread) whenever a write finds the file's lock
+        held by another process and waits for it (up to ``LOCK_TIMEOUT``); None: silent."""
+        self._storage._lock.on_wait = callback
+
     def refresh(self) -> bool:
         """Re-read the file if another process changed it; True when it did (for the TUI)."""
         with self._mutex:
@@ -1164,12 +1169,10 @@ class Library:
         new = status if isinstance(status, Status) else Status.parse(str(status))
         keys = list(keys)
 
+        stamp = now_iso()
+
         def change(ann: Annotation) -> None:
-            if new is Status.READ and ann.status is not Status.READ:
-                ann.read_at = now_iso()
-            elif new is not Status.READ:
-                ann.read_at = None
-            ann.status = new
+            ann.set_status(new, stamp)
 
         if new is not Status.READ:
             return self._update(keys, change)
