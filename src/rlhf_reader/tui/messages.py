@@ -269,6 +269,27 @@ class AnnotationsChanged(Carrying):
     keys: list[str]
 
 
+class Written(Carrying):
+    """The writer's acknowledgement of write ``number`` (``screens.writes``): ``error`` None
+    when it was stored, else the one line to show; ``outcome`` what the write returned;
+    ``stored`` the annotations of ``keys`` and ``queue`` the reading queue as the file held
+    them just after (None: the file could not be read)."""
+
+    number: int
+    keys: list[str]
+    error: str | None
+    outcome: Any
+    stored: list[Any] | None
+    queue: list[str] | None
+
+
+class WriteWaiting(Carrying):
+    """The writer waits for the library's lock, held by another process (the library at
+    ``path``)."""
+
+    path: str
+
+
 class NewMarksCleared(Carrying):
     """The new mark of ``keys`` is gone, in the library and the reading list; ``every``:
     ``N`` cleared them all (the tree is rebuilt: its "New since" section goes)."""
