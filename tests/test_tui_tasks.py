@@ -286,6 +286,7 @@ async def test_a_adds_a_paper_to_my_additions(list_path: Path, db_path: Path, ar
         field.value = f"https://arxiv.org/abs/{ADDED_ID}"
         await pilot.press("enter")
         await app.workers.wait_for_complete()
+        assert await written(pilot)  # the addition is written by the window's writer
         await pilot.pause()
         tree = app.main_screen.catalog_tree
         assert tree.current_entry is not None and tree.current_entry.key == ADDED_ID
@@ -324,6 +325,7 @@ async def test_U_updates_the_list_and_marks_new_entries(
         dialog.query_one(Input).value = https_server.url + "/list.md"
         await pilot.press("enter")
         await app.workers.wait_for_complete()
+        assert await written(pilot)  # the update is saved by the window's writer
         await pilot.pause()
         summary = app.screen
         assert isinstance(summary, UpdateSummary)

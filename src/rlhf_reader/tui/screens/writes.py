@@ -81,7 +81,7 @@ class Pending:
     acknowledged annotation while this write is pending)."""
     queue: Callable[[list[str]], list[str]] | None
     """How the reading queue is expected to change."""
-    then: Callable[[Any], None] | None
+    then: Callable[[Any], object] | None
     """Called with the job's outcome once it is stored."""
     answer: Callable[[str | None, Any], None] | None
     """Called with the error message (None: stored) and the outcome, either way."""
@@ -133,10 +133,11 @@ class LibraryWrites(TaskPart):
         *,
         expect: Callable[[Annotation], None] | None = None,
         queue: Callable[[list[str]], list[str]] | None = None,
-        then: Callable[[Any], None] | None = None,
+        then: Callable[[Any], object] | None = None,
         answer: Callable[[str | None, Any], None] | None = None,
         failed: Callable[[], None] | None = None,
         failure: str = "Not saved",
+        expected: tuple[type[Exception], ...] = (),
     ) -> None:
         """Hand ``write(library)`` to the writer (after every write before it); show its
         ``expect``-ed change to ``keys`` and to the ``queue`` now. With ``what`` (it names
@@ -153,7 +154,8 @@ class LibraryWrites(TaskPart):
         if what is not None:
             run = partial(self._recorded, library, keys, run, what)
         app = cast("WriterApp", self.app)
-        app.writer.submit(partial(self._job, number, library, keys, run, app.unreported, failure))
+        job = partial(self._job, number, library, keys, run, app.unreported, failure, expected)
+        app.writer.submit(job)
 
     def _recorded(
         self, library: Library, keys: list[str], run: Callable[[], Any], what: str
@@ -192,6 +194,7 @@ class LibraryWrites(TaskPart):
         run: Callable[[], Any],
         unreported: dict[int, str],
         failure: str,
+        expected: tuple[type[Exception], ...],
     ) -> None:
         """In the writer's thread: the write, then what the file holds now for its keys."""
         library.on_lock_wait(partial(self._deliver, messages.WriteWaiting(str(library.path))))
@@ -201,7 +204,7 @@ class LibraryWrites(TaskPart):
             try:
                 outcome = run()
             except Exception as exc:  # never a traceback on the screen, even for a bug
-                error = not_saved(exc, failure)
+                error = not_saved(exc, failure, expected)
                 unreported[number] = error  # until the screen shows it
             restored = getattr(outcome, "restored", None)  # u: the keys of the step undone
             if restored is not None:
@@ -327,7 +330,7 @@ class LibraryWrites(TaskPart):
         keys: Iterable[str],
         status: Status,
         what: str,
-        then: Callable[[Any], None] | None = None,
+        then: Callable[[Any], object] | None = None,
     ) -> None:
         """Mark ``keys`` ``status`` (one write, one undo step); marked read, they leave the
         queue."""
@@ -513,10 +516,13 @@ class LibraryWrites(TaskPart):
         self.store([], write, answer=answered, failure="Not undone")
 
 
-def not_saved(exc: Exception, failure: str = "Not saved") -> str:
+def not_saved(
+    exc: Exception, failure: str = "Not saved", expected: tuple[type[Exception], ...] = ()
+) -> str:
     """The one line a failed write shows (an unexpected error names its type: a bug)."""
-    expected = isinstance(exc, (LibraryError, OSError, ValueError))
-    return f"{failure}: {exc}" if expected else f"{failure} ({type(exc).__name__}): {exc}"
+    if isinstance(exc, (LibraryError, OSError, ValueError, *expected)):
+        return f"{failure}: {exc}"
+    return f"{failure} ({type(exc).__name__}): {exc}"
 
 
 def expected_queue(change: Callable[[list[str]], list[str]], queue: list[str]) -> list[str]:
