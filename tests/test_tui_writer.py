@@ -311,3 +311,27 @@ def test_the_serial_writer_runs_jobs_in_order_one_at_a_time() -> None:
     assert writer.pending == 0 and writer.idle and writer.done == 6
     writer.submit(job(7))  # a new thread once idle
     assert writer.wait(30) and ran[-1] == 7
+
+
+def test_a_long_lived_library_writes_the_same_bytes_in_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TUI serialises the file a few documents at a time (the GIL is handed over between
+    pieces): the bytes are those of one ``orjson.dumps``."""
+    import orjson
+
+    from rlhf_reader.library import store
+
+    monkeypatch.setattr(store, "PIECE", 7)
+    path = tmp_path / "library.json"
+    library = Library.open(path, long_lived=True)
+    keys = [f"k{n}" for n in range(40)]
+    library.set_status(keys[:25], Status.READ)
+    library.change_tags(keys[5:], TagEdit.of(add=["é\u2028x"]))
+    library.set_note("k3", 'a "quoted" note\n')
+    library.put_metadata({"k1": {"title": "T", "authors": ["A"]}})
+    raw = path.read_bytes()
+    assert raw == orjson.dumps(orjson.loads(raw)) + b"\n"
+    assert store.dumps_in_pieces({}) == b"{}\n"
+    for tables in ({"a": {}}, {"a": {str(n): {"n": n} for n in range(15)}, "b": {"1": {}}}):
+        assert store.dumps_in_pieces(tables) == orjson.dumps(tables) + b"\n"
