@@ -30,6 +30,7 @@ says so when the writer waits for another process's lock.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -51,6 +52,10 @@ if TYPE_CHECKING:
     from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
     from rlhf_reader.undo import History, Undone
     from rlhf_reader.workspace import Workspace
+
+
+DRAW_WAIT = 0.25
+"""Seconds a write waits at most for the screen to draw its expected change first."""
 
 
 class Host(Protocol):
@@ -154,7 +159,11 @@ class LibraryWrites(TaskPart):
         if what is not None:
             run = partial(self._recorded, library, keys, run, what)
         app = cast("WriterApp", self.app)
-        job = partial(self._job, number, library, keys, run, app.unreported, failure, expected)
+        drawn = threading.Event()  # the writer starts once the screen shows the change
+        self.call_after_refresh(drawn.set)
+        job = partial(
+            self._job, number, drawn, library, keys, run, app.unreported, failure, expected
+        )
         app.writer.submit(job)
 
     def _recorded(
@@ -189,6 +198,7 @@ class LibraryWrites(TaskPart):
     def _job(
         self,
         number: int,
+        drawn: threading.Event,
         library: Library,
         keys: list[str],
         run: Callable[[], Any],
@@ -196,7 +206,12 @@ class LibraryWrites(TaskPart):
         failure: str,
         expected: tuple[type[Exception], ...],
     ) -> None:
-        """In the writer's thread: the write, then what the file holds now for its keys."""
+        """In the writer's thread: the write, then what the file holds now for its keys.
+
+        It starts once the screen has drawn the expected change (or after ``DRAW_WAIT`` at
+        most: a screen that is gone sets nothing): the write's Python work would otherwise
+        share the GIL with that redraw and make it twice as slow."""
+        drawn.wait(DRAW_WAIT)
         library.on_lock_wait(partial(self._deliver, messages.WriteWaiting(str(library.path))))
         error: str | None = None
         outcome: Any = None
@@ -271,6 +286,7 @@ class LibraryWrites(TaskPart):
         reading, later = self.host.reading, list(self.pending.values())
         for annotation in stored or ():
             self._known[annotation.key] = annotation
+        changed = []
         for key in keys:
             known = self._known.get(key)
             if known is None:
@@ -280,11 +296,15 @@ class LibraryWrites(TaskPart):
             for pending in touching:
                 shown = dataclasses.replace(shown)
                 pending.expect(shown)  # type: ignore[misc]
-            reading.update(shown)
+            row = reading.rows.get(key)
+            if row is not None and row.annotation != shown:
+                if seen_as(row.annotation) != seen_as(shown):  # (as expected: no redraw)
+                    changed.append(key)
+                reading.update(shown)
             if not touching:
                 del self._known[key]
-        if keys:
-            self.post_message(messages.AnnotationsChanged(keys))
+        if changed:
+            self.post_message(messages.AnnotationsChanged(changed))
         if queue is not None:
             self._known_queue = queue
         if self._known_queue is not None:
@@ -514,6 +534,12 @@ class LibraryWrites(TaskPart):
             self.say(summary, "information" if done.complete else "warning")
 
         self.store([], write, answer=answered, failure="Not undone")
+
+
+def seen_as(annotation: Annotation) -> tuple[object, ...]:
+    """What the rows, the header and the detail pane show of an annotation (not the times
+    it was created and updated)."""
+    return (annotation.status, annotation.read_at, annotation.tags, annotation.note)
 
 
 def not_saved(
