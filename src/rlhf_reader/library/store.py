@@ -45,11 +45,12 @@ Tags are normalised by :func:`rlhf_reader.tags.normalize_tag`; a note is any tex
 of UTF-8. Every batch operation validates all of its input first and then writes once:
 invalid input raises ``ValueError`` and nothing is written.
 
-Threads: TinyDB is not thread-safe, and the TUI calls the Library from its UI thread only.
-Besides the cross-process file lock, each ``Library`` instance serialises its own calls with a
-``threading.RLock``, so a worker thread that must write (e.g. the arXiv cache) is safe too —
-but it blocks the UI thread for the duration of the write; prefer handing results to the UI
-thread. Do not share a ``SafeStorage`` between ``TinyDB`` instances and a ``Library``.
+Threads: TinyDB is not thread-safe. Besides the cross-process file lock, each ``Library``
+instance serialises its own calls with a ``threading.RLock``. The TUI writes from one thread
+of its own (``library.writer.SerialWriter``: a write at 100,000 annotations takes 0.25 s and
+more, which the UI thread must not wait for) and reads from the UI thread only while no
+write is pending (a read waits for the write holding the RLock). Do not share a
+``SafeStorage`` between ``TinyDB`` instances and a ``Library``.
 """
 
 from __future__ import annotations

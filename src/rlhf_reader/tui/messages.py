@@ -1,7 +1,8 @@
 """Messages between the main screen's parts: the widgets, the task bar and the workers.
 
 Workers run in threads and never call into a screen: they post one of these (``post_message``
-is thread-safe) and the screen handles it on the UI thread, where the library is written.
+is thread-safe) and the screen handles it on the UI thread; the library is written by the
+window's writer thread, which acknowledges each write with ``Written``.
 Widgets post theirs upward the same way. This module imports nothing but ``textual.message``
 and the pure ``valueclass``, so the screen can name every handler without importing the
 widgets that post them.

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 
 class MainScreen(Screen[None]):
-    """Coordinates the widgets; writes to the library first, then updates what is shown."""
+    """Coordinates the widgets; a change is shown at once and written by the window's writer."""
 
     NARROW_BELOW = 100
     """Below this width the detail pane moves under the tree (class ``-narrow``)."""
