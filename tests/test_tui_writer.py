@@ -201,6 +201,23 @@ async def test_quitting_writes_the_pending_writes_first(
     assert isinstance(state, dict) and state["cursor"] == SURVEY
 
 
+async def test_a_write_failing_while_quitting_is_printed_once_the_app_ended(
+    list_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        gate = hold_commits(monkeypatch)
+        gate.fail.append(LibraryError("disk full"))
+        await pilot.press("space", "q")
+        gate.open.set()
+        assert await exited(app)
+    # what ``run`` prints on stderr (exit code 1) once the terminal is given back
+    assert app.finish_writes() == ["Not saved: disk full"]
+    assert app.finish_writes() == []
+    assert stored(db_path, SURVEY).status is Status.UNREAD
+    assert isinstance(stored_meta(db_path, STATE_NAME), dict)  # the view was still saved
+
+
 async def test_another_process_writing_meanwhile_is_kept_and_shown_after_the_poll(
     list_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
