@@ -142,6 +142,7 @@ async def test_L_switches_lists_and_a_paper_read_in_one_is_read_in_the_other(db:
         assert main.reading.overall.total >= len(OPENDILAB_KEYS)
         assert tree.select_key(RRHF)
         await pilot.press("space")
+        assert await until(pilot, lambda: not main.writes.busy)
         assert stored(db, RRHF).status is Status.READ
         assert labels(app, RRHF)[0].startswith("●")
 
@@ -188,6 +189,8 @@ async def test_L_switches_lists_and_a_paper_read_in_one_is_read_in_the_other(db:
         assert "listed twice" not in detail  # two lists listing it is not a mistake
         assert f"Also in  opendilab › {first_section(OPENDILAB, RRHF)}\n" in detail
         await pilot.press("space")  # unread again, from the All lists view
+        assert all(label.startswith("○") for label in labels(app, RRHF))  # shown at once
+        assert await until(pilot, lambda: not main.writes.busy)
         assert stored(db, RRHF).status is Status.UNREAD
         assert all(label.startswith("○") for label in labels(app, RRHF))
         await pilot.press("q")

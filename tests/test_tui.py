@@ -13,10 +13,12 @@ from tui_helpers import (
     INSTRUCT,
     SURVEY,
     build_app,
+    exited,
     stored,
     stored_meta,
     until,
     write_list,
+    written,
 )
 
 from rlhf_reader.library.store import Library, LibraryError
@@ -150,10 +152,11 @@ async def test_mouse_click_moves_the_cursor_and_toggles_sections(
 # status ----------------------------------------------------------------------------------
 
 
-async def test_space_toggles_read_and_writes_first(list_path: Path, db_path: Path) -> None:
+async def test_space_toggles_read_and_writes_it(list_path: Path, db_path: Path) -> None:
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space")
+        assert await written(pilot)
         assert stored(db_path, SURVEY).status is Status.READ
         assert stored(db_path, SURVEY).read_at
         assert labels(app, SURVEY)[0].startswith("● ")
@@ -163,6 +166,7 @@ async def test_space_toggles_read_and_writes_first(list_path: Path, db_path: Pat
         assert header.read == 1
         assert "● read on " in detail_text(app)
         await pilot.press("space")
+        assert await written(pilot)
         assert stored(db_path, SURVEY).status is Status.UNREAD
         assert labels(app, SURVEY)[0].startswith("○ ")
         assert header.read == 0
@@ -172,6 +176,7 @@ async def test_i_marks_reading(list_path: Path, db_path: Path) -> None:
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("i")
+        assert await written(pilot)
         assert stored(db_path, SURVEY).status is Status.READING
         assert labels(app, SURVEY)[0].startswith("◐ ")
         assert "◐ reading" in detail_text(app)
@@ -202,7 +207,9 @@ async def test_a_failed_write_is_a_notification_and_changes_nothing(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         app.workspace.library.set_status = broken  # type: ignore[method-assign]
         await pilot.press("space")
-        assert labels(app, SURVEY)[0].startswith("○ ")
+        assert await written(pilot)
+        await pilot.pause()
+        assert labels(app, SURVEY)[0].startswith("○ ")  # back to what the file holds
         messages = [n.message for n in app._notifications]
         assert any("disk full" in m and m.startswith("Not saved") for m in messages)
         assert app.is_running
@@ -221,6 +228,7 @@ async def test_t_applies_the_tag_grammar_to_the_tags_in_the_file(
         assert isinstance(app.screen, TagsDialog)
         await pilot.press(*"survey rlhf must-read", "enter")  # bare words add
         assert not isinstance(app.screen, TagsDialog)
+        assert await written(pilot)
         assert stored(db_path, SURVEY).tags == ("survey", "rlhf", "must-read")
         assert "#survey #rlhf #must-read" in labels(app, SURVEY)[0]
 
@@ -229,6 +237,7 @@ async def test_t_applies_the_tag_grammar_to_the_tags_in_the_file(
         assert field.value == ""  # the tags are shown above, the input holds a change
         field.value = "+to-read -surv"
         await pilot.press("end", *"ey Ünïcode", "enter")
+        assert await written(pilot)
         # must-read is not named, so it stays
         assert stored(db_path, SURVEY).tags == ("rlhf", "must-read", "to-read", "ünïcode")
         assert "#rlhf #must-read #to-read #ünïcode" in detail_text(app)
@@ -245,6 +254,7 @@ async def test_a_tag_edit_keeps_a_tag_another_process_added(list_path: Path, db_
     async with app.run_test(size=SIZE) as pilot:
         Library.open(db_path).change_tags([SURVEY], TagEdit.of(add=["waiting"]))
         await pilot.press("t", *"+from-tui", "enter")
+        assert await written(pilot)
         assert stored(db_path, SURVEY).tags == ("waiting", "from-tui")
 
 
@@ -256,6 +266,7 @@ async def test_tags_suggest_tags_in_use(list_path: Path, db_path: Path) -> None:
         await pilot.press("+", "r", "e")
         await pilot.pause()
         await pilot.press("right", "enter")  # accept the suggestion
+        assert await written(pilot)
         assert stored(db_path, DPO).tags == ("reward-models",)
 
 
@@ -290,8 +301,8 @@ async def test_n_edits_the_note_and_ctrl_s_saves(list_path: Path, db_path: Path)
         await pilot.press(*"# Key idea", "enter", *"**bold** claim")
         assert editor.unsaved
         assert "unsaved" in editor.query_one("#note-box").border_subtitle
-        await pilot.press("ctrl+s")
-        assert isinstance(app.screen, MainScreen)
+        await pilot.press("ctrl+s")  # the editor waits for the writer's answer
+        assert await until(pilot, lambda: isinstance(app.screen, MainScreen))
         assert stored(db_path, SURVEY).note == "# Key idea\n**bold** claim"
         await pilot.pause()
         shown = app.main_screen.query_one("#detail-text", Static).content
@@ -329,7 +340,7 @@ async def test_quitting_with_an_unsaved_note_asks(list_path: Path, db_path: Path
         await pilot.press("n")
         assert app.is_running and isinstance(app.screen, NoteEditor)
         await pilot.press("ctrl+q", "y")
-        await pilot.pause()
+        assert await exited(app)
     assert app.return_code == 0
     assert stored(db_path, SURVEY).note == ""
 
@@ -438,7 +449,7 @@ async def test_palette_lists_actions_with_verb_object_names(list_path: Path, db_
         await pilot.press("ctrl+p", *"toggle: read")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await pilot.pause()
+        assert await written(pilot)
         assert stored(db_path, SURVEY).status is Status.READ
 
 
@@ -578,6 +589,7 @@ async def test_help_shows_keys_as_remapped(list_path: Path, db_path: Path) -> No
     async with app.run_test(size=SIZE) as pilot:
         app.set_keymap({"status.toggle-read": "x", "find.filter": "f2"})
         await pilot.press("x")
+        assert await written(pilot)
         assert stored(db_path, SURVEY).status is Status.READ  # the new key works
         await pilot.press("question_mark")
         text = _render_plain(app.screen.query_one("#help-table", Static))

@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.widgets import Button, Input, OptionList, Select, Static
-from tui_helpers import BLOG, CAI, SURVEY, build_app, stored, stored_meta, until, write_list
+from tui_helpers import (
+    BLOG,
+    CAI,
+    SURVEY,
+    build_app,
+    stored,
+    stored_meta,
+    until,
+    write_list,
+    written,
+)
 
 from rlhf_reader.library.store import Library
 from rlhf_reader.lists import whatsnew
@@ -58,6 +68,8 @@ async def test_N_takes_the_new_mark_off_the_rows_at_once(list_path: Path, db_pat
         await pilot.pause()
         assert all("✦" in label for label in entry_labels(tree)[CAI])
         await pilot.press("N")
+        assert not any("✦" in label for key, ls in entry_labels(tree).items() for label in ls)
+        assert await written(pilot)
         assert stored_meta(db_path, whatsnew.NEW_META) == {}
         labels = entry_labels(tree)
         assert labels[CAI] and labels[BLOG]
@@ -151,14 +163,14 @@ async def test_esc_on_a_changed_note_offers_save_drop_keep(list_path: Path, db_p
         await pilot.press("escape", "k")
         assert isinstance(app.screen, NoteEditor) and app.screen.unsaved
         await pilot.press("escape", "s")  # save: written, the editor closes
-        assert isinstance(app.screen, MainScreen)
+        assert await until(pilot, lambda: isinstance(app.screen, MainScreen))
         assert stored(db_path, SURVEY).note == "first thought"
         await pilot.press("n", "end", *" dropped", "escape", "d")
         assert isinstance(app.screen, MainScreen)
         assert stored(db_path, SURVEY).note == "first thought"
         await pilot.press("n", "end", *" clicked", "escape")
         await pilot.click("#choice-save")
-        assert isinstance(app.screen, MainScreen)
+        assert await until(pilot, lambda: isinstance(app.screen, MainScreen))
         assert stored(db_path, SURVEY).note == "first thought clicked"
 
 

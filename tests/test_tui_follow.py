@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Static, TextArea
-from tui_helpers import CAI, DPO, SURVEY, build_app, stored, until, write_list
+from tui_helpers import CAI, DPO, SURVEY, build_app, stored, until, write_list, written
 
 from rlhf_reader.model import Status
+from rlhf_reader.tui.screens.main import MainScreen
 from rlhf_reader.tui.screens.note import NoteEditor
 from rlhf_reader.tui.screens.note_conflict import NoteConflictDialog
 from rlhf_reader.tui.screens.tags import TagsDialog
@@ -66,6 +67,7 @@ async def test_cli_tag_then_tui_tag_keeps_both_and_the_tui_shows_the_cli_tag(
         assert isinstance(app.screen, TagsDialog)
         await pilot.press(*"+from-tui", "enter")
         assert not isinstance(app.screen, TagsDialog)
+        assert await written(pilot)
         assert stored(db_path, SURVEY).tags == ("waiting", "from-tui")
         assert "#waiting #from-tui" in labels(app, SURVEY)[0]
 
@@ -115,8 +117,9 @@ async def open_conflict(app, pilot, list_path: Path, db_path: Path) -> None:
     assert isinstance(app.screen, NoteEditor)
     app.screen.query_one(TextArea).insert("mine")
     cli(list_path, db_path, "note", SURVEY, "theirs")
-    await pilot.press("ctrl+s")
-    assert isinstance(app.screen, NoteConflictDialog)
+    await pilot.press("ctrl+s")  # the editor waits for the writer's answer: a conflict
+    assert await until(pilot, lambda: isinstance(app.screen, NoteConflictDialog))
+    await pilot.pause()
     shown = [s.content.plain for s in app.screen.query(".note-text").results(Static)]
     assert shown == ["mine", "theirs"]  # both, literally
     assert stored(db_path, SURVEY).note == "theirs"  # nothing written yet
@@ -137,7 +140,8 @@ async def test_a_note_conflict_offers_mine_theirs_or_both(
     async with app.run_test(size=SIZE) as pilot:
         await open_conflict(app, pilot, list_path, db_path)
         await pilot.press(key)
-        assert not isinstance(app.screen, (NoteConflictDialog, NoteEditor))
+        assert await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert await written(pilot)
         assert stored(db_path, SURVEY).note == expected
         assert app.main_screen.reading.row(SURVEY).annotation.note == expected
 
@@ -150,8 +154,9 @@ async def test_esc_on_a_note_conflict_goes_back_to_editing(list_path: Path, db_p
         assert isinstance(app.screen, NoteEditor)
         assert app.screen.text == "mine"  # nothing lost
         await pilot.press("ctrl+s")  # the file still holds another note: asked again
-        assert isinstance(app.screen, NoteConflictDialog)
+        assert await until(pilot, lambda: isinstance(app.screen, NoteConflictDialog))
         await pilot.press("b")
+        assert await until(pilot, lambda: isinstance(app.screen, MainScreen))
         assert stored(db_path, SURVEY).note.startswith("mine\n")
 
 

@@ -22,6 +22,7 @@ from tui_helpers import (
     stored,
     until,
     write_list,
+    written,
 )
 
 from rlhf_reader.library.store import Library
@@ -289,6 +290,8 @@ async def test_m_marks_a_section_after_asking_and_u_undoes_it(
         assert "Read changes 4 papers" in str(dialog.query_one("#mark-question", Static).content)
         await pilot.press("r")
         assert isinstance(app.screen, MainScreen)
+        assert main.reading.overall.read == 5  # shown at once
+        assert await written(pilot)
         for key in (SURVEY, DPO, INSTRUCT, CAI):
             assert stored(db_path, key).status is Status.READ
         assert stored(db_path, INSTRUCT).read_at == read_at  # read before: date kept
@@ -300,6 +303,7 @@ async def test_m_marks_a_section_after_asking_and_u_undoes_it(
         assert await until(pilot, lambda: main.reading.queue == [])
 
         await pilot.press("u")  # undone as one step
+        assert await written(pilot)
         for key in (SURVEY, DPO, CAI):
             assert stored(db_path, key).status is Status.UNREAD
         assert await until(pilot, lambda: main.reading.queue == [DPO])  # back on the queue
@@ -308,6 +312,7 @@ async def test_m_marks_a_section_after_asking_and_u_undoes_it(
         assert messages(app)[-1] == "Undone: 4 papers of «Papers» marked read."
 
         await pilot.press("u")
+        assert await written(pilot)
         assert messages(app)[-1].startswith("Nothing to undo")
 
 
@@ -318,28 +323,36 @@ async def test_u_restores_the_read_date_tags_and_note_but_never_clobbers(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         main = app.main_screen
         await pilot.press("space")
+        assert await written(pilot)
         read_at = stored(db_path, SURVEY).read_at
         assert read_at
         await pilot.press("space")  # unread: the read date is gone from the file…
+        assert await written(pilot)
         assert stored(db_path, SURVEY).read_at is None
         await pilot.press("u")  # …and comes back
+        assert await written(pilot)
         assert stored(db_path, SURVEY).status is Status.READ
         assert stored(db_path, SURVEY).read_at == read_at
         assert "●" in main.catalog_tree._entry_nodes[SURVEY][0].label.plain
 
         await pilot.press("t", *"+first", "enter")
         assert not isinstance(app.screen, TagsDialog)
+        assert await written(pilot)
         Library.open(db_path).change_tags([SURVEY], TagEdit.of(add=["cli"]))  # meanwhile
         await pilot.press("u")  # only our tag goes
+        assert await written(pilot)
         assert stored(db_path, SURVEY).tags == ("cli",)
 
         await pilot.press("n", *"my note", "ctrl+s")
+        assert await written(pilot)
         assert stored(db_path, SURVEY).note == "my note"
         Library.open(db_path).set_note(SURVEY, "the CLI's note")  # changed elsewhere since
         await pilot.press("u")
+        assert await written(pilot)
         assert stored(db_path, SURVEY).note == "the CLI's note"  # not clobbered
         assert "Not undone" in messages(app)[-1] and "nothing was overwritten" in messages(app)[-1]
 
         await pilot.press("u")  # the read mark that was undone before is long gone: next is
+        assert await written(pilot)
         assert stored(db_path, SURVEY).status is Status.UNREAD  # the first space
         assert stored(db_path, SURVEY).read_at is None

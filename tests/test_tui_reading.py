@@ -11,7 +11,18 @@ import pytest
 from pdf_server import TINY_PDF, Answer, PdfServer
 from textual.widgets import Input, Static
 from textual.worker import WorkerState
-from tui_helpers import BLOG, CAI, DPO, INSTRUCT, SURVEY, build_app, stored_meta, until, write_list
+from tui_helpers import (
+    BLOG,
+    CAI,
+    DPO,
+    INSTRUCT,
+    SURVEY,
+    build_app,
+    stored_meta,
+    until,
+    write_list,
+    written,
+)
 
 from rlhf_reader.library.store import Library
 from rlhf_reader.model import Entry, Status
@@ -243,6 +254,7 @@ async def test_the_reading_queue(list_path: Path, db_path: Path) -> None:
         for key in (DPO, CAI, INSTRUCT):
             await on_key(app, pilot, key)
             await pilot.press("exclamation_mark")
+        assert await written(pilot)
         assert stored_queue(db_path) == [DPO, CAI, INSTRUCT]
         # its own section at the top, open, in the reader's order; the cursor stayed put
         assert tree.root.children[0] is tree.queue_node and tree.queue_node.is_expanded
@@ -252,12 +264,14 @@ async def test_the_reading_queue(list_path: Path, db_path: Path) -> None:
         assert "Queue    3 of 3" in detail_text(app)
         # ctrl+up from the paper's row in its section
         await pilot.press("ctrl+up")
+        assert await written(pilot)
         assert stored_queue(db_path) == queue_rows(app) == [DPO, INSTRUCT, CAI]
         assert "Queue    2 of 3" in detail_text(app) and not tree.in_queue
         # in the queue section the cursor moves with the paper
         tree.move_to(tree.queue_node.children[0])
         await pilot.pause()
         await pilot.press("ctrl+down", "ctrl+down")
+        assert await written(pilot)
         assert stored_queue(db_path) == queue_rows(app) == [INSTRUCT, CAI, DPO]
         assert tree.in_queue and tree.current_entry.key == DPO
         await pilot.press("ctrl+up")
@@ -276,16 +290,19 @@ async def test_the_reading_queue(list_path: Path, db_path: Path) -> None:
         assert tree.current_entry.key == DPO
         await pilot.press("space")
         assert screen.reading.status(DPO) is Status.READ
+        assert await written(pilot)
         assert stored_queue(db_path) == queue_rows(app) == [INSTRUCT, CAI]
         assert tree.in_queue and tree.current_entry.key == CAI
         # ! on a queued paper takes it off; a paper not queued cannot move
         await pilot.press("exclamation_mark")
+        assert await written(pilot)
         assert stored_queue(db_path) == queue_rows(app) == [INSTRUCT]
         await on_key(app, pilot, BLOG)
         await pilot.press("ctrl+down")
         assert "This paper is not on the reading queue (! puts it there)." in notes(app)
         await on_key(app, pilot, INSTRUCT)
         await pilot.press("exclamation_mark")
+        assert await written(pilot)
         assert stored_queue(db_path) == [] and tree.queue_node is None
         assert QUEUE_PATH not in tree._section_nodes
         # a change made elsewhere (rlhf-reader queue add) shows when the file is next looked at
@@ -299,6 +316,7 @@ async def test_the_reading_queue(list_path: Path, db_path: Path) -> None:
         await pilot.press("left")
         await on_key(app, pilot, CAI)
         await pilot.press("exclamation_mark")
+        assert await written(pilot)
         assert stored_queue(db_path) == [BLOG, SURVEY, CAI] and not tree.queue_node.is_expanded
 
 

@@ -8,7 +8,7 @@ from conftest import TEST_DATA
 from rich.text import Text
 from textual.content import Content
 from textual.widgets import Input, Static
-from tui_helpers import build_app, stored
+from tui_helpers import build_app, stored, written
 
 from rlhf_reader.library.store import LibraryError
 from rlhf_reader.lists.catalog import load
@@ -81,14 +81,13 @@ async def test_tags_notes_and_notifications_stay_literal(db_path: Path) -> None:
         await pilot.press("t")
         app.screen.query_one(Input).value = "[b]x[/b] [@click=app.quit]y"
         await pilot.press("enter")
+        assert await written(pilot)
         assert stored(db_path, entry.key).tags == ("[b]x[/b]", "[@click=app.quit]y")
         assert "#[b]x[/b] #[@click=app.quit]y" in screen.catalog_tree.cursor_node.label.plain
 
         note = "[@click=app.quit]quit[/] and [/] and [RLHF] \x1b[31mred"
-        assert (
-            screen.writes.store(entry.key, lambda: app.workspace.library.set_note(entry.key, note))
-            is None
-        )
+        screen.writes.store(entry.key, lambda library: library.set_note(entry.key, note))
+        assert await written(pilot)
         await pilot.pause()
         static = screen.query_one("#detail-text", Static)
         shown = static.content.plain.replace("\n", " ")
@@ -104,6 +103,7 @@ async def test_tags_notes_and_notifications_stay_literal(db_path: Path) -> None:
 
         app.workspace.library.set_status = hostile_failure  # type: ignore[method-assign]
         await pilot.press("space")
+        assert await written(pilot)
         await pilot.pause()
         message = [n.message for n in app._notifications][-1]
         assert "[@click=app.quit]boom[/]" in message and "\x1b" not in message

@@ -24,6 +24,7 @@ from tui_helpers import (
     stored_meta,
     until,
     write_list,
+    written,
 )
 
 from rlhf_reader.library.store import Library
@@ -285,6 +286,7 @@ async def test_a_adds_a_paper_to_my_additions(list_path: Path, db_path: Path, ar
         field.value = f"https://arxiv.org/abs/{ADDED_ID}"
         await pilot.press("enter")
         await app.workers.wait_for_complete()
+        assert await written(pilot)  # the addition is written by the window's writer
         await pilot.pause()
         tree = app.main_screen.catalog_tree
         assert tree.current_entry is not None and tree.current_entry.key == ADDED_ID
@@ -323,6 +325,7 @@ async def test_U_updates_the_list_and_marks_new_entries(
         dialog.query_one(Input).value = https_server.url + "/list.md"
         await pilot.press("enter")
         await app.workers.wait_for_complete()
+        assert await written(pilot)  # the update is saved by the window's writer
         await pilot.pause()
         summary = app.screen
         assert isinstance(summary, UpdateSummary)
@@ -349,6 +352,7 @@ async def test_U_updates_the_list_and_marks_new_entries(
         # opening the entry clears its mark, in the library too
         await pilot.press("enter")
         assert NEW_ID not in screen.reading.new
+        assert await written(pilot)
         assert stored_meta(db_path, whatsnew.NEW_META) == {}
         assert "✦" not in str(tree.cursor_node.label)
 
@@ -383,6 +387,7 @@ async def test_N_marks_everything_seen(list_path: Path, db_path: Path) -> None:
         await pilot.press("enter")
         assert [n.data.key for n in top.children] == [CAI, BLOG]
         await pilot.press("N")
+        assert await written(pilot)
         assert stored_meta(db_path, whatsnew.NEW_META) == {}
         assert not tree.root.children[0].data.title.startswith("New since")
         assert all("✦" not in str(n.label) for nodes in tree._entry_nodes.values() for n in nodes)
@@ -449,6 +454,7 @@ async def test_o_clears_the_new_mark_and_help_lists_the_new_keys(
     async with app.run_test(size=SIZE) as pilot:
         assert app.main_screen.catalog_tree.current_entry.key == SURVEY
         await pilot.press("o")
+        assert await written(pilot)
         assert stored_meta(db_path, whatsnew.NEW_META) == {}
         await app.workers.wait_for_complete()
         await pilot.press("question_mark")

@@ -91,3 +91,23 @@ async def until(pilot, condition, tries: int = 2000) -> bool:
             return True
         await pilot.pause(0.01)
     return bool(condition())
+
+
+async def written(pilot, tries: int = 2000) -> bool:
+    """Let the app run until the main screen's writes are all acknowledged (the writer runs
+    them in its thread, in order); the caller asserts the result when it matters."""
+    writes = pilot.app.main_screen.writes
+    done = await until(pilot, lambda: not writes.busy, tries)
+    await pilot.pause()  # what the acknowledgements posted (notifications, redraws)
+    return done
+
+
+async def exited(app, tries: int = 2000) -> bool:
+    """Let the app run until it has exited (a quit waits for the pending writes first)."""
+    import asyncio
+
+    for _ in range(tries):
+        if app.return_code is not None:
+            return True
+        await asyncio.sleep(0.01)
+    return app.return_code is not None

@@ -174,6 +174,17 @@ class Annotation:
             "read_at": self.read_at,
         }
 
+    def set_status(self, status: Status, now: str) -> None:
+        """The status rule of every write: ``read_at`` is set to ``now`` when the entry
+        *becomes* read (read again keeps the first time) and cleared when it stops being
+        read. The store applies it under its lock; the TUI shows its expected result at
+        once, before the write is acknowledged."""
+        if status is Status.READ and self.status is not Status.READ:
+            self.read_at = now
+        elif status is not Status.READ:
+            self.read_at = None
+        self.status = status
+
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Annotation:
         tags = data.get("tags") or []

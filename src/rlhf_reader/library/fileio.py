@@ -175,6 +175,9 @@ class ProcessLock:
         self.poll = poll
         self._fd: int | None = None
         self._depth = 0
+        self.on_wait: Callable[[], object] | None = None
+        """Called (in the acquiring thread) once per acquire that finds the lock held by
+        someone else, before waiting for it: the TUI says it is waiting."""
 
     def acquire(self) -> None:
         if self._depth:
@@ -183,9 +186,13 @@ class ProcessLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + self.timeout
         try:
+            told = False
             while not _try_lock(fd):
                 if time.monotonic() >= deadline:
                     raise LockTimeout(str(self.path))
+                if not told and self.on_wait is not None:
+                    told = True
+                    self.on_wait()
                 time.sleep(self.poll)
         except BaseException:
             os.close(fd)

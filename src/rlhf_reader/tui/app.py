@@ -6,6 +6,7 @@ build the app through it.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from textual.binding import Binding, BindingType, Keymap
 from textual.screen import Screen
 
 from rlhf_reader.library.store import LibraryError
+from rlhf_reader.library.writer import SerialWriter
 from rlhf_reader.textsafe import printable, printable_block
 from rlhf_reader.tui.actions import ACTIONS, STATE_NAME
 from rlhf_reader.tui.screens.main import MainScreen
@@ -54,6 +56,11 @@ class ReaderApp(App[None]):
         self.workspace = workspace
         self.saved_state = state
         self.screenshots = Screenshots(self)
+        self.writer = SerialWriter()
+        """The window's one writer: every change to the library runs in its thread, in the
+        order made (``screens.writes``)."""
+        self.unreported: dict[int, str] = {}
+        """Writes that failed and were not shown yet (by number): printed once the app ends."""
         self.index_in_background = True
         """Build the filter's search index in a thread at start (the ``screenshot`` command
         turns it off when no ``/`` is pressed: the index is then built when first needed)."""
@@ -143,33 +150,63 @@ class ReaderApp(App[None]):
         return any(isinstance(s, note.NoteEditor) and s.unsaved for s in self.screen_stack)
 
     async def action_quit(self) -> None:
-        """Quit, asking first when a note editor holds unsaved text; remember where we were."""
+        """Quit, asking first when a note editor holds unsaved text; remember where we were.
+        The changes still being written are written first (the app keeps answering)."""
         if not self.unsaved_note():
-            self.save_state()
-            self.exit()
+            self.save_and_exit()
             return
         from rlhf_reader.tui.screens.confirm import ConfirmDialog
 
         def answered(quit_anyway: bool | None) -> None:
             if quit_anyway:
-                self.save_state()
-                self.exit()
+                self.save_and_exit()
 
         self.push_screen(
             ConfirmDialog("A note has unsaved changes. Quit and drop them?", yes="Quit", no="Stay"),
             answered,
         )
 
+    def save_and_exit(self) -> None:
+        """Save the view, then exit once every change is written."""
+        self.save_state()
+        try:
+            writes = self.main_screen.writes
+        except LookupError:
+            self.exit()
+            return
+        writes.when_written(self.exit)
+
     def save_state(self) -> None:
-        """Cursor, open sections and theme into the library's ``meta`` table."""
+        """Cursor, open sections and theme into the library's ``meta`` table (written after
+        the changes before it, by the writer)."""
         try:
             main = self.main_screen  # its state also holds the export dialog's memory
             state = {**main.state, **main.current_state(), "theme": self.theme}
-            self.workspace.library.set_meta(STATE_NAME, state)
+            main.writes.save_setting(STATE_NAME, state, "Could not save the view")
         except (LibraryError, OSError, ValueError, LookupError) as exc:
             self.notify(
                 printable(f"Could not save the view: {exc}"), severity="error", markup=False
             )
+
+    async def on_unmount(self) -> None:
+        """The app ends without a terminal (tests, ``screenshot``): every change still being
+        written is written first. In a terminal :func:`run` waits once the terminal is given
+        back, saying so on stderr."""
+        if self.is_headless:
+            await asyncio.to_thread(self.writer.wait)
+
+    def finish_writes(self) -> list[str]:
+        """Once the app has ended: wait for the changes still being written (saying so on
+        stderr when it takes a moment: another process may hold the lock); what failed
+        without being shown."""
+        if not self.writer.wait(0.5):
+            n = self.writer.pending
+            sys.stderr.write(
+                f"rlhf-reader: saving {n} change{'' if n == 1 else 's'} to the library…\n"
+            )
+            self.writer.wait()
+        failed, self.unreported = list(self.unreported.values()), {}
+        return failed
 
 
 def make_app(workspace: Workspace) -> ReaderApp:
@@ -184,5 +221,10 @@ def run(workspace: Workspace, **run_options: Any) -> int:
     # The list and the library are loaded and live for the whole run: keep the cyclic
     # garbage collector from walking them again and again while the screen starts.
     gc.freeze()
-    app.run(**run_options)
-    return app.return_code or 0
+    try:
+        app.run(**run_options)
+    finally:
+        failed = app.finish_writes()  # never a lost write, never a silent failure
+        for message in failed:
+            sys.stderr.write(f"rlhf-reader: error: {printable(message)}\n")
+    return app.return_code or (1 if failed else 0)

@@ -1,7 +1,8 @@
 """Messages between the main screen's parts: the widgets, the task bar and the workers.
 
 Workers run in threads and never call into a screen: they post one of these (``post_message``
-is thread-safe) and the screen handles it on the UI thread, where the library is written.
+is thread-safe) and the screen handles it on the UI thread; the library is written by the
+window's writer thread, which acknowledges each write with ``Written``.
 Widgets post theirs upward the same way. This module imports nothing but ``textual.message``
 and the pure ``valueclass``, so the screen can name every handler without importing the
 widgets that post them.
@@ -267,6 +268,27 @@ class AnnotationsChanged(Carrying):
     them already: redraw their rows, the header and the detail pane."""
 
     keys: list[str]
+
+
+class Written(Carrying):
+    """The writer's acknowledgement of write ``number`` (``screens.writes``): ``error`` None
+    when it was stored, else the one line to show; ``outcome`` what the write returned;
+    ``stored`` the annotations of ``keys`` and ``queue`` the reading queue as the file held
+    them just after (None: the file could not be read)."""
+
+    number: int
+    keys: list[str]
+    error: str | None
+    outcome: Any
+    stored: list[Any] | None
+    queue: list[str] | None
+
+
+class WriteWaiting(Carrying):
+    """The writer waits for the library's lock, held by another process (the library at
+    ``path``)."""
+
+    path: str
 
 
 class NewMarksCleared(Carrying):

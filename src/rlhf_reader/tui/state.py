@@ -244,6 +244,12 @@ class ReadingList:
             self._index.set_new_keys(set(self.new))
         return cleared
 
+    def mark_new(self, new: dict[str, str]) -> None:
+        """Mark ``new`` (key → when it appeared) new again: a clearing that was not saved."""
+        self.new.update({key: when for key, when in new.items() if key in self.rows})
+        if self._index is not None and hasattr(self._index, "set_new_keys"):
+            self._index.set_new_keys(set(self.new))
+
     def set_queue(self, queue: list[str]) -> None:
         """The queue as the library holds it now (``is:queued`` follows)."""
         self.queue = [key for key in queue if key in self.rows]

@@ -3,7 +3,8 @@
 Each function runs in a Textual thread worker (started by the ``TaskBar``, or by the screen
 for the quiet ones: the search index and the clipboard) and reports by posting a message
 from ``tui.messages`` through ``post`` (a widget's thread-safe ``post_message``). The library
-is never written here: the screen does that on the UI thread when the message arrives.
+is never written here: when the message arrives, the screen hands the write to the window's
+writer (``screens.writes``).
 A cancelled worker posts nothing more.
 
 The helpers at the end decide what a key means where the cursor is (no Textual either).

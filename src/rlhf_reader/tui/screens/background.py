@@ -4,8 +4,9 @@
 ``BackgroundTasks`` is a hidden widget the main screen composes beside its ``TaskBar``. The
 screen's ``action_*`` methods call it; it asks what it needs in dialogs, starts the thread
 workers (fetches and the list update through the ``TaskBar``, which shows them and cancels
-them on esc), and handles the workers' messages (``tui.messages``) on the UI thread: it writes
-the library and says how it went. What the screen must show afterwards it learns from a
+them on esc), and handles the workers' messages (``tui.messages``) on the UI thread: what they
+bring is written by the window's writer (``LibraryWrites.store``, in order, off the UI thread)
+and it says how it went. What the screen must show afterwards it learns from a
 message: ``MetadataStored`` (show the cached records) or ``WorkspaceChanged`` (take the
 files as they are now). The component reads the screen through ``Host``, its public face.
 """
@@ -19,14 +20,16 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from textual import on
 from textual.worker import Worker
 
-from rlhf_reader.library.store import LibraryError, now_iso
+from rlhf_reader.library.store import now_iso
 from rlhf_reader.textsafe import printable_block
 from rlhf_reader.tui import messages, tasks
 from rlhf_reader.tui.screens.part import TaskPart
 
 if TYPE_CHECKING:
+    from rlhf_reader.lists.listupdate import PlannedUpdate
     from rlhf_reader.model import Entry, Section
     from rlhf_reader.tui.screens.export import ExportRequest
+    from rlhf_reader.tui.screens.writes import LibraryWrites
     from rlhf_reader.tui.state import ReadingList
     from rlhf_reader.tui.widgets.catalog_tree import CatalogTree
     from rlhf_reader.workspace import Workspace
@@ -39,6 +42,9 @@ class Host(Protocol):
     reading: ReadingList
     state: dict[str, Any]
     """The view state saved in the library on quit (the export dialog's memory is in it)."""
+
+    @property
+    def writes(self) -> LibraryWrites: ...
 
     @property
     def catalog_tree(self) -> CatalogTree: ...
@@ -87,12 +93,13 @@ class BackgroundTasks(TaskPart):
         """Cache the records (an arXiv entry's key is its versionless id); the screen shows
         them."""
         event.stop()
-        try:
-            self.host.workspace.library.put_metadata(event.records)
-        except (LibraryError, OSError, ValueError) as exc:
-            self.say(f"Fetched metadata not saved: {exc}", "error")
-            return
-        self.post_message(messages.MetadataStored(event.records))
+        records = event.records
+        self.host.writes.store(
+            [],
+            lambda library: library.put_metadata(records),
+            then=lambda _: self.post_message(messages.MetadataStored(records)),
+            failure="Fetched metadata not saved",
+        )
 
     @on(messages.FetchFinished)
     def _fetch_finished(self, event: messages.FetchFinished) -> None:
@@ -157,18 +164,23 @@ class BackgroundTasks(TaskPart):
         from rlhf_reader.library.additions import store_addition
 
         event.stop()
-        if event.record is None:
+        record = event.record
+        if record is None:
             self.say(event.problem, "error")
             return
         workspace = self.host.workspace
-        try:
-            stored = store_addition(workspace.library, event.record, now_iso())
-        except (LibraryError, OSError, ValueError, KeyError) as exc:
-            self.say(f"{event.arxiv_id}: not added: {exc}", "error")
-            return
-        workspace.rebuild()
-        self.post_message(messages.WorkspaceChanged(select=stored["key"]))
-        self.say(f"Added to My additions: {stored['title']}")
+
+        def added(stored: dict[str, Any]) -> None:
+            workspace.rebuild()
+            self.post_message(messages.WorkspaceChanged(select=stored["key"]))
+            self.say(f"Added to My additions: {stored['title']}")
+
+        self.host.writes.store(
+            [],
+            lambda library: store_addition(library, record, now_iso()),
+            then=added,
+            failure=f"{event.arxiv_id}: not added",
+        )
 
     # U: update the list ----------------------------------------------------------------
 
@@ -212,16 +224,23 @@ class BackgroundTasks(TaskPart):
     def _list_fetched(self, event: messages.ListFetched) -> None:
         """Save and record the new marks; the screen reloads; show what changed."""
         from rlhf_reader.lists.listupdate import UpdateError, apply
-        from rlhf_reader.tui.screens.update_summary import UpdateSummary
 
         event.stop()
         plan = event.plan
         workspace = self.host.workspace
-        try:
-            apply(plan, workspace.library, list_name=workspace.list_name)
-        except (UpdateError, LibraryError, OSError) as exc:
-            self.say(f"Update not saved: {exc}; the current list stays", "error")
-            return
+        name = workspace.list_name
+        self.host.writes.store(
+            [],
+            lambda library: apply(plan, library, list_name=name),
+            then=lambda _: self._list_saved(plan),
+            failure="Update not saved (the current list stays)",
+            expected=(UpdateError,),
+        )
+
+    def _list_saved(self, plan: PlannedUpdate) -> None:
+        from rlhf_reader.tui.screens.update_summary import UpdateSummary
+
+        workspace = self.host.workspace
         if plan.target != workspace.list_path:  # the default list, saved beside the library
             # the same kind of view (one list, or All lists) over the saved copy
             again = type(workspace)(None, workspace.db_path)

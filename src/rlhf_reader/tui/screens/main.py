@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 
 class MainScreen(Screen[None]):
-    """Coordinates the widgets; writes to the library first, then updates what is shown."""
+    """Coordinates the widgets; a change is shown at once and written by the window's writer."""
 
     NARROW_BELOW = 100
     """Below this width the detail pane moves under the tree (class ``-narrow``)."""
@@ -148,7 +148,10 @@ class MainScreen(Screen[None]):
 
     def poll(self) -> bool:
         """Show what another process (the CLI, a second window, an import) wrote, keeping
-        the cursor, the open sections, the scroll position and the filter. True if it did."""
+        the cursor, the open sections, the scroll position and the filter. True if it did.
+        Not while this window's writes are pending: the file is re-read once they are."""
+        if self.writes.busy:
+            return False
         return self.following.look(partial(self.reload, keep_scroll=True))
 
     def current_state(self) -> dict[str, Any]:
@@ -191,6 +194,8 @@ class MainScreen(Screen[None]):
         """Show ``reading`` from now on (the library as read now)."""
         self.reading = reading
         self.following.generation = self.library.generation
+        if self.writes.overlay(reading):  # built while writes were pending: read again after
+            self.following.generation = -1
         self.catalog_tree.set_reading(reading)
         self.query_one(ProgressHeader).list_title = reading.catalog.title
 
@@ -414,11 +419,11 @@ class MainScreen(Screen[None]):
 
     def action_toggle_queue(self) -> None:
         if entry := self._current():
-            self.reading_tools.toggle_queue(entry)
+            self.writes.toggle_queue(entry)
 
     def action_queue_move(self, where: str) -> None:
         if entry := self._current():
-            self.reading_tools.move_in_queue(entry, where)
+            self.writes.move_in_queue(entry, where)
 
     def action_sort(self) -> None:
         """Cycle the order inside sections (list order, year, title, status, date read)."""

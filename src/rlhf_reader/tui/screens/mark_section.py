@@ -52,8 +52,8 @@ def section_counts(reading: ReadingList, keys: frozenset[str]) -> Counts:
 
 def ask_and_mark(screen: MainScreen) -> None:
     """The main screen's ``m``: ask about the section at the cursor, then mark it through the
-    screen's write part (``LibraryWrites.store``: one ``Workspace.set_status``, one undo
-    step)."""
+    screen's write part (``LibraryWrites.set_statuses``: shown at once, one write in the
+    writer's order, one undo step; said once it is stored)."""
     tree = screen.catalog_tree
     section = section_at(tree)
     if section is None:
@@ -69,9 +69,8 @@ def ask_and_mark(screen: MainScreen) -> None:
         if status is None:
             return
         what = f"{plural(dialog.changes[status])} of «{where}» marked {status.value}"
-        write = partial(screen.workspace.set_status, keys, status)
-        if screen.writes.store(sorted(keys), write, what) is None:
-            screen.notify_plain(f"{what} (u undoes it).")
+        said = partial(screen.notify_plain, f"{what} (u undoes it).")
+        screen.writes.set_statuses(sorted(keys), status, what, then=lambda _: said())
 
     screen.app.push_screen(dialog, chosen)
 

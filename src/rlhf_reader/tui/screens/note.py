@@ -25,10 +25,11 @@ from rlhf_reader.tui.literal import content
 from rlhf_reader.tui.screens.confirm import Answer, ChoiceDialog
 from rlhf_reader.workspace import NoteConflict, merge_notes
 
-SaveNote = Callable[[str, str], "str | NoteConflict | None"]
-"""Stores ``text`` over ``base`` (the note the editor started from); an error message, a
-``NoteConflict`` when the file holds another note than ``base`` (nothing written), or None
-when it was saved."""
+SaveAnswer = Callable[["str | NoteConflict | None"], None]
+SaveNote = Callable[[str, str, SaveAnswer], None]
+"""Stores ``text`` over ``base`` (the note the editor started from), off the UI thread, then
+calls the answer with an error message, a ``NoteConflict`` when the file holds another note
+than ``base`` (nothing written), or None when it was saved."""
 
 
 def _markdown_area(text: str) -> TextArea:
@@ -72,6 +73,8 @@ class NoteEditor(ModalScreen[None]):
     ]
 
     unsaved: reactive[bool] = reactive(False)
+    saving: reactive[bool] = reactive(False)
+    """A save was handed to the library's writer and its answer has not come yet."""
 
     def __init__(
         self,
@@ -115,13 +118,33 @@ class NoteEditor(ModalScreen[None]):
     def watch_unsaved(self, unsaved: bool) -> None:
         box = self.query_one("#note-box")
         keys = "ctrl+s save · ctrl+o $EDITOR · esc close"
-        box.border_subtitle = f"● unsaved · {keys}" if unsaved else f"saved · {keys}"
+        if self.saving:
+            box.border_subtitle = f"◌ saving… · {keys}"
+        else:
+            box.border_subtitle = f"● unsaved · {keys}" if unsaved else f"saved · {keys}"
+
+    def watch_saving(self, saving: bool) -> None:
+        self.watch_unsaved(self.unsaved)
+
+    def busy(self) -> bool:
+        """True (and says so) while a save waits for its answer."""
+        if self.saving:
+            self.say("Saving the note… (it waits for the changes made before it)")
+        return self.saving
 
     def action_save(self) -> None:
-        self._save(self.text, self.original)
+        if not self.busy():
+            self._save(self.text, self.original)
 
     def _save(self, text: str, base: str) -> None:
-        result = self.save(text, base)
+        self.saving = True
+        self.save(text, base, lambda result: self._answered(text, result))
+
+    def _answered(self, text: str, result: str | NoteConflict | None) -> None:
+        """The writer's answer to a save of ``text``."""
+        if not self.is_attached:  # the app is quitting: the answer has nowhere to go
+            return
+        self.saving = False
         if isinstance(result, NoteConflict):
             self._resolve(result)
             return
@@ -150,6 +173,8 @@ class NoteEditor(ModalScreen[None]):
 
     def action_close(self) -> None:
         """Esc: close; with unsaved changes, ask: Save, Drop or Keep editing."""
+        if self.busy():
+            return
         if not self.unsaved:
             self.dismiss(None)
             return
@@ -187,6 +212,8 @@ class NoteEditor(ModalScreen[None]):
 
         from rlhf_reader.editor import EditorError, edit_text, editor_command
 
+        if self.busy():
+            return
         if self.app.is_web:
             self.say("$EDITOR needs the app in a terminal; in the browser edit here.", "warning")
             return

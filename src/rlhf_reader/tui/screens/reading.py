@@ -1,13 +1,12 @@
-"""The main screen's reading tools: the PDF (``d``, ``O``), the reading queue (``!``,
-``ctrl+↑``/``ctrl+↓``) and the order inside sections (``s``).
+"""The main screen's reading tools: the PDF (``d``, ``O``) and the order inside sections
+(``s``). The reading queue's keys (``!``, ``ctrl+↑``/``ctrl+↓``) are writes: ``screens.writes``.
 
 ``ReadingTools`` is a hidden widget the main screen composes beside its ``BackgroundTasks``.
 The screen's ``action_*`` methods call it. Downloads run as a thread worker through the
 ``TaskBar`` (one task at a time; esc cancels, and the download leaves no file behind);
 opening a PDF runs the system viewer in a thread (``sources.pdf.open_pdf``, the one the
-CLI's ``pdf --open`` uses). Queue changes are written to the library here, on the UI
-thread. What the screen must show afterwards it learns from a message: ``PdfsFound`` (mark
-the paper) or ``QueueChanged`` (redraw the queue section). The component reads the screen
+CLI's ``pdf --open`` uses). What the screen must show afterwards it learns from a message:
+``PdfsFound`` (mark the paper). The component reads the screen
 through ``Host``, its public face, as ``BackgroundTasks`` does.
 """
 
@@ -20,7 +19,6 @@ from typing import TYPE_CHECKING, Protocol, cast
 from textual import on
 from textual.worker import Worker
 
-from rlhf_reader.library.store import LibraryError
 from rlhf_reader.tui import messages, tasks
 from rlhf_reader.tui.screens.part import TaskPart
 
@@ -181,43 +179,6 @@ class ReadingTools(TaskPart):
             self.say(f"Not opened: {event.problem}", "warning")
         else:
             self.say(f"Opening {event.path}")
-
-    # !, ctrl+↑, ctrl+↓: the reading queue -------------------------------------------------
-
-    def toggle_queue(self, entry: Entry) -> None:
-        """Put the paper on the queue (at the bottom) or take it off."""
-        workspace = self.host.workspace
-        try:
-            queued = workspace.queue_toggle(entry.key)
-            queue = workspace.queue()
-        except (LibraryError, OSError, ValueError) as exc:
-            self.say(f"Not saved: {exc}", "error")
-            return
-        follow = entry.key if self.host.catalog_tree.in_queue else None
-        self.post_message(messages.QueueChanged(queue, follow))
-        if queued:
-            self.say(f"Queued ({len(queue)} on the reading queue): {entry.title}")
-        else:
-            self.say(f"Off the reading queue: {entry.title}")
-
-    def move_in_queue(self, entry: Entry, where: str) -> None:
-        """Move the paper ``up`` or ``down`` in the queue."""
-        from rlhf_reader.library.queue import QueueError
-
-        workspace = self.host.workspace
-        if entry.key not in self.host.reading.queue:
-            self.say("This paper is not on the reading queue (! puts it there).", "warning")
-            return
-        try:
-            queue = workspace.queue_move(entry.key, where)
-        except QueueError as exc:  # taken off meanwhile, by another window or the CLI
-            self.say(str(exc), "warning")
-            queue = workspace.queue()
-        except (LibraryError, OSError, ValueError) as exc:
-            self.say(f"Not saved: {exc}", "error")
-            return
-        follow = entry.key if self.host.catalog_tree.in_queue else None
-        self.post_message(messages.QueueChanged(queue, follow))
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
