@@ -19,12 +19,18 @@ same results:
 A child that fails (an exception, a signal, a result that does not arrive whole) costs
 nothing but time: its part is run again here, where an exception is raised as usual.
 
+:func:`map_pulled` is the same with the parts taken one at a time by whichever process is
+free (more parts than processes: none waits long for another), and work of this process's
+own run beside the parts (``beside``: a command reads its library while children read its
+file).
+
 :func:`detach` runs a job this process does not wait for (writing a cache of what it has
 just read) in a process of its own, under the same conditions.
 """
 
 from __future__ import annotations
 
+import functools
 import marshal
 import mmap
 import os
@@ -88,6 +94,81 @@ def map_parts(job: Callable[[P], R], parts: Sequence[P]) -> list[R]:
         for child in children:
             _reap(child)
     return results
+
+
+_INDEX = struct.Struct("<I")  # a part's number, as the processes of map_pulled take it
+_MAX_PULLED = 4096  # parts map_pulled hands out (their numbers fill less than a pipe's buffer)
+
+
+def map_pulled(
+    job: Callable[[P], R], parts: Sequence[P], beside: Callable[[], object] | None = None
+) -> list[R]:
+    """``[job(part) for part in parts]``, the parts taken by this process and its forked
+    children (as many as :func:`processes` allows, never more than parts) one at a time,
+    each the first part no process took yet: a process slowed by other work (``beside``,
+    other programs on the machine) takes fewer of them, and all end at about the same time.
+    ``beside()`` runs here first (its result is dropped; it must not raise), while the
+    children take their parts: work this process would do after the parts anyway (reading
+    a library while a file is read). With one process, ``beside()`` then every part here.
+
+    Give more parts than processes (a few per process): the last to end waits at most for
+    one part of the others. A child that fails costs time only: the parts it took and did
+    not send back are done here. The parts' numbers wait in a pipe made full before the
+    children start (a read of a few bytes from a pipe is whole, and one process's)."""
+    count = min(processes(), len(parts))
+    if count < 2 or len(parts) > _MAX_PULLED:
+        if beside is not None:
+            beside()
+        return [job(part) for part in parts]
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"".join(_INDEX.pack(i) for i in range(len(parts))))
+    finally:
+        os.close(write_end)  # (an empty pipe with no writer reads as its end)
+    missing: object = _MISSING
+    results: list[object] = [missing] * len(parts)
+    children: list[_Child | None] = []
+    try:
+        _flush()
+        pull = functools.partial(_pulled, job, parts, read_end)
+        children = [_start(pull, None) for _ in range(count - 1)]  # (a child's "part": None)
+        if beside is not None:
+            beside()
+        for index, mine in _pulled(job, parts, read_end):
+            results[index] = mine
+        os.close(read_end)
+        read_end = -1
+        for child in children:
+            got = _finish(child)
+            if got is None:
+                continue
+            for index, theirs in got[0]:  # type: ignore[attr-defined]
+                results[index] = theirs
+        for index, result in enumerate(results):
+            if result is missing:  # taken by a child that failed
+                results[index] = job(parts[index])
+    finally:
+        if read_end >= 0:
+            os.close(read_end)
+        for child in children:
+            _reap(child)
+    return results  # type: ignore[return-value]
+
+
+_MISSING = object()
+
+
+def _pulled(
+    job: Callable[[P], R], parts: Sequence[P], source: int, _: object = None
+) -> list[tuple[int, R]]:
+    """``(number, job(part))`` of each part this process takes from the pipe ``source``."""
+    done: list[tuple[int, R]] = []
+    while True:
+        got = os.read(source, _INDEX.size)
+        if len(got) < _INDEX.size:
+            return done
+        (index,) = _INDEX.unpack(got)
+        done.append((index, job(parts[index])))
 
 
 class _Child:
