@@ -53,6 +53,7 @@ def main() -> None:
     compileall.compile_dir(str(HERE.parent / "src"), quiet=1)
     trees = {"before": args.before, "after": HERE.parent / "src"}
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-first-import-"))
+    folder.mkdir(parents=True, exist_ok=True)
     home = folder / "home"
     env = {k: v for k, v in os.environ.items() if k != "RLHF_READER_PROCESSES"}
     env["HOME"] = str(home)

@@ -306,3 +306,21 @@ def test_map_pulled_does_here_what_a_failed_child_took(monkeypatch: pytest.Monke
         pass  # no child left
     else:
         raise AssertionError("a child was left")
+
+
+def _big(part: int) -> tuple[bytes, int]:
+    return bytes([part]) * (3 << 20), os.getpid()
+
+
+def test_map_pulled_results_come_back_whole_as_they_are_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Big results, sent by a child part by part and read here between this process's own
+    parts (and after it ended): every one whole, in its place."""
+    monkeypatch.delenv(parallel.ENV, raising=False)
+    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    got = parallel.map_pulled(_big, range(12), beside=lambda: time.sleep(0.05))
+    assert [(len(data), data[:1], data[-1:]) for data, _ in got] == [
+        (3 << 20, bytes([i]), bytes([i])) for i in range(12)
+    ]
+    assert len({pid for _, pid in got}) == 2
