@@ -633,11 +633,13 @@ def _plain_bib_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row | N
     in the row's ``_rest`` (:func:`_finish_plain`) when first read: an import that matches
     every reference never splits an author list."""
     fields: dict[str, str] = {}
-    used = _BIB_FIELDS
+    used = _used_names
     for name, value in items:
-        name = name.lower()
-        if name in used:
-            fields[name] = value
+        low = used.get(name)
+        if low is None:
+            low = _used_name(name)
+        if low:
+            fields[low] = value
     joined = "".join(fields.values())  # (one look at all of them: 4 scans, not 4 a field)
     if "\\" in joined or "{" in joined or "}" in joined or "$" in joined:
         return None
@@ -672,6 +674,19 @@ def _plain_bib_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row | N
         _reading_note(note) if note else "",
         rest,
     )
+
+
+# A field's name as written → the name lowered when the import reads that field, else "":
+# the few names of a file looked up once each, not lowered and tested at every entry.
+_used_names: dict[str, str] = {}
+
+
+def _used_name(name: str) -> str:
+    low = name.lower()
+    used = low if low in _BIB_FIELDS else ""
+    if len(_used_names) < 4096:  # (a file of made-up names: no end of them kept)
+        _used_names[name] = used
+    return used
 
 
 def _finish_plain(
