@@ -337,10 +337,10 @@ def test_a_part_failing_in_its_process_is_read_again_here(
     for module, function in ((bibfast, "read_part"), (bibimport, "_csl_piece")):
         real = getattr(module, function)
 
-        def fails_in_child(*args: object, real: object = real) -> object:
+        def fails_in_child(*args: object, real: object = real, **kwargs: object) -> object:
             if os.getpid() != here:
                 os._exit(3)
-            return real(*args)  # type: ignore[operator]
+            return real(*args, **kwargs)  # type: ignore[operator]
 
         monkeypatch.setattr(module, function, fails_in_child)
     assert read(raw, name) == expected

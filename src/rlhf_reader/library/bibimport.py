@@ -394,24 +394,28 @@ def _read_bibtex_parts(text: str, beside: Beside = None) -> tuple[list[Row], boo
 def _bib_part(text: str, bounds: tuple[int, int]) -> tuple[list[Any], list[int]] | None:
     """A part's rows (the job of a process, see :func:`_read_bibtex_parts`): the entries
     of ``text[start:stop]`` converted, but those with LaTeX left as they were read (their
-    indexes: the second list); None: this part is not of the common shape."""
+    indexes: the second list); None: this part is not of the common shape. Each entry is
+    converted as soon as it is read (``bibfast.read_part``'s ``convert``)."""
     from rlhf_reader.library import bibfast
 
-    found = bibfast.read_part(text, *bounds)
-    if found is None:
-        return None
     plain, general, used = _plain_bib_row, _bib_entry_row, _BIB_FIELDS
-    rows: list[Any] = []
-    later = []
-    for entry in found:
-        row = plain(*entry)
-        if row is None:
-            if any("\\" in value for name, value in entry[2] if name.lower() in used):
-                later.append(len(rows))
-                row = entry  # _decode would give a field with a backslash to pylatexenc
-            else:
-                row = general(*entry)
-        rows.append(row)
+    later: list[int] = []
+    made = [0]  # entries converted so far: the index of the next in the part's list
+
+    def convert(key: str, kind: str, items: list[tuple[str, str]]) -> Any:
+        index = made[0]
+        made[0] = index + 1
+        row = plain(key, kind, items)
+        if row is not None:
+            return row
+        if any("\\" in value for name, value in items if name.lower() in used):
+            later.append(index)
+            return key, kind, items  # _decode would give a field with a backslash to pylatexenc
+        return general(key, kind, items)
+
+    rows = bibfast.read_part(text, *bounds, convert=convert)
+    if rows is None:
+        return None
     return rows, later
 
 
