@@ -870,13 +870,18 @@ def _csl_piece(raw: bytes, bounds: tuple[int, int]) -> tuple[list[Row], list[int
     if not isinstance(data, list) or not data or not all(_is_csl_item(i) for i in data):
         return None
     unnamed = [i for i, item in enumerate(data) if not item.get("id")]
-    return _csl_part(data, "", (0, len(data))), unnamed
+    return _csl_part(data, "", (0, len(data)), drop=True), unnamed
 
 
-def _csl_part(data: list[Any], source: str, bounds: tuple[int, int]) -> list[Row]:
+def _csl_part(
+    data: list[Any], source: str, bounds: tuple[int, int], *, drop: bool = False
+) -> list[Row]:
     """The rows of ``data[start:stop]`` (the job of a process: see :func:`_from_csl`; an
     item that is no object stops it, and a process that stopped has its part done again
-    here, where the error is raised)."""
+    here, where the error is raised). ``drop``: each item of ``data`` (a list of the
+    caller's own) replaced by None once converted, so that the rows are made in the memory
+    the items leave (all items kept to the end, then dropped: a fifth more CPU for a part
+    of the 100k export)."""
     rows = []
     row = _csl_row
     for index in range(*bounds):
@@ -884,6 +889,8 @@ def _csl_part(data: list[Any], source: str, bounds: tuple[int, int]) -> list[Row
         if not isinstance(item, dict):
             raise ImportFileError(f"{source}: item {index}: expected an object")
         rows.append(row(item, index))
+        if drop:
+            data[index] = None
     return rows
 
 
