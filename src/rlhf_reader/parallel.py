@@ -19,6 +19,11 @@ same results:
 A child that fails (an exception, a signal, a result that does not arrive whole) costs
 nothing but time: its part is run again here, where an exception is raised as usual.
 
+:func:`map_pulled` is the same with the parts taken one at a time by whichever process is
+free (more parts than processes: none waits long for another), and work of this process's
+own run beside the parts (``beside``: a command reads its library while children read its
+file).
+
 :func:`detach` runs a job this process does not wait for (writing a cache of what it has
 just read) in a process of its own, under the same conditions.
 """
@@ -88,6 +93,190 @@ def map_parts(job: Callable[[P], R], parts: Sequence[P]) -> list[R]:
         for child in children:
             _reap(child)
     return results
+
+
+_INDEX = struct.Struct("<I")  # a part's number, as the processes of map_pulled take it
+_MAX_PULLED = 4096  # parts map_pulled hands out (their numbers fill less than a pipe's buffer)
+
+
+def map_pulled(
+    job: Callable[[P], R], parts: Sequence[P], beside: Callable[[], object] | None = None
+) -> list[R]:
+    """``[job(part) for part in parts]``, the parts taken by this process and its forked
+    children (as many as :func:`processes` allows, never more than parts) one at a time,
+    each the first part no process took yet: a process slowed by other work (``beside``,
+    other programs on the machine) takes fewer of them, and all end at about the same time.
+    ``beside()`` runs here first (its result is dropped; it must not raise), while the
+    children take their parts: work this process would do after the parts anyway (reading
+    a library while a file is read). With one process, ``beside()`` then every part here.
+
+    Give a few parts per process: the last to end waits at most for one part of another.
+    The parts' numbers wait in a pipe made full before the children start (a read of a few
+    bytes from a pipe is whole, and one process's). A child sends each part's result as
+    soon as it is made (``marshal`` bytes in its memfd, then their end through a pipe), and
+    this process reads those between its own parts: at the end only the last part of a
+    child is left to read. A child that fails costs time only: the parts it took and did
+    not send are done here."""
+    count = min(processes(), len(parts))
+    if count < 2 or len(parts) > _MAX_PULLED:
+        if beside is not None:
+            beside()
+        return [job(part) for part in parts]
+    source, write_end = os.pipe()
+    try:
+        os.write(write_end, b"".join(_INDEX.pack(i) for i in range(len(parts))))
+    finally:
+        os.close(write_end)  # (an empty pipe with no writer reads as its end)
+    results: list[object] = [_MISSING] * len(parts)
+    children: list[_Puller] = []
+    try:
+        _flush()
+        for _ in range(count - 1):
+            child = _start_puller(job, parts, source)
+            if child is not None:
+                children.append(child)
+        if beside is not None:
+            beside()
+        while True:
+            got = os.read(source, _INDEX.size)
+            if len(got) < _INDEX.size:
+                break
+            (index,) = _INDEX.unpack(got)
+            results[index] = job(parts[index])
+            for child in children:  # what the children sent meanwhile
+                child.receive(results)
+        for child in children:
+            child.finish(results)
+        for index, result in enumerate(results):
+            if result is _MISSING:  # taken by a child that failed
+                results[index] = job(parts[index])
+    finally:
+        os.close(source)
+        for child in children:
+            child.reap()
+    return results  # type: ignore[return-value]
+
+
+_MISSING = object()
+_RECORD = struct.Struct("<IQ")  # a part's number and the length of its result's bytes
+
+
+class _Puller:
+    """A child of :func:`map_pulled`, as its parent sees it: the memfd it writes results
+    to, and the pipe through which it says how far they are written."""
+
+    __slots__ = ("done", "fd", "pid", "read", "said", "told")
+
+    def __init__(self, pid: int, fd: int, told: int) -> None:
+        self.pid, self.fd, self.told = pid, fd, told
+        self.said = 0  # bytes of results written whole, as far as the child said
+        self.read = 0  # bytes of results read here
+        self.done = False
+
+    def receive(self, results: list[object]) -> None:
+        """Read the results the child has sent whole since the last call into ``results``."""
+        if self.told < 0 or self.read < 0:
+            return
+        try:
+            while True:
+                got = os.read(self.told, _HEADER.size * 64)
+                if not got:
+                    break
+                self.said = _HEADER.unpack_from(got, len(got) - _HEADER.size)[0]
+        except BlockingIOError:
+            pass
+        except (OSError, struct.error):
+            return
+        if self.said <= self.read:
+            return
+        try:
+            data = os.pread(self.fd, self.said - self.read, self.read)
+            view, at = memoryview(data), 0
+            while at < len(data):
+                index, length = _RECORD.unpack_from(view, at)
+                at += _RECORD.size
+                value = marshal.loads(view[at : at + length])
+                at += length
+                if 0 <= index < len(results):
+                    results[index] = value
+            view.release()
+        except (OSError, EOFError, ValueError, TypeError, struct.error):
+            self.read = -1  # (never read again: its parts not read are done here)
+            return
+        self.read = self.said
+
+    def finish(self, results: list[object]) -> None:
+        """Wait for the child to end, then read what it sent."""
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        self.done = True
+        self.receive(results)
+
+    def reap(self) -> None:
+        """No child left running or unwaited, no file left open."""
+        for fd in (self.fd, self.told):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.told = -1
+        if not self.done:
+            try:
+                os.kill(self.pid, 9)
+                os.waitpid(self.pid, 0)
+            except (OSError, ChildProcessError):
+                pass
+            self.done = True
+
+
+def _start_puller(job: Callable[[P], R], parts: Sequence[P], source: int) -> _Puller | None:
+    try:
+        fd = _outbox()
+    except OSError:
+        return None
+    try:
+        told, tell = os.pipe()
+    except OSError:
+        os.close(fd)
+        return None
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or too many processes: the others do its parts
+        for end in (fd, told, tell):
+            os.close(end)
+        return None
+    if pid == 0:  # the child: never returns
+        _pull(job, parts, source, fd, tell)
+    os.close(tell)
+    os.set_blocking(told, False)
+    return _Puller(pid, fd, told)
+
+
+def _pull(job: Callable[[P], R], parts: Sequence[P], source: int, fd: int, tell: int) -> None:
+    """A child of :func:`map_pulled`: each part it takes done, its result written to
+    ``fd`` whole (its number and length first), then the end of what is written to
+    ``tell``; until no part is left."""
+    global _in_child
+    _in_child = True
+    status = 1
+    try:
+        written = 0
+        while True:
+            got = os.read(source, _INDEX.size)
+            if len(got) < _INDEX.size:
+                break
+            (index,) = _INDEX.unpack(got)
+            data = marshal.dumps(job(parts[index]))  # type: ignore[arg-type]  # (module doc)
+            view = memoryview(_RECORD.pack(index, len(data)) + data)
+            written += len(view)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.write(tell, _HEADER.pack(written))
+        status = 0
+    except BaseException:  # the parent does the parts not sent
+        pass
+    finally:
+        os._exit(status)  # no atexit handlers, no flush of the parent's buffers
 
 
 class _Child:

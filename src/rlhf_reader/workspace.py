@@ -106,6 +106,7 @@ class Workspace:
         self._own: Any = None  # what the reader's sections were built from
         self._others: dict[str, Catalog] | None = None
         self._warned = False  # the list's skipped parts were reported
+        self._held: list[str] | None = None  # their notes, while read_ahead holds them
 
     @classmethod
     def open(cls, list_arg: str | Path | None, db_path: Path) -> Workspace:
@@ -171,8 +172,43 @@ class Workspace:
     def _warn_skipped(self, skipped: Iterable[str]) -> None:
         if self._warn is not None and not self._warned:
             self._warned = True
+            if self._held is not None:  # (read ahead: said by say_held)
+                self._held.extend(f"{self.list_path}: {note}" for note in skipped)
+                return
             for note in skipped:  # read the rest, but never silently
                 self._warn(f"{self.list_path}: {note}")
+
+    def read_ahead(self) -> bool:
+        """Read the library and the list and build the catalog now, as :attr:`catalog`
+        would, with nothing to show for it yet: for a command with time to spare now (while
+        other processes read a file for it) that needs them later. The library is read only
+        when it exists and opening it writes nothing (``Library.peek``); the list's warnings
+        are held until :meth:`say_held`, which the command calls where it would have read
+        the list; an error stops the reading ahead, and the command meets it where it reads
+        what failed. True when the catalog was built."""
+        if self._library is None:
+            if not self.db_path.exists():
+                return False  # (opening it would create it)
+            self._library = Library.peek(self.db_path, long_lived=self._long_lived)
+            if self._library is None:
+                return False
+        if self._held is None:
+            self._held = []
+        try:
+            self.catalog  # noqa: B018
+        except Exception:  # met again where the command reads it
+            return False
+        finally:
+            if not self._held:
+                self._held = None
+        return True
+
+    def say_held(self) -> None:
+        """Print the list's warnings that :meth:`read_ahead` held (each once)."""
+        held, self._held = self._held, None
+        if held and self._warn is not None:
+            for line in held:
+                self._warn(line)
 
     def listed_entry(self, typed: str) -> Entry | None:
         """The entry ``typed`` names by key, arXiv id or URL when the list has it, read from

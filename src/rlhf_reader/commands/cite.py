@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import operator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rlhf_reader.commands.browse import add_filter_options, filtered_rows
 from rlhf_reader.commands.helptext import described
@@ -284,9 +284,10 @@ def run_import(ctx: Context) -> int:
         # Kept until the command ends (ctx.keep): 100,000 parsed records are not freed one
         # object at a time when this function returns.
         raw = ctx.keep(read_import_file(args.file))  # once: a regular file, bounded
-        fmt, references = ctx.keep(references_in(raw, args.file))
+        ahead = _ReadAhead(ctx)  # (a big BibTeX or CSL-JSON file: while it is read in parts)
+        fmt, references = ctx.keep(references_in(raw, args.file, ahead))
         if fmt != "json":
-            return _import_references(ctx, references)
+            return _import_references(ctx, references, ahead)
         data = ctx.keep(parse_export(raw, args.file, _library_if_any(ctx)))
     except ImportFileError as exc:
         raise CliError(f"import refused, library unchanged: {exc}") from None
@@ -347,7 +348,49 @@ def _library_if_any(ctx: Context) -> Library | None:
         return None
 
 
-def _import_references(ctx: Context, references: list[Reference]) -> int:
+class _ReadAhead:
+    """What an import of references plans against (the catalog, the library's annotations,
+    arXiv records and additions, and the index of them that matches references), read
+    while other processes read the file (``references_in``'s ``beside``): then this process
+    reads fewer of its parts. Used only if the library file is still what was read then
+    (its ``generation``, after the store's re-read check under the lock): a plan is never
+    made against a library another process has changed since."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.generation = -1
+        self.against: tuple[Any, ...] | None = None
+
+    def __call__(self) -> None:
+        from rlhf_reader.library.bibimport import plan_index
+
+        workspace = self.ctx.workspace
+        try:
+            if not workspace.read_ahead():
+                return
+            library = workspace.library
+            generation = library.generation
+            entries = workspace.catalog.entries
+            annotations = library.annotations()
+            metadata = library.all_metadata()
+            additions = library.additions()
+            index = plan_index(entries, metadata, additions)
+            if library.generation == generation:  # (no re-read in between)
+                self.generation = generation
+                self.against = (entries, annotations, metadata, additions, index)
+        except Exception:  # met again where the command reads it
+            self.against = None
+
+    def take(self, library: Library) -> tuple[Any, ...] | None:
+        """What was read ahead, if ``library`` (re-read first when its file changed) is
+        still what it was read from; once."""
+        against, self.against = self.against, None
+        if against is None or library.generation != self.generation:
+            return None
+        return against
+
+
+def _import_references(ctx: Context, references: list[Reference], ahead: _ReadAhead) -> int:
     """Import BibTeX / CSL-JSON references: plan against the library, print, write."""
     from rlhf_reader.cli import CliError
     from rlhf_reader.library.bibimport import apply_import, plan_import
@@ -356,6 +399,20 @@ def _import_references(ctx: Context, references: list[Reference]) -> int:
     args = ctx.args
 
     def make_plan(library: Library | None) -> ImportPlan:
+        ctx.workspace.say_held()  # (where the list would have been read)
+        against = ahead.take(library) if library is not None else None
+        if against is not None:
+            entries, annotations, metadata, additions, index = against
+            return plan_import(
+                references,
+                entries,
+                annotations,
+                metadata,
+                additions,
+                status_from_keywords=args.status_from_keywords,
+                added=now_iso(),
+                index=index,
+            )
         return plan_import(
             references,
             ctx.catalog.entries,
@@ -367,10 +424,14 @@ def _import_references(ctx: Context, references: list[Reference]) -> int:
         )
 
     if args.dry_run:
-        plan = make_plan(ctx.library if ctx.db_path.exists() else None)
+        library = ctx.library if ctx.db_path.exists() else None
+        if library is not None and library.refresh():
+            ctx.workspace.rebuild()  # (changed since it was read ahead)
+        plan = make_plan(library)
     else:
         library = ctx.library
         with library.exclusive():
+            ctx.workspace.say_held()
             ctx.workspace.rebuild()
             plan = make_plan(library)
             try:

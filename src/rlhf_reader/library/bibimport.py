@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import orjson
 
@@ -267,21 +267,24 @@ def made(rows: Iterable[Row]) -> list[Reference]:
     return out
 
 
-def _references(raw: bytes, fmt: str, source: str, parsed: Any) -> tuple[list[Row], bool]:
+def _references(
+    raw: bytes, fmt: str, source: str, parsed: Any, beside: Beside = None
+) -> tuple[list[Row], bool]:
     """:func:`parse_references` (rows), and whether reading the file printed nothing (no
     bibtexparser, no pylatexenc: what may warn): then the references may be kept.
-    ``parsed``: what :func:`_detect` read: the JSON value, or the BibTeX text."""
+    ``parsed``: what :func:`_detect` read: the JSON value, or the BibTeX text. ``beside``:
+    see :func:`references_in`."""
     if fmt == "bibtex" and isinstance(parsed, str):
-        return _read_bibtex(parsed, source)
+        return _read_bibtex(parsed, source, beside)
     if fmt != "bibtex" and parsed is not _UNREAD:  # orjson read it: UTF-8 without a BOM
-        return _from_csl("", source, parsed), True
+        return _from_csl("", source, parsed, beside), True
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"{source}: not UTF-8 text (byte offset {exc.start})") from None
     if fmt == "bibtex":
-        return _read_bibtex(text, source)
-    return _from_csl(text, source, parsed), True
+        return _read_bibtex(text, source, beside)
+    return _from_csl(text, source, parsed, beside), True
 
 
 def _from_bibtex(text: str, source: str, *, fast: bool = True) -> list[Reference]:
@@ -298,13 +301,32 @@ def _from_bibtex(text: str, source: str, *, fast: bool = True) -> list[Reference
 PARALLEL_MIN_CHARS = 1_000_000  # of BibTeX text (~2,500 entries of our export)
 PARALLEL_MIN_ITEMS = 2_500  # CSL-JSON items
 
+# A big input is cut into this many parts per process (at most), of at least PIECE_CHARS
+# characters (BibTeX) or PIECE_BYTES bytes (CSL-JSON) each: the processes take them one at a
+# time (``parallel.map_pulled``), so that one slowed by other work (``beside``, the machine's
+# other programs) takes fewer, and none waits long for the last part of another. Not more:
+# the rows of a part are kept, the rest of what reading it made is freed, and the next part
+# is made in the holes; 100,000 entries in 32 parts took 15-20 % more CPU than in 2 (in 6:
+# a few %; the parent's share of the wait is then at most a sixth of the file).
+PIECES_PER_PROCESS = 3
+PIECE_CHARS = 250_000
+PIECE_BYTES = 500_000
 
-def _read_bibtex(text: str, source: str) -> tuple[list[Row], bool]:
+# Work for this process while other processes read the parts of a file (see references_in).
+Beside: TypeAlias = Callable[[], object] | None
+
+
+def _pieces(processes: int, size: int, smallest: int) -> int:
+    """How many parts to cut ``size`` into for ``processes`` processes."""
+    return max(processes, min(processes * PIECES_PER_PROCESS, size // max(smallest, 1)))
+
+
+def _read_bibtex(text: str, source: str, beside: Beside = None) -> tuple[list[Row], bool]:
     """:func:`_from_bibtex` (rows), and whether nothing was printed: the whole file read by
     the fast reader's one pass (no bibtexparser) and no field given to pylatexenc."""
     from rlhf_reader.library import bibfast
 
-    by_parts = _read_bibtex_parts(text)
+    by_parts = _read_bibtex_parts(text, beside)
     if by_parts is not None:
         return by_parts
     found, quiet = bibfast.read(text)
@@ -320,7 +342,7 @@ def _read_bibtex(text: str, source: str) -> tuple[list[Row], bool]:
 _SPECIAL_BLOCK_RE = re.compile(r"@(?i:comment|preamble|string)")
 
 
-def _read_bibtex_parts(text: str) -> tuple[list[Row], bool] | None:
+def _read_bibtex_parts(text: str, beside: Beside = None) -> tuple[list[Row], bool] | None:
     """:func:`_read_bibtex` of a big file of the common shape on several cores: cut at
     ``bibfast.cuts``, each part read (``bibfast.read_part``) and converted to rows in its
     own process, joined here in order. None when it is not read so (a small file, one
@@ -337,11 +359,11 @@ def _read_bibtex_parts(text: str) -> tuple[list[Row], bool] | None:
     count = parallel.processes()
     if count < 2 or _SPECIAL_BLOCK_RE.search(text):
         return None
-    cuts = bibfast.cuts(text, count)
+    cuts = bibfast.cuts(text, _pieces(count, len(text), PIECE_CHARS))
     if not cuts:
         return None
     bounds = list(zip([0, *cuts], [*cuts, len(text)], strict=True))
-    parts = parallel.map_parts(functools.partial(_bib_part, text), bounds)
+    parts = parallel.map_pulled(functools.partial(_bib_part, text), bounds, beside)
     rows: list[Row] = []
     seen: set[str] = set()  # the keys of the parts before
     latex = _latex_calls[0]
@@ -372,24 +394,28 @@ def _read_bibtex_parts(text: str) -> tuple[list[Row], bool] | None:
 def _bib_part(text: str, bounds: tuple[int, int]) -> tuple[list[Any], list[int]] | None:
     """A part's rows (the job of a process, see :func:`_read_bibtex_parts`): the entries
     of ``text[start:stop]`` converted, but those with LaTeX left as they were read (their
-    indexes: the second list); None: this part is not of the common shape."""
+    indexes: the second list); None: this part is not of the common shape. Each entry is
+    converted as soon as it is read (``bibfast.read_part``'s ``convert``)."""
     from rlhf_reader.library import bibfast
 
-    found = bibfast.read_part(text, *bounds)
-    if found is None:
-        return None
     plain, general, used = _plain_bib_row, _bib_entry_row, _BIB_FIELDS
-    rows: list[Any] = []
-    later = []
-    for entry in found:
-        row = plain(*entry)
-        if row is None:
-            if any("\\" in value for name, value in entry[2] if name.lower() in used):
-                later.append(len(rows))
-                row = entry  # _decode would give a field with a backslash to pylatexenc
-            else:
-                row = general(*entry)
-        rows.append(row)
+    later: list[int] = []
+    made = [0]  # entries converted so far: the index of the next in the part's list
+
+    def convert(key: str, kind: str, items: list[tuple[str, str]]) -> Any:
+        index = made[0]
+        made[0] = index + 1
+        row = plain(key, kind, items)
+        if row is not None:
+            return row
+        if any("\\" in value for name, value in items if name.lower() in used):
+            later.append(index)
+            return key, kind, items  # _decode would give a field with a backslash to pylatexenc
+        return general(key, kind, items)
+
+    rows = bibfast.read_part(text, *bounds, convert=convert)
+    if rows is None:
+        return None
     return rows, later
 
 
@@ -611,11 +637,13 @@ def _plain_bib_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row | N
     in the row's ``_rest`` (:func:`_finish_plain`) when first read: an import that matches
     every reference never splits an author list."""
     fields: dict[str, str] = {}
-    used = _BIB_FIELDS
+    used = _used_names
     for name, value in items:
-        name = name.lower()
-        if name in used:
-            fields[name] = value
+        low = used.get(name)
+        if low is None:
+            low = _used_name(name)
+        if low:
+            fields[low] = value
     joined = "".join(fields.values())  # (one look at all of them: 4 scans, not 4 a field)
     if "\\" in joined or "{" in joined or "}" in joined or "$" in joined:
         return None
@@ -650,6 +678,19 @@ def _plain_bib_row(key: str, kind: str, items: list[tuple[str, str]]) -> Row | N
         _reading_note(note) if note else "",
         rest,
     )
+
+
+# A field's name as written → the name lowered when the import reads that field, else "":
+# the few names of a file looked up once each, not lowered and tested at every entry.
+_used_names: dict[str, str] = {}
+
+
+def _used_name(name: str) -> str:
+    low = name.lower()
+    used = low if low in _BIB_FIELDS else ""
+    if len(_used_names) < 4096:  # (a file of made-up names: no end of them kept)
+        _used_names[name] = used
+    return used
 
 
 def _finish_plain(
@@ -732,7 +773,7 @@ def _arxiv_of(candidates: Iterable[str], doi: str) -> str | None:
     return None
 
 
-def _from_csl(text: str, source: str, parsed: Any = _UNREAD) -> list[Row]:
+def _from_csl(text: str, source: str, parsed: Any = _UNREAD, beside: Beside = None) -> list[Row]:
     if parsed is not _UNREAD:
         data = parsed
     else:
@@ -746,10 +787,11 @@ def _from_csl(text: str, source: str, parsed: Any = _UNREAD) -> list[Row]:
         raise ImportFileError(f"{source}: CSL-JSON must be a list of items")
     if len(data) >= PARALLEL_MIN_ITEMS:
         count = parallel.processes()
-        if count > 1:  # the items in slices, each converted in its own process
-            step = -(-len(data) // count)
+        if count > 1:  # the items in slices, each converted in the process that takes it
+            step = -(-len(data) // _pieces(count, len(data), PARALLEL_MIN_ITEMS // count))
             bounds = [(start, min(start + step, len(data))) for start in range(0, len(data), step)]
-            parts = parallel.map_parts(functools.partial(_csl_part, data, source), bounds)
+            job = functools.partial(_csl_part, data, source)
+            parts = parallel.map_pulled(job, bounds, beside)
             return [row for part in parts for row in part]
     return _csl_part(data, source, (0, len(data)))
 
@@ -761,7 +803,7 @@ PARALLEL_MIN_BYTES = 2_000_000  # of CSL-JSON read in parts (~2,000 items of our
 _CSL_LIST_RE = re.compile(rb"[ \t\r\n]*\[[ \t\r]*\n([ \t]*)\{")
 
 
-def _csl_by_parts(raw: bytes) -> list[Row] | None:
+def _csl_by_parts(raw: bytes, beside: Beside = None) -> list[Row] | None:
     """The rows of a big CSL-JSON file that is a pretty-printed list of items, read on
     several cores: the file cut at commas between two items (a line ``},`` and a line ``{``
     at the first item's indentation), each part read as a list (``[`` and ``]`` put around
@@ -787,15 +829,16 @@ def _csl_by_parts(raw: bytes) -> list[Row] | None:
     indent = re.escape(found.group(1))
     between = re.compile(rb"\n" + indent + rb"\}(,)[ \t\r]*\n" + indent + rb"\{")
     cuts: list[int] = []
-    for i in range(1, count):
-        m = between.search(raw, max(len(raw) * i // count, cuts[-1] if cuts else 0))
+    pieces = _pieces(count, len(raw), PIECE_BYTES)
+    for i in range(1, pieces):
+        m = between.search(raw, max(len(raw) * i // pieces, cuts[-1] if cuts else 0))
         if m is None:
             break
         cuts.append(m.start(1))
     if not cuts:
         return None
     bounds = list(zip([-1, *cuts], [*cuts, -1], strict=True))
-    parts = parallel.map_parts(functools.partial(_csl_piece, raw), bounds)
+    parts = parallel.map_pulled(functools.partial(_csl_piece, raw), bounds, beside)
     rows: list[Row] = []
     for part in parts:
         if part is None:
@@ -827,13 +870,18 @@ def _csl_piece(raw: bytes, bounds: tuple[int, int]) -> tuple[list[Row], list[int
     if not isinstance(data, list) or not data or not all(_is_csl_item(i) for i in data):
         return None
     unnamed = [i for i, item in enumerate(data) if not item.get("id")]
-    return _csl_part(data, "", (0, len(data))), unnamed
+    return _csl_part(data, "", (0, len(data)), drop=True), unnamed
 
 
-def _csl_part(data: list[Any], source: str, bounds: tuple[int, int]) -> list[Row]:
+def _csl_part(
+    data: list[Any], source: str, bounds: tuple[int, int], *, drop: bool = False
+) -> list[Row]:
     """The rows of ``data[start:stop]`` (the job of a process: see :func:`_from_csl`; an
     item that is no object stops it, and a process that stopped has its part done again
-    here, where the error is raised)."""
+    here, where the error is raised). ``drop``: each item of ``data`` (a list of the
+    caller's own) replaced by None once converted, so that the rows are made in the memory
+    the items leave (all items kept to the end, then dropped: a fifth more CPU for a part
+    of the 100k export)."""
     rows = []
     row = _csl_row
     for index in range(*bounds):
@@ -841,6 +889,8 @@ def _csl_part(data: list[Any], source: str, bounds: tuple[int, int]) -> list[Row
         if not isinstance(item, dict):
             raise ImportFileError(f"{source}: item {index}: expected an object")
         rows.append(row(item, index))
+        if drop:
+            data[index] = None
     return rows
 
 
@@ -927,9 +977,15 @@ def read_references(path: str | Path) -> tuple[str, list[Reference]]:
     return references_in(merge.read_import_file(path), str(path))
 
 
-def references_in(raw: bytes, path: str) -> tuple[str, list[Reference]]:
+def references_in(raw: bytes, path: str, beside: Beside = None) -> tuple[str, list[Reference]]:
     """:func:`read_references` of bytes already read from ``path``: the references kept
-    from the last import of the same bytes (:mod:`import_cache`), else read and kept."""
+    from the last import of the same bytes (:mod:`import_cache`), else read and kept.
+
+    ``beside()``: work the caller has to do after this and may do earlier, run here while
+    other processes read parts of a big file (``parallel.map_pulled``): this process then
+    reads fewer of them. Not run at all when the file is not read so (a small file, one
+    process, the import cache): the caller knows from what ``beside`` did. It must not
+    raise, and nothing it does may show (output, a file written) before this returns."""
     if _EXPORT_START_RE.match(raw):
         return "json", []  # (as _detect: an export is merge's, never kept here)
     from rlhf_reader.library import import_cache
@@ -938,7 +994,9 @@ def references_in(raw: bytes, path: str) -> tuple[str, list[Reference]]:
     kept = import_cache.load(key, str(path))
     if kept is not None:
         return kept  # read from these very bytes: the same format and references
-    rows = _csl_by_parts(raw)
+    if beside is not None:  # (once, though a file may be tried in parts twice)
+        beside = _once(beside)
+    rows = _csl_by_parts(raw, beside)
     if rows is not None:
         fmt, quiet = "csl-json", True
     else:
@@ -948,13 +1006,24 @@ def references_in(raw: bytes, path: str) -> tuple[str, list[Reference]]:
             raise ImportFileError(f"{path}: {exc}") from None
         if fmt == "json":
             return fmt, []
-        rows, quiet = _references(raw, fmt, str(path), parsed)
+        rows, quiet = _references(raw, fmt, str(path), parsed, beside)
     if quiet and (
         len(rows) < DETACHED_STORE_ROWS
         or not parallel.detach(lambda: import_cache.store(key, str(path), fmt, rows))
     ):
         import_cache.store(key, str(path), fmt, rows)
     return fmt, made(rows)
+
+
+def _once(job: Callable[[], object]) -> Callable[[], None]:
+    """``job``, run by the first call only."""
+    pending = [job]
+
+    def once() -> None:
+        if pending:
+            pending.pop()()
+
+    return once
 
 
 # So many references are kept in the import cache by a process of their own
@@ -1058,6 +1127,19 @@ def _index(
     return index
 
 
+PlanIndex = _Index  # (what plan_index makes, for plan_import)
+
+
+def plan_index(
+    entries: Iterable[Entry],
+    metadata: Mapping[str, Mapping[str, Any]],
+    additions: Iterable[Mapping[str, Any]],
+) -> PlanIndex:
+    """What :func:`plan_import` looks references up in, made beforehand (an import reads
+    the library while its file is read: ``commands/cite.py``); for one plan."""
+    return _index(entries, metadata, list(additions))
+
+
 def reference_key(ref: Reference) -> str:
     """The key a new addition gets: arXiv id, else its link's key, else ``title:…``."""
     if ref.arxiv_id:
@@ -1123,10 +1205,14 @@ def plan_import(
     *,
     status_from_keywords: bool = False,
     added: str = "",
+    index: PlanIndex | None = None,
 ) -> ImportPlan:
-    """What importing ``references`` would do to a library holding these records."""
+    """What importing ``references`` would do to a library holding these records;
+    ``index``: :func:`plan_index` of the same ``entries``, ``metadata`` and ``additions``
+    (made beforehand), used by this plan only (it adds the plan's additions)."""
     additions = list(additions)
-    index = _index(entries, metadata, additions)
+    if index is None:
+        index = _index(entries, metadata, additions)
     plan = ImportPlan()
     steps, warnings = plan.steps, plan.warnings
     # The notes this plan changed; any other key's is its annotation's (a dict of 100,000

@@ -484,6 +484,10 @@ def _describe(exc: OSError) -> str:
 # The storage
 
 
+class _NotQuiet(Exception):
+    """Opening the library would write to it (see ``Library.peek``)."""
+
+
 class Transaction:
     """The tables being changed under the lock, and whether to write them at the end."""
 
@@ -505,9 +509,15 @@ class SafeStorage(Storage):
     """
 
     def __init__(
-        self, path: str | Path, *, lock_timeout: float = LOCK_TIMEOUT, share: bool = False
+        self,
+        path: str | Path,
+        *,
+        lock_timeout: float = LOCK_TIMEOUT,
+        share: bool = False,
+        peek: bool = False,
     ) -> None:
         super().__init__()
+        self._peek = peek  # _NotQuiet rather than any write on opening (Library.peek)
         self._share = share  # equal values made one object at each read (_share_values)
         self.path = fileio.expand_user(path)
         # Write through a symlink to its target, so the link itself survives.
@@ -538,6 +548,8 @@ class SafeStorage(Storage):
 
     def _prepare(self) -> None:
         """Create the folder, clean stale temp files, create or load and check the file."""
+        if self._peek and (not os.path.lexists(self.target) or self._stale_temps()):
+            raise _NotQuiet
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
@@ -551,6 +563,8 @@ class SafeStorage(Storage):
                         temp.unlink()
         if os.path.lexists(self.target):
             migrated = self._load()
+            if migrated and self._peek:
+                raise _NotQuiet
             if migrated and not self.read_only():  # a read-only file is migrated in memory
                 with self.locked():
                     self._commit(self.tables())
@@ -954,6 +968,20 @@ class Library:
         soon skips that work (0.15 s there)."""
         path = fileio.expand_user(path)
         return cls(path, SafeStorage(path, share=long_lived))
+
+    @classmethod
+    def peek(cls, path: str | Path, *, long_lived: bool = False) -> Library | None:
+        """The library at ``path`` opened as :meth:`open` opens it, when that changes
+        nothing on disk; None when it would (no file yet, a temporary file of a killed run
+        to remove, an older schema to migrate) or the file cannot be read (:meth:`open`
+        then says why). For reading the library early, before a command would (while
+        other processes do its other work), with nothing to show for it if the command
+        then stops."""
+        path = fileio.expand_user(path)
+        try:
+            return cls(path, SafeStorage(path, share=long_lived, peek=True))
+        except (_NotQuiet, LibraryError):
+            return None
 
     def close(self) -> None:
         with self._mutex:
