@@ -97,6 +97,31 @@ async def test_the_tui_follows_statuses_notes_and_additions_keeping_the_view(
         assert tree.saved_expanded() == expanded
 
 
+async def test_another_writer_leaves_the_cursor_on_its_section_or_its_listing(
+    list_path: Path, db_path: Path
+) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        tree = app.main_screen.catalog_tree
+        header = app.main_screen.query_one(ProgressHeader)
+        await pilot.press("j", "j")  # survey, DPO (in Surveys), then the Methods section
+        node = tree.cursor_node
+        assert node is not None and str(node.label).startswith("Methods")
+        cli(list_path, db_path, "mark", CAI, "read")
+        assert await until(pilot, lambda: header.read == 1, FOLLOW)
+        node = tree.cursor_node  # still on the section, not sent to the first paper
+        assert node is not None and str(node.label).startswith("Methods")
+        assert tree.current_entry is None
+        await pilot.press("l", "l", "j")  # into Methods: InstructGPT, then DPO listed again
+        assert tree.current_entry is not None and tree.current_entry.key == DPO
+        cli(list_path, db_path, "mark", CAI, "unread")
+        assert await until(pilot, lambda: header.read == 0, FOLLOW)
+        node = tree.cursor_node  # the same listing of DPO, the one in Methods
+        assert node is not None and node.parent is not None
+        assert node.parent.data.path == ("Papers", "Methods")
+        assert tree.current_entry is not None and tree.current_entry.key == DPO
+
+
 async def test_the_tree_counts_follow_a_filter(list_path: Path, db_path: Path) -> None:
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE) as pilot:

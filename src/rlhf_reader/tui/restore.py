@@ -89,14 +89,19 @@ def redraw(
 ) -> None:
     """Fill ``tree`` again (``fill``: the filter's view, or the open sections), the cursor on
     ``select`` or the paper it was on (in the queue section when it was there), the rows where
-    they were on the screen (``keep_scroll``) or centred."""
+    they were on the screen (``keep_scroll``) or centred. A cursor on a section stays on it
+    when the section is still there (another process wrote: the view does not jump)."""
     current = tree.current_entry
+    section = cursor_section(tree)
     in_queue = tree.in_queue
     scrolled = tree.scroll_offset.y
     fill()
     key = select or (current.key if current else None)
     entry = current if current is not None and key == current.key else None
-    tree.show_again(key if key in reading.rows else None, entry)
+    if select is None and section is not None and select_section(tree, tuple(section)):
+        pass  # back on the section
+    else:
+        tree.show_again(key if key in reading.rows else None, entry)
     if in_queue and key in reading.queue:  # stay in the queue section
         tree.show_queue(follow=key)
     if keep_scroll:
