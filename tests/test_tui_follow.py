@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,12 @@ from textual.widgets import Input, Static, TextArea
 from tui_helpers import CAI, DPO, SURVEY, build_app, stored, until, write_list, written
 
 from rlhf_reader.model import Status
+from rlhf_reader.tui import messages
 from rlhf_reader.tui.screens.main import MainScreen
 from rlhf_reader.tui.screens.note import NoteEditor
 from rlhf_reader.tui.screens.note_conflict import NoteConflictDialog
 from rlhf_reader.tui.screens.tags import TagsDialog
+from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.widgets.header import ProgressHeader
 from rlhf_reader.workspace import NOTE_MARKER
 
@@ -120,6 +123,59 @@ async def test_another_writer_leaves_the_cursor_on_its_section_or_its_listing(
         assert node is not None and node.parent is not None
         assert node.parent.data.path == ("Papers", "Methods")
         assert tree.current_entry is not None and tree.current_entry.key == DPO
+
+
+async def test_another_writer_s_change_is_read_off_the_ui_thread_and_the_index_kept(
+    list_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    of = ReadingList.of.__func__  # type: ignore[attr-defined]
+
+    def recording(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return of(cls, *args, **kwargs)
+
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        await pilot.press("slash", *"is:read", "enter")  # the search index is built for it
+        assert await until(pilot, lambda: screen.catalog_tree.shown_keys == set())
+        index = screen.reading._index
+        assert index is not None
+        monkeypatch.setattr(ReadingList, "of", classmethod(recording))
+        cli(list_path, db_path, "mark", CAI, "read")
+        header = screen.query_one(ProgressHeader)
+        assert await until(pilot, lambda: header.read == 1, FOLLOW)
+        # the file read and the rows made in the writer's thread, not the UI thread
+        assert threads and threading.main_thread().name not in threads
+        # the same index, caught up with the change: the filter shows the paper now
+        assert screen.reading._index is index
+        assert await until(pilot, lambda: screen.catalog_tree.shown_keys == {CAI})
+        assert screen.reading.filter("is:read") == {CAI}
+
+
+async def test_an_index_built_for_a_view_since_replaced_is_not_installed(
+    list_path: Path, db_path: Path
+) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        old = screen.reading
+        snapshot = dict(old.rows)
+        stale = ReadingList.build_index(snapshot)
+        cli(list_path, db_path, "mark", CAI, "read")
+        header = screen.query_one(ProgressHeader)
+        assert await until(pilot, lambda: header.read == 1, FOLLOW)
+        assert screen.reading is not old
+        screen.reading._index = None  # (as if its own build had not finished yet)
+        screen.following.post_message(messages.SearchIndexBuilt(stale, snapshot, old.rows))
+        await pilot.pause()
+        assert screen.reading._index is None  # not the index of the view before
+        fresh = ReadingList.build_index(dict(screen.reading.rows))
+        rows = screen.reading.rows
+        screen.following.post_message(messages.SearchIndexBuilt(fresh, dict(rows), rows))
+        assert await until(pilot, lambda: screen.reading._index is fresh)
+        assert screen.reading.filter("is:read") == {CAI}
 
 
 async def test_the_tree_counts_follow_a_filter(list_path: Path, db_path: Path) -> None:

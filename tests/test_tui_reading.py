@@ -309,8 +309,9 @@ async def test_the_reading_queue(list_path: Path, db_path: Path) -> None:
         library = Library.open(db_path)
         library.change_queue(lambda queue: [*queue, BLOG, SURVEY])
         library.close()
-        assert screen.poll()
-        assert queue_rows(app) == [BLOG, SURVEY] and tree.root.children[0] is tree.queue_node
+        assert screen.poll()  # read again in the writer's thread, then shown
+        assert await until(pilot, lambda: queue_rows(app) == [BLOG, SURVEY])
+        assert tree.root.children[0] is tree.queue_node
         # closed by the reader, the queue section stays closed when it changes
         tree.move_to(tree.queue_node)
         await pilot.press("left")

@@ -706,8 +706,15 @@ class SafeStorage(Storage):
 
     def _current(self) -> None:
         """Re-read the file when it changed on disk (or nothing is cached)."""
-        if (self._tables is None and self._packed is None) or self._current_stamp() != self._stamp:
+        if self.changed_on_disk():
             self._load()
+
+    def changed_on_disk(self) -> bool:
+        """Whether the file is not what was last read or written here (or nothing is cached):
+        one ``stat``, nothing read."""
+        return (
+            self._tables is None and self._packed is None
+        ) or self._current_stamp() != self._stamp
 
     def tables(self) -> Tables:
         """The cached tables, re-read first when the file changed on disk. Do not mutate
@@ -1022,6 +1029,13 @@ class Library:
         """Re-read the file if another process changed it; True when it did (for the TUI)."""
         with self._mutex:
             return self._storage.refresh()
+
+    def changed_on_disk(self) -> bool:
+        """Whether another process changed the file since it was read or written here: one
+        ``stat``, nothing read. Not behind the lock of this object's other methods: the
+        TUI's UI thread asks it every second while its writer thread may be writing (then
+        the answer may be stale by one write; the next second's is not)."""
+        return self._storage.changed_on_disk()
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:

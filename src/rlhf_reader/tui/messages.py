@@ -80,10 +80,25 @@ class TaskProgress(Carrying):
 
 
 class SearchIndexBuilt(Carrying):
-    """The filter's search index, built in a thread from ``snapshot`` (None: no index)."""
+    """The filter's search index, built in a thread from ``snapshot`` (None: no index) of
+    ``rows``, the rows of the reading it is for (a reading shown since has rows of its own:
+    the index is not for it)."""
 
     index: Any
     snapshot: dict[str, Row]
+    rows: dict[str, Row]
+
+
+class Reread(Carrying):
+    """The library file of ``workspace`` read again (in the writer's thread) after another
+    process changed it: the view of the workspace as it is now, and the keys whose rows
+    differ from those of the view shown when the reading began (None: not the same keys;
+    ``reading`` None: nothing to show, or ``problem``: why the file could not be read)."""
+
+    workspace: Workspace
+    reading: ReadingList | None
+    changed: list[str] | None
+    problem: str = ""
 
 
 class MetadataArrived(Carrying):

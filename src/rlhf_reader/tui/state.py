@@ -73,6 +73,7 @@ class ReadingList:
     where: dict[str, list[tuple[str, SectionPath]]] = field(default_factory=dict)
     """Key → (list, section) of its first listing in each registered list ("Also in")."""
     _index: Any = None
+    _touched: set[str] | None = None
 
     @classmethod
     def of(
@@ -271,6 +272,8 @@ class ReadingList:
                 continue
             new = Row(old.entry, old.annotation, record)
             self.rows[key] = new
+            if self._touched is not None:
+                self._touched.add(key)
             if self._index is not None and hasattr(self._index, "update"):
                 self._index.update(new)
             changed.append(key)
@@ -283,6 +286,8 @@ class ReadingList:
             return
         new = Row(old.entry, annotation, old.metadata)
         self.rows[annotation.key] = new
+        if self._touched is not None:
+            self._touched.add(annotation.key)
         if self._index is not None and hasattr(self._index, "update"):
             self._index.update(new)
         was, now = old.annotation.status, annotation.status
@@ -357,6 +362,48 @@ class ReadingList:
 
         factory = getattr(query, "SearchIndex", None)
         return None if factory is None else factory(list(rows.values()), new_keys=new_keys)
+
+    def track_changes(self) -> None:
+        """Remember, from now on, the keys whose rows change here (see :meth:`adopt_index`)."""
+        self._touched = set()
+
+    def changed_since(self, was: ReadingList) -> list[str] | None:
+        """The keys whose rows differ from those of ``was`` (this list as shown before the
+        library was read again), when both hold the same keys in the same order; None when
+        they do not (the list or its additions changed). Only reads ``was``: safe in a
+        thread while the UI thread replaces rows of it."""
+        before = was.rows
+        if list(self.rows) != list(before):
+            return None
+        return [
+            key
+            for key, row in self.rows.items()
+            if (old := before.get(key)) is None
+            or row.annotation != old.annotation
+            or row.metadata != old.metadata
+            or (row.entry is not old.entry and row.entry != old.entry)
+        ]
+
+    def adopt_index(self, was: ReadingList, changed: list[str] | None) -> bool:
+        """Take the search index of ``was`` (this list as shown before the library was read
+        again), updated for the rows that differ: ``changed`` (:meth:`changed_since`) and
+        those changed in ``was`` since it began tracking (:meth:`track_changes`). At 100,000
+        entries that is a few rows instead of a new index (seconds in a thread, sharing the
+        GIL with the UI). False when there is none to take (``changed`` None: other keys)."""
+        index = was._index
+        if index is None or changed is None or self._index is not None:
+            return False
+        for key in {*changed, *(was._touched or ())}:
+            row = self.rows.get(key)
+            if row is not None:
+                index.update(row)
+        was._index = None  # (one owner: the reading shown)
+        if hasattr(index, "set_new_keys"):
+            index.set_new_keys(set(self.new))
+        self._mark_index(index)
+        self._index = index
+        self._give_list_keys()
+        return True
 
     def install_index(self, index: Any, snapshot: dict[str, Row]) -> None:
         """Use an index built in the background from ``snapshot``, catching it up first."""

@@ -82,17 +82,17 @@ def _poster(post: Post) -> Callable[[Message], None]:
 # the workers ---------------------------------------------------------------------------------
 
 
-def build_search_index(post: Post, snapshot: dict[str, Row]) -> None:
-    """The filter's index over ``snapshot``, so that ``/`` answers at once. Abandoned when
-    the worker is cancelled: quitting in the first seconds at 100,000 entries (or a
-    ``screenshot``) waited for the build to finish (6-9 s)."""
+def build_search_index(post: Post, snapshot: dict[str, Row], rows: dict[str, Row]) -> None:
+    """The filter's index over ``snapshot`` (of ``rows``), so that ``/`` answers at once.
+    Abandoned when the worker is cancelled: quitting in the first seconds at 100,000 entries
+    (or a ``screenshot``) waited for the build to finish (6-9 s)."""
     from rlhf_reader.tui.state import ReadingList
 
     try:
         index = abandonable(lambda: ReadingList.build_index(snapshot))
     except Abandoned:
         return
-    post(messages.SearchIndexBuilt(index, snapshot))
+    post(messages.SearchIndexBuilt(index, snapshot, rows))
 
 
 def find_pdfs(post: Post, workspace: Workspace, keys: list[str]) -> None:

@@ -10,8 +10,11 @@ installed here, when it is still the index of the list shown; ``PdfsFound`` and
 ``ListKeysRead`` bubble up to the screen, which redraws.
 
 :meth:`Following.look` (the screen's ``poll``, every second) is one ``stat`` of the library
-file: another process's change (the CLI, a second window, an import) rebuilds the workspace
-and the screen shows it; a file that cannot be read any more is said once, not every second.
+file: another process's change (the CLI, a second window, an import) is read, the workspace
+rebuilt and the view made of it in the window's writer thread (after the writes handed in
+before; the UI thread goes on), and the screen shows it (``Reread``), with the search index
+of the view before caught up rather than built again; a file that cannot be read any more
+is said once, not every second.
 """
 
 from __future__ import annotations
@@ -26,8 +29,7 @@ from rlhf_reader.tui import messages, tasks
 from rlhf_reader.tui.screens.part import TaskPart
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
+    from rlhf_reader.tui.screens.writes import WriterApp
     from rlhf_reader.tui.state import ReadingList
     from rlhf_reader.workspace import Workspace
 
@@ -50,17 +52,20 @@ class Following(TaskPart):
         """The library file as last shown: another process's change makes it move."""
         self.problem = ""
         """Why the file could not be followed, as last said ("": it could)."""
+        self.reading_again = False
+        """The file is being read again in the writer's thread (``Reread`` comes next)."""
 
     @property
     def host(self) -> Host:
         return cast("Host", self.screen)
 
-    def read(self) -> None:
-        """Build the search index, look for the PDFs, read the lists' keys (in threads)."""
+    def read(self, index: bool = True) -> None:
+        """Build the search index (``index``), look for the PDFs, read the lists' keys (in
+        threads)."""
         workspace, rows = self.host.workspace, self.host.reading.rows
-        if getattr(self.app, "index_in_background", True):
+        if index and getattr(self.app, "index_in_background", True):
             # A description, or Textual makes one with repr(work): every row, 0.2 s for 10k.
-            work = partial(tasks.build_search_index, self.post_message, dict(rows))
+            work = partial(tasks.build_search_index, self.post_message, dict(rows), rows)
             self.run_worker(
                 work, thread=True, group="search-index", description="index", exit_on_error=False
             )
@@ -77,25 +82,73 @@ class Following(TaskPart):
     def _index_built(self, event: messages.SearchIndexBuilt) -> None:
         event.stop()
         reading = self.host.reading
-        if event.snapshot.keys() == reading.rows.keys():  # not one of a list since gone
+        # Only for the reading it was built for: one shown since (another process wrote,
+        # the list changed) was given an index of its own, or is having one built; catching
+        # this one up with its 100,000 new rows would take seconds of the UI thread.
+        if event.rows is reading.rows:
             reading.install_index(event.index, event.snapshot)
 
-    def look(self, show: Callable[[], None]) -> bool:
-        """Call ``show`` when another process changed the library file since it was last
-        shown (the workspace rebuilt to match: an addition or an update elsewhere); True if
-        it did. A failure to read the file is said once."""
+    def look(self) -> bool:
+        """When another process changed the library file since it was last shown (one
+        ``stat`` here), read it again and make the view of it in the writer's thread, after
+        the writes handed in before (``messages.Reread``, which the screen shows). True when
+        that began. A failure to read the file is said once."""
+        if self.reading_again:
+            return False
         workspace = self.host.workspace
         try:
-            workspace.poll()
-            if workspace.library.generation == self.generation:
+            library = workspace.library
+            if library.generation == self.generation and not library.changed_on_disk():
                 return False
-            workspace.rebuild()
-            show()
         except (LibraryError, OSError) as exc:
-            message = f"Not following the library file: {exc}"
-            if message != self.problem:  # once, not every second
-                self.problem = message
-                self.say(message, "error")
+            self._cannot_follow(str(exc))
             return False
-        self.problem = ""
+        was = self.host.reading
+        was.track_changes()  # (rows the screen changes meanwhile: see ReadingList.adopt_index)
+        self.reading_again = True
+        job = partial(self._read_again, workspace, was, self.generation)
+        cast("WriterApp", self.app).writer.submit(job)
         return True
+
+    def _read_again(self, workspace: Workspace, was: ReadingList, shown: int) -> None:
+        """In the writer's thread: the file read again and the view made of it — at 100,000
+        entries 1-2 s that the UI thread would otherwise stand still for."""
+        from rlhf_reader.tui.state import ReadingList
+
+        reading: ReadingList | None = None
+        changed: list[str] | None = None
+        problem = ""
+        try:
+            workspace.poll()
+            if workspace.library.generation != shown:
+                workspace.rebuild()
+                reading = ReadingList.of(workspace, was.lists)
+                changed = reading.changed_since(was)
+        except (LibraryError, OSError) as exc:
+            problem = str(exc)
+        except Exception as exc:  # a bug must not stop the writer's later jobs, nor go unsaid
+            problem = f"{type(exc).__name__}: {exc}"
+        try:
+            self.post_message(messages.Reread(workspace, reading, changed, problem))
+        except RuntimeError:  # the app's event loop is closed: nothing to show it on
+            pass
+
+    @on(messages.Reread)
+    def _reread(self, event: messages.Reread) -> None:
+        """Passed on to the screen when there is something to show, of the list shown."""
+        self.reading_again = False
+        if event.workspace is not self.host.workspace:  # another list is shown since
+            event.stop()
+        elif event.problem:
+            event.stop()
+            self._cannot_follow(event.problem)
+        else:
+            self.problem = ""
+            if event.reading is None:
+                event.stop()
+
+    def _cannot_follow(self, reason: str) -> None:
+        message = f"Not following the library file: {reason}"
+        if message != self.problem:  # once, not every second
+            self.problem = message
+            self.say(message, "error")

@@ -18,7 +18,6 @@ redraw what changed (``AnnotationsChanged``, ``QueueChanged``, ``WorkspaceChange
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -147,12 +146,19 @@ class MainScreen(Screen[None]):
         self.set_interval(1.0, self.poll, name="follow the library file")
 
     def poll(self) -> bool:
-        """Show what another process (the CLI, a second window, an import) wrote, keeping
-        the cursor, the open sections, the scroll position and the filter. True if it did.
-        Not while this window's writes are pending: the file is re-read once they are."""
+        """Read what another process (the CLI, a second window, an import) wrote, to show
+        it (``messages.Reread``); True if that began. Not while this window's writes are
+        pending: the file is re-read once they are."""
         if self.writes.busy:
             return False
-        return self.following.look(partial(self.reload, keep_scroll=True))
+        return self.following.look()
+
+    @on(messages.Reread)
+    def _reread(self, event: messages.Reread) -> None:
+        """Show what another process wrote, keeping the cursor, the open sections, the
+        scroll position and the filter."""
+        if event.reading is not None:
+            self._show_reading(event.reading, event.changed, keep_scroll=True)
 
     def current_state(self) -> dict[str, Any]:
         """The saved state with this list's cursor and open sections (each list has its own)."""
@@ -182,13 +188,26 @@ class MainScreen(Screen[None]):
 
     def reload(self, select: str | None = None, keep_scroll: bool = False) -> None:
         """Take the workspace as its files are now; redraw (the cursor on ``select``)."""
-        was, reading = self.reading, ReadingList.of(self.workspace, self.reading.lists)
+        reading = ReadingList.of(self.workspace, self.reading.lists)
+        self._show_reading(reading, reading.changed_since(self.reading), select, keep_scroll)
+
+    def _show_reading(
+        self,
+        reading: ReadingList,
+        changed: list[str] | None,
+        select: str | None = None,
+        keep_scroll: bool = False,
+    ) -> None:
+        """Show ``reading``, the workspace as read again (``changed``: the keys whose rows
+        differ from those shown, see ``ReadingList.changed_since``)."""
+        was = self.reading
         reading.where = was.where
         reading.set_pdfs(was.pdfs)  # until they are looked for again (prepare_filter)
+        adopted = reading.adopt_index(was, changed)  # the same list: its index, caught up
         self._take(reading)
         self.rebuild_tree(select, keep_scroll)
         self._update_header()
-        self.prepare_filter()
+        self.following.read(index=not adopted)
 
     def _take(self, reading: ReadingList) -> None:
         """Show ``reading`` from now on (the library as read now)."""
