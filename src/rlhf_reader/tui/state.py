@@ -398,8 +398,8 @@ class ReadingList:
             if row is not None:
                 index.update(row)
         was._index = None  # (one owner: the reading shown)
-        if hasattr(index, "set_new_keys"):
-            index.set_new_keys(set(self.new))
+        if self.new.keys() != was.new.keys() and hasattr(index, "set_new_keys"):
+            index.set_new_keys(set(self.new))  # (a look at every row: only when they differ)
         self._mark_index(index)
         self._index = index
         self._give_list_keys()
