@@ -181,12 +181,14 @@ async def append_note_line(app, pilot, line: str) -> bool:
     area.move_cursor(area.document.end)
     area.insert(f"\n{line}")
     await pilot.press("ctrl+s")
-    await until(pilot, lambda: not isinstance(app.screen, NoteEditor), 50)
+    # The editor waits for the writer's answer, which comes after the jobs handed in before
+    # it (writes, a re-read of the file the CLI changed): on a loaded machine over 0.5 s.
+    await until(pilot, lambda: not isinstance(app.screen, NoteEditor), 500)
     for _ in range(5):  # another writer may change it again before "keep both" is saved
         if not isinstance(app.screen, NoteConflictDialog):
             break
         await pilot.press("b")
-        await until(pilot, lambda: not isinstance(app.screen, NoteConflictDialog), 50)
+        await until(pilot, lambda: not isinstance(app.screen, NoteConflictDialog), 500)
     if isinstance(app.screen, NoteConflictDialog):
         # The CLI rewrote the note each time (a fast machine): take theirs, claim nothing.
         await pilot.press("t")
