@@ -19,19 +19,16 @@ separate process on the paper under the cursor (alternating), then measures:
 from __future__ import annotations
 
 import argparse
-import compileall
-import json
-import os
-import platform
-import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_writes import run_cases  # noqa: E402
+from scaledata import make  # noqa: E402
 
 CHILD = r"""
 import asyncio, gc, json, resource, subprocess, sys, time
@@ -100,31 +97,9 @@ async def main():
             out["blocked_ms"].append(max([(ticks[0] - t0) if ticks else 1.0, *gaps]) * 1000)
             out["cpu_s"].append(cpu() - c0)
     print(json.dumps(out))
-    print(json.dumps(out), file=sys.stderr)
 
 asyncio.run(main())
 """
-
-
-def run_child(src: Path, list_path: Path, library: Path, rounds: int, env: dict[str, str]) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="rlhf-bench-follow-"))
-    db = work / "library.json"
-    shutil.copy2(library, db)  # never the data set itself
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(list_path), str(db), str(rounds)],
-            capture_output=True,
-            text=True,
-            env={**env, "PYTHONPATH": str(src)},
-            check=False,
-            timeout=900,
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-2000:])
-    print(done.stderr.strip().splitlines()[-1], file=sys.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
@@ -135,55 +110,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "rlhf-scale")
     parser.add_argument("--other-src", type=Path, help="another checkout's src/ (before)")
     args = parser.parse_args()
-    sys.path.insert(0, str(HERE))
-    from scaledata import make
-
-    ours = HERE.parent / "src"
-    trees = {"after": ours}
+    trees = {"after": HERE.parent / "src"}
     if args.other_src:
         trees = {"before": args.other_src, **trees}
-    for tree in trees.values():
-        compileall.compile_dir(str(tree / "rlhf_reader"), quiet=1)
-    home = Path(tempfile.mkdtemp(prefix="rlhf-bench-home-"))
-    env = {
-        "XDG_CACHE_HOME": str(home / "cache"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_STATE_HOME": str(home / "state"),
-        "HOME": str(home),
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    results: dict[str, dict[str, list[float]]] = {}
-    for size in args.sizes:
-        list_path, library = make(args.data, size)
-        for _ in range(args.runs):
-            for name, src in trees.items():
-                got = run_child(src, list_path, library, args.rounds, env)
-                found = results.setdefault(f"{size // 1000}k {name}", {})
-                for measure, values in got.items():
-                    found.setdefault(measure, []).extend(values)
-    shutil.rmtree(home, ignore_errors=True)
-    summary = {
-        case: {
-            measure: {"median": round(statistics.median(v), 3), "max": round(max(v), 3)}
-            for measure, v in found.items()
-        }
-        for case, found in results.items()
-    }
-    print(
-        json.dumps(
-            {
-                "machine": f"{' '.join(platform.uname()[i] for i in (0, 2, 4))}, "
-                f"{os.cpu_count()} cores, Python {platform.python_version()}",
-                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-                "rounds_per_case": args.rounds * args.runs,
-                "results": summary,
-            },
-            indent=2,
-        )
-    )
+    run_cases(CHILD, trees, partial(make, args.data), args.sizes, args.rounds, args.runs)
     return 0
 
 

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -115,13 +116,17 @@ asyncio.run(main())
 """
 
 
-def run_child(src: Path, list_path: Path, library: Path, rounds: int, env: dict[str, str]) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="rlhf-bench-writes-"))
+def run_child(
+    src: Path, list_path: Path, library: Path, rounds: int, env: dict[str, str], child: str = CHILD
+) -> dict:
+    """One headless app (``child``'s code) on a copy of ``library``, with the code in ``src``;
+    the measures it printed."""
+    work = Path(tempfile.mkdtemp(prefix="rlhf-bench-tui-"))
     db = work / "library.json"
     shutil.copy2(library, db)  # never the data set itself
     try:
         done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(list_path), str(db), str(rounds)],
+            [sys.executable, "-c", child, str(list_path), str(db), str(rounds)],
             capture_output=True,
             text=True,
             env={**env, "PYTHONPATH": str(src)},
@@ -135,18 +140,16 @@ def run_child(src: Path, list_path: Path, library: Path, rounds: int, env: dict[
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--runs", type=int, default=1, help="processes per case, alternated")
-    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
-    parser.add_argument("--data", type=Path, default=Path("/tmp/s5/scale"))
-    parser.add_argument("--other-src", type=Path, help="another checkout's src/ (before)")
-    args = parser.parse_args()
-    ours = HERE.parent / "src"
-    trees = {"after": ours}
-    if args.other_src:
-        trees = {"before": args.other_src, **trees}
+def run_cases(
+    child: str,
+    trees: dict[str, Path],
+    data: Callable[[int], tuple[Path, Path]],
+    sizes: list[int],
+    rounds: int,
+    runs: int,
+) -> None:
+    """Each size (``data``: its list and library) with each tree, alternated, ``runs``
+    processes each; prints the medians and maxima of every measure as JSON."""
     for tree in trees.values():
         compileall.compile_dir(str(tree / "rlhf_reader"), quiet=1)
     home = Path(tempfile.mkdtemp(prefix="rlhf-bench-home-"))
@@ -160,12 +163,11 @@ def main() -> int:
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     results: dict[str, dict[str, list[float]]] = {}
-    for size in args.sizes:
-        list_path = args.data / f"list-{size}.md"
-        library = args.data / f"library-{size}.json"
-        for _ in range(args.runs):
+    for size in sizes:
+        list_path, library = data(size)
+        for _ in range(runs):
             for name, src in trees.items():
-                got = run_child(src, list_path, library, args.rounds, env)
+                got = run_child(src, list_path, library, rounds, env, child)
                 found = results.setdefault(f"{size // 1000}k {name}", {})
                 for measure, values in got.items():
                     found.setdefault(measure, []).extend(values)
@@ -184,12 +186,30 @@ def main() -> int:
                 f"{os.cpu_count()} cores, Python {platform.python_version()}",
                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-                "rounds_per_case": args.rounds * args.runs,
+                "rounds_per_case": rounds * runs,
                 "results": summary,
             },
             indent=2,
         )
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=1, help="processes per case, alternated")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--data", type=Path, default=Path("/tmp/s5/scale"))
+    parser.add_argument("--other-src", type=Path, help="another checkout's src/ (before)")
+    args = parser.parse_args()
+    trees = {"after": HERE.parent / "src"}
+    if args.other_src:
+        trees = {"before": args.other_src, **trees}
+
+    def data(size: int) -> tuple[Path, Path]:
+        return args.data / f"list-{size}.md", args.data / f"library-{size}.json"
+
+    run_cases(CHILD, trees, data, args.sizes, args.rounds, args.runs)
     return 0
 
 
