@@ -250,3 +250,62 @@ def test_a_big_result_comes_back_whole(
     assert [len(b) for b in got] == [20 << 20] * 3
     assert [b[:1] + b[-1:] for b in got] == [b"\x01\x01", b"\x02\x02", b"\x03\x03"]
     assert _no_children_left()
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def test_then_runs_in_the_last_child_after_its_part(two_cores: None) -> None:
+    parts = parallel.split(list(range(100)), 3)
+    got, later = parallel.map_parts_then(_square_sum, parts, _pid)
+    assert [total for total, _ in got] == [sum(n * n for n in p) for p in parts]
+    assert later.result() == got[-1][1] != os.getpid()  # the last part's child
+    assert later.result() == os.getpid()  # (asked again: run here)
+    assert _no_children_left()
+
+
+def test_then_runs_here_with_one_process_or_a_failed_child(
+    two_cores: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts = parallel.split(list(range(10)), 2)
+    monkeypatch.setenv(parallel.ENV, "1")
+    got, later = parallel.map_parts_then(_square_sum, parts, _pid)
+    assert {pid for _, pid in got} == {os.getpid()}
+    assert later.result() == os.getpid()
+    monkeypatch.delenv(parallel.ENV)
+
+    def dies_in_child(part: list[int]) -> int:
+        if parallel._in_child:
+            os.kill(os.getpid(), 9)
+        return sum(part)
+
+    got, later = parallel.map_parts_then(dies_in_child, parts, _pid)
+    assert got == [sum(p) for p in parts]
+    assert later.result() == os.getpid()  # the child never got to it
+
+    def then_dies() -> int:
+        if parallel._in_child:
+            os.kill(os.getpid(), 9)
+        return os.getpid()
+
+    got, later = parallel.map_parts_then(_square_sum, parts, then_dies)
+    assert got[1][1] != os.getpid()
+    assert later.result() == os.getpid()
+    assert _no_children_left()
+
+
+def test_a_later_never_asked_leaves_no_child(two_cores: None) -> None:
+    parts = parallel.split(list(range(10)), 2)
+    _got, later = parallel.map_parts_then(_square_sum, parts, _pid)
+    later.close()
+    assert _no_children_left()
+
+    def boom(part: list[int]) -> int:
+        if not parallel._in_child:
+            raise RuntimeError("parent")
+        return 0
+
+    with pytest.raises(RuntimeError):
+        parallel.map_parts_then(boom, parts, _pid)
+    assert _no_children_left()

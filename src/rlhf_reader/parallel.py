@@ -5,8 +5,10 @@ core while the machine's others idle. :func:`map_parts` runs ``job(part)`` for e
 the first in this process, each other in a child made by ``fork`` (it shares this process's
 memory as it is: the parts are not copied or pickled on the way in). A child writes its
 result as ``marshal`` bytes into a file with no name (``memfd``) that the parent reads once
-the child ended, so a job's result must be made of what ``marshal`` keeps (bytes, str, int,
-float, None, bool, tuples, lists, dicts, sets).
+the child says (through a pipe) that it is written, while the child still ends, so a job's
+result must be made of what ``marshal`` keeps (bytes, str, int, float, None, bool, tuples,
+lists, dicts, sets). :func:`map_parts_then` also has the last child run ``then()`` after its
+part, while this process goes on: work whose result is wanted only later.
 
 Where forking is not safe or not worth it, every part runs here, one after another, with the
 same results:

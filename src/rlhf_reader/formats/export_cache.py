@@ -34,7 +34,9 @@ The blocks the cache does not hold (all of them on the first export) are formatt
 block is made with a place for each key (``%s``, its rows' base keys beside it), filled in
 here once the keys are given from every row's base key: a block's bytes are the same
 whichever process made it. When every block is made now, the cache file is
-written in a thread while the export's file is written and synced.
+written in a thread while the export's file is written and synced; made in parts, the
+blocks' digests are taken by the child after its part (``parallel.map_parts_then``), while
+this process gives the keys and writes the export, and waited for by that thread.
 
 The cache of one export lives in ``platformdirs.user_cache_dir("rlhf-reader")/exports``,
 one file per list, library, filters, format and option (the ``scope`` the caller names),
@@ -550,7 +552,7 @@ def _rendered(
     inputs = row_inputs(selected, extra)
     ranges = cuts(selected, inputs, sections)
     # With no cache file to look blocks up in, every block is made: its digest is taken
-    # where its rows are formatted (in another process, for a part of a big export).
+    # where its rows are formatted, or for a big export in parts by a child after its part.
     cut: list[Block] = (
         [(start, end, digest(inputs, start, end)) for start, end in ranges]
         if stored
