@@ -49,6 +49,18 @@ def traced(name: str, fn):  # type: ignore[no-untyped-def]
     return wrapped
 
 
+def traced_iterator(name: str, fn):  # type: ignore[no-untyped-def]
+    """``traced`` for a function that returns an iterator: timed until it is used up."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
+        start, cpu = time.time(), time.thread_time()
+        yield from fn(*args, **kwargs)
+        emit(name, start, time.time(), time.thread_time() - cpu)
+
+    return wrapped
+
+
 def patch(owner: object, attribute: str, name: str | None = None) -> None:
     setattr(owner, attribute, traced(name or attribute, getattr(owner, attribute)))
 
@@ -103,7 +115,9 @@ def main() -> None:
     patch(export_cache, "cuts")
     patch(export_cache, "_read", "cache _read")
     patch(export_cache._Maker, "make", "_Maker.make")
-    patch(export_cache._Maker, "job", "_Maker.job (format a part)")
+    export_cache._Maker.job = traced_iterator(  # type: ignore[method-assign]
+        "_Maker.job (format a part)", export_cache._Maker.job
+    )
     patch(export_cache, "_keyed")
     patch(export_cache, "_plain")
     patch(export_cache, "keys_of_bases")

@@ -39,7 +39,7 @@ import struct
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 P = TypeVar("P")
@@ -82,7 +82,8 @@ def _may_fork() -> bool:
 def map_parts(job: Callable[[P], R], parts: Sequence[P]) -> list[R]:
     """``[job(part) for part in parts]``: each part after the first in a forked child of its
     own when :func:`processes` allows more than one (callers make at most that many
-    parts), else every part here."""
+    parts), else every part here. A job may return an iterator: its result is then the
+    list of its items (a child sends each as it is made, and frees it)."""
     return map_parts_then(job, parts, None)[0]
 
 
@@ -95,19 +96,19 @@ def map_parts_then(
     would otherwise idle. ``Later.result()`` waits for it; where no child took it (one
     process, a child that failed) it runs ``then()`` here, when asked."""
     if len(parts) < 2 or processes() < 2:
-        return [job(part) for part in parts], Later(then, None)
+        return [_listed(job(part)) for part in parts], Later(then, None)
     results: list[R] = []
     _flush()
     children = [_start(job, part) for part in parts[1:-1]]
     children.append(_start(job, parts[-1]) if then is None else _start(job, parts[-1], then))
     later = Later(then, children[-1] if then is not None else None)
     try:
-        results.append(job(parts[0]))
+        results.append(_listed(job(parts[0])))
         for child, part in zip(children, parts[1:], strict=True):
             got = _finish(child)
             if got is None and child is later.child:  # (it did not get to then())
                 later.child = None
-            results.append(got[0] if got is not None else job(part))  # type: ignore[arg-type]
+            results.append(got[0] if got is not None else _listed(job(part)))  # type: ignore[arg-type]
     except BaseException:
         later.close()
         raise
@@ -116,6 +117,11 @@ def map_parts_then(
             if child is not later.child:
                 _reap(child)
     return results, later
+
+
+def _listed(result: R) -> R:
+    """A job's result; an iterator (see :func:`map_parts`) as the list of its items."""
+    return list(result) if isinstance(result, Iterator) else result  # type: ignore[return-value]
 
 
 class Later(Generic[T]):
@@ -397,12 +403,17 @@ def _write_result(fd: int, result: object) -> None:
     they are the items of a list, then each value's length and bytes. A list is written
     item by item: marshalled whole, 40 MB of a child's blocks took a buffer as big, whose
     new pages cost as much as the write (60 ms at 100,000 rows); an item's buffer is small
-    and used again."""
-    values = result if type(result) is list else [result]
-    _write_all(fd, _COUNT.pack(len(values), type(result) is list))
-    for value in values:
+    and used again. An iterator (a job's generator) is written as the list of its items,
+    each as it is made: the memory of one is used again for the next."""
+    is_list = type(result) is list or isinstance(result, Iterator)
+    _write_all(fd, _COUNT.pack(0, is_list))  # (the count put in at the end)
+    count = 0
+    for value in result if is_list else [result]:  # type: ignore[attr-defined]
         data = marshal.dumps(value)  # type: ignore[arg-type]
         _write_all(fd, _HEADER.pack(len(data)) + data)  # (one write; a small copy)
+        count += 1
+    if os.pwrite(fd, _COUNT.pack(count, is_list), 0) != _COUNT.size:
+        raise OSError("a short write")
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -659,7 +659,7 @@ class _Maker:
         processes = parallel.processes() if count >= PARALLEL_ROWS else 1
         parts = _balanced(ranges, processes, count) if processes > 1 else []
         if len(parts) < 2:  # (one block: one part)
-            return self.job(ranges)
+            return list(self.job(ranges))
         if not self.digests:
             return [made for part in parallel.map_parts(self.job, parts) for made in part]
         self.digest_here = False  # (before the fork: the children make them without)
@@ -702,14 +702,15 @@ class _Maker:
         if later is not None:
             later.close()
 
-    def job(self, ranges: Sequence[tuple[int, int]]) -> list[Made]:
-        """The blocks of one part (run in a child: its result is marshalled back)."""
+    def job(self, ranges: Sequence[tuple[int, int]]) -> Iterator[Made]:
+        """The blocks of one part, one after another (run in a child, each is marshalled
+        back as it is made, and freed: see ``parallel.map_parts``)."""
         block = self._keyed_block if self.fmt in _KEYED else self._plain_block
         inputs, digests = self.inputs, self.digest_here
-        return [
+        return (
             (digest(inputs, start, end) if digests else None, *block(start, end))
             for start, end in ranges
-        ]
+        )
 
     def _plain_block(self, start: int, end: int) -> tuple[bytes, int]:
         fmt, rows = self.fmt, self.rows
