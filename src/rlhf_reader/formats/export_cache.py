@@ -631,7 +631,8 @@ class _Maker:
     depend on every row before, are put into the templates afterwards, here (``_keyed``).
 
     A child's blocks come back as ``parallel.map_parts`` returns every result: marshalled
-    into a file with no name that this process reads once the child ended."""
+    into a file with no name, one by one as the child makes them (``job`` is a generator),
+    that this process reads once the child says it is done."""
 
     def __init__(
         self, fmt: str, rows: Sequence[Row], inputs: Inputs, day: date, csv_raw: bool,
