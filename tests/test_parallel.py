@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,6 +147,7 @@ def _wait_for(path: Path) -> bool:
 DETACHING = """
 import os, sys, time
 from pathlib import Path
+from typing import Any
 from rlhf_reader import parallel
 parallel._cores = lambda: 2
 folder = Path(sys.argv[1])
@@ -308,4 +310,26 @@ def test_a_later_never_asked_leaves_no_child(two_cores: None) -> None:
 
     with pytest.raises(RuntimeError):
         parallel.map_parts_then(boom, parts, _pid)
+    assert _no_children_left()
+
+
+def _counted_up(part: list[int]) -> Any:
+    return (n * n for n in part)  # an iterator: its items come back as a list
+
+
+def _shaped(part: list[int]) -> Any:
+    """Results of each shape: a list (sent item by item), an empty one, a tuple, a dict."""
+    return [[], [(1, b"x" * 70_000, "a\nb")], (part, os.getpid()), {"n": part}][part[0] % 4]
+
+
+def test_iterators_and_lists_come_back_whole(two_cores: None) -> None:
+    parts = parallel.split(list(range(40)), 2)
+    assert parallel.map_parts(_counted_up, parts) == [[n * n for n in p] for p in parts]
+    for start in range(4):
+        parts = [[start], [start + 1], [start + 2]]
+        got = parallel.map_parts(_shaped, parts)
+        here = [_shaped(p) for p in parts]
+        assert [g if type(g) is not tuple else g[0] for g in got] == [
+            h if type(h) is not tuple else h[0] for h in here
+        ]
     assert _no_children_left()
