@@ -50,13 +50,21 @@ def traced(name: str, fn):  # type: ignore[no-untyped-def]
 
 
 def traced_iterator(name: str, fn):  # type: ignore[no-untyped-def]
-    """``traced`` for a function that returns an iterator: timed until it is used up."""
+    """``traced`` for a function that may return an iterator: timed until it is used up
+    (a list, as the code before returns: timed as it is made)."""
+
+    def used_up(items, start: float, cpu: float):  # type: ignore[no-untyped-def]
+        yield from items
+        emit(name, start, time.time(), time.thread_time() - cpu)
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
         start, cpu = time.time(), time.thread_time()
-        yield from fn(*args, **kwargs)
-        emit(name, start, time.time(), time.thread_time() - cpu)
+        result = fn(*args, **kwargs)
+        if isinstance(result, list):
+            emit(name, start, time.time(), time.thread_time() - cpu)
+            return result
+        return used_up(result, start, cpu)
 
     return wrapped
 
@@ -65,19 +73,27 @@ def patch(owner: object, attribute: str, name: str | None = None) -> None:
     setattr(owner, attribute, traced(name or attribute, getattr(owner, attribute)))
 
 
-def _traced_child(job, part, fd, say, then=None, later=-1):  # type: ignore[no-untyped-def]
-    """``parallel._child`` with a mark after each step (its result, its write, ``then``)."""
+def _traced_child(job, part, fd, say=None, then=None, later=-1):  # type: ignore[no-untyped-def]
+    """``parallel._child`` with a mark after each step (its result, its write, ``then``);
+    the code before this branch (no ``say``): marshalled whole, written, then it ends."""
     from rlhf_reader import parallel
 
     parallel._in_child = True
     status = 1
     try:
         start, cpu = time.time(), time.thread_time()
-        result = job(part)
-        mark = time.time()
-        parallel._write_result(fd, result)
-        os.write(say, b"1")
-        emit("child: result written, said", mark, time.time(), 0.0)
+        if say is None:  # (the code before: its _child(job, part, fd))
+            data = parallel.marshal.dumps(job(part))
+            mark = time.time()
+            view = memoryview(parallel._HEADER.pack(len(data)) + data)
+            while view:
+                view = view[os.write(fd, view) :]
+            emit("child: result written (old)", mark, time.time(), 0.0)
+        else:
+            mark = time.time()
+            parallel._write_result(fd, job(part))
+            os.write(say, b"1")
+            emit("child: result written, said", mark, time.time(), 0.0)
         if then is not None:
             mark = time.time()
             parallel._write_result(later, then())
