@@ -46,13 +46,18 @@ def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(export_cache, "MAX_BLOCK", 6)
     monkeypatch.setenv(PROCESSES, "2")
     calls: list[int] = []
-    real = parallel.map_parts
+    real, real_then = parallel.map_parts, parallel.map_parts_then
 
     def counted(job: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
         calls.append(len(parts) if parallel.processes() > 1 else 0)
         return real(job, parts)
 
+    def counted_then(job: Callable[[Any], Any], parts: Sequence[Any], then: Any) -> Any:
+        calls.append(len(parts) if parallel.processes() > 1 else 0)
+        return real_then(job, parts, then)
+
     monkeypatch.setattr(parallel, "map_parts", counted)
+    monkeypatch.setattr(parallel, "map_parts_then", counted_then)
     return calls
 
 
@@ -145,6 +150,70 @@ def test_parallel_exports_are_the_serial_and_the_uncached_bytes(
         assert cached_file(setup, fmt, chosen, additions) == expected, fmt
         assert export_cache.last.reused == export_cache.last.rows > 0, fmt
         assert export_cache.last.made == 0 and not forked, fmt
+
+
+def _cache_file_of(setup: Setup, fmt: str, processes: str, monkeypatch: Any) -> bytes:
+    """The bytes of the cache file a first export of ``fmt`` writes with ``processes``."""
+    rows, backup, additions = setup.rows()
+    chosen = backup if fmt == "json" else rows
+    monkeypatch.setenv(PROCESSES, processes)
+    shutil.rmtree(export_cache.cache_dir(), ignore_errors=True)
+    export_file(
+        setup.folder / f"out-{fmt}", chosen, fmt, title="Test list", additions=additions,
+        today=setup.day, now=NOW, cache_scope=str(setup.folder),
+    )  # fmt: skip
+    (path,) = export_cache.cache_dir().glob("*.cache")
+    return path.read_bytes()
+
+
+def test_digests_taken_by_the_child_after_its_part(
+    setup: Setup, forked: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Split, a first export's blocks are made without their digests; the child takes
+    them all once it has sent its blocks (only the cache file needs them): the cache file
+    is the one a single process writes, byte for byte, in every format."""
+    takers = tmp_path / "takers"
+    real = export_cache._Maker.digests_of
+
+    def noted(self: Any, ranges: Any) -> Any:
+        with takers.open("a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return real(self, ranges)
+
+    monkeypatch.setattr(export_cache._Maker, "digests_of", noted)
+    for fmt in FORMATS:
+        alone = _cache_file_of(setup, fmt, "1", monkeypatch)
+        assert not takers.exists(), fmt  # (one process: with each block)
+        forked.clear()
+        assert _cache_file_of(setup, fmt, "2", monkeypatch) == alone, fmt
+        assert forked == [2], fmt
+        assert [int(pid) for pid in takers.read_text().split()] != [os.getpid()], fmt
+        takers.unlink()
+
+
+def test_a_child_that_dies_before_the_digests_costs_time_only(
+    setup: Setup, forked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child killed after it sent its blocks, while it takes the digests: they are
+    taken here when the cache file is written; the same export and cache file."""
+    real = export_cache._Maker.digests_of
+
+    def dying_in_child(self: Any, ranges: Any) -> Any:
+        if parallel._in_child:
+            os.kill(os.getpid(), 9)
+        return real(self, ranges)
+
+    alone = _cache_file_of(setup, "csl-json", "1", monkeypatch)
+    monkeypatch.setattr(export_cache._Maker, "digests_of", dying_in_child)
+    forked.clear()
+    assert _cache_file_of(setup, "csl-json", "2", monkeypatch) == alone
+    assert forked == [2]
+    rows, _backup, additions = setup.rows()
+    assert (setup.folder / "out-csl-json").read_bytes() == uncached(
+        setup, "csl-json", rows, additions
+    )
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left
 
 
 def test_keys_that_differ_from_the_base_keys_the_child_formatted_with(
@@ -265,6 +334,7 @@ def test_small_exports_stay_in_one_process(setup: Setup, monkeypatch: pytest.Mon
     monkeypatch.setenv(PROCESSES, "2")
     calls: list[int] = []
     monkeypatch.setattr(parallel, "map_parts", lambda job, parts: calls.append(1))
+    monkeypatch.setattr(parallel, "map_parts_then", lambda job, parts, then: calls.append(1))
     rows, _backup, additions = setup.rows()
     assert len(rows) < export_cache.PARALLEL_ROWS
     assert cached_file(setup, "bibtex", rows, additions) == uncached(setup, "bibtex", rows, {})

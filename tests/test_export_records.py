@@ -405,7 +405,7 @@ def test_a_block_with_a_percent_of_its_own() -> None:
     inputs = export_cache.row_inputs(rows)
     for fmt in RECORDS:
         maker = export_cache._Maker(fmt, rows, inputs, TODAY, False, digests=False)
-        data = maker.job([(0, 5)])[0][1]
+        data = next(maker.job([(0, 5)]))[1]
         keys = tuple(f"key{i}".encode() for i in range(5))
         text = (data % keys).decode()
         works = [work_of(row, TODAY) for row in rows]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,6 +147,7 @@ def _wait_for(path: Path) -> bool:
 DETACHING = """
 import os, sys, time
 from pathlib import Path
+from typing import Any
 from rlhf_reader import parallel
 parallel._cores = lambda: 2
 folder = Path(sys.argv[1])
@@ -249,4 +251,85 @@ def test_a_big_result_comes_back_whole(
     got = parallel.map_parts(_big, [[1], [2], [3]])
     assert [len(b) for b in got] == [20 << 20] * 3
     assert [b[:1] + b[-1:] for b in got] == [b"\x01\x01", b"\x02\x02", b"\x03\x03"]
+    assert _no_children_left()
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def test_then_runs_in_the_last_child_after_its_part(two_cores: None) -> None:
+    parts = parallel.split(list(range(100)), 3)
+    got, later = parallel.map_parts_then(_square_sum, parts, _pid)
+    assert [total for total, _ in got] == [sum(n * n for n in p) for p in parts]
+    assert later.result() == got[-1][1] != os.getpid()  # the last part's child
+    assert later.result() == os.getpid()  # (asked again: run here)
+    assert _no_children_left()
+
+
+def test_then_runs_here_with_one_process_or_a_failed_child(
+    two_cores: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts = parallel.split(list(range(10)), 2)
+    monkeypatch.setenv(parallel.ENV, "1")
+    got, later = parallel.map_parts_then(_square_sum, parts, _pid)
+    assert {pid for _, pid in got} == {os.getpid()}
+    assert later.result() == os.getpid()
+    monkeypatch.delenv(parallel.ENV)
+
+    def dies_in_child(part: list[int]) -> int:
+        if parallel._in_child:
+            os.kill(os.getpid(), 9)
+        return sum(part)
+
+    got, later = parallel.map_parts_then(dies_in_child, parts, _pid)
+    assert got == [sum(p) for p in parts]
+    assert later.result() == os.getpid()  # the child never got to it
+
+    def then_dies() -> int:
+        if parallel._in_child:
+            os.kill(os.getpid(), 9)
+        return os.getpid()
+
+    got, later = parallel.map_parts_then(_square_sum, parts, then_dies)
+    assert got[1][1] != os.getpid()
+    assert later.result() == os.getpid()
+    assert _no_children_left()
+
+
+def test_a_later_never_asked_leaves_no_child(two_cores: None) -> None:
+    parts = parallel.split(list(range(10)), 2)
+    _got, later = parallel.map_parts_then(_square_sum, parts, _pid)
+    later.close()
+    assert _no_children_left()
+
+    def boom(part: list[int]) -> int:
+        if not parallel._in_child:
+            raise RuntimeError("parent")
+        return 0
+
+    with pytest.raises(RuntimeError):
+        parallel.map_parts_then(boom, parts, _pid)
+    assert _no_children_left()
+
+
+def _counted_up(part: list[int]) -> Any:
+    return (n * n for n in part)  # an iterator: its items come back as a list
+
+
+def _shaped(part: list[int]) -> Any:
+    """Results of each shape: a list (sent item by item), an empty one, a tuple, a dict."""
+    return [[], [(1, b"x" * 70_000, "a\nb")], (part, os.getpid()), {"n": part}][part[0] % 4]
+
+
+def test_iterators_and_lists_come_back_whole(two_cores: None) -> None:
+    parts = parallel.split(list(range(40)), 2)
+    assert parallel.map_parts(_counted_up, parts) == [[n * n for n in p] for p in parts]
+    for start in range(4):
+        parts = [[start], [start + 1], [start + 2]]
+        got = parallel.map_parts(_shaped, parts)
+        here = [_shaped(p) for p in parts]
+        assert [g if type(g) is not tuple else g[0] for g in got] == [
+            h if type(h) is not tuple else h[0] for h in here
+        ]
     assert _no_children_left()

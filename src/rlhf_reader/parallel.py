@@ -5,8 +5,10 @@ core while the machine's others idle. :func:`map_parts` runs ``job(part)`` for e
 the first in this process, each other in a child made by ``fork`` (it shares this process's
 memory as it is: the parts are not copied or pickled on the way in). A child writes its
 result as ``marshal`` bytes into a file with no name (``memfd``) that the parent reads once
-the child ended, so a job's result must be made of what ``marshal`` keeps (bytes, str, int,
-float, None, bool, tuples, lists, dicts, sets).
+the child says (through a pipe) that it is written, while the child still ends, so a job's
+result must be made of what ``marshal`` keeps (bytes, str, int, float, None, bool, tuples,
+lists, dicts, sets). :func:`map_parts_then` also has the last child run ``then()`` after its
+part, while this process goes on: work whose result is wanted only later.
 
 Where forking is not safe or not worth it, every part runs here, one after another, with the
 same results:
@@ -37,15 +39,17 @@ import struct
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Generic, TypeVar
 
 P = TypeVar("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 ENV = "RLHF_READER_PROCESSES"
 _MAX = 4  # more processes than this gain little for the sizes here and cost memory
 _HEADER = struct.Struct("<Q")  # the length of the marshal bytes that follow
+_COUNT = struct.Struct("<QB")  # a result's values, and whether they are a list's items
 _in_child = False  # a child runs its part on its own: no grandchildren
 
 
@@ -78,21 +82,68 @@ def _may_fork() -> bool:
 def map_parts(job: Callable[[P], R], parts: Sequence[P]) -> list[R]:
     """``[job(part) for part in parts]``: each part after the first in a forked child of its
     own when :func:`processes` allows more than one (callers make at most that many
-    parts), else every part here."""
+    parts), else every part here. A job may return an iterator: its result is then the
+    list of its items (a child sends each as it is made, and frees it)."""
+    return map_parts_then(job, parts, None)[0]
+
+
+def map_parts_then(
+    job: Callable[[P], R], parts: Sequence[P], then: Callable[[], T] | None
+) -> tuple[list[R], Later[T]]:
+    """:func:`map_parts`, and ``then()`` run by the last child once it has sent its part's
+    result, while this process goes on with the results: work whose result is wanted later
+    (digests a cache file needs once the export is written) is done on the core that
+    would otherwise idle. ``Later.result()`` waits for it; where no child took it (one
+    process, a child that failed) it runs ``then()`` here, when asked."""
     if len(parts) < 2 or processes() < 2:
-        return [job(part) for part in parts]
+        return [_listed(job(part)) for part in parts], Later(then, None)
     results: list[R] = []
     _flush()
-    children = [_start(job, part) for part in parts[1:]]
+    children = [_start(job, part) for part in parts[1:-1]]
+    children.append(_start(job, parts[-1]) if then is None else _start(job, parts[-1], then))
+    later = Later(then, children[-1] if then is not None else None)
     try:
-        results.append(job(parts[0]))
+        results.append(_listed(job(parts[0])))
         for child, part in zip(children, parts[1:], strict=True):
             got = _finish(child)
-            results.append(got[0] if got is not None else job(part))  # type: ignore[arg-type]
+            if got is None and child is later.child:  # (it did not get to then())
+                later.child = None
+            results.append(got[0] if got is not None else _listed(job(part)))  # type: ignore[arg-type]
+    except BaseException:
+        later.close()
+        raise
     finally:
         for child in children:
-            _reap(child)
-    return results
+            if child is not later.child:
+                _reap(child)
+    return results, later
+
+
+def _listed(result: R) -> R:
+    """A job's result; an iterator (see :func:`map_parts`) as the list of its items."""
+    return list(result) if isinstance(result, Iterator) else result  # type: ignore[return-value]
+
+
+class Later(Generic[T]):
+    """The result of ``then()`` (see :func:`map_parts_then`): from the child that ran it
+    after its part, or run here. ``close()`` (also done by ``result()``) leaves no child
+    running or unwaited."""
+
+    def __init__(self, then: Callable[[], T] | None, child: _Child | None) -> None:
+        self.then = then
+        self.child = child
+
+    def result(self) -> T:
+        child, self.child = self.child, None
+        got = _finish_then(child) if child is not None else None
+        if got is not None:
+            return got[0]  # type: ignore[return-value]
+        assert self.then is not None
+        return self.then()
+
+    def close(self) -> None:
+        child, self.child = self.child, None
+        _reap(child)
 
 
 _INDEX = struct.Struct("<I")  # a part's number, as the processes of map_pulled take it
@@ -280,25 +331,34 @@ def _pull(job: Callable[[P], R], parts: Sequence[P], source: int, fd: int, tell:
 
 
 class _Child:
-    __slots__ = ("done", "fd", "pid")
+    __slots__ = ("done", "fd", "later", "pid", "ready")
 
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid, self.fd, self.done = pid, fd, False
+    def __init__(self, pid: int, fd: int, ready: int, later: int) -> None:
+        self.pid, self.fd, self.ready, self.later, self.done = pid, fd, ready, later, False
 
 
-def _start(job: Callable[[P], R], part: P) -> _Child | None:
+def _start(
+    job: Callable[[P], R], part: P, then: Callable[[], object] | None = None
+) -> _Child | None:
+    opened: list[int] = []
     try:
         fd = _outbox()
-    except OSError:
-        return None
-    try:
+        opened.append(fd)
+        ready, say = os.pipe()
+        opened += (ready, say)
+        later = _outbox() if then is not None else -1
+        opened.append(later)
         pid = os.fork()
     except OSError:  # no memory or too many processes: the parent does this part
-        os.close(fd)
+        for end in opened:
+            if end >= 0:
+                os.close(end)
         return None
     if pid == 0:  # the child: never returns
-        _child(job, part, fd)
-    return _Child(pid, fd)
+        os.close(ready)
+        _child(job, part, fd, say, then, later)
+    os.close(say)
+    return _Child(pid, fd, ready, later)
 
 
 def _outbox() -> int:
@@ -312,55 +372,126 @@ def _outbox() -> int:
             return os.dup(handle.fileno())
 
 
-def _child(job: Callable[[P], R], part: P, fd: int) -> None:
+def _child(
+    job: Callable[[P], R],
+    part: P,
+    fd: int,
+    say: int,
+    then: Callable[[], object] | None = None,
+    later: int = -1,
+) -> None:
+    """Run ``job(part)``, write its result to ``fd`` and say so through ``say`` (the parent
+    reads it while this process still ends: the end of a process that shares 100,000 rows'
+    pages took 40 ms); then ``then()``'s result into ``later``."""
     global _in_child
     _in_child = True
     status = 1
     try:
-        data = marshal.dumps(job(part))  # type: ignore[arg-type]  # (see the module doc)
-        view = memoryview(_HEADER.pack(len(data)) + data)
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_result(fd, job(part))
+        os.write(say, b"1")
+        if then is not None:
+            _write_result(later, then())
         status = 0
-    except BaseException:  # the parent runs this part again and reports
+    except BaseException:  # the parent runs this part (or then()) again and reports
         pass
     finally:
         os._exit(status)  # no atexit handlers, no flush of the parent's buffers
 
 
+def _write_result(fd: int, result: object) -> None:
+    """``result`` as marshal bytes (see the module doc): how many values follow and whether
+    they are the items of a list, then each value's length and bytes. A list is written
+    item by item: marshalled whole, 40 MB of a child's blocks took a buffer as big, whose
+    new pages cost as much as the write (60 ms at 100,000 rows); an item's buffer is small
+    and used again. An iterator (a job's generator) is written as the list of its items,
+    each as it is made: the memory of one is used again for the next."""
+    is_list = type(result) is list or isinstance(result, Iterator)
+    _write_all(fd, _COUNT.pack(0, is_list))  # (the count put in at the end)
+    count = 0
+    for value in result if is_list else [result]:  # type: ignore[attr-defined]
+        data = marshal.dumps(value)  # type: ignore[arg-type]
+        _write_all(fd, _HEADER.pack(len(data)) + data)  # (one write; a small copy)
+        count += 1
+    if os.pwrite(fd, _COUNT.pack(count, is_list), 0) != _COUNT.size:
+        raise OSError("a short write")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _finish(child: _Child | None) -> tuple[object] | None:
-    """The child's result as a 1-tuple, or None when it failed."""
+    """The child's result as a 1-tuple, or None when it failed. Read once the child says it
+    is written; the child is then waited for (unless it goes on with ``then``)."""
     if child is None:
         return None
     try:
-        _, status = os.waitpid(child.pid, 0)
-        child.done = True
-        size = os.fstat(child.fd).st_size
-        if status != 0 or size < _HEADER.size:
-            return None
-        with mmap.mmap(child.fd, size, access=mmap.ACCESS_READ) as mapped:
-            view = memoryview(mapped)
-            try:
-                (length,) = _HEADER.unpack_from(view)
-                if length != size - _HEADER.size:
-                    return None
-                return (marshal.loads(view[_HEADER.size :]),)
-            finally:
-                view.release()
-    except (OSError, EOFError, ValueError, TypeError):
+        said = os.read(child.ready, 1)  # b"" when it ended without saying
+        got = _read_result(child.fd) if said == b"1" else None  # (whole: its length checked)
+        if child.later < 0 or got is None:
+            os.waitpid(child.pid, 0)
+            child.done = True
+        return got
+    except OSError:
         return None
     finally:
-        os.close(child.fd)
-        child.fd = -1
+        for name in ("fd", "ready"):
+            end = getattr(child, name)
+            if end >= 0:
+                os.close(end)
+                setattr(child, name, -1)
+
+
+def _finish_then(child: _Child) -> tuple[object] | None:
+    """``then()``'s result from the child that ran it (waited for), or None."""
+    try:
+        _, status = os.waitpid(child.pid, 0)
+        child.done = True
+        return _read_result(child.later) if status == 0 else None
+    except OSError:
+        return None
+    finally:
+        _reap(child)
+
+
+def _read_result(fd: int) -> tuple[object] | None:
+    """What :func:`_write_result` wrote to ``fd``, as a 1-tuple; None when it is not whole."""
+    try:
+        size = os.fstat(fd).st_size
+        if size < _COUNT.size:
+            return None
+        with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mapped:
+            view = memoryview(mapped)
+            try:
+                count, is_list = _COUNT.unpack_from(view)
+                values, at = [], _COUNT.size
+                for _ in range(count):
+                    (length,) = _HEADER.unpack_from(view, at)
+                    at += _HEADER.size
+                    if at + length > size:
+                        return None
+                    values.append(marshal.loads(view[at : at + length]))
+                    at += length
+                if at != size or (not is_list and count != 1):
+                    return None
+                return (values if is_list else values[0],)
+            finally:
+                view.release()
+    except (OSError, EOFError, ValueError, TypeError, struct.error):
+        return None
 
 
 def _reap(child: _Child | None) -> None:
-    """After an exception in the parent: no child left running or unwaited."""
+    """After an exception in the parent: no child left running or unwaited, no file open."""
     if child is None:
         return
-    if child.fd >= 0:
-        os.close(child.fd)
-        child.fd = -1
+    for name in ("fd", "ready", "later"):
+        end = getattr(child, name)
+        if end >= 0:
+            os.close(end)
+            setattr(child, name, -1)
     if child.done:
         return
     try:

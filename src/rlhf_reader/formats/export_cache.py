@@ -34,7 +34,9 @@ The blocks the cache does not hold (all of them on the first export) are formatt
 block is made with a place for each key (``%s``, its rows' base keys beside it), filled in
 here once the keys are given from every row's base key: a block's bytes are the same
 whichever process made it. When every block is made now, the cache file is
-written in a thread while the export's file is written and synced.
+written in a thread while the export's file is written and synced; made in parts, the
+blocks' digests are taken by the child after its part (``parallel.map_parts_then``), while
+this process gives the keys and writes the export, and waited for by that thread.
 
 The cache of one export lives in ``platformdirs.user_cache_dir("rlhf-reader")/exports``,
 one file per list, library, filters, format and option (the ``scope`` the caller names),
@@ -311,6 +313,7 @@ class Rendered:
         self.base = base  # where its blob starts
         self._update = update
         self.path: Path | None = None  # the cache file (forgotten when damaged)
+        self.maker: _Maker | None = None  # (closed with this: see ``_Maker.close``)
 
     def __enter__(self) -> Rendered:
         return self
@@ -322,6 +325,9 @@ class Rendered:
         if self.source is not None:
             self.source.close()
             self.source = None
+        if self.maker is not None:
+            self.maker.close()
+            self.maker = None
 
     def chunks(self) -> Iterator[bytes | memoryview]:
         """The export's bytes, in pieces; a memoryview is valid until the next piece.
@@ -546,24 +552,29 @@ def _rendered(
     inputs = row_inputs(selected, extra)
     ranges = cuts(selected, inputs, sections)
     # With no cache file to look blocks up in, every block is made: its digest is taken
-    # where its rows are formatted (in another process, for a part of a big export).
+    # where its rows are formatted, or for a big export in parts by a child after its part.
     cut: list[Block] = (
         [(start, end, digest(inputs, start, end)) for start, end in ranges]
         if stored
         else [(start, end, None) for start, end in ranges]
     )
     maker = _Maker(fmt, selected, inputs, day, csv_raw, digests=not stored)
-    kept: dict[bytes, tuple[Any, ...]] = {}  # what the cache file is to hold: this export's
+    kept: dict[Any, tuple[Any, ...]] = {}  # what the cache file is to hold: this export's
     bases_digest = ""
     separator = _SEPARATOR[fmt].encode()
     trails: list[int] = []
-    if fmt in _KEYED:
-        units, bases_digest, new = _keyed(fmt, selected, cut, stored, stored_bases, kept, maker)
-    else:
-        units, new, trails = _plain(fmt, cut, stored, kept, maker)
+    try:
+        if fmt in _KEYED:
+            units, bases_digest, new = _keyed(fmt, selected, cut, stored, stored_bases, kept, maker)
+        else:
+            units, new, trails = _plain(fmt, cut, stored, kept, maker)
+    except BaseException:
+        maker.close()
+        raise
     last.rows = len(selected)
-    update = functools.partial(_update, path, identity, stored, kept, new, bases_digest)
+    update = functools.partial(_update, path, identity, stored, kept, new, bases_digest, maker)
     rendered = Rendered([], source, base, update)
+    rendered.maker = maker
     if sections is not None:  # Markdown: each block's section, for the headings
         starts = [sections[start] for start, _end, _digest in cut]
         rendered.parts = _markdown(rows, starts, units, trails, title=title, day=day)
@@ -620,7 +631,8 @@ class _Maker:
     depend on every row before, are put into the templates afterwards, here (``_keyed``).
 
     A child's blocks come back as ``parallel.map_parts`` returns every result: marshalled
-    into a file with no name that this process reads once the child ended."""
+    into a file with no name, one by one as the child makes them (``job`` is a generator),
+    that this process reads once the child says it is done."""
 
     def __init__(
         self, fmt: str, rows: Sequence[Row], inputs: Inputs, day: date, csv_raw: bool,
@@ -631,25 +643,75 @@ class _Maker:
         self.inputs = inputs
         self.day = day
         self.csv_raw = csv_raw
-        self.digests = digests  # the blocks' digests are taken here (no cache file)
+        self.digests = digests  # the blocks' digests are wanted (no cache file)
+        self.digest_here = digests  # … and taken with each block (else: ``later``)
+        # The digests of the blocks made in parts, taken by a child after its part:
+        # ``made[0]`` is then the block's number in them (see ``with_digests``).
+        self.later: parallel.Later[list[bytes | None]] | None = None
 
     def make(self, ranges: list[tuple[int, int]]) -> list[Made]:
-        """What each block of ``ranges`` (its first row and end) is made into, in order."""
+        """What each block of ``ranges`` (its first row and end) is made into, in order.
+
+        Made in parts, the blocks' digests (an eighth of the formatting: orjson of the
+        inputs, SHA-256) are taken by the last child once it has sent its blocks, while
+        this process gives the keys, fills the templates and writes the export: only the
+        cache file needs them, and it is written last (``with_digests``)."""
         count = sum(end - start for start, end in ranges)
         processes = parallel.processes() if count >= PARALLEL_ROWS else 1
         parts = _balanced(ranges, processes, count) if processes > 1 else []
         if len(parts) < 2:  # (one block: one part)
-            return self.job(ranges)
-        return [made for part in parallel.map_parts(self.job, parts) for made in part]
+            return list(self.job(ranges))
+        if not self.digests:
+            return [made for part in parallel.map_parts(self.job, parts) for made in part]
+        self.digest_here = False  # (before the fork: the children make them without)
+        then = functools.partial(self.digests_of, ranges)
+        try:
+            parts_made, self.later = parallel.map_parts_then(self.job, parts, then)
+        finally:
+            self.digest_here = True
+        made = itertools.chain.from_iterable(parts_made)
+        return [(number, *block[1:]) for number, block in enumerate(made)]
 
-    def job(self, ranges: Sequence[tuple[int, int]]) -> list[Made]:
-        """The blocks of one part (run in a child: its result is marshalled back)."""
+    def digests_of(self, ranges: Sequence[tuple[int, int]]) -> list[bytes | None]:
+        """Each block's digest (:func:`digest`), in order."""
+        inputs = self.inputs
+        return [digest(inputs, start, end) for start, end in ranges]
+
+    def with_digests(
+        self, kept: dict[Any, tuple[Any, ...]], new: int
+    ) -> tuple[dict[Any, Any], int]:
+        """``kept`` and ``new`` with each made block's number (see :meth:`make`) replaced by
+        its digest (waited for: taken by a child, or here if it failed), those with none
+        left out; as they are when every digest was taken with its block."""
+        later, self.later = self.later, None
+        if later is None:
+            return kept, new
+        digests = later.result()
+        resolved: dict[Any, tuple[Any, ...]] = {}
+        for number, value in kept.items():
+            if type(number) is not int:  # (never: made in parts only with no cache file)
+                resolved[number] = value
+            elif (found := digests[number]) is not None:
+                resolved[found] = value
+            else:
+                new -= 1
+        return resolved, new
+
+    def close(self) -> None:
+        """No child left running (an export that failed before its cache file)."""
+        later, self.later = self.later, None
+        if later is not None:
+            later.close()
+
+    def job(self, ranges: Sequence[tuple[int, int]]) -> Iterator[Made]:
+        """The blocks of one part, one after another (run in a child, each is marshalled
+        back as it is made, and freed: see ``parallel.map_parts``)."""
         block = self._keyed_block if self.fmt in _KEYED else self._plain_block
-        inputs, digests = self.inputs, self.digests
-        return [
+        inputs, digests = self.inputs, self.digest_here
+        return (
             (digest(inputs, start, end) if digests else None, *block(start, end))
             for start, end in ranges
-        ]
+        )
 
     def _plain_block(self, start: int, end: int) -> tuple[bytes, int]:
         fmt, rows = self.fmt, self.rows
@@ -971,13 +1033,19 @@ def _update(
     path: Path,
     identity: str,
     stored: dict[bytes, tuple[Any, ...]],
-    kept: dict[bytes, tuple[Any, ...]],
+    kept: dict[Any, tuple[Any, ...]],
     new: int,
     bases: str,
+    maker: _Maker,
     rendered: Rendered,
 ) -> None:
     """Write this export's blocks when enough has changed: blocks not stored (or stored at
-    another place), or stored ones this export does not have."""
+    another place), or stored ones this export does not have. (The digests of blocks made
+    in parts are waited for here: see ``_Maker.make``.)"""
+    try:
+        kept, new = maker.with_digests(kept, new)
+    except Exception:  # a cache we cannot write only costs time
+        return
     stale = len(stored) - (len(kept) - new)
     changed = new + max(stale, 0)
     if not changed:
