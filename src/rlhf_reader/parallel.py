@@ -100,7 +100,10 @@ _MAX_PULLED = 4096  # parts map_pulled hands out (their numbers fill less than a
 
 
 def map_pulled(
-    job: Callable[[P], R], parts: Sequence[P], beside: Callable[[], object] | None = None
+    job: Callable[[P], R],
+    parts: Sequence[P],
+    beside: Callable[[], object] | None = None,
+    then: Callable[[R], object] | None = None,
 ) -> list[R]:
     """``[job(part) for part in parts]``, the parts taken by this process and its forked
     children (as many as :func:`processes` allows, never more than parts) one at a time,
@@ -108,7 +111,11 @@ def map_pulled(
     other programs on the machine) takes fewer of them, and all end at about the same time.
     ``beside()`` runs here first (its result is dropped; it must not raise), while the
     children take their parts: work this process would do after the parts anyway (reading
-    a library while a file is read). With one process, ``beside()`` then every part here.
+    a library while a file is read). ``then(result)`` runs here on each result in the
+    parts' order, as soon as it and every one before it are here (between this process's
+    own parts): work on the results that would otherwise wait for the last part (an import
+    plans the references of a file's first parts while the children read the others). With
+    one process, ``beside()``, then each part here and ``then`` on its result.
 
     Give a few parts per process: the last to end waits at most for one part of another.
     The parts' numbers wait in a pipe made full before the children start (a read of a few
@@ -121,7 +128,9 @@ def map_pulled(
     if count < 2 or len(parts) > _MAX_PULLED:
         if beside is not None:
             beside()
-        return [job(part) for part in parts]
+        if then is None:
+            return [job(part) for part in parts]
+        return [_handed(then, job(part)) for part in parts]
     source, write_end = os.pipe()
     try:
         os.write(write_end, b"".join(_INDEX.pack(i) for i in range(len(parts))))
@@ -137,19 +146,23 @@ def map_pulled(
                 children.append(child)
         if beside is not None:
             beside()
+        handed = 0  # the results given to ``then`` so far (the first ones)
         while True:
+            for child in children:  # what the children sent meanwhile
+                child.receive(results)
+            handed = _hand_on(results, handed, then)
             got = os.read(source, _INDEX.size)
             if len(got) < _INDEX.size:
                 break
             (index,) = _INDEX.unpack(got)
             results[index] = job(parts[index])
-            for child in children:  # what the children sent meanwhile
-                child.receive(results)
         for child in children:
             child.finish(results)
+            handed = _hand_on(results, handed, then)
         for index, result in enumerate(results):
             if result is _MISSING:  # taken by a child that failed
                 results[index] = job(parts[index])
+        _hand_on(results, handed, then)
     finally:
         os.close(source)
         for child in children:
@@ -158,6 +171,24 @@ def map_pulled(
 
 
 _MISSING = object()
+
+
+def _handed(then: Callable[[R], object], result: R) -> R:
+    then(result)
+    return result
+
+
+def _hand_on(results: list[object], start: int, then: Callable[[R], object] | None) -> int:
+    """``then`` on each of ``results`` from ``start`` on, in order, up to the first not
+    here yet; where the next one to hand on is."""
+    if then is None:
+        return start
+    while start < len(results) and results[start] is not _MISSING:
+        then(results[start])  # type: ignore[arg-type]
+        start += 1
+    return start
+
+
 _RECORD = struct.Struct("<IQ")  # a part's number and the length of its result's bytes
 
 
