@@ -77,7 +77,10 @@ def test_the_parts_get_smaller_towards_the_end() -> None:
 
 
 def _planned(plan: Any) -> tuple[Any, ...]:
-    return (plan.steps, plan.warnings, plan.summary())
+    """What a plan is, and its counts as counted from its steps."""
+    counted = bibimport.ImportPlan(plan.steps, plan.warnings).tally()
+    assert plan.tally() == counted
+    return (plan.steps, plan.warnings, plan.summary(), counted)
 
 
 @pytest.mark.parametrize(
