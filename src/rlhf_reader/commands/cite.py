@@ -285,7 +285,7 @@ def run_import(ctx: Context) -> int:
         # object at a time when this function returns.
         raw = ctx.keep(read_import_file(args.file))  # once: a regular file, bounded
         ahead = _ReadAhead(ctx)  # (a big BibTeX or CSL-JSON file: while it is read in parts)
-        fmt, references = ctx.keep(references_in(raw, args.file, ahead, ahead.more))
+        fmt, references = ctx.keep(references_in(raw, args.file, ahead, ahead.more, ctx.keep))
         if fmt != "json":
             return _import_references(ctx, references, ahead)
         data = ctx.keep(parse_export(raw, args.file, _library_if_any(ctx)))
@@ -480,9 +480,10 @@ def _import_references(ctx: Context, references: list[Reference], ahead: _ReadAh
                 apply_import(plan, library)
             except (ValueError, LibraryError, NoteChanged) as exc:
                 raise CliError(f"import failed: {exc}") from None
+    ctx.keep(plan)  # (100,000 steps and lines not freed one by one: see cli.main)
     for warning in plan.warnings:
         say(f"warning: {warning}")
-    _print_lines(ctx, _report(plan.steps, args.dry_run) if lines is None else lines)
+    _print_lines(ctx, ctx.keep(_report(plan.steps, args.dry_run) if lines is None else lines))
     summary = plan.summary()
     ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
