@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from rlhf_reader.cli import Context
-    from rlhf_reader.library.bibimport import ImportPlan, Planner, Reference, Step
+    from rlhf_reader.library.bibimport import ImportPlan, PlanIndex, Planner, Reference, Step
     from rlhf_reader.library.merge import MergeReport
     from rlhf_reader.library.records import Row
     from rlhf_reader.library.store import Library
@@ -389,31 +389,29 @@ class _ReadAhead:
     def more(self, references: list[Reference] | None) -> None:
         """Plan the file's next ``references`` against what was read ahead and make their
         lines of the report (None: forget those planned: a plan begun again)."""
-        if self.against is None:
-            return
-        if references is None:
-            self.planner, self.lines = None, []
+        against = self.against
+        if against is None:
             return
         try:
+            if references is None:
+                if self.planner is not None:  # (its additions are in the index: a new one)
+                    self.against = (*against[:4], _plan_index(against))
+                self.planner, self.lines = None, []
+                return
             if self.planner is None:
-                self.planner = self._planner()
+                self.planner = self._planner(against)
             planner = self.planner
-            steps = planner.steps
-            before = len(steps)
+            before = len(planner.steps)
             planner.add(references)
-            self.lines += _report(steps[before:], self.ctx.args.dry_run)
+            self.lines += _report(planner.steps[before:], self.ctx.args.dry_run)
         except Exception:  # met again where the command plans
             self.against = self.planner = None
 
-    def _planner(self) -> Planner:
-        """A plan begun against what was read ahead (a new index: a plan adds to its own)."""
-        from rlhf_reader.library.bibimport import Planner, plan_index
+    def _planner(self, against: tuple[Any, ...]) -> Planner:
+        """A plan begun against what was read ahead (it adds its additions to the index)."""
+        from rlhf_reader.library.bibimport import Planner
 
-        assert self.against is not None
-        entries, annotations, metadata, additions, index = self.against
-        self.against = (entries, annotations, metadata, additions, None)  # (taken)
-        if index is None:
-            index = plan_index(entries, metadata, additions)
+        entries, annotations, metadata, additions, index = against
         return Planner(
             entries, annotations, metadata, additions,
             status_from_keywords=self.ctx.args.status_from_keywords, index=index,
@@ -429,14 +427,21 @@ class _ReadAhead:
         self.against, self.planner, self.lines = None, None, []
         if against is None or library.generation != self.generation:
             return None
-        if planner is None:
-            self.against = against
-            planner = self._planner()
+        if planner is None:  # (no part given: see references_in)
+            planner = self._planner(against)
             planner.add(references)
             lines = _report(planner.steps, self.ctx.args.dry_run)
         elif planner.count != len(references):  # (not given every one: see references_in)
             return None
         return planner.plan(added), lines
+
+
+def _plan_index(against: tuple[Any, ...]) -> PlanIndex:
+    """The index of what was read ahead, made again."""
+    from rlhf_reader.library.bibimport import plan_index
+
+    entries, _, metadata, additions, _ = against
+    return plan_index(entries, metadata, additions)
 
 
 def _import_references(ctx: Context, references: list[Reference], ahead: _ReadAhead) -> int:
