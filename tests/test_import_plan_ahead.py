@@ -244,3 +244,25 @@ def test_a_reading_in_parts_given_up_forgets_its_plan(
     assert code == 0
     assert given[-1] is None and sum(n for n in given if n) > 0  # planned, then forgotten
     assert "34 added to My additions" in out
+
+
+def test_a_slow_then_while_children_take_and_send_parts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parent busy with ``then`` while a child takes its next part before it sends the
+    last one's result: every result once, in order, the parts shared."""
+    monkeypatch.delenv(parallel.ENV, raising=False)
+    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    seen: list[int] = []
+
+    def part(n: int) -> tuple[int, int]:
+        time.sleep(0.02)
+        return n, os.getpid()
+
+    def busy(result: tuple[int, int]) -> None:
+        seen.append(result[0])
+        time.sleep(0.05)
+
+    got = parallel.map_pulled(part, range(8), beside=lambda: time.sleep(0.05), then=busy)
+    assert [n for n, _ in got] == list(range(8)) and seen == list(range(8))
+    assert len({pid for _, pid in got}) == 2

@@ -151,10 +151,9 @@ def map_pulled(
             for child in children:  # what the children sent meanwhile
                 child.receive(results)
             handed = _hand_on(results, handed, then)
-            got = os.read(source, _INDEX.size)
-            if len(got) < _INDEX.size:
+            index = _take(source)
+            if index is None:
                 break
-            (index,) = _INDEX.unpack(got)
             results[index] = job(parts[index])
         for child in children:
             child.finish(results)
@@ -171,6 +170,13 @@ def map_pulled(
 
 
 _MISSING = object()
+
+
+def _take(source: int) -> int | None:
+    """The number of the next part no process took yet (from :func:`map_pulled`'s pipe);
+    None when none is left."""
+    got = os.read(source, _INDEX.size)
+    return _INDEX.unpack(got)[0] if len(got) == _INDEX.size else None
 
 
 def _handed(then: Callable[[R], object], result: R) -> R:
@@ -292,17 +298,22 @@ def _pull(job: Callable[[P], R], parts: Sequence[P], source: int, fd: int, tell:
     status = 1
     try:
         written = 0
-        while True:
-            got = os.read(source, _INDEX.size)
-            if len(got) < _INDEX.size:
-                break
-            (index,) = _INDEX.unpack(got)
-            data = marshal.dumps(job(parts[index]))  # type: ignore[arg-type]  # (module doc)
+        index = _take(source)
+        while index is not None:
+            result = job(parts[index])
+            # The next part taken before this one's result is sent (its marshal and write
+            # take a while): the last parts go to a child, not to the parent, which then
+            # has the results to work on (``then``; at 100,000 references the parent took
+            # the last part while this child was sending, and this child idled 0.3 s).
+            following = _take(source)
+            data = marshal.dumps(result)  # type: ignore[arg-type]  # (module doc)
+            del result
             view = memoryview(_RECORD.pack(index, len(data)) + data)
             written += len(view)
             while view:
                 view = view[os.write(fd, view) :]
             os.write(tell, _HEADER.pack(written))
+            index = following
         status = 0
     except BaseException:  # the parent does the parts not sent
         pass
