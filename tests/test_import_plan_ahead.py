@@ -250,7 +250,7 @@ def test_a_slow_then_while_children_take_and_send_parts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The parent busy with ``then`` while a child takes its next part before it sends the
-    last one's result: every result once, in order, the parts shared."""
+    last one's result: every result once, in order."""
     monkeypatch.delenv(parallel.ENV, raising=False)
     monkeypatch.setattr(parallel, "_cores", lambda: 2)
     seen: list[int] = []
@@ -265,4 +265,3 @@ def test_a_slow_then_while_children_take_and_send_parts(
 
     got = parallel.map_pulled(part, range(8), beside=lambda: time.sleep(0.05), then=busy)
     assert [n for n, _ in got] == list(range(8)) and seen == list(range(8))
-    assert len({pid for _, pid in got}) == 2
