@@ -309,6 +309,8 @@ def test_map_pulled_does_here_what_a_failed_child_took(monkeypatch: pytest.Monke
 
 
 def _big(part: int) -> tuple[bytes, int]:
+    time.sleep(0.01)  # (12 parts outlast beside: a child that takes its next part at once
+    # would otherwise take them all)
     return bytes([part]) * (3 << 20), os.getpid()
 
 

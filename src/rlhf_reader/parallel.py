@@ -151,7 +151,10 @@ _MAX_PULLED = 4096  # parts map_pulled hands out (their numbers fill less than a
 
 
 def map_pulled(
-    job: Callable[[P], R], parts: Sequence[P], beside: Callable[[], object] | None = None
+    job: Callable[[P], R],
+    parts: Sequence[P],
+    beside: Callable[[], object] | None = None,
+    then: Callable[[R], object] | None = None,
 ) -> list[R]:
     """``[job(part) for part in parts]``, the parts taken by this process and its forked
     children (as many as :func:`processes` allows, never more than parts) one at a time,
@@ -159,7 +162,11 @@ def map_pulled(
     other programs on the machine) takes fewer of them, and all end at about the same time.
     ``beside()`` runs here first (its result is dropped; it must not raise), while the
     children take their parts: work this process would do after the parts anyway (reading
-    a library while a file is read). With one process, ``beside()`` then every part here.
+    a library while a file is read). ``then(result)`` runs here on each result in the
+    parts' order, as soon as it and every one before it are here (between this process's
+    own parts): work on the results that would otherwise wait for the last part (an import
+    plans the references of a file's first parts while the children read the others). With
+    one process, ``beside()``, then each part here and ``then`` on its result.
 
     Give a few parts per process: the last to end waits at most for one part of another.
     The parts' numbers wait in a pipe made full before the children start (a read of a few
@@ -172,7 +179,9 @@ def map_pulled(
     if count < 2 or len(parts) > _MAX_PULLED:
         if beside is not None:
             beside()
-        return [job(part) for part in parts]
+        if then is None:
+            return [job(part) for part in parts]
+        return [_handed(then, job(part)) for part in parts]
     source, write_end = os.pipe()
     try:
         os.write(write_end, b"".join(_INDEX.pack(i) for i in range(len(parts))))
@@ -188,19 +197,22 @@ def map_pulled(
                 children.append(child)
         if beside is not None:
             beside()
+        handed = 0  # the results given to ``then`` so far (the first ones)
         while True:
-            got = os.read(source, _INDEX.size)
-            if len(got) < _INDEX.size:
-                break
-            (index,) = _INDEX.unpack(got)
-            results[index] = job(parts[index])
             for child in children:  # what the children sent meanwhile
                 child.receive(results)
+            handed = _hand_on(results, handed, then)
+            index = _take(source)
+            if index is None:
+                break
+            results[index] = job(parts[index])
         for child in children:
             child.finish(results)
+            handed = _hand_on(results, handed, then)
         for index, result in enumerate(results):
             if result is _MISSING:  # taken by a child that failed
                 results[index] = job(parts[index])
+        _hand_on(results, handed, then)
     finally:
         os.close(source)
         for child in children:
@@ -209,6 +221,31 @@ def map_pulled(
 
 
 _MISSING = object()
+
+
+def _take(source: int) -> int | None:
+    """The number of the next part no process took yet (from :func:`map_pulled`'s pipe);
+    None when none is left."""
+    got = os.read(source, _INDEX.size)
+    return _INDEX.unpack(got)[0] if len(got) == _INDEX.size else None
+
+
+def _handed(then: Callable[[R], object], result: R) -> R:
+    then(result)
+    return result
+
+
+def _hand_on(results: list[object], start: int, then: Callable[[R], object] | None) -> int:
+    """``then`` on each of ``results`` from ``start`` on, in order, up to the first not
+    here yet; where the next one to hand on is."""
+    if then is None:
+        return start
+    while start < len(results) and results[start] is not _MISSING:
+        then(results[start])  # type: ignore[arg-type]
+        start += 1
+    return start
+
+
 _RECORD = struct.Struct("<IQ")  # a part's number and the length of its result's bytes
 
 
@@ -312,17 +349,22 @@ def _pull(job: Callable[[P], R], parts: Sequence[P], source: int, fd: int, tell:
     status = 1
     try:
         written = 0
-        while True:
-            got = os.read(source, _INDEX.size)
-            if len(got) < _INDEX.size:
-                break
-            (index,) = _INDEX.unpack(got)
-            data = marshal.dumps(job(parts[index]))  # type: ignore[arg-type]  # (module doc)
+        index = _take(source)
+        while index is not None:
+            result = job(parts[index])
+            # The next part taken before this one's result is sent (its marshal and write
+            # take a while): the last parts go to a child, not to the parent, which then
+            # has the results to work on (``then``; at 100,000 references the parent took
+            # the last part while this child was sending, and this child idled 0.3 s).
+            following = _take(source)
+            data = marshal.dumps(result)  # type: ignore[arg-type]  # (module doc)
+            del result
             view = memoryview(_RECORD.pack(index, len(data)) + data)
             written += len(view)
             while view:
                 view = view[os.write(fd, view) :]
             os.write(tell, _HEADER.pack(written))
+            index = following
         status = 0
     except BaseException:  # the parent does the parts not sent
         pass

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from rlhf_reader.cli import Context
-    from rlhf_reader.library.bibimport import ImportPlan, Reference
+    from rlhf_reader.library.bibimport import ImportPlan, PlanIndex, Planner, Reference, Step
     from rlhf_reader.library.merge import MergeReport
     from rlhf_reader.library.records import Row
     from rlhf_reader.library.store import Library
@@ -285,7 +285,7 @@ def run_import(ctx: Context) -> int:
         # object at a time when this function returns.
         raw = ctx.keep(read_import_file(args.file))  # once: a regular file, bounded
         ahead = _ReadAhead(ctx)  # (a big BibTeX or CSL-JSON file: while it is read in parts)
-        fmt, references = ctx.keep(references_in(raw, args.file, ahead))
+        fmt, references = ctx.keep(references_in(raw, args.file, ahead, ahead.more, ctx.keep))
         if fmt != "json":
             return _import_references(ctx, references, ahead)
         data = ctx.keep(parse_export(raw, args.file, _library_if_any(ctx)))
@@ -352,14 +352,18 @@ class _ReadAhead:
     """What an import of references plans against (the catalog, the library's annotations,
     arXiv records and additions, and the index of them that matches references), read
     while other processes read the file (``references_in``'s ``beside``): then this process
-    reads fewer of its parts. Used only if the library file is still what was read then
-    (its ``generation``, after the store's re-read check under the lock): a plan is never
-    made against a library another process has changed since."""
+    reads fewer of its parts. The references of the parts read are planned against it as
+    they come, and their lines of the report made (``references_in``'s ``take``), while the
+    other processes read the next parts. Used only if the library file is still what was
+    read then (its ``generation``, after the store's re-read check under the lock): a plan
+    is never made against a library another process has changed since."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.generation = -1
         self.against: tuple[Any, ...] | None = None
+        self.planner: Planner | None = None
+        self.lines: list[str] = []  # the report of the steps planned so far
 
     def __call__(self) -> None:
         from rlhf_reader.library.bibimport import plan_index
@@ -377,17 +381,67 @@ class _ReadAhead:
             index = plan_index(entries, metadata, additions)
             if library.generation == generation:  # (no re-read in between)
                 self.generation = generation
-                self.against = (entries, annotations, metadata, additions, index)
+                # (kept until the command ends: 100,000 annotations not freed one by one)
+                self.against = self.ctx.keep((entries, annotations, metadata, additions, index))
         except Exception:  # met again where the command reads it
             self.against = None
 
-    def take(self, library: Library) -> tuple[Any, ...] | None:
-        """What was read ahead, if ``library`` (re-read first when its file changed) is
-        still what it was read from; once."""
-        against, self.against = self.against, None
+    def more(self, references: list[Reference] | None) -> None:
+        """Plan the file's next ``references`` against what was read ahead and make their
+        lines of the report (None: forget those planned: a plan begun again)."""
+        against = self.against
+        if against is None:
+            return
+        try:
+            if references is None:
+                if self.planner is not None:  # (its additions are in the index: a new one)
+                    self.against = (*against[:4], _plan_index(against))
+                self.planner, self.lines = None, []
+                return
+            if self.planner is None:
+                self.planner = self._planner(against)
+            planner = self.planner
+            before = len(planner.steps)
+            planner.add(references)
+            self.lines += _report(planner.steps[before:], self.ctx.args.dry_run)
+        except Exception:  # met again where the command plans
+            self.against = self.planner = None
+
+    def _planner(self, against: tuple[Any, ...]) -> Planner:
+        """A plan begun against what was read ahead (it adds its additions to the index)."""
+        from rlhf_reader.library.bibimport import Planner
+
+        entries, annotations, metadata, additions, index = against
+        return Planner(
+            entries, annotations, metadata, additions,
+            status_from_keywords=self.ctx.args.status_from_keywords, index=index,
+        )  # fmt: skip
+
+    def plan(
+        self, library: Library, references: list[Reference], added: str
+    ) -> tuple[ImportPlan, list[str]] | None:
+        """The plan of ``references`` against what was read ahead (made as they were read,
+        or now) and its report, if ``library`` (re-read first when its file changed) is
+        still what it was read from; once. None: plan against the library as it is."""
+        against, planner, lines = self.against, self.planner, self.lines
+        self.against, self.planner, self.lines = None, None, []
         if against is None or library.generation != self.generation:
             return None
-        return against
+        if planner is None:  # (no part given: see references_in)
+            planner = self._planner(against)
+            planner.add(references)
+            lines = _report(planner.steps, self.ctx.args.dry_run)
+        elif planner.count != len(references):  # (not given every one: see references_in)
+            return None
+        return planner.plan(added), lines
+
+
+def _plan_index(against: tuple[Any, ...]) -> PlanIndex:
+    """The index of what was read ahead, made again."""
+    from rlhf_reader.library.bibimport import plan_index
+
+    entries, _, metadata, additions, _ = against
+    return plan_index(entries, metadata, additions)
 
 
 def _import_references(ctx: Context, references: list[Reference], ahead: _ReadAhead) -> int:
@@ -397,22 +451,15 @@ def _import_references(ctx: Context, references: list[Reference], ahead: _ReadAh
     from rlhf_reader.library.store import LibraryError, NoteChanged, now_iso
 
     args = ctx.args
+    lines: list[str] | None = None  # the report, when made with the plan (read ahead)
 
     def make_plan(library: Library | None) -> ImportPlan:
+        nonlocal lines
         ctx.workspace.say_held()  # (where the list would have been read)
-        against = ahead.take(library) if library is not None else None
-        if against is not None:
-            entries, annotations, metadata, additions, index = against
-            return plan_import(
-                references,
-                entries,
-                annotations,
-                metadata,
-                additions,
-                status_from_keywords=args.status_from_keywords,
-                added=now_iso(),
-                index=index,
-            )
+        planned = ahead.plan(library, references, now_iso()) if library is not None else None
+        if planned is not None:
+            plan, lines = planned
+            return plan
         return plan_import(
             references,
             ctx.catalog.entries,
@@ -438,13 +485,19 @@ def _import_references(ctx: Context, references: list[Reference], ahead: _ReadAh
                 apply_import(plan, library)
             except (ValueError, LibraryError, NoteChanged) as exc:
                 raise CliError(f"import failed: {exc}") from None
-    prefix = "would " if args.dry_run else ""
+    ctx.keep(plan)  # (100,000 steps and lines not freed one by one: see cli.main)
     for warning in plan.warnings:
         say(f"warning: {warning}")
-    _print_lines(ctx, [printable(prefix + step.describe()) for step in plan.steps])
+    _print_lines(ctx, ctx.keep(_report(plan.steps, args.dry_run) if lines is None else lines))
     summary = plan.summary()
     ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
+
+
+def _report(steps: Iterable[Step], dry_run: bool) -> list[str]:
+    """The lines of an import's report that say what ``steps`` do (or would do)."""
+    prefix = "would " if dry_run else ""
+    return [printable(prefix + step.describe()) for step in steps]
 
 
 def _print_lines(ctx: Context, lines: list[str]) -> None:

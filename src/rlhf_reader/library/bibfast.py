@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 # One entry as the import reads it: (key, entry type, [(field name, value), …]), names and
@@ -232,13 +232,14 @@ def _lines(
 _CUT_RE = re.compile(r"\n(?=@\w*[ \t]*\{)")
 
 
-def cuts(text: str, count: int) -> list[int]:
+def cuts(text: str, count: int, near: Sequence[int] | None = None) -> list[int]:
     """Up to ``count - 1`` places, in order, that cut ``text`` into parts of about the same
-    length for :func:`read_part`: each right after a newline, before an ``@type{``."""
+    length for :func:`read_part` (``near``: the first such place at or after each of these
+    offsets instead): each right after a newline, before an ``@type{``."""
     found: list[int] = []
     size = len(text)
-    for i in range(1, count):
-        m = _CUT_RE.search(text, max(size * i // count, found[-1] if found else 0))
+    for at in [size * i // count for i in range(1, count)] if near is None else near:
+        m = _CUT_RE.search(text, max(at, found[-1] if found else 0))
         if m is None:
             break
         found.append(m.end())
