@@ -1007,6 +1007,12 @@ class Library:
         return self._storage.generation
 
     @property
+    def known_content(self) -> str | None:
+        """The fingerprint of the bytes as last read or written here, without looking at
+        the file again (None: unknown)."""
+        return self._storage.content
+
+    @property
     def content_fingerprint(self) -> str | None:
         """A fingerprint of the library file's bytes as this process last read or wrote
         them (refreshed first: another process's write is read); None when unknown. Equal

@@ -99,6 +99,8 @@ class Reread(Carrying):
     reading: ReadingList | None
     changed: list[str] | None
     problem: str = ""
+    generation: int = -1
+    """The library's generation once read (when ``reading`` is None: what is shown holds)."""
 
 
 class MetadataArrived(Carrying):

@@ -118,9 +118,17 @@ class Following(TaskPart):
         reading: ReadingList | None = None
         changed: list[str] | None = None
         problem = ""
+        generation = -1
         try:
+            library = workspace.library
+            # The bytes shown, if nothing was read since: a stat that moved without them
+            # changing (another process's write makes its backup a hard link of the file
+            # first, which changes its ctime) needs no new view.
+            shown_content = library.known_content if library.generation == shown else None
             workspace.poll()
-            if workspace.library.generation != shown:
+            generation = library.generation
+            same = shown_content is not None and library.known_content == shown_content
+            if generation != shown and not same:
                 workspace.rebuild()
                 reading = ReadingList.of(workspace, was.lists)
                 changed = reading.changed_since(was)
@@ -129,7 +137,7 @@ class Following(TaskPart):
         except Exception as exc:  # a bug must not stop the writer's later jobs, nor go unsaid
             problem = f"{type(exc).__name__}: {exc}"
         try:
-            self.post_message(messages.Reread(workspace, reading, changed, problem))
+            self.post_message(messages.Reread(workspace, reading, changed, problem, generation))
         except RuntimeError:  # the app's event loop is closed: nothing to show it on
             pass
 
@@ -144,7 +152,8 @@ class Following(TaskPart):
             self._cannot_follow(event.problem)
         else:
             self.problem = ""
-            if event.reading is None:
+            if event.reading is None:  # the same bytes: what is shown holds
+                self.generation = max(self.generation, event.generation)
                 event.stop()
 
     def _cannot_follow(self, reason: str) -> None:
