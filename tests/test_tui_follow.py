@@ -5,6 +5,7 @@ other processes write, a note saved over another is a choice, and it counts as `
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -152,6 +153,21 @@ async def test_another_writer_s_change_is_read_off_the_ui_thread_and_the_index_k
         assert screen.reading._index is index
         assert await until(pilot, lambda: screen.catalog_tree.shown_keys == {CAI})
         assert screen.reading.filter("is:read") == {CAI}
+
+
+async def test_a_stat_that_moves_without_new_bytes_makes_no_new_view(
+    list_path: Path, db_path: Path
+) -> None:
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        await pilot.pause()
+        reading = screen.reading
+        os.link(db_path, db_path.with_name("other.bak"))  # (as a backup is made) the ctime moves
+        assert screen.poll()  # read again: the same bytes
+        assert await until(pilot, lambda: not screen.following.reading_again)
+        assert screen.reading is reading  # nothing made again
+        assert not screen.poll()  # and not read again every second
 
 
 async def test_an_index_built_for_a_view_since_replaced_is_not_installed(
