@@ -165,3 +165,25 @@ def run_cli(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[i
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def both_ways(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: Path,
+    *args: str,
+) -> tuple[tuple[int, str, str], bytes]:
+    """``run_cli`` on a copy of ``db`` with two processes (a big file read in parts) and
+    with one: the same output and library asserted; (exit code, stdout, stderr), library."""
+    import shutil
+
+    from rlhf_reader import parallel
+
+    results = []
+    for processes in ("2", "1"):
+        monkeypatch.setenv(parallel.ENV, processes)
+        work = db.with_name(f"work-{processes}.json")
+        shutil.copyfile(db, work)
+        results.append((run_cli(capsys, work, *args), work.read_bytes()))
+    assert results[0] == results[1]
+    return results[0]

@@ -8,13 +8,12 @@ midway forgets what it planned."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_DATA, run_cli
+from conftest import TEST_DATA, both_ways
 
 from rlhf_reader import parallel
 from rlhf_reader.commands import cite
@@ -158,23 +157,6 @@ def spy_more(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
     return given
 
 
-def both_ways(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    db: Path,
-    *args: str,
-) -> tuple[int, str, str]:
-    """The import in parts and in one process: the same output and library."""
-    results = []
-    for processes in ("2", "1"):
-        monkeypatch.setenv(parallel.ENV, processes)
-        work = db.with_name(f"work-{processes}.json")
-        shutil.copyfile(db, work)
-        results.append((run_cli(capsys, work, *args), work.read_bytes()))
-    assert results[0] == results[1]
-    return results[0][0]
-
-
 @pytest.fixture
 def files(tmp_path: Path) -> tuple[Path, Path]:
     list_path = tmp_path / "list.md"
@@ -203,7 +185,7 @@ def test_each_part_is_planned_as_it_comes(
     given = spy_more(monkeypatch)
     for args in ([], ["--dry-run"], ["--status-from-keywords"]):
         given.clear()
-        code, out, err = both_ways(
+        (code, out, err), _ = both_ways(
             capsys, monkeypatch, db, "--list", str(list_path), "import", *args, str(path)
         )
         assert code == 0 and err == ""
@@ -217,7 +199,9 @@ def test_each_part_is_planned_as_it_comes(
     )
     csl.write_text("[\n" + ",\n".join(map(item.format, range(30))) + "\n]\n", encoding="utf-8")
     given.clear()
-    code, out, _ = both_ways(capsys, monkeypatch, db, "--list", str(list_path), "import", str(csl))
+    (code, out, _), _ = both_ways(
+        capsys, monkeypatch, db, "--list", str(list_path), "import", str(csl)
+    )
     assert code == 0 and len(given) > 1 and sum(map(int, given)) == 30
     assert "30 added to My additions" in out
 
@@ -239,7 +223,7 @@ def test_a_reading_in_parts_given_up_forgets_its_plan(
     )
     path.write_text(text, encoding="utf-8")
     given = spy_more(monkeypatch)
-    code, out, _ = both_ways(capsys, monkeypatch, db, "--list", str(list_path), "import",
+    (code, out, _), _ = both_ways(capsys, monkeypatch, db, "--list", str(list_path), "import",
                              str(path))  # fmt: skip
     assert code == 0
     assert given[-1] is None and sum(n for n in given if n) > 0  # planned, then forgotten

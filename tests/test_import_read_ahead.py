@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import both_ways, run_cli
 from tinydb import TinyDB
 
 from rlhf_reader import parallel
@@ -79,23 +78,6 @@ def spy_read_ahead(monkeypatch: pytest.MonkeyPatch, after: object = None) -> lis
 
     monkeypatch.setattr(cite._ReadAhead, "__call__", call)
     return done
-
-
-def both_ways(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    db: Path,
-    *args: str,
-) -> tuple[tuple[int, str, str], bytes]:
-    """The import in parts (reading ahead) and in one process: the same; what it gave."""
-    results = []
-    for processes in ("2", "1"):
-        monkeypatch.setenv(parallel.ENV, processes)
-        work = db.with_name(f"work-{processes}.json")
-        shutil.copyfile(db, work)
-        results.append((run_cli(capsys, work, *args), work.read_bytes()))
-    assert results[0] == results[1]
-    return results[0]
 
 
 def test_the_library_is_read_while_the_file_is(
