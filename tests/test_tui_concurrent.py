@@ -95,7 +95,8 @@ async def test_two_apps_and_the_cli_lose_nothing(tmp_path: Path, db_path: Path) 
                     entry = app.main_screen.catalog_tree.current_entry
                     assert entry is not None
                     await pilot.press("t")
-                    assert await until(pilot, lambda app=app: isinstance(app.screen, TagsDialog))
+                    opened = await until(pilot, lambda app=app: isinstance(app.screen, TagsDialog))
+                    assert opened, (name, n, app.screen_stack, said(app))
                     app.screen.query_one(Input).value = f"+{name}-{n}"
                     await pilot.press("enter")
                     await until(pilot, lambda app=app: not isinstance(app.screen, TagsDialog), 50)
@@ -160,6 +161,11 @@ async def test_two_apps_and_the_cli_lose_nothing(tmp_path: Path, db_path: Path) 
         child.wait()
 
 
+def said(app) -> list[str]:
+    """The app's notifications (why a key did nothing)."""
+    return [str(notification.message) for notification in app._notifications]
+
+
 async def to_a_paper(app, pilot, key: str) -> None:
     """``key`` (down, or top), then right (open the section, go into it) until the cursor is
     on a paper, as a person would; the cursor stays where it is when another writer's change
@@ -169,6 +175,14 @@ async def to_a_paper(app, pilot, key: str) -> None:
         if app.main_screen.catalog_tree.current_entry is not None:
             return
         await pilot.press("l")
+
+
+async def answered(app, pilot) -> None:
+    """Until the note editor's save is answered: the editor closed (saved), a conflict to
+    answer, or an error shown. The answer comes after the jobs handed in before the save
+    (writes, a re-read of the file the CLI changed): on a loaded machine over a second. A
+    key pressed before it would go to the conflict dialog that may come (t: take theirs)."""
+    await until(pilot, lambda: not (isinstance(app.screen, NoteEditor) and app.screen.saving))
 
 
 async def append_note_line(app, pilot, line: str) -> bool:
@@ -181,14 +195,13 @@ async def append_note_line(app, pilot, line: str) -> bool:
     area.move_cursor(area.document.end)
     area.insert(f"\n{line}")
     await pilot.press("ctrl+s")
-    # The editor waits for the writer's answer, which comes after the jobs handed in before
-    # it (writes, a re-read of the file the CLI changed): on a loaded machine over 0.5 s.
-    await until(pilot, lambda: not isinstance(app.screen, NoteEditor), 500)
+    await answered(app, pilot)
     for _ in range(5):  # another writer may change it again before "keep both" is saved
         if not isinstance(app.screen, NoteConflictDialog):
             break
-        await pilot.press("b")
+        await pilot.press("b")  # the editor saves both notes: wait for that answer too
         await until(pilot, lambda: not isinstance(app.screen, NoteConflictDialog), 500)
+        await answered(app, pilot)
     if isinstance(app.screen, NoteConflictDialog):
         # The CLI rewrote the note each time (a fast machine): take theirs, claim nothing.
         await pilot.press("t")
