@@ -223,8 +223,8 @@ def test_a_reading_in_parts_given_up_forgets_its_plan(
     )
     path.write_text(text, encoding="utf-8")
     given = spy_more(monkeypatch)
-    (code, out, _), _ = both_ways(capsys, monkeypatch, db, "--list", str(list_path), "import",
-                             str(path))  # fmt: skip
+    args = ("--list", str(list_path), "import", str(path))
+    (code, out, _), _ = both_ways(capsys, monkeypatch, db, *args)
     assert code == 0
     assert given[-1] is None and sum(n for n in given if n) > 0  # planned, then forgotten
     assert "34 added to My additions" in out

@@ -98,9 +98,10 @@ def redraw(
     fill()
     key = select or (current.key if current else None)
     entry = current if current is not None and key == current.key else None
-    if select is None and section is not None and select_section(tree, tuple(section)):
-        pass  # back on the section
-    else:
+    back_on_section = (
+        select is None and section is not None and select_section(tree, tuple(section))
+    )
+    if not back_on_section:
         tree.show_again(key if key in reading.rows else None, entry)
     if in_queue and key in reading.queue:  # stay in the queue section
         tree.show_queue(follow=key)

@@ -270,26 +270,25 @@ class ReadingList:
             old = self.rows.get(key)
             if old is None:
                 continue
-            new = Row(old.entry, old.annotation, record)
-            self.rows[key] = new
-            if self._touched is not None:
-                self._touched.add(key)
-            if self._index is not None and hasattr(self._index, "update"):
-                self._index.update(new)
+            self._replace(Row(old.entry, old.annotation, record))
             changed.append(key)
         return changed
+
+    def _replace(self, row: Row) -> None:
+        """``row`` in place of its key's row, in the search index too (and remembered when
+        changes are tracked: see :meth:`track_changes`)."""
+        self.rows[row.key] = row
+        if self._touched is not None:
+            self._touched.add(row.key)
+        if self._index is not None and hasattr(self._index, "update"):
+            self._index.update(row)
 
     def update(self, annotation: Annotation) -> None:
         """Take a stored annotation; the counts of every section listing the key follow."""
         old = self.rows.get(annotation.key)
         if old is None:
             return
-        new = Row(old.entry, annotation, old.metadata)
-        self.rows[annotation.key] = new
-        if self._touched is not None:
-            self._touched.add(annotation.key)
-        if self._index is not None and hasattr(self._index, "update"):
-            self._index.update(new)
+        self._replace(Row(old.entry, annotation, old.metadata))
         was, now = old.annotation.status, annotation.status
         if was is now:
             return
