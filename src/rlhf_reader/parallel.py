@@ -26,6 +26,7 @@ free (more parts than processes: none waits long for another), and work of this 
 own run beside the parts (``beside``: a command reads its library while children read its
 file).
 
+:func:`begin` starts a job in a child whose result this process asks for later.
 :func:`detach` runs a job this process does not wait for (writing a cache of what it has
 just read) in a process of its own, under the same conditions.
 """
@@ -144,6 +145,44 @@ class Later(Generic[T]):
     def close(self) -> None:
         child, self.child = self.child, None
         _reap(child)
+
+
+class Begun(Generic[T]):
+    """``job()`` begun by :func:`begin` in a child: :meth:`result` waits for it (or, where
+    the child failed, runs it here); :meth:`close` stops it, when its result is not
+    wanted."""
+
+    def __init__(self, job: Callable[[], T], child: _Child) -> None:
+        self.job = job
+        self.child: _Child | None = child
+
+    def result(self) -> T:
+        child, self.child = self.child, None
+        got = _finish(child) if child is not None else None
+        if got is not None:
+            return got[0]  # type: ignore[return-value]
+        return self.job()
+
+    def close(self) -> None:
+        child, self.child = self.child, None
+        _reap(child)
+
+
+def begin(job: Callable[[], T]) -> Begun[T] | None:
+    """``job()`` begun now in a forked child, its result asked for later
+    (:meth:`Begun.result`; made of what ``marshal`` keeps) while this process goes on:
+    work this process will need the answer of, such as checks of what it reads
+    meanwhile. None when :func:`processes` is 1 or no child can be made: the caller then
+    runs the job itself."""
+    if processes() < 2:
+        return None
+    _flush()
+    child = _start(_called, job)
+    return Begun(job, child) if child is not None else None
+
+
+def _called(job: Callable[[], T]) -> T:
+    return job()
 
 
 _INDEX = struct.Struct("<I")  # a part's number, as the processes of map_pulled take it

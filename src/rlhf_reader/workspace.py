@@ -24,7 +24,7 @@ from typing import Any
 from rlhf_reader.library.fileio import expand_user
 from rlhf_reader.library.progress import Counts, count
 from rlhf_reader.library.records import Row
-from rlhf_reader.library.store import Library, NoteChanged
+from rlhf_reader.library.store import Library, LibraryError, NoteChanged
 from rlhf_reader.model import Annotation, Catalog, Entry, Section, Status
 from rlhf_reader.tags import TagEdit
 
@@ -256,6 +256,32 @@ class Workspace:
         if self._library is None:
             self._library = Library.open(self.db_path, long_lived=self._long_lived)
         return self._library
+
+    def library_checked_beside(self) -> Library:
+        """:attr:`library`, opened (when it is not yet) with its checks in a child if its
+        bytes were never checked (``Library.open``'s ``check_beside``): ask for their
+        verdict with :meth:`verified` before acting on anything read from it."""
+        if self._library is None:
+            self._library = Library.open(
+                self.db_path, long_lived=self._long_lived, check_beside=True
+            )
+        return self._library
+
+    def verified(self) -> bool:
+        """Whether the library opened is one that :attr:`library` would have opened: False
+        when the checks left to a child (:meth:`library_checked_beside`) failed — it is
+        then forgotten, and the next use of :attr:`library` opens it again and meets the
+        error, as ever."""
+        library = self._library
+        if library is None:
+            return True
+        try:
+            library.verify()
+        except LibraryError:
+            library.close()
+            self._library = None
+            return False
+        return True
 
     @property
     def catalog(self) -> Catalog:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from rlhf_reader.cli import Context
     from rlhf_reader.library.bibimport import ImportPlan, PlanIndex, Planner, Reference, Step
-    from rlhf_reader.library.merge import MergeReport
+    from rlhf_reader.library.merge import ExportData, MergeReport
     from rlhf_reader.library.records import Row
     from rlhf_reader.library.store import Library
     from rlhf_reader.model import Entry
@@ -273,7 +273,6 @@ def run_import(ctx: Context) -> int:
         ImportFileError,
         apply,
         apply_beside,
-        parse_export,
         plan_for,
         read_import_file,
     )
@@ -288,7 +287,7 @@ def run_import(ctx: Context) -> int:
         fmt, references = ctx.keep(references_in(raw, args.file, ahead, ahead.more, ctx.keep))
         if fmt != "json":
             return _import_references(ctx, references, ahead)
-        data = ctx.keep(parse_export(raw, args.file, _library_if_any(ctx)))
+        data = ctx.keep(_read_export(ctx, raw, args.file))
     except ImportFileError as exc:
         raise CliError(f"import refused, library unchanged: {exc}") from None
     prefix = "would be " if args.dry_run else ""
@@ -334,18 +333,42 @@ def run_import(ctx: Context) -> int:
     return 0
 
 
-def _library_if_any(ctx: Context) -> Library | None:
+def _library_if_any(ctx: Context, *, check_beside: bool = False) -> Library | None:
     """The library an import merges into, for reading the file against it (see
     ``merge.export_from_data``); None when there is no library file yet or it cannot be
-    read (the import then meets that as ever, after reading the file)."""
+    read (the import then meets that as ever, after reading the file). ``check_beside``:
+    see ``Workspace.library_checked_beside``."""
     from rlhf_reader.library.store import LibraryError
 
     if not ctx.db_path.exists():
         return None
     try:
+        if check_beside:
+            return ctx.workspace.library_checked_beside()
         return ctx.library
     except LibraryError:
         return None
+
+
+def _read_export(ctx: Context, raw: bytes, source: str) -> ExportData:
+    """``parse_export`` of a JSON backup against the library it is imported into. A library
+    whose bytes were never checked (copied in from elsewhere) is read while a child checks
+    its documents (0.2 s at 100,000 annotations); their verdict is asked for once the file
+    is read: a library that fails them is one that could not be opened, and the file is
+    read again without it — everything as if the open had failed then, as ever."""
+    from rlhf_reader.library.merge import ImportFileError, parse_export
+    from rlhf_reader.library.store import LibraryError
+
+    library = _library_if_any(ctx, check_beside=True)
+    try:
+        data = parse_export(raw, source, library)
+    except (ImportFileError, LibraryError):
+        if ctx.workspace.verified():
+            raise
+        return parse_export(raw, source, None)
+    if not ctx.workspace.verified():
+        return parse_export(raw, source, None)
+    return data
 
 
 class _ReadAhead:

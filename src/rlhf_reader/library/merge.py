@@ -32,6 +32,7 @@ from rlhf_reader.library import fileio
 from rlhf_reader.library.store import (
     MAX_NOTE_BYTES,
     Library,
+    annotations_of,
     metadata_problem,
     validate_note,
 )
@@ -901,7 +902,7 @@ def _plan_items(data: ExportData, library: Library, keep_notes: bool) -> MergeRe
                 others.append(item.key)
     return plan(
         data,
-        library.annotations(others) if others else {},
+        annotations_of(stored, others) if others else {},
         metadata,  # only read: no copies of the arXiv cache
         additions,
         keep_notes=keep_notes,

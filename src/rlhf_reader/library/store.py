@@ -56,6 +56,7 @@ write is pending (a read waits for the write holding the RLock). Do not share a
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import hashlib
 import os
@@ -364,6 +365,21 @@ def decode(path: Path, raw: bytes, *, checked: bool = False) -> tuple[Tables, bo
     return data, migrated
 
 
+CHECK_BESIDE_BYTES = 4_000_000
+"""A library read by ``Library.open(…, check_beside=True)`` whose bytes were never checked
+has its documents checked in a child when it is at least this big (tests lower it)."""
+
+
+def _problem(path: Path, raw: bytes) -> str | None:
+    """What :func:`decode` refuses ``raw`` for (its LibraryError's message), or None: the
+    job of the child that checks a library beside its reading (``check_beside``)."""
+    try:
+        decode(path, raw)
+    except LibraryError as exc:
+        return str(exc)
+    return None
+
+
 def _check_documents(path: Path, tables: Tables) -> None:
     for name, field in _ID_FIELD.items():
         for doc_id, doc in tables[name].items():
@@ -454,6 +470,19 @@ class _UnmadeAnnotation:
         self.read_at = get("read_at") or None
 
 
+def annotations_of(
+    documents: Mapping[str, dict[str, Any]], keys: Iterable[str]
+) -> dict[str, Annotation]:
+    """``Library.annotations(keys)`` made from ``documents``, the library's own
+    (``Library.documents("annotations")``, not changed since): for a few keys, without the
+    key → document-id index of 100,000 annotations (0.1 s) that ``annotations`` builds."""
+    docs = [documents[key] for key in keys if key in documents]
+    tags: dict[tuple[str, ...], tuple[str, ...]] = {}
+    made: list[Any] = list(map(_UnmadeAnnotation, docs, repeat(tags)))
+    become(made, Annotation)
+    return {annotation.key: annotation for annotation in made}
+
+
 _ANNOTATION_FIELDS = ("key", "status", "tags", "note", "created", "updated", "read_at")
 """The fields of an annotation's document, in ``Annotation.to_dict``'s order: a snapshot's
 table of such documents only is read by :class:`_UnpackedAnnotation`."""
@@ -515,9 +544,15 @@ class SafeStorage(Storage):
         lock_timeout: float = LOCK_TIMEOUT,
         share: bool = False,
         peek: bool = False,
+        check_beside: bool = False,
     ) -> None:
         super().__init__()
         self._peek = peek  # _NotQuiet rather than any write on opening (Library.peek)
+        # The first read's document checks in a child (Library.open); their verdict, until
+        # asked for (verify): the child, and the fingerprint of the bytes it checks.
+        self._check_beside = check_beside
+        self._unchecked: tuple[parallel.Begun[str | None], str] | None = None
+        self._failed: str | None = None  # the verdict of checks run beside, when they failed
         self._share = share  # equal values made one object at each read (_share_values)
         self.path = fileio.expand_user(path)
         # Write through a symlink to its target, so the link itself survives.
@@ -615,6 +650,9 @@ class SafeStorage(Storage):
         except OSError as exc:
             raise LibraryError(f"{self.path}: cannot read: {_describe(exc)}") from None
         fingerprinted = fingerprint(raw)
+        self.verify()  # (the verdict on the bytes read before, if still awaited)
+        beside, self._check_beside = self._check_beside, False  # (the first read only)
+        pending: parallel.Begun[str | None] | None = None
         # Tens of thousands of new dicts and no cycles: the cyclic collector would walk them
         # again and again while they are made (it doubled the load of a 100k library).
         tables: Tables | None = None
@@ -624,22 +662,68 @@ class SafeStorage(Storage):
             known: str | None = fingerprinted
             if read:
                 known = self._checked()
-                tables, migrated = decode(self.path, raw, checked=known == fingerprinted)
-                # One string for equal values: in the TUI for as long as it runs, and in
-                # the snapshot made of these tables (30 % less to unmarshal at each open).
-                kept = self._checked_path is not None and len(raw) >= snapshot.MIN_BYTES
-                if self._share or (kept and not migrated):
+                checked = known == fingerprinted
+                if not checked and beside and len(raw) >= CHECK_BESIDE_BYTES:
+                    pending = parallel.begin(functools.partial(_problem, self.path, raw))
+                if pending is not None:
+                    tables, migrated = self._decode_beside(raw, pending)
+                    if migrated:  # (written now: checked first, as ever)
+                        self._verdict(pending)
+                        pending = None
+                else:
+                    tables, migrated = decode(self.path, raw, checked=checked)
+                # One string for equal values, in the TUI for as long as it runs (the
+                # snapshot made of these tables shares them as it is made: _save_snapshot).
+                if self._share:
                     _share_values(tables)
         del raw
         self._tables, self._packed, self._made = tables, packed, {}
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self.generation += 1
         self.content = fingerprinted
-        if known != fingerprinted:
+        if pending is not None:  # recorded as checked once the child says so (verify)
+            self._unchecked = (pending, fingerprinted)
+        elif known != fingerprinted:
             self._remember_checked(fingerprinted, keep=not migrated)
         elif read and not migrated:  # checked before, but no snapshot of these bytes yet
             self._save_snapshot(fingerprinted)
         return migrated
+
+    def _decode_beside(
+        self, raw: bytes, pending: parallel.Begun[str | None]
+    ) -> tuple[Tables, bool]:
+        """:func:`decode` of bytes whose document checks ``pending`` runs in a child: here
+        without them. A file these unchecked steps refuse or cannot read (its shape is
+        wrong) is read with every check, here, as ever — the error is the one they find
+        first — and the child is stopped."""
+        try:
+            return decode(self.path, raw, checked=True)
+        except Exception:
+            pending.close()
+            return decode(self.path, raw)
+
+    def _verdict(self, pending: parallel.Begun[str | None]) -> None:
+        """Wait for the checks ``pending`` runs; LibraryError (the one :func:`decode`
+        raises) when they failed."""
+        problem = pending.result()
+        if problem is not None:
+            self._failed = problem
+            self.invalidate()
+            raise LibraryError(problem)
+
+    def verify(self) -> None:
+        """The verdict of the document checks of the first read run in a child
+        (``check_beside``): LibraryError, the one the open would have raised, when they
+        failed (and at every call after); else the bytes are recorded as checked. Every
+        write (:meth:`locked`) and every read of the file again asks for it first."""
+        if self._failed is not None:
+            raise LibraryError(self._failed)
+        unchecked, self._unchecked = self._unchecked, None
+        if unchecked is None:
+            return
+        pending, fingerprinted = unchecked
+        self._verdict(pending)
+        self._remember_checked(fingerprinted)
 
     def _read_capped(self, handle: BinaryIO, size: int) -> bytes:
         """The whole file, unless it is (or grows) over ``MAX_LIBRARY_BYTES``."""
@@ -674,7 +758,9 @@ class SafeStorage(Storage):
         """Keep the cached tables — what the library's bytes with this fingerprint hold, as
         read or as just written — as its snapshot, for the next process to read instead of
         the JSON. Not in a long-lived process (the TUI writes at every key; the next
-        command makes one when it reads the file)."""
+        command makes one when it reads the file). Equal values are made one string first
+        (:func:`_share_values`: 30 % less to unmarshal at each open), by the process that
+        writes it: not on the command's way (0.13 s at 100,000 annotations)."""
         if self._checked_path is None or self._share or self._tables is None:
             return  # (tables still packed: read from the snapshot of these very bytes)
         if self._stamp is None or self._stamp[1] < snapshot.MIN_BYTES:
@@ -683,9 +769,11 @@ class SafeStorage(Storage):
 
         def save_if_current() -> None:  # (by then another write may have made this one old)
             if self._current_stamp() == stamp:
+                _share_values(tables)
                 snapshot.save(path, fingerprinted, tables)
 
         if stamp[1] < snapshot.DETACHED_BYTES or not parallel.detach(save_if_current):
+            _share_values(tables)
             snapshot.save(path, fingerprinted, tables)
 
     def _remember_checked(self, fingerprinted: str, *, keep: bool = True) -> None:
@@ -761,6 +849,9 @@ class SafeStorage(Storage):
 
     def invalidate(self) -> None:
         """Forget the cache: the next access re-reads the file."""
+        if self._unchecked is not None:  # (then the verdict is the open's error, if any)
+            self._unchecked[0].close()
+            self._unchecked = None
         self._tables = self._packed = None
         self._made = {}
         self._stamp = None
@@ -769,6 +860,7 @@ class SafeStorage(Storage):
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
+        self.verify()  # (nothing is written to a file whose checks failed or are awaited)
         try:
             self._lock.acquire()
         except fileio.LockTimeout:
@@ -942,6 +1034,9 @@ class SafeStorage(Storage):
             self._commit(_json_copy(data), checked=False)
 
     def close(self) -> None:
+        if self._unchecked is not None:  # (no child left running)
+            self._unchecked[0].close()
+            self._unchecked = None
         self._tables = self._packed = None
         self._made = {}
 
@@ -966,15 +1061,24 @@ class Library:
         self._index_generation = -1
 
     @classmethod
-    def open(cls, path: str | Path, *, long_lived: bool = False) -> Library:
+    def open(
+        cls, path: str | Path, *, long_lived: bool = False, check_beside: bool = False
+    ) -> Library:
         """Open (creating if needed) the library at ``path``; LibraryError when unusable.
 
         ``long_lived``: the process keeps the library for long (the TUI, the server): equal
         statuses, tags and times are made one string each whenever the file is read
         (:func:`_share_values`), 30 MB less at 100,000 annotations. A command that exits
-        soon skips that work (0.15 s there)."""
+        soon skips that work (0.15 s there).
+
+        ``check_beside``: a big file whose bytes were never checked (copied in from
+        elsewhere, edited by hand) is read without its document-by-document checks, which
+        a child runs meanwhile (0.2 s at 100,000 annotations, on another core); until
+        :meth:`verify` gives their verdict — the LibraryError this open would have raised,
+        if any — only read what it holds, and act on nothing read (every write and re-read
+        asks for the verdict first). For an import, which reads its file meanwhile."""
         path = fileio.expand_user(path)
-        return cls(path, SafeStorage(path, share=long_lived))
+        return cls(path, SafeStorage(path, share=long_lived, check_beside=check_beside))
 
     @classmethod
     def peek(cls, path: str | Path, *, long_lived: bool = False) -> Library | None:
@@ -994,6 +1098,13 @@ class Library:
         with self._mutex:
             self._storage.close()
             self._index_generation = -1
+
+    def verify(self) -> None:
+        """The verdict of the checks an open with ``check_beside`` left to a child (see
+        :meth:`open`): LibraryError when they failed; nothing when they passed or none
+        were left."""
+        with self._mutex:
+            self._storage.verify()
 
     @property
     def backup_path(self) -> Path:
