@@ -11,8 +11,12 @@ DIR``; compiled here first), alternating runs:
   changes, then *b* and *a* again with nothing new.
 
 Prints wall and CPU seconds (user + system, the children's included: on two cores CPU can
-exceed wall) and the peak memory, medians of the runs. ``--one-process`` adds the code in this
-tree with ``RLHF_READER_PROCESSES=1`` (everything in one process, as in the TUI) as a column.
+exceed wall) and the peak memory, medians of the runs. With ``--before``, first checks that
+both trees give the same outcome of the import into a library never opened and of the
+import again (exit, stdout, stderr, the library with the time stamps of the run masked, as
+``compare_interop.py`` masks them), on copies in one work folder (the same paths in
+messages); no timing if one differs. ``--one-process`` adds the code in this tree with
+``RLHF_READER_PROCESSES=1`` (everything in one process, as in the TUI) as a column.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import compileall
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -67,6 +73,48 @@ def one_round(src: Path, list_path: Path, db: Path, work: Path, env: dict[str, s
     ]
 
 
+def same_outcomes(trees: dict[str, Path], list_path: Path, db: Path, home: Path) -> bool:
+    """Whether every tree's ``import`` steps (see :func:`one_round`) print, exit and leave the
+    library as the first tree's do; prints each step's verdict."""
+    from compare_interop import masked
+
+    seen: dict[str, list[tuple[int, bytes, bytes, bytes]]] = {}
+    work = home / "same"
+    for name, src in trees.items():
+        env = {**os.environ, "PYTHONPATH": str(src), "HOME": str(home / "same-home" / name)}
+        for part in ("CACHE", "DATA", "CONFIG"):
+            env[f"XDG_{part}_HOME"] = str(home / "same-home" / name / part.lower())
+        env.pop("RLHF_READER_PROCESSES", None)
+        cli = [sys.executable, "-m", "rlhf_reader", "--list", str(list_path)]
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        changed, a = work / "changed.json", work / "a.json"
+        shutil.copyfile(db, changed)
+        started = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()).encode()
+        for args in (("mark", "2000.00001", "2000.00002", "unread"),
+                     ("note", "2000.00004", "a new note"),
+                     ("export", "--format", "json", "-o", str(work / "x.json"))):  # fmt: skip
+            subprocess.run([*cli, "--db", str(changed), *args], env=env, capture_output=True,
+                           check=True)  # fmt: skip
+        shutil.copyfile(db, a)
+        outcomes = []
+        for _ in range(2):  # into a library never opened, then again
+            proc = subprocess.run([*cli, "--db", str(a), "import", str(work / "x.json")],
+                                  env=env, capture_output=True, check=False)  # fmt: skip
+            library = masked(a.read_bytes(), started)
+            outcomes.append((proc.returncode, proc.stdout, proc.stderr, library))
+        seen[name] = outcomes
+    shutil.rmtree(work, ignore_errors=True)
+    first, *others = seen.values()
+    ok = True
+    for i, step in enumerate(("import json", "import json again")):
+        for other in others:
+            same = [x == y for x, y in zip(first[i], other[i], strict=True)]
+            print(f"{step}: exit, stdout, stderr, library the same: {same}")
+            ok = ok and all(same)
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
@@ -87,6 +135,9 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="rlhf-bench-home-"))
     env = {**os.environ, **{f"XDG_{n}_HOME": str(home / n.lower()) for n in ("CACHE", "DATA")}}
     list_path, db = make(args.data, args.size)
+    if args.before and not same_outcomes(trees, list_path, db, home):
+        print("outcomes differ: no timing")
+        return 1
     results: dict[str, list[list[tuple[float, float, float]]]] = {name: [] for name in trees}
     for _ in range(args.runs):
         for name, src in trees.items():

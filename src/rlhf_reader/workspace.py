@@ -267,6 +267,12 @@ class Workspace:
             )
         return self._library
 
+    def settle(self) -> None:
+        """What the library opened by :meth:`library_checked_beside` left for the end of
+        the command (``Library.settle``)."""
+        if self._library is not None:
+            self._library.settle()
+
     def verified(self) -> bool:
         """Whether the library opened is one that :attr:`library` would have opened: False
         when the checks left to a child (:meth:`library_checked_beside`) failed — it is

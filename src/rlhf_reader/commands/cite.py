@@ -330,6 +330,7 @@ def run_import(ctx: Context) -> int:
     _print_lines(ctx, lines)
     summary = report.summary()
     ctx.print(f"{summary}{' (dry run: nothing written)' if args.dry_run else ''}")
+    ctx.workspace.settle()
     return 0
 
 

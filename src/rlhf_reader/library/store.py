@@ -327,25 +327,8 @@ def decode(path: Path, raw: bytes, *, checked: bool = False) -> tuple[Tables, bo
             f"{path}: is an export, not a library file; give the library with --db and "
             "read this file with 'rlhf-reader import'"
         )
-    for name, table in data.items():
-        if checked:
-            break
-        if not isinstance(table, dict):
-            raise LibraryError(
-                f"{path}: not a library file: table {name!r} is a {type(table).__name__}, "
-                "not an object"
-            )
-        for doc_id, doc in table.items():
-            if not doc_id.isdigit():
-                raise LibraryError(
-                    f"{path}: not a library file: table {name!r} has a document id {doc_id!r} "
-                    "that is not a number"
-                )
-            if not isinstance(doc, dict):
-                raise LibraryError(
-                    f"{path}: not a library file: document {doc_id} of table {name!r} is a "
-                    f"{type(doc).__name__}, not an object"
-                )
+    if not checked:
+        _check_shape(path, data)
     version = _schema_version(path, data.get("meta", {}))
     if version > SCHEMA_VERSION:
         raise LibraryError(
@@ -370,14 +353,38 @@ CHECK_BESIDE_BYTES = 4_000_000
 has its documents checked in a child when it is at least this big (tests lower it)."""
 
 
-def _problem(path: Path, raw: bytes) -> str | None:
-    """What :func:`decode` refuses ``raw`` for (its LibraryError's message), or None: the
-    job of the child that checks a library beside its reading (``check_beside``)."""
+def _problem(path: Path, tables: Tables) -> str | None:
+    """What :func:`decode` would have refused the bytes of ``tables`` for — what its
+    ``checked=True`` made of them, not migrated — (its LibraryError's message), or None: the
+    checks it skipped, in the order it makes them. The job of the child that checks a
+    library beside its reading (``check_beside``)."""
     try:
-        decode(path, raw)
+        _check_shape(path, tables)  # (decode's setdefault only added empty tables, last)
+        _check_documents(path, tables)
     except LibraryError as exc:
         return str(exc)
     return None
+
+
+def _check_shape(path: Path, data: dict[str, Any]) -> None:
+    """:func:`decode`'s checks of the tables' shape: objects of objects, with number ids."""
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise LibraryError(
+                f"{path}: not a library file: table {name!r} is a {type(table).__name__}, "
+                "not an object"
+            )
+        for doc_id, doc in table.items():
+            if not doc_id.isdigit():
+                raise LibraryError(
+                    f"{path}: not a library file: table {name!r} has a document id {doc_id!r} "
+                    "that is not a number"
+                )
+            if not isinstance(doc, dict):
+                raise LibraryError(
+                    f"{path}: not a library file: document {doc_id} of table {name!r} is a "
+                    f"{type(doc).__name__}, not an object"
+                )
 
 
 def _check_documents(path: Path, tables: Tables) -> None:
@@ -553,6 +560,7 @@ class SafeStorage(Storage):
         self._check_beside = check_beside
         self._unchecked: tuple[parallel.Begun[str | None], str] | None = None
         self._failed: str | None = None  # the verdict of checks run beside, when they failed
+        self._owed: str | None = None  # checked beside: the fingerprint of bytes to snapshot
         self._share = share  # equal values made one object at each read (_share_values)
         self.path = fileio.expand_user(path)
         # Write through a symlink to its target, so the link itself survives.
@@ -651,6 +659,7 @@ class SafeStorage(Storage):
             raise LibraryError(f"{self.path}: cannot read: {_describe(exc)}") from None
         fingerprinted = fingerprint(raw)
         self.verify()  # (the verdict on the bytes read before, if still awaited)
+        self._owed = None
         beside, self._check_beside = self._check_beside, False  # (the first read only)
         pending: parallel.Begun[str | None] | None = None
         # Tens of thousands of new dicts and no cycles: the cyclic collector would walk them
@@ -664,13 +673,8 @@ class SafeStorage(Storage):
                 known = self._checked()
                 checked = known == fingerprinted
                 if not checked and beside and len(raw) >= CHECK_BESIDE_BYTES:
-                    pending = parallel.begin(functools.partial(_problem, self.path, raw))
-                if pending is not None:
-                    tables, migrated = self._decode_beside(raw, pending)
-                    if migrated:  # (written now: checked first, as ever)
-                        self._verdict(pending)
-                        pending = None
-                else:
+                    tables, pending = self._decode_beside(raw)
+                if tables is None:
                     tables, migrated = decode(self.path, raw, checked=checked)
                 # One string for equal values, in the TUI for as long as it runs (the
                 # snapshot made of these tables shares them as it is made: _save_snapshot).
@@ -689,18 +693,21 @@ class SafeStorage(Storage):
             self._save_snapshot(fingerprinted)
         return migrated
 
-    def _decode_beside(
-        self, raw: bytes, pending: parallel.Begun[str | None]
-    ) -> tuple[Tables, bool]:
-        """:func:`decode` of bytes whose document checks ``pending`` runs in a child: here
-        without them. A file these unchecked steps refuse or cannot read (its shape is
-        wrong) is read with every check, here, as ever — the error is the one they find
-        first — and the child is stopped."""
+    def _decode_beside(self, raw: bytes) -> tuple[Tables | None, parallel.Begun[str | None] | None]:
+        """:func:`decode` of bytes never checked, without the checks, and a child that
+        makes them on the tables meanwhile (forked now, it reads them as made here: no
+        second parse); ``(None, None)`` when the bytes are to be read as ever, with every
+        check, here — unchecked steps refuse them or cannot read them (the error is then
+        the one the checks find first), they are of an older schema (migrated and written
+        now), or no child can be made."""
         try:
-            return decode(self.path, raw, checked=True)
+            tables, migrated = decode(self.path, raw, checked=True)
         except Exception:
-            pending.close()
-            return decode(self.path, raw)
+            return None, None
+        if migrated:
+            return None, None
+        pending = parallel.begin(functools.partial(_problem, self.path, tables))
+        return (tables, pending) if pending is not None else (None, None)
 
     def _verdict(self, pending: parallel.Begun[str | None]) -> None:
         """Wait for the checks ``pending`` runs; LibraryError (the one :func:`decode`
@@ -715,7 +722,11 @@ class SafeStorage(Storage):
         """The verdict of the document checks of the first read run in a child
         (``check_beside``): LibraryError, the one the open would have raised, when they
         failed (and at every call after); else the bytes are recorded as checked. Every
-        write (:meth:`locked`) and every read of the file again asks for it first."""
+        write (:meth:`locked`) and every read of the file again asks for it first.
+
+        Their snapshot is left for :meth:`settle` (a write saves its own instead): a
+        process forked now to save it would share this one's pages while it goes on
+        (copied at each write: 50,000 page faults of an import's plan and write)."""
         if self._failed is not None:
             raise LibraryError(self._failed)
         unchecked, self._unchecked = self._unchecked, None
@@ -723,7 +734,15 @@ class SafeStorage(Storage):
             return
         pending, fingerprinted = unchecked
         self._verdict(pending)
-        self._remember_checked(fingerprinted)
+        self._remember_checked(fingerprinted, keep=False)
+        self._owed = fingerprinted
+
+    def settle(self) -> None:
+        """Save the snapshot :meth:`verify` left, if no write or read replaced the tables
+        it is of since: for a command's end."""
+        owed, self._owed = self._owed, None
+        if owed is not None and self.content == owed and not self.changed_on_disk():
+            self._save_snapshot(owed)
 
     def _read_capped(self, handle: BinaryIO, size: int) -> bytes:
         """The whole file, unless it is (or grows) over ``MAX_LIBRARY_BYTES``."""
@@ -977,6 +996,7 @@ class SafeStorage(Storage):
         self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         self._tables, self._packed, self._made = tables, None, {}
         self.content = None
+        self._owed = None  # (the snapshot of what was read: replaced by this write's)
         if checked:
             self.content = fingerprint(payload)
             self._remember_checked(self.content)
@@ -1105,6 +1125,13 @@ class Library:
         were left."""
         with self._mutex:
             self._storage.verify()
+
+    def settle(self) -> None:
+        """What an open with ``check_beside`` left for the end of the command: the snapshot
+        of the bytes it read (the next command reads it instead of the JSON), when no write
+        of this process replaced them."""
+        with self._mutex:
+            self._storage.settle()
 
     @property
     def backup_path(self) -> Path:
