@@ -35,6 +35,7 @@ from rlhf_reader.tui.screens.dashboard import Dashboard
 from rlhf_reader.tui.screens.export import ExportDialog
 from rlhf_reader.tui.screens.prompt import PromptDialog
 from rlhf_reader.tui.screens.update_summary import UpdateSummary
+from rlhf_reader.tui.widgets.section_bars import SectionBars
 
 SIZE = (120, 36)
 ADDED_ID = "2401.10020"  # in bundled.xml, not in the small list
@@ -401,7 +402,8 @@ async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) ->
     library.close()
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("p")
+        await pilot.press("p")  # counted in a worker, then the screen opens
+        assert await until(pilot, lambda: isinstance(app.screen, Dashboard))
         screen = app.screen
         assert isinstance(screen, Dashboard)
         assert "2 of 5 read · 1 reading · 2 unread" in str(
@@ -409,9 +411,10 @@ async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) ->
         )
         spark = screen.query_one(Sparkline)
         assert len(spark.data) == 26 and spark.data[-1] == 2
-        console = Console(width=100, record=True, file=io.StringIO())
-        console.print(screen.query_one("#sections", Static).content)
-        rows = {line.split("  ")[0].strip(): line for line in console.export_text().splitlines()}
+        await pilot.pause()
+        bars = screen.query_one(SectionBars)  # the lines as drawn on the screen
+        lines = [bars.render_line(y).text for y in range(len(bars.sections))]
+        rows = {line.split("  ")[0].strip(): line for line in lines}
         assert (
             rows["Papers"].rstrip().endswith("2/4 (1 reading)")
         )  # DPO is listed twice, counted once

@@ -258,6 +258,14 @@ class ListKeysRead(Carrying):
     where: dict[str, list[tuple[str, tuple[str, ...]]]]
 
 
+class ProgressCounted(Carrying):
+    """``p``: the list on screen counted in a thread (a ``screens.dashboard.Progress``), for
+    the dashboard to open with; ``problem`` says why it could not be counted."""
+
+    progress: Any
+    problem: str = ""
+
+
 class ListsCounted(Carrying):
     """Each registered list's progress and the progress over all of them (a
     ``lists.views.progress_by_list`` result), for the list chooser and the dashboard."""

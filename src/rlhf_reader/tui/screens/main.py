@@ -18,6 +18,7 @@ redraw what changed (``AnnotationsChanged``, ``QueueChanged``, ``WorkspaceChange
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -343,9 +344,29 @@ class MainScreen(Screen[None]):
         self.notify_plain("Every author shown." if everyone else "Long author lists cut short.")
 
     def action_progress(self) -> None:
+        """``p``: the list counted in a worker (a copy of the rows taken here), then the
+        dashboard (``_progress_counted``)."""
+        from rlhf_reader.tui.screens.dashboard import count_progress
+
+        rows = dict(self.reading.rows)
+        work = partial(count_progress, self.post_message, self.reading.catalog, rows)
+        self.run_worker(
+            work,
+            thread=True,
+            group="progress",
+            exclusive=True,
+            description="count progress",  # never repr(work): the rows' repr takes seconds
+            exit_on_error=False,
+        )
+
+    @on(messages.ProgressCounted)
+    def _progress_counted(self, event: messages.ProgressCounted) -> None:
         from rlhf_reader.tui.screens.dashboard import Dashboard
 
-        self.app.push_screen(Dashboard(self.reading, workspace=self.workspace))
+        if event.problem:
+            self.notify_plain(f"Could not count the list: {event.problem}", "error")
+        elif self.is_current:  # not over a dialog opened meanwhile
+            self.app.push_screen(Dashboard(event.progress, workspace=self.workspace))
 
     # several lists (screens/lists.py) --------------------------------------------------
 

@@ -266,7 +266,12 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
                 self._update_head(*self._head)
 
         self.run_worker(
-            draw, thread=True, group="long-note", name="draw a long note", exit_on_error=False
+            draw,
+            thread=True,
+            group="long-note",
+            name="draw a long note",
+            description="draw a long note",
+            exit_on_error=False,
         )
 
     def prepare(
