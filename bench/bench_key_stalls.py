@@ -11,7 +11,8 @@ the key is pressed, the app is left alone for ``--settle`` seconds, then a scree
 opened is closed with escape. ``blocked_ms`` is the largest gap between ticks from the key
 until the end of the settle time (the escape's own work is not counted). pyperclip is
 replaced by a list (no real clipboard) and the network is not used: keys that fetch (``f``,
-``F``, ``a``, ``U``, ``d``) are not in the default set.
+``F``, ``a``, ``U``, ``d``) are not in the default set; ``@changed`` stands for how ``a``
+and ``U`` end (``messages.WorkspaceChanged``: the list's view made again).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from scaledata import make  # noqa: E402
 DEFAULT_KEYS = [
     "space", "space", "i", "i", "A", "A", "y", "c", "C", "exclamation_mark",
     "exclamation_mark", "s", "s", "s", "s", "p", "question_mark", "e", "t", "n", "L",
-    "N", "u", "m",
+    "N", "u", "m", "@changed",
 ]  # fmt: skip
 
 CHILD = r"""
@@ -70,7 +71,11 @@ async def main():
             await pilot.pause(0.2)
             ticks.clear()
             t0 = time.perf_counter()
-            await pilot.press(key)
+            if key == "@changed":  # what a and U end with: the view made again
+                from rlhf_reader.tui import messages
+                main.post_message(messages.WorkspaceChanged())
+            else:
+                await pilot.press(key)
             await asyncio.sleep(settle)
             gaps = [b - a for a, b in zip(ticks, ticks[1:])]
             first = (ticks[0] - t0) if ticks else settle

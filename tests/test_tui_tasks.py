@@ -4,6 +4,7 @@ progress dashboard (p): asserting on app.clipboard, the written files and the li
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import bibtexparser
@@ -35,6 +36,7 @@ from rlhf_reader.tui.screens.dashboard import Dashboard
 from rlhf_reader.tui.screens.export import ExportDialog
 from rlhf_reader.tui.screens.prompt import PromptDialog
 from rlhf_reader.tui.screens.update_summary import UpdateSummary
+from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.widgets.section_bars import SectionBars
 
 SIZE = (120, 36)
@@ -270,9 +272,25 @@ async def test_f_failure_is_a_notification_and_esc_cancels(
         assert "Nothing to fetch: this entry is not an arXiv paper." in messages(app)
 
 
-async def test_a_adds_a_paper_to_my_additions(list_path: Path, db_path: Path, arxiv_server) -> None:
+def views_made(monkeypatch) -> list[str]:
+    """The names of the threads each new view of the list (``ReadingList.of``) is made in."""
+    threads: list[str] = []
+    make = ReadingList.of.__func__  # type: ignore[attr-defined]
+
+    def of(cls, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return make(cls, *args, **kwargs)
+
+    monkeypatch.setattr(ReadingList, "of", classmethod(of))
+    return threads
+
+
+async def test_a_adds_a_paper_to_my_additions(
+    list_path: Path, db_path: Path, arxiv_server, monkeypatch
+) -> None:
     arxiv_server.add_papers(ARXIV_DATA / "bundled.xml")
     app = build_app(list_path, db_path)
+    threads = views_made(monkeypatch)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("a")
         dialog = app.screen
@@ -288,9 +306,10 @@ async def test_a_adds_a_paper_to_my_additions(list_path: Path, db_path: Path, ar
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         assert await written(pilot)  # the addition is written by the window's writer
-        await pilot.pause()
         tree = app.main_screen.catalog_tree
-        assert tree.current_entry is not None and tree.current_entry.key == ADDED_ID
+        # then the view is made again in the writer's thread, and shown with the cursor on it
+        assert await until(pilot, lambda: getattr(tree.current_entry, "key", "") == ADDED_ID)
+        assert threads[1:] and threading.main_thread().name not in threads[1:]
         assert tree.cursor_node.parent.data.path == ("My additions",)
         assert any("Added to My additions" in m for m in messages(app))
         library = library_of(db_path)
@@ -312,13 +331,14 @@ EDITED = SMALL_LIST.replace(
 
 
 async def test_U_updates_the_list_and_marks_new_entries(
-    list_path: Path, db_path: Path, https_server
+    list_path: Path, db_path: Path, https_server, monkeypatch
 ) -> None:
     library = library_of(db_path)
     library.set_note(CAI, "removed upstream, kept here")
     library.close()
     https_server.routes["/list.md"] = Served(body=EDITED.encode())
     app = build_app(list_path, db_path)
+    threads = views_made(monkeypatch)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("U")
         dialog = app.screen
@@ -336,7 +356,8 @@ async def test_U_updates_the_list_and_marks_new_entries(
         await pilot.press("escape")
         screen = app.main_screen
         assert list_path.read_text(encoding="utf-8") == EDITED
-        assert list(screen.reading.new) == [NEW_ID]
+        assert await until(pilot, lambda: list(screen.reading.new) == [NEW_ID])
+        assert threads[1:] and threading.main_thread().name not in threads[1:]
         tree = screen.catalog_tree
         top = tree.root.children[0]
         assert isinstance(top.data, Section) and top.data.title.startswith("New since ")

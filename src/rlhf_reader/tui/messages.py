@@ -91,9 +91,10 @@ class SearchIndexBuilt(Carrying):
 
 class Reread(Carrying):
     """The library file of ``workspace`` read again (in the writer's thread) after another
-    process changed it: the view of the workspace as it is now, and the keys whose rows
-    differ from those of the view shown when the reading began (None: not the same keys;
-    ``reading`` None: nothing to show, or ``problem``: why the file could not be read)."""
+    process changed it, or this window's task did (``Following.show_again``): the view of
+    the workspace as it is now, and the keys whose rows differ from those of the view shown
+    when the reading began (None: not the same keys; ``reading`` None: nothing to show, or
+    ``problem``: why the file could not be read)."""
 
     workspace: Workspace
     reading: ReadingList | None
@@ -101,6 +102,12 @@ class Reread(Carrying):
     problem: str = ""
     generation: int = -1
     """The library's generation once read (when ``reading`` is None: what is shown holds)."""
+    select: str | None = None
+    """Where the cursor goes (None: where it is)."""
+    keep_scroll: bool = True
+    """The rows stay where they were on the screen (else the cursor's row is centred)."""
+    was: ReadingList | None = None
+    """The view ``changed`` was counted against (the one shown when the reading began)."""
 
 
 class MetadataArrived(Carrying):
@@ -186,11 +193,14 @@ class QueueChanged(Carrying):
 
 
 class WorkspaceChanged(Carrying):
-    """A task changed the library or the list: show the files as they are now, the cursor on
-    ``select`` (None: where it was); ``workspace``, when given, replaces the screen's one."""
+    """A task changed the library or the list: show the files as they are now (read again
+    in the writer's thread), the cursor on ``select`` (None: where it was); ``workspace``,
+    when given, replaces the screen's one."""
 
     workspace: Workspace | None = None
     select: str | None = None
+    list_changed: bool = False
+    """The list file was replaced (an update): it is read again."""
 
 
 class ExportWritten(Carrying):

@@ -363,8 +363,10 @@ class ReadingList:
         return None if factory is None else factory(list(rows.values()), new_keys=new_keys)
 
     def track_changes(self) -> None:
-        """Remember, from now on, the keys whose rows change here (see :meth:`adopt_index`)."""
-        self._touched = set()
+        """Remember, from now on, the keys whose rows change here (see :meth:`adopt_index`;
+        already remembering: go on, a second reading of the file may have begun)."""
+        if self._touched is None:
+            self._touched = set()
 
     def changed_since(self, was: ReadingList) -> list[str] | None:
         """The keys whose rows differ from those of ``was`` (this list as shown before the

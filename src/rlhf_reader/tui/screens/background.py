@@ -160,7 +160,7 @@ class BackgroundTasks(TaskPart):
 
     @on(messages.PaperFetched)
     def _paper_fetched(self, event: messages.PaperFetched) -> None:
-        """Store the addition; the screen shows it in My additions at once."""
+        """Store the addition; the screen then shows it in My additions, the cursor on it."""
         from rlhf_reader.library.additions import store_addition
 
         event.stop()
@@ -168,10 +168,8 @@ class BackgroundTasks(TaskPart):
         if record is None:
             self.say(event.problem, "error")
             return
-        workspace = self.host.workspace
 
         def added(stored: dict[str, Any]) -> None:
-            workspace.rebuild()
             self.post_message(messages.WorkspaceChanged(select=stored["key"]))
             self.say(f"Added to My additions: {stored['title']}")
 
@@ -246,8 +244,7 @@ class BackgroundTasks(TaskPart):
             again = type(workspace)(None, workspace.db_path)
             self.post_message(messages.WorkspaceChanged(again))
         else:
-            workspace.reload_list()
-            self.post_message(messages.WorkspaceChanged())
+            self.post_message(messages.WorkspaceChanged(list_changed=True))
         if plan.diff.is_empty:
             self.say(f"The list is up to date (no changes in {plan.origin}).")
             return

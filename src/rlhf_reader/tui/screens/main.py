@@ -159,7 +159,10 @@ class MainScreen(Screen[None]):
         """Show what another process wrote, keeping the cursor, the open sections, the
         scroll position and the filter."""
         if event.reading is not None:
-            self._show_reading(event.reading, event.changed, keep_scroll=True)
+            # Rows counted as changed against another view than the one shown (two readings
+            # came one after the other): the index is built again rather than caught up.
+            changed = event.changed if event.was is self.reading else None
+            self._show_reading(event.reading, changed, event.select, event.keep_scroll)
 
     def current_state(self) -> dict[str, Any]:
         """The saved state with this list's cursor and open sections (each list has its own)."""
@@ -186,11 +189,6 @@ class MainScreen(Screen[None]):
     def _chosen(self, event: CatalogTree.EntryChosen) -> None:
         self.writes.seen(event.entry.key)
         self.detail.focus()
-
-    def reload(self, select: str | None = None, keep_scroll: bool = False) -> None:
-        """Take the workspace as its files are now; redraw (the cursor on ``select``)."""
-        reading = ReadingList.of(self.workspace, self.reading.lists)
-        self._show_reading(reading, reading.changed_since(self.reading), select, keep_scroll)
 
     def _show_reading(
         self,
@@ -517,4 +515,4 @@ class MainScreen(Screen[None]):
     def _workspace_changed(self, event: messages.WorkspaceChanged) -> None:
         if event.workspace is not None:
             self.use_workspace(event.workspace)
-        self.reload(select=event.select)
+        self.following.show_again(event.select, event.list_changed)
