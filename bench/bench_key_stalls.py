@@ -10,8 +10,9 @@ checkout's ``src/`` or another's (``--other-src``), alternated. Once the app is 
 the key is pressed, the app is left alone for ``--settle`` seconds, then a screen the key
 opened is closed with escape. ``blocked_ms`` is the largest gap between ticks from the key
 until the end of the settle time (the escape's own work is not counted). pyperclip is
-replaced by a list (no real clipboard) and the network is not used: keys that fetch (``f``,
-``F``, ``a``, ``U``, ``d``) are not in the default set; ``@changed`` stands for how ``a``
+replaced by a list (no real clipboard) and the network is not used (arXiv is asked at a
+closed port of 127.0.0.1: ``f`` and ``F`` plan, then fail); keys that fetch (``f``, ``F``,
+``a``, ``U``, ``d``) are not in the default set; ``@changed`` stands for how ``a``
 and ``U`` end (``messages.WorkspaceChanged``: the list's view made again).
 """
 
@@ -97,7 +98,8 @@ def run(src: Path, list_path: Path, db: Path, settle: float, keys: list[str]) ->
         copy = Path(tmp) / db.name
         copy.write_bytes(db.read_bytes())
         env = dict(os.environ, PYTHONPATH=str(src), HOME=tmp, XDG_DATA_HOME=f"{tmp}/data",
-                   XDG_CACHE_HOME=f"{tmp}/cache", XDG_CONFIG_HOME=f"{tmp}/config")  # fmt: skip
+                   XDG_CACHE_HOME=f"{tmp}/cache", XDG_CONFIG_HOME=f"{tmp}/config",
+                   RLHF_READER_ARXIV_URL="http://127.0.0.1:9/api/query")  # fmt: skip
         done = subprocess.run(
             [sys.executable, "-c", CHILD, str(list_path), str(copy), str(settle), *keys],
             env=env, capture_output=True, text=True, check=False, timeout=900,

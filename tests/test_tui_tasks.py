@@ -236,6 +236,34 @@ async def test_F_fetches_the_whole_list_in_one_request(
         assert sorted(arxiv_server.ids_asked()[1]) == sorted([INSTRUCT, CAI])
 
 
+async def test_f_leaves_out_what_is_cached_in_its_worker(
+    list_path: Path, db_path: Path, arxiv_server
+) -> None:
+    library = library_of(db_path)
+    for key in (SURVEY, DPO):
+        library.put_metadata({key: {"arxiv_id": key, "title": f"Cached {key}"}})
+    library.close()
+    arxiv_server.add_papers(ARXIV_DATA / "bundled.xml")
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        tree = app.main_screen.catalog_tree
+        tree.move_to(tree._section_nodes[("Papers", "Surveys")])
+        await pilot.press("f")
+        expected = "Already cached: 2 arXiv paper(s) in section Surveys."
+        assert await until(pilot, lambda: expected in messages(app)), messages(app)
+        assert arxiv_server.count == 0
+        # another section: the uncached ones only, the task named with their number
+        tree.move_to(tree._section_nodes[("Papers", "Methods")])
+        arxiv_server.reply(ARXIV_DATA / "bundled.xml", delay=1)  # (time to see the label)
+        await pilot.press("f")
+        label = app.main_screen.taskbar.query_one("#task-label", Static)
+        assert await until(pilot, lambda: "Fetching 2 from arXiv" in str(label.content))
+        await app.workers.wait_for_complete()
+        assert sorted(arxiv_server.ids_asked()[0]) == sorted([INSTRUCT, CAI])
+        summary = "arXiv (section Methods): fetched 0, cached 1, not found 2, failed 0"
+        assert any(summary in m for m in messages(app)), messages(app)
+
+
 async def test_f_failure_is_a_notification_and_esc_cancels(
     list_path: Path, db_path: Path, arxiv_server
 ) -> None:

@@ -74,9 +74,11 @@ class TaskProgress(Carrying):
     done: int
     total: int | None
     note: str = ""
+    label: str = ""
+    """What the task is, when it is known better than at its start ("": as it was)."""
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, TaskProgress)
+        return isinstance(message, TaskProgress) and not message.label
 
 
 class SearchIndexBuilt(Carrying):
@@ -117,10 +119,12 @@ class MetadataArrived(Carrying):
 
 
 class FetchFinished(Carrying):
-    """The arXiv fetch for ``where`` is over (completed, failed in part, or cancelled)."""
+    """The arXiv fetch for ``where`` is over (completed, failed in part, or cancelled);
+    ``asked``: how many ids it asked arXiv for (0: all were cached already)."""
 
     report: FetchReport
     where: str
+    asked: int = -1
 
 
 class PaperFetched(Carrying):
