@@ -12,7 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from tui_helpers import build_app, until, write_list
+from textual.widgets import Static
+from tui_helpers import build_app, until
 
 import rlhf_reader
 from rlhf_reader.tui.screens import dashboard
@@ -109,7 +110,9 @@ async def test_p_counts_in_a_thread_and_draws_only_the_lines_shown(
         return line_text(self, y)
 
     monkeypatch.setattr(SectionBars, "line_text", drawing)
-    app = build_app(write_list(tmp_path, many_sections(1500)), db_path)
+    big = tmp_path / "big.md"  # (list.md beside the library would be the bundled list's copy)
+    big.write_text(many_sections(1500), encoding="utf-8")
+    app = build_app(big, db_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("p")
         assert await until(pilot, lambda: isinstance(app.screen, Dashboard))
@@ -125,6 +128,12 @@ async def test_p_counts_in_a_thread_and_draws_only_the_lines_shown(
         assert len(set(drawn)) < 30
         assert bars.render_line(1499).text.rstrip().endswith("0/1")
         assert "Section 1499" in bars.render_line(1499).text
+        # a list file the registry does not know: not among the lists counted, and said so
+        assert await until(pilot, lambda: screen.lists is not None)
+        console = Console(width=300, record=True, file=io.StringIO())
+        console.print(screen.query_one("#lists", Static).content)
+        assert f"Not counted here: the list shown ({big})" in console.export_text()
+        assert "▸" not in console.export_text()
         await pilot.press("escape")
         assert not isinstance(app.screen, Dashboard)
 

@@ -32,7 +32,14 @@ from rlhf_reader.tui import messages
 from rlhf_reader.tui.literal import literal
 from rlhf_reader.tui.theme import component_style
 from rlhf_reader.tui.widgets.key_footer import KeyFooter
-from rlhf_reader.tui.widgets.section_bars import BAR, PLAIN, Colours, SectionBars, stacked_bar
+from rlhf_reader.tui.widgets.section_bars import (
+    BAR,
+    PLAIN,
+    Colours,
+    SectionBars,
+    counts_text,
+    stacked_bar,
+)
 
 if TYPE_CHECKING:
     from textual.message import Message
@@ -74,10 +81,16 @@ def count_progress(
 
 
 def lists_table(
-    lists: list[ListProgress], overall: Counts, current: str | None, colours: Colours = PLAIN
+    lists: list[ListProgress],
+    overall: Counts,
+    current: str | None,
+    colours: Colours = PLAIN,
+    unregistered: str = "",
 ) -> Group:
     """A bar per registered list, then all of them together; the one shown now (``current``,
-    a list name or ``ALL_LISTS``) marked ▸. Below, why a list cannot be read, if one can't."""
+    a list name or ``ALL_LISTS``) marked ▸. Below, why a list cannot be read, if one can't,
+    and that the list shown is not counted here when it is a file the registry does not
+    know (``unregistered``: its path)."""
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     table.add_column(no_wrap=True)
@@ -90,13 +103,18 @@ def lists_table(
         if counts is None:
             table.add_row(label, Text("─" * BAR, style=colours.unread), Text("cannot read"))
             continue
-        text = Text(f"{counts.read}/{counts.total}", end="")
-        if counts.reading:
-            text.append(f" ({counts.reading} reading)", style=colours.reading)
+        text = counts_text(counts.read, counts.reading, counts.total, colours)
         bar = stacked_bar(counts.read, counts.reading, counts.total, colours=colours)
         table.add_row(label, bar, text)
-    problems = [literal(f"{p.name}: cannot read: {p.problem}") for p in lists if p.problem]
-    return Group(table, *problems)
+    notes = [literal(f"{p.name}: cannot read: {p.problem}") for p in lists if p.problem]
+    if unregistered:
+        notes.append(
+            literal(
+                f"Not counted here: the list shown ({unregistered}); "
+                "rlhf-reader lists add NAME FILE follows it."
+            )
+        )
+    return Group(table, *notes)
 
 
 def weeks_caption(weeks: list[tuple[date, int]]) -> Text:
@@ -187,7 +205,9 @@ class Dashboard(Screen[None]):
 
             workspace = self.workspace
             current = ALL_LISTS if isinstance(workspace, AllLists) else workspace.list_name
-            shown = lists_table(*self.lists, current, colours)
+            path = workspace.list_path
+            unregistered = str(path) if current is None and path is not None else ""
+            shown = lists_table(*self.lists, current, colours, unregistered)
             self.query_one("#lists", Static).update(shown)
 
     @on(messages.ListsCounted)
