@@ -1,6 +1,6 @@
 """Work the start no longer does twice, with the same screen (issue 17: the bundled list's
 time until idle): the tree's first ``Resize`` lays nothing out again, and the detail pane's
-first paper needs no layout when it fits."""
+first paper needs no layout when it fits and is drawn once."""
 
 from __future__ import annotations
 
@@ -61,6 +61,14 @@ async def test_the_first_paper_fills_the_pane_without_a_layout(
         show(self, text, layout=layout)
 
     monkeypatch.setattr(LineText, "show", recording)
+    drawn: list[str] = []
+    draw = LineText._draw
+
+    def counting(self: LineText, text: Any, width: int, height: int | None) -> Any:
+        drawn.append(text.plain)
+        return draw(self, text, width, height)
+
+    monkeypatch.setattr(LineText, "_draw", counting)
     app = build_app(write_list(tmp_path), db_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause(0.2)
@@ -73,3 +81,5 @@ async def test_the_first_paper_fills_the_pane_without_a_layout(
         assert text.size.height == screen.detail.size.height
         rows = ["".join(s.text for s in text.render_line(y)) for y in range(3)]
         assert rows[0].startswith(entry.title[:40])
+        # Drawn once: to measure it and compare with the empty rows (not again by a layout).
+        assert drawn.count(text.content.plain) == 1
