@@ -239,6 +239,7 @@ async def cursor_moves(
             gc.freeze()
     times: list[float] = []
     cpu: list[float] = []
+    thresholds = gc.get_threshold()  # as run() leaves them for the next app measured
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause(0.5)
         await app.workers.wait_for_complete()
@@ -265,6 +266,7 @@ async def cursor_moves(
             if pace:
                 await asyncio.sleep(max(0.0, start + pace - time.perf_counter()))
             cpu.append((time.thread_time() - start_cpu) * 1000)
+    gc.set_threshold(*thresholds)
     return times, cpu
 
 
