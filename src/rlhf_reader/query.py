@@ -68,6 +68,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from itertools import compress
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -1161,19 +1162,21 @@ class _RowSets:
 
     __slots__ = ("sets", "size")
 
-    def __init__(self, by_value: Mapping[Any, list[int] | int], size: int) -> None:
+    def __init__(self, by_value: Mapping[Any, Sequence[int] | int], size: int) -> None:
         """``by_value``: each value's rows, in order (a row number alone: that row only)."""
         self.size = size
         self.sets: dict[Any, RowSet] = {v: self._pack(ix) for v, ix in by_value.items()}
 
-    def _pack(self, indices: list[int] | int) -> RowSet:
+    def _pack(self, indices: Sequence[int] | int) -> RowSet:
         if isinstance(indices, int):
             indices = [indices]
         if len(indices) * _DENSE > self.size:
             return _mask(indices, self.size)
         if len(indices) == 1:
             return ~indices[0]
-        return array("I", indices)
+        return (
+            indices if type(indices) is array and indices.typecode == "I" else array("I", indices)
+        )
 
     def __contains__(self, value: object) -> bool:
         return value in self.sets
@@ -1284,10 +1287,11 @@ class _WordBits:
         # took ~250 MB; issue 17): :meth:`update` is given the old ones, from the haystack.
         size = 0
         # Each word's rows: the row number alone until a second row has it (most words of
-        # a long list are in one row: a list each was 9 MB more at the build's peak).
-        by_word: dict[str, list[int] | int] = {}
+        # a long list are in one row: a list each was 9 MB more at the build's peak), then
+        # an array (4 bytes a row, not a list's 8: the common words and letters have most).
+        by_word: dict[str, array[int] | int] = {}
         first_row = by_word.setdefault
-        by_letter: defaultdict[str, list[int]] = defaultdict(list)
+        by_letter: defaultdict[str, array[int]] = defaultdict(partial(array, "I"))
         for i, words in enumerate(row_words):
             size = i + 1
             for word in words:
@@ -1295,7 +1299,7 @@ class _WordBits:
                 if found is i:  # (the object just stored: this row is the word's first)
                     continue
                 if type(found) is int:
-                    by_word[word] = [found, i]
+                    by_word[word] = array("I", (found, i))
                 else:
                     found.append(i)  # type: ignore[union-attr]
             for letter in {word[0] for word in words}:
