@@ -414,11 +414,19 @@ class ReadingList:
 
     @staticmethod
     def build_index(rows: dict[str, Row], new_keys: set[str] | frozenset[str] = frozenset()) -> Any:
-        """A ``query.SearchIndex`` over ``rows`` (None if there is none); safe in a thread."""
-        from rlhf_reader import query  # not needed until the first filter
+        """A ``query.SearchIndex`` over ``rows`` (None if there is none); safe in a thread.
+
+        The memory the allocator keeps freed is given back before (the start's, which a
+        worker thread's arena cannot reuse) and after (the build's own): ``memtrim``."""
+        from rlhf_reader import memtrim, query  # not needed until the first filter
 
         factory = getattr(query, "SearchIndex", None)
-        return None if factory is None else factory(list(rows.values()), new_keys=new_keys)
+        if factory is None:
+            return None
+        memtrim.trim()
+        index = factory(list(rows.values()), new_keys=new_keys)
+        memtrim.trim()
+        return index
 
     def track_changes(self) -> None:
         """Remember, from now on, the keys whose rows change here (see :meth:`adopt_index`)."""
