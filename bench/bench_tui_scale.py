@@ -22,8 +22,9 @@ Lists and libraries come from ``bench/scaledata.py`` (every entry annotated, hal
 note). The cache and data folders are a temporary folder, never the user's.
 
 ``--modes idle`` measures only what is named; ``--other-src DIR`` also starts the bundled list
-from another checkout's ``src/`` (compiled first, as ours is) in the same alternation, as
-``bundled@other``: a before/after A/B whose three cases share every minute's load.
+and each size's list from another checkout's ``src/`` (compiled first, as ours is) in the same
+alternation, as ``bundled@other``, ``100k@other``: a before/after A/B whose cases share every
+minute's load.
 """
 
 from __future__ import annotations
@@ -312,6 +313,9 @@ def main() -> int:
         list_path, db_path = make(args.data, size)
         cases[f"{size // 1000}k"] = (str(list_path), str(db_path))
         envs[f"{size // 1000}k"] = env
+        if args.other_src:  # the same list from the other checkout, in the same alternation
+            cases[f"{size // 1000}k@other"] = (str(list_path), str(db_path))
+            envs[f"{size // 1000}k@other"] = envs["bundled@other"]
     tmux("start-server")
     results: dict[str, dict[str, list[float]]] = {kind: {} for kind in cases}
     try:
@@ -321,7 +325,8 @@ def main() -> int:
             for kind, (lp, dp) in cases.items():
                 app_kind = "baseline" if kind == "baseline" else "app"
                 modes = ["ready", "idle", "key"] + ([] if kind == "baseline" else ["mem"])
-                if kind.endswith("k") and int(kind[:-1]) >= 100:
+                size_name = kind.partition("@")[0]
+                if size_name.endswith("k") and int(size_name[:-1]) >= 100:
                     modes = ["ready", "mem"]
                 for mode in [mode for mode in modes if mode in args.modes]:
                     try:
