@@ -12,15 +12,19 @@ Tree, Static and Textual's Footer) run alternately in the same session:
   left to paint and the tree has moved (what the user sees answer);
 * ``mem``: the peak resident memory once the search index is built (the app's heaviest state
   at rest);
-* the cursor moving down 60 rows on the 10k list, the detail pane included (in-process,
-  headless, timed from the key to the refresh after the detail pane showed the new paper).
+* the cursor moving down 40 rows on the 10k list, the detail pane included (in-process,
+  headless, timed from the key to the refresh after the detail pane showed the new paper),
+  twice: each key sent when the last was answered (``10k``: this locks onto Textual's 60 Hz
+  frame timer, so a move that fits in a frame reads ~16.7 ms whatever it costs) and one key
+  every 35 ms as a held key repeats (``10k_paced``); ``*_cpu``: the app's CPU per move.
 
 Lists and libraries come from ``bench/scaledata.py`` (every entry annotated, half with a
 note). The cache and data folders are a temporary folder, never the user's.
 
 ``--modes idle`` measures only what is named; ``--other-src DIR`` also starts the bundled list
-from another checkout's ``src/`` (compiled first, as ours is) in the same alternation, as
-``bundled@other``: a before/after A/B whose three cases share every minute's load.
+and each size's list from another checkout's ``src/`` (compiled first, as ours is) in the same
+alternation, as ``bundled@other``, ``100k@other``: a before/after A/B whose cases share every
+minute's load.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import compileall
+import gc
 import json
 import os
 import platform
@@ -44,6 +49,8 @@ sys.path.insert(0, str(HERE))
 from scaledata import make  # noqa: E402
 
 SOCKET = f"rlhf-bench-{os.getpid()}"
+PACE = 0.035
+"""Seconds between keys in the paced cursor moves (a held key repeats every 30-40 ms)."""
 
 CHILD = r"""
 import json, os, resource, sys, threading, time
@@ -196,10 +203,19 @@ def bare_tree_app():  # type: ignore[no-untyped-def]
     return BareTree()
 
 
-async def cursor_moves(list_path: str | None, db_path: str | None, moves: int) -> list[float]:
+async def cursor_moves(
+    list_path: str | None, db_path: str | None, moves: int, pace: float = 0.0
+) -> tuple[list[float], list[float]]:
     """Milliseconds from a ``down`` to the refresh after the tree moved and the detail pane
-    was updated (its highlight handler runs before that refresh); ``list_path`` None: the
-    bare Tree + Static app."""
+    was updated (its highlight handler runs before that refresh), and the CPU milliseconds of
+    each move (the app's thread: the key, the frame, and what the app does until the next
+    key); ``list_path`` None: the bare Tree + Static app.
+
+    ``pace`` 0: each key is sent as soon as the last one was answered. The next frame then
+    waits for Textual's 60 Hz frame timer, whose last tick was the answer: every move that
+    fits in a frame reads as ~16.7 ms, however little it costs. ``pace`` > 0: a key every
+    ``pace`` seconds (a held key repeats every 30-40 ms), so each key is timed as it is
+    answered, frame timer included, as a user's keys are."""
     from textual import events
     from textual.widgets import Tree
 
@@ -210,7 +226,21 @@ async def cursor_moves(list_path: str | None, db_path: str | None, moves: int) -
         from rlhf_reader.workspace import Workspace
 
         app = make_app(Workspace.open(Path(list_path), Path(db_path)))
+        # The collector as ``tui.app.run`` leaves it (``run_test`` does not go through it):
+        # paused until the first frame, then what the start made frozen; before that
+        # existed, the list and library frozen before the app ran.
+        if hasattr(app, "end_start_pause"):
+            from contextlib import ExitStack
+
+            from rlhf_reader.gcpause import paused
+
+            app.start_pause = ExitStack()
+            app.start_pause.enter_context(paused())
+        else:
+            gc.freeze()
     times: list[float] = []
+    cpu: list[float] = []
+    thresholds = gc.get_threshold()  # as run() leaves them for the next app measured
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause(0.5)
         await app.workers.wait_for_complete()
@@ -229,12 +259,16 @@ async def cursor_moves(list_path: str | None, db_path: str | None, moves: int) -
                 else:
                     app.call_after_refresh(check)
 
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             app.post_message(events.Key("down", None))
             app.call_after_refresh(check)
             await done
             times.append((time.perf_counter() - start) * 1000)
-    return times
+            if pace:
+                await asyncio.sleep(max(0.0, start + pace - time.perf_counter()))
+            cpu.append((time.thread_time() - start_cpu) * 1000)
+    gc.set_threshold(*thresholds)
+    return times, cpu
 
 
 def median(values: list[float]) -> float:
@@ -279,6 +313,9 @@ def main() -> int:
         list_path, db_path = make(args.data, size)
         cases[f"{size // 1000}k"] = (str(list_path), str(db_path))
         envs[f"{size // 1000}k"] = env
+        if args.other_src:  # the same list from the other checkout, in the same alternation
+            cases[f"{size // 1000}k@other"] = (str(list_path), str(db_path))
+            envs[f"{size // 1000}k@other"] = envs["bundled@other"]
     tmux("start-server")
     results: dict[str, dict[str, list[float]]] = {kind: {} for kind in cases}
     try:
@@ -288,7 +325,8 @@ def main() -> int:
             for kind, (lp, dp) in cases.items():
                 app_kind = "baseline" if kind == "baseline" else "app"
                 modes = ["ready", "idle", "key"] + ([] if kind == "baseline" else ["mem"])
-                if kind.endswith("k") and int(kind[:-1]) >= 100:
+                size_name = kind.partition("@")[0]
+                if size_name.endswith("k") and int(size_name[:-1]) >= 100:
                     modes = ["ready", "mem"]
                 for mode in [mode for mode in modes if mode in args.modes]:
                     try:
@@ -298,13 +336,16 @@ def main() -> int:
                     for name, value in got.items():
                         if isinstance(value, (int, float)):
                             results[kind].setdefault(name, []).append(value)
-        moves: list[float] = []
-        bare_moves: list[float] = []
+        moved: dict[str, list[float]] = {}
         ten_k = cases.get("10k")
         if ten_k and "move" in args.modes:
-            for _ in range(2):  # alternately, 40 moves each time
-                moves += asyncio.run(cursor_moves(*ten_k, 40))
-                bare_moves += asyncio.run(cursor_moves(None, None, 40))
+            for _ in range(2):  # alternately, 40 moves each time, back to back then paced
+                for pace, suffix in ((0.0, ""), (PACE, "_paced")):
+                    for name, where in (("10k", ten_k), ("bare_tree", (None, None))):
+                        took, cpu = asyncio.run(cursor_moves(*where, 40, pace))
+                        moved.setdefault(name + suffix, []).extend(took)
+                        moved.setdefault(name + suffix + "_cpu", []).extend(cpu)
+        moves, bare_moves = moved.get("10k", []), moved.get("bare_tree", [])
     finally:
         tmux("kill-server")
     summary = {
@@ -339,7 +380,7 @@ def main() -> int:
                         "p90": round(sorted(found)[int(len(found) * 0.9)], 2),
                         "max": round(max(found), 2),
                     }
-                    for name, found in (("10k", moves), ("bare_tree", bare_moves))
+                    for name, found in moved.items()
                     if found
                 },
                 "cursor_move_ratio_10k_to_bare": round(median(moves) / median(bare_moves), 3)

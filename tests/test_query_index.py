@@ -112,3 +112,51 @@ def test_the_index_grows_linearly_with_the_rows() -> None:
     # and at most a few bytes per word of a row
     words = sum(len(set(row.entry.title.split())) for row in big)
     assert big_bytes < 40 * words
+
+
+def test_a_value_of_one_row_is_kept_as_that_row_alone() -> None:
+    """A value found in one row is stored as ``~row`` (not an array), and keeps answering
+    as the row numbers and bitsets do as rows gain and lose it."""
+    from rlhf_reader.query import _RowSets
+
+    sets = _RowSets({"solo": 70, "pair": [3, 90], "dense": list(range(0, 100, 2))}, 100)
+    assert sets.sets["solo"] == ~70
+    assert sets.mask("solo") == 1 << 70
+    assert sets.masks_of(["solo", "pair"]) == (1 << 70) | (1 << 3) | (1 << 90)
+    assert sets.masks_of(["solo", "dense"]) == (1 << 70) | sum(1 << i for i in range(0, 100, 2))
+    assert sets.nbytes() >= 4
+    assert not sets.add("solo", 70)  # the row it has: nothing changes
+    assert sets.sets["solo"] == ~70
+    assert not sets.add("solo", 12)  # a second row: row numbers
+    assert sets.mask("solo") == (1 << 12) | (1 << 70)
+    assert not sets.discard("solo", 70)  # one row again: that row alone
+    assert sets.sets["solo"] == ~12
+    assert not sets.discard("solo", 13)  # a row it does not have
+    assert sets.discard("solo", 12)  # the last row: gone
+    assert "solo" not in sets and sets.mask("solo") == 0
+    assert sets.add("new", 5) and sets.sets["new"] == ~5
+    dense = sets.mask("dense")
+    for i in range(2, 100, 2):  # a bitset thinned out to one row
+        sets.discard("dense", i)
+    assert sets.sets["dense"] == ~0 and sets.mask("dense") == 1 and dense != 1
+
+
+def test_a_word_of_one_row_moves_with_the_row_updates() -> None:
+    """A note's word found in no other row: added, found, then gone with the note."""
+    rng = random.Random(7)
+    rows = make_rows(rng, 300)
+    index = SearchIndex(rows)
+    row = rows[42]
+    noted = replace(row, annotation=replace(row.annotation, note="zyzzyva quokka"))
+    index.update(noted)
+    assert index.filter("zyzzyva") == [row.key]
+    assert index.filter("quok") == [row.key]
+    assert index.filter("zyzzyvaa") == [row.key]  # a typo forgiven: the word is in the text
+    other = rows[7]
+    index.update(replace(other, annotation=replace(other.annotation, note="zyzzyva")))
+    assert index.filter("zyzzyva") == [other.key, row.key]  # in list order
+    index.update(row)
+    assert index.filter("zyzzyva") == [other.key]
+    assert index.filter("quokka") == []
+    index.update(other)
+    assert index.filter("zyzzyva") == []

@@ -17,12 +17,14 @@ from tui_helpers import CAI, DPO, SURVEY, build_app, stored, until, write_list, 
 
 from rlhf_reader.model import Status
 from rlhf_reader.tui import messages
+from rlhf_reader.tui.screens.dashboard import Dashboard
 from rlhf_reader.tui.screens.main import MainScreen
 from rlhf_reader.tui.screens.note import NoteEditor
 from rlhf_reader.tui.screens.note_conflict import NoteConflictDialog
 from rlhf_reader.tui.screens.tags import TagsDialog
 from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.widgets.header import ProgressHeader
+from rlhf_reader.tui.widgets.section_bars import SectionBars
 from rlhf_reader.workspace import NOTE_MARKER
 
 SIZE = (120, 36)
@@ -296,12 +298,12 @@ async def test_tree_header_and_dashboard_count_as_stats_does(db_path: Path) -> N
                 sections[path]["total"],
             )
         await pilot.press("p")
+        assert await until(pilot, lambda: isinstance(app.screen, Dashboard))
         text = app.screen.query_one("#overall-text", Static).content
         summary = text.plain if hasattr(text, "plain") else str(text)
         assert summary.startswith(f"{overall['read']} of {overall['total']} read")
         assert f"{overall['reading']} reading · {overall['unread']} unread" in summary
-        rows = app.screen.query_one("#sections", Static).content
-        assert rows is not None
+        assert app.screen.query_one(SectionBars).sections == stats["sections"]
 
 
 async def test_a_library_broken_by_another_process_is_said_once(

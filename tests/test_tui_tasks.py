@@ -4,6 +4,7 @@ progress dashboard (p): asserting on app.clipboard, the written files and the li
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import bibtexparser
@@ -35,6 +36,8 @@ from rlhf_reader.tui.screens.dashboard import Dashboard
 from rlhf_reader.tui.screens.export import ExportDialog
 from rlhf_reader.tui.screens.prompt import PromptDialog
 from rlhf_reader.tui.screens.update_summary import UpdateSummary
+from rlhf_reader.tui.state import ReadingList
+from rlhf_reader.tui.widgets.section_bars import SectionBars
 
 SIZE = (120, 36)
 ADDED_ID = "2401.10020"  # in bundled.xml, not in the small list
@@ -233,6 +236,34 @@ async def test_F_fetches_the_whole_list_in_one_request(
         assert sorted(arxiv_server.ids_asked()[1]) == sorted([INSTRUCT, CAI])
 
 
+async def test_f_leaves_out_what_is_cached_in_its_worker(
+    list_path: Path, db_path: Path, arxiv_server
+) -> None:
+    library = library_of(db_path)
+    for key in (SURVEY, DPO):
+        library.put_metadata({key: {"arxiv_id": key, "title": f"Cached {key}"}})
+    library.close()
+    arxiv_server.add_papers(ARXIV_DATA / "bundled.xml")
+    app = build_app(list_path, db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        tree = app.main_screen.catalog_tree
+        tree.move_to(tree._section_nodes[("Papers", "Surveys")])
+        await pilot.press("f")
+        expected = "Already cached: 2 arXiv paper(s) in section Surveys."
+        assert await until(pilot, lambda: expected in messages(app)), messages(app)
+        assert arxiv_server.count == 0
+        # another section: the uncached ones only, the task named with their number
+        tree.move_to(tree._section_nodes[("Papers", "Methods")])
+        arxiv_server.reply(ARXIV_DATA / "bundled.xml", delay=1)  # (time to see the label)
+        await pilot.press("f")
+        label = app.main_screen.taskbar.query_one("#task-label", Static)
+        assert await until(pilot, lambda: "Fetching 2 from arXiv" in str(label.content))
+        await app.workers.wait_for_complete()
+        assert sorted(arxiv_server.ids_asked()[0]) == sorted([INSTRUCT, CAI])
+        summary = "arXiv (section Methods): fetched 0, cached 1, not found 2, failed 0"
+        assert any(summary in m for m in messages(app)), messages(app)
+
+
 async def test_f_failure_is_a_notification_and_esc_cancels(
     list_path: Path, db_path: Path, arxiv_server
 ) -> None:
@@ -269,9 +300,25 @@ async def test_f_failure_is_a_notification_and_esc_cancels(
         assert "Nothing to fetch: this entry is not an arXiv paper." in messages(app)
 
 
-async def test_a_adds_a_paper_to_my_additions(list_path: Path, db_path: Path, arxiv_server) -> None:
+def views_made(monkeypatch) -> list[str]:
+    """The names of the threads each new view of the list (``ReadingList.of``) is made in."""
+    threads: list[str] = []
+    make = ReadingList.of.__func__  # type: ignore[attr-defined]
+
+    def of(cls, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return make(cls, *args, **kwargs)
+
+    monkeypatch.setattr(ReadingList, "of", classmethod(of))
+    return threads
+
+
+async def test_a_adds_a_paper_to_my_additions(
+    list_path: Path, db_path: Path, arxiv_server, monkeypatch
+) -> None:
     arxiv_server.add_papers(ARXIV_DATA / "bundled.xml")
     app = build_app(list_path, db_path)
+    threads = views_made(monkeypatch)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("a")
         dialog = app.screen
@@ -287,9 +334,10 @@ async def test_a_adds_a_paper_to_my_additions(list_path: Path, db_path: Path, ar
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         assert await written(pilot)  # the addition is written by the window's writer
-        await pilot.pause()
         tree = app.main_screen.catalog_tree
-        assert tree.current_entry is not None and tree.current_entry.key == ADDED_ID
+        # then the view is made again in the writer's thread, and shown with the cursor on it
+        assert await until(pilot, lambda: getattr(tree.current_entry, "key", "") == ADDED_ID)
+        assert threads[1:] and threading.main_thread().name not in threads[1:]
         assert tree.cursor_node.parent.data.path == ("My additions",)
         assert any("Added to My additions" in m for m in messages(app))
         library = library_of(db_path)
@@ -311,13 +359,14 @@ EDITED = SMALL_LIST.replace(
 
 
 async def test_U_updates_the_list_and_marks_new_entries(
-    list_path: Path, db_path: Path, https_server
+    list_path: Path, db_path: Path, https_server, monkeypatch
 ) -> None:
     library = library_of(db_path)
     library.set_note(CAI, "removed upstream, kept here")
     library.close()
     https_server.routes["/list.md"] = Served(body=EDITED.encode())
     app = build_app(list_path, db_path)
+    threads = views_made(monkeypatch)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("U")
         dialog = app.screen
@@ -335,7 +384,8 @@ async def test_U_updates_the_list_and_marks_new_entries(
         await pilot.press("escape")
         screen = app.main_screen
         assert list_path.read_text(encoding="utf-8") == EDITED
-        assert list(screen.reading.new) == [NEW_ID]
+        assert await until(pilot, lambda: list(screen.reading.new) == [NEW_ID])
+        assert threads[1:] and threading.main_thread().name not in threads[1:]
         tree = screen.catalog_tree
         top = tree.root.children[0]
         assert isinstance(top.data, Section) and top.data.title.startswith("New since ")
@@ -401,7 +451,8 @@ async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) ->
     library.close()
     app = build_app(list_path, db_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("p")
+        await pilot.press("p")  # counted in a worker, then the screen opens
+        assert await until(pilot, lambda: isinstance(app.screen, Dashboard))
         screen = app.screen
         assert isinstance(screen, Dashboard)
         assert "2 of 5 read · 1 reading · 2 unread" in str(
@@ -409,9 +460,10 @@ async def test_p_shows_the_progress_dashboard(list_path: Path, db_path: Path) ->
         )
         spark = screen.query_one(Sparkline)
         assert len(spark.data) == 26 and spark.data[-1] == 2
-        console = Console(width=100, record=True, file=io.StringIO())
-        console.print(screen.query_one("#sections", Static).content)
-        rows = {line.split("  ")[0].strip(): line for line in console.export_text().splitlines()}
+        await pilot.pause()
+        bars = screen.query_one(SectionBars)  # the lines as drawn on the screen
+        lines = [bars.render_line(y).text for y in range(len(bars.sections))]
+        rows = {line.split("  ")[0].strip(): line for line in lines}
         assert (
             rows["Papers"].rstrip().endswith("2/4 (1 reading)")
         )  # DPO is listed twice, counted once

@@ -53,6 +53,36 @@ def test_reading_list_counts_follow_updates() -> None:
         assert reading.progress[path] == count(keys, annotations)
 
 
+def test_reading_list_listings_and_section_keys_are_made_when_asked() -> None:
+    """``entries`` and ``section_keys`` are views (nothing per key kept): they answer as the
+    dicts they replaced, and follow a row's replacement."""
+    catalog = parse(SMALL_LIST)
+    reading = ReadingList.build(catalog, {})
+    listed: dict[str, list[Any]] = {}
+    for entry in catalog.entries:
+        listed.setdefault(entry.key, []).append(entry)
+    assert dict(reading.entries) == listed and list(reading.entries) == list(listed)
+    assert len(reading.entries) == len(listed) and DPO in reading.entries
+    assert "nope" not in reading.entries and reading.entries.get("nope") is None
+    with pytest.raises(KeyError):
+        reading.entries["nope"]
+    assert reading.entries[DPO] is reading.duplicates[DPO] and len(reading.entries[DPO]) == 2
+    assert reading.entries[SURVEY] == [reading.rows[SURVEY].entry]
+    reading.update(Annotation(SURVEY, Status.READ))  # a new row, the same first listing
+    assert reading.entries[SURVEY] == listed[SURVEY]
+    paths = [section.path for section in catalog.walk()]
+    assert list(reading.section_keys) == list(reading.progress) and len(reading.section_keys)
+    for path in paths:
+        depth = len(path)
+        under = {e.key for s in catalog.walk() if s.path[:depth] == path for e in s.entries}
+        assert reading.section_keys[path] == frozenset(under), path
+        assert path in reading.section_keys
+    assert ("nope",) not in reading.section_keys
+    assert reading.section_keys.get(("nope",)) is None
+    with pytest.raises(KeyError):
+        reading.section_keys[("nope",)]
+
+
 def test_reading_list_filter_and_sections() -> None:
     reading = ReadingList.build(parse(SMALL_LIST), {})
     assert reading.filter("   ") is None

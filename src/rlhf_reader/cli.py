@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import NoReturn, TextIO, TypeVar
 
@@ -270,8 +271,13 @@ def _fail(message: str, code: int) -> int:
 
 
 def _open_tui(ctx: Context) -> int:
-    # Load both before the screen opens, so a bad list or library is a plain error.
-    ctx.workspace.catalog  # noqa: B018
-    from rlhf_reader.tui.app import run
+    # No cyclic collector from here to the first frame (``tui.app.run`` ends the pause): the
+    # list, Textual's modules and the screen are made once and live as long as the window.
+    start = ExitStack()
+    start.enter_context(paused())
+    with start:
+        # Load both before the screen opens, so a bad list or library is a plain error.
+        ctx.workspace.catalog  # noqa: B018
+        from rlhf_reader.tui.app import run
 
-    return run(ctx.workspace)
+        return run(ctx.workspace, start_pause=start)

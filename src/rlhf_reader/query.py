@@ -65,7 +65,6 @@ import re
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from itertools import compress
@@ -1142,7 +1141,8 @@ _DENSE = 32
 a smaller one as its sorted row numbers (4 bytes a row): never more than 4 bytes a row."""
 
 RowSet = int | array
-"""Rows as a bitset (an int, bit ``i`` for row ``i``) or as sorted row numbers."""
+"""Rows as a bitset (an int >= 0, bit ``i`` for row ``i``), as sorted row numbers, or one
+row ``i`` alone as the negative int ``~i``."""
 
 
 class _RowSets:
@@ -1153,18 +1153,49 @@ class _RowSets:
     name) grew with the square of its length (677 MB for 100,000 rows). Here a value found
     in few rows keeps their numbers; one found in many keeps a bitset, which is then the
     smaller. Queries still combine bitsets (one of ``size / 8`` bytes per term).
+
+    A value of one row (at 100,000 rows, nearly every word of a list whose rows each have
+    a word of their own) keeps that row as ``~i``: an int (32 bytes), not an array (80).
     """
 
     __slots__ = ("sets", "size")
 
-    def __init__(self, by_value: dict[Any, list[int]], size: int) -> None:
+    def __init__(self, by_value: Mapping[Any, Sequence[int] | int], size: int) -> None:
+        """``by_value``: each value's rows, in order (a row number alone: that row only)."""
         self.size = size
         self.sets: dict[Any, RowSet] = {v: self._pack(ix) for v, ix in by_value.items()}
 
-    def _pack(self, indices: list[int]) -> RowSet:
+    @classmethod
+    def adopt(cls, by_value: dict[Any, Any], size: int) -> _RowSets:
+        """The row sets of ``by_value`` (as ``__init__`` takes it), made in that dict: its
+        rows are replaced by their packed form, and a second dict of every word of the
+        text is not made (5 MB at 100,000 rows, while the first still held every row)."""
+        made = cls({}, size)
+        pack = made._pack
+        for value, rows in by_value.items():
+            by_value[value] = pack(rows)  # (a value replaced, not added: safe while iterating)
+        made.sets = by_value
+        return made
+
+    @classmethod
+    def of_masks(cls, masks: Mapping[Any, int], size: int) -> _RowSets:
+        """The row sets of each value's bitset (none for an empty one)."""
+        made = cls({}, size)
+        for value, mask in masks.items():
+            if mask:
+                made.sets[value] = mask if mask.bit_count() * _DENSE > size else made._sparse(mask)
+        return made
+
+    def _pack(self, indices: Sequence[int] | int) -> RowSet:
+        if isinstance(indices, int):
+            indices = [indices]
         if len(indices) * _DENSE > self.size:
             return _mask(indices, self.size)
-        return array("I", indices)
+        if len(indices) == 1:
+            return ~indices[0]
+        return (
+            indices if type(indices) is array and indices.typecode == "I" else array("I", indices)
+        )
 
     def __contains__(self, value: object) -> bool:
         return value in self.sets
@@ -1180,7 +1211,9 @@ class _RowSets:
         found = self.sets.get(value)
         if found is None:
             return 0
-        return found if isinstance(found, int) else _mask(found, self.size)
+        if isinstance(found, int):
+            return found if found >= 0 else 1 << ~found
+        return _mask(found, self.size)
 
     def masks_of(self, values: Iterable[object]) -> int:
         """The rows having any of ``values``, as one bitset."""
@@ -1191,10 +1224,12 @@ class _RowSets:
             found = sets.get(value)
             if found is None:
                 continue
-            if isinstance(found, int):
+            if not isinstance(found, int):
+                numbers.extend(found)
+            elif found >= 0:
                 result |= found
             else:
-                numbers.extend(found)
+                numbers.append(~found)
         return result | _mask(numbers, self.size) if numbers else result
 
     def add(self, value: object, i: int) -> bool:
@@ -1203,6 +1238,10 @@ class _RowSets:
         if found is None:
             self.sets[value] = self._pack([i])
             return True
+        if isinstance(found, int) and found < 0:
+            if ~found != i:
+                self.sets[value] = self._pack(sorted((~found, i)))
+            return False
         if isinstance(found, int):
             self.sets[value] = found | (1 << i)
             return False
@@ -1218,13 +1257,18 @@ class _RowSets:
         found = self.sets.get(value)
         if found is None:
             return False
+        if isinstance(found, int) and found < 0:
+            if ~found != i:
+                return False
+            del self.sets[value]
+            return True
         if isinstance(found, int):
             found &= ~(1 << i)
             if not found:
                 del self.sets[value]
                 return True
             count = found.bit_count()
-            self.sets[value] = found if count * _DENSE * 2 > self.size else array("I", _bits(found))
+            self.sets[value] = found if count * _DENSE * 2 > self.size else self._sparse(found)
             return False
         at = bisect_left(found, i)
         if at < len(found) and found[at] == i:
@@ -1232,12 +1276,23 @@ class _RowSets:
             if not found:
                 del self.sets[value]
                 return True
+            if len(found) == 1:
+                self.sets[value] = ~found[0]
         return False
+
+    @staticmethod
+    def _sparse(mask: int) -> RowSet:
+        rows = _bits(mask)
+        return ~rows[0] if len(rows) == 1 else array("I", rows)
 
     def nbytes(self) -> int:
         """The memory the sets take (their buffers, not the dict)."""
         return sum(
-            (s.bit_length() + 7) // 8 if isinstance(s, int) else s.itemsize * len(s)
+            s.itemsize * len(s)
+            if not isinstance(s, int)
+            else (s.bit_length() + 7) // 8
+            if s >= 0
+            else 4
             for s in self.sets.values()
         )
 
@@ -1250,24 +1305,36 @@ class _WordBits:
         # Each row's words are not kept (at 100,000 rows with notes their sets and strings
         # took ~250 MB; issue 17): :meth:`update` is given the old ones, from the haystack.
         size = 0
-        by_word: defaultdict[str, list[int]] = defaultdict(list)
-        by_letter: defaultdict[str, list[int]] = defaultdict(list)
+        # Each word's rows: the row number alone until a second row has it (most words of
+        # a long list are in one row: a list each was 9 MB more at the build's peak), then
+        # an array (4 bytes a row, not a list's 8: the common words and letters have most).
+        by_word: dict[str, array[int] | int] = {}
+        first_row = by_word.setdefault
         for i, words in enumerate(row_words):
             size = i + 1
             for word in words:
-                by_word[word].append(i)
-            for letter in {word[0] for word in words}:
-                by_letter[letter].append(i)
-        self.words = _RowSets(by_word, size)
-        # rows with a word starting with this letter: a one-letter query word, at once
-        self.letters = _RowSets(by_letter, size)
-        self.by_first: dict[str, set[str]] = {}
+                found = first_row(word, i)
+                if found is i:  # (the object just stored: this row is the word's first)
+                    continue
+                if type(found) is int:
+                    by_word[word] = array("I", (found, i))
+                else:
+                    found.append(i)  # type: ignore[union-attr]
+        self.words = _RowSets.adopt(by_word, size)
+        # the words of each first letter (lists: a set per letter was 4 MB more at 100,000)
+        self.by_first: dict[str, list[str]] = {}
         for word in by_word:
-            self.by_first.setdefault(word[0], set()).add(word)
+            self.by_first.setdefault(word[0], []).append(word)
+        # rows with a word starting with this letter: a one-letter query word, at once (made
+        # from the words' rows: gathered row by row, they were 4 MB more and 0.1 s of CPU)
+        self.letters = _RowSets.of_masks(
+            {letter: self.words.masks_of(words) for letter, words in self.by_first.items()},
+            size,
+        )
         # query word → (matching words of the text, rows having one of them)
         self.parts: dict[str, tuple[frozenset[str], int]] = {}
         # every word of the text, their start offsets and "\n".join(words), made when needed
-        self.vocab: tuple[list[str], list[int], str] | None = None
+        self.vocab: tuple[list[str], array[int], str] | None = None
         if by_word:
             self._make_vocab()
 
@@ -1284,12 +1351,12 @@ class _WordBits:
         gone, added = set(), set()
         for word in old_words - words:
             if self.words.discard(word, i):
-                self.by_first[word[0]].discard(word)
+                self.by_first[word[0]].remove(word)
                 gone.add(word)
         for word in words - old_words:
             if self.words.add(word, i):
                 added.add(word)
-                self.by_first.setdefault(word[0], set()).add(word)
+                self.by_first.setdefault(word[0], []).append(word)
         if gone or added:
             self.vocab = None
         # Keep the remembered query words right instead of forgetting them.
@@ -1338,11 +1405,13 @@ class _WordBits:
             )
         return frozenset(found)
 
-    def _make_vocab(self) -> tuple[list[str], list[int], str]:
+    def _make_vocab(self) -> tuple[list[str], array[int], str]:
         vocab = list(self.words)
-        starts = [0]
+        starts = array("q", [0])  # (not a list of ints: 4 MB at 100,000 rows)
+        at = 0
         for word in vocab:
-            starts.append(starts[-1] + len(word) + 1)
+            at += len(word) + 1
+            starts.append(at)
         self.vocab = (vocab, starts, "\n".join(vocab))
         return self.vocab
 

@@ -112,7 +112,7 @@ def run_fetch(ctx: Context) -> int:
     titles: dict[str, str] = {}
     for entry in entries:
         titles.setdefault(str(entry.arxiv_id), entry.title)
-    to_fetch, cached = plan_fetch(titles, library.all_metadata(), force=ctx.args.force)
+    to_fetch, cached = plan_fetch(titles, library.metadata_keys(), force=ctx.args.force)
     report = FetchReport(cached=cached)
     if to_fetch:
         progress = _ProgressLine()

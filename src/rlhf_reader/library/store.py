@@ -1507,6 +1507,11 @@ class Library:
             table = self._table("metadata")
             return {doc["key"]: _json_copy(doc) for doc in table.values()}
 
+    def metadata_keys(self) -> set[str]:
+        """The keys with a cached record (what a fetch may skip), without copying them."""
+        with self._mutex:
+            return {doc["key"] for doc in self._table("metadata").values()}
+
     def put_metadata(self, records: Mapping[str, Mapping[str, Any]]) -> None:
         """Insert or update (field by field) the cached records of these keys, in one write."""
         docs = {}

@@ -23,10 +23,9 @@ The front ends use :func:`plan_fetch` to skip cached ids and :func:`fetch_metada
 thread) to ask for the rest. The endpoint comes from ``$RLHF_READER_ARXIV_URL`` (the query
 string is appended). In a Textual thread worker (the library is written from the UI thread)::
 
-    to_fetch, cached = plan_fetch(ids, library.all_metadata(), force=False)   # UI thread
-
     @work(thread=True, exclusive=True, group="arxiv", exit_on_error=False)
-    def fetch_worker(self, to_fetch: list[str]) -> FetchReport:
+    def fetch_worker(self, ids: list[str]) -> FetchReport:
+        to_fetch, cached = plan_fetch(ids, library.metadata_keys(), force=False)
         worker = get_current_worker()
         call = self.app.call_from_thread
         return fetch_metadata(
@@ -51,7 +50,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -372,15 +371,18 @@ class FetchReport:
 
 
 def plan_fetch(
-    ids: Iterable[str], cache: Mapping[str, Any], force: bool = False
+    ids: Iterable[str], cache: Container[str], force: bool = False
 ) -> tuple[list[str], list[str]]:
-    """Split ids (any accepted spelling) into (to fetch, already cached), keeping order."""
+    """Split ids (any accepted spelling) into (to fetch, already cached: in ``cache``, the
+    keys of the cached records), keeping order."""
     to_fetch: list[str] = []
     cached: list[str] = []
+    seen: set[str] = set()  # (not the lists: that was quadratic, 75 s for 100,000 ids)
     for raw in ids:
         bare = canonical_id(raw) or raw
-        if bare in to_fetch or bare in cached:
+        if bare in seen:
             continue
+        seen.add(bare)
         (cached if bare in cache and not force else to_fetch).append(bare)
     return to_fetch, cached
 

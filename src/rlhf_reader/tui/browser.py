@@ -45,7 +45,9 @@ def open_link(part: Widget, url: str) -> None:
     """Hand ``url`` to a browser as the machine allows; ``part`` gets ``LinkOpened``."""
     if graphical():
         work = partial(open_in_browser, part.post_message, url)
-        part.run_worker(work, thread=True, group="browser", exit_on_error=False)
+        part.run_worker(
+            work, thread=True, group="browser", description="browser", exit_on_error=False
+        )
         return
     if not os.environ.get("BROWSER", "").strip():
         part.post_message(messages.LinkOpened(url, False, NO_DISPLAY))

@@ -74,9 +74,11 @@ class TaskProgress(Carrying):
     done: int
     total: int | None
     note: str = ""
+    label: str = ""
+    """What the task is, when it is known better than at its start ("": as it was)."""
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, TaskProgress)
+        return isinstance(message, TaskProgress) and not message.label
 
 
 class SearchIndexBuilt(Carrying):
@@ -91,9 +93,10 @@ class SearchIndexBuilt(Carrying):
 
 class Reread(Carrying):
     """The library file of ``workspace`` read again (in the writer's thread) after another
-    process changed it: the view of the workspace as it is now, and the keys whose rows
-    differ from those of the view shown when the reading began (None: not the same keys;
-    ``reading`` None: nothing to show, or ``problem``: why the file could not be read)."""
+    process changed it, or this window's task did (``Following.show_again``): the view of
+    the workspace as it is now, and the keys whose rows differ from those of the view shown
+    when the reading began (None: not the same keys; ``reading`` None: nothing to show, or
+    ``problem``: why the file could not be read)."""
 
     workspace: Workspace
     reading: ReadingList | None
@@ -101,6 +104,12 @@ class Reread(Carrying):
     problem: str = ""
     generation: int = -1
     """The library's generation once read (when ``reading`` is None: what is shown holds)."""
+    select: str | None = None
+    """Where the cursor goes (None: where it is)."""
+    keep_scroll: bool = True
+    """The rows stay where they were on the screen (else the cursor's row is centred)."""
+    was: ReadingList | None = None
+    """The view ``changed`` was counted against (the one shown when the reading began)."""
 
 
 class MetadataArrived(Carrying):
@@ -110,10 +119,12 @@ class MetadataArrived(Carrying):
 
 
 class FetchFinished(Carrying):
-    """The arXiv fetch for ``where`` is over (completed, failed in part, or cancelled)."""
+    """The arXiv fetch for ``where`` is over (completed, failed in part, or cancelled);
+    ``asked``: how many ids it asked arXiv for (0: all were cached already)."""
 
     report: FetchReport
     where: str
+    asked: int = -1
 
 
 class PaperFetched(Carrying):
@@ -186,11 +197,14 @@ class QueueChanged(Carrying):
 
 
 class WorkspaceChanged(Carrying):
-    """A task changed the library or the list: show the files as they are now, the cursor on
-    ``select`` (None: where it was); ``workspace``, when given, replaces the screen's one."""
+    """A task changed the library or the list: show the files as they are now (read again
+    in the writer's thread), the cursor on ``select`` (None: where it was); ``workspace``,
+    when given, replaces the screen's one."""
 
     workspace: Workspace | None = None
     select: str | None = None
+    list_changed: bool = False
+    """The list file was replaced (an update): it is read again."""
 
 
 class ExportWritten(Carrying):
@@ -256,6 +270,14 @@ class ListKeysRead(Carrying):
     workspace: Workspace
     lists: dict[str, frozenset[str]]
     where: dict[str, list[tuple[str, tuple[str, ...]]]]
+
+
+class ProgressCounted(Carrying):
+    """``p``: the list on screen counted in a thread (a ``screens.dashboard.Progress``), for
+    the dashboard to open with; ``problem`` says why it could not be counted."""
+
+    progress: Any
+    problem: str = ""
 
 
 class ListsCounted(Carrying):

@@ -10,9 +10,9 @@ file the screen builds a new one from the workspace.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import is_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,59 @@ def moved(counts: Counts, was: Status, now: Status) -> Counts:
     return Counts(tally[Status.READ], tally[Status.READING], tally[Status.UNREAD])
 
 
+class Listings(Mapping[str, list[Entry]]):
+    """Every listing of each key of ``rows``, in list order: for a key listed once, its
+    row's entry; for the others, ``more`` (``ReadingList.duplicates``). Made when asked
+    rather than kept: a list per key was 10 MB at 100,000 keys (issue 17)."""
+
+    __slots__ = ("_more", "_rows")
+
+    def __init__(self, rows: dict[str, Row], more: dict[str, list[Entry]]) -> None:
+        self._rows, self._more = rows, more
+
+    def __getitem__(self, key: str) -> list[Entry]:
+        more = self._more.get(key)
+        return more if more is not None else [self._rows[key].entry]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+class SectionKeys(Mapping[SectionPath, frozenset[str]]):
+    """The keys of each section of ``paths`` and of its sub-sections, each once, made when
+    asked (the cursor on a section while a filter is on, marking a section) from each
+    section's own keys (``own``): the sets, kept, were 7 MB at 100,000 keys (issue 17)."""
+
+    __slots__ = ("_own", "_paths")
+
+    def __init__(
+        self, paths: Mapping[SectionPath, object], own: dict[SectionPath, list[str]]
+    ) -> None:
+        self._paths, self._own = paths, own
+
+    def __getitem__(self, path: SectionPath) -> frozenset[str]:
+        if path not in self._paths:
+            raise KeyError(path)
+        depth = len(path)
+        under = (keys for inner, keys in self._own.items() if inner[:depth] == path)
+        return frozenset(chain.from_iterable(under))
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._paths
+
+    def __iter__(self) -> Iterator[SectionPath]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 @dataclass
 class ReadingList:
     """The workspace's catalog joined with the library: one ``Row`` per key, counts per
@@ -52,9 +105,11 @@ class ReadingList:
 
     catalog: Catalog
     rows: dict[str, Row]
-    entries: dict[str, list[Entry]]
+    entries: Mapping[str, list[Entry]]
+    """Every listing of each key (a :class:`Listings`)."""
     sections: dict[SectionPath, Section]
-    section_keys: dict[SectionPath, frozenset[str]]
+    section_keys: Mapping[SectionPath, frozenset[str]]
+    """Each section's keys, its sub-sections' included (a :class:`SectionKeys`)."""
     progress: dict[SectionPath, Counts]
     overall: Counts
     duplicates: dict[str, list[Entry]] = field(default_factory=dict)
@@ -121,48 +176,51 @@ class ReadingList:
     ) -> ReadingList:
         from rlhf_reader.library.records import make_rows
 
-        entries: dict[str, list[Entry]] = {}
+        firsts: dict[str, Entry] = {}  # each key's first listing, in list order
+        duplicates: dict[str, list[Entry]] = {}  # every listing of a key listed twice
         sections: dict[SectionPath, Section] = {}
-        own: dict[SectionPath, set[str]] = {}
-        firsts: list[Entry] = []  # each key's first listing, in list order
+        own: dict[SectionPath, list[str]] = {}
         for section in catalog.walk():
             sections[section.path] = section
-            keys = own.setdefault(section.path, set())
+            keys = own.setdefault(section.path, [])
             for entry in section.entries:
-                same = entries.get(entry.key)
-                if same is None:
-                    entries[entry.key] = [entry]
-                    firsts.append(entry)
+                first = firsts.get(entry.key)
+                if first is None:
+                    firsts[entry.key] = entry
+                elif (same := duplicates.get(entry.key)) is None:
+                    duplicates[entry.key] = [first, entry]
                 else:
                     same.append(entry)
-            keys.update([entry.key for entry in section.entries])
+            keys.extend([entry.key for entry in section.entries])
         keys_in: dict[SectionPath, set[str]] = {}
         for path, keys in own.items():  # a section counts in its ancestors too
             keys_in.setdefault(path, set())
             if keys:
                 for depth in range(1, len(path) + 1):
                     keys_in.setdefault(path[:depth], set()).update(keys)
-        made = make_rows(firsts, annotations, metadata or {})
-        rows = dict(zip([entry.key for entry in firsts], made, strict=True))
-        section_keys = {path: frozenset(keys) for path, keys in keys_in.items()}
+        made = make_rows(firsts.values(), annotations, metadata or {})
+        rows = dict(zip(firsts, made, strict=True))
+        del firsts
         # Counted by set intersections (C loops) rather than a status per key and section.
         statuses = [row.annotation.status for row in made]
         read = frozenset(compress(rows, map(is_, statuses, repeat(Status.READ))))
         reading = frozenset(compress(rows, map(is_, statuses, repeat(Status.READING))))
 
-        def tally(keys: frozenset[str]) -> Counts:
+        def tally(keys: set[str] | frozenset[str]) -> Counts:
             n_read, n_reading = len(keys & read), len(keys & reading)
             return Counts(n_read, n_reading, len(keys) - n_read - n_reading)
 
-        progress = {path: tally(keys) for path, keys in section_keys.items()}
-        duplicates = {key: same for key, same in entries.items() if len(same) > 1}
+        progress = {path: tally(keys) for path, keys in keys_in.items()}
+        del keys_in
+        if len(duplicates) > 1:  # in the order of their first listings, as they come
+            duplicates = {key: duplicates[key] for key in rows if key in duplicates}
         new = {key: when for key, when in (new or {}).items() if key in rows}
         return cls(
             catalog,
             rows,
-            entries,
+            Listings(rows, duplicates),
             sections,
-            section_keys,
+            SectionKeys(progress, own),
             progress,
             tally(frozenset(rows)),
             duplicates,
@@ -356,15 +414,25 @@ class ReadingList:
 
     @staticmethod
     def build_index(rows: dict[str, Row], new_keys: set[str] | frozenset[str] = frozenset()) -> Any:
-        """A ``query.SearchIndex`` over ``rows`` (None if there is none); safe in a thread."""
-        from rlhf_reader import query  # not needed until the first filter
+        """A ``query.SearchIndex`` over ``rows`` (None if there is none); safe in a thread.
+
+        The memory the allocator keeps freed is given back before (the start's, which a
+        worker thread's arena cannot reuse) and after (the build's own): ``memtrim``."""
+        from rlhf_reader import memtrim, query  # not needed until the first filter
 
         factory = getattr(query, "SearchIndex", None)
-        return None if factory is None else factory(list(rows.values()), new_keys=new_keys)
+        if factory is None:
+            return None
+        memtrim.trim()
+        index = factory(list(rows.values()), new_keys=new_keys)
+        memtrim.trim()
+        return index
 
     def track_changes(self) -> None:
-        """Remember, from now on, the keys whose rows change here (see :meth:`adopt_index`)."""
-        self._touched = set()
+        """Remember, from now on, the keys whose rows change here (see :meth:`adopt_index`;
+        already remembering: go on, a second reading of the file may have begun)."""
+        if self._touched is None:
+            self._touched = set()
 
     def changed_since(self, was: ReadingList) -> list[str] | None:
         """The keys whose rows differ from those of ``was`` (this list as shown before the

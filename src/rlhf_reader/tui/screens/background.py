@@ -69,9 +69,8 @@ class BackgroundTasks(TaskPart):
     # f, F: fetch arXiv metadata --------------------------------------------------------
 
     async def fetch(self, data: Entry | Section | None) -> None:
-        """Fetch what ``data`` (the entry or section under the cursor; None: all) lacks."""
-        from rlhf_reader.sources.arxiv_meta import plan_fetch
-
+        """Fetch what ``data`` (the entry or section under the cursor; None: all) lacks: the
+        cached ids are left out in the worker (``tasks.fetch_arxiv``)."""
         if self.busy():
             return
         reading = self.host.reading
@@ -80,13 +79,10 @@ class BackgroundTasks(TaskPart):
             what = "this entry is not an" if force else f"{where} has no"
             self.say(f"Nothing to fetch: {what} arXiv paper.", "warning")
             return
-        to_fetch, cached = plan_fetch(ids, self.host.workspace.library.all_metadata(), force=force)
-        if not to_fetch:
-            self.say(f"Already cached: {len(cached)} arXiv paper(s) in {where}.")
-            return
-        work = partial(tasks.fetch_arxiv, self._post, to_fetch, cached, where)
-        label = f"Fetching {len(to_fetch)} from arXiv"
-        await self.taskbar.run(label, len(to_fetch), work, group="arxiv", name="arXiv fetch")
+        library = self.host.workspace.library
+        work = partial(tasks.fetch_arxiv, self._post, library, ids, force, where)
+        label = "Fetching from arXiv"
+        await self.taskbar.run(label, None, work, group="arxiv", name="arXiv fetch")
 
     @on(messages.MetadataArrived)
     def _metadata_arrived(self, event: messages.MetadataArrived) -> None:
@@ -105,6 +101,9 @@ class BackgroundTasks(TaskPart):
     def _fetch_finished(self, event: messages.FetchFinished) -> None:
         event.stop()
         report = event.report
+        if event.asked == 0:
+            self.say(f"Already cached: {len(report.cached)} arXiv paper(s) in {event.where}.")
+            return
         severity = "warning" if report.failed or report.cancelled else "information"
         lines = [f"arXiv ({event.where}): {report.summary()}"]
         lines += [f"{arxiv_id}: {reason}" for arxiv_id, reason in list(report.failed.items())[:3]]
@@ -160,7 +159,7 @@ class BackgroundTasks(TaskPart):
 
     @on(messages.PaperFetched)
     def _paper_fetched(self, event: messages.PaperFetched) -> None:
-        """Store the addition; the screen shows it in My additions at once."""
+        """Store the addition; the screen then shows it in My additions, the cursor on it."""
         from rlhf_reader.library.additions import store_addition
 
         event.stop()
@@ -168,10 +167,8 @@ class BackgroundTasks(TaskPart):
         if record is None:
             self.say(event.problem, "error")
             return
-        workspace = self.host.workspace
 
         def added(stored: dict[str, Any]) -> None:
-            workspace.rebuild()
             self.post_message(messages.WorkspaceChanged(select=stored["key"]))
             self.say(f"Added to My additions: {stored['title']}")
 
@@ -246,8 +243,7 @@ class BackgroundTasks(TaskPart):
             again = type(workspace)(None, workspace.db_path)
             self.post_message(messages.WorkspaceChanged(again))
         else:
-            workspace.reload_list()
-            self.post_message(messages.WorkspaceChanged())
+            self.post_message(messages.WorkspaceChanged(list_changed=True))
         if plan.diff.is_empty:
             self.say(f"The list is up to date (no changes in {plan.origin}).")
             return

@@ -87,7 +87,9 @@ class CopyAndOpen(TaskPart):
             self.post_message(messages.Copied(text, what, by_tool=False))
             return
         work = partial(tasks.copy_with_tool, self.post_message, text, what)
-        self.run_worker(work, thread=True, group="clipboard", exit_on_error=False)
+        self.run_worker(
+            work, thread=True, group="clipboard", description="copy", exit_on_error=False
+        )
 
     @on(messages.Copied)
     def _copied(self, event: messages.Copied) -> None:
@@ -121,7 +123,12 @@ class CopyAndOpen(TaskPart):
             label = next((c.label for c in csl.choices() if c.id == fmt), fmt)
             work = partial(render_citation, self.post_message, [row], fmt, label)
             self.run_worker(
-                work, thread=True, group="citation", exclusive=True, exit_on_error=False
+                work,
+                thread=True,
+                group="citation",
+                exclusive=True,
+                description="citation",
+                exit_on_error=False,
             )
             return
         try:

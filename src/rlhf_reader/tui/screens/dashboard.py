@@ -1,16 +1,21 @@
 """The progress dashboard (``p``): overall, a bar per registered list, papers read per
-week, a bar per section. Each list's progress is counted in a thread worker (a list not read
-yet is parsed first), by the one progress rule (``lists.views.progress_by_list``)."""
+week, a bar per section.
+
+Nothing is counted on the UI thread: ``p`` counts the list shown (``count_progress``, the one
+rule of ``library.progress``) in a thread worker and the screen opens with the result
+(``messages.ProgressCounted``); then each registered list's progress is counted in another
+(a list not read yet is parsed first, ``lists.views.progress_by_list``). The sections are
+drawn by ``SectionBars``, only the lines on screen."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Group
-from rich.style import StyleType
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -25,62 +30,67 @@ from rlhf_reader.library.progress import Counts, compute_stats, weekly_reads
 from rlhf_reader.lists.views import ALL_LISTS
 from rlhf_reader.tui import messages
 from rlhf_reader.tui.literal import literal
-from rlhf_reader.tui.state import ReadingList
 from rlhf_reader.tui.theme import component_style
 from rlhf_reader.tui.widgets.key_footer import KeyFooter
+from rlhf_reader.tui.widgets.section_bars import (
+    BAR,
+    PLAIN,
+    Colours,
+    SectionBars,
+    counts_text,
+    stacked_bar,
+)
 
 if TYPE_CHECKING:
+    from textual.message import Message
+
+    from rlhf_reader.library.records import Row
     from rlhf_reader.lists.views import ListProgress
+    from rlhf_reader.model import Catalog
     from rlhf_reader.workspace import Workspace
 
 WEEKS = 26
-BAR = 30
 
 
 @dataclass(frozen=True)
-class Colours:
-    """The Rich styles of read, reading and unread (from the theme: see ``Dashboard``)."""
+class Progress:
+    """What the dashboard shows of the list on screen: ``compute_stats``'s counts (overall,
+    per section) and the papers read in each of the last ``WEEKS`` weeks."""
 
-    read: StyleType = ""
-    reading: StyleType = ""
-    unread: StyleType = ""
-
-
-def stacked_bar(
-    read: int, reading: int, total: int, width: int = BAR, colours: Colours = Colours()
-) -> Text:
-    """Read, reading and unread cells of one bar (█ █ ░, coloured as the theme says)."""
-    if total <= 0:
-        return Text("─" * width, style=colours.unread, end="")
-    done = round(width * read / total)
-    busy = min(round(width * reading / total), width - done)
-    bar = Text("█" * done, style=colours.read, end="")
-    bar.append("█" * busy, style=colours.reading)
-    bar.append("░" * (width - done - busy), style=colours.unread)
-    return bar
+    title: str
+    stats: dict[str, Any]
+    weeks: list[tuple[date, int]]
 
 
-def section_table(sections: list[dict[str, Any]], colours: Colours = Colours()) -> Table:
-    table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    table.add_column(no_wrap=True)
-    table.add_column(no_wrap=True, justify="right")
-    for section in sections:
-        indent = "  " * (len(section["path"]) - 1)
-        label = literal(indent + section["title"], "bold" if len(section["path"]) == 1 else "")
-        counts = Text(f"{section['read']}/{section['total']}", end="")
-        if section["reading"]:
-            counts.append(f" ({section['reading']} reading)", style=colours.reading)
-        bar = stacked_bar(section["read"], section["reading"], section["total"], colours=colours)
-        table.add_row(label, bar, counts)
-    return table
+def count_progress(
+    post: Callable[[Message], object],
+    catalog: Catalog,
+    rows: Mapping[str, Row],
+    today: date | None = None,
+) -> None:
+    """The thread side of ``p``: count ``catalog`` with the annotations of ``rows`` (a copy
+    of the reading list's, taken on the UI thread) and post ``ProgressCounted``."""
+    try:
+        annotations = {key: row.annotation for key, row in rows.items()}
+        stats = compute_stats(catalog, annotations)
+        weeks = weekly_reads(annotations.values(), WEEKS, today)
+    except Exception as exc:  # a bug: say so, never a traceback
+        post(messages.ProgressCounted(None, f"{type(exc).__name__}: {exc}"))
+        return
+    post(messages.ProgressCounted(Progress(catalog.title, stats, weeks)))
 
 
 def lists_table(
-    lists: list[ListProgress], overall: Counts, current: str | None, colours: Colours = Colours()
+    lists: list[ListProgress],
+    overall: Counts,
+    current: str | None,
+    colours: Colours = PLAIN,
+    unregistered: str = "",
 ) -> Group:
     """A bar per registered list, then all of them together; the one shown now (``current``,
-    a list name or ``ALL_LISTS``) marked ▸. Below, why a list cannot be read, if one can't."""
+    a list name or ``ALL_LISTS``) marked ▸. Below, why a list cannot be read, if one can't,
+    and that the list shown is not counted here when it is a file the registry does not
+    know (``unregistered``: its path)."""
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     table.add_column(no_wrap=True)
@@ -93,13 +103,18 @@ def lists_table(
         if counts is None:
             table.add_row(label, Text("─" * BAR, style=colours.unread), Text("cannot read"))
             continue
-        text = Text(f"{counts.read}/{counts.total}", end="")
-        if counts.reading:
-            text.append(f" ({counts.reading} reading)", style=colours.reading)
+        text = counts_text(counts.read, counts.reading, counts.total, colours)
         bar = stacked_bar(counts.read, counts.reading, counts.total, colours=colours)
         table.add_row(label, bar, text)
-    problems = [literal(f"{p.name}: cannot read: {p.problem}") for p in lists if p.problem]
-    return Group(table, *problems)
+    notes = [literal(f"{p.name}: cannot read: {p.problem}") for p in lists if p.problem]
+    if unregistered:
+        notes.append(
+            literal(
+                f"Not counted here: the list shown ({unregistered}); "
+                "rlhf-reader lists add NAME FILE follows it."
+            )
+        )
+    return Group(table, *notes)
 
 
 def weeks_caption(weeks: list[tuple[date, int]]) -> Text:
@@ -132,14 +147,11 @@ class Dashboard(Screen[None]):
         Binding("escape,q,p", "close", "Close", id="dialog.close"),
     ]
 
-    def __init__(
-        self, reading: ReadingList, today: date | None = None, workspace: Workspace | None = None
-    ) -> None:
+    def __init__(self, progress: Progress, workspace: Workspace | None = None) -> None:
         super().__init__()
-        annotations = {key: row.annotation for key, row in reading.rows.items()}
-        self.stats = compute_stats(reading.catalog, annotations)
-        self.weeks = weekly_reads(annotations.values(), WEEKS, today)
-        self.list_title = reading.catalog.title
+        self.stats = progress.stats
+        self.weeks = progress.weeks
+        self.list_title = progress.title
         self.workspace = workspace
         """Where the registered lists are read from (None: no "By list" part)."""
         self.lists: tuple[list[ListProgress], Counts] | None = None
@@ -167,7 +179,7 @@ class Dashboard(Screen[None]):
                 ("░ unread", "$foreground-muted"),
             )
             yield Static(legend, id="legend", markup=False)
-            yield Static(id="sections", markup=False)
+            yield SectionBars(self.stats["sections"], id="sections")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -187,14 +199,15 @@ class Dashboard(Screen[None]):
         colours = Colours(
             *(component_style(self, f"dashboard--{name}") for name in ("read", "reading", "unread"))
         )
-        table = section_table(self.stats["sections"], colours)
-        self.query_one("#sections", Static).update(table)
+        self.query_one(SectionBars).use_colours(colours)
         if self.lists is not None and self.workspace is not None:
             from rlhf_reader.lists.views import AllLists
 
             workspace = self.workspace
             current = ALL_LISTS if isinstance(workspace, AllLists) else workspace.list_name
-            shown = lists_table(*self.lists, current, colours)
+            path = workspace.list_path
+            unregistered = str(path) if current is None and path is not None else ""
+            shown = lists_table(*self.lists, current, colours, unregistered)
             self.query_one("#lists", Static).update(shown)
 
     @on(messages.ListsCounted)

@@ -14,11 +14,14 @@ file: another process's change (the CLI, a second window, an import) is read, th
 rebuilt and the view made of it in the window's writer thread (after the writes handed in
 before; the UI thread goes on), and the screen shows it (``Reread``), with the search index
 of the view before caught up rather than built again; a file that cannot be read any more
-is said once, not every second.
+is said once, not every second. :meth:`Following.show_again` does the same when this
+window's own task changed the list or the library (an addition, a list update): the view is
+made again in the writer's thread, and the screen shows it with the cursor where it asks.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -32,6 +35,16 @@ if TYPE_CHECKING:
     from rlhf_reader.tui.screens.writes import WriterApp
     from rlhf_reader.tui.state import ReadingList
     from rlhf_reader.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Task:
+    """What this window's task asks of the view made again (see ``Following.show_again``)."""
+
+    select: str | None
+    """The key the cursor goes to (None: it stays where it is)."""
+    list_changed: bool
+    """The list file was replaced: read it again."""
 
 
 class Host(Protocol):
@@ -110,9 +123,28 @@ class Following(TaskPart):
         cast("WriterApp", self.app).writer.submit(job)
         return True
 
-    def _read_again(self, workspace: Workspace, was: ReadingList, shown: int) -> None:
+    def show_again(self, select: str | None = None, list_changed: bool = False) -> None:
+        """This window's task changed the library or the list (``list_changed``: the list
+        file was replaced): the view is made again in the writer's thread, after the writes
+        handed in before, and shown with the cursor on ``select`` (``messages.Reread``)."""
+        was = self.host.reading
+        was.track_changes()
+        self.reading_again = True
+        job = partial(
+            self._read_again,
+            self.host.workspace,
+            was,
+            self.generation,
+            task=Task(select, list_changed),
+        )
+        cast("WriterApp", self.app).writer.submit(job)
+
+    def _read_again(
+        self, workspace: Workspace, was: ReadingList, shown: int, task: Task | None = None
+    ) -> None:
         """In the writer's thread: the file read again and the view made of it — at 100,000
-        entries 1-2 s that the UI thread would otherwise stand still for."""
+        entries 1-2 s that the UI thread would otherwise stand still for. After a ``task``
+        of this window, always; otherwise when the file's bytes changed."""
         from rlhf_reader.tui.state import ReadingList
 
         reading: ReadingList | None = None
@@ -125,10 +157,12 @@ class Following(TaskPart):
             # changing (another process's write makes its backup a hard link of the file
             # first, which changes its ctime) needs no new view.
             shown_content = library.known_content if library.generation == shown else None
+            if task is not None and task.list_changed:
+                workspace.reload_list()
             workspace.poll()
             generation = library.generation
             same = shown_content is not None and library.known_content == shown_content
-            if generation != shown and not same:
+            if task is not None or (generation != shown and not same):
                 workspace.rebuild()
                 reading = ReadingList.of(workspace, was.lists)
                 changed = reading.changed_since(was)
@@ -136,8 +170,12 @@ class Following(TaskPart):
             problem = str(exc)
         except Exception as exc:  # a bug must not stop the writer's later jobs, nor go unsaid
             problem = f"{type(exc).__name__}: {exc}"
+        select, keep_scroll = (task.select, False) if task is not None else (None, True)
+        reread = messages.Reread(
+            workspace, reading, changed, problem, generation, select, keep_scroll, was
+        )
         try:
-            self.post_message(messages.Reread(workspace, reading, changed, problem, generation))
+            self.post_message(reread)
         except RuntimeError:  # the app's event loop is closed: nothing to show it on
             pass
 

@@ -18,6 +18,7 @@ redraw what changed (``AnnotationsChanged``, ``QueueChanged``, ``WorkspaceChange
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -158,7 +159,10 @@ class MainScreen(Screen[None]):
         """Show what another process wrote, keeping the cursor, the open sections, the
         scroll position and the filter."""
         if event.reading is not None:
-            self._show_reading(event.reading, event.changed, keep_scroll=True)
+            # Rows counted as changed against another view than the one shown (two readings
+            # came one after the other): the index is built again rather than caught up.
+            changed = event.changed if event.was is self.reading else None
+            self._show_reading(event.reading, changed, event.select, event.keep_scroll)
 
     def current_state(self) -> dict[str, Any]:
         """The saved state with this list's cursor and open sections (each list has its own)."""
@@ -185,11 +189,6 @@ class MainScreen(Screen[None]):
     def _chosen(self, event: CatalogTree.EntryChosen) -> None:
         self.writes.seen(event.entry.key)
         self.detail.focus()
-
-    def reload(self, select: str | None = None, keep_scroll: bool = False) -> None:
-        """Take the workspace as its files are now; redraw (the cursor on ``select``)."""
-        reading = ReadingList.of(self.workspace, self.reading.lists)
-        self._show_reading(reading, reading.changed_since(self.reading), select, keep_scroll)
 
     def _show_reading(
         self,
@@ -343,9 +342,29 @@ class MainScreen(Screen[None]):
         self.notify_plain("Every author shown." if everyone else "Long author lists cut short.")
 
     def action_progress(self) -> None:
+        """``p``: the list counted in a worker (a copy of the rows taken here), then the
+        dashboard (``_progress_counted``)."""
+        from rlhf_reader.tui.screens.dashboard import count_progress
+
+        rows = dict(self.reading.rows)
+        work = partial(count_progress, self.post_message, self.reading.catalog, rows)
+        self.run_worker(
+            work,
+            thread=True,
+            group="progress",
+            exclusive=True,
+            description="count progress",  # never repr(work): the rows' repr takes seconds
+            exit_on_error=False,
+        )
+
+    @on(messages.ProgressCounted)
+    def _progress_counted(self, event: messages.ProgressCounted) -> None:
         from rlhf_reader.tui.screens.dashboard import Dashboard
 
-        self.app.push_screen(Dashboard(self.reading, workspace=self.workspace))
+        if event.problem:
+            self.notify_plain(f"Could not count the list: {event.problem}", "error")
+        elif self.is_current:  # not over a dialog opened meanwhile
+            self.app.push_screen(Dashboard(event.progress, workspace=self.workspace))
 
     # several lists (screens/lists.py) --------------------------------------------------
 
@@ -496,4 +515,4 @@ class MainScreen(Screen[None]):
     def _workspace_changed(self, event: messages.WorkspaceChanged) -> None:
         if event.workspace is not None:
             self.use_workspace(event.workspace)
-        self.reload(select=event.select)
+        self.following.show_again(event.select, event.list_changed)

@@ -33,9 +33,11 @@ AHEAD_DELAY = 0.025
 
 
 class _Ahead:
-    """A tree's last cursor row and the timer that draws the next paper ahead."""
+    """A tree's last cursor row (and the node on it) and the timer that draws the next paper
+    ahead."""
 
     line = -1
+    node: object = None
     timer: Timer | None = None
 
 
@@ -79,11 +81,14 @@ def draw_ahead(detail: DetailPane, tree: CatalogTree, reading: ReadingList) -> N
     """``AHEAD_DELAY`` from now, if the cursor is still on its row: draw the paper on the
     next row in the direction the cursor last moved."""
     ahead = _AHEAD.setdefault(tree, _Ahead())
-    line = tree.cursor_line
-    if line == ahead.line and ahead.timer is not None:
-        return  # the same move again (the cursor signal, then the highlight message)
+    line, node = tree.cursor_line, tree.cursor_node
+    if line == ahead.line and node is ahead.node:
+        # The same row again (the cursor signal, then the highlight message; the start's
+        # shows; a write redrawn): its next paper is being drawn, was drawn, or, at start,
+        # has no direction yet.
+        return
     step = -1 if line < ahead.line else 1
-    moved, ahead.line = ahead.line != -1, line
+    moved, ahead.line, ahead.node = ahead.line != -1, line, node
     if ahead.timer is not None:
         ahead.timer.stop()
         ahead.timer = None

@@ -227,8 +227,12 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
         shown = (text.plain, tuple(text.spans))  # Content's == compares the text only
         if shown == self._shown:
             return
-        self._shown = shown
         before = self._laid_out
+        if self._shown is None and width:
+            # The first text, into the empty one the pane was laid out with (after the first
+            # frame): a text that fits needs no layout either.
+            before = (width, 0)
+        self._shown = shown
         height = static.measure(text)
         self._laid_out = (width, height) if width else None
         # The text's box keeps its size when the two texts are as tall, or both fit in it
@@ -266,7 +270,12 @@ class DetailPane(VimKeys, VerticalScroll, can_focus=True):
                 self._update_head(*self._head)
 
         self.run_worker(
-            draw, thread=True, group="long-note", name="draw a long note", exit_on_error=False
+            draw,
+            thread=True,
+            group="long-note",
+            name="draw a long note",
+            description="draw a long note",
+            exit_on_error=False,
         )
 
     def prepare(

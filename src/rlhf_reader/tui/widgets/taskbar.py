@@ -86,6 +86,8 @@ class TaskBar(Horizontal):
 
             self.query_one(ProgressBar).update(total=event.total, progress=event.done)
             self.query_one("#task-note", Static).update(Text(printable(event.note)))
+            if event.label:
+                self.query_one("#task-label", Static).update(Text(printable(event.label)))
 
     @on(Worker.StateChanged)
     def _ended(self, event: Worker.StateChanged) -> None:
