@@ -75,14 +75,15 @@ class ImportItem:
 class ExportData:
     """A validated export file: its entries as ``items``, but for those ``held`` — read
     against a library (:func:`export_from_data`), the entries whose records all equal the
-    library's documents then, by key: the entry's place in the file and its object — and
+    library's documents then, by key: the entry's place in the file and its object (or its
+    bytes in the file, when it was read in pieces: :func:`_entries_apart`) — and
     ``held_in``, the library's read they were compared with (:func:`_read_of`)."""
 
     source: str
     version: int
     exported_at: str
     items: tuple[ImportItem, ...]
-    held: Mapping[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    held: Mapping[str, tuple[int, dict[str, Any] | memoryview]] = field(default_factory=dict)
     held_in: tuple[int, int] | None = None
     # The library's documents the entries were compared with, and which state of it they
     # are (:func:`_documents_of`): planned against the same, they are not made again.
@@ -187,11 +188,91 @@ def parse_export(
 ) -> ExportData:
     """Validate an export's text; every problem names ``source`` and where it is
     (``library``: the library it will be merged into, see :func:`export_from_data`)."""
-    if isinstance(raw, bytes) and len(raw) >= PARALLEL_BYTES and parallel.processes() > 1:
-        parsed = _parse_on_two_cores(raw, source, library)
-        if parsed is not None:
-            return parsed
+    if isinstance(raw, bytes) and len(raw) >= PARALLEL_BYTES:
+        if library is not None:
+            parsed = _parse_in_pieces(raw, source, library)
+            if parsed is not None:
+                return parsed
+        if parallel.processes() > 1:
+            parsed = _parse_on_two_cores(raw, source, library)
+            if parsed is not None:
+                return parsed
     return export_from_data(load_json(raw, source), source, checked=True, library=library)
+
+
+# A file laid out as ``export --format json`` writes it (JSON indented by two spaces, as
+# ``json.dumps(…, indent=2)`` writes it too): its entries are the objects at the fourth
+# column of the "entries" array, one after the other.
+_ENTRIES_START = b'\n  "entries": [\n'
+_ENTRIES_END = b"\n  ]"
+_BETWEEN = b"\n    },\n    {\n"  # the end of one entry and the start of the next
+
+
+class _NotWhole(Exception):
+    """A piece of :func:`_entries_apart` that is not one JSON value: the file is read whole."""
+
+
+def _entries_apart(raw: bytes) -> tuple[dict[str, Any], list[memoryview]] | None:
+    """The file's object with an empty "entries" array (``head``) and the bytes of each of
+    its entries, as they lie in ``raw``, when it is laid out as an export writes it; None
+    otherwise (the file is read whole).
+
+    The place of each entry is found by its layout only, but what comes out is what the
+    whole file's JSON is: ``head`` is parsed here and each piece when it is read
+    (:func:`_items`), and the pieces are exactly what lies between the array's brackets,
+    split at commas. When ``head`` is one JSON object holding ``"entries"`` once, and every
+    piece one JSON value, the whole file is that object with those values as its entries
+    (a split inside a string, or inside an entry of another layout, leaves a piece that is
+    not one value: :class:`_NotWhole`)."""
+    at = raw.find(_ENTRIES_START)
+    if at < 0:
+        return None
+    start = at + len(_ENTRIES_START)
+    end = raw.find(_ENTRIES_END, start)
+    if end < 0:
+        return None
+    skeleton = raw[:start] + raw[end:]
+    if skeleton.count(b'"entries"') != 1:
+        return None
+    try:
+        head = orjson.loads(skeleton)
+    except orjson.JSONDecodeError:
+        return None
+    if type(head) is not dict or head.get("entries") != []:
+        return None
+    view, pieces, find = memoryview(raw), [], raw.find
+    close, comma = len(b"\n    }"), len(b"\n    },")
+    here = start
+    while (between := find(_BETWEEN, here, end)) >= 0:
+        pieces.append(view[here : between + close])  # through the entry's "}"
+        here = between + comma
+    pieces.append(view[here:end])
+    return head, pieces
+
+
+def _parse_in_pieces(raw: bytes, source: str, library: Library) -> ExportData | None:
+    """:func:`parse_export` against ``library`` of a big file laid out as an export writes
+    it (:func:`_entries_apart`): each entry parsed as it is compared with the library's
+    documents, and those equal to them (most of a backup imported again) kept as their
+    bytes, not as the objects of the whole file at once (440 MB at 100,000 entries, whose
+    pages were a third of the import's time). None when the file is not so laid out, a
+    piece is not one value, it has a long number (see :func:`load_json`) or it is not a
+    valid export: then it is read whole, with the same outcome as ever (and the message
+    that reading names)."""
+    apart = _entries_apart(raw)
+    if apart is None:
+        return None
+    head, pieces = apart
+
+    def make() -> ExportData | None:
+        try:
+            return export_from_data(
+                {**head, "entries": pieces}, source, checked=True, library=library
+            )
+        except (ImportFileError, _NotWhole):
+            return None
+
+    return beside_scan(raw, make)
 
 
 def _parse_on_two_cores(raw: bytes, source: str, library: Library | None) -> ExportData | None:
@@ -213,9 +294,7 @@ def loads_beside_scan(raw: bytes, then: Callable[[Any], T]) -> T | None:
     ``ImportFileError`` of ``then`` is raised only when ``raw`` has no long number (with
     one, ``json`` reads other values, which ``then`` is not given)."""
 
-    def job(here: bool) -> Any:
-        if not here:
-            return has_long_number(raw)
+    def make() -> tuple[T | None, ImportFileError | None] | None:
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -225,13 +304,25 @@ def loads_beside_scan(raw: bytes, then: Callable[[Any], T]) -> T | None:
         except ImportFileError as exc:
             return None, exc
 
-    made, long = parallel.map_parts(job, [True, False])
-    if long or made is None:
+    made = beside_scan(raw, make)
+    if made is None:
         return None
     result, error = made
     if error is not None:
         raise error
-    return result  # type: ignore[no-any-return]
+    return result
+
+
+def beside_scan(raw: bytes, make: Callable[[], T | None]) -> T | None:
+    """``make()``, run here while a child looks for a long number in ``raw``
+    (:func:`has_long_number`; one after the other where no child may be made); None when
+    ``make`` gives None or ``raw`` has one."""
+
+    def job(here: bool) -> Any:
+        return make() if here else has_long_number(raw)
+
+    made, long = parallel.map_parts(job, [True, False])
+    return None if long else made  # type: ignore[no-any-return]
 
 
 # 19 digits in a row: maybe an integer orjson would read as a float where ``json`` keeps it
@@ -344,9 +435,9 @@ def export_from_data(
 
 
 class _Held(dict):  # type: ignore[type-arg]
-    """The held entries (key → place in the file, record), and the keys of those with an
-    arXiv record or an addition, noted as they were held: :func:`plan_for` counts those
-    unchanged too, without a pass over 100,000 records for each."""
+    """The held entries (key → place in the file, record or its bytes), and the keys of
+    those with an arXiv record or an addition, noted as they were held: :func:`plan_for`
+    counts those unchanged too, without a pass over 100,000 records for each."""
 
     __slots__ = ("with_addition", "with_metadata")
 
@@ -358,10 +449,12 @@ class _Held(dict):  # type: ignore[type-arg]
 
 def _items(
     entries: list[Any], fail: Any, library: _Documents | None, at: list[int] | None = None
-) -> tuple[list[ImportItem], dict[str, tuple[int, dict[str, Any]]]]:
+) -> tuple[list[ImportItem], dict[str, tuple[int, dict[str, Any] | memoryview]]]:
     """The checked items of ``entries`` (``at``: their places in the file, when not
     0, 1, 2…) and, with the ``library``'s documents, the entries whose every record equals
-    its document for the key (an annotation at least): held as they are, not checked."""
+    its document for the key (an annotation at least): held as they are, not checked.
+    An entry may be its bytes in the file (:func:`_entries_apart`): parsed here (a piece
+    that is not one JSON value raises :class:`_NotWhole`), and held as those bytes."""
     items: list[Any] = []
     made: list[_Item] = []
     seen: set[str] = set()
@@ -369,9 +462,17 @@ def _items(
     with_metadata, with_addition = held.with_metadata, held.with_addition
     nothing: Mapping[str, Any] = {}
     docs, metadata, additions = library or (nothing, nothing, nothing)
+    loads = orjson.loads
     for index, record in enumerate(entries):
         if at is not None:
             index = at[index]
+        piece = None
+        if type(record) is memoryview:  # an entry's bytes (_entries_apart): parsed now
+            piece = record
+            try:
+                record = loads(piece)
+            except orjson.JSONDecodeError:
+                raise _NotWhole from None
         # Most entries are well formed: checked on a fast path that names no place; anything
         # else goes through the checks that name the place and the value (_entry).
         item: Any = None
@@ -386,7 +487,7 @@ def _items(
                 and ((meta := get("metadata")) is None or meta == metadata.get(key))
                 and ((addition := get("addition")) is None or addition == additions.get(key))
             ):
-                held[key] = (index, record)
+                held[key] = (index, record if piece is None else piece)
                 seen.add(key)
                 if meta is not None:
                     with_metadata.append(key)
@@ -404,6 +505,11 @@ def _items(
     become([item.annotation for item in made if type(item.annotation) is _Annotation], Annotation)
     become(made, ImportItem)
     return items, held
+
+
+def _record_of(held: dict[str, Any] | memoryview) -> dict[str, Any]:
+    """A held entry's record, parsed again when it was held as its bytes."""
+    return orjson.loads(held) if type(held) is memoryview else held  # type: ignore[no-any-return]
 
 
 def _read_of(library: Library) -> tuple[int, int]:
@@ -864,7 +970,7 @@ def plan_for(data: ExportData, library: Library | None, *, keep_notes: bool = Fa
         for what in ("metadata", "addition"):
             keys = getattr(held, f"with_{what}", None)  # (noted as they were held: _Held)
             if keys is None:
-                keys = [k for k, (_, r) in held.items() if r.get(what) is not None]
+                keys = [k for k, (_, r) in held.items() if _record_of(r).get(what) is not None]
             report.add_unchanged(keys, what)
     return report
 
