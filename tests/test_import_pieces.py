@@ -207,6 +207,30 @@ def test_every_shape_reads_as_when_read_whole(
         assert (read is not None) == in_pieces, name
 
 
+def test_an_entry_nested_near_orjsons_limit_reads_as_when_read_whole(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """orjson reads 1,023 levels: an entry two levels inside the file may nest 1,021 deep,
+    not 1,022 (then the file is read whole, and refused as too deeply nested)."""
+
+    def seen(raw: bytes) -> Any:  # (no ==, no repr of a value 1,000 levels deep)
+        found = outcome(raw, library)
+        if found[0] == "error":
+            return found
+        return [i.key for i in found[3]], [k for k, _, _ in found[4]], found[5][2]
+
+    own = as_exported(document(entries(library)))
+    for depth, accepted in ((1000, True), (1021, True), (1022, False), (1030, False)):
+        deep = b"[" * depth + b"]" * depth
+        raw = own.replace(b'"title": "Paper 2401.00002"', b'"title": ' + deep, 1)
+        with monkeypatch.context() as m:
+            m.setattr(merge, "_entries_apart", lambda raw: None)
+            expected = seen(raw)
+        assert seen(raw) == expected, depth
+        assert (expected[0] != "error") == accepted, depth
+        assert (merge._parse_in_pieces(raw, "backup.json", library) is not None) == accepted
+
+
 def test_on_two_cores_as_on_one(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(parallel.ENV)
     monkeypatch.setattr(parallel, "_cores", lambda: 2)

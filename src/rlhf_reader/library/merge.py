@@ -223,7 +223,8 @@ def _entries_apart(raw: bytes) -> tuple[dict[str, Any], list[memoryview]] | None
     split at commas. When ``head`` is one JSON object holding ``"entries"`` once, and every
     piece one JSON value, the whole file is that object with those values as its entries
     (a split inside a string, or inside an entry of another layout, leaves a piece that is
-    not one value: :class:`_NotWhole`)."""
+    not one value: :class:`_NotWhole`; a piece is read at the depth it has in the file:
+    :func:`_loads_deep`)."""
     at = raw.find(_ENTRIES_START)
     if at < 0:
         return None
@@ -470,7 +471,7 @@ def _items(
         if type(record) is memoryview:  # an entry's bytes (_entries_apart): parsed now
             piece = record
             try:
-                record = loads(piece)
+                record = loads(piece) if len(piece) < _DEEP_BYTES else _loads_deep(piece)
             except orjson.JSONDecodeError:
                 raise _NotWhole from None
         # Most entries are well formed: checked on a fast path that names no place; anything
@@ -505,6 +506,18 @@ def _items(
     become([item.annotation for item in made if type(item.annotation) is _Annotation], Annotation)
     become(made, ImportItem)
     return items, held
+
+
+_DEEP_BYTES = 2_000
+"""An entry's bytes shorter than this cannot nest deeper than orjson reads (1,023 levels,
+the two above every entry in the file included): :func:`_loads_deep` for longer ones."""
+
+
+def _loads_deep(piece: memoryview) -> Any:
+    """An entry's value, read at the depth it has in the file (inside the file's object
+    and its array): one orjson refuses there is refused here too (then the file is read
+    whole, and refused as it always was)."""
+    return orjson.loads(b"[[" + piece.tobytes() + b"]]")[0][0]
 
 
 def _record_of(held: dict[str, Any] | memoryview) -> dict[str, Any]:
