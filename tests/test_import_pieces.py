@@ -147,6 +147,11 @@ def _edits(library: Library) -> list[tuple[str, bytes, bool]]:
         (
             "'entries' as a value",
             as_exported({**document(items), "list": {"title": "entries"}}),
+            True,
+        ),
+        (
+            "'entries' as a member of another object",
+            as_exported({**document(items), "list": {"entries": []}}),
             False,
         ),
         ("a nested tag changed", as_exported(document(nested)), True),
@@ -205,6 +210,54 @@ def test_every_shape_reads_as_when_read_whole(
         assert outcome(raw, library) == whole(raw, library, monkeypatch), name
         read = merge._parse_in_pieces(raw, "backup.json", library)
         assert (read is not None) == in_pieces, name
+
+
+# Files found by a review to read otherwise in pieces before the checks each one names.
+_HEAD = b'{"format":"rlhf-reader-export","version":1,\n  "entries": [\n'
+_ODD = [
+    ("two entries in one long piece", _HEAD + b'{"key":"a"},{"key":"b"}' + b" " * 1977 + b"\n  ]}"),
+    ("an entry and a number in one long piece", _HEAD + b'{"key":"a"},7' + b" " * 1987 + b"\n  ]}"),
+    (
+        "the array closed and opened in a long piece",
+        _HEAD + b'{"key":"a"}],[' + b" " * 1986 + b"\n  ]}",
+    ),
+    ("an empty array closed and opened in a long piece", _HEAD + b"],[" + b" " * 1997 + b"\n  ]}"),
+    ("'entries' again, spelt with an escape", _HEAD + b'{"key":"a"}\n  ],"entri\\u0065s":[]}'),
+    (
+        "'entries' spelt with an escape, the split one nested",
+        b'{"format":"rlhf-reader-export","version":1,"entri\\u0065s":[],"x":{\n'
+        b'  "entries": [\n{"key":"a"}\n  ]}}',
+    ),
+]
+
+
+def test_files_a_review_found_read_as_when_read_whole(
+    library: Library, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    empty = Library.open(tmp_path / "empty.json")
+    for name, raw in _ODD:
+        for lib in (empty, library):
+            assert outcome(raw, lib) == whole(raw, lib, monkeypatch), name
+            assert merge._parse_in_pieces(raw, "backup.json", lib) is None, name
+
+
+def test_an_export_with_an_entry_per_line_is_read_whole(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries one per line at the entries' column: no "between" of the layout, so the
+    array is one piece of many values, which is read whole — every entry, not the first."""
+    items = entries(library)
+    more = [
+        {**e, "key": k, "annotation": {**e["annotation"], "key": k}}
+        for k, e in ((f"2402.{i:05d}", e) for i, e in enumerate(items * 6))
+    ]
+    lines = b",\n".join(b"    " + orjson.dumps(e) for e in [*items, *more])
+    raw = b'{\n  "format": "rlhf-reader-export",\n  "version": 1,\n  "entries": [\n'
+    raw += lines + b"\n  ]\n}"
+    assert len(raw) > merge._DEEP_BYTES
+    found = outcome(raw, library)
+    assert found == whole(raw, library, monkeypatch)
+    assert len(found[3]) + len(found[4]) == 7 * len(items)
 
 
 def test_an_entry_nested_near_orjsons_limit_reads_as_when_read_whole(

@@ -233,13 +233,11 @@ def _entries_apart(raw: bytes) -> tuple[dict[str, Any], list[memoryview]] | None
     if end < 0:
         return None
     skeleton = raw[:start] + raw[end:]
-    if skeleton.count(b'"entries"') != 1:
-        return None
     try:
         head = orjson.loads(skeleton)
     except orjson.JSONDecodeError:
         return None
-    if type(head) is not dict or head.get("entries") != []:
+    if type(head) is not dict or head.get("entries") != [] or _entries_keys(skeleton) != 1:
         return None
     view, pieces, find = memoryview(raw), [], raw.find
     close, comma = len(b"\n    }"), len(b"\n    },")
@@ -249,6 +247,24 @@ def _entries_apart(raw: bytes) -> tuple[dict[str, Any], list[memoryview]] | None
         here = between + comma
     pieces.append(view[here:end])
     return head, pieces
+
+
+def _entries_keys(skeleton: bytes) -> int | None:
+    """How many members named "entries" the JSON text has, in any object, however the name
+    is spelt (``"entri\\u0065s"`` is one too); None when ``json`` cannot read it. One: the
+    member split at (a name that starts a line is no string's inside) is the file's own."""
+    found = 0
+
+    def count(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal found
+        found += sum(1 for name, _ in pairs if name == "entries")
+        return {}
+
+    try:
+        json.loads(skeleton, object_pairs_hook=count)
+    except (ValueError, RecursionError):
+        return None
+    return found
 
 
 def _parse_in_pieces(raw: bytes, source: str, library: Library) -> ExportData | None:
@@ -516,8 +532,12 @@ the two above every entry in the file included): :func:`_loads_deep` for longer 
 def _loads_deep(piece: memoryview) -> Any:
     """An entry's value, read at the depth it has in the file (inside the file's object
     and its array): one orjson refuses there is refused here too (then the file is read
-    whole, and refused as it always was)."""
-    return orjson.loads(b"[[" + piece.tobytes() + b"]]")[0][0]
+    whole, and refused as it always was). :class:`_NotWhole` when the piece is not one
+    value (two, none, or the brackets closed and opened again inside it)."""
+    outer = orjson.loads(b"[[" + piece.tobytes() + b"]]")
+    if len(outer) != 1 or len(outer[0]) != 1:
+        raise _NotWhole
+    return outer[0][0]
 
 
 def _record_of(held: dict[str, Any] | memoryview) -> dict[str, Any]:
